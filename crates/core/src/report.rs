@@ -1,0 +1,191 @@
+//! Rule breaches and warnings, each tied to the field it concerns, collected so that one
+//! request reports every problem at once.
+
+use serde::ser::SerializeStruct;
+
+use crate::codes::Code;
+
+/// What a message needs beyond its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// Banks that would accept the name (`name_too_long_for_bank`), as (English, Chinese) names.
+    Banks(Vec<(String, String)>),
+    /// Attempts left after a wrong amount (`amount_incorrect`).
+    AttemptsRemaining(u32),
+    /// The bank's ISO 20022 return reason (`deposit_returned`).
+    BankReason(String),
+}
+
+/// One breach of a rule (or one warning), with the field it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breach {
+    /// The field's path in the request, e.g. `documents.passport.number`.
+    pub field: String,
+    pub code: Code,
+    pub detail: Option<Detail>,
+}
+
+impl Breach {
+    pub fn new(field: impl Into<String>, code: Code) -> Breach {
+        Breach {
+            field: field.into(),
+            code,
+            detail: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: Detail) -> Breach {
+        self.detail = Some(detail);
+        self
+    }
+
+    pub fn message_en(&self) -> String {
+        let base = self.code.message_en();
+        match &self.detail {
+            None => base.to_owned(),
+            Some(Detail::Banks(banks)) if banks.is_empty() => {
+                format!("{base} No supported bank accepts a name of this length and form.")
+            }
+            Some(Detail::Banks(banks)) => {
+                let names: Vec<&str> = banks.iter().map(|(en, _)| en.as_str()).collect();
+                format!("{base} Banks that accept your name: {}.", names.join(", "))
+            }
+            Some(Detail::AttemptsRemaining(n)) => {
+                let plural = if *n == 1 { "attempt" } else { "attempts" };
+                format!("{base} You have {n} {plural} left.")
+            }
+            Some(Detail::BankReason(reason)) => {
+                format!(
+                    "{base} The bank's reason: {} ({reason}).",
+                    return_reason(reason).0
+                )
+            }
+        }
+    }
+
+    pub fn message_zh(&self) -> String {
+        let base = self.code.message_zh();
+        match &self.detail {
+            None => base.to_owned(),
+            Some(Detail::Banks(banks)) if banks.is_empty() => {
+                format!("{base}目前没有支持的银行可以接受该长度和形式的姓名。")
+            }
+            Some(Detail::Banks(banks)) => {
+                let names: Vec<&str> = banks.iter().map(|(_, zh)| zh.as_str()).collect();
+                format!("{base}可以接受您姓名的银行：{}。", names.join("、"))
+            }
+            Some(Detail::AttemptsRemaining(n)) => format!("{base}您还有 {n} 次机会。"),
+            Some(Detail::BankReason(reason)) => {
+                format!(
+                    "{base}银行退回原因：{}（{reason}）。",
+                    return_reason(reason).1
+                )
+            }
+        }
+    }
+}
+
+impl serde::Serialize for Breach {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_struct("Breach", 4)?;
+        out.serialize_field("field", &self.field)?;
+        out.serialize_field("code", &self.code)?;
+        out.serialize_field("message", &self.message_en())?;
+        out.serialize_field("message_zh", &self.message_zh())?;
+        out.end()
+    }
+}
+
+/// Plain words for the ISO 20022 return reasons a bank sends back with a payout.
+pub fn return_reason(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "AC01" => ("the account number is wrong", "账号错误"),
+        "AC04" => ("the account is closed", "账户已销户"),
+        "AC06" => ("the account is blocked", "账户已冻结"),
+        "AG01" => (
+            "the account cannot receive this payment",
+            "该账户不能接收此类款项",
+        ),
+        "BE01" => ("the account name does not match", "户名不符"),
+        "MD07" => ("the account holder is deceased", "账户持有人已身故"),
+        "RC01" => ("the bank identifier is wrong", "银行代码错误"),
+        _ => (
+            "the bank did not give one we recognise",
+            "银行未提供可识别的原因",
+        ),
+    }
+}
+
+/// Breaches and warnings found in one request. Breaches block; warnings only advise.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    pub breaches: Vec<Breach>,
+    pub warnings: Vec<Breach>,
+}
+
+impl Report {
+    pub fn breach(&mut self, field: impl Into<String>, code: Code) {
+        self.breaches.push(Breach::new(field, code));
+    }
+
+    pub fn warn(&mut self, field: impl Into<String>, code: Code) {
+        self.warnings.push(Breach::new(field, code));
+    }
+
+    pub fn is_clean(&self) -> bool {
+        self.breaches.is_empty()
+    }
+
+    pub fn absorb(&mut self, other: Report) {
+        self.breaches.extend(other.breaches);
+        self.warnings.extend(other.warnings);
+    }
+
+    pub fn has(&self, code: Code) -> bool {
+        self.breaches.iter().any(|b| b.code == code)
+    }
+
+    /// Whether `code` was reported against exactly `field`.
+    pub fn has_at(&self, field: &str, code: Code) -> bool {
+        self.breaches
+            .iter()
+            .any(|b| b.code == code && b.field == field)
+    }
+
+    pub fn codes(&self) -> Vec<Code> {
+        self.breaches.iter().map(|b| b.code).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_breach_serialises_with_both_messages() {
+        let json = serde_json::to_string(&Breach::new("real_name", Code::NameTooShort))
+            .unwrap_or_default();
+        assert!(json.contains("real_name") && json.contains("name_too_short"));
+        assert!(json.contains("at least 2") && json.contains("至少需要 2 个字符"));
+    }
+
+    #[test]
+    fn details_reach_both_messages() {
+        let b =
+            Breach::new("amount", Code::AmountIncorrect).with_detail(Detail::AttemptsRemaining(1));
+        assert!(b.message_en().ends_with("You have 1 attempt left."));
+        assert!(b.message_zh().contains("1 次机会"));
+        let b = Breach::new("bank_card", Code::DepositReturned)
+            .with_detail(Detail::BankReason("AC04".into()));
+        assert!(b.message_en().contains("the account is closed (AC04)"));
+        assert!(b.message_zh().contains("账户已销户（AC04）"));
+        let b = Breach::new("bank_card.bank", Code::NameTooLongForBank).with_detail(Detail::Banks(
+            vec![("China Merchants Bank".into(), "招商银行".into())],
+        ));
+        assert!(
+            b.message_en()
+                .contains("Banks that accept your name: China Merchants Bank.")
+        );
+        assert!(b.message_zh().contains("招商银行"));
+    }
+}

@@ -1,0 +1,520 @@
+//! The application's life (CONTRACT 3): its statuses, the events that move it, what must
+//! happen next, and how a failure reads to the user.
+
+use std::fmt;
+
+use serde::ser::SerializeStruct;
+
+use crate::codes::Code;
+use crate::report::{Breach, Detail};
+use crate::review::ReviewReason;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Draft,
+    DepositPending,
+    AwaitingAmount,
+    UnderReview,
+    Verified,
+    Failed,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Draft,
+        Status::DepositPending,
+        Status::AwaitingAmount,
+        Status::UnderReview,
+        Status::Verified,
+        Status::Failed,
+        Status::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::DepositPending => "deposit_pending",
+            Status::AwaitingAmount => "awaiting_amount",
+            Status::UnderReview => "under_review",
+            Status::Verified => "verified",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == input)
+    }
+
+    /// Open applications block a second one (`application_in_progress`).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Status::Draft | Status::DepositPending | Status::AwaitingAmount | Status::UnderReview
+        )
+    }
+
+    /// Submitted and not yet decided: the account's real-name status is `pending`.
+    pub fn is_pending(self) -> bool {
+        matches!(
+            self,
+            Status::DepositPending | Status::AwaitingAmount | Status::UnderReview
+        )
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Where an application failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Deposit,
+    Review,
+}
+
+/// Why an application failed, as the user sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: Code,
+    pub stage: Stage,
+    pub can_retry: bool,
+    /// The bank's ISO 20022 reason, for `deposit_returned`.
+    pub bank_reason: Option<String>,
+}
+
+impl Failure {
+    pub fn deposit_returned(bank_reason: &str) -> Failure {
+        Failure {
+            code: Code::DepositReturned,
+            stage: Stage::Deposit,
+            can_retry: true,
+            bank_reason: Some(bank_reason.to_owned()),
+        }
+    }
+
+    pub fn deposit(code: Code) -> Failure {
+        Failure {
+            code,
+            stage: Stage::Deposit,
+            can_retry: true,
+            bank_reason: None,
+        }
+    }
+
+    pub fn rejected(reason: ReviewReason) -> Failure {
+        Failure {
+            code: reason.code(),
+            stage: Stage::Review,
+            can_retry: !reason.is_final(),
+            bank_reason: None,
+        }
+    }
+
+    fn as_breach(&self) -> Breach {
+        let breach = Breach::new("", self.code);
+        match &self.bank_reason {
+            Some(reason) => breach.with_detail(Detail::BankReason(reason.clone())),
+            None => breach,
+        }
+    }
+
+    pub fn message_en(&self) -> String {
+        self.as_breach().message_en()
+    }
+
+    pub fn message_zh(&self) -> String {
+        self.as_breach().message_zh()
+    }
+}
+
+impl serde::Serialize for Failure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_struct("Failure", 6)?;
+        out.serialize_field("code", &self.code)?;
+        out.serialize_field("stage", &self.stage)?;
+        out.serialize_field("can_retry", &self.can_retry)?;
+        out.serialize_field("message", &self.message_en())?;
+        out.serialize_field("message_zh", &self.message_zh())?;
+        if let Some(reason) = &self.bank_reason {
+            out.serialize_field("bank_reason", reason)?;
+        } else {
+            out.skip_field("bank_reason")?;
+        }
+        out.end()
+    }
+}
+
+/// Something that happens to an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The user changes the form, the bank card or an image.
+    Edit,
+    /// The user submits; every rule has been re-checked before this event is raised.
+    Submit,
+    /// The bank credited the deposit to the card.
+    DepositSettled,
+    /// The bank sent the payout back, with its ISO 20022 reason code.
+    DepositReturned {
+        reason: String,
+    },
+    AmountAccepted,
+    AttemptsExhausted,
+    DepositExpired,
+    Approve,
+    Reject(ReviewReason),
+    Cancel,
+}
+
+impl Event {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Edit => "edit",
+            Event::Submit => "submit",
+            Event::DepositSettled => "deposit_settled",
+            Event::DepositReturned { .. } => "deposit_returned",
+            Event::AmountAccepted => "amount_accepted",
+            Event::AttemptsExhausted => "attempts_exhausted",
+            Event::DepositExpired => "deposit_expired",
+            Event::Approve => "approve",
+            Event::Reject(_) => "reject",
+            Event::Cancel => "cancel",
+        }
+    }
+}
+
+/// Work that must follow a transition, written in the same transaction (the outbox).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Pay the one micro-deposit of this application.
+    PayDeposit,
+    /// Start the confirmation deadline and schedule its expiry.
+    ScheduleDepositExpiry,
+    /// Put the case in the review queue, due after the service level.
+    OpenReviewCase,
+    /// Take the case out of the queue: it has been decided.
+    CloseReviewCase,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub status: Status,
+    pub effects: Vec<Effect>,
+    pub failure: Option<Failure>,
+}
+
+/// An event that the application's status does not allow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub status: Status,
+    pub event: &'static str,
+}
+
+impl Refused {
+    pub fn code(&self) -> Code {
+        Code::InvalidState
+    }
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} is not allowed while {}", self.event, self.status)
+    }
+}
+
+/// The one place that says what may happen to an application.
+pub fn transition(status: Status, event: &Event) -> Result<Transition, Refused> {
+    use Effect::*;
+    use Status::*;
+    let to = |status: Status, effects: &[Effect]| Transition {
+        status,
+        effects: effects.to_vec(),
+        failure: None,
+    };
+    let fail = |failure: Failure, effects: &[Effect]| Transition {
+        status: Failed,
+        effects: effects.to_vec(),
+        failure: Some(failure),
+    };
+    match (status, event) {
+        (Draft, Event::Edit) => Ok(to(Draft, &[])),
+        (Draft, Event::Submit) => Ok(to(DepositPending, &[PayDeposit])),
+        (Draft, Event::Cancel) => Ok(to(Cancelled, &[])),
+        (DepositPending, Event::DepositSettled) => Ok(to(AwaitingAmount, &[ScheduleDepositExpiry])),
+        (DepositPending, Event::DepositReturned { reason }) => {
+            Ok(fail(Failure::deposit_returned(reason), &[]))
+        }
+        (AwaitingAmount, Event::AmountAccepted) => Ok(to(UnderReview, &[OpenReviewCase])),
+        (AwaitingAmount, Event::AttemptsExhausted) => {
+            Ok(fail(Failure::deposit(Code::DepositAttemptsExhausted), &[]))
+        }
+        (AwaitingAmount, Event::DepositExpired) => {
+            Ok(fail(Failure::deposit(Code::DepositExpired), &[]))
+        }
+        (UnderReview, Event::Approve) => Ok(to(Verified, &[CloseReviewCase])),
+        (UnderReview, Event::Reject(reason)) => {
+            Ok(fail(Failure::rejected(*reason), &[CloseReviewCase]))
+        }
+        (status, event) => Err(Refused {
+            status,
+            event: event.name(),
+        }),
+    }
+}
+
+/// The account's real-name status (`GET /v1/me`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RealNameStatus {
+    Unverified,
+    Pending,
+    Verified,
+}
+
+/// What an account's applications, newest or oldest first, say of it.
+pub fn real_name_status<'a>(statuses: impl IntoIterator<Item = &'a Status>) -> RealNameStatus {
+    let mut result = RealNameStatus::Unverified;
+    for status in statuses {
+        if *status == Status::Verified {
+            return RealNameStatus::Verified;
+        }
+        if status.is_pending() {
+            result = RealNameStatus::Pending;
+        }
+    }
+    result
+}
+
+/// Whether an account may start a new application (CONTRACT 2.8), given the status and
+/// failure of each application it already has.
+pub fn may_apply<'a>(
+    history: impl IntoIterator<Item = (Status, Option<&'a Failure>)>,
+) -> Result<(), Code> {
+    let mut verdict = Ok(());
+    for (status, failure) in history {
+        if status == Status::Verified {
+            return Err(Code::AlreadyVerified);
+        }
+        if failure.is_some_and(|f| !f.can_retry) {
+            verdict = Err(Code::ApplicationBlocked);
+        } else if status.is_open() && verdict.is_ok() {
+            verdict = Err(Code::ApplicationInProgress);
+        }
+    }
+    verdict
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_events() -> Vec<Event> {
+        let mut events = vec![
+            Event::Edit,
+            Event::Submit,
+            Event::DepositSettled,
+            Event::DepositReturned {
+                reason: "AC04".into(),
+            },
+            Event::AmountAccepted,
+            Event::AttemptsExhausted,
+            Event::DepositExpired,
+            Event::Approve,
+            Event::Cancel,
+        ];
+        events.extend(ReviewReason::ALL.into_iter().map(Event::Reject));
+        events
+    }
+
+    #[test]
+    fn the_happy_path() {
+        let mut status = Status::Draft;
+        let mut effects = Vec::new();
+        for event in [
+            Event::Edit,
+            Event::Submit,
+            Event::DepositSettled,
+            Event::AmountAccepted,
+            Event::Approve,
+        ] {
+            let t = transition(status, &event).unwrap_or_else(|r| panic!("{r}"));
+            assert_eq!(t.failure, None);
+            status = t.status;
+            effects.extend(t.effects);
+        }
+        assert_eq!(status, Status::Verified);
+        assert_eq!(
+            effects,
+            [
+                Effect::PayDeposit,
+                Effect::ScheduleDepositExpiry,
+                Effect::OpenReviewCase,
+                Effect::CloseReviewCase
+            ]
+        );
+    }
+
+    #[test]
+    fn every_failure_path() {
+        let returned = transition(
+            Status::DepositPending,
+            &Event::DepositReturned {
+                reason: "AC01".into(),
+            },
+        );
+        let failure = returned.ok().and_then(|t| t.failure);
+        assert_eq!(
+            failure.as_ref().map(|f| (f.code, f.stage, f.can_retry)),
+            Some((Code::DepositReturned, Stage::Deposit, true))
+        );
+        let message = failure.map(|f| f.message_en()).unwrap_or_default();
+        assert!(
+            message.contains("AC01") && message.contains("account number is wrong"),
+            "{message}"
+        );
+
+        for (event, code) in [
+            (Event::AttemptsExhausted, Code::DepositAttemptsExhausted),
+            (Event::DepositExpired, Code::DepositExpired),
+        ] {
+            let t = transition(Status::AwaitingAmount, &event).ok();
+            assert_eq!(t.as_ref().map(|t| t.status), Some(Status::Failed));
+            assert_eq!(
+                t.and_then(|t| t.failure).map(|f| (f.code, f.can_retry)),
+                Some((code, true))
+            );
+        }
+
+        for reason in ReviewReason::ALL {
+            let t = transition(Status::UnderReview, &Event::Reject(reason)).ok();
+            let failure = t.and_then(|t| t.failure);
+            assert_eq!(
+                failure.as_ref().map(|f| (f.code, f.stage)),
+                Some((reason.code(), Stage::Review))
+            );
+            assert_eq!(failure.map(|f| f.can_retry), Some(!reason.is_final()));
+        }
+        assert_eq!(
+            transition(Status::Draft, &Event::Cancel).map(|t| t.status),
+            Ok(Status::Cancelled)
+        );
+    }
+
+    #[test]
+    fn everything_else_is_refused() {
+        let allowed = [
+            (Status::Draft, "edit"),
+            (Status::Draft, "submit"),
+            (Status::Draft, "cancel"),
+            (Status::DepositPending, "deposit_settled"),
+            (Status::DepositPending, "deposit_returned"),
+            (Status::AwaitingAmount, "amount_accepted"),
+            (Status::AwaitingAmount, "attempts_exhausted"),
+            (Status::AwaitingAmount, "deposit_expired"),
+            (Status::UnderReview, "approve"),
+            (Status::UnderReview, "reject"),
+        ];
+        for status in Status::ALL {
+            for event in all_events() {
+                let expected = allowed.contains(&(status, event.name()));
+                let result = transition(status, &event);
+                assert_eq!(result.is_ok(), expected, "{status} + {}", event.name());
+                if let Err(refused) = result {
+                    assert_eq!(refused.code(), Code::InvalidState);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(Status::parse("approved"), None);
+    }
+
+    #[test]
+    fn one_person_one_identity() {
+        let final_failure = Failure::rejected(ReviewReason::SuspectedFraud);
+        let retry_failure = Failure::rejected(ReviewReason::DocumentUnreadable);
+        assert_eq!(may_apply([]), Ok(()));
+        assert_eq!(
+            may_apply([
+                (Status::Cancelled, None),
+                (Status::Failed, Some(&retry_failure))
+            ]),
+            Ok(())
+        );
+        for open in [
+            Status::Draft,
+            Status::DepositPending,
+            Status::AwaitingAmount,
+            Status::UnderReview,
+        ] {
+            assert_eq!(may_apply([(open, None)]), Err(Code::ApplicationInProgress));
+        }
+        assert_eq!(
+            may_apply([(Status::Failed, None), (Status::Verified, None)]),
+            Err(Code::AlreadyVerified)
+        );
+        assert_eq!(
+            may_apply([(Status::Failed, Some(&final_failure))]),
+            Err(Code::ApplicationBlocked)
+        );
+        assert_eq!(
+            may_apply([
+                (Status::Draft, None),
+                (Status::Failed, Some(&final_failure))
+            ]),
+            Err(Code::ApplicationBlocked)
+        );
+    }
+
+    #[test]
+    fn real_name_status_of_an_account() {
+        assert_eq!(real_name_status(&[]), RealNameStatus::Unverified);
+        assert_eq!(
+            real_name_status(&[Status::Draft, Status::Failed]),
+            RealNameStatus::Unverified
+        );
+        assert_eq!(
+            real_name_status(&[Status::Failed, Status::AwaitingAmount]),
+            RealNameStatus::Pending
+        );
+        assert_eq!(
+            real_name_status(&[Status::UnderReview, Status::Verified]),
+            RealNameStatus::Verified
+        );
+    }
+
+    #[test]
+    fn a_failure_serialises_with_both_messages() {
+        let json = serde_json::to_value(Failure::deposit_returned("AC04")).unwrap_or_default();
+        assert_eq!(json["code"], "deposit_returned");
+        assert_eq!(json["stage"], "deposit");
+        assert_eq!(json["can_retry"], true);
+        assert_eq!(json["bank_reason"], "AC04");
+        assert!(
+            json["message_zh"]
+                .as_str()
+                .is_some_and(|m| m.contains("账户已销户"))
+        );
+        let json = serde_json::to_value(Failure::rejected(ReviewReason::DuplicateIdentity))
+            .unwrap_or_default();
+        assert_eq!(json["can_retry"], false);
+        assert_eq!(json["stage"], "review");
+        assert!(json.get("bank_reason").is_none());
+    }
+}
