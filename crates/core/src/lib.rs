@@ -9,7 +9,8 @@
 //! - [`state`]: the one transition function over (status, event), and failures.
 //! - [`review`]: reasons, decisions and flags.
 //! - [`codes`]: the catalogue of every stable code with its English and Chinese message.
-//! - [`ports`]: the traits the outer layers implement (clock, vault, payout rail, store).
+//! - [`ports`]: the traits the outer layers implement (clock, vault, payout rail), and
+//!   [`store`]: the one storage trait every database backend implements.
 
 pub mod applicant;
 pub mod application;
@@ -25,6 +26,7 @@ pub mod ports;
 pub mod report;
 pub mod review;
 pub mod state;
+pub mod store;
 
 pub use codes::Code;
 pub use report::{Breach, Detail, Report};

@@ -1,16 +1,12 @@
 //! What the domain needs from the outside world, as small traits the outer crates implement:
-//! time, encryption, the bank, and durable storage of state changes and the work they cause.
-//! The futures here need no particular runtime; the store and rail crates bring their own.
+//! time, encryption and the bank. Storage has its own module, [`crate::store`]. The futures
+//! here need no particular runtime; the outer crates bring their own.
 
-use std::future::Future;
-
-use chrono::{DateTime, TimeDelta, Utc};
-use uuid::Uuid;
+use chrono::{DateTime, Utc};
 
 use crate::card::CardNumber;
 use crate::deposit::Fen;
 use crate::name::RealName;
-use crate::state::{Effect, Status, Transition};
 
 /// The service's time: the system clock, or the sandbox clock that tests move forward.
 pub trait Clock: Send + Sync {
@@ -85,135 +81,4 @@ pub trait PayoutRail: Send + Sync {
         &self,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<PayoutNotice>, RailError>> + Send;
-}
-
-/// Work that follows a state change, done later by a worker that claims it with a lease.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobKind {
-    PayDeposit,
-    ExpireDeposit,
-    OpenReviewCase,
-    CloseReviewCase,
-}
-
-impl JobKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::PayDeposit => "pay_deposit",
-            JobKind::ExpireDeposit => "expire_deposit",
-            JobKind::OpenReviewCase => "open_review_case",
-            JobKind::CloseReviewCase => "close_review_case",
-        }
-    }
-
-    pub fn parse(input: &str) -> Option<JobKind> {
-        [
-            JobKind::PayDeposit,
-            JobKind::ExpireDeposit,
-            JobKind::OpenReviewCase,
-            JobKind::CloseReviewCase,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == input)
-    }
-}
-
-impl From<Effect> for JobKind {
-    fn from(effect: Effect) -> JobKind {
-        match effect {
-            Effect::PayDeposit => JobKind::PayDeposit,
-            Effect::ScheduleDepositExpiry => JobKind::ExpireDeposit,
-            Effect::OpenReviewCase => JobKind::OpenReviewCase,
-            Effect::CloseReviewCase => JobKind::CloseReviewCase,
-        }
-    }
-}
-
-/// A job as a worker holds it. Its key — (application, kind) — makes doing it twice harmless.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
-    pub id: Uuid,
-    pub application_id: Uuid,
-    pub kind: JobKind,
-    pub due_at: DateTime<Utc>,
-    pub attempts: u32,
-}
-
-/// A transition to make durable, guarded by the status it starts from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateChange {
-    pub application_id: Uuid,
-    pub from: Status,
-    pub transition: Transition,
-    pub at: DateTime<Utc>,
-    /// When each job of the transition's effects falls due.
-    pub jobs: Vec<(JobKind, DateTime<Utc>)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Applied {
-    Done,
-    /// Someone else moved the application first; nothing was written.
-    Moved {
-        current: Status,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    /// A uniqueness rule of the data was hit; the string names it.
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("not found")]
-    NotFound,
-    /// The database cannot be reached now; try again later.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
-    #[error("store failure: {0}")]
-    Failed(String),
-}
-
-/// Durable state changes and the outbox of work they cause; the stores implement it for
-/// SQLite and PostgreSQL and pass the same conformance suite.
-pub trait Store: Send + Sync {
-    /// Writes the new status, its event row, and the jobs in ONE transaction, only if the
-    /// application is still in `change.from`.
-    fn apply(
-        &self,
-        change: &StateChange,
-    ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
-
-    /// Leases up to `limit` jobs due by `now` for `lease`; a job whose lease lapsed (its
-    /// worker died) is due again.
-    fn claim_jobs(
-        &self,
-        now: DateTime<Utc>,
-        lease: TimeDelta,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<Job>, StoreError>> + Send;
-
-    /// Marks a claimed job done.
-    fn finish_job(&self, job: &Job) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Whether the database answers (`/readyz`).
-    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_effect_has_a_job_kind_that_round_trips() {
-        for effect in [
-            Effect::PayDeposit,
-            Effect::ScheduleDepositExpiry,
-            Effect::OpenReviewCase,
-            Effect::CloseReviewCase,
-        ] {
-            let kind = JobKind::from(effect);
-            assert_eq!(JobKind::parse(kind.as_str()), Some(kind));
-        }
-        assert_eq!(JobKind::parse("send_flowers"), None);
-    }
 }

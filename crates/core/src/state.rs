@@ -122,6 +122,38 @@ impl Failure {
         }
     }
 
+    /// A compact, stable form for storage: `code;stage;retry;bank_reason`.
+    pub fn encode(&self) -> String {
+        let stage = match self.stage {
+            Stage::Deposit => "deposit",
+            Stage::Review => "review",
+        };
+        let retry = if self.can_retry { "retry" } else { "final" };
+        format!(
+            "{};{stage};{retry};{}",
+            self.code,
+            self.bank_reason.as_deref().unwrap_or("")
+        )
+    }
+
+    pub fn decode(text: &str) -> Option<Failure> {
+        let mut parts = text.splitn(4, ';');
+        let code = Code::parse(parts.next()?)?;
+        let stage = match parts.next()? {
+            "deposit" => Stage::Deposit,
+            "review" => Stage::Review,
+            _ => return None,
+        };
+        let can_retry = parts.next()? == "retry";
+        let bank_reason = Some(parts.next()?.to_owned()).filter(|r| !r.is_empty());
+        Some(Failure {
+            code,
+            stage,
+            can_retry,
+            bank_reason,
+        })
+    }
+
     fn as_breach(&self) -> Breach {
         let breach = Breach::new("", self.code);
         match &self.bank_reason {
@@ -497,6 +529,18 @@ mod tests {
             real_name_status(&[Status::UnderReview, Status::Verified]),
             RealNameStatus::Verified
         );
+    }
+
+    #[test]
+    fn failures_survive_storage() {
+        for failure in [
+            Failure::deposit_returned("AC04"),
+            Failure::deposit(Code::DepositExpired),
+            Failure::rejected(ReviewReason::SuspectedFraud),
+        ] {
+            assert_eq!(Failure::decode(&failure.encode()), Some(failure));
+        }
+        assert_eq!(Failure::decode("nonsense"), None);
     }
 
     #[test]

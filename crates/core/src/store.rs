@@ -1,0 +1,550 @@
+//! Durable storage, as one trait every database backend implements. The store sees sealed
+//! bytes and keyed hashes for personal data, never the plain values: the caller passes
+//! everything through the [`crate::ports::Vault`] first.
+//!
+//! Every state change is one transaction that writes the application's new status, its
+//! event, and the work that follows (the outbox: job rows, the review case), guarded by the
+//! status it starts from, so concurrent requests and workers cannot both move it.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::application::CardHistory;
+use crate::state::{Failure, Status, Transition};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Reviewer,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Reviewer => "reviewer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Role> {
+        match input {
+            "user" => Some(Role::User),
+            "reviewer" => Some(Role::Reviewer),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Reviewer | Role::Admin)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: Uuid,
+    pub login: String,
+    /// The Argon2id PHC string.
+    pub password_hash: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Failed logins for one login name: how many in a row, and until when it is slowed down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Throttle {
+    pub failures: u32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// How failed logins slow a login down: after `free_failures` in a row, each further one
+/// locks it for `base_seconds`, doubling up to `max_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottlePolicy {
+    pub free_failures: u32,
+    pub base_seconds: i64,
+    pub max_seconds: i64,
+}
+
+impl Default for ThrottlePolicy {
+    fn default() -> Self {
+        ThrottlePolicy {
+            free_failures: 5,
+            base_seconds: 30,
+            max_seconds: 15 * 60,
+        }
+    }
+}
+
+impl ThrottlePolicy {
+    /// How long the login is locked after its `failures`-th failure in a row.
+    pub fn lock_seconds(&self, failures: u32) -> i64 {
+        if failures < self.free_failures {
+            return 0;
+        }
+        let doublings = (failures - self.free_failures).min(20);
+        self.base_seconds
+            .saturating_mul(1 << doublings)
+            .min(self.max_seconds)
+    }
+}
+
+/// What `begin_idempotent` found for a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotency {
+    /// First use: the request runs, then `finish_idempotent` stores its answer.
+    New,
+    /// Seen with the same request: here is the first answer.
+    Replay { status: u16, body: Vec<u8> },
+    /// Seen with another request.
+    Mismatch,
+    /// The first request with this key has not answered yet.
+    InProgress,
+}
+
+/// Consent as given (CONTRACT 2.0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub at: DateTime<Utc>,
+    pub version: String,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApplication {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    /// The sealed identity form.
+    pub form: Vec<u8>,
+    /// Keyed hashes of the document numbers, for the duplicate look-up and deposit limits.
+    pub document_hashes: Vec<Vec<u8>>,
+    /// Warnings as JSON `[{field, code}]`.
+    pub warnings: String,
+    pub consent: Consent,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCard {
+    pub bank: String,
+    /// The sealed bank card form.
+    pub sealed: Vec<u8>,
+    pub card_hash: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageMeta {
+    pub slot: String,
+    pub content_type: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepositRecord {
+    pub end_to_end_id: String,
+    /// The sealed amount in fen.
+    pub amount: Vec<u8>,
+    pub attempts_used: u32,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub settled_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    pub status: Status,
+    pub at: DateTime<Utc>,
+}
+
+/// An application as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRecord {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub status: Status,
+    pub form: Vec<u8>,
+    pub warnings: String,
+    pub card: Option<StoredCard>,
+    pub images: Vec<ImageMeta>,
+    pub deposit: Option<DepositRecord>,
+    pub failure: Option<Failure>,
+    pub events: Vec<EventRecord>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Work that follows a state change, done by a worker that leases it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    PayDeposit,
+    ExpireDeposit,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::PayDeposit => "pay_deposit",
+            JobKind::ExpireDeposit => "expire_deposit",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<JobKind> {
+        [JobKind::PayDeposit, JobKind::ExpireDeposit]
+            .into_iter()
+            .find(|k| k.as_str() == input)
+    }
+}
+
+/// A leased job. Its key — (application, kind) — is unique, so a job is never queued twice
+/// and doing it again after a crash finds its work already done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub kind: JobKind,
+    pub due_at: DateTime<Utc>,
+    pub attempts: u32,
+}
+
+/// A transition to make durable, with what it writes beside the status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateChange {
+    pub application_id: Uuid,
+    pub from: Status,
+    pub transition: Transition,
+    pub at: DateTime<Utc>,
+    /// With `OpenReviewCase`: when the case falls due (the service level).
+    pub review_due_at: Option<DateTime<Utc>>,
+    /// With `ScheduleDepositExpiry`: the confirmation deadline.
+    pub deposit_expires_at: Option<DateTime<Utc>>,
+    /// A new count of wrong answers to store with the change.
+    pub attempts_used: Option<u32>,
+}
+
+impl StateChange {
+    pub fn new(
+        application_id: Uuid,
+        from: Status,
+        transition: Transition,
+        at: DateTime<Utc>,
+    ) -> StateChange {
+        StateChange {
+            application_id,
+            from,
+            transition,
+            at,
+            review_due_at: None,
+            deposit_expires_at: None,
+            attempts_used: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Done,
+    /// The application was not in the expected status (or attempt count); nothing was written.
+    Moved,
+}
+
+/// Everything `submit` needs; the store checks the limits inside its transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmitCommand {
+    pub application_id: Uuid,
+    pub account_id: Uuid,
+    pub transition: Transition,
+    pub at: DateTime<Utc>,
+    pub card_hash: Vec<u8>,
+    pub document_hashes: Vec<Vec<u8>>,
+    pub warnings: String,
+    /// Deposits paid since this moment count against the limits.
+    pub rounds_since: DateTime<Utc>,
+    pub max_rounds_per_card: u32,
+    pub max_rounds_per_document: u32,
+    pub end_to_end_id: String,
+    pub sealed_amount: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmitOutcome {
+    Submitted,
+    /// Not a draft any more (another submit won, or it was cancelled).
+    Moved,
+    DepositLimitReached,
+    CardReturnedByBank,
+    CardInUse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseFilter {
+    Open,
+    Claimed,
+    Decided,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRecord {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub account_id: Uuid,
+    pub submitted_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub claimed_by: Option<Uuid>,
+    pub claimed_until: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    Claimed,
+    HeldByAnother,
+    Decided,
+    NotFound,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: Uuid,
+    pub action: String,
+    pub application_id: Option<Uuid>,
+    /// JSON with what was seen or decided; never a plain personal value.
+    pub detail: String,
+}
+
+/// One line of the sandbox bank's statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxTransaction {
+    pub amount_fen: i64,
+    pub memo: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A payout the sandbox bank has taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxPayout {
+    pub end_to_end_id: String,
+    pub card_hash: Vec<u8>,
+    pub amount_fen: i64,
+    pub memo: String,
+    pub paid_at: DateTime<Utc>,
+    pub settle_at: DateTime<Utc>,
+    /// Set when the bank sends the payout back instead of crediting it.
+    pub return_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule of the data was hit; the string names it.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached now; try again later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store failure: {0}")]
+    Failed(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait::async_trait]
+pub trait Store: Send + Sync {
+    /// Whether the database answers (`/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Accounts and sessions.
+    /// `Conflict("login")` when the login is taken.
+    async fn create_account(&self, account: &Account) -> StoreResult<()>;
+    async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
+    async fn create_session(
+        &self,
+        token_hash: &[u8],
+        account_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The account of a session that has not expired by `now`.
+    async fn session_account(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Account>>;
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
+    async fn throttle(&self, login_key: &str) -> StoreResult<Throttle>;
+    /// Counts a failed login and, past the policy's free failures, slows the login down.
+    async fn record_login_failure(
+        &self,
+        login_key: &str,
+        now: DateTime<Utc>,
+        policy: &ThrottlePolicy,
+    ) -> StoreResult<Throttle>;
+    async fn clear_login_failures(&self, login_key: &str) -> StoreResult<()>;
+
+    // Idempotency keys (CONTRACT 4).
+    async fn begin_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Idempotency>;
+    async fn finish_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> StoreResult<()>;
+    /// Forgets a key whose request failed on the server's side, so a retry can run.
+    async fn abandon_idempotent(&self, scope: &str, key: &str) -> StoreResult<()>;
+    async fn purge_idempotent(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+
+    // Applications.
+    /// `Conflict("application_in_progress")` when the account already has an open one.
+    async fn create_application(&self, application: &NewApplication) -> StoreResult<()>;
+    async fn application(&self, id: Uuid) -> StoreResult<Option<ApplicationRecord>>;
+    /// The account's applications, newest first.
+    async fn applications_of(&self, account_id: Uuid) -> StoreResult<Vec<ApplicationRecord>>;
+    /// Replaces a draft's form; `Moved` unless it is still a draft.
+    async fn update_draft(
+        &self,
+        id: Uuid,
+        form: &[u8],
+        document_hashes: &[Vec<u8>],
+        warnings: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied>;
+    async fn set_card(
+        &self,
+        id: Uuid,
+        card: &StoredCard,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied>;
+    async fn put_image(
+        &self,
+        id: Uuid,
+        meta: &ImageMeta,
+        sealed: &[u8],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied>;
+    async fn image(&self, id: Uuid, slot: &str) -> StoreResult<Option<(ImageMeta, Vec<u8>)>>;
+    /// Whether the bank returned a payout to this card, and whether another account's
+    /// submitted or verified application holds it.
+    async fn card_history(&self, account_id: Uuid, card_hash: &[u8]) -> StoreResult<CardHistory>;
+    /// Draft → deposit_pending with its one deposit and its payout job, in one transaction,
+    /// after checking the card's history and the deposit limits inside it.
+    async fn submit(&self, command: &SubmitCommand) -> StoreResult<SubmitOutcome>;
+    /// Any other transition, guarded by `change.from` (and the attempt count it replaces).
+    async fn apply(&self, change: &StateChange) -> StoreResult<Applied>;
+    /// Stores a wrong answer that leaves attempts: `Moved` when the count was not
+    /// `attempts_before` (a concurrent answer won), so the caller judges again.
+    async fn record_wrong_answer(
+        &self,
+        id: Uuid,
+        attempts_before: u32,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied>;
+    /// Whether another account's application carries one of these document hashes.
+    async fn duplicate_document(
+        &self,
+        account_id: Uuid,
+        document_hashes: &[Vec<u8>],
+    ) -> StoreResult<bool>;
+
+    // The outbox.
+    async fn claim_jobs(
+        &self,
+        now: DateTime<Utc>,
+        lease_seconds: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>>;
+    async fn finish_job(&self, job: &Job, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Puts a job back to run at `due_at` (its work failed for now).
+    async fn retry_job(&self, job: &Job, due_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Records that the payout of `id` was handed to the bank.
+    async fn mark_deposit_paid(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+    /// The application and status behind a payout's end-to-end id. The caller turns a bank
+    /// notice into a [`StateChange`] from that status; `apply` records it once.
+    async fn deposit_application(&self, end_to_end_id: &str)
+    -> StoreResult<Option<(Uuid, Status)>>;
+
+    // Review.
+    async fn review_cases(
+        &self,
+        filter: CaseFilter,
+        now: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<CaseRecord>>;
+    async fn review_case(&self, id: Uuid) -> StoreResult<Option<CaseRecord>>;
+    async fn claim_case(
+        &self,
+        id: Uuid,
+        reviewer: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<ClaimOutcome>;
+    /// Decides a case held by `reviewer` at `now`: the application's transition, the case's
+    /// outcome and the audit entry in one transaction.
+    async fn decide_case(
+        &self,
+        id: Uuid,
+        reviewer: Uuid,
+        outcome: &str,
+        change: &StateChange,
+        audit: &AuditEntry,
+    ) -> StoreResult<ClaimOutcome>;
+
+    // Audit.
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+    async fn audit_trail(
+        &self,
+        application_id: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEntry>>;
+
+    // The sandbox bank and clock, kept in the database so every node agrees on them.
+    async fn sandbox_offset(&self) -> StoreResult<i64>;
+    async fn advance_sandbox_clock(&self, seconds: i64) -> StoreResult<i64>;
+    /// Records a payout once per end-to-end id; a repeat changes nothing.
+    async fn sandbox_pay(&self, payout: &SandboxPayout) -> StoreResult<()>;
+    async fn sandbox_statement(
+        &self,
+        card_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SandboxTransaction>>;
+    /// Payouts whose outcome is due by `now` and not yet acknowledged.
+    async fn sandbox_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<SandboxPayout>>;
+    async fn sandbox_acknowledge(&self, end_to_end_ids: &[String]) -> StoreResult<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for kind in [JobKind::PayDeposit, JobKind::ExpireDeposit] {
+            assert_eq!(JobKind::parse(kind.as_str()), Some(kind));
+        }
+        for role in [Role::User, Role::Reviewer, Role::Admin] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert!(Role::Admin.is_staff() && !Role::User.is_staff());
+    }
+
+    #[test]
+    fn failed_logins_lock_longer_each_time() {
+        let p = ThrottlePolicy::default();
+        assert_eq!(p.lock_seconds(4), 0);
+        assert_eq!(p.lock_seconds(5), 30);
+        assert_eq!(p.lock_seconds(6), 60);
+        assert_eq!(p.lock_seconds(10), 900);
+        assert_eq!(p.lock_seconds(u32::MAX), 900);
+    }
+}

@@ -1,0 +1,1099 @@
+//! The `Store` trait on SQLite. Writes run on the writer thread in one IMMEDIATE transaction
+//! each; reads run on pooled reader connections.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use realname_core::Code;
+use realname_core::application::CardHistory;
+use realname_core::state::{Effect, Status};
+use realname_core::store::{
+    Account, ApplicationRecord, Applied, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome,
+    Idempotency, ImageMeta, Job, JobKind, NewApplication, Role, SandboxPayout, SandboxTransaction,
+    StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
+    Throttle, ThrottlePolicy,
+};
+use rusqlite::{OptionalExtension, Transaction, params};
+use uuid::Uuid;
+
+use crate::sql::{
+    APPLICATION_COLUMNS, CASE_COLUMNS, application_row, case_row, complete, conflict_or_failed, id,
+    opt_ts, parse_id, parse_ts, ts,
+};
+use crate::{SqliteStore, failed};
+
+const SUBMITTED: &str = "('deposit_pending', 'awaiting_amount', 'under_review', 'verified')";
+
+fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
+    let role: String = r.get(3)?;
+    Ok(Account {
+        id: parse_id(&r.get::<_, String>(0)?)?,
+        login: r.get(1)?,
+        password_hash: r.get(2)?,
+        role: Role::parse(&role).unwrap_or(Role::User),
+        created_at: parse_ts(&r.get::<_, String>(4)?)?,
+    })
+}
+
+fn replace_documents(
+    tx: &Transaction<'_>,
+    app: Uuid,
+    account: Uuid,
+    hashes: &[Vec<u8>],
+) -> StoreResult<()> {
+    tx.execute(
+        "DELETE FROM application_documents WHERE application_id = ?1",
+        params![id(app)],
+    )
+    .map_err(failed)?;
+    for hash in hashes {
+        tx.execute(
+            "INSERT OR IGNORE INTO application_documents (application_id, account_id, document_hash)
+             VALUES (?1, ?2, ?3)",
+            params![id(app), id(account), hash],
+        )
+        .map_err(failed)?;
+    }
+    Ok(())
+}
+
+fn insert_event(
+    tx: &Transaction<'_>,
+    app: Uuid,
+    status: Status,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO events (application_id, status, at) VALUES (?1, ?2, ?3)",
+        params![id(app), status.as_str(), ts(at)],
+    )
+    .map(drop)
+    .map_err(failed)
+}
+
+fn queue_job(
+    tx: &Transaction<'_>,
+    app: Uuid,
+    kind: JobKind,
+    due_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO jobs (id, application_id, kind, due_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (application_id, kind) DO NOTHING",
+        params![id(Uuid::new_v4()), id(app), kind.as_str(), ts(due_at)],
+    )
+    .map(drop)
+    .map_err(failed)
+}
+
+/// A transition inside an open transaction, guarded by its starting status.
+fn apply_in(tx: &Transaction<'_>, change: &StateChange) -> StoreResult<Applied> {
+    let app = id(change.application_id);
+    let t = &change.transition;
+    let moved = tx
+        .execute(
+            "UPDATE applications SET status = ?1, failure = ?2, updated_at = ?3
+             WHERE id = ?4 AND status = ?5",
+            params![
+                t.status.as_str(),
+                t.failure.as_ref().map(|f| f.encode()),
+                ts(change.at),
+                app,
+                change.from.as_str()
+            ],
+        )
+        .map_err(failed)?;
+    if moved == 0 {
+        return Ok(Applied::Moved);
+    }
+    if let Some(attempts) = change.attempts_used {
+        tx.execute(
+            "UPDATE deposits SET attempts_used = ?1 WHERE application_id = ?2",
+            params![attempts, app],
+        )
+        .map_err(failed)?;
+    }
+    insert_event(tx, change.application_id, t.status, change.at)?;
+    for effect in &t.effects {
+        match effect {
+            Effect::PayDeposit => {
+                queue_job(tx, change.application_id, JobKind::PayDeposit, change.at)?
+            }
+            Effect::ScheduleDepositExpiry => {
+                let expires_at = change.deposit_expires_at.unwrap_or(change.at);
+                tx.execute(
+                    "UPDATE deposits SET settled_at = ?1, expires_at = ?2 WHERE application_id = ?3",
+                    params![ts(change.at), ts(expires_at), app],
+                )
+                .map_err(failed)?;
+                queue_job(
+                    tx,
+                    change.application_id,
+                    JobKind::ExpireDeposit,
+                    expires_at,
+                )?;
+            }
+            Effect::OpenReviewCase => {
+                let due_at = change.review_due_at.unwrap_or(change.at);
+                tx.execute(
+                    "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at)
+                     SELECT ?1, id, account_id, ?2, ?3 FROM applications WHERE id = ?4
+                     ON CONFLICT (application_id) DO NOTHING",
+                    params![id(Uuid::new_v4()), ts(change.at), ts(due_at), app],
+                )
+                .map_err(failed)?;
+            }
+            // Closing is written by `decide_case`, which holds the claim.
+            Effect::CloseReviewCase => {}
+        }
+    }
+    if t.failure
+        .as_ref()
+        .is_some_and(|f| f.code == Code::DepositReturned)
+    {
+        let reason = t
+            .failure
+            .as_ref()
+            .and_then(|f| f.bank_reason.clone())
+            .unwrap_or_default();
+        tx.execute(
+            "INSERT OR IGNORE INTO returned_cards (card_hash, reason, at)
+             SELECT card_hash, ?1, ?2 FROM deposits WHERE application_id = ?3",
+            params![reason, ts(change.at), app],
+        )
+        .map_err(failed)?;
+    }
+    Ok(Applied::Done)
+}
+
+fn card_history_in(
+    conn: &rusqlite::Connection,
+    account: Uuid,
+    card_hash: &[u8],
+) -> StoreResult<CardHistory> {
+    let returned_by_bank = conn
+        .query_row(
+            "SELECT 1 FROM returned_cards WHERE card_hash = ?1",
+            params![card_hash],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(failed)?
+        .is_some();
+    let bound_to_another_account = conn
+        .query_row(
+            &format!(
+                "SELECT 1 FROM applications WHERE card_hash = ?1 AND account_id != ?2 AND status IN {SUBMITTED} LIMIT 1"
+            ),
+            params![card_hash, id(account)],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(failed)?
+        .is_some();
+    Ok(CardHistory {
+        returned_by_bank,
+        bound_to_another_account,
+    })
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(failed))
+            .await
+    }
+
+    async fn create_account(&self, account: &Account) -> StoreResult<()> {
+        let a = account.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO accounts (id, login, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id(a.id), a.login, a.password_hash, a.role.as_str(), ts(a.created_at)],
+            )
+            .map(drop)
+            .map_err(|e| conflict_or_failed(e, "login"))
+        })
+        .await
+    }
+
+    async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
+        let login = login.to_owned();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT id, login, password_hash, role, created_at FROM accounts WHERE login = ?1",
+                params![login],
+                account_row,
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &[u8],
+        account_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let hash = token_hash.to_vec();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO sessions (token_hash, account_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![hash, id(account_id), ts(expires_at)],
+            )
+            .map(drop)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn session_account(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Account>> {
+        let hash = token_hash.to_vec();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT a.id, a.login, a.password_hash, a.role, a.created_at
+                 FROM sessions s JOIN accounts a ON a.id = s.account_id
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                params![hash, ts(now)],
+                account_row,
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
+        let hash = token_hash.to_vec();
+        self.write(move |tx| {
+            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", params![hash])
+                .map(drop)
+                .map_err(failed)
+        })
+        .await
+    }
+
+    async fn throttle(&self, login_key: &str) -> StoreResult<Throttle> {
+        let key = login_key.to_owned();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT failures, locked_until FROM login_throttle WHERE login_key = ?1",
+                params![key],
+                |r| {
+                    Ok(Throttle {
+                        failures: r.get(0)?,
+                        locked_until: opt_ts(r.get(1)?)?,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        login_key: &str,
+        now: DateTime<Utc>,
+        policy: &ThrottlePolicy,
+    ) -> StoreResult<Throttle> {
+        let key = login_key.to_owned();
+        let policy = *policy;
+        self.write(move |tx| {
+            let failures: u32 = tx
+                .query_row(
+                    "INSERT INTO login_throttle (login_key, failures) VALUES (?1, 1)
+                     ON CONFLICT (login_key) DO UPDATE SET failures = failures + 1
+                     RETURNING failures",
+                    params![key],
+                    |r| r.get(0),
+                )
+                .map_err(failed)?;
+            let lock = policy.lock_seconds(failures);
+            let locked_until = (lock > 0).then(|| now + TimeDelta::seconds(lock));
+            tx.execute(
+                "UPDATE login_throttle SET locked_until = ?1 WHERE login_key = ?2",
+                params![locked_until.map(ts), key],
+            )
+            .map_err(failed)?;
+            Ok(Throttle {
+                failures,
+                locked_until,
+            })
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, login_key: &str) -> StoreResult<()> {
+        let key = login_key.to_owned();
+        self.write(move |tx| {
+            tx.execute(
+                "DELETE FROM login_throttle WHERE login_key = ?1",
+                params![key],
+            )
+            .map(drop)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn begin_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Idempotency> {
+        let (scope, key, hash) = (scope.to_owned(), key.to_owned(), request_hash.to_vec());
+        self.write(move |tx| {
+            let found = tx
+                .query_row(
+                    "SELECT request_hash, status, body FROM idempotency WHERE scope = ?1 AND key = ?2",
+                    params![scope, key],
+                    |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Option<u16>>(1)?, r.get::<_, Option<Vec<u8>>>(2)?)),
+                )
+                .optional()
+                .map_err(failed)?;
+            Ok(match found {
+                None => {
+                    tx.execute(
+                        "INSERT INTO idempotency (scope, key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                        params![scope, key, hash, ts(now)],
+                    )
+                    .map_err(failed)?;
+                    Idempotency::New
+                }
+                Some((stored, _, _)) if stored != hash => Idempotency::Mismatch,
+                Some((_, None, _)) => Idempotency::InProgress,
+                Some((_, Some(status), body)) => Idempotency::Replay { status, body: body.unwrap_or_default() },
+            })
+        })
+        .await
+    }
+
+    async fn finish_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> StoreResult<()> {
+        let (scope, key, body) = (scope.to_owned(), key.to_owned(), body.to_vec());
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE idempotency SET status = ?1, body = ?2 WHERE scope = ?3 AND key = ?4",
+                params![status, body, scope, key],
+            )
+            .map(drop)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn abandon_idempotent(&self, scope: &str, key: &str) -> StoreResult<()> {
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        self.write(move |tx| {
+            tx.execute(
+                "DELETE FROM idempotency WHERE scope = ?1 AND key = ?2 AND status IS NULL",
+                params![scope, key],
+            )
+            .map(drop)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn purge_idempotent(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.write(move |tx| {
+            tx.execute(
+                "DELETE FROM idempotency WHERE created_at < ?1",
+                params![ts(before)],
+            )
+            .map(|n| n as u64)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn create_application(&self, application: &NewApplication) -> StoreResult<()> {
+        let a = application.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO applications (id, account_id, status, form, warnings, consent_at,
+                     consent_version, consent_address, created_at, updated_at)
+                 VALUES (?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                params![
+                    id(a.id),
+                    id(a.account_id),
+                    a.form,
+                    a.warnings,
+                    ts(a.consent.at),
+                    a.consent.version,
+                    a.consent.address,
+                    ts(a.at)
+                ],
+            )
+            .map_err(|e| conflict_or_failed(e, "application_in_progress"))?;
+            replace_documents(tx, a.id, a.account_id, &a.document_hashes)?;
+            insert_event(tx, a.id, Status::Draft, a.at)
+        })
+        .await
+    }
+
+    async fn application(&self, app: Uuid) -> StoreResult<Option<ApplicationRecord>> {
+        self.read(move |c| {
+            let found = c
+                .query_row(
+                    &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = ?1"),
+                    params![id(app)],
+                    application_row,
+                )
+                .optional()
+                .map_err(failed)?;
+            found.map(|a| complete(c, a)).transpose()
+        })
+        .await
+    }
+
+    async fn applications_of(&self, account_id: Uuid) -> StoreResult<Vec<ApplicationRecord>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {APPLICATION_COLUMNS} FROM applications WHERE account_id = ?1
+                     ORDER BY created_at DESC, id DESC"
+                ))
+                .map_err(failed)?;
+            let rows: Vec<ApplicationRecord> = stmt
+                .query_map(params![id(account_id)], application_row)
+                .and_then(Iterator::collect)
+                .map_err(failed)?;
+            rows.into_iter().map(|a| complete(c, a)).collect()
+        })
+        .await
+    }
+
+    async fn update_draft(
+        &self,
+        app: Uuid,
+        form: &[u8],
+        document_hashes: &[Vec<u8>],
+        warnings: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied> {
+        let (form, hashes, warnings) =
+            (form.to_vec(), document_hashes.to_vec(), warnings.to_owned());
+        self.write(move |tx| {
+            let account: Option<String> = tx
+                .query_row(
+                    "UPDATE applications SET form = ?1, warnings = ?2, updated_at = ?3
+                     WHERE id = ?4 AND status = 'draft' RETURNING account_id",
+                    params![form, warnings, ts(at), id(app)],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(failed)?;
+            let Some(account) = account else {
+                return Ok(Applied::Moved);
+            };
+            let account = parse_id(&account).map_err(failed)?;
+            replace_documents(tx, app, account, &hashes)?;
+            Ok(Applied::Done)
+        })
+        .await
+    }
+
+    async fn set_card(
+        &self,
+        app: Uuid,
+        card: &StoredCard,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied> {
+        let card = card.clone();
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE applications SET card_bank = ?1, card_sealed = ?2, card_hash = ?3, updated_at = ?4
+                     WHERE id = ?5 AND status = 'draft'",
+                    params![card.bank, card.sealed, card.card_hash, ts(at), id(app)],
+                )
+                .map_err(failed)?;
+            Ok(if n == 0 { Applied::Moved } else { Applied::Done })
+        })
+        .await
+    }
+
+    async fn put_image(
+        &self,
+        app: Uuid,
+        meta: &ImageMeta,
+        sealed: &[u8],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied> {
+        let (meta, sealed) = (meta.clone(), sealed.to_vec());
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE applications SET updated_at = ?1 WHERE id = ?2 AND status = 'draft'",
+                    params![ts(at), id(app)],
+                )
+                .map_err(failed)?;
+            if n == 0 {
+                return Ok(Applied::Moved);
+            }
+            tx.execute(
+                "INSERT INTO images (application_id, slot, content_type, bytes, sha256, sealed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (application_id, slot) DO UPDATE SET content_type = excluded.content_type,
+                     bytes = excluded.bytes, sha256 = excluded.sha256, sealed = excluded.sealed",
+                params![id(app), meta.slot, meta.content_type, meta.bytes as i64, meta.sha256, sealed],
+            )
+            .map_err(failed)?;
+            Ok(Applied::Done)
+        })
+        .await
+    }
+
+    async fn image(&self, app: Uuid, slot: &str) -> StoreResult<Option<(ImageMeta, Vec<u8>)>> {
+        let slot = slot.to_owned();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT slot, content_type, bytes, sha256, sealed FROM images WHERE application_id = ?1 AND slot = ?2",
+                params![id(app), slot],
+                |r| {
+                    Ok((
+                        ImageMeta { slot: r.get(0)?, content_type: r.get(1)?, bytes: r.get::<_, i64>(2)? as u64, sha256: r.get(3)? },
+                        r.get(4)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn card_history(&self, account_id: Uuid, card_hash: &[u8]) -> StoreResult<CardHistory> {
+        let hash = card_hash.to_vec();
+        self.read(move |c| card_history_in(c, account_id, &hash))
+            .await
+    }
+
+    async fn submit(&self, command: &SubmitCommand) -> StoreResult<SubmitOutcome> {
+        let cmd = command.clone();
+        self.write(move |tx| {
+            let app = id(cmd.application_id);
+            let status: Option<String> = tx
+                .query_row(
+                    "SELECT status FROM applications WHERE id = ?1",
+                    params![app],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(failed)?;
+            if status.as_deref() != Some(Status::Draft.as_str()) {
+                return Ok(SubmitOutcome::Moved);
+            }
+            let history = card_history_in(tx, cmd.account_id, &cmd.card_hash)?;
+            if history.returned_by_bank {
+                return Ok(SubmitOutcome::CardReturnedByBank);
+            }
+            if history.bound_to_another_account {
+                return Ok(SubmitOutcome::CardInUse);
+            }
+            let since = ts(cmd.rounds_since);
+            let card_rounds: u32 = tx
+                .query_row(
+                    "SELECT count(*) FROM deposits WHERE card_hash = ?1 AND created_at >= ?2",
+                    params![cmd.card_hash, since],
+                    |r| r.get(0),
+                )
+                .map_err(failed)?;
+            let mut document_rounds = 0u32;
+            for hash in &cmd.document_hashes {
+                let n: u32 = tx
+                    .query_row(
+                        "SELECT count(DISTINCT d.application_id) FROM deposits d
+                         JOIN application_documents ad ON ad.application_id = d.application_id
+                         WHERE ad.document_hash = ?1 AND d.created_at >= ?2",
+                        params![hash, since],
+                        |r| r.get(0),
+                    )
+                    .map_err(failed)?;
+                document_rounds = document_rounds.max(n);
+            }
+            if card_rounds >= cmd.max_rounds_per_card
+                || document_rounds >= cmd.max_rounds_per_document
+            {
+                return Ok(SubmitOutcome::DepositLimitReached);
+            }
+            tx.execute(
+                "UPDATE applications SET warnings = ?1 WHERE id = ?2",
+                params![cmd.warnings, app],
+            )
+            .map_err(failed)?;
+            tx.execute(
+                "INSERT INTO deposits (application_id, end_to_end_id, amount, card_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![app, cmd.end_to_end_id, cmd.sealed_amount, cmd.card_hash, ts(cmd.at)],
+            )
+            .map_err(|e| conflict_or_failed(e, "deposit"))?;
+            let change = StateChange::new(
+                cmd.application_id,
+                Status::Draft,
+                cmd.transition.clone(),
+                cmd.at,
+            );
+            match apply_in(tx, &change)? {
+                Applied::Done => Ok(SubmitOutcome::Submitted),
+                Applied::Moved => Err(StoreError::Failed(
+                    "a draft moved inside its own transaction".into(),
+                )),
+            }
+        })
+        .await
+    }
+
+    async fn apply(&self, change: &StateChange) -> StoreResult<Applied> {
+        let change = change.clone();
+        self.write(move |tx| apply_in(tx, &change)).await
+    }
+
+    async fn record_wrong_answer(
+        &self,
+        app: Uuid,
+        attempts_before: u32,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied> {
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE deposits SET attempts_used = attempts_used + 1
+                     WHERE application_id = ?1 AND attempts_used = ?2
+                       AND (SELECT status FROM applications WHERE id = ?1) = 'awaiting_amount'",
+                    params![id(app), attempts_before],
+                )
+                .map_err(failed)?;
+            if n == 0 {
+                return Ok(Applied::Moved);
+            }
+            tx.execute(
+                "UPDATE applications SET updated_at = ?1 WHERE id = ?2",
+                params![ts(at), id(app)],
+            )
+            .map_err(failed)?;
+            Ok(Applied::Done)
+        })
+        .await
+    }
+
+    async fn duplicate_document(
+        &self,
+        account_id: Uuid,
+        document_hashes: &[Vec<u8>],
+    ) -> StoreResult<bool> {
+        let hashes = document_hashes.to_vec();
+        self.read(move |c| {
+            for hash in hashes {
+                let found = c
+                    .query_row(
+                        "SELECT 1 FROM application_documents WHERE document_hash = ?1 AND account_id != ?2 LIMIT 1",
+                        params![hash, id(account_id)],
+                        |_| Ok(()),
+                    )
+                    .optional()
+                    .map_err(failed)?;
+                if found.is_some() {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+        .await
+    }
+
+    async fn claim_jobs(
+        &self,
+        now: DateTime<Utc>,
+        lease_seconds: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>> {
+        self.write(move |tx| {
+            let now_text = ts(now);
+            let jobs: Vec<Job> = {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT id, application_id, kind, due_at, attempts FROM jobs
+                         WHERE done_at IS NULL AND due_at <= ?1 AND (leased_until IS NULL OR leased_until < ?1)
+                         ORDER BY due_at LIMIT ?2",
+                    )
+                    .map_err(failed)?;
+                stmt.query_map(params![now_text, limit], |r| {
+                    let kind: String = r.get(2)?;
+                    Ok(Job {
+                        id: parse_id(&r.get::<_, String>(0)?)?,
+                        application_id: parse_id(&r.get::<_, String>(1)?)?,
+                        kind: JobKind::parse(&kind).ok_or_else(|| rusqlite::Error::InvalidColumnName(kind))?,
+                        due_at: parse_ts(&r.get::<_, String>(3)?)?,
+                        attempts: r.get::<_, u32>(4)? + 1,
+                    })
+                })
+                .and_then(Iterator::collect)
+                .map_err(failed)?
+            };
+            let until = ts(now + TimeDelta::seconds(lease_seconds));
+            for job in &jobs {
+                tx.execute(
+                    "UPDATE jobs SET leased_until = ?1, attempts = attempts + 1 WHERE id = ?2",
+                    params![until, id(job.id)],
+                )
+                .map_err(failed)?;
+            }
+            Ok(jobs)
+        })
+        .await
+    }
+
+    async fn finish_job(&self, job: &Job, at: DateTime<Utc>) -> StoreResult<()> {
+        let job_id = job.id;
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE jobs SET done_at = ?1 WHERE id = ?2",
+                params![ts(at), id(job_id)],
+            )
+            .map(drop)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn retry_job(&self, job: &Job, due_at: DateTime<Utc>) -> StoreResult<()> {
+        let job_id = job.id;
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE jobs SET due_at = ?1, leased_until = NULL WHERE id = ?2 AND done_at IS NULL",
+                params![ts(due_at), id(job_id)],
+            )
+            .map(drop)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn mark_deposit_paid(&self, app: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE deposits SET paid_at = COALESCE(paid_at, ?1) WHERE application_id = ?2",
+                params![ts(at), id(app)],
+            )
+            .map(drop)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn deposit_application(
+        &self,
+        end_to_end_id: &str,
+    ) -> StoreResult<Option<(Uuid, Status)>> {
+        let e2e = end_to_end_id.to_owned();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT a.id, a.status FROM deposits d JOIN applications a ON a.id = d.application_id
+                 WHERE d.end_to_end_id = ?1",
+                params![e2e],
+                |r| Ok((parse_id(&r.get::<_, String>(0)?)?, crate::sql::parse_status(&r.get::<_, String>(1)?)?)),
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn review_cases(
+        &self,
+        filter: CaseFilter,
+        now: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<CaseRecord>> {
+        self.read(move |c| {
+            let condition = match filter {
+                CaseFilter::Open => {
+                    "decided_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?1)"
+                }
+                CaseFilter::Claimed => "decided_at IS NULL AND claimed_until >= ?1",
+                CaseFilter::Decided => "decided_at IS NOT NULL AND ?1 = ?1",
+            };
+            let (after_due, after_id) = match after {
+                Some((due, case)) => (ts(due), id(case)),
+                None => (String::new(), String::new()),
+            };
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {CASE_COLUMNS} FROM review_cases WHERE {condition}
+                     AND (?2 = '' OR due_at > ?2 OR (due_at = ?2 AND id > ?3))
+                     ORDER BY due_at, id LIMIT ?4"
+                ))
+                .map_err(failed)?;
+            stmt.query_map(params![ts(now), after_due, after_id, limit], case_row)
+                .and_then(Iterator::collect)
+                .map_err(failed)
+        })
+        .await
+    }
+
+    async fn review_case(&self, case: Uuid) -> StoreResult<Option<CaseRecord>> {
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = ?1"),
+                params![id(case)],
+                case_row,
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn claim_case(
+        &self,
+        case: Uuid,
+        reviewer: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<ClaimOutcome> {
+        self.write(move |tx| {
+            let Some(found) = tx
+                .query_row(
+                    &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = ?1"),
+                    params![id(case)],
+                    case_row,
+                )
+                .optional()
+                .map_err(failed)?
+            else {
+                return Ok(ClaimOutcome::NotFound);
+            };
+            if found.decided_at.is_some() {
+                return Ok(ClaimOutcome::Decided);
+            }
+            let held = found.claimed_by.is_some_and(|by| by != reviewer)
+                && found.claimed_until.is_some_and(|u| u >= now);
+            if held {
+                return Ok(ClaimOutcome::HeldByAnother);
+            }
+            tx.execute(
+                "UPDATE review_cases SET claimed_by = ?1, claimed_until = ?2 WHERE id = ?3",
+                params![id(reviewer), ts(until), id(case)],
+            )
+            .map_err(failed)?;
+            Ok(ClaimOutcome::Claimed)
+        })
+        .await
+    }
+
+    async fn decide_case(
+        &self,
+        case: Uuid,
+        reviewer: Uuid,
+        outcome: &str,
+        change: &StateChange,
+        audit: &AuditEntry,
+    ) -> StoreResult<ClaimOutcome> {
+        let (outcome, change, audit) = (outcome.to_owned(), change.clone(), audit.clone());
+        self.write(move |tx| {
+            let Some(found) = tx
+                .query_row(
+                    &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = ?1"),
+                    params![id(case)],
+                    case_row,
+                )
+                .optional()
+                .map_err(failed)?
+            else {
+                return Ok(ClaimOutcome::NotFound);
+            };
+            if found.decided_at.is_some() {
+                return Ok(ClaimOutcome::Decided);
+            }
+            let holds = found.claimed_by == Some(reviewer)
+                && found.claimed_until.is_some_and(|u| u >= change.at);
+            if !holds {
+                return Ok(ClaimOutcome::HeldByAnother);
+            }
+            if apply_in(tx, &change)? == Applied::Moved {
+                return Ok(ClaimOutcome::Decided);
+            }
+            tx.execute(
+                "UPDATE review_cases SET decided_at = ?1, outcome = ?2 WHERE id = ?3",
+                params![ts(change.at), outcome, id(case)],
+            )
+            .map_err(failed)?;
+            insert_audit(tx, &audit)?;
+            Ok(ClaimOutcome::Claimed)
+        })
+        .await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        let entry = entry.clone();
+        self.write(move |tx| insert_audit(tx, &entry)).await
+    }
+
+    async fn audit_trail(
+        &self,
+        application_id: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        self.read(move |c| {
+            let filter = application_id.map(id).unwrap_or_default();
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, at, actor, action, application_id, detail FROM audit
+                     WHERE ?1 = '' OR application_id = ?1 ORDER BY seq LIMIT ?2",
+                )
+                .map_err(failed)?;
+            stmt.query_map(params![filter, limit], |r| {
+                Ok(AuditEntry {
+                    id: parse_id(&r.get::<_, String>(0)?)?,
+                    at: parse_ts(&r.get::<_, String>(1)?)?,
+                    actor: parse_id(&r.get::<_, String>(2)?)?,
+                    action: r.get(3)?,
+                    application_id: r
+                        .get::<_, Option<String>>(4)?
+                        .as_deref()
+                        .map(parse_id)
+                        .transpose()?,
+                    detail: r.get(5)?,
+                })
+            })
+            .and_then(Iterator::collect)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn sandbox_offset(&self) -> StoreResult<i64> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT offset_seconds FROM sandbox_clock WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn advance_sandbox_clock(&self, seconds: i64) -> StoreResult<i64> {
+        self.write(move |tx| {
+            tx.query_row(
+                "UPDATE sandbox_clock SET offset_seconds = offset_seconds + ?1 WHERE id = 1 RETURNING offset_seconds",
+                params![seconds],
+                |r| r.get(0),
+            )
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn sandbox_pay(&self, payout: &SandboxPayout) -> StoreResult<()> {
+        let p = payout.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO sandbox_payouts
+                     (end_to_end_id, card_hash, amount_fen, memo, paid_at, settle_at, return_reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    p.end_to_end_id,
+                    p.card_hash,
+                    p.amount_fen,
+                    p.memo,
+                    ts(p.paid_at),
+                    ts(p.settle_at),
+                    p.return_reason
+                ],
+            )
+            .map(drop)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn sandbox_statement(
+        &self,
+        card_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SandboxTransaction>> {
+        let hash = card_hash.to_vec();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT amount_fen, memo, settle_at FROM sandbox_payouts
+                     WHERE card_hash = ?1 AND settle_at <= ?2 AND return_reason IS NULL ORDER BY settle_at",
+                )
+                .map_err(failed)?;
+            stmt.query_map(params![hash, ts(now)], |r| {
+                Ok(SandboxTransaction { amount_fen: r.get(0)?, memo: r.get(1)?, at: parse_ts(&r.get::<_, String>(2)?)? })
+            })
+            .and_then(Iterator::collect)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn sandbox_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<SandboxPayout>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT end_to_end_id, card_hash, amount_fen, memo, paid_at, settle_at, return_reason
+                     FROM sandbox_payouts WHERE acknowledged = 0 AND settle_at <= ?1 ORDER BY settle_at",
+                )
+                .map_err(failed)?;
+            stmt.query_map(params![ts(now)], |r| {
+                Ok(SandboxPayout {
+                    end_to_end_id: r.get(0)?,
+                    card_hash: r.get(1)?,
+                    amount_fen: r.get(2)?,
+                    memo: r.get(3)?,
+                    paid_at: parse_ts(&r.get::<_, String>(4)?)?,
+                    settle_at: parse_ts(&r.get::<_, String>(5)?)?,
+                    return_reason: r.get(6)?,
+                })
+            })
+            .and_then(Iterator::collect)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn sandbox_acknowledge(&self, end_to_end_ids: &[String]) -> StoreResult<()> {
+        let ids = end_to_end_ids.to_vec();
+        self.write(move |tx| {
+            for e2e in ids {
+                tx.execute(
+                    "UPDATE sandbox_payouts SET acknowledged = 1 WHERE end_to_end_id = ?1",
+                    params![e2e],
+                )
+                .map_err(failed)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn insert_audit(tx: &Transaction<'_>, e: &AuditEntry) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO audit (id, at, actor, action, application_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id(e.id), ts(e.at), id(e.actor), e.action, e.application_id.map(id), e.detail],
+    )
+    .map(drop)
+    .map_err(failed)
+}
