@@ -2,7 +2,7 @@
 //! reporting every breach at once.
 
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::applicant::{DateOfBirth, Nationality, parse_date};
 use crate::codes::Code;
@@ -15,7 +15,7 @@ use crate::policy::{BankCard, BankCardForm, Policy};
 use crate::report::{Breach, Report};
 
 /// The identity part of an application, as sent: every field may be missing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ApplicationForm {
     pub consent: Option<bool>,
     pub real_name: Option<String>,
@@ -25,19 +25,19 @@ pub struct ApplicationForm {
     pub documents: Option<DocumentsForm>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct DocumentsForm {
     pub passport: Option<PassportForm>,
     pub stay_permit: Option<StayPermitForm>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct PassportForm {
     pub number: Option<String>,
     pub expiry_date: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct StayPermitForm {
     pub kind: Option<String>,
     pub number: Option<String>,

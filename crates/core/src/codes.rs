@@ -353,6 +353,10 @@ catalogue! {
         en: "This Idempotency-Key was already used for a different request.",
         zh: "该 Idempotency-Key 已用于另一个不同的请求。"
     }
+    RequestInProgress = "request_in_progress" {
+        en: "A request with this Idempotency-Key is still being handled. Try again in a moment.",
+        zh: "使用该 Idempotency-Key 的请求仍在处理中，请稍后再试。"
+    }
     PasswordTooWeak = "password_too_weak" {
         en: "Choose a password of at least 8 characters.",
         zh: "密码至少需要 8 个字符。"

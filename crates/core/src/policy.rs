@@ -82,7 +82,7 @@ impl fmt::Display for PolicyError {
 }
 
 /// The bank card as the user sent it; every field may be missing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct BankCardForm {
     pub bank: Option<String>,
     pub card_number: Option<String>,

@@ -69,16 +69,16 @@ pub enum RailError {
 }
 
 /// How money reaches the card.
+#[async_trait::async_trait]
 pub trait PayoutRail: Send + Sync {
-    /// Hands one payout to the bank. Handing over the same end-to-end id again must not pay
-    /// twice: the rail answers as it did the first time.
-    fn pay(&self, payout: &PayoutInstruction)
-    -> impl Future<Output = Result<(), RailError>> + Send;
+    /// Hands one payout to the bank at `now`. Handing over the same end-to-end id again must
+    /// not pay twice: the rail answers as it did the first time.
+    async fn pay(&self, payout: &PayoutInstruction, now: DateTime<Utc>) -> Result<(), RailError>;
 
     /// Notices the bank has sent up to `now`, each at least once; the caller de-duplicates
     /// them by end-to-end id.
-    fn notices(
-        &self,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<PayoutNotice>, RailError>> + Send;
+    async fn notices(&self, now: DateTime<Utc>) -> Result<Vec<PayoutNotice>, RailError>;
+
+    /// Forgets notices the caller has recorded, so they are not sent again.
+    async fn acknowledge(&self, end_to_end_ids: &[String]) -> Result<(), RailError>;
 }

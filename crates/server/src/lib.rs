@@ -1,1 +1,197 @@
+//! `realname serve`: the HTTP service, its workers and its configuration. `App::build` binds
+//! and wires everything; `main` only calls it.
 
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod openapi;
+pub mod sandbox;
+pub mod state;
+pub mod vault;
+pub mod views;
+pub mod workers;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use realname_core::policy::Policy;
+use realname_core::store::Store;
+use realname_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::config::{Config, Rail};
+use crate::sandbox::SandboxBank;
+use crate::state::{AppState, ServiceClock, Shared};
+use crate::vault::AesVault;
+
+/// Why the service could not start, in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("{0}")]
+    Key(#[from] vault::KeyError),
+    #[error("policy_file: {0}")]
+    Policy(String),
+    #[error("database_url: {0}")]
+    Store(String),
+    #[error("listen: {0}")]
+    Listen(String),
+}
+
+/// The default key file, created beside the working directory on first run.
+pub const DEFAULT_KEY_FILE: &str = "realname.key";
+
+pub fn load_vault(config: &Config) -> Result<(AesVault, Option<PathBuf>), StartError> {
+    if let Some(key) = &config.data_key {
+        return Ok((AesVault::from_base64(key)?, None));
+    }
+    let path = config
+        .data_key_file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_KEY_FILE));
+    let (vault, created) = AesVault::from_file(&path)?;
+    Ok((vault, created.then_some(path)))
+}
+
+pub fn load_policy(config: &Config) -> Result<Policy, StartError> {
+    let Some(path) = &config.policy_file else {
+        return Ok(Policy::default_policy());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| StartError::Policy(format!("{}: {e}", path.display())))?;
+    Policy::from_toml(&text).map_err(|errors| {
+        let first = errors.first().map(ToString::to_string).unwrap_or_default();
+        StartError::Policy(format!("{}: {first}", path.display()))
+    })
+}
+
+pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StartError> {
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::open(realname_store_sqlite::path_of_url(url))
+            .map_err(|e| StartError::Store(e.to_string()))?;
+        Ok(Arc::new(store))
+    } else {
+        Err(StartError::Store(
+            "PostgreSQL is not supported by this build yet".into(),
+        ))
+    }
+}
+
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl App {
+    /// Loads the key, the policy and the store, and binds the listener (port 0 picks a free
+    /// port, as tests do).
+    pub async fn build(config: Config) -> Result<App, StartError> {
+        let (vault, created) = load_vault(&config)?;
+        if let Some(path) = created {
+            tracing::info!(path = %path.display(), "created a new data key file; back it up");
+        }
+        let policy = load_policy(&config)?;
+        let store = open_store(&config.database_url)?;
+        let vault = Arc::new(vault);
+        let rail = match config.rail {
+            Rail::Sandbox => Arc::new(SandboxBank::new(
+                Arc::clone(&store),
+                Arc::clone(&vault),
+                config.settle_after,
+            )),
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| StartError::Listen(format!("{}: {e}", config.listen)))?;
+        let clock = ServiceClock::default();
+        clock.set_offset(
+            store
+                .sandbox_offset()
+                .await
+                .map_err(|e| StartError::Store(e.to_string()))?,
+        );
+        let state = AppState(Arc::new(Shared {
+            store,
+            vault,
+            policy,
+            config,
+            clock,
+            rail,
+            wake: Notify::new(),
+        }));
+        Ok(App { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish and stops the
+    /// workers.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = tokio::spawn(workers::run(self.state.clone(), stop_rx));
+        let router = api::router(self.state.clone());
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+        served
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+pub use uuid::Uuid;
+
+/// Logs to standard error, as text or JSON lines; `RUST_LOG` filters (default `info`).
+pub fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}

@@ -1,0 +1,318 @@
+//! Configuration (CONTRACT 6): a TOML file, overridden by `REALNAME_*` environment variables,
+//! overridden by flags. Every key is checked at start; a bad one is refused in one line that
+//! names it.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::TimeDelta;
+use realname_core::deposit::DepositRules;
+
+/// Every key the service knows, with its default.
+const KEYS: &[(&str, Option<&str>)] = &[
+    ("listen", Some("127.0.0.1:8080")),
+    ("database_url", Some("sqlite://realname.db")),
+    ("data_key", None),
+    ("data_key_file", None),
+    ("policy_file", None),
+    ("rail", Some("sandbox")),
+    ("sandbox.settle_after", Some("0s")),
+    ("deposit.max_attempts", Some("3")),
+    ("deposit.expires_after", Some("10d")),
+    ("deposit.max_rounds", Some("3")),
+    ("deposit.rounds_window", Some("30d")),
+    ("review.sla", Some("2d")),
+    ("review.claim_ttl", Some("30m")),
+    ("session.ttl", Some("12h")),
+    ("consent.version", Some("2026-11")),
+    ("log.format", Some("text")),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rail {
+    Sandbox,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub data_key: Option<String>,
+    pub data_key_file: Option<PathBuf>,
+    pub policy_file: Option<PathBuf>,
+    pub rail: Rail,
+    pub settle_after: TimeDelta,
+    pub deposit: DepositRules,
+    pub review_sla: TimeDelta,
+    pub claim_ttl: TimeDelta,
+    pub session_ttl: TimeDelta,
+    pub consent_version: String,
+    pub log_json: bool,
+}
+
+/// One line that names the key and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("config: {key}: {problem}")]
+pub struct ConfigError {
+    pub key: String,
+    pub problem: String,
+}
+
+fn problem(key: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// `30s`, `10m`, `12h`, `2d`.
+pub fn parse_duration(text: &str) -> Option<TimeDelta> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let number: i64 = text[..text.len() - unit.len_utf8()]
+        .parse()
+        .ok()
+        .filter(|n| *n >= 0)?;
+    let seconds = match unit {
+        's' => number,
+        'm' => number.checked_mul(60)?,
+        'h' => number.checked_mul(3600)?,
+        'd' => number.checked_mul(86_400)?,
+        _ => return None,
+    };
+    TimeDelta::try_seconds(seconds)
+}
+
+fn flatten(
+    prefix: &str,
+    table: &toml::Table,
+    out: &mut BTreeMap<String, String>,
+) -> Result<(), ConfigError> {
+    for (name, value) in table {
+        let key = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        match value {
+            toml::Value::Table(inner) => flatten(&key, inner, out)?,
+            toml::Value::String(s) => {
+                out.insert(key, s.clone());
+            }
+            toml::Value::Integer(i) => {
+                out.insert(key, i.to_string());
+            }
+            toml::Value::Boolean(b) => {
+                out.insert(key, b.to_string());
+            }
+            _ => return Err(problem(&key, "must be a string or a number")),
+        }
+    }
+    Ok(())
+}
+
+/// The environment variable for a key: `deposit.max_attempts` → `REALNAME_DEPOSIT_MAX_ATTEMPTS`.
+pub fn env_name(key: &str) -> String {
+    format!("REALNAME_{}", key.replace('.', "_").to_ascii_uppercase())
+}
+
+impl Config {
+    /// Reads the layers: `file_text` (the TOML of `--config`), then `env`, then `flags`
+    /// (key → value), each overriding the one before.
+    pub fn load(
+        file_text: Option<&str>,
+        env: impl Fn(&str) -> Option<String>,
+        flags: &[(&str, String)],
+    ) -> Result<Config, ConfigError> {
+        let mut values = BTreeMap::new();
+        if let Some(text) = file_text {
+            let table: toml::Table =
+                toml::from_str(text).map_err(|e| problem("--config", e.message().to_owned()))?;
+            flatten("", &table, &mut values)?;
+        }
+        if let Some(unknown) = values
+            .keys()
+            .find(|k| !KEYS.iter().any(|(known, _)| known == k))
+        {
+            return Err(problem(unknown, "is not a configuration key"));
+        }
+        for (key, _) in KEYS {
+            if let Some(value) = env(&env_name(key)) {
+                values.insert((*key).to_owned(), value);
+            }
+        }
+        for (key, value) in flags {
+            values.insert((*key).to_owned(), value.clone());
+        }
+        let get = |key: &str| -> Option<String> {
+            values.get(key).cloned().or_else(|| {
+                KEYS.iter()
+                    .find(|(k, _)| *k == key)
+                    .and_then(|(_, default)| default.map(str::to_owned))
+            })
+        };
+        let required = |key: &str| get(key).ok_or_else(|| problem(key, "is required"));
+        let duration = |key: &str| {
+            let text = required(key)?;
+            parse_duration(&text).ok_or_else(|| {
+                problem(
+                    key,
+                    format!("{text:?} is not a duration like 30s, 10m, 12h or 2d"),
+                )
+            })
+        };
+        let count = |key: &str, max: u32| {
+            let text = required(key)?;
+            text.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    problem(
+                        key,
+                        format!("{text:?} must be a whole number from 1 to {max}"),
+                    )
+                })
+        };
+
+        let listen_text = required("listen")?;
+        let listen = listen_text.parse().map_err(|_| {
+            problem(
+                "listen",
+                format!("{listen_text:?} is not an address like 127.0.0.1:8080"),
+            )
+        })?;
+        let database_url = required("database_url")?;
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(problem(
+                "database_url",
+                "must start with sqlite:// or postgres://",
+            ));
+        }
+        let rail = match required("rail")?.as_str() {
+            "sandbox" => Rail::Sandbox,
+            other => {
+                return Err(problem(
+                    "rail",
+                    format!("{other:?} is not a payout rail this build has (sandbox)"),
+                ));
+            }
+        };
+        let max_rounds = count("deposit.max_rounds", 100)?;
+        let deposit = DepositRules {
+            max_attempts: count("deposit.max_attempts", 10)?,
+            expires_after: duration("deposit.expires_after")?,
+            max_rounds_per_card: max_rounds,
+            max_rounds_per_document: max_rounds,
+            rounds_window: duration("deposit.rounds_window")?,
+        };
+        let log_json = match required("log.format")?.as_str() {
+            "text" => false,
+            "json" => true,
+            other => {
+                return Err(problem(
+                    "log.format",
+                    format!("{other:?} must be text or json"),
+                ));
+            }
+        };
+        Ok(Config {
+            listen,
+            database_url,
+            data_key: get("data_key").filter(|k| !k.is_empty()),
+            data_key_file: get("data_key_file")
+                .filter(|k| !k.is_empty())
+                .map(PathBuf::from),
+            policy_file: get("policy_file")
+                .filter(|k| !k.is_empty())
+                .map(PathBuf::from),
+            rail,
+            settle_after: duration("sandbox.settle_after")?,
+            deposit,
+            review_sla: duration("review.sla")?,
+            claim_ttl: duration("review.claim_ttl")?,
+            session_ttl: duration("session.ttl")?,
+            consent_version: required("consent.version")?,
+            log_json,
+        })
+    }
+
+    /// The defaults alone: what `realname serve` runs with on a fresh machine.
+    pub fn defaults() -> Result<Config, ConfigError> {
+        Config::load(None, |_| None, &[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Some(TimeDelta::seconds(30)));
+        assert_eq!(parse_duration("10m"), Some(TimeDelta::minutes(10)));
+        assert_eq!(parse_duration("12h"), Some(TimeDelta::hours(12)));
+        assert_eq!(parse_duration("2d"), Some(TimeDelta::days(2)));
+        for bad in ["", "s", "10", "-1s", "1w", "1.5h", "99999999999999999d"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_contract_defaults() {
+        let c = Config::defaults().unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://realname.db");
+        assert_eq!(c.deposit.max_attempts, 3);
+        assert_eq!(c.deposit.expires_after, TimeDelta::days(10));
+        assert_eq!(c.review_sla, TimeDelta::days(2));
+        assert_eq!(c.claim_ttl, TimeDelta::minutes(30));
+        assert_eq!(c.session_ttl, TimeDelta::hours(12));
+        assert_eq!(c.settle_after, TimeDelta::zero());
+        assert_eq!(c.rail, Rail::Sandbox);
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        let file =
+            "listen = \"127.0.0.1:9000\"\n[deposit]\nmax_attempts = 5\n[review]\nsla = \"1d\"\n";
+        let env = |name: &str| (name == "REALNAME_DEPOSIT_MAX_ATTEMPTS").then(|| "4".to_owned());
+        let c = Config::load(Some(file), env, &[("listen", "127.0.0.1:9001".into())]).unwrap();
+        assert_eq!(c.listen.port(), 9001);
+        assert_eq!(c.deposit.max_attempts, 4);
+        assert_eq!(c.review_sla, TimeDelta::days(1));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let err = |file: &str| {
+            Config::load(Some(file), |_| None, &[])
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err("[deposit]\nmax_attempts = 0\n"),
+            "config: deposit.max_attempts: \"0\" must be a whole number from 1 to 10"
+        );
+        assert!(err("[review]\nsla = \"two days\"\n").starts_with("config: review.sla:"));
+        assert!(err("listen = \"localhost\"\n").starts_with("config: listen:"));
+        assert!(
+            err("colour = \"blue\"\n").starts_with("config: colour: is not a configuration key")
+        );
+        assert!(err("rail = \"swift\"\n").starts_with("config: rail:"));
+        assert!(err("database_url = \"mysql://x\"\n").starts_with("config: database_url:"));
+        assert!(err("listen = [1]\n").starts_with("config: listen:"));
+        assert!(err("not toml").starts_with("config: --config:"));
+        let env = |name: &str| (name == "REALNAME_SESSION_TTL").then(|| "forever".to_owned());
+        assert!(
+            Config::load(None, env, &[])
+                .unwrap_err()
+                .to_string()
+                .starts_with("config: session.ttl:")
+        );
+    }
+}

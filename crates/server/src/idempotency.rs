@@ -1,0 +1,119 @@
+//! `Idempotency-Key` on every POST (CONTRACT 4): a repeat with the same key and body within
+//! 24 hours gets the first answer again without doing anything twice; the same key with
+//! another body is refused.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::TimeDelta;
+use realname_core::Code;
+use realname_core::store::Idempotency;
+use sha2::{Digest, Sha256};
+
+use crate::auth::token_hash;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const HEADER: &str = "idempotency-key";
+pub const KEEP_FOR: TimeDelta = TimeDelta::hours(24);
+const MAX_BODY: usize = 64 * 1024;
+const MAX_ANSWER: usize = 16 * 1024 * 1024;
+
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let Some(key) = req.headers().get(HEADER) else {
+        return next.run(req).await;
+    };
+    let key = match key.to_str() {
+        Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            k.to_owned()
+        }
+        _ => {
+            return ApiError::malformed(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            )
+            .into_response();
+        }
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        return ApiError::new(Code::PayloadTooLarge).into_response();
+    };
+    let scope = match parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(auth) => match auth.strip_prefix("Bearer ") {
+            Some(token) => match state
+                .store
+                .session_account(&token_hash(token.trim()), state.now())
+                .await
+            {
+                Ok(Some(account)) => account.id.to_string(),
+                Ok(None) => "anonymous".to_owned(),
+                Err(e) => return ApiError::from(e).into_response(),
+            },
+            None => "anonymous".to_owned(),
+        },
+        None => "anonymous".to_owned(),
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(parts.method.as_str());
+    hasher.update([0]);
+    hasher.update(parts.uri.path());
+    hasher.update([0]);
+    hasher.update(&bytes);
+    let request_hash = hasher.finalize().to_vec();
+
+    match state
+        .store
+        .begin_idempotent(&scope, &key, &request_hash, state.now())
+        .await
+    {
+        Err(e) => ApiError::from(e).into_response(),
+        Ok(Idempotency::Mismatch) => ApiError::new(Code::IdempotencyKeyReused).into_response(),
+        Ok(Idempotency::InProgress) => ApiError::new(Code::RequestInProgress)
+            .retry_after(1)
+            .into_response(),
+        Ok(Idempotency::Replay { status, body }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut response = (status, body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+            response
+        }
+        Ok(Idempotency::New) => {
+            // The first request runs to its end in its own task, so a client that goes away
+            // cannot leave the key half-used.
+            let req = Request::from_parts(parts, Body::from(bytes));
+            let task = tokio::spawn(async move {
+                let response = next.run(req).await;
+                let (parts, body) = response.into_parts();
+                let bytes = to_bytes(body, MAX_ANSWER).await.unwrap_or_default();
+                let stored = if parts.status.is_server_error() {
+                    state.store.abandon_idempotent(&scope, &key).await
+                } else {
+                    state
+                        .store
+                        .finish_idempotent(&scope, &key, parts.status.as_u16(), &bytes)
+                        .await
+                };
+                if let Err(e) = stored {
+                    tracing::warn!(error = %e, "could not record an idempotent answer");
+                }
+                Response::from_parts(parts, Body::from(bytes))
+            });
+            task.await
+                .unwrap_or_else(|e| ApiError::internal("idempotent request", e).into_response())
+        }
+    }
+}

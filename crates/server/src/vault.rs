@@ -1,0 +1,238 @@
+//! Encryption at rest (CONTRACT 8): AES-256-GCM under the data key, and HMAC-SHA-256 keyed
+//! hashes for equality look-ups. Separate keys for each use are derived from the data key.
+
+use std::io::Write;
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use realname_core::ports::{Vault, VaultError};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+const FORMAT_V1: u8 = 1;
+const NONCE_LEN: usize = 12;
+
+pub struct AesVault {
+    cipher: Aes256Gcm,
+    index_key: [u8; 32],
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("data_key: must be the base64 of exactly 32 bytes")]
+    Malformed,
+    #[error("data_key_file: {path}: must hold the base64 of exactly 32 bytes")]
+    MalformedFile { path: String },
+    #[error("data_key_file: {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+fn derive(key: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());
+    mac.update(label);
+    mac.finalize().into_bytes().into()
+}
+
+// HMAC takes a key of any length, so `new_from_slice` cannot fail; this keeps that proof in
+// one place instead of an `expect` at every call.
+#[allow(clippy::panic)]
+fn unreachable_hmac() -> HmacSha256 {
+    panic!("HMAC accepts keys of every length")
+}
+
+fn decode_key(text: &str) -> Option<[u8; 32]> {
+    let bytes = STANDARD.decode(text.trim()).ok()?;
+    bytes.try_into().ok()
+}
+
+impl AesVault {
+    pub fn new(data_key: &[u8; 32]) -> AesVault {
+        let enc = derive(data_key, b"realname encryption v1");
+        let cipher = Aes256Gcm::new(&enc.into());
+        AesVault {
+            cipher,
+            index_key: derive(data_key, b"realname blind index v1"),
+        }
+    }
+
+    pub fn from_base64(text: &str) -> Result<AesVault, KeyError> {
+        decode_key(text)
+            .map(|k| AesVault::new(&k))
+            .ok_or(KeyError::Malformed)
+    }
+
+    /// Reads the key file, or creates it with a fresh random key (mode 0600) when it does
+    /// not exist yet. Returns the vault and whether the file was created.
+    pub fn from_file(path: &Path) -> Result<(AesVault, bool), KeyError> {
+        let io = |source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => decode_key(&text)
+                .map(|k| (AesVault::new(&k), false))
+                .ok_or_else(|| KeyError::MalformedFile {
+                    path: path.display().to_string(),
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key: [u8; 32] = Aes256Gcm::generate_key(&mut OsRng).into();
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut file = options.open(path).map_err(io)?;
+                writeln!(file, "{}", STANDARD.encode(key)).map_err(io)?;
+                file.sync_all().map_err(io)?;
+                Ok((AesVault::new(&key), true))
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+}
+
+impl Vault for AesVault {
+    fn seal(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let sealed = self
+            .cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: context,
+                },
+            )
+            .map_err(|_| VaultError::Failed)?;
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
+        out.push(FORMAT_V1);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    fn open(&self, context: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        if ciphertext.len() < 1 + NONCE_LEN || ciphertext[0] != FORMAT_V1 {
+            return Err(VaultError::Tampered);
+        }
+        let nonce = Nonce::from_slice(&ciphertext[1..1 + NONCE_LEN]);
+        self.cipher
+            .decrypt(
+                nonce,
+                Payload {
+                    msg: &ciphertext[1 + NONCE_LEN..],
+                    aad: context,
+                },
+            )
+            .map_err(|_| VaultError::Tampered)
+    }
+
+    fn blind_index(&self, domain: &str, value: &[u8]) -> [u8; 32] {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.index_key)
+            .unwrap_or_else(|_| unreachable_hmac());
+        mac.update(domain.as_bytes());
+        mac.update(&[0]);
+        mac.update(value);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault() -> AesVault {
+        AesVault::new(&[7u8; 32])
+    }
+
+    #[test]
+    fn sealed_data_opens_only_in_its_context_and_under_its_key() {
+        let v = vault();
+        let sealed = v.seal(b"applications.form:1", b"E12345678").unwrap();
+        assert!(!sealed.windows(9).any(|w| w == b"E12345678"));
+        assert_eq!(
+            v.open(b"applications.form:1", &sealed).unwrap(),
+            b"E12345678"
+        );
+        assert_eq!(
+            v.open(b"applications.form:2", &sealed),
+            Err(VaultError::Tampered)
+        );
+        assert_eq!(
+            AesVault::new(&[8u8; 32]).open(b"applications.form:1", &sealed),
+            Err(VaultError::Tampered)
+        );
+        let mut flipped = sealed.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert_eq!(
+            v.open(b"applications.form:1", &flipped),
+            Err(VaultError::Tampered)
+        );
+        assert_eq!(v.open(b"x", b"short"), Err(VaultError::Tampered));
+        // A fresh nonce each time.
+        assert_ne!(
+            v.seal(b"c", b"same").unwrap(),
+            v.seal(b"c", b"same").unwrap()
+        );
+    }
+
+    #[test]
+    fn blind_indexes_are_keyed_and_separated_by_domain() {
+        let v = vault();
+        assert_eq!(
+            v.blind_index("card", b"6222020000000000018"),
+            v.blind_index("card", b"6222020000000000018")
+        );
+        assert_ne!(
+            v.blind_index("card", b"6222020000000000018"),
+            v.blind_index("document", b"6222020000000000018")
+        );
+        assert_ne!(
+            v.blind_index("card", b"1"),
+            AesVault::new(&[9u8; 32]).blind_index("card", b"1")
+        );
+    }
+
+    #[test]
+    fn keys_from_text_and_files() {
+        assert!(AesVault::from_base64(&STANDARD.encode([1u8; 32])).is_ok());
+        assert!(matches!(
+            AesVault::from_base64("not base64!"),
+            Err(KeyError::Malformed)
+        ));
+        assert!(matches!(
+            AesVault::from_base64(&STANDARD.encode([1u8; 31])),
+            Err(KeyError::Malformed)
+        ));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("realname.key");
+        let (first, created) = AesVault::from_file(&path).unwrap();
+        assert!(created);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let (second, created) = AesVault::from_file(&path).unwrap();
+        assert!(!created);
+        let sealed = first.seal(b"c", b"secret").unwrap();
+        assert_eq!(second.open(b"c", &sealed).unwrap(), b"secret");
+
+        std::fs::write(&path, "garbage").unwrap();
+        let err = AesVault::from_file(&path).err().unwrap().to_string();
+        assert!(
+            err.starts_with("data_key_file:") && err.contains("32 bytes"),
+            "{err}"
+        );
+    }
+}

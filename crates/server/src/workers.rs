@@ -1,0 +1,213 @@
+//! Background work: paying deposits, recording what the bank says of them, and expiring
+//! deposits nobody confirmed. Each step is idempotent: jobs are leased and keyed, payouts are
+//! named by the application's end-to-end id, and every state change is guarded by the status
+//! it starts from, so a crash or a second worker repeats nothing.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use realname_core::card::CardNumber;
+use realname_core::deposit::Fen;
+use realname_core::name::RealName;
+use realname_core::policy::BankCardForm;
+use realname_core::ports::{PayoutInstruction, PayoutNotice};
+use realname_core::state::{Event, Status, transition};
+use realname_core::store::{Applied, Job, JobKind, StateChange};
+use tokio::sync::watch;
+
+use crate::state::AppState;
+
+const LEASE_SECONDS: i64 = 60;
+const BATCH: u32 = 32;
+const TICK: Duration = Duration::from_secs(1);
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct WorkError(String);
+
+fn err(e: impl std::fmt::Display) -> WorkError {
+    WorkError(e.to_string())
+}
+
+/// Runs until `stop` says so, waking every second or when new work is queued.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = run_pending(&state).await {
+            tracing::warn!(error = %e, "worker pass failed; trying again");
+        }
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = state.wake.notified() => {}
+            _ = tokio::time::sleep(TICK) => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+}
+
+/// Does everything that is due now, until nothing is left (bounded, so a stuck job cannot
+/// hold a request that waits for it).
+pub async fn run_pending(state: &AppState) -> Result<(), WorkError> {
+    let offset = state.store.sandbox_offset().await.map_err(err)?;
+    state.clock.set_offset(offset);
+    for _ in 0..50 {
+        let notices = record_notices(state).await?;
+        let jobs = run_jobs(state).await?;
+        if notices == 0 && jobs == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+async fn record_notices(state: &AppState) -> Result<usize, WorkError> {
+    let notices = state.rail.notices(state.now()).await.map_err(err)?;
+    let mut seen = Vec::with_capacity(notices.len());
+    for notice in &notices {
+        let (e2e, event, at) = match notice {
+            PayoutNotice::Settled { end_to_end_id, at } => {
+                (end_to_end_id, Event::DepositSettled, *at)
+            }
+            PayoutNotice::Returned {
+                end_to_end_id,
+                reason,
+                at,
+            } => (
+                end_to_end_id,
+                Event::DepositReturned {
+                    reason: reason.clone(),
+                },
+                *at,
+            ),
+        };
+        if let Some((app, status)) = state.store.deposit_application(e2e).await.map_err(err)?
+            && status == Status::DepositPending
+            && let Ok(moved) = transition(status, &event)
+        {
+            let mut change = StateChange::new(app, status, moved, at);
+            change.deposit_expires_at = Some(state.config.deposit.expires_at(at));
+            // Moved means another worker recorded this notice first.
+            let _ = state.store.apply(&change).await.map_err(err)?;
+        }
+        seen.push(e2e.clone());
+    }
+    if !seen.is_empty() {
+        state.rail.acknowledge(&seen).await.map_err(err)?;
+    }
+    Ok(notices.len())
+}
+
+async fn run_jobs(state: &AppState) -> Result<usize, WorkError> {
+    let now = state.now();
+    let jobs = state
+        .store
+        .claim_jobs(now, LEASE_SECONDS, BATCH)
+        .await
+        .map_err(err)?;
+    for job in &jobs {
+        let result = match job.kind {
+            JobKind::PayDeposit => pay_deposit(state, job).await,
+            JobKind::ExpireDeposit => expire_deposit(state, job).await,
+        };
+        match result {
+            Ok(Done::Finished) => state
+                .store
+                .finish_job(job, state.now())
+                .await
+                .map_err(err)?,
+            Ok(Done::Later(at)) => state.store.retry_job(job, at).await.map_err(err)?,
+            Err(e) => {
+                // Back off: 30 s, 60 s, … up to an hour.
+                let wait = TimeDelta::seconds((30i64 << job.attempts.min(7)).min(3600));
+                tracing::warn!(job = job.kind.as_str(), attempts = job.attempts, error = %e, "job failed; retrying");
+                state
+                    .store
+                    .retry_job(job, state.now() + wait)
+                    .await
+                    .map_err(err)?;
+            }
+        }
+    }
+    Ok(jobs.len())
+}
+
+enum Done {
+    Finished,
+    Later(chrono::DateTime<chrono::Utc>),
+}
+
+async fn pay_deposit(state: &AppState, job: &Job) -> Result<Done, WorkError> {
+    let Some(app) = state
+        .store
+        .application(job.application_id)
+        .await
+        .map_err(err)?
+    else {
+        return Ok(Done::Finished);
+    };
+    let (Some(deposit), Some(card)) = (&app.deposit, &app.card) else {
+        return Ok(Done::Finished);
+    };
+    if app.status != Status::DepositPending || deposit.paid_at.is_some() {
+        return Ok(Done::Finished);
+    }
+    let amount = state
+        .open("deposits.amount", app.id, &deposit.amount)
+        .map_err(|_| err("deposit amount"))?;
+    let amount = std::str::from_utf8(&amount)
+        .ok()
+        .and_then(|a| a.parse::<i64>().ok())
+        .map(Fen::new);
+    let card_json = state
+        .open("applications.card", app.id, &card.sealed)
+        .map_err(|_| err("card"))?;
+    let card_form: BankCardForm = serde_json::from_slice(&card_json).map_err(err)?;
+    let number = card_form.card_number.as_deref().and_then(CardNumber::parse);
+    let name = card_form
+        .account_name
+        .as_deref()
+        .and_then(|n| RealName::parse(n).ok());
+    let (Some(amount), Some(card_number), Some(account_name)) = (amount, number, name) else {
+        return Err(err("stored card or amount unreadable"));
+    };
+    let payout = PayoutInstruction {
+        end_to_end_id: deposit.end_to_end_id.clone(),
+        bank: card.bank.clone(),
+        card_number,
+        account_name,
+        amount,
+    };
+    let now = state.now();
+    state.rail.pay(&payout, now).await.map_err(err)?;
+    state
+        .store
+        .mark_deposit_paid(app.id, now)
+        .await
+        .map_err(err)?;
+    Ok(Done::Finished)
+}
+
+async fn expire_deposit(state: &AppState, job: &Job) -> Result<Done, WorkError> {
+    let Some(app) = state
+        .store
+        .application(job.application_id)
+        .await
+        .map_err(err)?
+    else {
+        return Ok(Done::Finished);
+    };
+    if app.status != Status::AwaitingAmount {
+        return Ok(Done::Finished);
+    }
+    let now = state.now();
+    match app.deposit.as_ref().and_then(|d| d.expires_at) {
+        Some(expires_at) if expires_at > now => return Ok(Done::Later(expires_at)),
+        _ => {}
+    }
+    let moved = transition(Status::AwaitingAmount, &Event::DepositExpired).map_err(err)?;
+    let change = StateChange::new(app.id, Status::AwaitingAmount, moved, now);
+    match state.store.apply(&change).await.map_err(err)? {
+        Applied::Done | Applied::Moved => Ok(Done::Finished),
+    }
+}
