@@ -125,6 +125,7 @@ impl App {
             clock,
             rail,
             wake: Notify::new(),
+            work: tokio::sync::Mutex::new(()),
         }));
         Ok(App { listener, state })
     }

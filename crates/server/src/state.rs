@@ -44,6 +44,9 @@ pub struct Shared {
     pub rail: Arc<dyn PayoutRail>,
     /// Wakes the workers when new work was queued.
     pub wake: Notify,
+    /// One worker pass at a time in this process, so that the sandbox clock's "run what fell
+    /// due" waits for a pass already under way instead of finding its jobs leased.
+    pub work: tokio::sync::Mutex<()>,
 }
 
 impl std::ops::Deref for AppState {

@@ -49,6 +49,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 /// Does everything that is due now, until nothing is left (bounded, so a stuck job cannot
 /// hold a request that waits for it).
 pub async fn run_pending(state: &AppState) -> Result<(), WorkError> {
+    let _one_at_a_time = state.work.lock().await;
     let offset = state.store.sandbox_offset().await.map_err(err)?;
     state.clock.set_offset(offset);
     for _ in 0..50 {

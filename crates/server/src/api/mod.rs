@@ -28,7 +28,10 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::malformed("This path does not take that method.")
+    ApiError {
+        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        ..ApiError::malformed("This path does not take that method.")
+    }
 }
 
 pub fn router(state: AppState) -> Router {

@@ -1,0 +1,153 @@
+//! Bad input of every kind gets a 4xx with the error body, never a 500.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn malformed_bodies_wrong_types_and_oversized_bodies() {
+    let app = spawn_app().await;
+    let token = app.register("bad@example.com").await;
+    let send = |body: &'static str| {
+        app.client
+            .post(app.url("/v1/verifications"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for body in [
+        "{bad",
+        "",
+        "[]",
+        "null",
+        "{\"real_name\": 5}",
+        "{\"documents\": \"passport\"}",
+        "{\"consent\": \"yes\"}",
+    ] {
+        let (status, answer) = read(send(body).await.unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert_eq!(answer["error"]["code"], "malformed_request");
+        assert!(answer["error"]["message_zh"].as_str().is_some());
+    }
+    let res = app
+        .client
+        .post(app.url("/v1/verifications"))
+        .bearer_auth(&token)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "no content type");
+
+    let huge = format!("{{\"real_name\": \"{}\"}}", "x".repeat(100_000));
+    let res = app
+        .client
+        .post(app.url("/v1/verifications"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    let (status, answer) = read(res).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
+
+    let (status, answer) = app.get("/v1/verifications/not-an-id", Some(&token)).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (status, answer) = app.get("/v1/nothing-here", None).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (status, answer) = app
+        .call(Method::DELETE, "/v1/verifications", Some(&token), None)
+        .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("malformed_request"))
+    );
+    let (status, answer) = app
+        .post("/v1/sandbox/clock/advance", None, json!({"seconds": -5}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let (status, answer) = app
+        .get("/v1/sandbox/bank/statement?card_number=12", None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    for path in ["/healthz", "/readyz", "/v1/me", "/v1/nothing"] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        let id = res
+            .headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert!(id.is_some_and(|id| id.len() >= 32), "{path}");
+    }
+    let (status, body) = app.get("/readyz", None).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ready"))
+    );
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_answer() {
+    let app = spawn_app().await;
+    let token = app.register("idem@example.com").await;
+    let post = |key: &str, body: serde_json::Value| {
+        app.client
+            .post(app.url("/v1/verifications"))
+            .bearer_auth(&token)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+    };
+    let (first_status, first) = read(post("k-1", identity()).await.unwrap()).await;
+    assert_eq!(first_status, StatusCode::CREATED);
+    let replay = post("k-1", identity()).await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let (status, again) = read(replay).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        again["id"], first["id"],
+        "the same application, not a second one"
+    );
+    let (_, list) = app.get("/v1/verifications", Some(&token)).await;
+    assert_eq!(list["verifications"].as_array().unwrap().len(), 1);
+
+    let mut other = identity();
+    other["phone"] = json!("13900139000");
+    let (status, body) = read(post("k-1", other).await.unwrap()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("idempotency_key_reused")
+        )
+    );
+
+    // Keys are per account: another user's same key is a new request.
+    let token2 = app.register("idem2@example.com").await;
+    let res = app
+        .client
+        .post(app.url("/v1/verifications"))
+        .bearer_auth(&token2)
+        .header("idempotency-key", "k-1")
+        .json(&identity())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}

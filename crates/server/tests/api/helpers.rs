@@ -1,0 +1,334 @@
+//! Each test gets its own service: a fresh SQLite file in a temporary folder, a random
+//! loopback port, and a known data key.
+
+use std::path::PathBuf;
+
+use base64::Engine;
+use realname_server::App;
+use realname_server::config::Config;
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const CARD: &str = "6222020000000000018";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+pub fn data_key() -> String {
+    base64::engine::general_purpose::STANDARD.encode([42u8; 32])
+}
+
+pub fn config(dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
+    let db = format!("sqlite://{}", dir.join("realname.db").display());
+    let mut flags: Vec<(&str, String)> = vec![
+        ("listen", "127.0.0.1:0".into()),
+        ("database_url", db),
+        ("data_key", data_key()),
+    ];
+    for (k, v) in extra {
+        flags.push((k, (*v).to_owned()));
+    }
+    Config::load(None, |_| None, &flags).expect("test config")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(&[]).await
+}
+
+pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    start_in(dir, extra).await
+}
+
+/// Starts a service over the database already in `dir`.
+pub async fn start_in(dir: tempfile::TempDir, extra: &[(&str, &str)]) -> TestApp {
+    let app = App::build(config(dir.path(), extra))
+        .await
+        .expect("app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base,
+        client: Client::new(),
+        dir,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("realname.db")
+    }
+
+    /// Stops the service and hands back its folder, database included.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request sent");
+        read(res).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn register(&self, login: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/v1/accounts",
+                None,
+                json!({"login": login, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        self.login(login, PASSWORD).await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/v1/sessions",
+                None,
+                json!({"login": login, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// A staff account, created the way `realname staff add` does.
+    pub async fn staff(&self, login: &str, role: &str) -> String {
+        let store = realname_server::open_store(&format!("sqlite://{}", self.db_path().display()))
+            .expect("store");
+        let account = realname_core::store::Account {
+            id: uuid::Uuid::new_v4(),
+            login: login.to_owned(),
+            password_hash: realname_server::auth::hash_password(PASSWORD.into())
+                .await
+                .expect("hash"),
+            role: realname_core::store::Role::parse(role).expect("role"),
+            created_at: chrono::Utc::now(),
+        };
+        store.create_account(&account).await.expect("staff account");
+        self.login(login, PASSWORD).await
+    }
+
+    pub async fn upload(
+        &self,
+        token: &str,
+        id: &str,
+        slot: &str,
+        bytes: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let res = self
+            .client
+            .put(self.url(&format!("/v1/verifications/{id}/documents/{slot}")))
+            .bearer_auth(token)
+            .header("content-type", "image/jpeg")
+            .body(bytes)
+            .send()
+            .await
+            .expect("upload sent");
+        read(res).await
+    }
+
+    /// Moves the sandbox clock and runs everything that fell due.
+    pub async fn advance(&self, seconds: i64) {
+        let (status, body) = self
+            .post(
+                "/v1/sandbox/clock/advance",
+                None,
+                json!({"seconds": seconds}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    pub async fn statement(&self, card: &str) -> Vec<Value> {
+        let (status, body) = self
+            .get(
+                &format!("/v1/sandbox/bank/statement?card_number={card}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["transactions"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// A draft with a valid identity, both images and a bank card: ready to submit.
+    pub async fn ready_draft(&self, token: &str, card: &str) -> String {
+        self.ready_draft_with(token, identity(), card).await
+    }
+
+    pub async fn ready_draft_with(&self, token: &str, identity: Value, card: &str) -> String {
+        let (status, app) = self.post("/v1/verifications", Some(token), identity).await;
+        assert_eq!(status, StatusCode::CREATED, "{app}");
+        let id = app["id"].as_str().expect("id").to_owned();
+        for slot in ["passport_photo_page", "stay_permit"] {
+            let (status, body) = self.upload(token, &id, slot, jpeg()).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (status, body) = self
+            .call(
+                Method::PUT,
+                &format!("/v1/verifications/{id}/bank_card"),
+                Some(token),
+                Some(bank_card(card, "John Smith")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        id
+    }
+
+    /// Submits and lets the sandbox bank pay and settle.
+    pub async fn submit_and_settle(&self, token: &str, id: &str) {
+        let (status, body) = self
+            .post(
+                &format!("/v1/verifications/{id}/submit"),
+                Some(token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "deposit_pending");
+        self.advance(0).await;
+    }
+
+    pub async fn deposit_amount(&self, card: &str) -> String {
+        let lines = self.statement(card).await;
+        lines
+            .last()
+            .and_then(|t| t["amount"].as_str())
+            .expect("a deposit on the statement")
+            .to_owned()
+    }
+
+    pub async fn application(&self, token: &str, id: &str) -> Value {
+        let (status, body) = self
+            .get(&format!("/v1/verifications/{id}"), Some(token))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+}
+
+pub async fn read(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+pub fn jpeg() -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.extend_from_slice(b"JFIF test image");
+    bytes
+}
+
+pub fn identity() -> Value {
+    json!({
+        "consent": true,
+        "real_name": "John Smith",
+        "nationality": "USA",
+        "date_of_birth": "1990-05-17",
+        "phone": "13800138000",
+        "documents": {
+            "passport": {"number": "E12345678", "expiry_date": "2034-01-01"},
+            "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}
+        }
+    })
+}
+
+pub fn bank_card(card: &str, holder: &str) -> Value {
+    json!({"bank": "ICBC", "card_number": card, "card_type": "savings", "account_type": "current", "account_name": holder})
+}
+
+/// The codes of an error body's details.
+pub fn detail_codes(body: &Value) -> Vec<(String, String)> {
+    body["error"]["details"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .map(|x| {
+                    (
+                        x["field"].as_str().unwrap_or("").to_owned(),
+                        x["code"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Distinct valid ICBC savings card numbers (BIN 622202, 19 digits, Luhn).
+pub fn card_number(n: u32) -> String {
+    let body = format!("622202{:012}", u64::from(n) * 100 + 11);
+    let digits: Vec<u32> = body.chars().filter_map(|c| c.to_digit(10)).collect();
+    for check in 0..10 {
+        let mut sum = 0;
+        for (i, d) in digits
+            .iter()
+            .chain(std::iter::once(&check))
+            .rev()
+            .enumerate()
+        {
+            let mut v = *d;
+            if i % 2 == 1 {
+                v *= 2;
+                if v > 9 {
+                    v -= 9;
+                }
+            }
+            sum += v;
+        }
+        if sum % 10 == 0 {
+            return format!("{body}{check}");
+        }
+    }
+    unreachable!()
+}

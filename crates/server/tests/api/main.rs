@@ -1,0 +1,14 @@
+//! The service over real HTTP on a real SQLite file: one test binary, a module per concern.
+
+// Test helpers fail loudly: a panic is how a test says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod accounts;
+mod concurrency;
+mod deposit;
+mod errors;
+mod journey;
+mod review;
+mod rules;

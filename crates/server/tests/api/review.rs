@@ -1,0 +1,280 @@
+//! The review queue, claims and decisions.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// An application of a new user, taken to `under_review`; returns (user token, application id).
+async fn under_review(app: &TestApp, login: &str, card: &str, passport: &str) -> (String, String) {
+    let token = app.register(login).await;
+    let mut identity = identity();
+    identity["documents"]["passport"]["number"] = json!(passport);
+    let id = app.ready_draft_with(&token, identity, card).await;
+    app.submit_and_settle(&token, &id).await;
+    let amount = app.deposit_amount(card).await;
+    let (status, body) = app
+        .post(
+            &format!("/v1/verifications/{id}/deposit_confirmation"),
+            Some(&token),
+            json!({"amount": amount}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (token, id)
+}
+
+async fn case_of(app: &TestApp, reviewer: &str, id: &str) -> Value {
+    for status in ["open", "claimed", "decided"] {
+        let (_, queue) = app
+            .get(
+                &format!("/v1/review/cases?status={status}&limit=100"),
+                Some(reviewer),
+            )
+            .await;
+        if let Some(case) = queue["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["verification_id"] == id)
+        {
+            return case.clone();
+        }
+    }
+    panic!("no case for {id}");
+}
+
+#[tokio::test]
+async fn two_reviewers_race_for_a_claim_and_one_wins() {
+    let app = spawn_app().await;
+    let (_, id) = under_review(&app, "race@example.com", CARD, "E12345678").await;
+    let (rita, rob) = (
+        app.staff("rita", "reviewer").await,
+        app.staff("rob", "reviewer").await,
+    );
+    let case = case_of(&app, &rita, &id).await;
+    let path = format!("/v1/review/cases/{}/claim", case["id"].as_str().unwrap());
+    let (a, b) = tokio::join!(
+        app.post(&path, Some(&rita), json!({})),
+        app.post(&path, Some(&rob), json!({}))
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let loser = if a.0 == StatusCode::CONFLICT {
+        &a.1
+    } else {
+        &b.1
+    };
+    assert_eq!(loser["error"]["code"], "case_claimed");
+
+    // The loser cannot decide; the claim lapses after 30 minutes and then it can be taken.
+    let winner_is_rita = a.0 == StatusCode::OK;
+    let (winner, other) = if winner_is_rita {
+        (&rita, &rob)
+    } else {
+        (&rob, &rita)
+    };
+    let decision = format!("/v1/review/cases/{}/decision", case["id"].as_str().unwrap());
+    let (status, body) = app
+        .post(&decision, Some(other), json!({"outcome": "approve"}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("case_claimed"))
+    );
+    assert_eq!(case_of(&app, winner, &id).await["status"], "claimed");
+    app.advance(31 * 60).await;
+    assert_eq!(case_of(&app, winner, &id).await["status"], "open");
+    let (status, _) = app.post(&path, Some(other), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app
+        .post(&decision, Some(winner), json!({"outcome": "approve"}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("case_claimed"))
+    );
+    let (status, _) = app
+        .post(&decision, Some(other), json!({"outcome": "approve"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app
+        .post(&decision, Some(other), json!({"outcome": "approve"}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_state"))
+    );
+}
+
+#[tokio::test]
+async fn rejections_carry_reasons_and_final_ones_block() {
+    let app = spawn_app().await;
+    let reviewer = app.staff("rita", "reviewer").await;
+
+    let (user, id) = under_review(&app, "retry@example.com", CARD, "E12345678").await;
+    let case = case_of(&app, &reviewer, &id).await;
+    let case_id = case["id"].as_str().unwrap();
+    app.post(
+        &format!("/v1/review/cases/{case_id}/claim"),
+        Some(&reviewer),
+        json!({}),
+    )
+    .await;
+    let decision = format!("/v1/review/cases/{case_id}/decision");
+    for (body, field, code) in [
+        (
+            json!({"outcome": "reject"}),
+            "reason",
+            "review_reason_invalid",
+        ),
+        (
+            json!({"outcome": "reject", "reason": "bad_hair"}),
+            "reason",
+            "review_reason_invalid",
+        ),
+        (
+            json!({"outcome": "reject", "reason": "other"}),
+            "note",
+            "review_note_required",
+        ),
+        (
+            json!({"outcome": "maybe"}),
+            "outcome",
+            "review_outcome_invalid",
+        ),
+    ] {
+        let (status, answer) = app.post(&decision, Some(&reviewer), body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(detail_codes(&answer), [(field.to_owned(), code.to_owned())]);
+    }
+    let (status, _) = app
+        .post(&decision, Some(&reviewer), json!({"outcome": "reject", "reason": "document_page_missing", "note": "no entry stamp page"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let failed = app.application(&user, &id).await;
+    assert_eq!(failed["failure"]["code"], "document_page_missing");
+    assert_eq!(failed["failure"]["stage"], "review");
+    assert_eq!(failed["failure"]["can_retry"], true);
+    assert!(
+        !failed.to_string().contains("no entry stamp page"),
+        "the note is internal"
+    );
+    let (status, _) = app.post("/v1/verifications", Some(&user), identity()).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let (user, id) = under_review(&app, "fraud@example.com", &card_number(7), "F12345678").await;
+    let case = case_of(&app, &reviewer, &id).await;
+    let case_id = case["id"].as_str().unwrap();
+    app.post(
+        &format!("/v1/review/cases/{case_id}/claim"),
+        Some(&reviewer),
+        json!({}),
+    )
+    .await;
+    let (status, _) = app
+        .post(
+            &format!("/v1/review/cases/{case_id}/decision"),
+            Some(&reviewer),
+            json!({"outcome": "reject", "reason": "suspected_fraud"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let failed = app.application(&user, &id).await;
+    assert_eq!(failed["failure"]["can_retry"], false);
+    assert!(
+        failed["failure"]["message_zh"]
+            .as_str()
+            .unwrap()
+            .contains("客服")
+    );
+    let (status, body) = app.post("/v1/verifications", Some(&user), identity()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("application_blocked"))
+    );
+}
+
+#[tokio::test]
+async fn the_queue_puts_overdue_first_pages_by_cursor_and_shows_flags() {
+    let app = spawn_app().await;
+    app.staff("rita", "reviewer").await;
+    let (_, first) = under_review(&app, "q1@example.com", &card_number(1), "SAME12345").await;
+    app.advance(86_400).await;
+    let (_, second) = under_review(&app, "q2@example.com", &card_number(2), "SAME12345").await;
+    let (_, third) = under_review(&app, "q3@example.com", &card_number(3), "Q3000000").await;
+    app.advance(86_400 + 60).await;
+    let reviewer = app.login("rita", PASSWORD).await;
+
+    let (status, page) = app
+        .get("/v1/review/cases?status=open&limit=2", Some(&reviewer))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let cases = page["cases"].as_array().unwrap();
+    assert_eq!(cases[0]["verification_id"], first.as_str());
+    assert_eq!(cases[0]["overdue"], true);
+    assert_eq!(cases[1]["verification_id"], second.as_str());
+    assert_eq!(cases[1]["overdue"], false);
+    assert!(
+        cases[0]["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "duplicate_document")
+    );
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (_, rest) = app
+        .get(
+            &format!("/v1/review/cases?status=open&limit=2&cursor={cursor}"),
+            Some(&reviewer),
+        )
+        .await;
+    let rest = rest["cases"].as_array().unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0]["verification_id"], third.as_str());
+    assert_eq!(rest[0]["flags"], json!([]));
+
+    let (status, body) = app
+        .get("/v1/review/cases?cursor=garbage", Some(&reviewer))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed_request"))
+    );
+}
+
+#[tokio::test]
+async fn users_cannot_reach_review_or_each_others_applications() {
+    let app = spawn_app().await;
+    let (owner, id) = under_review(&app, "owner@example.com", CARD, "E12345678").await;
+    let stranger = app.register("stranger@example.com").await;
+    let (status, body) = app
+        .get(&format!("/v1/verifications/{id}"), Some(&stranger))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (status, _) = app
+        .post(
+            &format!("/v1/verifications/{id}/cancel"),
+            Some(&stranger),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for path in ["/v1/review/cases", "/v1/audit"] {
+        let (status, body) = app.get(path, Some(&owner)).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden")),
+            "{path}"
+        );
+    }
+    let (status, body) = app.get("/v1/review/cases", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+}
