@@ -1,0 +1,234 @@
+//! The `realname` binary as an operator runs it: exit codes, one-line errors, staff and
+//! policy commands, and a served journey whose log and database hold no personal data.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_realname");
+
+fn realname(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn usage_errors_exit_2_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let none = realname(dir.path(), &[], None);
+    assert_eq!(none.status.code(), Some(2));
+
+    std::fs::write(dir.path().join("bad.toml"), "[deposit]\nmax_attempts = 0\n").unwrap();
+    let bad = realname(dir.path(), &["serve", "--config", "bad.toml"], None);
+    assert_eq!(bad.status.code(), Some(2));
+    let text = stderr(&bad);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("deposit.max_attempts"), "{text}");
+
+    let missing = realname(dir.path(), &["serve", "--config", "missing.toml"], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(stderr(&missing).lines().count(), 1);
+
+    let key = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("REALNAME_DATA_KEY", "not-a-key")
+        .output()
+        .unwrap();
+    assert_eq!(key.status.code(), Some(2));
+    assert!(stderr(&key).contains("data_key"), "{}", stderr(&key));
+    assert_eq!(stderr(&key).lines().count(), 1);
+}
+
+#[test]
+fn policy_check_and_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let shown = realname(dir.path(), &["policy", "show"], None);
+    assert_eq!(shown.status.code(), Some(0));
+    let policy = String::from_utf8(shown.stdout).unwrap();
+    assert!(policy.contains("code = \"HZCB\""));
+    std::fs::write(dir.path().join("good.toml"), &policy).unwrap();
+    let good = realname(dir.path(), &["policy", "check", "good.toml"], None);
+    assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
+    assert!(String::from_utf8_lossy(&good.stdout).contains("14 banks, 13 supported"));
+
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[[bank]]\ncode = \"X\"\nname = \"X\"\nname_zh = \"X\"\nsupported = true\nmax_name_chars = 99\nbins = [{ prefix = \"1\", card_type = \"gold\" }]\n",
+    )
+    .unwrap();
+    let bad = realname(dir.path(), &["policy", "check", "bad.toml"], None);
+    assert_eq!(bad.status.code(), Some(2));
+    let text = stderr(&bad);
+    assert!(text.contains("bad.toml:line 6: max_name_chars"), "{text}");
+    assert!(text.contains("bad.toml:line 7:"), "{text}");
+
+    let with_policy = realname(dir.path(), &["policy", "show"], None);
+    assert_eq!(with_policy.status.code(), Some(0));
+    let bad_file = Command::new(BIN).args(["policy", "show"]).current_dir(dir.path()).env("REALNAME_POLICY_FILE", "bad.toml").output().unwrap();
+    assert_eq!(bad_file.status.code(), Some(2));
+}
+
+#[test]
+fn migrate_and_staff_add_reach_the_same_store_whatever_the_flag_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = "sqlite://staff.db";
+    let migrated = realname(dir.path(), &["--database", db, "migrate"], None);
+    assert_eq!(migrated.status.code(), Some(0), "{}", stderr(&migrated));
+    let added = realname(dir.path(), &["staff", "add", "alice", "--role", "reviewer", "--database", db], Some("a long password\n"));
+    assert_eq!(added.status.code(), Some(0), "{}", stderr(&added));
+    let again = realname(dir.path(), &["--database", db, "staff", "add", "alice", "--role", "admin"], Some("a long password\n"));
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("taken"));
+    let weak = realname(dir.path(), &["staff", "add", "bob", "--role", "admin", "--database", db], Some("short\n"));
+    assert_eq!(weak.status.code(), Some(2));
+    let role = realname(dir.path(), &["staff", "add", "bob", "--role", "king", "--database", db], Some("a long password\n"));
+    assert_eq!(role.status.code(), Some(2));
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn serve(dir: &Path, log: &Path) -> Server {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", "sqlite://realname.db"])
+        .current_dir(dir)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+    Server { child, base }
+}
+
+fn call(client: &reqwest::blocking::Client, method: reqwest::Method, url: String, token: Option<&str>, body: Option<Value>) -> Value {
+    let mut req = client.request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    res.json().unwrap_or(Value::Null)
+}
+
+#[test]
+fn a_served_journey_leaves_no_personal_data_in_the_log_or_the_database() {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("serve.log");
+    let server = serve(dir.path(), &log);
+    let c = reqwest::blocking::Client::new();
+    let url = |p: &str| format!("{}{p}", server.base);
+    let password = "correct horse battery";
+    let (passport, card, phone) = ("E98765432", "6222020000000000018", "13912345678");
+
+    call(&c, Method::POST, url("/v1/accounts"), None, Some(json!({"login": "p@example.com", "password": password})));
+    let token = call(&c, Method::POST, url("/v1/sessions"), None, Some(json!({"login": "p@example.com", "password": password})))["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let app = call(&c, Method::POST, url("/v1/verifications"), Some(&token), Some(json!({
+        "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
+        "phone": phone,
+        "documents": {"passport": {"number": passport, "expiry_date": "2034-01-01"},
+                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})));
+    let id = app["id"].as_str().unwrap().to_owned();
+    for slot in ["passport_photo_page", "stay_permit"] {
+        let res = c
+            .put(url(&format!("/v1/verifications/{id}/documents/{slot}")))
+            .bearer_auth(&token)
+            .body(b"\xff\xd8\xff\xe0 a secret photo of E98765432".to_vec())
+            .send()
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+    call(&c, Method::PUT, url(&format!("/v1/verifications/{id}/bank_card")), Some(&token), Some(json!({
+        "bank": "ICBC", "card_number": card, "card_type": "savings", "account_type": "current", "account_name": "John Smith"})));
+    call(&c, Method::POST, url(&format!("/v1/verifications/{id}/submit")), Some(&token), Some(json!({})));
+    call(&c, Method::POST, url("/v1/sandbox/clock/advance"), None, Some(json!({"seconds": 0})));
+    let statement = call(&c, Method::GET, url(&format!("/v1/sandbox/bank/statement?card_number={card}")), None, None);
+    let amount = statement["transactions"][0]["amount"].as_str().unwrap().to_owned();
+    call(&c, Method::POST, url(&format!("/v1/verifications/{id}/deposit_confirmation")), Some(&token), Some(json!({"amount": amount})));
+
+    let added = realname(dir.path(), &["staff", "add", "rita", "--role", "reviewer"], Some("a long password\n"));
+    assert_eq!(added.status.code(), Some(0), "{}", stderr(&added));
+    let staff = call(&c, Method::POST, url("/v1/sessions"), None, Some(json!({"login": "rita", "password": "a long password"})))["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let queue = call(&c, Method::GET, url("/v1/review/cases"), Some(&staff), None);
+    let case = queue["cases"][0]["id"].as_str().unwrap().to_owned();
+    call(&c, Method::POST, url(&format!("/v1/review/cases/{case}/claim")), Some(&staff), None);
+    let full = call(&c, Method::GET, url(&format!("/v1/review/cases/{case}")), Some(&staff), None);
+    assert_eq!(full["application"]["documents"]["passport"]["number"], passport);
+    call(&c, Method::POST, url(&format!("/v1/review/cases/{case}/decision")), Some(&staff), Some(json!({"outcome": "approve"})));
+    let done = call(&c, Method::GET, url(&format!("/v1/verifications/{id}")), Some(&token), None);
+    assert_eq!(done["status"], "verified");
+
+    // SIGTERM drains and stops cleanly.
+    let mut child = server.child;
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(log_text.contains("realname is listening"), "the log was written");
+    assert!(log_text.lines().count() > 10, "debug logging was on");
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("realname.db") {
+            stored.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    assert!(stored.len() > 10_000, "the database was written");
+    for secret in [passport, card, phone, "+8613912345678", "1990-05-17", password, "a secret photo"] {
+        assert!(!log_text.contains(secret), "{secret} is in the log");
+        assert!(!stored.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} is in the database");
+    }
+    // The amount is short enough to occur by chance in binary data, not quoted in a log.
+    assert!(!log_text.contains(&format!("\"{amount}\"")), "the deposit amount is in the log");
+    let key = dir.path().join("realname.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(key).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+}
