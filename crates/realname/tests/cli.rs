@@ -23,7 +23,12 @@ fn realname(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .unwrap();
     if let Some(text) = stdin {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
@@ -86,7 +91,12 @@ fn policy_check_and_show() {
 
     let with_policy = realname(dir.path(), &["policy", "show"], None);
     assert_eq!(with_policy.status.code(), Some(0));
-    let bad_file = Command::new(BIN).args(["policy", "show"]).current_dir(dir.path()).env("REALNAME_POLICY_FILE", "bad.toml").output().unwrap();
+    let bad_file = Command::new(BIN)
+        .args(["policy", "show"])
+        .current_dir(dir.path())
+        .env("REALNAME_POLICY_FILE", "bad.toml")
+        .output()
+        .unwrap();
     assert_eq!(bad_file.status.code(), Some(2));
 }
 
@@ -96,14 +106,38 @@ fn migrate_and_staff_add_reach_the_same_store_whatever_the_flag_order() {
     let db = "sqlite://staff.db";
     let migrated = realname(dir.path(), &["--database", db, "migrate"], None);
     assert_eq!(migrated.status.code(), Some(0), "{}", stderr(&migrated));
-    let added = realname(dir.path(), &["staff", "add", "alice", "--role", "reviewer", "--database", db], Some("a long password\n"));
+    let added = realname(
+        dir.path(),
+        &[
+            "staff",
+            "add",
+            "alice",
+            "--role",
+            "reviewer",
+            "--database",
+            db,
+        ],
+        Some("a long password\n"),
+    );
     assert_eq!(added.status.code(), Some(0), "{}", stderr(&added));
-    let again = realname(dir.path(), &["--database", db, "staff", "add", "alice", "--role", "admin"], Some("a long password\n"));
+    let again = realname(
+        dir.path(),
+        &["--database", db, "staff", "add", "alice", "--role", "admin"],
+        Some("a long password\n"),
+    );
     assert_eq!(again.status.code(), Some(2));
     assert!(stderr(&again).contains("taken"));
-    let weak = realname(dir.path(), &["staff", "add", "bob", "--role", "admin", "--database", db], Some("short\n"));
+    let weak = realname(
+        dir.path(),
+        &["staff", "add", "bob", "--role", "admin", "--database", db],
+        Some("short\n"),
+    );
     assert_eq!(weak.status.code(), Some(2));
-    let role = realname(dir.path(), &["staff", "add", "bob", "--role", "king", "--database", db], Some("a long password\n"));
+    let role = realname(
+        dir.path(),
+        &["staff", "add", "bob", "--role", "king", "--database", db],
+        Some("a long password\n"),
+    );
     assert_eq!(role.status.code(), Some(2));
 }
 
@@ -114,7 +148,13 @@ struct Server {
 
 fn serve(dir: &Path, log: &Path) -> Server {
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", "sqlite://realname.db"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "sqlite://realname.db",
+        ])
         .current_dir(dir)
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
@@ -122,13 +162,21 @@ fn serve(dir: &Path, log: &Path) -> Server {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let base = line.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(base.starts_with("http://127.0.0.1:"), "{line}");
     Server { child, base }
 }
 
-fn call(client: &reqwest::blocking::Client, method: reqwest::Method, url: String, token: Option<&str>, body: Option<Value>) -> Value {
+fn call(
+    client: &reqwest::blocking::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Value {
     let mut req = client.request(method, url);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -152,16 +200,34 @@ fn a_served_journey_leaves_no_personal_data_in_the_log_or_the_database() {
     let password = "correct horse battery";
     let (passport, card, phone) = ("E98765432", "6222020000000000018", "13912345678");
 
-    call(&c, Method::POST, url("/v1/accounts"), None, Some(json!({"login": "p@example.com", "password": password})));
-    let token = call(&c, Method::POST, url("/v1/sessions"), None, Some(json!({"login": "p@example.com", "password": password})))["token"]
+    call(
+        &c,
+        Method::POST,
+        url("/v1/accounts"),
+        None,
+        Some(json!({"login": "p@example.com", "password": password})),
+    );
+    let token = call(
+        &c,
+        Method::POST,
+        url("/v1/sessions"),
+        None,
+        Some(json!({"login": "p@example.com", "password": password})),
+    )["token"]
         .as_str()
         .unwrap()
         .to_owned();
-    let app = call(&c, Method::POST, url("/v1/verifications"), Some(&token), Some(json!({
+    let app = call(
+        &c,
+        Method::POST,
+        url("/v1/verifications"),
+        Some(&token),
+        Some(json!({
         "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
         "phone": phone,
         "documents": {"passport": {"number": passport, "expiry_date": "2034-01-01"},
-                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})));
+                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})),
+    );
     let id = app["id"].as_str().unwrap().to_owned();
     for slot in ["passport_photo_page", "stay_permit"] {
         let res = c
@@ -172,63 +238,164 @@ fn a_served_journey_leaves_no_personal_data_in_the_log_or_the_database() {
             .unwrap();
         assert!(res.status().is_success());
     }
-    call(&c, Method::PUT, url(&format!("/v1/verifications/{id}/bank_card")), Some(&token), Some(json!({
-        "bank": "ICBC", "card_number": card, "card_type": "savings", "account_type": "current", "account_name": "John Smith"})));
-    call(&c, Method::POST, url(&format!("/v1/verifications/{id}/submit")), Some(&token), Some(json!({})));
-    call(&c, Method::POST, url("/v1/sandbox/clock/advance"), None, Some(json!({"seconds": 0})));
-    let statement = call(&c, Method::GET, url(&format!("/v1/sandbox/bank/statement?card_number={card}")), None, None);
-    let amount = statement["transactions"][0]["amount"].as_str().unwrap().to_owned();
-    call(&c, Method::POST, url(&format!("/v1/verifications/{id}/deposit_confirmation")), Some(&token), Some(json!({"amount": amount})));
+    call(
+        &c,
+        Method::PUT,
+        url(&format!("/v1/verifications/{id}/bank_card")),
+        Some(&token),
+        Some(json!({
+        "bank": "ICBC", "card_number": card, "card_type": "savings", "account_type": "current", "account_name": "John Smith"})),
+    );
+    call(
+        &c,
+        Method::POST,
+        url(&format!("/v1/verifications/{id}/submit")),
+        Some(&token),
+        Some(json!({})),
+    );
+    call(
+        &c,
+        Method::POST,
+        url("/v1/sandbox/clock/advance"),
+        None,
+        Some(json!({"seconds": 0})),
+    );
+    let statement = call(
+        &c,
+        Method::GET,
+        url(&format!("/v1/sandbox/bank/statement?card_number={card}")),
+        None,
+        None,
+    );
+    let amount = statement["transactions"][0]["amount"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    call(
+        &c,
+        Method::POST,
+        url(&format!("/v1/verifications/{id}/deposit_confirmation")),
+        Some(&token),
+        Some(json!({"amount": amount})),
+    );
 
-    let added = realname(dir.path(), &["staff", "add", "rita", "--role", "reviewer"], Some("a long password\n"));
+    let added = realname(
+        dir.path(),
+        &["staff", "add", "rita", "--role", "reviewer"],
+        Some("a long password\n"),
+    );
     assert_eq!(added.status.code(), Some(0), "{}", stderr(&added));
-    let staff = call(&c, Method::POST, url("/v1/sessions"), None, Some(json!({"login": "rita", "password": "a long password"})))["token"]
+    let staff = call(
+        &c,
+        Method::POST,
+        url("/v1/sessions"),
+        None,
+        Some(json!({"login": "rita", "password": "a long password"})),
+    )["token"]
         .as_str()
         .unwrap()
         .to_owned();
     let queue = call(&c, Method::GET, url("/v1/review/cases"), Some(&staff), None);
     let case = queue["cases"][0]["id"].as_str().unwrap().to_owned();
-    call(&c, Method::POST, url(&format!("/v1/review/cases/{case}/claim")), Some(&staff), None);
-    let full = call(&c, Method::GET, url(&format!("/v1/review/cases/{case}")), Some(&staff), None);
-    assert_eq!(full["application"]["documents"]["passport"]["number"], passport);
-    call(&c, Method::POST, url(&format!("/v1/review/cases/{case}/decision")), Some(&staff), Some(json!({"outcome": "approve"})));
-    let done = call(&c, Method::GET, url(&format!("/v1/verifications/{id}")), Some(&token), None);
+    call(
+        &c,
+        Method::POST,
+        url(&format!("/v1/review/cases/{case}/claim")),
+        Some(&staff),
+        None,
+    );
+    let full = call(
+        &c,
+        Method::GET,
+        url(&format!("/v1/review/cases/{case}")),
+        Some(&staff),
+        None,
+    );
+    assert_eq!(
+        full["application"]["documents"]["passport"]["number"],
+        passport
+    );
+    call(
+        &c,
+        Method::POST,
+        url(&format!("/v1/review/cases/{case}/decision")),
+        Some(&staff),
+        Some(json!({"outcome": "approve"})),
+    );
+    let done = call(
+        &c,
+        Method::GET,
+        url(&format!("/v1/verifications/{id}")),
+        Some(&token),
+        None,
+    );
     assert_eq!(done["status"], "verified");
 
     // SIGTERM drains and stops cleanly.
     let mut child = server.child;
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "serve did not stop on SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "serve did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(0));
 
     let log_text = std::fs::read_to_string(&log).unwrap();
-    assert!(log_text.contains("realname is listening"), "the log was written");
+    assert!(
+        log_text.contains("realname is listening"),
+        "the log was written"
+    );
     assert!(log_text.lines().count() > 10, "debug logging was on");
     let mut stored = Vec::new();
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
-        if path.file_name().unwrap().to_string_lossy().starts_with("realname.db") {
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("realname.db")
+        {
             stored.extend(std::fs::read(&path).unwrap());
         }
     }
     assert!(stored.len() > 10_000, "the database was written");
-    for secret in [passport, card, phone, "+8613912345678", "1990-05-17", password, "a secret photo"] {
+    for secret in [
+        passport,
+        card,
+        phone,
+        "+8613912345678",
+        "1990-05-17",
+        password,
+        "a secret photo",
+    ] {
         assert!(!log_text.contains(secret), "{secret} is in the log");
-        assert!(!stored.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} is in the database");
+        assert!(
+            !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} is in the database"
+        );
     }
     // The amount is short enough to occur by chance in binary data, not quoted in a log.
-    assert!(!log_text.contains(&format!("\"{amount}\"")), "the deposit amount is in the log");
+    assert!(
+        !log_text.contains(&format!("\"{amount}\"")),
+        "the deposit amount is in the log"
+    );
     let key = dir.path().join("realname.key");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(key).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }

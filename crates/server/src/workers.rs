@@ -31,10 +31,19 @@ fn err(e: impl std::fmt::Display) -> WorkError {
 
 /// Runs until `stop` says so, waking every second or when new work is queued.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    let mut passes: u64 = 0;
     loop {
         if let Err(e) = run_pending(&state).await {
             tracing::warn!(error = %e, "worker pass failed; trying again");
         }
+        // Idempotency keys are kept for 24 hours; sweeping them every few minutes is plenty.
+        if passes % 300 == 0 {
+            let before = state.now() - crate::idempotency::KEEP_FOR;
+            if let Err(e) = state.store.purge_idempotent(before).await {
+                tracing::warn!(error = %e, "could not purge old idempotency keys");
+            }
+        }
+        passes += 1;
         tokio::select! {
             _ = stop.changed() => break,
             _ = state.wake.notified() => {}

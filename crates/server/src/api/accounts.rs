@@ -38,6 +38,7 @@ fn fields(c: Credentials) -> ApiResult<(String, String)> {
     }
 }
 
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = crate::openapi::Credentials, responses((status = 201, description = "Registered", body = crate::openapi::AccountView), (status = 409, description = "login_taken", body = crate::openapi::ErrorBody), (status = 422, description = "password_too_weak, login_invalid", body = crate::openapi::ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
     Json(body): Json<Credentials>,
@@ -67,6 +68,7 @@ pub async fn register(
         .into_response())
 }
 
+#[utoipa::path(post, path = "/v1/sessions", tag = "accounts", request_body = crate::openapi::Credentials, responses((status = 201, description = "Logged in", body = crate::openapi::Session), (status = 401, description = "invalid_credentials", body = crate::openapi::ErrorBody), (status = 429, description = "rate_limited, with Retry-After", body = crate::openapi::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     Json(body): Json<Credentials>,
@@ -110,6 +112,7 @@ pub async fn login(
         .into_response())
 }
 
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "accounts", security(("bearer" = [])), responses((status = 204, description = "Logged out"), (status = 401, description = "Not logged in", body = crate::openapi::ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, parts: Parts) -> ApiResult<Response> {
     let token = auth::bearer(&parts).ok_or_else(|| ApiError::new(Code::Unauthorized))?;
     let hash = auth::token_hash(token);
@@ -125,6 +128,7 @@ pub async fn logout(State(state): State<AppState>, parts: Parts) -> ApiResult<Re
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])), responses((status = 200, description = "The caller", body = crate::openapi::AccountView), (status = 401, description = "Not logged in", body = crate::openapi::ErrorBody)))]
 pub async fn me(
     State(state): State<AppState>,
     CurrentUser(account): CurrentUser,

@@ -90,6 +90,7 @@ async fn case_flags(
     ))
 }
 
+#[utoipa::path(get, path = "/v1/review/cases", tag = "review", security(("bearer" = [])), params(("status" = Option<String>, Query, description = "open (default), claimed or decided"), ("limit" = Option<u32>, Query, description = "1 to 100, default 20"), ("cursor" = Option<String>, Query)), responses((status = 200, description = "Overdue first, then oldest first", body = crate::openapi::CasePage), (status = 403, description = "forbidden", body = crate::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     _staff: Staff,
@@ -176,6 +177,7 @@ fn audit(actor: Uuid, action: &str, app: Uuid, at: DateTime<Utc>, detail: Value)
     }
 }
 
+#[utoipa::path(get, path = "/v1/review/cases/{id}", tag = "review", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "Everything unmasked, audited", body = crate::openapi::Case), (status = 403, description = "forbidden", body = crate::openapi::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Staff(staff): Staff,
@@ -214,6 +216,7 @@ pub async fn get(
     Ok(axum::Json(body).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/review/cases/{id}/documents/{slot}", tag = "review", security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("slot" = String, Path)), responses((status = 200, description = "The image, audited", content_type = "application/octet-stream"), (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
 pub async fn document(
     State(state): State<AppState>,
     Staff(staff): Staff,
@@ -248,6 +251,7 @@ pub async fn document(
         .into_response())
 }
 
+#[utoipa::path(post, path = "/v1/review/cases/{id}/claim", tag = "review", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "Claimed", body = crate::openapi::Case), (status = 409, description = "case_claimed, invalid_state", body = crate::openapi::ErrorBody)))]
 pub async fn claim(
     State(state): State<AppState>,
     Staff(staff): Staff,
@@ -273,6 +277,7 @@ pub async fn claim(
     Ok(axum::Json(views::case_summary(&case, now, &[])).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/review/cases/{id}/decision", tag = "review", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = realname_core::review::DecisionForm, responses((status = 200, description = "Decided", body = crate::openapi::Case), (status = 409, description = "case_claimed, invalid_state", body = crate::openapi::ErrorBody), (status = 422, description = "validation_failed", body = crate::openapi::ErrorBody)))]
 pub async fn decide(
     State(state): State<AppState>,
     Staff(staff): Staff,
@@ -327,6 +332,7 @@ pub struct AuditQuery {
     verification_id: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/audit", tag = "review", security(("bearer" = [])), params(("verification_id" = Option<uuid::Uuid>, Query)), responses((status = 200, description = "The audit trail (admin)", body = crate::openapi::AuditTrail), (status = 403, description = "forbidden", body = crate::openapi::ErrorBody)))]
 pub async fn audit_trail(
     State(state): State<AppState>,
     _admin: Admin,

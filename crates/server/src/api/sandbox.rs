@@ -23,6 +23,7 @@ pub struct StatementQuery {
     card_number: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/sandbox/bank/statement", tag = "sandbox", params(("card_number" = String, Query)), responses((status = 200, description = "What the bank shows", body = crate::openapi::Statement)))]
 pub async fn statement(
     State(state): State<AppState>,
     Query(q): Query<StatementQuery>,
@@ -48,6 +49,7 @@ pub struct Advance {
     seconds: Option<Value>,
 }
 
+#[utoipa::path(post, path = "/v1/sandbox/clock/advance", tag = "sandbox", request_body = crate::openapi::ClockAdvance, responses((status = 200, description = "The clock moved and what fell due ran", body = crate::openapi::ClockNow)))]
 pub async fn advance(
     State(state): State<AppState>,
     Json(body): Json<Advance>,

@@ -77,6 +77,7 @@ fn seal_form(state: &AppState, id: Uuid, form: &ApplicationForm) -> ApiResult<Ve
     state.seal("applications.form", id, &json)
 }
 
+#[utoipa::path(post, path = "/v1/verifications", tag = "verifications", security(("bearer" = [])), request_body = realname_core::application::ApplicationForm, responses((status = 201, description = "A draft", body = crate::openapi::Application), (status = 409, description = "application_in_progress, already_verified", body = crate::openapi::ErrorBody), (status = 403, description = "application_blocked", body = crate::openapi::ErrorBody), (status = 422, description = "validation_failed", body = crate::openapi::ErrorBody), (status = 401, description = "Not logged in", body = crate::openapi::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -106,6 +107,7 @@ pub async fn create(
     Ok(ok(StatusCode::CREATED, views::application(&state, &app)?))
 }
 
+#[utoipa::path(get, path = "/v1/verifications", tag = "verifications", security(("bearer" = [])), responses((status = 200, description = "The caller's applications, newest first", body = crate::openapi::ApplicationList), (status = 401, description = "Not logged in", body = crate::openapi::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
     let apps = state.store.applications_of(user.0.id).await?;
     let items = apps
@@ -115,6 +117,7 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult
     Ok(ok(StatusCode::OK, json!({ "verifications": items })))
 }
 
+#[utoipa::path(get, path = "/v1/verifications/{id}", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "The application", body = crate::openapi::Application), (status = 404, description = "not_found", body = crate::openapi::ErrorBody), (status = 401, description = "Not logged in", body = crate::openapi::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -144,6 +147,7 @@ fn merge(stored: ApplicationForm, patch: ApplicationForm) -> ApplicationForm {
     }
 }
 
+#[utoipa::path(patch, path = "/v1/verifications/{id}", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = realname_core::application::ApplicationForm, responses((status = 200, description = "The draft", body = crate::openapi::Application), (status = 409, description = "invalid_state", body = crate::openapi::ErrorBody), (status = 422, description = "validation_failed", body = crate::openapi::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -188,6 +192,7 @@ async fn read_capped(body: Body) -> ApiResult<Vec<u8>> {
     Ok(bytes)
 }
 
+#[utoipa::path(put, path = "/v1/verifications/{id}/documents/{slot}", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("slot" = String, Path, description = "passport_photo_page or stay_permit")), request_body(content = Vec<u8>, content_type = "image/jpeg", description = "JPEG, PNG or PDF, judged by content; at most 10 MiB"), responses((status = 200, description = "Stored", body = crate::openapi::Upload), (status = 413, description = "document_image_too_large", body = crate::openapi::ErrorBody), (status = 422, description = "document_image_unsupported", body = crate::openapi::ErrorBody)))]
 pub async fn put_document(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -231,6 +236,7 @@ pub async fn put_document(
     ))
 }
 
+#[utoipa::path(put, path = "/v1/verifications/{id}/bank_card", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = realname_core::policy::BankCardForm, responses((status = 200, description = "The draft, card masked", body = crate::openapi::Application), (status = 422, description = "validation_failed", body = crate::openapi::ErrorBody)))]
 pub async fn put_bank_card(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -279,6 +285,7 @@ pub async fn put_bank_card(
     Ok(ok(StatusCode::OK, views::application(&state, &app)?))
 }
 
+#[utoipa::path(post, path = "/v1/verifications/{id}/submit", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "deposit_pending", body = crate::openapi::Application), (status = 409, description = "invalid_state, deposit_limit_reached", body = crate::openapi::ErrorBody), (status = 422, description = "validation_failed", body = crate::openapi::ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -341,6 +348,7 @@ pub async fn submit(
     Ok(ok(StatusCode::OK, views::application(&state, &app)?))
 }
 
+#[utoipa::path(post, path = "/v1/verifications/{id}/cancel", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "cancelled", body = crate::openapi::Application), (status = 409, description = "invalid_state", body = crate::openapi::ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -362,6 +370,7 @@ pub struct AmountForm {
     amount: Option<Value>,
 }
 
+#[utoipa::path(post, path = "/v1/verifications/{id}/deposit_confirmation", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = crate::openapi::AmountAnswer, responses((status = 200, description = "under_review", body = crate::openapi::Application), (status = 409, description = "invalid_state (e.g. deposit_pending)", body = crate::openapi::ErrorBody), (status = 422, description = "amount_malformed, amount_incorrect, deposit_expired", body = crate::openapi::ErrorBody)))]
 pub async fn confirm_deposit(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -151,3 +151,43 @@ async fn idempotency_keys_replay_the_first_answer() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = spawn_app().await;
+    let (status, doc) = app.get("/v1/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/v1/accounts",
+        "/v1/sessions",
+        "/v1/sessions/current",
+        "/v1/me",
+        "/v1/verifications",
+        "/v1/verifications/{id}",
+        "/v1/verifications/{id}/documents/{slot}",
+        "/v1/verifications/{id}/bank_card",
+        "/v1/verifications/{id}/submit",
+        "/v1/verifications/{id}/deposit_confirmation",
+        "/v1/verifications/{id}/cancel",
+        "/v1/review/cases",
+        "/v1/review/cases/{id}",
+        "/v1/review/cases/{id}/documents/{slot}",
+        "/v1/review/cases/{id}/claim",
+        "/v1/review/cases/{id}/decision",
+        "/v1/audit",
+        "/v1/sandbox/bank/statement",
+        "/v1/sandbox/clock/advance",
+        "/healthz",
+        "/readyz",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    assert!(schemas.contains_key("ApplicationForm") && schemas.contains_key("BankCardForm"));
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
