@@ -1,0 +1,1180 @@
+//! realname's shared store: PostgreSQL, for several `realname serve` nodes over one database.
+//!
+//! Every write runs in its own task, so a request whose client goes away still commits or
+//! rolls back its transaction rather than leaving it to a dropped future. Workers lease jobs
+//! with `FOR UPDATE SKIP LOCKED`; migrations are applied under an advisory lock, so when
+//! several nodes start at once one applies them and the others wait.
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use realname_core::Code;
+use realname_core::application::CardHistory;
+use realname_core::state::{Effect, Failure, Status};
+use realname_core::store::{
+    Account, Applied, ApplicationRecord, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome,
+    DepositRecord, EventRecord, Idempotency, ImageMeta, Job, JobKind, NewApplication, Role,
+    SandboxPayout, SandboxTransaction, StateChange, Store, StoreError, StoreResult, StoredCard,
+    SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, Row, Transaction};
+use uuid::Uuid;
+
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+/// An arbitrary constant naming realname's migration lock among advisory locks.
+const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
+const SUBMITTED: &str = "('deposit_pending', 'awaiting_amount', 'under_review', 'verified')";
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+/// How the pool behaves: how many connections, and how long a request waits for one before
+/// it is told the store is unavailable (a 503, not a hang).
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings { max_connections: 10, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+fn err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+            StoreError::Conflict(db.constraint().unwrap_or("unique").to_owned())
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        // The server shutting down or refusing connections (admin shutdown, starting up).
+        sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57") || c.starts_with("08")) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Failed(e.to_string()),
+    }
+}
+
+fn conflict_as(e: sqlx::Error, what: &str) -> StoreError {
+    match err(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(what.to_owned()),
+        other => other,
+    }
+}
+
+/// Runs `work` in its own task so that it finishes even if the caller stops waiting.
+async fn detached<T: Send + 'static>(work: impl Future<Output = StoreResult<T>> + Send + 'static) -> StoreResult<T> {
+    tokio::spawn(work).await.map_err(|e| StoreError::Failed(format!("store task: {e}")))?
+}
+
+fn status_of(text: &str) -> StoreResult<Status> {
+    Status::parse(text).ok_or_else(|| StoreError::Failed(format!("unknown status {text:?}")))
+}
+
+impl PgStore {
+    /// Connects, then applies migrations under the advisory lock.
+    pub async fn connect(url: &str, settings: PoolSettings) -> StoreResult<PgStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect(url)
+            .await
+            .map_err(err)?;
+        let store = PgStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies the migrations this binary knows; returns the schema version.
+    pub async fn migrate(&self) -> StoreResult<u32> {
+        let mut conn = self.pool.acquire().await.map_err(err)?;
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await.map_err(err)?;
+        let result = async {
+            sqlx::query("CREATE TABLE IF NOT EXISTS realname_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+                .execute(&mut *conn)
+                .await
+                .map_err(err)?;
+            let current: Option<i32> = sqlx::query_scalar("SELECT max(version) FROM realname_migrations")
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(err)?;
+            for (index, script) in MIGRATIONS.iter().enumerate().skip(current.unwrap_or(0) as usize) {
+                let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(err)?;
+                sqlx::raw_sql(script).execute(&mut *tx).await.map_err(err)?;
+                sqlx::query("INSERT INTO realname_migrations (version) VALUES ($1)")
+                    .bind(index as i32 + 1)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                tx.commit().await.map_err(err)?;
+            }
+            Ok(MIGRATIONS.len() as u32)
+        }
+        .await;
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await;
+        result
+    }
+}
+
+fn account_row(r: &PgRow) -> Result<Account, sqlx::Error> {
+    let role: String = r.try_get("role")?;
+    Ok(Account {
+        id: r.try_get("id")?,
+        login: r.try_get("login")?,
+        password_hash: r.try_get("password_hash")?,
+        role: Role::parse(&role).unwrap_or(Role::User),
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+const APPLICATION_COLUMNS: &str =
+    "id, account_id, status, form, warnings, card_bank, card_sealed, card_hash, failure, created_at, updated_at";
+
+fn application_row(r: &PgRow) -> StoreResult<ApplicationRecord> {
+    let get = |e: sqlx::Error| StoreError::Failed(e.to_string());
+    let bank: Option<String> = r.try_get("card_bank").map_err(get)?;
+    let sealed: Option<Vec<u8>> = r.try_get("card_sealed").map_err(get)?;
+    let card = match (bank, sealed) {
+        (Some(bank), Some(sealed)) => {
+            let card_hash: Option<Vec<u8>> = r.try_get("card_hash").map_err(get)?;
+            Some(StoredCard { bank, sealed, card_hash: card_hash.unwrap_or_default() })
+        }
+        _ => None,
+    };
+    let failure: Option<String> = r.try_get("failure").map_err(get)?;
+    let status: String = r.try_get("status").map_err(get)?;
+    Ok(ApplicationRecord {
+        id: r.try_get("id").map_err(get)?,
+        account_id: r.try_get("account_id").map_err(get)?,
+        status: status_of(&status)?,
+        form: r.try_get("form").map_err(get)?,
+        warnings: r.try_get("warnings").map_err(get)?,
+        card,
+        images: Vec::new(),
+        deposit: None,
+        failure: failure.as_deref().and_then(Failure::decode),
+        events: Vec::new(),
+        created_at: r.try_get("created_at").map_err(get)?,
+        updated_at: r.try_get("updated_at").map_err(get)?,
+    })
+}
+
+async fn complete(pool: &PgPool, mut app: ApplicationRecord) -> StoreResult<ApplicationRecord> {
+    let images = sqlx::query("SELECT slot, content_type, bytes, sha256 FROM images WHERE application_id = $1 ORDER BY slot")
+        .bind(app.id)
+        .fetch_all(pool)
+        .await
+        .map_err(err)?;
+    app.images = images
+        .iter()
+        .map(|r| {
+            Ok(ImageMeta {
+                slot: r.try_get("slot")?,
+                content_type: r.try_get("content_type")?,
+                bytes: r.try_get::<i64, _>("bytes")? as u64,
+                sha256: r.try_get("sha256")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(err)?;
+    let deposit = sqlx::query(
+        "SELECT end_to_end_id, amount, attempts_used, paid_at, settled_at, expires_at FROM deposits WHERE application_id = $1",
+    )
+    .bind(app.id)
+    .fetch_optional(pool)
+    .await
+    .map_err(err)?;
+    app.deposit = deposit
+        .map(|r| -> Result<DepositRecord, sqlx::Error> {
+            Ok(DepositRecord {
+                end_to_end_id: r.try_get("end_to_end_id")?,
+                amount: r.try_get("amount")?,
+                attempts_used: r.try_get::<i32, _>("attempts_used")? as u32,
+                paid_at: r.try_get("paid_at")?,
+                settled_at: r.try_get("settled_at")?,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+        .map_err(err)?;
+    let events = sqlx::query("SELECT status, at FROM events WHERE application_id = $1 ORDER BY id")
+        .bind(app.id)
+        .fetch_all(pool)
+        .await
+        .map_err(err)?;
+    app.events = events
+        .iter()
+        .map(|r| {
+            let status: String = r.try_get("status").map_err(err)?;
+            Ok(EventRecord { status: status_of(&status)?, at: r.try_get("at").map_err(err)? })
+        })
+        .collect::<StoreResult<_>>()?;
+    Ok(app)
+}
+
+const CASE_COLUMNS: &str =
+    "id, application_id, account_id, submitted_at, due_at, claimed_by, claimed_until, decided_at, outcome";
+
+fn case_row(r: &PgRow) -> Result<CaseRecord, sqlx::Error> {
+    Ok(CaseRecord {
+        id: r.try_get("id")?,
+        application_id: r.try_get("application_id")?,
+        account_id: r.try_get("account_id")?,
+        submitted_at: r.try_get("submitted_at")?,
+        due_at: r.try_get("due_at")?,
+        claimed_by: r.try_get("claimed_by")?,
+        claimed_until: r.try_get("claimed_until")?,
+        decided_at: r.try_get("decided_at")?,
+        outcome: r.try_get("outcome")?,
+    })
+}
+
+type Tx = Transaction<'static, Postgres>;
+
+async fn replace_documents(tx: &mut Tx, app: Uuid, account: Uuid, hashes: &[Vec<u8>]) -> StoreResult<()> {
+    sqlx::query("DELETE FROM application_documents WHERE application_id = $1").bind(app).execute(&mut **tx).await.map_err(err)?;
+    for hash in hashes {
+        sqlx::query(
+            "INSERT INTO application_documents (application_id, account_id, document_hash) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(app)
+        .bind(account)
+        .bind(hash)
+        .execute(&mut **tx)
+        .await
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+async fn insert_event(tx: &mut Tx, app: Uuid, status: Status, at: DateTime<Utc>) -> StoreResult<()> {
+    sqlx::query("INSERT INTO events (application_id, status, at) VALUES ($1, $2, $3)")
+        .bind(app)
+        .bind(status.as_str())
+        .bind(at)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+        .map_err(err)
+}
+
+async fn queue_job(tx: &mut Tx, app: Uuid, kind: JobKind, due_at: DateTime<Utc>) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO jobs (id, application_id, kind, due_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (application_id, kind) DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(app)
+    .bind(kind.as_str())
+    .bind(due_at)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+    .map_err(err)
+}
+
+async fn insert_audit(tx: &mut Tx, e: &AuditEntry) -> StoreResult<()> {
+    sqlx::query("INSERT INTO audit (id, at, actor, action, application_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(e.id)
+        .bind(e.at)
+        .bind(e.actor)
+        .bind(&e.action)
+        .bind(e.application_id)
+        .bind(&e.detail)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+        .map_err(err)
+}
+
+/// A transition inside an open transaction, guarded by its starting status.
+async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<Applied> {
+    let app = change.application_id;
+    let t = &change.transition;
+    let moved = sqlx::query("UPDATE applications SET status = $1, failure = $2, updated_at = $3 WHERE id = $4 AND status = $5")
+        .bind(t.status.as_str())
+        .bind(t.failure.as_ref().map(Failure::encode))
+        .bind(change.at)
+        .bind(app)
+        .bind(change.from.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(err)?
+        .rows_affected();
+    if moved == 0 {
+        return Ok(Applied::Moved);
+    }
+    if let Some(attempts) = change.attempts_used {
+        sqlx::query("UPDATE deposits SET attempts_used = $1 WHERE application_id = $2")
+            .bind(attempts as i32)
+            .bind(app)
+            .execute(&mut **tx)
+            .await
+            .map_err(err)?;
+    }
+    insert_event(tx, app, t.status, change.at).await?;
+    for effect in &t.effects {
+        match effect {
+            Effect::PayDeposit => queue_job(tx, app, JobKind::PayDeposit, change.at).await?,
+            Effect::ScheduleDepositExpiry => {
+                let expires_at = change.deposit_expires_at.unwrap_or(change.at);
+                sqlx::query("UPDATE deposits SET settled_at = $1, expires_at = $2 WHERE application_id = $3")
+                    .bind(change.at)
+                    .bind(expires_at)
+                    .bind(app)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(err)?;
+                queue_job(tx, app, JobKind::ExpireDeposit, expires_at).await?;
+            }
+            Effect::OpenReviewCase => {
+                sqlx::query(
+                    "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at)
+                     SELECT $1, id, account_id, $2, $3 FROM applications WHERE id = $4
+                     ON CONFLICT (application_id) DO NOTHING",
+                )
+                .bind(Uuid::new_v4())
+                .bind(change.at)
+                .bind(change.review_due_at.unwrap_or(change.at))
+                .bind(app)
+                .execute(&mut **tx)
+                .await
+                .map_err(err)?;
+            }
+            Effect::CloseReviewCase => {}
+        }
+    }
+    if let Some(failure) = t.failure.as_ref().filter(|f| f.code == Code::DepositReturned) {
+        sqlx::query(
+            "INSERT INTO returned_cards (card_hash, reason, at)
+             SELECT card_hash, $1, $2 FROM deposits WHERE application_id = $3 ON CONFLICT DO NOTHING",
+        )
+        .bind(failure.bank_reason.clone().unwrap_or_default())
+        .bind(change.at)
+        .bind(app)
+        .execute(&mut **tx)
+        .await
+        .map_err(err)?;
+    }
+    Ok(Applied::Done)
+}
+
+async fn card_history_in(conn: &mut sqlx::PgConnection, account: Uuid, card_hash: &[u8]) -> StoreResult<CardHistory> {
+    let returned_by_bank = sqlx::query("SELECT 1 FROM returned_cards WHERE card_hash = $1")
+        .bind(card_hash)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(err)?
+        .is_some();
+    let bound_to_another_account = sqlx::query(&format!(
+        "SELECT 1 FROM applications WHERE card_hash = $1 AND account_id <> $2 AND status IN {SUBMITTED} LIMIT 1"
+    ))
+    .bind(card_hash)
+    .bind(account)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(err)?
+    .is_some();
+    Ok(CardHistory { returned_by_bank, bound_to_another_account })
+}
+
+async fn begin(pool: &PgPool) -> StoreResult<Tx> {
+    pool.begin().await.map_err(err)
+}
+
+async fn case_for_update(tx: &mut Tx, id: Uuid) -> StoreResult<Option<CaseRecord>> {
+    let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = $1 FOR UPDATE"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(err)?;
+    row.as_ref().map(case_row).transpose().map_err(err)
+}
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(err)
+    }
+
+    async fn create_account(&self, account: &Account) -> StoreResult<()> {
+        let (pool, a) = (self.pool.clone(), account.clone());
+        detached(async move {
+            sqlx::query("INSERT INTO accounts (id, login, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(a.id)
+                .bind(&a.login)
+                .bind(&a.password_hash)
+                .bind(a.role.as_str())
+                .bind(a.created_at)
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(|e| conflict_as(e, "login"))
+        })
+        .await
+    }
+
+    async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
+        let row = sqlx::query("SELECT id, login, password_hash, role, created_at FROM accounts WHERE login = $1")
+            .bind(login)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(err)?;
+        row.as_ref().map(account_row).transpose().map_err(err)
+    }
+
+    async fn create_session(&self, token_hash: &[u8], account_id: Uuid, expires_at: DateTime<Utc>) -> StoreResult<()> {
+        let (pool, hash) = (self.pool.clone(), token_hash.to_vec());
+        detached(async move {
+            sqlx::query("INSERT INTO sessions (token_hash, account_id, expires_at) VALUES ($1, $2, $3)")
+                .bind(hash)
+                .bind(account_id)
+                .bind(expires_at)
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn session_account(&self, token_hash: &[u8], now: DateTime<Utc>) -> StoreResult<Option<Account>> {
+        let row = sqlx::query(
+            "SELECT a.id, a.login, a.password_hash, a.role, a.created_at FROM sessions s
+             JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
+        row.as_ref().map(account_row).transpose().map_err(err)
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
+        let (pool, hash) = (self.pool.clone(), token_hash.to_vec());
+        detached(async move {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash).execute(&pool).await.map(drop).map_err(err)
+        })
+        .await
+    }
+
+    async fn throttle(&self, login_key: &str) -> StoreResult<Throttle> {
+        let row = sqlx::query("SELECT failures, locked_until FROM login_throttle WHERE login_key = $1")
+            .bind(login_key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(err)?;
+        match row {
+            None => Ok(Throttle::default()),
+            Some(r) => Ok(Throttle {
+                failures: r.try_get::<i32, _>("failures").map_err(err)? as u32,
+                locked_until: r.try_get("locked_until").map_err(err)?,
+            }),
+        }
+    }
+
+    async fn record_login_failure(&self, login_key: &str, now: DateTime<Utc>, policy: &ThrottlePolicy) -> StoreResult<Throttle> {
+        let (pool, key, policy) = (self.pool.clone(), login_key.to_owned(), *policy);
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            let failures: i32 = sqlx::query_scalar(
+                "INSERT INTO login_throttle (login_key, failures) VALUES ($1, 1)
+                 ON CONFLICT (login_key) DO UPDATE SET failures = login_throttle.failures + 1 RETURNING failures",
+            )
+            .bind(&key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(err)?;
+            let lock = policy.lock_seconds(failures as u32);
+            let locked_until = (lock > 0).then(|| now + TimeDelta::seconds(lock));
+            sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE login_key = $2")
+                .bind(locked_until)
+                .bind(&key)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            tx.commit().await.map_err(err)?;
+            Ok(Throttle { failures: failures as u32, locked_until })
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, login_key: &str) -> StoreResult<()> {
+        let (pool, key) = (self.pool.clone(), login_key.to_owned());
+        detached(async move {
+            sqlx::query("DELETE FROM login_throttle WHERE login_key = $1").bind(key).execute(&pool).await.map(drop).map_err(err)
+        })
+        .await
+    }
+
+    async fn begin_idempotent(&self, scope: &str, key: &str, request_hash: &[u8], now: DateTime<Utc>) -> StoreResult<Idempotency> {
+        let (pool, scope, key, hash) = (self.pool.clone(), scope.to_owned(), key.to_owned(), request_hash.to_vec());
+        detached(async move {
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (scope, key) DO NOTHING",
+            )
+            .bind(&scope)
+            .bind(&key)
+            .bind(&hash)
+            .bind(now)
+            .execute(&pool)
+            .await
+            .map_err(err)?
+            .rows_affected();
+            if inserted == 1 {
+                return Ok(Idempotency::New);
+            }
+            let row = sqlx::query("SELECT request_hash, status, body FROM idempotency WHERE scope = $1 AND key = $2")
+                .bind(&scope)
+                .bind(&key)
+                .fetch_optional(&pool)
+                .await
+                .map_err(err)?;
+            let Some(row) = row else { return Ok(Idempotency::InProgress) };
+            let stored: Vec<u8> = row.try_get("request_hash").map_err(err)?;
+            let status: Option<i32> = row.try_get("status").map_err(err)?;
+            let body: Option<Vec<u8>> = row.try_get("body").map_err(err)?;
+            Ok(match status {
+                _ if stored != hash => Idempotency::Mismatch,
+                None => Idempotency::InProgress,
+                Some(status) => Idempotency::Replay { status: status as u16, body: body.unwrap_or_default() },
+            })
+        })
+        .await
+    }
+
+    async fn finish_idempotent(&self, scope: &str, key: &str, status: u16, body: &[u8]) -> StoreResult<()> {
+        let (pool, scope, key, body) = (self.pool.clone(), scope.to_owned(), key.to_owned(), body.to_vec());
+        detached(async move {
+            sqlx::query("UPDATE idempotency SET status = $1, body = $2 WHERE scope = $3 AND key = $4")
+                .bind(i32::from(status))
+                .bind(body)
+                .bind(scope)
+                .bind(key)
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn abandon_idempotent(&self, scope: &str, key: &str) -> StoreResult<()> {
+        let (pool, scope, key) = (self.pool.clone(), scope.to_owned(), key.to_owned());
+        detached(async move {
+            sqlx::query("DELETE FROM idempotency WHERE scope = $1 AND key = $2 AND status IS NULL")
+                .bind(scope)
+                .bind(key)
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn purge_idempotent(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let pool = self.pool.clone();
+        detached(async move {
+            sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
+                .bind(before)
+                .execute(&pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn create_application(&self, application: &NewApplication) -> StoreResult<()> {
+        let (pool, a) = (self.pool.clone(), application.clone());
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            sqlx::query(
+                "INSERT INTO applications (id, account_id, status, form, warnings, consent_at, consent_version,
+                     consent_address, created_at, updated_at)
+                 VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $8)",
+            )
+            .bind(a.id)
+            .bind(a.account_id)
+            .bind(&a.form)
+            .bind(&a.warnings)
+            .bind(a.consent.at)
+            .bind(&a.consent.version)
+            .bind(&a.consent.address)
+            .bind(a.at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict_as(e, "application_in_progress"))?;
+            replace_documents(&mut tx, a.id, a.account_id, &a.document_hashes).await?;
+            insert_event(&mut tx, a.id, Status::Draft, a.at).await?;
+            tx.commit().await.map_err(err)
+        })
+        .await
+    }
+
+    async fn application(&self, id: Uuid) -> StoreResult<Option<ApplicationRecord>> {
+        let row = sqlx::query(&format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(err)?;
+        match row {
+            Some(r) => Ok(Some(complete(&self.pool, application_row(&r)?).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn applications_of(&self, account_id: Uuid) -> StoreResult<Vec<ApplicationRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE account_id = $1 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        let mut apps = Vec::with_capacity(rows.len());
+        for r in &rows {
+            apps.push(complete(&self.pool, application_row(r)?).await?);
+        }
+        Ok(apps)
+    }
+
+    async fn update_draft(&self, id: Uuid, form: &[u8], document_hashes: &[Vec<u8>], warnings: &str, at: DateTime<Utc>) -> StoreResult<Applied> {
+        let (pool, form, hashes, warnings) = (self.pool.clone(), form.to_vec(), document_hashes.to_vec(), warnings.to_owned());
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            let account: Option<Uuid> = sqlx::query_scalar(
+                "UPDATE applications SET form = $1, warnings = $2, updated_at = $3 WHERE id = $4 AND status = 'draft'
+                 RETURNING account_id",
+            )
+            .bind(form)
+            .bind(warnings)
+            .bind(at)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?;
+            let Some(account) = account else { return Ok(Applied::Moved) };
+            replace_documents(&mut tx, id, account, &hashes).await?;
+            tx.commit().await.map_err(err)?;
+            Ok(Applied::Done)
+        })
+        .await
+    }
+
+    async fn set_card(&self, id: Uuid, card: &StoredCard, at: DateTime<Utc>) -> StoreResult<Applied> {
+        let (pool, card) = (self.pool.clone(), card.clone());
+        detached(async move {
+            let n = sqlx::query(
+                "UPDATE applications SET card_bank = $1, card_sealed = $2, card_hash = $3, updated_at = $4
+                 WHERE id = $5 AND status = 'draft'",
+            )
+            .bind(card.bank)
+            .bind(card.sealed)
+            .bind(card.card_hash)
+            .bind(at)
+            .bind(id)
+            .execute(&pool)
+            .await
+            .map_err(err)?
+            .rows_affected();
+            Ok(if n == 0 { Applied::Moved } else { Applied::Done })
+        })
+        .await
+    }
+
+    async fn put_image(&self, id: Uuid, meta: &ImageMeta, sealed: &[u8], at: DateTime<Utc>) -> StoreResult<Applied> {
+        let (pool, meta, sealed) = (self.pool.clone(), meta.clone(), sealed.to_vec());
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            let n = sqlx::query("UPDATE applications SET updated_at = $1 WHERE id = $2 AND status = 'draft'")
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?
+                .rows_affected();
+            if n == 0 {
+                return Ok(Applied::Moved);
+            }
+            sqlx::query(
+                "INSERT INTO images (application_id, slot, content_type, bytes, sha256, sealed) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (application_id, slot) DO UPDATE SET content_type = excluded.content_type,
+                     bytes = excluded.bytes, sha256 = excluded.sha256, sealed = excluded.sealed",
+            )
+            .bind(id)
+            .bind(&meta.slot)
+            .bind(&meta.content_type)
+            .bind(meta.bytes as i64)
+            .bind(&meta.sha256)
+            .bind(sealed)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+            tx.commit().await.map_err(err)?;
+            Ok(Applied::Done)
+        })
+        .await
+    }
+
+    async fn image(&self, id: Uuid, slot: &str) -> StoreResult<Option<(ImageMeta, Vec<u8>)>> {
+        let row = sqlx::query("SELECT slot, content_type, bytes, sha256, sealed FROM images WHERE application_id = $1 AND slot = $2")
+            .bind(id)
+            .bind(slot)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(err)?;
+        row.map(|r| -> Result<_, sqlx::Error> {
+            Ok((
+                ImageMeta {
+                    slot: r.try_get("slot")?,
+                    content_type: r.try_get("content_type")?,
+                    bytes: r.try_get::<i64, _>("bytes")? as u64,
+                    sha256: r.try_get("sha256")?,
+                },
+                r.try_get("sealed")?,
+            ))
+        })
+        .transpose()
+        .map_err(err)
+    }
+
+    async fn card_history(&self, account_id: Uuid, card_hash: &[u8]) -> StoreResult<CardHistory> {
+        let mut conn = self.pool.acquire().await.map_err(err)?;
+        card_history_in(&mut conn, account_id, card_hash).await
+    }
+
+    async fn submit(&self, command: &SubmitCommand) -> StoreResult<SubmitOutcome> {
+        let (pool, cmd) = (self.pool.clone(), command.clone());
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            let status: Option<String> = sqlx::query_scalar("SELECT status FROM applications WHERE id = $1 FOR UPDATE")
+                .bind(cmd.application_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err)?;
+            if status.as_deref() != Some(Status::Draft.as_str()) {
+                return Ok(SubmitOutcome::Moved);
+            }
+            // Serialise submits of the same card, so two rounds cannot both pass the limit.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(encode($1, 'hex'), 0))")
+                .bind(&cmd.card_hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            let history = card_history_in(&mut tx, cmd.account_id, &cmd.card_hash).await?;
+            if history.returned_by_bank {
+                return Ok(SubmitOutcome::CardReturnedByBank);
+            }
+            if history.bound_to_another_account {
+                return Ok(SubmitOutcome::CardInUse);
+            }
+            let card_rounds: i64 = sqlx::query_scalar("SELECT count(*) FROM deposits WHERE card_hash = $1 AND created_at >= $2")
+                .bind(&cmd.card_hash)
+                .bind(cmd.rounds_since)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(err)?;
+            let mut document_rounds = 0i64;
+            for hash in &cmd.document_hashes {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(DISTINCT d.application_id) FROM deposits d
+                     JOIN application_documents ad ON ad.application_id = d.application_id
+                     WHERE ad.document_hash = $1 AND d.created_at >= $2",
+                )
+                .bind(hash)
+                .bind(cmd.rounds_since)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(err)?;
+                document_rounds = document_rounds.max(n);
+            }
+            if card_rounds >= i64::from(cmd.max_rounds_per_card) || document_rounds >= i64::from(cmd.max_rounds_per_document) {
+                return Ok(SubmitOutcome::DepositLimitReached);
+            }
+            sqlx::query("UPDATE applications SET warnings = $1 WHERE id = $2")
+                .bind(&cmd.warnings)
+                .bind(cmd.application_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            sqlx::query(
+                "INSERT INTO deposits (application_id, end_to_end_id, amount, card_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(cmd.application_id)
+            .bind(&cmd.end_to_end_id)
+            .bind(&cmd.sealed_amount)
+            .bind(&cmd.card_hash)
+            .bind(cmd.at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict_as(e, "deposit"))?;
+            let change = StateChange::new(cmd.application_id, Status::Draft, cmd.transition.clone(), cmd.at);
+            match apply_in(&mut tx, &change).await? {
+                Applied::Done => {
+                    tx.commit().await.map_err(err)?;
+                    Ok(SubmitOutcome::Submitted)
+                }
+                Applied::Moved => Err(StoreError::Failed("a locked draft moved".into())),
+            }
+        })
+        .await
+    }
+
+    async fn apply(&self, change: &StateChange) -> StoreResult<Applied> {
+        let (pool, change) = (self.pool.clone(), change.clone());
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            let applied = apply_in(&mut tx, &change).await?;
+            tx.commit().await.map_err(err)?;
+            Ok(applied)
+        })
+        .await
+    }
+
+    async fn record_wrong_answer(&self, id: Uuid, attempts_before: u32, at: DateTime<Utc>) -> StoreResult<Applied> {
+        let pool = self.pool.clone();
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            let n = sqlx::query(
+                "UPDATE deposits SET attempts_used = attempts_used + 1
+                 WHERE application_id = $1 AND attempts_used = $2
+                   AND (SELECT status FROM applications WHERE id = $1) = 'awaiting_amount'",
+            )
+            .bind(id)
+            .bind(attempts_before as i32)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?
+            .rows_affected();
+            if n == 0 {
+                return Ok(Applied::Moved);
+            }
+            sqlx::query("UPDATE applications SET updated_at = $1 WHERE id = $2").bind(at).bind(id).execute(&mut *tx).await.map_err(err)?;
+            tx.commit().await.map_err(err)?;
+            Ok(Applied::Done)
+        })
+        .await
+    }
+
+    async fn duplicate_document(&self, account_id: Uuid, document_hashes: &[Vec<u8>]) -> StoreResult<bool> {
+        if document_hashes.is_empty() {
+            return Ok(false);
+        }
+        let found = sqlx::query("SELECT 1 FROM application_documents WHERE document_hash = ANY($1) AND account_id <> $2 LIMIT 1")
+            .bind(document_hashes)
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(found.is_some())
+    }
+
+    async fn claim_jobs(&self, now: DateTime<Utc>, lease_seconds: i64, limit: u32) -> StoreResult<Vec<Job>> {
+        let pool = self.pool.clone();
+        detached(async move {
+            let rows = sqlx::query(
+                "UPDATE jobs SET leased_until = $2, attempts = attempts + 1
+                 WHERE id IN (SELECT id FROM jobs
+                              WHERE done_at IS NULL AND due_at <= $1 AND (leased_until IS NULL OR leased_until < $1)
+                              ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+                 RETURNING id, application_id, kind, due_at, attempts",
+            )
+            .bind(now)
+            .bind(now + TimeDelta::seconds(lease_seconds))
+            .bind(i64::from(limit))
+            .fetch_all(&pool)
+            .await
+            .map_err(err)?;
+            rows.iter()
+                .map(|r| {
+                    let kind: String = r.try_get("kind").map_err(err)?;
+                    Ok(Job {
+                        id: r.try_get("id").map_err(err)?,
+                        application_id: r.try_get("application_id").map_err(err)?,
+                        kind: JobKind::parse(&kind).ok_or_else(|| StoreError::Failed(format!("unknown job {kind}")))?,
+                        due_at: r.try_get("due_at").map_err(err)?,
+                        attempts: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn finish_job(&self, job: &Job, at: DateTime<Utc>) -> StoreResult<()> {
+        let (pool, id) = (self.pool.clone(), job.id);
+        detached(async move {
+            sqlx::query("UPDATE jobs SET done_at = $1 WHERE id = $2").bind(at).bind(id).execute(&pool).await.map(drop).map_err(err)
+        })
+        .await
+    }
+
+    async fn retry_job(&self, job: &Job, due_at: DateTime<Utc>) -> StoreResult<()> {
+        let (pool, id) = (self.pool.clone(), job.id);
+        detached(async move {
+            sqlx::query("UPDATE jobs SET due_at = $1, leased_until = NULL WHERE id = $2 AND done_at IS NULL")
+                .bind(due_at)
+                .bind(id)
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn mark_deposit_paid(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+        let pool = self.pool.clone();
+        detached(async move {
+            sqlx::query("UPDATE deposits SET paid_at = COALESCE(paid_at, $1) WHERE application_id = $2")
+                .bind(at)
+                .bind(id)
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn deposit_application(&self, end_to_end_id: &str) -> StoreResult<Option<(Uuid, Status)>> {
+        let row = sqlx::query(
+            "SELECT a.id, a.status FROM deposits d JOIN applications a ON a.id = d.application_id WHERE d.end_to_end_id = $1",
+        )
+        .bind(end_to_end_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let status: String = r.try_get("status").map_err(err)?;
+                Ok(Some((r.try_get("id").map_err(err)?, status_of(&status)?)))
+            }
+        }
+    }
+
+    async fn review_cases(&self, filter: CaseFilter, now: DateTime<Utc>, after: Option<(DateTime<Utc>, Uuid)>, limit: u32) -> StoreResult<Vec<CaseRecord>> {
+        let condition = match filter {
+            CaseFilter::Open => "decided_at IS NULL AND (claimed_until IS NULL OR claimed_until < $1)",
+            CaseFilter::Claimed => "decided_at IS NULL AND claimed_until >= $1",
+            CaseFilter::Decided => "decided_at IS NOT NULL AND $1::timestamptz IS NOT NULL",
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM review_cases WHERE {condition}
+             AND ($2::timestamptz IS NULL OR (due_at, id) > ($2, $3)) ORDER BY due_at, id LIMIT $4"
+        ))
+        .bind(now)
+        .bind(after.map(|a| a.0))
+        .bind(after.map(|a| a.1).unwrap_or_default())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter().map(case_row).collect::<Result<_, _>>().map_err(err)
+    }
+
+    async fn review_case(&self, id: Uuid) -> StoreResult<Option<CaseRecord>> {
+        let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(err)?;
+        row.as_ref().map(case_row).transpose().map_err(err)
+    }
+
+    async fn claim_case(&self, id: Uuid, reviewer: Uuid, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<ClaimOutcome> {
+        let pool = self.pool.clone();
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            let Some(found) = case_for_update(&mut tx, id).await? else { return Ok(ClaimOutcome::NotFound) };
+            if found.decided_at.is_some() {
+                return Ok(ClaimOutcome::Decided);
+            }
+            if found.claimed_by.is_some_and(|by| by != reviewer) && found.claimed_until.is_some_and(|u| u >= now) {
+                return Ok(ClaimOutcome::HeldByAnother);
+            }
+            sqlx::query("UPDATE review_cases SET claimed_by = $1, claimed_until = $2 WHERE id = $3")
+                .bind(reviewer)
+                .bind(until)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            tx.commit().await.map_err(err)?;
+            Ok(ClaimOutcome::Claimed)
+        })
+        .await
+    }
+
+    async fn decide_case(&self, id: Uuid, reviewer: Uuid, outcome: &str, change: &StateChange, audit: &AuditEntry) -> StoreResult<ClaimOutcome> {
+        let (pool, outcome, change, audit) = (self.pool.clone(), outcome.to_owned(), change.clone(), audit.clone());
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            let Some(found) = case_for_update(&mut tx, id).await? else { return Ok(ClaimOutcome::NotFound) };
+            if found.decided_at.is_some() {
+                return Ok(ClaimOutcome::Decided);
+            }
+            if found.claimed_by != Some(reviewer) || found.claimed_until.is_none_or(|u| u < change.at) {
+                return Ok(ClaimOutcome::HeldByAnother);
+            }
+            if apply_in(&mut tx, &change).await? == Applied::Moved {
+                return Ok(ClaimOutcome::Decided);
+            }
+            sqlx::query("UPDATE review_cases SET decided_at = $1, outcome = $2 WHERE id = $3")
+                .bind(change.at)
+                .bind(&outcome)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            insert_audit(&mut tx, &audit).await?;
+            tx.commit().await.map_err(err)?;
+            Ok(ClaimOutcome::Claimed)
+        })
+        .await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        let (pool, entry) = (self.pool.clone(), entry.clone());
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            insert_audit(&mut tx, &entry).await?;
+            tx.commit().await.map_err(err)
+        })
+        .await
+    }
+
+    async fn audit_trail(&self, application_id: Option<Uuid>, limit: u32) -> StoreResult<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, application_id, detail FROM audit
+             WHERE $1::uuid IS NULL OR application_id = $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(application_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    application_id: r.try_get("application_id")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(err)
+    }
+
+    async fn sandbox_offset(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT offset_seconds FROM sandbox_clock WHERE id = 1").fetch_one(&self.pool).await.map_err(err)
+    }
+
+    async fn advance_sandbox_clock(&self, seconds: i64) -> StoreResult<i64> {
+        let pool = self.pool.clone();
+        detached(async move {
+            sqlx::query_scalar("UPDATE sandbox_clock SET offset_seconds = offset_seconds + $1 WHERE id = 1 RETURNING offset_seconds")
+                .bind(seconds)
+                .fetch_one(&pool)
+                .await
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn sandbox_pay(&self, payout: &SandboxPayout) -> StoreResult<()> {
+        let (pool, p) = (self.pool.clone(), payout.clone());
+        detached(async move {
+            sqlx::query(
+                "INSERT INTO sandbox_payouts (end_to_end_id, card_hash, amount_fen, memo, paid_at, settle_at, return_reason)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (end_to_end_id) DO NOTHING",
+            )
+            .bind(&p.end_to_end_id)
+            .bind(&p.card_hash)
+            .bind(p.amount_fen)
+            .bind(&p.memo)
+            .bind(p.paid_at)
+            .bind(p.settle_at)
+            .bind(&p.return_reason)
+            .execute(&pool)
+            .await
+            .map(drop)
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn sandbox_statement(&self, card_hash: &[u8], now: DateTime<Utc>) -> StoreResult<Vec<SandboxTransaction>> {
+        let rows = sqlx::query(
+            "SELECT amount_fen, memo, settle_at FROM sandbox_payouts
+             WHERE card_hash = $1 AND settle_at <= $2 AND return_reason IS NULL ORDER BY settle_at",
+        )
+        .bind(card_hash)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter()
+            .map(|r| Ok(SandboxTransaction { amount_fen: r.try_get("amount_fen")?, memo: r.try_get("memo")?, at: r.try_get("settle_at")? }))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(err)
+    }
+
+    async fn sandbox_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<SandboxPayout>> {
+        let rows = sqlx::query(
+            "SELECT end_to_end_id, card_hash, amount_fen, memo, paid_at, settle_at, return_reason FROM sandbox_payouts
+             WHERE NOT acknowledged AND settle_at <= $1 ORDER BY settle_at LIMIT 500",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(SandboxPayout {
+                    end_to_end_id: r.try_get("end_to_end_id")?,
+                    card_hash: r.try_get("card_hash")?,
+                    amount_fen: r.try_get("amount_fen")?,
+                    memo: r.try_get("memo")?,
+                    paid_at: r.try_get("paid_at")?,
+                    settle_at: r.try_get("settle_at")?,
+                    return_reason: r.try_get("return_reason")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(err)
+    }
+
+    async fn sandbox_acknowledge(&self, end_to_end_ids: &[String]) -> StoreResult<()> {
+        let (pool, ids) = (self.pool.clone(), end_to_end_ids.to_vec());
+        detached(async move {
+            sqlx::query("UPDATE sandbox_payouts SET acknowledged = TRUE WHERE end_to_end_id = ANY($1)")
+                .bind(ids)
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(err)
+        })
+        .await
+    }
+}
