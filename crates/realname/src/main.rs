@@ -149,7 +149,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 ))
             })?;
             runtime()?.block_on(async {
-                let store = open_store(&config.database_url)?;
+                let store = open_store(&config).await?;
                 let account = Account {
                     id: uuid_v4(),
                     login: login.clone(),
@@ -207,8 +207,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Migrate => {
             let config = config(&cli, None)?;
             runtime()?.block_on(async {
-                open_store(&config.database_url)?;
-                println!("migrations applied to {}", config.database_url);
+                open_store(&config).await?;
+                println!("migrations applied");
                 Ok(())
             })
         }

@@ -27,6 +27,8 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("session.ttl", Some("12h")),
     ("consent.version", Some("2026-11")),
     ("log.format", Some("text")),
+    ("database.max_connections", Some("10")),
+    ("database.acquire_timeout", Some("5s")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +51,10 @@ pub struct Config {
     pub session_ttl: TimeDelta,
     pub consent_version: String,
     pub log_json: bool,
+    /// PostgreSQL pool size, per node.
+    pub max_connections: u32,
+    /// How long a request waits for a database connection before it gets a 503.
+    pub acquire_timeout: TimeDelta,
 }
 
 /// One line that names the key and what is wrong with it.
@@ -238,6 +244,8 @@ impl Config {
             session_ttl: duration("session.ttl")?,
             consent_version: required("consent.version")?,
             log_json,
+            max_connections: count("database.max_connections", 1000)?,
+            acquire_timeout: duration("database.acquire_timeout")?,
         })
     }
 

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use realname_core::policy::Policy;
 use realname_core::store::Store;
+use realname_store_postgres::{PgStore, PoolSettings};
 use realname_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -72,15 +73,25 @@ pub fn load_policy(config: &Config) -> Result<Policy, StartError> {
     })
 }
 
-pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StartError> {
+/// Opens the store the URL names and applies its migrations.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    let url = &config.database_url;
     if url.starts_with("sqlite:") {
         let store = SqliteStore::open(realname_store_sqlite::path_of_url(url))
             .map_err(|e| StartError::Store(e.to_string()))?;
         Ok(Arc::new(store))
     } else {
-        Err(StartError::Store(
-            "PostgreSQL is not supported by this build yet".into(),
-        ))
+        let settings = PoolSettings {
+            max_connections: config.max_connections,
+            acquire_timeout: config
+                .acquire_timeout
+                .to_std()
+                .unwrap_or(std::time::Duration::from_secs(5)),
+        };
+        let store = PgStore::connect(url, settings)
+            .await
+            .map_err(|e| StartError::Store(e.to_string()))?;
+        Ok(Arc::new(store))
     }
 }
 
@@ -98,7 +109,7 @@ impl App {
             tracing::info!(path = %path.display(), "created a new data key file; back it up");
         }
         let policy = load_policy(&config)?;
-        let store = open_store(&config.database_url)?;
+        let store = open_store(&config).await?;
         let vault = Arc::new(vault);
         let rail = match config.rail {
             Rail::Sandbox => Arc::new(SandboxBank::new(

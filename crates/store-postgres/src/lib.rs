@@ -13,7 +13,7 @@ use realname_core::Code;
 use realname_core::application::CardHistory;
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
-    Account, Applied, ApplicationRecord, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome,
+    Account, ApplicationRecord, Applied, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome,
     DepositRecord, EventRecord, Idempotency, ImageMeta, Job, JobKind, NewApplication, Role,
     SandboxPayout, SandboxTransaction, StateChange, Store, StoreError, StoreResult, StoredCard,
     SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
@@ -42,7 +42,10 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        PoolSettings { max_connections: 10, acquire_timeout: Duration::from_secs(5) }
+        PoolSettings {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -51,11 +54,16 @@ fn err(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
             StoreError::Conflict(db.constraint().unwrap_or("unique").to_owned())
         }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            StoreError::Unavailable(e.to_string())
-        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
         // The server shutting down or refusing connections (admin shutdown, starting up).
-        sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57") || c.starts_with("08")) => {
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .is_some_and(|c| c.starts_with("57") || c.starts_with("08")) =>
+        {
             StoreError::Unavailable(e.to_string())
         }
         _ => StoreError::Failed(e.to_string()),
@@ -70,8 +78,12 @@ fn conflict_as(e: sqlx::Error, what: &str) -> StoreError {
 }
 
 /// Runs `work` in its own task so that it finishes even if the caller stops waiting.
-async fn detached<T: Send + 'static>(work: impl Future<Output = StoreResult<T>> + Send + 'static) -> StoreResult<T> {
-    tokio::spawn(work).await.map_err(|e| StoreError::Failed(format!("store task: {e}")))?
+async fn detached<T: Send + 'static>(
+    work: impl Future<Output = StoreResult<T>> + Send + 'static,
+) -> StoreResult<T> {
+    tokio::spawn(work)
+        .await
+        .map_err(|e| StoreError::Failed(format!("store task: {e}")))?
 }
 
 fn status_of(text: &str) -> StoreResult<Status> {
@@ -81,12 +93,17 @@ fn status_of(text: &str) -> StoreResult<Status> {
 impl PgStore {
     /// Connects, then applies migrations under the advisory lock.
     pub async fn connect(url: &str, settings: PoolSettings) -> StoreResult<PgStore> {
-        let pool = PgPoolOptions::new()
+        let options = PgPoolOptions::new()
             .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout)
-            .connect(url)
-            .await
-            .map_err(err)?;
+            .acquire_timeout(settings.acquire_timeout);
+        let pool = match options.clone().connect(url).await {
+            Ok(pool) => pool,
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(UNKNOWN_DATABASE) => {
+                create_database(url).await?;
+                options.connect(url).await.map_err(err)?
+            }
+            Err(e) => return Err(err(e)),
+        };
         let store = PgStore { pool };
         store.migrate().await?;
         Ok(store)
@@ -99,7 +116,11 @@ impl PgStore {
     /// Applies the migrations this binary knows; returns the schema version.
     pub async fn migrate(&self) -> StoreResult<u32> {
         let mut conn = self.pool.acquire().await.map_err(err)?;
-        sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await.map_err(err)?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await
+            .map_err(err)?;
         let result = async {
             sqlx::query("CREATE TABLE IF NOT EXISTS realname_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
                 .execute(&mut *conn)
@@ -122,8 +143,39 @@ impl PgStore {
             Ok(MIGRATIONS.len() as u32)
         }
         .await;
-        let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await;
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await;
         result
+    }
+}
+
+const UNKNOWN_DATABASE: &str = "3D000";
+const DUPLICATE_DATABASE: &str = "42P04";
+
+/// Creates the database the URL names, through the server's `postgres` database, so that a
+/// first start needs no separate `createdb`. Nodes starting together may race: the loser's
+/// "already exists" is success too.
+async fn create_database(url: &str) -> StoreResult<()> {
+    let options: sqlx::postgres::PgConnectOptions = url.parse().map_err(err)?;
+    let name = options.get_database().unwrap_or("realname").to_owned();
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::Failed(format!(
+            "database {name:?} does not exist; create it first"
+        )));
+    }
+    let mut admin: sqlx::PgConnection =
+        sqlx::Connection::connect_with(&options.database("postgres"))
+            .await
+            .map_err(err)?;
+    match sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(DUPLICATE_DATABASE) => Ok(()),
+        Err(e) => Err(err(e)),
     }
 }
 
@@ -138,8 +190,7 @@ fn account_row(r: &PgRow) -> Result<Account, sqlx::Error> {
     })
 }
 
-const APPLICATION_COLUMNS: &str =
-    "id, account_id, status, form, warnings, card_bank, card_sealed, card_hash, failure, created_at, updated_at";
+const APPLICATION_COLUMNS: &str = "id, account_id, status, form, warnings, card_bank, card_sealed, card_hash, failure, created_at, updated_at";
 
 fn application_row(r: &PgRow) -> StoreResult<ApplicationRecord> {
     let get = |e: sqlx::Error| StoreError::Failed(e.to_string());
@@ -148,7 +199,11 @@ fn application_row(r: &PgRow) -> StoreResult<ApplicationRecord> {
     let card = match (bank, sealed) {
         (Some(bank), Some(sealed)) => {
             let card_hash: Option<Vec<u8>> = r.try_get("card_hash").map_err(get)?;
-            Some(StoredCard { bank, sealed, card_hash: card_hash.unwrap_or_default() })
+            Some(StoredCard {
+                bank,
+                sealed,
+                card_hash: card_hash.unwrap_or_default(),
+            })
         }
         _ => None,
     };
@@ -217,14 +272,16 @@ async fn complete(pool: &PgPool, mut app: ApplicationRecord) -> StoreResult<Appl
         .iter()
         .map(|r| {
             let status: String = r.try_get("status").map_err(err)?;
-            Ok(EventRecord { status: status_of(&status)?, at: r.try_get("at").map_err(err)? })
+            Ok(EventRecord {
+                status: status_of(&status)?,
+                at: r.try_get("at").map_err(err)?,
+            })
         })
         .collect::<StoreResult<_>>()?;
     Ok(app)
 }
 
-const CASE_COLUMNS: &str =
-    "id, application_id, account_id, submitted_at, due_at, claimed_by, claimed_until, decided_at, outcome";
+const CASE_COLUMNS: &str = "id, application_id, account_id, submitted_at, due_at, claimed_by, claimed_until, decided_at, outcome";
 
 fn case_row(r: &PgRow) -> Result<CaseRecord, sqlx::Error> {
     Ok(CaseRecord {
@@ -242,8 +299,17 @@ fn case_row(r: &PgRow) -> Result<CaseRecord, sqlx::Error> {
 
 type Tx = Transaction<'static, Postgres>;
 
-async fn replace_documents(tx: &mut Tx, app: Uuid, account: Uuid, hashes: &[Vec<u8>]) -> StoreResult<()> {
-    sqlx::query("DELETE FROM application_documents WHERE application_id = $1").bind(app).execute(&mut **tx).await.map_err(err)?;
+async fn replace_documents(
+    tx: &mut Tx,
+    app: Uuid,
+    account: Uuid,
+    hashes: &[Vec<u8>],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM application_documents WHERE application_id = $1")
+        .bind(app)
+        .execute(&mut **tx)
+        .await
+        .map_err(err)?;
     for hash in hashes {
         sqlx::query(
             "INSERT INTO application_documents (application_id, account_id, document_hash) VALUES ($1, $2, $3)
@@ -259,7 +325,12 @@ async fn replace_documents(tx: &mut Tx, app: Uuid, account: Uuid, hashes: &[Vec<
     Ok(())
 }
 
-async fn insert_event(tx: &mut Tx, app: Uuid, status: Status, at: DateTime<Utc>) -> StoreResult<()> {
+async fn insert_event(
+    tx: &mut Tx,
+    app: Uuid,
+    status: Status,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
     sqlx::query("INSERT INTO events (application_id, status, at) VALUES ($1, $2, $3)")
         .bind(app)
         .bind(status.as_str())
@@ -270,7 +341,12 @@ async fn insert_event(tx: &mut Tx, app: Uuid, status: Status, at: DateTime<Utc>)
         .map_err(err)
 }
 
-async fn queue_job(tx: &mut Tx, app: Uuid, kind: JobKind, due_at: DateTime<Utc>) -> StoreResult<()> {
+async fn queue_job(
+    tx: &mut Tx,
+    app: Uuid,
+    kind: JobKind,
+    due_at: DateTime<Utc>,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO jobs (id, application_id, kind, due_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (application_id, kind) DO NOTHING",
@@ -356,7 +432,11 @@ async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<Applied> {
             Effect::CloseReviewCase => {}
         }
     }
-    if let Some(failure) = t.failure.as_ref().filter(|f| f.code == Code::DepositReturned) {
+    if let Some(failure) = t
+        .failure
+        .as_ref()
+        .filter(|f| f.code == Code::DepositReturned)
+    {
         sqlx::query(
             "INSERT INTO returned_cards (card_hash, reason, at)
              SELECT card_hash, $1, $2 FROM deposits WHERE application_id = $3 ON CONFLICT DO NOTHING",
@@ -371,7 +451,11 @@ async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<Applied> {
     Ok(Applied::Done)
 }
 
-async fn card_history_in(conn: &mut sqlx::PgConnection, account: Uuid, card_hash: &[u8]) -> StoreResult<CardHistory> {
+async fn card_history_in(
+    conn: &mut sqlx::PgConnection,
+    account: Uuid,
+    card_hash: &[u8],
+) -> StoreResult<CardHistory> {
     let returned_by_bank = sqlx::query("SELECT 1 FROM returned_cards WHERE card_hash = $1")
         .bind(card_hash)
         .fetch_optional(&mut *conn)
@@ -387,7 +471,10 @@ async fn card_history_in(conn: &mut sqlx::PgConnection, account: Uuid, card_hash
     .await
     .map_err(err)?
     .is_some();
-    Ok(CardHistory { returned_by_bank, bound_to_another_account })
+    Ok(CardHistory {
+        returned_by_bank,
+        bound_to_another_account,
+    })
 }
 
 async fn begin(pool: &PgPool) -> StoreResult<Tx> {
@@ -395,18 +482,24 @@ async fn begin(pool: &PgPool) -> StoreResult<Tx> {
 }
 
 async fn case_for_update(tx: &mut Tx, id: Uuid) -> StoreResult<Option<CaseRecord>> {
-    let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = $1 FOR UPDATE"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(err)?;
+    let row = sqlx::query(&format!(
+        "SELECT {CASE_COLUMNS} FROM review_cases WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(err)?;
     row.as_ref().map(case_row).transpose().map_err(err)
 }
 
 #[async_trait::async_trait]
 impl Store for PgStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(err)
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(err)
     }
 
     async fn create_account(&self, account: &Account) -> StoreResult<()> {
@@ -427,30 +520,43 @@ impl Store for PgStore {
     }
 
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
-        let row = sqlx::query("SELECT id, login, password_hash, role, created_at FROM accounts WHERE login = $1")
-            .bind(login)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(err)?;
+        let row = sqlx::query(
+            "SELECT id, login, password_hash, role, created_at FROM accounts WHERE login = $1",
+        )
+        .bind(login)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
         row.as_ref().map(account_row).transpose().map_err(err)
     }
 
-    async fn create_session(&self, token_hash: &[u8], account_id: Uuid, expires_at: DateTime<Utc>) -> StoreResult<()> {
+    async fn create_session(
+        &self,
+        token_hash: &[u8],
+        account_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let (pool, hash) = (self.pool.clone(), token_hash.to_vec());
         detached(async move {
-            sqlx::query("INSERT INTO sessions (token_hash, account_id, expires_at) VALUES ($1, $2, $3)")
-                .bind(hash)
-                .bind(account_id)
-                .bind(expires_at)
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(err)
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, account_id, expires_at) VALUES ($1, $2, $3)",
+            )
+            .bind(hash)
+            .bind(account_id)
+            .bind(expires_at)
+            .execute(&pool)
+            .await
+            .map(drop)
+            .map_err(err)
         })
         .await
     }
 
-    async fn session_account(&self, token_hash: &[u8], now: DateTime<Utc>) -> StoreResult<Option<Account>> {
+    async fn session_account(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Account>> {
         let row = sqlx::query(
             "SELECT a.id, a.login, a.password_hash, a.role, a.created_at FROM sessions s
              JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2",
@@ -466,17 +572,23 @@ impl Store for PgStore {
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
         let (pool, hash) = (self.pool.clone(), token_hash.to_vec());
         detached(async move {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash).execute(&pool).await.map(drop).map_err(err)
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(hash)
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(err)
         })
         .await
     }
 
     async fn throttle(&self, login_key: &str) -> StoreResult<Throttle> {
-        let row = sqlx::query("SELECT failures, locked_until FROM login_throttle WHERE login_key = $1")
-            .bind(login_key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(err)?;
+        let row =
+            sqlx::query("SELECT failures, locked_until FROM login_throttle WHERE login_key = $1")
+                .bind(login_key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(err)?;
         match row {
             None => Ok(Throttle::default()),
             Some(r) => Ok(Throttle {
@@ -486,7 +598,12 @@ impl Store for PgStore {
         }
     }
 
-    async fn record_login_failure(&self, login_key: &str, now: DateTime<Utc>, policy: &ThrottlePolicy) -> StoreResult<Throttle> {
+    async fn record_login_failure(
+        &self,
+        login_key: &str,
+        now: DateTime<Utc>,
+        policy: &ThrottlePolicy,
+    ) -> StoreResult<Throttle> {
         let (pool, key, policy) = (self.pool.clone(), login_key.to_owned(), *policy);
         detached(async move {
             let mut tx = begin(&pool).await?;
@@ -515,13 +632,29 @@ impl Store for PgStore {
     async fn clear_login_failures(&self, login_key: &str) -> StoreResult<()> {
         let (pool, key) = (self.pool.clone(), login_key.to_owned());
         detached(async move {
-            sqlx::query("DELETE FROM login_throttle WHERE login_key = $1").bind(key).execute(&pool).await.map(drop).map_err(err)
+            sqlx::query("DELETE FROM login_throttle WHERE login_key = $1")
+                .bind(key)
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(err)
         })
         .await
     }
 
-    async fn begin_idempotent(&self, scope: &str, key: &str, request_hash: &[u8], now: DateTime<Utc>) -> StoreResult<Idempotency> {
-        let (pool, scope, key, hash) = (self.pool.clone(), scope.to_owned(), key.to_owned(), request_hash.to_vec());
+    async fn begin_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Idempotency> {
+        let (pool, scope, key, hash) = (
+            self.pool.clone(),
+            scope.to_owned(),
+            key.to_owned(),
+            request_hash.to_vec(),
+        );
         detached(async move {
             let inserted = sqlx::query(
                 "INSERT INTO idempotency (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4)
@@ -557,18 +690,31 @@ impl Store for PgStore {
         .await
     }
 
-    async fn finish_idempotent(&self, scope: &str, key: &str, status: u16, body: &[u8]) -> StoreResult<()> {
-        let (pool, scope, key, body) = (self.pool.clone(), scope.to_owned(), key.to_owned(), body.to_vec());
+    async fn finish_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> StoreResult<()> {
+        let (pool, scope, key, body) = (
+            self.pool.clone(),
+            scope.to_owned(),
+            key.to_owned(),
+            body.to_vec(),
+        );
         detached(async move {
-            sqlx::query("UPDATE idempotency SET status = $1, body = $2 WHERE scope = $3 AND key = $4")
-                .bind(i32::from(status))
-                .bind(body)
-                .bind(scope)
-                .bind(key)
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(err)
+            sqlx::query(
+                "UPDATE idempotency SET status = $1, body = $2 WHERE scope = $3 AND key = $4",
+            )
+            .bind(i32::from(status))
+            .bind(body)
+            .bind(scope)
+            .bind(key)
+            .execute(&pool)
+            .await
+            .map(drop)
+            .map_err(err)
         })
         .await
     }
@@ -628,11 +774,13 @@ impl Store for PgStore {
     }
 
     async fn application(&self, id: Uuid) -> StoreResult<Option<ApplicationRecord>> {
-        let row = sqlx::query(&format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
         match row {
             Some(r) => Ok(Some(complete(&self.pool, application_row(&r)?).await?)),
             None => Ok(None),
@@ -654,8 +802,20 @@ impl Store for PgStore {
         Ok(apps)
     }
 
-    async fn update_draft(&self, id: Uuid, form: &[u8], document_hashes: &[Vec<u8>], warnings: &str, at: DateTime<Utc>) -> StoreResult<Applied> {
-        let (pool, form, hashes, warnings) = (self.pool.clone(), form.to_vec(), document_hashes.to_vec(), warnings.to_owned());
+    async fn update_draft(
+        &self,
+        id: Uuid,
+        form: &[u8],
+        document_hashes: &[Vec<u8>],
+        warnings: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied> {
+        let (pool, form, hashes, warnings) = (
+            self.pool.clone(),
+            form.to_vec(),
+            document_hashes.to_vec(),
+            warnings.to_owned(),
+        );
         detached(async move {
             let mut tx = begin(&pool).await?;
             let account: Option<Uuid> = sqlx::query_scalar(
@@ -677,7 +837,12 @@ impl Store for PgStore {
         .await
     }
 
-    async fn set_card(&self, id: Uuid, card: &StoredCard, at: DateTime<Utc>) -> StoreResult<Applied> {
+    async fn set_card(
+        &self,
+        id: Uuid,
+        card: &StoredCard,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied> {
         let (pool, card) = (self.pool.clone(), card.clone());
         detached(async move {
             let n = sqlx::query(
@@ -698,7 +863,13 @@ impl Store for PgStore {
         .await
     }
 
-    async fn put_image(&self, id: Uuid, meta: &ImageMeta, sealed: &[u8], at: DateTime<Utc>) -> StoreResult<Applied> {
+    async fn put_image(
+        &self,
+        id: Uuid,
+        meta: &ImageMeta,
+        sealed: &[u8],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied> {
         let (pool, meta, sealed) = (self.pool.clone(), meta.clone(), sealed.to_vec());
         detached(async move {
             let mut tx = begin(&pool).await?;
@@ -847,7 +1018,12 @@ impl Store for PgStore {
         .await
     }
 
-    async fn record_wrong_answer(&self, id: Uuid, attempts_before: u32, at: DateTime<Utc>) -> StoreResult<Applied> {
+    async fn record_wrong_answer(
+        &self,
+        id: Uuid,
+        attempts_before: u32,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied> {
         let pool = self.pool.clone();
         detached(async move {
             let mut tx = begin(&pool).await?;
@@ -865,14 +1041,23 @@ impl Store for PgStore {
             if n == 0 {
                 return Ok(Applied::Moved);
             }
-            sqlx::query("UPDATE applications SET updated_at = $1 WHERE id = $2").bind(at).bind(id).execute(&mut *tx).await.map_err(err)?;
+            sqlx::query("UPDATE applications SET updated_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
             tx.commit().await.map_err(err)?;
             Ok(Applied::Done)
         })
         .await
     }
 
-    async fn duplicate_document(&self, account_id: Uuid, document_hashes: &[Vec<u8>]) -> StoreResult<bool> {
+    async fn duplicate_document(
+        &self,
+        account_id: Uuid,
+        document_hashes: &[Vec<u8>],
+    ) -> StoreResult<bool> {
         if document_hashes.is_empty() {
             return Ok(false);
         }
@@ -885,7 +1070,12 @@ impl Store for PgStore {
         Ok(found.is_some())
     }
 
-    async fn claim_jobs(&self, now: DateTime<Utc>, lease_seconds: i64, limit: u32) -> StoreResult<Vec<Job>> {
+    async fn claim_jobs(
+        &self,
+        now: DateTime<Utc>,
+        lease_seconds: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>> {
         let pool = self.pool.clone();
         detached(async move {
             let rows = sqlx::query(
@@ -920,7 +1110,13 @@ impl Store for PgStore {
     async fn finish_job(&self, job: &Job, at: DateTime<Utc>) -> StoreResult<()> {
         let (pool, id) = (self.pool.clone(), job.id);
         detached(async move {
-            sqlx::query("UPDATE jobs SET done_at = $1 WHERE id = $2").bind(at).bind(id).execute(&pool).await.map(drop).map_err(err)
+            sqlx::query("UPDATE jobs SET done_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(id)
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(err)
         })
         .await
     }
@@ -942,18 +1138,23 @@ impl Store for PgStore {
     async fn mark_deposit_paid(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
         let pool = self.pool.clone();
         detached(async move {
-            sqlx::query("UPDATE deposits SET paid_at = COALESCE(paid_at, $1) WHERE application_id = $2")
-                .bind(at)
-                .bind(id)
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(err)
+            sqlx::query(
+                "UPDATE deposits SET paid_at = COALESCE(paid_at, $1) WHERE application_id = $2",
+            )
+            .bind(at)
+            .bind(id)
+            .execute(&pool)
+            .await
+            .map(drop)
+            .map_err(err)
         })
         .await
     }
 
-    async fn deposit_application(&self, end_to_end_id: &str) -> StoreResult<Option<(Uuid, Status)>> {
+    async fn deposit_application(
+        &self,
+        end_to_end_id: &str,
+    ) -> StoreResult<Option<(Uuid, Status)>> {
         let row = sqlx::query(
             "SELECT a.id, a.status FROM deposits d JOIN applications a ON a.id = d.application_id WHERE d.end_to_end_id = $1",
         )
@@ -970,9 +1171,17 @@ impl Store for PgStore {
         }
     }
 
-    async fn review_cases(&self, filter: CaseFilter, now: DateTime<Utc>, after: Option<(DateTime<Utc>, Uuid)>, limit: u32) -> StoreResult<Vec<CaseRecord>> {
+    async fn review_cases(
+        &self,
+        filter: CaseFilter,
+        now: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<CaseRecord>> {
         let condition = match filter {
-            CaseFilter::Open => "decided_at IS NULL AND (claimed_until IS NULL OR claimed_until < $1)",
+            CaseFilter::Open => {
+                "decided_at IS NULL AND (claimed_until IS NULL OR claimed_until < $1)"
+            }
             CaseFilter::Claimed => "decided_at IS NULL AND claimed_until >= $1",
             CaseFilter::Decided => "decided_at IS NOT NULL AND $1::timestamptz IS NOT NULL",
         };
@@ -987,51 +1196,84 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(err)?;
-        rows.iter().map(case_row).collect::<Result<_, _>>().map_err(err)
+        rows.iter()
+            .map(case_row)
+            .collect::<Result<_, _>>()
+            .map_err(err)
     }
 
     async fn review_case(&self, id: Uuid) -> StoreResult<Option<CaseRecord>> {
-        let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM review_cases WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
         row.as_ref().map(case_row).transpose().map_err(err)
     }
 
-    async fn claim_case(&self, id: Uuid, reviewer: Uuid, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<ClaimOutcome> {
+    async fn claim_case(
+        &self,
+        id: Uuid,
+        reviewer: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<ClaimOutcome> {
         let pool = self.pool.clone();
         detached(async move {
             let mut tx = begin(&pool).await?;
-            let Some(found) = case_for_update(&mut tx, id).await? else { return Ok(ClaimOutcome::NotFound) };
+            let Some(found) = case_for_update(&mut tx, id).await? else {
+                return Ok(ClaimOutcome::NotFound);
+            };
             if found.decided_at.is_some() {
                 return Ok(ClaimOutcome::Decided);
             }
-            if found.claimed_by.is_some_and(|by| by != reviewer) && found.claimed_until.is_some_and(|u| u >= now) {
+            if found.claimed_by.is_some_and(|by| by != reviewer)
+                && found.claimed_until.is_some_and(|u| u >= now)
+            {
                 return Ok(ClaimOutcome::HeldByAnother);
             }
-            sqlx::query("UPDATE review_cases SET claimed_by = $1, claimed_until = $2 WHERE id = $3")
-                .bind(reviewer)
-                .bind(until)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
+            sqlx::query(
+                "UPDATE review_cases SET claimed_by = $1, claimed_until = $2 WHERE id = $3",
+            )
+            .bind(reviewer)
+            .bind(until)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
             tx.commit().await.map_err(err)?;
             Ok(ClaimOutcome::Claimed)
         })
         .await
     }
 
-    async fn decide_case(&self, id: Uuid, reviewer: Uuid, outcome: &str, change: &StateChange, audit: &AuditEntry) -> StoreResult<ClaimOutcome> {
-        let (pool, outcome, change, audit) = (self.pool.clone(), outcome.to_owned(), change.clone(), audit.clone());
+    async fn decide_case(
+        &self,
+        id: Uuid,
+        reviewer: Uuid,
+        outcome: &str,
+        change: &StateChange,
+        audit: &AuditEntry,
+    ) -> StoreResult<ClaimOutcome> {
+        let (pool, outcome, change, audit) = (
+            self.pool.clone(),
+            outcome.to_owned(),
+            change.clone(),
+            audit.clone(),
+        );
         detached(async move {
             let mut tx = begin(&pool).await?;
-            let Some(found) = case_for_update(&mut tx, id).await? else { return Ok(ClaimOutcome::NotFound) };
+            let Some(found) = case_for_update(&mut tx, id).await? else {
+                return Ok(ClaimOutcome::NotFound);
+            };
             if found.decided_at.is_some() {
                 return Ok(ClaimOutcome::Decided);
             }
-            if found.claimed_by != Some(reviewer) || found.claimed_until.is_none_or(|u| u < change.at) {
+            if found.claimed_by != Some(reviewer)
+                || found.claimed_until.is_none_or(|u| u < change.at)
+            {
                 return Ok(ClaimOutcome::HeldByAnother);
             }
             if apply_in(&mut tx, &change).await? == Applied::Moved {
@@ -1061,7 +1303,11 @@ impl Store for PgStore {
         .await
     }
 
-    async fn audit_trail(&self, application_id: Option<Uuid>, limit: u32) -> StoreResult<Vec<AuditEntry>> {
+    async fn audit_trail(
+        &self,
+        application_id: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEntry>> {
         let rows = sqlx::query(
             "SELECT id, at, actor, action, application_id, detail FROM audit
              WHERE $1::uuid IS NULL OR application_id = $1 ORDER BY seq LIMIT $2",
@@ -1087,7 +1333,10 @@ impl Store for PgStore {
     }
 
     async fn sandbox_offset(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT offset_seconds FROM sandbox_clock WHERE id = 1").fetch_one(&self.pool).await.map_err(err)
+        sqlx::query_scalar("SELECT offset_seconds FROM sandbox_clock WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(err)
     }
 
     async fn advance_sandbox_clock(&self, seconds: i64) -> StoreResult<i64> {
@@ -1124,7 +1373,11 @@ impl Store for PgStore {
         .await
     }
 
-    async fn sandbox_statement(&self, card_hash: &[u8], now: DateTime<Utc>) -> StoreResult<Vec<SandboxTransaction>> {
+    async fn sandbox_statement(
+        &self,
+        card_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SandboxTransaction>> {
         let rows = sqlx::query(
             "SELECT amount_fen, memo, settle_at FROM sandbox_payouts
              WHERE card_hash = $1 AND settle_at <= $2 AND return_reason IS NULL ORDER BY settle_at",
@@ -1135,7 +1388,13 @@ impl Store for PgStore {
         .await
         .map_err(err)?;
         rows.iter()
-            .map(|r| Ok(SandboxTransaction { amount_fen: r.try_get("amount_fen")?, memo: r.try_get("memo")?, at: r.try_get("settle_at")? }))
+            .map(|r| {
+                Ok(SandboxTransaction {
+                    amount_fen: r.try_get("amount_fen")?,
+                    memo: r.try_get("memo")?,
+                    at: r.try_get("settle_at")?,
+                })
+            })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(err)
     }
@@ -1168,12 +1427,14 @@ impl Store for PgStore {
     async fn sandbox_acknowledge(&self, end_to_end_ids: &[String]) -> StoreResult<()> {
         let (pool, ids) = (self.pool.clone(), end_to_end_ids.to_vec());
         detached(async move {
-            sqlx::query("UPDATE sandbox_payouts SET acknowledged = TRUE WHERE end_to_end_id = ANY($1)")
-                .bind(ids)
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(err)
+            sqlx::query(
+                "UPDATE sandbox_payouts SET acknowledged = TRUE WHERE end_to_end_id = ANY($1)",
+            )
+            .bind(ids)
+            .execute(&pool)
+            .await
+            .map(drop)
+            .map_err(err)
         })
         .await
     }

@@ -56,13 +56,21 @@ macro_rules! all_cases {
 }
 
 fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z").unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 async fn account(store: &DynStore, login: &str) -> Uuid {
     let id = Uuid::new_v4();
     store
-        .create_account(&Account { id, login: login.into(), password_hash: "$argon2id$x".into(), role: Role::User, created_at: t0() })
+        .create_account(&Account {
+            id,
+            login: login.into(),
+            password_hash: "$argon2id$x".into(),
+            role: Role::User,
+            created_at: t0(),
+        })
         .await
         .unwrap();
     id
@@ -74,7 +82,12 @@ async fn draft(store: &DynStore, account_id: Uuid, documents: &[&[u8]]) -> Uuid 
 
 /// A draft whose bound card has the keyed hash `card`; created "now", so that drafts made one
 /// after another are ordered.
-async fn draft_with_card(store: &DynStore, account_id: Uuid, documents: &[&[u8]], card: &[u8]) -> Uuid {
+async fn draft_with_card(
+    store: &DynStore,
+    account_id: Uuid,
+    documents: &[&[u8]],
+    card: &[u8],
+) -> Uuid {
     let id = Uuid::new_v4();
     store
         .create_application(&NewApplication {
@@ -83,17 +96,31 @@ async fn draft_with_card(store: &DynStore, account_id: Uuid, documents: &[&[u8]]
             form: b"sealed form".to_vec(),
             document_hashes: documents.iter().map(|d| d.to_vec()).collect(),
             warnings: "[]".into(),
-            consent: Consent { at: t0(), version: "v1".into(), address: "127.0.0.1".into() },
+            consent: Consent {
+                at: t0(),
+                version: "v1".into(),
+                address: "127.0.0.1".into(),
+            },
             at: Utc::now(),
         })
         .await
         .unwrap();
-    let card = StoredCard { bank: "ICBC".into(), sealed: b"sealed card".to_vec(), card_hash: card.to_vec() };
+    let card = StoredCard {
+        bank: "ICBC".into(),
+        sealed: b"sealed card".to_vec(),
+        card_hash: card.to_vec(),
+    };
     store.set_card(id, &card, t0()).await.unwrap();
     id
 }
 
-fn submit_command(app: Uuid, account: Uuid, card: &[u8], documents: &[&[u8]], at: DateTime<Utc>) -> SubmitCommand {
+fn submit_command(
+    app: Uuid,
+    account: Uuid,
+    card: &[u8],
+    documents: &[&[u8]],
+    at: DateTime<Utc>,
+) -> SubmitCommand {
     SubmitCommand {
         application_id: app,
         account_id: account,
@@ -117,7 +144,13 @@ fn change(app: Uuid, from: Status, event: Event, at: DateTime<Utc>) -> StateChan
 /// Takes a draft to `awaiting_amount`, deadline 10 days on.
 async fn settled(store: &DynStore, account_id: Uuid, card: &[u8]) -> Uuid {
     let app = draft(store, account_id, &[b"doc-settled"]).await;
-    assert_eq!(store.submit(&submit_command(app, account_id, card, &[], t0())).await.unwrap(), SubmitOutcome::Submitted);
+    assert_eq!(
+        store
+            .submit(&submit_command(app, account_id, card, &[], t0()))
+            .await
+            .unwrap(),
+        SubmitOutcome::Submitted
+    );
     let mut c = change(app, Status::DepositPending, Event::DepositSettled, t0());
     c.deposit_expires_at = Some(t0() + TimeDelta::days(10));
     assert_eq!(store.apply(&c).await.unwrap(), Applied::Done);
@@ -127,10 +160,20 @@ async fn settled(store: &DynStore, account_id: Uuid, card: &[u8]) -> Uuid {
 pub async fn accounts_are_unique_by_login(store: DynStore) {
     account(&store, "anna@example.com").await;
     let again = store
-        .create_account(&Account { id: Uuid::new_v4(), login: "anna@example.com".into(), password_hash: "x".into(), role: Role::Admin, created_at: t0() })
+        .create_account(&Account {
+            id: Uuid::new_v4(),
+            login: "anna@example.com".into(),
+            password_hash: "x".into(),
+            role: Role::Admin,
+            created_at: t0(),
+        })
         .await;
     assert_eq!(again, Err(StoreError::Conflict("login".into())));
-    let found = store.account_by_login("anna@example.com").await.unwrap().unwrap();
+    let found = store
+        .account_by_login("anna@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((found.role, found.created_at), (Role::User, t0()));
     assert!(store.account_by_login("nobody").await.unwrap().is_none());
     store.ping().await.unwrap();
@@ -138,22 +181,56 @@ pub async fn accounts_are_unique_by_login(store: DynStore) {
 
 pub async fn sessions_expire_and_can_be_deleted(store: DynStore) {
     let id = account(&store, "s@example.com").await;
-    store.create_session(b"hash-1", id, t0() + TimeDelta::hours(12)).await.unwrap();
-    assert_eq!(store.session_account(b"hash-1", t0()).await.unwrap().map(|a| a.id), Some(id));
-    assert!(store.session_account(b"hash-1", t0() + TimeDelta::hours(12)).await.unwrap().is_none());
-    assert!(store.session_account(b"hash-2", t0()).await.unwrap().is_none());
+    store
+        .create_session(b"hash-1", id, t0() + TimeDelta::hours(12))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .session_account(b"hash-1", t0())
+            .await
+            .unwrap()
+            .map(|a| a.id),
+        Some(id)
+    );
+    assert!(
+        store
+            .session_account(b"hash-1", t0() + TimeDelta::hours(12))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_account(b"hash-2", t0())
+            .await
+            .unwrap()
+            .is_none()
+    );
     store.delete_session(b"hash-1").await.unwrap();
-    assert!(store.session_account(b"hash-1", t0()).await.unwrap().is_none());
+    assert!(
+        store
+            .session_account(b"hash-1", t0())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 pub async fn failed_logins_are_counted_and_cleared(store: DynStore) {
     let policy = ThrottlePolicy::default();
     assert_eq!(store.throttle("k").await.unwrap(), Throttle::default());
     for n in 1..=4 {
-        let t = store.record_login_failure("k", t0(), &policy).await.unwrap();
+        let t = store
+            .record_login_failure("k", t0(), &policy)
+            .await
+            .unwrap();
         assert_eq!((t.failures, t.locked_until), (n, None));
     }
-    let t = store.record_login_failure("k", t0(), &policy).await.unwrap();
+    let t = store
+        .record_login_failure("k", t0(), &policy)
+        .await
+        .unwrap();
     assert_eq!(t.locked_until, Some(t0() + TimeDelta::seconds(30)));
     assert_eq!(store.throttle("k").await.unwrap(), t);
     store.clear_login_failures("k").await.unwrap();
@@ -161,16 +238,48 @@ pub async fn failed_logins_are_counted_and_cleared(store: DynStore) {
 }
 
 pub async fn idempotency_keys_move_through_their_states(store: DynStore) {
-    assert_eq!(store.begin_idempotent("a", "k", b"h1", t0()).await.unwrap(), Idempotency::New);
-    assert_eq!(store.begin_idempotent("a", "k", b"h1", t0()).await.unwrap(), Idempotency::InProgress);
-    assert_eq!(store.begin_idempotent("a", "k", b"h2", t0()).await.unwrap(), Idempotency::Mismatch);
+    assert_eq!(
+        store.begin_idempotent("a", "k", b"h1", t0()).await.unwrap(),
+        Idempotency::New
+    );
+    assert_eq!(
+        store.begin_idempotent("a", "k", b"h1", t0()).await.unwrap(),
+        Idempotency::InProgress
+    );
+    assert_eq!(
+        store.begin_idempotent("a", "k", b"h2", t0()).await.unwrap(),
+        Idempotency::Mismatch
+    );
     store.finish_idempotent("a", "k", 201, b"{}").await.unwrap();
-    assert_eq!(store.begin_idempotent("a", "k", b"h1", t0()).await.unwrap(), Idempotency::Replay { status: 201, body: b"{}".to_vec() });
-    assert_eq!(store.begin_idempotent("b", "k", b"h1", t0()).await.unwrap(), Idempotency::New, "keys are per scope");
+    assert_eq!(
+        store.begin_idempotent("a", "k", b"h1", t0()).await.unwrap(),
+        Idempotency::Replay {
+            status: 201,
+            body: b"{}".to_vec()
+        }
+    );
+    assert_eq!(
+        store.begin_idempotent("b", "k", b"h1", t0()).await.unwrap(),
+        Idempotency::New,
+        "keys are per scope"
+    );
     store.abandon_idempotent("b", "k").await.unwrap();
-    assert_eq!(store.begin_idempotent("b", "k", b"h9", t0()).await.unwrap(), Idempotency::New, "an abandoned key is free");
-    assert_eq!(store.purge_idempotent(t0() + TimeDelta::seconds(1)).await.unwrap(), 2);
-    assert_eq!(store.begin_idempotent("a", "k", b"h2", t0()).await.unwrap(), Idempotency::New);
+    assert_eq!(
+        store.begin_idempotent("b", "k", b"h9", t0()).await.unwrap(),
+        Idempotency::New,
+        "an abandoned key is free"
+    );
+    assert_eq!(
+        store
+            .purge_idempotent(t0() + TimeDelta::seconds(1))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store.begin_idempotent("a", "k", b"h2", t0()).await.unwrap(),
+        Idempotency::New
+    );
 }
 
 pub async fn an_account_has_one_open_application(store: DynStore) {
@@ -183,40 +292,115 @@ pub async fn an_account_has_one_open_application(store: DynStore) {
             form: vec![1],
             document_hashes: vec![],
             warnings: "[]".into(),
-            consent: Consent { at: t0(), version: "v1".into(), address: "::1".into() },
+            consent: Consent {
+                at: t0(),
+                version: "v1".into(),
+                address: "::1".into(),
+            },
             at: t0(),
         })
         .await;
-    assert_eq!(second, Err(StoreError::Conflict("application_in_progress".into())));
-    assert_eq!(store.apply(&change(app, Status::Draft, Event::Cancel, t0())).await.unwrap(), Applied::Done);
+    assert_eq!(
+        second,
+        Err(StoreError::Conflict("application_in_progress".into()))
+    );
+    assert_eq!(
+        store
+            .apply(&change(app, Status::Draft, Event::Cancel, t0()))
+            .await
+            .unwrap(),
+        Applied::Done
+    );
     let after = draft(&store, id, &[]).await;
     let list = store.applications_of(id).await.unwrap();
-    assert_eq!(list.iter().map(|a| a.id).collect::<Vec<_>>(), [after, app], "newest first");
+    assert_eq!(
+        list.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [after, app],
+        "newest first"
+    );
     let stored = store.application(app).await.unwrap().unwrap();
     assert_eq!(stored.status, Status::Cancelled);
-    assert_eq!(stored.events.iter().map(|e| e.status).collect::<Vec<_>>(), [Status::Draft, Status::Cancelled]);
+    assert_eq!(
+        stored.events.iter().map(|e| e.status).collect::<Vec<_>>(),
+        [Status::Draft, Status::Cancelled]
+    );
     assert_eq!(stored.card.as_ref().map(|c| c.bank.as_str()), Some("ICBC"));
 }
 
 pub async fn drafts_change_only_while_draft(store: DynStore) {
     let id = account(&store, "d@example.com").await;
     let app = draft(&store, id, &[b"doc-a"]).await;
-    let meta = ImageMeta { slot: "stay_permit".into(), content_type: "image/png".into(), bytes: 3, sha256: "abc".into() };
-    assert_eq!(store.update_draft(app, b"form 2", &[b"doc-b".to_vec()], "[]", t0()).await.unwrap(), Applied::Done);
-    assert_eq!(store.put_image(app, &meta, b"png", t0()).await.unwrap(), Applied::Done);
-    assert_eq!(store.put_image(app, &meta, b"png2", t0()).await.unwrap(), Applied::Done, "a slot is replaced");
+    let meta = ImageMeta {
+        slot: "stay_permit".into(),
+        content_type: "image/png".into(),
+        bytes: 3,
+        sha256: "abc".into(),
+    };
+    assert_eq!(
+        store
+            .update_draft(app, b"form 2", &[b"doc-b".to_vec()], "[]", t0())
+            .await
+            .unwrap(),
+        Applied::Done
+    );
+    assert_eq!(
+        store.put_image(app, &meta, b"png", t0()).await.unwrap(),
+        Applied::Done
+    );
+    assert_eq!(
+        store.put_image(app, &meta, b"png2", t0()).await.unwrap(),
+        Applied::Done,
+        "a slot is replaced"
+    );
     let (stored_meta, bytes) = store.image(app, "stay_permit").await.unwrap().unwrap();
-    assert_eq!((stored_meta.content_type.as_str(), bytes.as_slice()), ("image/png", &b"png2"[..]));
-    assert!(store.image(app, "passport_photo_page").await.unwrap().is_none());
-    assert_eq!(store.application(app).await.unwrap().unwrap().form, b"form 2");
+    assert_eq!(
+        (stored_meta.content_type.as_str(), bytes.as_slice()),
+        ("image/png", &b"png2"[..])
+    );
+    assert!(
+        store
+            .image(app, "passport_photo_page")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.application(app).await.unwrap().unwrap().form,
+        b"form 2"
+    );
 
-    assert_eq!(store.submit(&submit_command(app, id, b"card-1", &[b"doc-b"], t0())).await.unwrap(), SubmitOutcome::Submitted);
-    assert_eq!(store.update_draft(app, b"form 3", &[], "[]", t0()).await.unwrap(), Applied::Moved);
-    assert_eq!(store.put_image(app, &meta, b"x", t0()).await.unwrap(), Applied::Moved);
-    let card = StoredCard { bank: "CMB".into(), sealed: vec![1], card_hash: vec![2] };
-    assert_eq!(store.set_card(app, &card, t0()).await.unwrap(), Applied::Moved);
+    assert_eq!(
+        store
+            .submit(&submit_command(app, id, b"card-1", &[b"doc-b"], t0()))
+            .await
+            .unwrap(),
+        SubmitOutcome::Submitted
+    );
+    assert_eq!(
+        store
+            .update_draft(app, b"form 3", &[], "[]", t0())
+            .await
+            .unwrap(),
+        Applied::Moved
+    );
+    assert_eq!(
+        store.put_image(app, &meta, b"x", t0()).await.unwrap(),
+        Applied::Moved
+    );
+    let card = StoredCard {
+        bank: "CMB".into(),
+        sealed: vec![1],
+        card_hash: vec![2],
+    };
+    assert_eq!(
+        store.set_card(app, &card, t0()).await.unwrap(),
+        Applied::Moved
+    );
     let stored = store.application(app).await.unwrap().unwrap();
-    assert_eq!((stored.form.as_slice(), stored.card.unwrap().bank.as_str()), (&b"form 2"[..], "ICBC"));
+    assert_eq!(
+        (stored.form.as_slice(), stored.card.unwrap().bank.as_str()),
+        (&b"form 2"[..], "ICBC")
+    );
 }
 
 pub async fn concurrent_submits_make_one_deposit(store: DynStore) {
@@ -233,54 +417,153 @@ pub async fn concurrent_submits_make_one_deposit(store: DynStore) {
     for t in tasks {
         outcomes.push(t.await.unwrap());
     }
-    assert_eq!(outcomes.iter().filter(|o| **o == SubmitOutcome::Submitted).count(), 1);
-    assert!(outcomes.iter().all(|o| matches!(o, SubmitOutcome::Submitted | SubmitOutcome::Moved)));
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == SubmitOutcome::Submitted)
+            .count(),
+        1
+    );
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, SubmitOutcome::Submitted | SubmitOutcome::Moved))
+    );
     let stored = store.application(app).await.unwrap().unwrap();
     assert_eq!(stored.status, Status::DepositPending);
-    assert_eq!(stored.deposit.unwrap().end_to_end_id, format!("RN{}", app.simple()));
+    assert_eq!(
+        stored.deposit.unwrap().end_to_end_id,
+        format!("RN{}", app.simple())
+    );
     let jobs = store.claim_jobs(t0(), 60, 100).await.unwrap();
-    assert_eq!(jobs.iter().filter(|j| j.application_id == app && j.kind == JobKind::PayDeposit).count(), 1);
+    assert_eq!(
+        jobs.iter()
+            .filter(|j| j.application_id == app && j.kind == JobKind::PayDeposit)
+            .count(),
+        1
+    );
 }
 
 pub async fn submit_checks_card_history_and_limits(store: DynStore) {
     // A card the bank returned is refused; so is a card another account has submitted.
     let a = account(&store, "a@example.com").await;
     let returned = draft_with_card(&store, a, &[], b"card-r").await;
-    assert_eq!(store.submit(&submit_command(returned, a, b"card-r", &[], t0())).await.unwrap(), SubmitOutcome::Submitted);
-    let back = change(returned, Status::DepositPending, Event::DepositReturned { reason: "AC04".into() }, t0());
+    assert_eq!(
+        store
+            .submit(&submit_command(returned, a, b"card-r", &[], t0()))
+            .await
+            .unwrap(),
+        SubmitOutcome::Submitted
+    );
+    let back = change(
+        returned,
+        Status::DepositPending,
+        Event::DepositReturned {
+            reason: "AC04".into(),
+        },
+        t0(),
+    );
     assert_eq!(store.apply(&back).await.unwrap(), Applied::Done);
     let failed = store.application(returned).await.unwrap().unwrap();
-    assert_eq!(failed.failure.map(|f| (f.code, f.bank_reason)), Some((Code::DepositReturned, Some("AC04".into()))));
+    assert_eq!(
+        failed.failure.map(|f| (f.code, f.bank_reason)),
+        Some((Code::DepositReturned, Some("AC04".into())))
+    );
     let b = account(&store, "b@example.com").await;
-    assert!(store.card_history(b, b"card-r").await.unwrap().returned_by_bank);
+    assert!(
+        store
+            .card_history(b, b"card-r")
+            .await
+            .unwrap()
+            .returned_by_bank
+    );
     let other = draft(&store, b, &[]).await;
-    assert_eq!(store.submit(&submit_command(other, b, b"card-r", &[], t0())).await.unwrap(), SubmitOutcome::CardReturnedByBank);
+    assert_eq!(
+        store
+            .submit(&submit_command(other, b, b"card-r", &[], t0()))
+            .await
+            .unwrap(),
+        SubmitOutcome::CardReturnedByBank
+    );
     let history = store.card_history(b, b"card-1").await.unwrap();
     assert!(!history.returned_by_bank && !history.bound_to_another_account);
 
     let c = account(&store, "c@example.com").await;
     let held = draft_with_card(&store, c, &[], b"card-h").await;
-    assert_eq!(store.submit(&submit_command(held, c, b"card-h", &[], t0())).await.unwrap(), SubmitOutcome::Submitted);
-    assert!(store.card_history(b, b"card-h").await.unwrap().bound_to_another_account);
-    assert!(!store.card_history(c, b"card-h").await.unwrap().bound_to_another_account);
-    assert_eq!(store.submit(&submit_command(other, b, b"card-h", &[], t0())).await.unwrap(), SubmitOutcome::CardInUse);
+    assert_eq!(
+        store
+            .submit(&submit_command(held, c, b"card-h", &[], t0()))
+            .await
+            .unwrap(),
+        SubmitOutcome::Submitted
+    );
+    assert!(
+        store
+            .card_history(b, b"card-h")
+            .await
+            .unwrap()
+            .bound_to_another_account
+    );
+    assert!(
+        !store
+            .card_history(c, b"card-h")
+            .await
+            .unwrap()
+            .bound_to_another_account
+    );
+    assert_eq!(
+        store
+            .submit(&submit_command(other, b, b"card-h", &[], t0()))
+            .await
+            .unwrap(),
+        SubmitOutcome::CardInUse
+    );
 
     // Three rounds per document within the window, then no more until it passes.
     let d = account(&store, "d@example.com").await;
     for round in 0..3u8 {
         let app = draft(&store, d, &[b"doc-x"]).await;
         let card = [b'k', round];
-        assert_eq!(store.submit(&submit_command(app, d, &card, &[b"doc-x"], t0())).await.unwrap(), SubmitOutcome::Submitted);
+        assert_eq!(
+            store
+                .submit(&submit_command(app, d, &card, &[b"doc-x"], t0()))
+                .await
+                .unwrap(),
+            SubmitOutcome::Submitted
+        );
         let mut settle = change(app, Status::DepositPending, Event::DepositSettled, t0());
         settle.deposit_expires_at = Some(t0());
         store.apply(&settle).await.unwrap();
-        store.apply(&change(app, Status::AwaitingAmount, Event::DepositExpired, t0())).await.unwrap();
+        store
+            .apply(&change(
+                app,
+                Status::AwaitingAmount,
+                Event::DepositExpired,
+                t0(),
+            ))
+            .await
+            .unwrap();
     }
     let app = draft(&store, d, &[b"doc-x"]).await;
-    assert_eq!(store.submit(&submit_command(app, d, b"k9", &[b"doc-x"], t0())).await.unwrap(), SubmitOutcome::DepositLimitReached);
-    assert_eq!(store.application(app).await.unwrap().unwrap().status, Status::Draft);
+    assert_eq!(
+        store
+            .submit(&submit_command(app, d, b"k9", &[b"doc-x"], t0()))
+            .await
+            .unwrap(),
+        SubmitOutcome::DepositLimitReached
+    );
+    assert_eq!(
+        store.application(app).await.unwrap().unwrap().status,
+        Status::Draft
+    );
     let later = t0() + TimeDelta::days(31);
-    assert_eq!(store.submit(&submit_command(app, d, b"k9", &[b"doc-x"], later)).await.unwrap(), SubmitOutcome::Submitted);
+    assert_eq!(
+        store
+            .submit(&submit_command(app, d, b"k9", &[b"doc-x"], later))
+            .await
+            .unwrap(),
+        SubmitOutcome::Submitted
+    );
 }
 
 pub async fn transitions_are_guarded_and_write_their_effects(store: DynStore) {
@@ -288,39 +571,90 @@ pub async fn transitions_are_guarded_and_write_their_effects(store: DynStore) {
     let app = settled(&store, id, b"card-1").await;
     let stored = store.application(app).await.unwrap().unwrap();
     let deposit = stored.deposit.unwrap();
-    assert_eq!((deposit.settled_at, deposit.expires_at), (Some(t0()), Some(t0() + TimeDelta::days(10))));
-    assert_eq!(store.deposit_application(&deposit.end_to_end_id).await.unwrap(), Some((app, Status::AwaitingAmount)));
+    assert_eq!(
+        (deposit.settled_at, deposit.expires_at),
+        (Some(t0()), Some(t0() + TimeDelta::days(10)))
+    );
+    assert_eq!(
+        store
+            .deposit_application(&deposit.end_to_end_id)
+            .await
+            .unwrap(),
+        Some((app, Status::AwaitingAmount))
+    );
     assert_eq!(store.deposit_application("RNnothing").await.unwrap(), None);
     // A repeated notice finds the application moved and writes nothing.
     let mut again = change(app, Status::DepositPending, Event::DepositSettled, t0());
     again.deposit_expires_at = Some(t0());
     assert_eq!(store.apply(&again).await.unwrap(), Applied::Moved);
-    assert_eq!(store.application(app).await.unwrap().unwrap().events.len(), 3);
+    assert_eq!(
+        store.application(app).await.unwrap().unwrap().events.len(),
+        3
+    );
 
     let mut accepted = change(app, Status::AwaitingAmount, Event::AmountAccepted, t0());
     accepted.review_due_at = Some(t0() + TimeDelta::days(2));
     assert_eq!(store.apply(&accepted).await.unwrap(), Applied::Done);
-    let cases = store.review_cases(CaseFilter::Open, t0(), None, 10).await.unwrap();
+    let cases = store
+        .review_cases(CaseFilter::Open, t0(), None, 10)
+        .await
+        .unwrap();
     assert_eq!(cases.len(), 1);
-    assert_eq!((cases[0].application_id, cases[0].due_at), (app, t0() + TimeDelta::days(2)));
+    assert_eq!(
+        (cases[0].application_id, cases[0].due_at),
+        (app, t0() + TimeDelta::days(2))
+    );
     // The expiry job finds nothing to do once the amount was accepted, but it exists.
-    let due = store.claim_jobs(t0() + TimeDelta::days(10), 60, 10).await.unwrap();
-    assert!(due.iter().any(|j| j.application_id == app && j.kind == JobKind::ExpireDeposit));
+    let due = store
+        .claim_jobs(t0() + TimeDelta::days(10), 60, 10)
+        .await
+        .unwrap();
+    assert!(
+        due.iter()
+            .any(|j| j.application_id == app && j.kind == JobKind::ExpireDeposit)
+    );
 }
 
 pub async fn wrong_answers_are_counted_once_each(store: DynStore) {
     let id = account(&store, "w@example.com").await;
     let app = settled(&store, id, b"card-1").await;
-    assert_eq!(store.record_wrong_answer(app, 0, t0()).await.unwrap(), Applied::Done);
-    assert_eq!(store.record_wrong_answer(app, 0, t0()).await.unwrap(), Applied::Moved, "a stale count loses");
-    assert_eq!(store.record_wrong_answer(app, 1, t0()).await.unwrap(), Applied::Done);
-    assert_eq!(store.application(app).await.unwrap().unwrap().deposit.unwrap().attempts_used, 2);
+    assert_eq!(
+        store.record_wrong_answer(app, 0, t0()).await.unwrap(),
+        Applied::Done
+    );
+    assert_eq!(
+        store.record_wrong_answer(app, 0, t0()).await.unwrap(),
+        Applied::Moved,
+        "a stale count loses"
+    );
+    assert_eq!(
+        store.record_wrong_answer(app, 1, t0()).await.unwrap(),
+        Applied::Done
+    );
+    assert_eq!(
+        store
+            .application(app)
+            .await
+            .unwrap()
+            .unwrap()
+            .deposit
+            .unwrap()
+            .attempts_used,
+        2
+    );
     let mut exhausted = change(app, Status::AwaitingAmount, Event::AttemptsExhausted, t0());
     exhausted.attempts_used = Some(3);
     assert_eq!(store.apply(&exhausted).await.unwrap(), Applied::Done);
     let stored = store.application(app).await.unwrap().unwrap();
-    assert_eq!((stored.status, stored.deposit.unwrap().attempts_used), (Status::Failed, 3));
-    assert_eq!(store.record_wrong_answer(app, 3, t0()).await.unwrap(), Applied::Moved, "not while failed");
+    assert_eq!(
+        (stored.status, stored.deposit.unwrap().attempts_used),
+        (Status::Failed, 3)
+    );
+    assert_eq!(
+        store.record_wrong_answer(app, 3, t0()).await.unwrap(),
+        Applied::Moved,
+        "not while failed"
+    );
 }
 
 pub async fn jobs_are_leased_lapse_and_finish(store: DynStore) {
@@ -328,29 +662,76 @@ pub async fn jobs_are_leased_lapse_and_finish(store: DynStore) {
     let mut apps = Vec::new();
     for n in 0..6u8 {
         let app = draft(&store, id, &[]).await;
-        store.submit(&submit_command(app, id, &[b'j', n], &[], t0())).await.unwrap();
-        store.apply(&change(app, Status::DepositPending, Event::DepositReturned { reason: "AC01".into() }, t0())).await.unwrap();
+        store
+            .submit(&submit_command(app, id, &[b'j', n], &[], t0()))
+            .await
+            .unwrap();
+        store
+            .apply(&change(
+                app,
+                Status::DepositPending,
+                Event::DepositReturned {
+                    reason: "AC01".into(),
+                },
+                t0(),
+            ))
+            .await
+            .unwrap();
         apps.push(app);
     }
-    assert!(store.claim_jobs(t0() - TimeDelta::seconds(1), 60, 10).await.unwrap().is_empty(), "not due yet");
+    assert!(
+        store
+            .claim_jobs(t0() - TimeDelta::seconds(1), 60, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due yet"
+    );
     // Two workers at once take disjoint jobs.
     let (a, b) = tokio::join!(store.claim_jobs(t0(), 60, 3), store.claim_jobs(t0(), 60, 3));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.len() + b.len(), 6);
     assert!(a.iter().all(|j| !b.iter().any(|k| k.id == j.id)));
-    assert!(store.claim_jobs(t0() + TimeDelta::seconds(30), 60, 10).await.unwrap().is_empty(), "leased");
+    assert!(
+        store
+            .claim_jobs(t0() + TimeDelta::seconds(30), 60, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
     for job in &a {
         store.finish_job(job, t0()).await.unwrap();
     }
-    store.retry_job(&b[0], t0() + TimeDelta::seconds(10)).await.unwrap();
+    store
+        .retry_job(&b[0], t0() + TimeDelta::seconds(10))
+        .await
+        .unwrap();
     // After the lease lapses, unfinished jobs come back; finished ones never do.
-    let again = store.claim_jobs(t0() + TimeDelta::seconds(61), 60, 10).await.unwrap();
+    let again = store
+        .claim_jobs(t0() + TimeDelta::seconds(61), 60, 10)
+        .await
+        .unwrap();
     assert_eq!(again.len(), b.len());
     assert!(again.iter().all(|j| b.iter().any(|k| k.id == j.id)));
     assert!(again.iter().all(|j| j.attempts == 2));
     store.mark_deposit_paid(apps[0], t0()).await.unwrap();
-    store.mark_deposit_paid(apps[0], t0() + TimeDelta::hours(1)).await.unwrap();
-    assert_eq!(store.application(apps[0]).await.unwrap().unwrap().deposit.unwrap().paid_at, Some(t0()), "the first payment time stays");
+    store
+        .mark_deposit_paid(apps[0], t0() + TimeDelta::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .application(apps[0])
+            .await
+            .unwrap()
+            .unwrap()
+            .deposit
+            .unwrap()
+            .paid_at,
+        Some(t0()),
+        "the first payment time stays"
+    );
 }
 
 pub async fn claims_and_decisions(store: DynStore) {
@@ -359,33 +740,120 @@ pub async fn claims_and_decisions(store: DynStore) {
     let mut accepted = change(app, Status::AwaitingAmount, Event::AmountAccepted, t0());
     accepted.review_due_at = Some(t0() + TimeDelta::days(2));
     store.apply(&accepted).await.unwrap();
-    let case = store.review_cases(CaseFilter::Open, t0(), None, 10).await.unwrap()[0].id;
+    let case = store
+        .review_cases(CaseFilter::Open, t0(), None, 10)
+        .await
+        .unwrap()[0]
+        .id;
     let (rita, rob) = (Uuid::new_v4(), Uuid::new_v4());
     let until = t0() + TimeDelta::minutes(30);
-    let (x, y) = tokio::join!(store.claim_case(case, rita, t0(), until), store.claim_case(case, rob, t0(), until));
+    let (x, y) = tokio::join!(
+        store.claim_case(case, rita, t0(), until),
+        store.claim_case(case, rob, t0(), until)
+    );
     let mut outcomes = [x.unwrap(), y.unwrap()];
     outcomes.sort_by_key(|o| format!("{o:?}"));
-    assert_eq!(outcomes, [ClaimOutcome::Claimed, ClaimOutcome::HeldByAnother]);
-    let holder = store.review_case(case).await.unwrap().unwrap().claimed_by.unwrap();
+    assert_eq!(
+        outcomes,
+        [ClaimOutcome::Claimed, ClaimOutcome::HeldByAnother]
+    );
+    let holder = store
+        .review_case(case)
+        .await
+        .unwrap()
+        .unwrap()
+        .claimed_by
+        .unwrap();
     let other = if holder == rita { rob } else { rita };
-    assert_eq!(store.review_cases(CaseFilter::Claimed, t0(), None, 10).await.unwrap().len(), 1);
-    assert!(store.review_cases(CaseFilter::Open, t0(), None, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .review_cases(CaseFilter::Claimed, t0(), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .review_cases(CaseFilter::Open, t0(), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    let approve = change(app, Status::UnderReview, Event::Approve, t0() + TimeDelta::minutes(1));
-    let audit = AuditEntry { id: Uuid::new_v4(), at: approve.at, actor: other, action: "decide".into(), application_id: Some(app), detail: "{}".into() };
-    assert_eq!(store.decide_case(case, other, "approve", &approve, &audit).await.unwrap(), ClaimOutcome::HeldByAnother);
+    let approve = change(
+        app,
+        Status::UnderReview,
+        Event::Approve,
+        t0() + TimeDelta::minutes(1),
+    );
+    let audit = AuditEntry {
+        id: Uuid::new_v4(),
+        at: approve.at,
+        actor: other,
+        action: "decide".into(),
+        application_id: Some(app),
+        detail: "{}".into(),
+    };
+    assert_eq!(
+        store
+            .decide_case(case, other, "approve", &approve, &audit)
+            .await
+            .unwrap(),
+        ClaimOutcome::HeldByAnother
+    );
     // The claim lapses; the other reviewer takes it and decides.
     let later = t0() + TimeDelta::minutes(31);
-    assert_eq!(store.review_cases(CaseFilter::Open, later, None, 10).await.unwrap().len(), 1);
-    assert_eq!(store.claim_case(case, other, later, later + TimeDelta::minutes(30)).await.unwrap(), ClaimOutcome::Claimed);
+    assert_eq!(
+        store
+            .review_cases(CaseFilter::Open, later, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .claim_case(case, other, later, later + TimeDelta::minutes(30))
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed
+    );
     let approve = change(app, Status::UnderReview, Event::Approve, later);
     let audit = AuditEntry { at: later, ..audit };
-    assert_eq!(store.decide_case(case, other, "approve", &approve, &audit).await.unwrap(), ClaimOutcome::Claimed);
-    assert_eq!(store.decide_case(case, other, "approve", &approve, &audit).await.unwrap(), ClaimOutcome::Decided);
-    assert_eq!(store.claim_case(case, rita, later, later).await.unwrap(), ClaimOutcome::Decided);
-    assert_eq!(store.claim_case(Uuid::new_v4(), rita, later, later).await.unwrap(), ClaimOutcome::NotFound);
-    assert_eq!(store.application(app).await.unwrap().unwrap().status, Status::Verified);
-    let decided = store.review_cases(CaseFilter::Decided, later, None, 10).await.unwrap();
+    assert_eq!(
+        store
+            .decide_case(case, other, "approve", &approve, &audit)
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed
+    );
+    assert_eq!(
+        store
+            .decide_case(case, other, "approve", &approve, &audit)
+            .await
+            .unwrap(),
+        ClaimOutcome::Decided
+    );
+    assert_eq!(
+        store.claim_case(case, rita, later, later).await.unwrap(),
+        ClaimOutcome::Decided
+    );
+    assert_eq!(
+        store
+            .claim_case(Uuid::new_v4(), rita, later, later)
+            .await
+            .unwrap(),
+        ClaimOutcome::NotFound
+    );
+    assert_eq!(
+        store.application(app).await.unwrap().unwrap().status,
+        Status::Verified
+    );
+    let decided = store
+        .review_cases(CaseFilter::Decided, later, None, 10)
+        .await
+        .unwrap();
     assert_eq!(decided[0].outcome.as_deref(), Some("approve"));
     assert_eq!(store.audit_trail(Some(app), 10).await.unwrap().len(), 1);
 }
@@ -394,9 +862,25 @@ pub async fn duplicate_documents_are_found_across_accounts(store: DynStore) {
     let a = account(&store, "a@example.com").await;
     let b = account(&store, "b@example.com").await;
     draft(&store, a, &[b"passport-1"]).await;
-    assert!(!store.duplicate_document(a, &[b"passport-1".to_vec()]).await.unwrap(), "one's own is no duplicate");
-    assert!(store.duplicate_document(b, &[b"passport-1".to_vec(), b"x".to_vec()]).await.unwrap());
-    assert!(!store.duplicate_document(b, &[b"passport-2".to_vec()]).await.unwrap());
+    assert!(
+        !store
+            .duplicate_document(a, &[b"passport-1".to_vec()])
+            .await
+            .unwrap(),
+        "one's own is no duplicate"
+    );
+    assert!(
+        store
+            .duplicate_document(b, &[b"passport-1".to_vec(), b"x".to_vec()])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .duplicate_document(b, &[b"passport-2".to_vec()])
+            .await
+            .unwrap()
+    );
     assert!(!store.duplicate_document(b, &[]).await.unwrap());
 }
 
@@ -414,7 +898,10 @@ pub async fn the_audit_trail_filters_by_application(store: DynStore) {
         store.append_audit(&entry).await.unwrap();
     }
     let mine = store.audit_trail(Some(app), 10).await.unwrap();
-    assert_eq!(mine.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["a0", "a2"]);
+    assert_eq!(
+        mine.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["a0", "a2"]
+    );
     assert_eq!(store.audit_trail(None, 10).await.unwrap().len(), 3);
     assert_eq!(store.audit_trail(None, 2).await.unwrap().len(), 2);
 }
@@ -435,14 +922,48 @@ pub async fn the_sandbox_ledger_and_clock(store: DynStore) {
     };
     store.sandbox_pay(&payout("RN1", 0, None)).await.unwrap();
     store.sandbox_pay(&payout("RN1", 999, None)).await.unwrap();
-    store.sandbox_pay(&payout("RN2", 10, Some("AC04"))).await.unwrap();
+    store
+        .sandbox_pay(&payout("RN2", 10, Some("AC04")))
+        .await
+        .unwrap();
     store.sandbox_pay(&payout("RN3", 100, None)).await.unwrap();
-    let lines = store.sandbox_statement(b"card", t0() + TimeDelta::seconds(50)).await.unwrap();
-    assert_eq!(lines.len(), 1, "returned and future payouts are not on the statement");
+    let lines = store
+        .sandbox_statement(b"card", t0() + TimeDelta::seconds(50))
+        .await
+        .unwrap();
+    assert_eq!(
+        lines.len(),
+        1,
+        "returned and future payouts are not on the statement"
+    );
     assert_eq!((lines[0].amount_fen, lines[0].at), (37, t0()));
-    let due = store.sandbox_due(t0() + TimeDelta::seconds(50)).await.unwrap();
-    assert_eq!(due.iter().map(|p| p.end_to_end_id.as_str()).collect::<Vec<_>>(), ["RN1", "RN2"]);
-    store.sandbox_acknowledge(&["RN1".into(), "RN2".into()]).await.unwrap();
-    assert!(store.sandbox_due(t0() + TimeDelta::seconds(50)).await.unwrap().is_empty());
-    assert_eq!(store.sandbox_due(t0() + TimeDelta::seconds(100)).await.unwrap().len(), 1);
+    let due = store
+        .sandbox_due(t0() + TimeDelta::seconds(50))
+        .await
+        .unwrap();
+    assert_eq!(
+        due.iter()
+            .map(|p| p.end_to_end_id.as_str())
+            .collect::<Vec<_>>(),
+        ["RN1", "RN2"]
+    );
+    store
+        .sandbox_acknowledge(&["RN1".into(), "RN2".into()])
+        .await
+        .unwrap();
+    assert!(
+        store
+            .sandbox_due(t0() + TimeDelta::seconds(50))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .sandbox_due(t0() + TimeDelta::seconds(100))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -1,8 +1,6 @@
 //! Each test gets its own service: a fresh SQLite file in a temporary folder, a random
 //! loopback port, and a known data key.
 
-use std::path::PathBuf;
-
 use base64::Engine;
 use realname_server::App;
 use realname_server::config::Config;
@@ -25,8 +23,15 @@ pub fn data_key() -> String {
     base64::engine::general_purpose::STANDARD.encode([42u8; 32])
 }
 
+/// The backend the API tests run on: SQLite, or PostgreSQL when
+/// `REALNAME_TEST_BACKEND=postgres` (scripts/test runs both).
+pub fn on_postgres() -> bool {
+    std::env::var("REALNAME_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
 pub fn config(dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
-    let db = format!("sqlite://{}", dir.join("realname.db").display());
+    let db = std::fs::read_to_string(dir.join("database_url"))
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.join("realname.db").display()));
     let mut flags: Vec<(&str, String)> = vec![
         ("listen", "127.0.0.1:0".into()),
         ("database_url", db),
@@ -44,6 +49,11 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
+    if on_postgres() {
+        // The folder remembers which database this service uses, so a restart finds it.
+        let url = realname_store_tests::backends::fresh_postgres_url().await;
+        std::fs::write(dir.path().join("database_url"), url).expect("write database url");
+    }
     start_in(dir, extra).await
 }
 
@@ -67,10 +77,6 @@ pub async fn start_in(dir: tempfile::TempDir, extra: &[(&str, &str)]) -> TestApp
 }
 
 impl TestApp {
-    pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("realname.db")
-    }
-
     /// Stops the service and hands back its folder, database included.
     pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {
@@ -139,7 +145,8 @@ impl TestApp {
 
     /// A staff account, created the way `realname staff add` does.
     pub async fn staff(&self, login: &str, role: &str) -> String {
-        let store = realname_server::open_store(&format!("sqlite://{}", self.db_path().display()))
+        let store = realname_server::open_store(&config(self.dir.path(), &[]))
+            .await
             .expect("store");
         let account = realname_core::store::Account {
             id: uuid::Uuid::new_v4(),
