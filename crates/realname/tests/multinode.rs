@@ -1,0 +1,490 @@
+//! Several `realname serve` nodes over one PostgreSQL: 200 journeys spread across three
+//! nodes (submitted on one, confirmed on another, reviewed on a third), one node killed with
+//! SIGKILL half-way, and every application still ends where it should, paid exactly once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use futures_util::StreamExt;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+mod common;
+
+use common::KillOnDrop;
+
+const BIN: &str = env!("CARGO_BIN_EXE_realname");
+const JOURNEYS: usize = 200;
+const PASSWORD: &str = "correct horse battery";
+
+struct Node {
+    child: KillOnDrop,
+    base: String,
+}
+
+fn start_node(url: &str, key: &str, dir: &std::path::Path) -> Node {
+    let mut child = KillOnDrop(
+        Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", url])
+            .current_dir(dir)
+            .env("REALNAME_DATA_KEY", key)
+            .env("REALNAME_DATABASE_MAX_CONNECTIONS", "8")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(
+        base.starts_with("http://127.0.0.1:"),
+        "node did not start: {line:?}"
+    );
+    Node { child, base }
+}
+
+struct Cluster {
+    nodes: Vec<String>,
+    alive: Mutex<Vec<bool>>,
+    client: Client,
+}
+
+impl Cluster {
+    /// The node a load balancer would send request `n` to: node `n % 3`, or the next live one.
+    async fn node(&self, n: usize) -> String {
+        let alive = self.alive.lock().await;
+        (0..self.nodes.len())
+            .map(|k| (n + k) % self.nodes.len())
+            .find(|&i| alive[i])
+            .map(|i| self.nodes[i].clone())
+            .unwrap()
+    }
+
+    async fn call(
+        &self,
+        node: usize,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        // A request that reaches a node as it dies is retried elsewhere, as a balancer would.
+        for attempt in 0..3 {
+            let base = self.node(node + attempt).await;
+            let mut req = self.client.request(method.clone(), format!("{base}{path}"));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            if let Some(b) = &body {
+                req = req.json(b);
+            }
+            match req.send().await {
+                Ok(res) => {
+                    let status = res.status();
+                    let value = res.json().await.unwrap_or(Value::Null);
+                    return (status, value);
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        panic!("no node answered {path}");
+    }
+
+    async fn ok(
+        &self,
+        node: usize,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Value {
+        let (status, value) = self.call(node, method, path, token, body).await;
+        assert!(status.is_success(), "{path}: {status} {value}");
+        value
+    }
+
+    async fn login(&self, node: usize, login: &str, password: &str) -> String {
+        let body = self
+            .ok(
+                node,
+                Method::POST,
+                "/v1/sessions",
+                None,
+                Some(json!({"login": login, "password": password})),
+            )
+            .await;
+        body["token"].as_str().unwrap().to_owned()
+    }
+}
+
+fn card(i: usize) -> String {
+    // 622202 (ICBC), one digit that makes the Luhn check pass, the journey number, and a
+    // suffix: every tenth card ends in 0002, which the sandbox bank returns.
+    let suffix = if i % 10 == 0 { "0002" } else { "1111" };
+    for fix in 0..10u32 {
+        let number = format!("622202{fix}{i:08}{suffix}");
+        let sum: u32 = number
+            .chars()
+            .rev()
+            .enumerate()
+            .map(|(k, c)| {
+                let v = c.to_digit(10).unwrap();
+                if k % 2 == 1 {
+                    if v * 2 > 9 { v * 2 - 9 } else { v * 2 }
+                } else {
+                    v
+                }
+            })
+            .sum();
+        if sum % 10 == 0 {
+            return number;
+        }
+    }
+    unreachable!()
+}
+
+async fn start_journey(cluster: &Cluster, i: usize) -> (String, String) {
+    let login = format!("user{i}@example.com");
+    cluster
+        .ok(
+            i,
+            Method::POST,
+            "/v1/accounts",
+            None,
+            Some(json!({"login": login, "password": PASSWORD})),
+        )
+        .await;
+    let token = cluster.login(i, &login, PASSWORD).await;
+    let identity = json!({
+        "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
+        "phone": "13800138000",
+        "documents": {"passport": {"number": format!("P{i:08}"), "expiry_date": "2034-01-01"},
+                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}});
+    let app = cluster
+        .ok(
+            i,
+            Method::POST,
+            "/v1/verifications",
+            Some(&token),
+            Some(identity),
+        )
+        .await;
+    let id = app["id"].as_str().unwrap().to_owned();
+    for slot in ["passport_photo_page", "stay_permit"] {
+        let base = cluster.node(i).await;
+        let res = cluster
+            .client
+            .put(format!("{base}/v1/verifications/{id}/documents/{slot}"))
+            .bearer_auth(&token)
+            .body(b"\xff\xd8\xff\xe0 image".to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+    let bank_card = json!({"bank": "ICBC", "card_number": card(i), "card_type": "savings", "account_type": "current", "account_name": "John Smith"});
+    cluster
+        .ok(
+            i,
+            Method::PUT,
+            &format!("/v1/verifications/{id}/bank_card"),
+            Some(&token),
+            Some(bank_card),
+        )
+        .await;
+    cluster
+        .ok(
+            i,
+            Method::POST,
+            &format!("/v1/verifications/{id}/submit"),
+            Some(&token),
+            Some(json!({})),
+        )
+        .await;
+    (token, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_share_the_work_and_survive_losing_one() {
+    let url = realname_store_tests::backends::fresh_postgres_url().await;
+    let key = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes: Vec<Node> = (0..3).map(|_| start_node(&url, &key, dir.path())).collect();
+    let cluster = Arc::new(Cluster {
+        nodes: nodes.iter().map(|n| n.base.clone()).collect(),
+        alive: Mutex::new(vec![true; 3]),
+        client: Client::new(),
+    });
+    let staff = Command::new(BIN)
+        .args([
+            "staff",
+            "add",
+            "rita",
+            "--role",
+            "reviewer",
+            "--database",
+            &url,
+        ])
+        .current_dir(dir.path())
+        .env("REALNAME_DATA_KEY", &key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"a long staff password\n")?;
+            c.wait()
+        })
+        .unwrap();
+    assert!(staff.success());
+
+    // Submit the journeys, 16 at a time, each on node i % 3. Half-way, node 1 dies without
+    // warning, its worker perhaps holding payouts it had leased; the rest go to live nodes.
+    let submit = |range: std::ops::Range<usize>| {
+        let cluster = Arc::clone(&cluster);
+        futures_util::stream::iter(range)
+            .map(move |i| {
+                let cluster = Arc::clone(&cluster);
+                async move {
+                    let (token, id) = start_journey(&cluster, i).await;
+                    (i, token, id)
+                }
+            })
+            .buffer_unordered(16)
+            .collect::<Vec<_>>()
+    };
+    let mut started: Vec<(usize, String, String)> = submit(0..JOURNEYS / 2).await;
+    nodes[1].child.kill().unwrap();
+    let _ = nodes[1].child.wait();
+    cluster.alive.lock().await[1] = false;
+    started.extend(submit(JOURNEYS / 2..JOURNEYS).await);
+
+    // Leases are a minute of service time: move the shared clock past them.
+    cluster
+        .ok(
+            0,
+            Method::POST,
+            "/v1/sandbox/clock/advance",
+            None,
+            Some(json!({"seconds": 61})),
+        )
+        .await;
+    for _ in 0..50 {
+        cluster
+            .ok(
+                2,
+                Method::POST,
+                "/v1/sandbox/clock/advance",
+                None,
+                Some(json!({"seconds": 0})),
+            )
+            .await;
+        let mut pending = 0;
+        for (i, token, id) in started.iter().step_by(7) {
+            let app = cluster
+                .ok(
+                    *i,
+                    Method::GET,
+                    &format!("/v1/verifications/{id}"),
+                    Some(token),
+                    None,
+                )
+                .await;
+            pending += usize::from(app["status"] == "deposit_pending");
+        }
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Confirm each amount on the next node, then review on the one after.
+    let reviewer = cluster.login(2, "rita", "a long staff password").await;
+    let finished: Vec<(usize, String, Value)> = futures_util::stream::iter(started.clone())
+        .map(|(i, token, id)| {
+            let (cluster, reviewer) = (Arc::clone(&cluster), reviewer.clone());
+            async move {
+                let app = cluster
+                    .ok(
+                        i + 1,
+                        Method::GET,
+                        &format!("/v1/verifications/{id}"),
+                        Some(&token),
+                        None,
+                    )
+                    .await;
+                if app["status"] == "awaiting_amount" {
+                    let statement = cluster
+                        .ok(
+                            i + 1,
+                            Method::GET,
+                            &format!("/v1/sandbox/bank/statement?card_number={}", card(i)),
+                            None,
+                            None,
+                        )
+                        .await;
+                    let amount = statement["transactions"][0]["amount"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned();
+                    cluster
+                        .ok(
+                            i + 1,
+                            Method::POST,
+                            &format!("/v1/verifications/{id}/deposit_confirmation"),
+                            Some(&token),
+                            Some(json!({"amount": amount})),
+                        )
+                        .await;
+                    let (_, queue) = cluster
+                        .call(
+                            i + 2,
+                            Method::GET,
+                            "/v1/review/cases?status=open&limit=100",
+                            Some(&reviewer),
+                            None,
+                        )
+                        .await;
+                    let _ = queue;
+                }
+                let app = cluster
+                    .ok(
+                        i + 2,
+                        Method::GET,
+                        &format!("/v1/verifications/{id}"),
+                        Some(&token),
+                        None,
+                    )
+                    .await;
+                (i, id, app)
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+
+    // The reviewer works the queue from a third node.
+    loop {
+        let page = cluster
+            .ok(
+                2,
+                Method::GET,
+                "/v1/review/cases?status=open&limit=100",
+                Some(&reviewer),
+                None,
+            )
+            .await;
+        let cases = page["cases"].as_array().unwrap().clone();
+        if cases.is_empty() {
+            break;
+        }
+        for case in cases {
+            let case_id = case["id"].as_str().unwrap();
+            let i = finished
+                .iter()
+                .find(|(_, id, _)| case["verification_id"] == id.as_str())
+                .map(|(i, _, _)| *i)
+                .unwrap();
+            cluster
+                .ok(
+                    i + 2,
+                    Method::POST,
+                    &format!("/v1/review/cases/{case_id}/claim"),
+                    Some(&reviewer),
+                    None,
+                )
+                .await;
+            let decision = if i % 10 == 1 {
+                json!({"outcome": "reject", "reason": "document_unreadable"})
+            } else {
+                json!({"outcome": "approve"})
+            };
+            cluster
+                .ok(
+                    i + 2,
+                    Method::POST,
+                    &format!("/v1/review/cases/{case_id}/decision"),
+                    Some(&reviewer),
+                    Some(decision),
+                )
+                .await;
+        }
+    }
+
+    // Every application reached its right final state.
+    let mut tally = std::collections::BTreeMap::new();
+    for (i, token, id) in &started {
+        let app = cluster
+            .ok(
+                *i,
+                Method::GET,
+                &format!("/v1/verifications/{id}"),
+                Some(token),
+                None,
+            )
+            .await;
+        let (status, code) = (
+            app["status"].as_str().unwrap().to_owned(),
+            app["failure"]["code"].as_str().map(str::to_owned),
+        );
+        let expected = match i % 10 {
+            0 => ("failed", Some("deposit_returned")),
+            1 => ("failed", Some("document_unreadable")),
+            _ => ("verified", None),
+        };
+        assert_eq!(
+            (status.as_str(), code.as_deref()),
+            expected,
+            "journey {i}: {app}"
+        );
+        *tally.entry(status).or_insert(0) += 1;
+    }
+    assert_eq!(tally.get("verified"), Some(&160));
+
+    // Exactly one payout per application, no state entered twice, no job queued twice.
+    let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let payouts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT end_to_end_id, count(*) FROM sandbox_payouts GROUP BY end_to_end_id",
+    )
+    .fetch_all(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(payouts.len(), JOURNEYS);
+    assert!(payouts.iter().all(|(_, n)| *n == 1));
+    let repeated: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT application_id, status FROM events GROUP BY application_id, status HAVING count(*) > 1) t",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(repeated, 0, "an application entered a state twice");
+    let unfinished: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE kind = 'pay_deposit' AND done_at IS NULL",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(unfinished, 0);
+    let rerun: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE attempts > 1")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    println!(
+        "multi-node: {JOURNEYS} journeys, tally {tally:?}, jobs run again after the kill: {rerun}"
+    );
+}
