@@ -1,9 +1,7 @@
 //! Passwords, session tokens, logins and the extractors that identify the caller.
 
-use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{Output, PasswordHash, SaltString, rand_core::OsRng};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -21,31 +19,134 @@ use crate::state::AppState;
 pub const MIN_PASSWORD_CHARS: usize = 8;
 const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// Argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.
-pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// Password hashing runs on a few threads of its own. Each Argon2id run holds 19 MiB; on
+/// tokio's blocking pool every new thread got its own malloc arena that kept its 19 MiB
+/// (48 concurrent registrations once took a node to 950 MB), and hashing more at once than
+/// there are cores adds memory, not speed. Runs beyond that wait their turn.
+fn on_hashing_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> tokio::sync::oneshot::Receiver<T> {
+    static QUEUE: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>> =
+        std::sync::OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        let threads = std::thread::available_parallelism()
+            .map_or(2, usize::from)
+            .clamp(1, 4);
+        for n in 0..threads {
+            let rx = std::sync::Arc::clone(&rx);
+            let _ = std::thread::Builder::new()
+                .name(format!("password-hash-{n}"))
+                .spawn(move || {
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+        }
+        std::sync::Mutex::new(tx)
+    });
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job: HashJob = Box::new(move || {
+        let _ = reply.send(work());
+    });
+    if let Ok(queue) = queue.lock() {
+        let _ = queue.send(job);
+    }
+    answer
+}
+
+thread_local! {
+    /// The Argon2 working memory of this hashing thread, allocated once and reused, so that
+    /// hashing does not churn 19 MiB through the allocator on every login.
+    static BLOCKS: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn argon2id_into(
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    BLOCKS.with(|cell| {
+        let mut blocks = cell.borrow_mut();
+        let needed = params.block_count();
+        if blocks.len() < needed {
+            blocks.resize(needed, Block::default());
+        }
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password_into_with_memory(
+            password,
+            salt,
+            out,
+            &mut blocks[..needed],
+        )
     })
-    .await
-    .map_err(|e| ApiError::internal("password hashing task", e))?
-    .map_err(|e| ApiError::internal("password hashing", e))
+}
+
+/// Argon2id with the crate's default cost (19 MiB, 2 passes, 1 lane), as a PHC string.
+fn hash_now(password: &[u8]) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_raw = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| e.to_string())?;
+    let params = Params::DEFAULT;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2id_into(params.clone(), password, salt_raw, &mut out).map_err(|e| e.to_string())?;
+    let hash = Output::new(&out).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        salt.as_str(),
+        hash
+    ))
+}
+
+fn verify_now(password: &[u8], phc: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt_raw) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    if argon2id_into(params, password, salt_raw, &mut out).is_err() {
+        return false;
+    }
+    // `Output`'s equality takes the same time whatever the bytes.
+    Output::new(&out).is_ok_and(|computed| computed == expected)
+}
+
+/// Hashes a password on the hashing threads.
+pub async fn hash_password(password: String) -> Result<String, ApiError> {
+    on_hashing_thread(move || hash_now(password.as_bytes()))
+        .await
+        .map_err(|e| ApiError::internal("password hashing thread", e))?
+        .map_err(|e| ApiError::internal("password hashing", e))
 }
 
 pub async fn verify_password(password: String, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&phc)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+    on_hashing_thread(move || verify_now(password.as_bytes(), &phc))
+        .await
+        .unwrap_or(false)
 }
 
 /// A password hash nobody's password matches, verified against when the login is unknown so
@@ -227,6 +328,29 @@ mod tests {
         assert_eq!(normalise_staff_login("Alice").unwrap(), "alice");
         assert_eq!(lookup_login("ALICE"), "alice");
         assert_eq!(lookup_login("13800138000"), "+8613800138000");
+    }
+
+    #[test]
+    fn password_hashes_are_standard_argon2id() {
+        use argon2::PasswordVerifier;
+        let phc = hash_now(b"correct horse").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        // Another Argon2 implementation reads it, and ours reads theirs.
+        let parsed = PasswordHash::new(&phc).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        assert!(verify_now(b"correct horse", &phc));
+        assert!(!verify_now(b"correct horsf", &phc));
+        assert!(!verify_now(b"correct horse", "not a hash"));
+        use argon2::PasswordHasher;
+        let theirs = Argon2::default()
+            .hash_password(b"pw 12345678", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(verify_now(b"pw 12345678", &theirs));
     }
 
     #[test]
