@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,27 +28,15 @@ struct Node {
 }
 
 fn start_node(url: &str, key: &str, dir: &std::path::Path) -> Node {
-    let mut child = KillOnDrop(
-        Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", url])
-            .current_dir(dir)
-            .env("REALNAME_DATA_KEY", key)
-            .env("REALNAME_DATABASE_MAX_CONNECTIONS", "8")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(
-        base.starts_with("http://127.0.0.1:"),
-        "node did not start: {line:?}"
-    );
+    let mut command = Command::new(BIN);
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", url])
+        .current_dir(dir)
+        .env("REALNAME_DATA_KEY", key)
+        .env("REALNAME_DATABASE_MAX_CONNECTIONS", "8")
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::null());
+    let (child, base) = common::start_serve(command);
     Node { child, base }
 }
 

@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -15,8 +14,6 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 mod common;
-
-use common::KillOnDrop;
 
 const BIN: &str = env!("CARGO_BIN_EXE_realname");
 
@@ -174,22 +171,14 @@ fn a_node_survives_a_postgresql_restart_under_load() {
         return;
     };
     let url = format!("postgres://postgres@127.0.0.1:{}/realname", cluster.port);
-    let mut node = KillOnDrop(
-        Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
-            .current_dir(dir.path())
-            .env("REALNAME_DATABASE_ACQUIRE_TIMEOUT", "2s")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(node.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let mut command = Command::new(BIN);
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
+        .current_dir(dir.path())
+        .env("REALNAME_DATABASE_ACQUIRE_TIMEOUT", "2s")
+        .env("RUST_LOG", "error")
+        .stderr(Stdio::null());
+    let (_node, base) = common::start_serve(command);
 
     // Load: registrations and readiness checks from four threads, each request timed.
     let stop = Arc::new(AtomicBool::new(false));

@@ -91,6 +91,28 @@ impl Shared {
             .open(&Shared::sealed_context(table, id), sealed)?)
     }
 
+    /// The deposit amount, sealed: a secret between the platform and the bank.
+    pub fn seal_amount(
+        &self,
+        id: uuid::Uuid,
+        amount: realname_core::deposit::Fen,
+    ) -> Result<Vec<u8>, crate::error::ApiError> {
+        self.seal("deposits.amount", id, amount.value().to_string().as_bytes())
+    }
+
+    pub fn open_amount(
+        &self,
+        id: uuid::Uuid,
+        sealed: &[u8],
+    ) -> Result<realname_core::deposit::Fen, crate::error::ApiError> {
+        let bytes = self.open("deposits.amount", id, sealed)?;
+        std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|a| a.parse::<i64>().ok())
+            .map(realname_core::deposit::Fen::new)
+            .ok_or_else(|| crate::error::ApiError::internal("deposit amount", "unreadable"))
+    }
+
     pub fn card_hash(&self, card_number: &str) -> Vec<u8> {
         self.vault
             .blind_index("card_number", card_number.as_bytes())

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use realname_core::card::CardNumber;
-use realname_core::deposit::Fen;
 use realname_core::name::RealName;
-use realname_core::policy::BankCardForm;
 use realname_core::ports::{PayoutInstruction, PayoutNotice};
 use realname_core::state::{Event, Status, transition};
 use realname_core::store::{Applied, Job, JobKind, StateChange};
@@ -163,23 +161,19 @@ async fn pay_deposit(state: &AppState, job: &Job) -> Result<Done, WorkError> {
         return Ok(Done::Finished);
     }
     let amount = state
-        .open("deposits.amount", app.id, &deposit.amount)
-        .map_err(|_| err("deposit amount"))?;
-    let amount = std::str::from_utf8(&amount)
-        .ok()
-        .and_then(|a| a.parse::<i64>().ok())
-        .map(Fen::new);
-    let card_json = state
-        .open("applications.card", app.id, &card.sealed)
-        .map_err(|_| err("card"))?;
-    let card_form: BankCardForm = serde_json::from_slice(&card_json).map_err(err)?;
+        .open_amount(app.id, &deposit.amount)
+        .map_err(|_| err("deposit amount unreadable"))?;
+    let card_form = crate::views::open(state, &app)
+        .map_err(|_| err("stored card unreadable"))?
+        .card;
+    let card_form = card_form.unwrap_or_default();
     let number = card_form.card_number.as_deref().and_then(CardNumber::parse);
     let name = card_form
         .account_name
         .as_deref()
         .and_then(|n| RealName::parse(n).ok());
-    let (Some(amount), Some(card_number), Some(account_name)) = (amount, number, name) else {
-        return Err(err("stored card or amount unreadable"));
+    let (Some(card_number), Some(account_name)) = (number, name) else {
+        return Err(err("stored card unreadable"));
     };
     let payout = PayoutInstruction {
         end_to_end_id: deposit.end_to_end_id.clone(),

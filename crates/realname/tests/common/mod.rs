@@ -25,3 +25,25 @@ impl std::ops::DerefMut for KillOnDrop {
         &mut self.0
     }
 }
+
+/// Spawns `realname serve …` as `command` says, waits for the line that says where it
+/// listens, and returns the process with its base URL.
+pub fn start_serve(mut command: std::process::Command) -> (KillOnDrop, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = KillOnDrop(
+        command
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn realname serve"),
+    );
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    let base = line.trim().rsplit(' ').next().unwrap_or("").to_owned();
+    assert!(
+        base.starts_with("http://127.0.0.1:"),
+        "realname serve did not start: {line:?}"
+    );
+    (child, base)
+}

@@ -166,6 +166,16 @@ async fn load_case(state: &AppState, id: &str) -> ApiResult<(CaseRecord, Applica
     Ok((case, app))
 }
 
+/// What a claim or decision that did not go through tells the reviewer.
+fn refused(outcome: ClaimOutcome) -> ApiResult<()> {
+    match outcome {
+        ClaimOutcome::Claimed => Ok(()),
+        ClaimOutcome::HeldByAnother => Err(ApiError::new(Code::CaseClaimed)),
+        ClaimOutcome::Decided => Err(ApiError::new(Code::InvalidState)),
+        ClaimOutcome::NotFound => Err(ApiError::new(Code::NotFound)),
+    }
+}
+
 fn audit(actor: Uuid, action: &str, app: Uuid, at: DateTime<Utc>, detail: Value) -> AuditEntry {
     AuditEntry {
         id: Uuid::new_v4(),
@@ -259,16 +269,12 @@ pub async fn claim(
 ) -> ApiResult<Response> {
     let (case, _) = load_case(&state, &id).await?;
     let now = state.now();
-    match state
-        .store
-        .claim_case(case.id, staff.id, now, now + state.config.claim_ttl)
-        .await?
-    {
-        ClaimOutcome::Claimed => {}
-        ClaimOutcome::HeldByAnother => return Err(ApiError::new(Code::CaseClaimed)),
-        ClaimOutcome::Decided => return Err(ApiError::new(Code::InvalidState)),
-        ClaimOutcome::NotFound => return Err(ApiError::new(Code::NotFound)),
-    }
+    refused(
+        state
+            .store
+            .claim_case(case.id, staff.id, now, now + state.config.claim_ttl)
+            .await?,
+    )?;
     let case = state
         .store
         .review_case(case.id)
@@ -309,16 +315,12 @@ pub async fn decide(
         now,
         json!({"case_id": case.id, "outcome": outcome, "reason": reason, "note": note}),
     );
-    match state
-        .store
-        .decide_case(case.id, staff.id, outcome, &change, &entry)
-        .await?
-    {
-        ClaimOutcome::Claimed => {}
-        ClaimOutcome::HeldByAnother => return Err(ApiError::new(Code::CaseClaimed)),
-        ClaimOutcome::Decided => return Err(ApiError::new(Code::InvalidState)),
-        ClaimOutcome::NotFound => return Err(ApiError::new(Code::NotFound)),
-    }
+    refused(
+        state
+            .store
+            .decide_case(case.id, staff.id, outcome, &change, &entry)
+            .await?,
+    )?;
     let case = state
         .store
         .review_case(case.id)

@@ -324,11 +324,7 @@ pub async fn submit(
         max_rounds_per_card: rules.max_rounds_per_card,
         max_rounds_per_document: rules.max_rounds_per_document,
         end_to_end_id: end_to_end_id(app.id),
-        sealed_amount: state.seal(
-            "deposits.amount",
-            app.id,
-            amount.value().to_string().as_bytes(),
-        )?,
+        sealed_amount: state.seal_amount(app.id, amount)?,
     };
     match state.store.submit(&command).await? {
         SubmitOutcome::Submitted => state.wake.notify_one(),
@@ -395,12 +391,7 @@ pub async fn confirm_deposit(
             .deposit
             .clone()
             .ok_or_else(|| ApiError::new(Code::InvalidState))?;
-        let amount = state.open("deposits.amount", app.id, &deposit.amount)?;
-        let amount = std::str::from_utf8(&amount)
-            .ok()
-            .and_then(|a| a.parse::<i64>().ok())
-            .map(Fen::new);
-        let amount = amount.ok_or_else(|| ApiError::internal("deposit amount", "unreadable"))?;
+        let amount = state.open_amount(app.id, &deposit.amount)?;
         let now = state.now();
         let settled = SettledDeposit {
             amount,
