@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod openapi;
+pub mod pages;
 pub mod sandbox;
 pub mod state;
 pub mod vault;

@@ -38,13 +38,10 @@ fn fields(c: Credentials) -> ApiResult<(String, String)> {
     }
 }
 
-#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = crate::openapi::Credentials, responses((status = 201, description = "Registered", body = crate::openapi::AccountView), (status = 409, description = "login_taken", body = crate::openapi::ErrorBody), (status = 422, description = "password_too_weak, login_invalid", body = crate::openapi::ErrorBody)))]
-pub async fn register(
-    State(state): State<AppState>,
-    Json(body): Json<Credentials>,
-) -> ApiResult<Response> {
-    let (login, password) = fields(body)?;
-    let login = auth::normalise_user_login(&login)?;
+/// Registers a user: the login normalised, the password checked and hashed. Shared by the
+/// API and the pages.
+pub async fn create_user(state: &AppState, login: &str, password: String) -> ApiResult<Account> {
+    let login = auth::normalise_user_login(login)?;
     auth::check_password(&password)?;
     let account = Account {
         id: Uuid::new_v4(),
@@ -61,20 +58,17 @@ pub async fn register(
             realname_core::store::StoreError::Conflict(_) => ApiError::new(Code::LoginTaken),
             other => other.into(),
         })?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({"id": account.id, "login": account.login})),
-    )
-        .into_response())
+    Ok(account)
 }
 
-#[utoipa::path(post, path = "/v1/sessions", tag = "accounts", request_body = crate::openapi::Credentials, responses((status = 201, description = "Logged in", body = crate::openapi::Session), (status = 401, description = "invalid_credentials", body = crate::openapi::ErrorBody), (status = 429, description = "rate_limited, with Retry-After", body = crate::openapi::ErrorBody)))]
-pub async fn login(
-    State(state): State<AppState>,
-    Json(body): Json<Credentials>,
-) -> ApiResult<Response> {
-    let (login, password) = fields(body)?;
-    let key = auth::lookup_login(&login);
+/// A new session for a login and password, with failed attempts slowed down per login.
+/// Returns the account, the token and when it expires. Shared by the API and the pages.
+pub async fn open_session(
+    state: &AppState,
+    login: &str,
+    password: String,
+) -> ApiResult<(Account, String, chrono::DateTime<chrono::Utc>)> {
+    let key = auth::lookup_login(login);
     let now = state.now();
     let throttle = state.store.throttle(&key).await?;
     if let Some(until) = throttle.locked_until.filter(|u| *u > now) {
@@ -105,6 +99,30 @@ pub async fn login(
         .store
         .create_session(&auth::token_hash(&token), account.id, expires_at)
         .await?;
+    Ok((account, token, expires_at))
+}
+
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = crate::openapi::Credentials, responses((status = 201, description = "Registered", body = crate::openapi::AccountView), (status = 409, description = "login_taken", body = crate::openapi::ErrorBody), (status = 422, description = "password_too_weak, login_invalid", body = crate::openapi::ErrorBody)))]
+pub async fn register(
+    State(state): State<AppState>,
+    Json(body): Json<Credentials>,
+) -> ApiResult<Response> {
+    let (login, password) = fields(body)?;
+    let account = create_user(&state, &login, password).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"id": account.id, "login": account.login})),
+    )
+        .into_response())
+}
+
+#[utoipa::path(post, path = "/v1/sessions", tag = "accounts", request_body = crate::openapi::Credentials, responses((status = 201, description = "Logged in", body = crate::openapi::Session), (status = 401, description = "invalid_credentials", body = crate::openapi::ErrorBody), (status = 429, description = "rate_limited, with Retry-After", body = crate::openapi::ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    Json(body): Json<Credentials>,
+) -> ApiResult<Response> {
+    let (login, password) = fields(body)?;
+    let (_, token, expires_at) = open_session(&state, &login, password).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({"token": token, "expires_at": views::time(expires_at)})),

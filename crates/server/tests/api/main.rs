@@ -10,5 +10,6 @@ mod concurrency;
 mod deposit;
 mod errors;
 mod journey;
+mod pages;
 mod review;
 mod rules;

@@ -1,0 +1,383 @@
+//! Pages for people, served by `realname serve` itself: no CDN, no font from elsewhere, no
+//! inline script. Forms work without JavaScript. Every page comes in English and Simplified
+//! Chinese, chosen from the browser's Accept-Language, switchable on every page, remembered in
+//! a cookie.
+//!
+//! Sessions are the API's sessions, carried in an HttpOnly, Secure, SameSite cookie; every
+//! form that changes state carries a CSRF token that must match its cookie (double submit),
+//! and a request another site started is refused.
+
+mod account;
+mod text;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::TryRngCore;
+use realname_core::store::Account;
+
+pub use text::Text;
+
+use crate::auth::token_hash;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "rn_session";
+pub const CSRF_COOKIE: &str = "rn_csrf";
+pub const LANG_COOKIE: &str = "rn_lang";
+const STYLESHEET: &str = include_str!("../../static/app.css");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+
+    fn parse(tag: &str) -> Option<Lang> {
+        let tag = tag.trim().to_ascii_lowercase();
+        if tag.starts_with("zh") {
+            Some(Lang::Zh)
+        } else if tag.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// `?lang=` first, then the remembered cookie, then the browser's Accept-Language (in its
+    /// order of preference), then Chinese.
+    pub fn choose(query_lang: Option<&str>, headers: &HeaderMap) -> Lang {
+        if let Some(lang) = query_lang.and_then(Lang::parse) {
+            return lang;
+        }
+        if let Some(lang) = cookie(headers, LANG_COOKIE)
+            .as_deref()
+            .and_then(Lang::parse)
+        {
+            return lang;
+        }
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let mut ranked: Vec<(f32, Lang)> = accept
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let lang = Lang::parse(pieces.next()?)?;
+                let q = pieces
+                    .find_map(|p| {
+                        p.trim()
+                            .strip_prefix("q=")
+                            .and_then(|q| q.parse::<f32>().ok())
+                    })
+                    .unwrap_or(1.0);
+                Some((q, lang))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked.first().map_or(Lang::Zh, |(_, lang)| *lang)
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Zh,
+            Lang::Zh => Lang::En,
+        }
+    }
+}
+
+/// A cookie's value from the request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn set_cookie(name: &str, value: &str, max_age: Option<i64>, same_site: &str) -> HeaderValue {
+    let age = max_age
+        .map(|s| format!("; Max-Age={s}"))
+        .unwrap_or_default();
+    let text = format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite={same_site}{age}");
+    HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("rn_invalid=1"))
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    let _ = rand::rngs::OsRng.try_fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What every page knows of its request: the language, the CSRF token for its forms, and the
+/// logged-in account if any.
+pub struct PageContext {
+    pub lang: Lang,
+    pub t: Text,
+    pub csrf: String,
+    /// A new CSRF cookie to set, when the browser had none.
+    new_csrf: bool,
+    remember_lang: bool,
+    pub account: Option<Account>,
+    pub session_token: Option<String>,
+}
+
+impl FromRequestParts<AppState> for PageContext {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let query_lang = parts.uri.query().and_then(|q| {
+            q.split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == "lang")
+                .map(|(_, v)| v.to_owned())
+        });
+        let lang = Lang::choose(query_lang.as_deref(), &parts.headers);
+        let existing = cookie(&parts.headers, CSRF_COOKIE).filter(|c| c.len() >= 32);
+        let session_token = cookie(&parts.headers, SESSION_COOKIE);
+        let account = match &session_token {
+            Some(token) => state
+                .store
+                .session_account(&token_hash(token), state.now())
+                .await
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        Ok(PageContext {
+            lang,
+            t: Text { lang },
+            new_csrf: existing.is_none(),
+            csrf: existing.unwrap_or_else(random_token),
+            remember_lang: query_lang.is_some(),
+            account,
+            session_token,
+        })
+    }
+}
+
+impl PageContext {
+    /// Renders a page and sets the cookies this context owes the browser.
+    pub fn render(&self, page: &impl Template) -> Response {
+        self.render_status(StatusCode::OK, page)
+    }
+
+    pub fn render_status(&self, status: StatusCode, page: &impl Template) -> Response {
+        match page.render() {
+            Ok(html) => self.finish((status, Html(html)).into_response()),
+            Err(e) => crate::error::ApiError::internal("page template", e).into_response(),
+        }
+    }
+
+    pub fn finish(&self, mut response: Response) -> Response {
+        let headers = response.headers_mut();
+        if self.new_csrf {
+            headers.append(
+                header::SET_COOKIE,
+                set_cookie(CSRF_COOKIE, &self.csrf, None, "Strict"),
+            );
+        }
+        if self.remember_lang {
+            headers.append(
+                header::SET_COOKIE,
+                set_cookie(LANG_COOKIE, self.lang.code(), Some(365 * 86_400), "Lax"),
+            );
+        }
+        response
+    }
+
+    /// A link to the same page in the other language.
+    pub fn switch_href(&self, path: &str) -> String {
+        let code = match self.lang.other() {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        };
+        format!("{path}?lang={code}")
+    }
+
+    /// Whether a form post is this site's own: its CSRF field matches its cookie, and the
+    /// browser does not say another site sent it.
+    pub fn genuine(&self, parts_headers: &HeaderMap, field: Option<&str>) -> bool {
+        let cross_site = parts_headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|site| site == "cross-site");
+        !self.new_csrf
+            && !cross_site
+            && field.is_some_and(|f| {
+                let (a, b) = (f.as_bytes(), self.csrf.as_bytes());
+                a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+            })
+    }
+
+    pub fn login_session(&self, token: &str, max_age: i64) -> HeaderValue {
+        set_cookie(SESSION_COOKIE, token, Some(max_age), "Lax")
+    }
+
+    pub fn clear_session(&self) -> HeaderValue {
+        set_cookie(SESSION_COOKIE, "", Some(0), "Lax")
+    }
+
+    /// What the frame of every page needs.
+    pub fn chrome(&self, path: &str) -> Chrome {
+        Chrome {
+            lang: self.lang.code(),
+            t: self.t,
+            switch_href: self.switch_href(path),
+            csrf: self.csrf.clone(),
+            logged_in: self.account.is_some(),
+        }
+    }
+}
+
+/// The frame around every page: language, the language switch, the CSRF token, the nav.
+pub struct Chrome {
+    pub lang: &'static str,
+    pub t: Text,
+    pub switch_href: String,
+    pub csrf: String,
+    pub logged_in: bool,
+}
+
+/// Security headers on every page.
+pub async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn home(ctx: PageContext) -> Response {
+    let target = if ctx.account.is_some() {
+        "/account"
+    } else {
+        "/login"
+    };
+    ctx.finish(Redirect::to(target).into_response())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/static/app.css", get(stylesheet))
+        .route(
+            "/login",
+            get(account::login_page).post(account::login_submit),
+        )
+        .route(
+            "/register",
+            get(account::register_page).post(account::register_submit),
+        )
+        .route("/logout", axum::routing::post(account::logout))
+        .route("/account", get(account::settings))
+        .route("/authenticate", get(account::choose_nationality))
+        .layer(axum::middleware::from_fn(security_headers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn language_comes_from_the_query_then_the_cookie_then_the_browser() {
+        assert_eq!(Lang::choose(None, &headers(&[])), Lang::Zh);
+        assert_eq!(
+            Lang::choose(
+                None,
+                &headers(&[("accept-language", "en-GB,en;q=0.9,zh;q=0.8")])
+            ),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::choose(
+                None,
+                &headers(&[("accept-language", "fr-FR,zh-CN;q=0.7,en;q=0.5")])
+            ),
+            Lang::Zh
+        );
+        assert_eq!(
+            Lang::choose(
+                None,
+                &headers(&[("accept-language", "en;q=0.3,zh-TW;q=0.9")])
+            ),
+            Lang::Zh
+        );
+        let with_cookie = headers(&[("accept-language", "zh-CN"), ("cookie", "a=1; rn_lang=en")]);
+        assert_eq!(Lang::choose(None, &with_cookie), Lang::En);
+        assert_eq!(Lang::choose(Some("zh"), &with_cookie), Lang::Zh);
+        assert_eq!(Lang::choose(Some("xx"), &with_cookie), Lang::En);
+    }
+
+    #[test]
+    fn cookies_are_read_by_name() {
+        let h = headers(&[
+            ("cookie", "rn_csrf=abc; rn_session=tok"),
+            ("cookie", "other=1"),
+        ]);
+        assert_eq!(cookie(&h, "rn_session").as_deref(), Some("tok"));
+        assert_eq!(cookie(&h, "other").as_deref(), Some("1"));
+        assert_eq!(cookie(&h, "missing"), None);
+        let set = set_cookie(SESSION_COOKIE, "tok", Some(60), "Lax");
+        let set = set.to_str().unwrap_or_default();
+        assert!(set.contains("HttpOnly") && set.contains("Secure") && set.contains("SameSite=Lax"));
+    }
+}
