@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod journey;
 pub mod openapi;
 pub mod pages;
 pub mod sandbox;

@@ -1,0 +1,349 @@
+//! The user's journey as operations on the store, shared by the JSON API and the pages: each
+//! checks the rules in the core, writes through the store, and returns the application as
+//! stored, or an `ApiError` whose code both front ends render.
+
+use rand::TryRngCore;
+use realname_core::application::{
+    ApplicationForm, DocumentsForm, Identity, SubmissionInput, check_identity,
+    check_new_application, check_submission,
+};
+use realname_core::deposit::{Answer, Fen, SettledDeposit, end_to_end_id};
+use realname_core::documents::{ImageFormat, ImageSlot};
+use realname_core::name::RealName;
+use realname_core::policy::BankCardForm;
+use realname_core::state::{Event, Status, may_apply, transition};
+use realname_core::store::{
+    ApplicationRecord, Applied, Consent, ImageMeta, NewApplication, StateChange, StoredCard,
+    SubmitCommand, SubmitOutcome,
+};
+use realname_core::{Breach, Code, Detail};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::views::{self, encode_warnings};
+
+/// The account's own application, or 404: another's is indistinguishable from none.
+pub async fn owned(state: &AppState, account_id: Uuid, id: &str) -> ApiResult<ApplicationRecord> {
+    let id = Uuid::parse_str(id).map_err(|_| ApiError::new(Code::NotFound))?;
+    match state.store.application(id).await? {
+        Some(app) if app.account_id == account_id => Ok(app),
+        _ => Err(ApiError::new(Code::NotFound)),
+    }
+}
+
+pub async fn reload(state: &AppState, id: Uuid) -> ApiResult<ApplicationRecord> {
+    state
+        .store
+        .application(id)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound))
+}
+
+fn require_draft(app: &ApplicationRecord) -> ApiResult<()> {
+    if app.status == Status::Draft {
+        Ok(())
+    } else {
+        Err(ApiError::new(Code::InvalidState))
+    }
+}
+
+fn document_hashes(state: &AppState, identity: &Identity) -> Vec<Vec<u8>> {
+    identity
+        .document_numbers()
+        .iter()
+        .map(|n| state.document_hash(n.expose()))
+        .collect()
+}
+
+fn seal_form(state: &AppState, id: Uuid, form: &ApplicationForm) -> ApiResult<Vec<u8>> {
+    let json = serde_json::to_vec(form).map_err(|e| ApiError::internal("form", e))?;
+    state.seal("applications.form", id, &json)
+}
+
+/// A new draft, with consent recorded from `address`.
+pub async fn create(
+    state: &AppState,
+    account_id: Uuid,
+    form: &ApplicationForm,
+    address: String,
+) -> ApiResult<ApplicationRecord> {
+    let history = state.store.applications_of(account_id).await?;
+    may_apply(history.iter().map(|a| (a.status, a.failure.as_ref()))).map_err(ApiError::new)?;
+    let checked = check_new_application(form, state.today()).map_err(ApiError::validation)?;
+    let id = Uuid::new_v4();
+    let now = state.now();
+    let new = NewApplication {
+        id,
+        account_id,
+        form: seal_form(state, id, form)?,
+        document_hashes: document_hashes(state, &checked.value),
+        warnings: encode_warnings(&checked.warnings),
+        consent: Consent {
+            at: now,
+            version: state.config.consent_version.clone(),
+            address,
+        },
+        at: now,
+    };
+    state.store.create_application(&new).await?;
+    reload(state, id).await
+}
+
+/// Fields present in the patch replace the stored ones; `documents.passport` and
+/// `documents.stay_permit` are replaced as wholes.
+pub fn merge(stored: ApplicationForm, patch: ApplicationForm) -> ApplicationForm {
+    let docs = match (stored.documents, patch.documents) {
+        (Some(old), Some(new)) => Some(DocumentsForm {
+            passport: new.passport.or(old.passport),
+            stay_permit: new.stay_permit.or(old.stay_permit),
+        }),
+        (old, new) => new.or(old),
+    };
+    ApplicationForm {
+        consent: stored.consent,
+        real_name: patch.real_name.or(stored.real_name),
+        nationality: patch.nationality.or(stored.nationality),
+        date_of_birth: patch.date_of_birth.or(stored.date_of_birth),
+        phone: patch.phone.or(stored.phone),
+        documents: docs,
+    }
+}
+
+/// Replaces the draft's form with `form` (already merged as the caller wants).
+pub async fn update(
+    state: &AppState,
+    app: &ApplicationRecord,
+    form: &ApplicationForm,
+) -> ApiResult<ApplicationRecord> {
+    require_draft(app)?;
+    let checked = check_identity(form, state.today()).map_err(ApiError::validation)?;
+    let sealed = seal_form(state, app.id, form)?;
+    let hashes = document_hashes(state, &checked.value);
+    let warnings = encode_warnings(&checked.warnings);
+    if state
+        .store
+        .update_draft(app.id, &sealed, &hashes, &warnings, state.now())
+        .await?
+        == Applied::Moved
+    {
+        return Err(ApiError::new(Code::InvalidState));
+    }
+    reload(state, app.id).await
+}
+
+/// Stores one document image, judged by its content.
+pub async fn store_image(
+    state: &AppState,
+    app: &ApplicationRecord,
+    slot: ImageSlot,
+    bytes: &[u8],
+) -> ApiResult<ImageMeta> {
+    require_draft(app)?;
+    let format = ImageFormat::check_upload(bytes, bytes.len() as u64).map_err(ApiError::new)?;
+    let meta = ImageMeta {
+        slot: slot.as_str().to_owned(),
+        content_type: format.content_type().to_owned(),
+        bytes: bytes.len() as u64,
+        sha256: Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    };
+    let sealed = state.seal(&format!("images.{}", slot.as_str()), app.id, bytes)?;
+    if state
+        .store
+        .put_image(app.id, &meta, &sealed, state.now())
+        .await?
+        == Applied::Moved
+    {
+        return Err(ApiError::new(Code::InvalidState));
+    }
+    Ok(meta)
+}
+
+/// Binds a bank card after every rule of the policy and the card's history.
+pub async fn bind_card(
+    state: &AppState,
+    app: &ApplicationRecord,
+    card: &BankCardForm,
+) -> ApiResult<ApplicationRecord> {
+    require_draft(app)?;
+    let opened = views::open(state, app)?;
+    let name = opened
+        .form
+        .real_name
+        .as_deref()
+        .and_then(|n| RealName::parse(n).ok())
+        .ok_or_else(|| ApiError::field("real_name", Code::FieldRequired))?;
+    let checked = state
+        .policy
+        .check_card(card, &name)
+        .map_err(ApiError::validation)?;
+    let card_hash = state.card_hash(checked.card_number.expose());
+    let history = state
+        .store
+        .card_history(app.account_id, &card_hash)
+        .await?
+        .check();
+    if !history.is_clean() {
+        return Err(ApiError::validation(history));
+    }
+    let stored_form = BankCardForm {
+        bank: Some(checked.bank.clone()),
+        card_number: Some(checked.card_number.expose().to_owned()),
+        card_type: Some(checked.card_type.as_str().to_owned()),
+        account_type: Some(checked.account_type.as_str().to_owned()),
+        account_name: Some(checked.account_name.to_string()),
+    };
+    let json = serde_json::to_vec(&stored_form).map_err(|e| ApiError::internal("card", e))?;
+    let stored = StoredCard {
+        bank: checked.bank,
+        sealed: state.seal("applications.card", app.id, &json)?,
+        card_hash,
+    };
+    if state.store.set_card(app.id, &stored, state.now()).await? == Applied::Moved {
+        return Err(ApiError::new(Code::InvalidState));
+    }
+    reload(state, app.id).await
+}
+
+/// Re-checks every rule and, if the limits allow, pays the one deposit.
+pub async fn submit(state: &AppState, app: &ApplicationRecord) -> ApiResult<ApplicationRecord> {
+    require_draft(app)?;
+    let opened = views::open(state, app)?;
+    let images: Vec<ImageSlot> = app
+        .images
+        .iter()
+        .filter_map(|i| ImageSlot::parse(&i.slot))
+        .collect();
+    let now = state.now();
+    let submission = check_submission(&SubmissionInput {
+        form: &opened.form,
+        bank_card: opened.card.as_ref(),
+        images: &images,
+        policy: &state.policy,
+        today: state.today(),
+    })
+    .map_err(ApiError::validation)?;
+    let moved =
+        transition(Status::Draft, &Event::Submit).map_err(|_| ApiError::new(Code::InvalidState))?;
+    let amount = Fen::draw(&mut rand::rngs::OsRng.unwrap_err());
+    let rules = &state.config.deposit;
+    let command = SubmitCommand {
+        application_id: app.id,
+        account_id: app.account_id,
+        transition: moved,
+        at: now,
+        card_hash: state.card_hash(submission.bank_card.card_number.expose()),
+        document_hashes: document_hashes(state, &submission.identity),
+        warnings: encode_warnings(&submission.warnings),
+        rounds_since: now - rules.rounds_window,
+        max_rounds_per_card: rules.max_rounds_per_card,
+        max_rounds_per_document: rules.max_rounds_per_document,
+        end_to_end_id: end_to_end_id(app.id),
+        sealed_amount: state.seal_amount(app.id, amount)?,
+    };
+    match state.store.submit(&command).await? {
+        SubmitOutcome::Submitted => state.wake.notify_one(),
+        SubmitOutcome::Moved => return Err(ApiError::new(Code::InvalidState)),
+        SubmitOutcome::DepositLimitReached => return Err(ApiError::new(Code::DepositLimitReached)),
+        SubmitOutcome::CardReturnedByBank => {
+            return Err(ApiError::field(
+                "bank_card.card_number",
+                Code::CardReturnedByBank,
+            ));
+        }
+        SubmitOutcome::CardInUse => {
+            return Err(ApiError::field("bank_card.card_number", Code::CardInUse));
+        }
+    }
+    reload(state, app.id).await
+}
+
+pub async fn cancel(state: &AppState, app: &ApplicationRecord) -> ApiResult<ApplicationRecord> {
+    let moved =
+        transition(app.status, &Event::Cancel).map_err(|_| ApiError::new(Code::InvalidState))?;
+    let change = StateChange::new(app.id, app.status, moved, state.now());
+    if state.store.apply(&change).await? == Applied::Moved {
+        return Err(ApiError::new(Code::InvalidState));
+    }
+    reload(state, app.id).await
+}
+
+/// Judges the amount the user typed. A malformed one uses no attempt; a wrong one uses one,
+/// counted in the same conditional write that compares it.
+pub async fn confirm_amount(
+    state: &AppState,
+    app: &ApplicationRecord,
+    text: &str,
+) -> ApiResult<ApplicationRecord> {
+    let entered = Fen::parse_deposit_answer(text).map_err(ApiError::new)?;
+    let rules = state.config.deposit;
+    let mut app = app.clone();
+    // A concurrent answer may move the attempt count between our read and our write; the
+    // write is conditional on the count we read, so on a race we read again and judge again.
+    for _ in 0..8 {
+        if app.status != Status::AwaitingAmount {
+            return Err(ApiError::new(Code::InvalidState));
+        }
+        let deposit = app
+            .deposit
+            .clone()
+            .ok_or_else(|| ApiError::new(Code::InvalidState))?;
+        let amount = state.open_amount(app.id, &deposit.amount)?;
+        let now = state.now();
+        let settled = SettledDeposit {
+            amount,
+            attempts_used: deposit.attempts_used,
+            expires_at: deposit.expires_at.unwrap_or(now),
+        };
+        let answer = settled.answer(entered, now, &rules);
+        let applied = match answer {
+            Answer::Incorrect { .. } => {
+                state
+                    .store
+                    .record_wrong_answer(app.id, deposit.attempts_used, now)
+                    .await?
+            }
+            _ => {
+                let event = answer
+                    .event()
+                    .ok_or_else(|| ApiError::new(Code::InvalidState))?;
+                let moved = transition(Status::AwaitingAmount, &event)
+                    .map_err(|_| ApiError::new(Code::InvalidState))?;
+                let mut change = StateChange::new(app.id, Status::AwaitingAmount, moved, now);
+                change.review_due_at = Some(now + state.config.review_sla);
+                if let Answer::Exhausted { attempts_used } = answer {
+                    change.attempts_used = Some(attempts_used);
+                }
+                state.store.apply(&change).await?
+            }
+        };
+        if applied == Applied::Moved {
+            app = reload(state, app.id).await?;
+            continue;
+        }
+        return match answer {
+            Answer::Accepted => reload(state, app.id).await,
+            Answer::Incorrect {
+                attempts_remaining, ..
+            } => Err(incorrect(attempts_remaining)),
+            Answer::Exhausted { .. } => Err(incorrect(0)),
+            Answer::Expired => Err(ApiError::new(Code::DepositExpired)),
+        };
+    }
+    Err(ApiError::new(Code::RequestInProgress))
+}
+
+fn incorrect(attempts_remaining: u32) -> ApiError {
+    let breach = Breach::new("amount", Code::AmountIncorrect)
+        .with_detail(Detail::AttemptsRemaining(attempts_remaining));
+    ApiError {
+        details: vec![breach],
+        ..ApiError::new(Code::AmountIncorrect)
+    }
+    .with("attempts_remaining", json!(attempts_remaining))
+}
