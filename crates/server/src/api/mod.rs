@@ -79,7 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .nest("/v1", v1)
-        .merge(crate::pages::router())
+        .merge(crate::pages::router(state.config.rail == Rail::Sandbox))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))

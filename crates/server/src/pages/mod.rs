@@ -8,6 +8,7 @@
 //! and a request another site started is refused.
 
 mod account;
+mod journey;
 mod text;
 
 use askama::Template;
@@ -307,8 +308,11 @@ async fn home(ctx: PageContext) -> Response {
     ctx.finish(Redirect::to(target).into_response())
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Two document images of at most 10 MiB each, with room for the form around them.
+const UPLOAD_LIMIT: usize = 2 * 10 * 1024 * 1024 + 64 * 1024;
+
+pub fn router(sandbox: bool) -> Router<AppState> {
+    let mut router = Router::new()
         .route("/", get(home))
         .route("/static/app.css", get(stylesheet))
         .route(
@@ -322,7 +326,42 @@ pub fn router() -> Router<AppState> {
         .route("/logout", axum::routing::post(account::logout))
         .route("/account", get(account::settings))
         .route("/authenticate", get(account::choose_nationality))
-        .layer(axum::middleware::from_fn(security_headers))
+        .route(
+            "/verifications/new",
+            get(journey::new_identity).post(journey::create_identity),
+        )
+        .route("/verifications/{id}", get(journey::status))
+        .route(
+            "/verifications/{id}/identity",
+            get(journey::edit_identity).post(journey::update_identity),
+        )
+        .route(
+            "/verifications/{id}/documents",
+            get(journey::documents)
+                .post(journey::upload_documents)
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route(
+            "/verifications/{id}/bank_card",
+            get(journey::bank_card).post(journey::bind_card),
+        )
+        .route("/verifications/{id}/confirm", get(journey::confirm))
+        .route(
+            "/verifications/{id}/submit",
+            axum::routing::post(journey::submit),
+        )
+        .route(
+            "/verifications/{id}/cancel",
+            axum::routing::post(journey::cancel),
+        )
+        .route(
+            "/verifications/{id}/amount",
+            axum::routing::post(journey::answer_amount),
+        );
+    if sandbox {
+        router = router.route("/sandbox/statement", get(journey::statement));
+    }
+    router.layer(axum::middleware::from_fn(security_headers))
 }
 
 #[cfg(test)]

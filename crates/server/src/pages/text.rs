@@ -59,6 +59,76 @@ texts! {
     chinese_citizen: "Chinese citizen", "中国公民";
     chinese_citizen_hint: "Chinese citizens authenticate with their Resident Identity Card in the platform's own flow; this service is for foreign nationals.", "中国公民请在平台的身份证认证流程中完成认证，本服务仅面向外国国籍用户。";
     form_has_errors: "Please correct the fields marked below.", "请修改下方标出的内容。";
+    step_identity: "1. Identity", "1. 身份信息";
+    step_documents: "2. Documents", "2. 证件照片";
+    step_card: "3. Bank card", "3. 银行卡";
+    step_confirm: "4. Confirm", "4. 确认";
+    real_name_hint: "Exactly as on your passport: letters, Chinese characters, spaces, dots and hyphens.", "与护照一致：字母、汉字、空格、点和中横线。";
+    nationality: "Nationality", "国籍";
+    choose: "Choose…", "请选择…";
+    date_of_birth: "Date of birth", "出生日期";
+    phone: "Contact phone", "联系电话";
+    phone_hint: "A mainland mobile (11 digits) or an international number with its code, e.g. +852-91234567.", "大陆手机号（11 位）或带国际区号的号码，例如 +852-91234567。";
+    passport: "Passport", "护照";
+    passport_number: "Passport number", "护照号码";
+    expiry_date: "Expiry date", "有效期至";
+    proof_of_stay: "Proof of stay in China", "在华停留证明";
+    entry_record: "Entry record (passport page with the entry stamp)", "入境记录（护照入境章页）";
+    residence_permit: "Residence permit", "居留许可";
+    permanent_residence_card: "Foreigner's Permanent Residence ID Card (no passport needed)", "外国人永久居留身份证（无需护照）";
+    permit_number: "Permit or card number", "证件号码";
+    entry_date: "Date of entry", "入境日期";
+    consent_title: "Your consent", "个人信息授权";
+    consent_text: "To authenticate you we collect your name, nationality, date of birth, phone, document numbers and images, and your bank card. They are encrypted, used only for this authentication and its review, and kept as the law requires.", "为完成实名认证，我们将收集您的姓名、国籍、出生日期、电话、证件号码及照片和银行卡信息。这些信息将加密保存，仅用于本次认证及审核，并按法律要求留存。";
+    consent_label: "I have read the above and agree to the processing of this sensitive personal information.", "我已阅读上述内容，同意处理上述敏感个人信息。";
+    next: "Next", "下一步";
+    save: "Save", "保存";
+    passport_photo_page: "Passport photo page", "护照个人信息页";
+    stay_permit_image: "Proof of stay (entry stamp page, permit or card)", "停留证明（入境章页、居留许可或永居证）";
+    image_hint: "JPEG, PNG or PDF, at most 10 MiB.", "JPEG、PNG 或 PDF，不超过 10 MiB。";
+    uploaded: "Uploaded", "已上传";
+    bank: "Bank", "银行";
+    card_number: "Card number", "银行卡号";
+    card_type: "Card type", "卡类型";
+    savings_card: "Savings (debit) card", "储蓄卡";
+    passbook: "Passbook", "存折";
+    credit_card: "Credit card", "信用卡";
+    account_type: "Account type", "账户类型";
+    current_account: "Current (demand)", "活期";
+    fixed_account: "Fixed-term", "定期";
+    account_name: "Account name", "开户名";
+    account_name_hint: "Must be exactly your real name.", "必须与真实姓名完全一致。";
+    bank_rules: "Bank rules", "银行说明";
+    rule_hzcb: "Bank of Hangzhou: current accounts only.", "杭州银行：仅支持活期账户。";
+    rule_boc: "Bank of China: names with a dot cannot be paid.", "中国银行：姓名含点的账户无法打款。";
+    rule_long: "Names longer than 20 characters: only China Merchants Bank.", "姓名超过 20 个字符：仅支持招商银行。";
+    confirm_title: "Check and submit", "确认并提交";
+    confirm_hint: "After you submit, we pay a small amount under 1 yuan into your card. It usually arrives in 1–2 days.", "提交后，我们将向您的银行卡支付一笔 1 元以下的金额，通常 1–2 天内到账。";
+    submit: "Submit", "提交";
+    edit: "Edit", "修改";
+    cancel_application: "Cancel this application", "取消本次申请";
+    deposit_on_its_way: "A small deposit is on its way to your card", "小额打款正在途中";
+    deposit_on_its_way_text: "It usually arrives within 1–2 days. Then check your bank statement for an amount under 1 yuan and enter it here.", "通常 1–2 天内到账。到账后请在银行流水中查看这笔 1 元以下的金额并在此填写。";
+    enter_amount: "Enter the amount you received", "请填写收到的金额";
+    amount_label: "Amount in yuan, e.g. 0.37", "金额（元），例如 0.37";
+    attempts_left: "Attempts left", "剩余次数";
+    confirm_before: "Confirm before", "请在此时间前确认";
+    under_review: "Your application is being reviewed", "您的申请正在审核中";
+    under_review_text: "Staff review applications within 2 days.", "工作人员将在 2 天内完成审核。";
+    verified_title: "You are authenticated", "认证成功";
+    verified_text: "Your real-name authentication is complete.", "您已完成实名认证。";
+    failed_title: "Authentication failed", "认证未通过";
+    apply_again: "Apply again", "重新申请";
+    cannot_retry: "This account cannot apply again.", "该账户无法再次申请。";
+    continue_application: "Continue your application", "继续填写申请";
+    cancelled_title: "This application was cancelled", "本次申请已取消";
+    bank_statement: "Bank statement (sandbox)", "银行流水（沙箱）";
+    statement_hint: "What your bank would show. Only the sandbox has this page.", "您的银行将显示的内容。此页面仅在沙箱环境中提供。";
+    show: "Show", "查看";
+    no_transactions: "No transactions yet.", "暂无交易。";
+    amount: "Amount", "金额";
+    memo: "Memo", "摘要";
+    time: "Time", "时间";
     forbidden_request: "This form has expired. Please try again.", "表单已过期，请重试。";
 }
 
@@ -73,7 +143,11 @@ mod tests {
         for (key, en, zh) in Text::all() {
             assert!(!en.is_empty() && !zh.is_empty(), "{key}");
             assert_ne!(en, zh, "{key} is not translated");
-            assert!(zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) || key == "switch_language", "{key}");
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+                    || key == "switch_language",
+                "{key}"
+            );
         }
         assert_eq!(Text { lang: Lang::Zh }.log_in(), "登录");
     }

@@ -242,3 +242,244 @@ async fn a_wrong_password_is_said_on_the_login_page() {
             && html.contains("value=\"pw@example.com\"")
     );
 }
+
+/// A browser-like client for the pages: it keeps the cookies it is given.
+struct Browser {
+    client: reqwest::Client,
+    cookies: std::collections::BTreeMap<String, String>,
+    csrf: String,
+}
+
+impl Browser {
+    async fn open(app: &TestApp) -> Browser {
+        let client = no_redirects();
+        let res = client.get(app.url("/login")).send().await.unwrap();
+        let csrf = value(&set_cookie(&res, "rn_csrf").unwrap());
+        let mut cookies = std::collections::BTreeMap::new();
+        cookies.insert("rn_csrf".to_owned(), csrf.clone());
+        Browser {
+            client,
+            cookies,
+            csrf,
+        }
+    }
+
+    fn header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, res: &reqwest::Response) {
+        for v in res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            if let Some((k, rest)) = v.split(';').next().and_then(|kv| kv.split_once('=')) {
+                self.cookies.insert(k.to_owned(), rest.to_owned());
+            }
+        }
+    }
+
+    async fn get(&mut self, app: &TestApp, path: &str) -> (StatusCode, String) {
+        let res = self
+            .client
+            .get(app.url(path))
+            .header("cookie", self.header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        (res.status(), res.text().await.unwrap())
+    }
+
+    /// Posts a form; answers the status and where it redirects to (or the page's HTML).
+    async fn post(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let res = self
+            .client
+            .post(app.url(path))
+            .header("cookie", self.header())
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        let status = res.status();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        (status, location.unwrap_or(res.text().await.unwrap()))
+    }
+}
+
+#[tokio::test]
+async fn a_user_walks_the_whole_journey_through_the_pages() {
+    let app = spawn_app().await;
+    let mut b = Browser::open(&app).await;
+    let (status, to) = b
+        .post(
+            &app,
+            "/register?lang=en",
+            &[("login", "walker@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/account"));
+
+    let identity = [
+        ("real_name", "John Smith"),
+        ("nationality", "USA"),
+        ("date_of_birth", "1990-05-17"),
+        ("phone", "13800138000"),
+        ("stay_kind", "entry_record"),
+        ("entry_date", "2026-01-10"),
+        ("passport_number", "E12345678"),
+        ("passport_expiry", "2034-01-01"),
+    ];
+    // Without consent and with a bad phone: both said next to their fields, input kept.
+    let mut bad = identity.to_vec();
+    bad[3] = ("phone", "91234567");
+    let (status, html) = b.post(&app, "/verifications/new", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("id=\"phone-error\"") && html.contains("international code"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"John Smith\"") && html.contains("value=\"E12345678\""));
+    assert!(html.contains("give your consent"));
+
+    let mut good = identity.to_vec();
+    good.push(("consent", "true"));
+    let (status, to) = b.post(&app, "/verifications/new", &good).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{to}");
+    let id = to
+        .trim_start_matches("/verifications/")
+        .trim_end_matches("/documents")
+        .to_owned();
+
+    let (status, html) = b.get(&app, &format!("/verifications/{id}/documents")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("enctype=\"multipart/form-data\""));
+    let upload = reqwest::multipart::Form::new()
+        .text("csrf", b.csrf.clone())
+        .part(
+            "passport_photo_page",
+            reqwest::multipart::Part::bytes(jpeg()).file_name("p.jpg"),
+        )
+        .part(
+            "stay_permit",
+            reqwest::multipart::Part::bytes(jpeg()).file_name("s.jpg"),
+        );
+    let res = b
+        .client
+        .post(app.url(&format!("/verifications/{id}/documents")))
+        .header("cookie", b.header())
+        .multipart(upload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/verifications/{id}/bank_card").as_str()
+    );
+
+    let (_, html) = b.get(&app, &format!("/verifications/{id}/bank_card")).await;
+    assert!(
+        html.contains("Bank of Hangzhou: current accounts only.")
+            && html.contains("value=\"John Smith\"")
+    );
+    let card = [
+        ("bank", "ICBC"),
+        ("card_number", CARD),
+        ("card_type", "savings"),
+        ("account_type", "current"),
+        ("account_name", "John Smith"),
+    ];
+    let (status, to) = b
+        .post(&app, &format!("/verifications/{id}/bank_card"), &card)
+        .await;
+    assert_eq!(
+        (status, to.clone()),
+        (
+            StatusCode::SEE_OTHER,
+            format!("/verifications/{id}/confirm")
+        )
+    );
+
+    let (_, html) = b.get(&app, &format!("/verifications/{id}/confirm")).await;
+    assert!(
+        html.contains("E1*****78")
+            && html.contains("**** 0018")
+            && !html.contains(CARD)
+            && !html.contains("E12345678")
+    );
+    let (status, to) = b
+        .post(&app, &format!("/verifications/{id}/submit"), &[])
+        .await;
+    assert_eq!(
+        (status, to),
+        (StatusCode::SEE_OTHER, format!("/verifications/{id}"))
+    );
+    let (_, html) = b.get(&app, &format!("/verifications/{id}")).await;
+    assert!(html.contains("on its way"), "{html}");
+
+    app.advance(0).await;
+    let (_, html) = b
+        .get(&app, &format!("/sandbox/statement?card_number={CARD}"))
+        .await;
+    let amount = html
+        .split("class=\"amount\">+")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .unwrap()
+        .to_owned();
+    assert!(amount.starts_with("0."), "{amount}");
+    let (_, html) = b.get(&app, &format!("/verifications/{id}")).await;
+    assert!(html.contains("name=\"amount\"") && html.contains("Attempts left"));
+    let (status, html) = b
+        .post(
+            &app,
+            &format!("/verifications/{id}/amount"),
+            &[("amount", "0.999")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("did not use an attempt") && html.contains("value=\"0.999\""));
+    let (status, to) = b
+        .post(
+            &app,
+            &format!("/verifications/{id}/amount"),
+            &[("amount", &amount)],
+        )
+        .await;
+    assert_eq!(
+        (status, to.clone()),
+        (StatusCode::SEE_OTHER, format!("/verifications/{id}"))
+    );
+    let (_, html) = b.get(&app, &format!("/verifications/{id}?lang=zh")).await;
+    assert!(html.contains("您的申请正在审核中"), "{html}");
+
+    // Another user cannot see it.
+    let mut stranger = Browser::open(&app).await;
+    stranger
+        .post(
+            &app,
+            "/register",
+            &[("login", "stranger@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    let (status, _) = stranger.get(&app, &format!("/verifications/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
