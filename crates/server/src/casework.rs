@@ -1,0 +1,231 @@
+//! The reviewer's work as operations, shared by the JSON API and the pages: the queue with
+//! its flags, revealing a case (audited), its images (audited), claims and decisions.
+
+use chrono::{DateTime, Utc};
+use realname_core::Code;
+use realname_core::applicant::{DateOfBirth, parse_date};
+use realname_core::application::check_identity;
+use realname_core::documents::ImageSlot;
+use realname_core::review::{Decision, DecisionForm, FlagFacts, flags};
+use realname_core::state::{Event, Status, transition};
+use realname_core::store::{
+    ApplicationRecord, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome, ImageMeta, StateChange,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::views::{self, Opened};
+
+/// The flags of CONTRACT 2.7 for an application.
+pub async fn flags_of(
+    state: &AppState,
+    app: &ApplicationRecord,
+    opened: &Opened,
+) -> ApiResult<Vec<Code>> {
+    let form = &opened.form;
+    let today = state.today();
+    let Some(dob) = form.date_of_birth.as_deref().and_then(parse_date) else {
+        return Ok(Vec::new());
+    };
+    let Ok(date_of_birth) = DateOfBirth::parse(&dob.to_string(), today) else {
+        return Ok(Vec::new());
+    };
+    // The identity was valid when submitted; expiry is judged against the earliest date
+    // whether or not a document has expired since.
+    let identity = check_identity(form, app.created_at.date_naive())
+        .ok()
+        .map(|c| c.value);
+    let (hashes, earliest_expiry) = match &identity {
+        Some(i) => (
+            i.document_numbers()
+                .iter()
+                .map(|n| state.document_hash(n.expose()))
+                .collect::<Vec<_>>(),
+            i.earliest_expiry(),
+        ),
+        None => (Vec::new(), None),
+    };
+    let duplicate_document = state
+        .store
+        .duplicate_document(app.account_id, &hashes)
+        .await?;
+    Ok(flags(
+        &FlagFacts {
+            duplicate_document,
+            earliest_expiry,
+            date_of_birth,
+        },
+        today,
+    ))
+}
+
+/// A page of the queue, each case with its flags; `more` says whether another page follows.
+pub async fn queue(
+    state: &AppState,
+    filter: CaseFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u32,
+) -> ApiResult<(Vec<(CaseRecord, Vec<Code>)>, bool)> {
+    let mut cases = state
+        .store
+        .review_cases(filter, state.now(), after, limit + 1)
+        .await?;
+    let more = cases.len() > limit as usize;
+    cases.truncate(limit as usize);
+    let mut page = Vec::with_capacity(cases.len());
+    for case in cases {
+        let flags = match state.store.application(case.application_id).await? {
+            Some(app) => flags_of(state, &app, &views::open(state, &app)?).await?,
+            None => Vec::new(),
+        };
+        page.push((case, flags));
+    }
+    Ok((page, more))
+}
+
+pub async fn load(state: &AppState, id: &str) -> ApiResult<(CaseRecord, ApplicationRecord)> {
+    let id = Uuid::parse_str(id).map_err(|_| ApiError::new(Code::NotFound))?;
+    let case = state
+        .store
+        .review_case(id)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound))?;
+    let app = state
+        .store
+        .application(case.application_id)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound))?;
+    Ok((case, app))
+}
+
+fn audit(actor: Uuid, action: &str, app: Uuid, at: DateTime<Utc>, detail: Value) -> AuditEntry {
+    AuditEntry {
+        id: Uuid::new_v4(),
+        at,
+        actor,
+        action: action.to_owned(),
+        application_id: Some(app),
+        detail: detail.to_string(),
+    }
+}
+
+/// Everything of a case, unmasked; the reveal is written to the audit log first.
+pub async fn reveal(
+    state: &AppState,
+    staff: Uuid,
+    id: &str,
+) -> ApiResult<(CaseRecord, ApplicationRecord, Opened, Vec<Code>)> {
+    let (case, app) = load(state, id).await?;
+    let opened = views::open(state, &app)?;
+    let flags = flags_of(state, &app, &opened).await?;
+    state
+        .store
+        .append_audit(&audit(
+            staff,
+            "reveal_application",
+            app.id,
+            state.now(),
+            json!({"case_id": case.id}),
+        ))
+        .await?;
+    Ok((case, app, opened, flags))
+}
+
+/// A document image of a case, decrypted; the reveal is written to the audit log first.
+pub async fn document(
+    state: &AppState,
+    staff: Uuid,
+    id: &str,
+    slot: &str,
+) -> ApiResult<(ImageMeta, Vec<u8>)> {
+    let (case, app) = load(state, id).await?;
+    let slot = ImageSlot::parse(slot).ok_or_else(|| ApiError::new(Code::NotFound))?;
+    let (meta, sealed) = state
+        .store
+        .image(app.id, slot.as_str())
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound))?;
+    let bytes = state.open(&format!("images.{}", slot.as_str()), app.id, &sealed)?;
+    let entry = audit(
+        staff,
+        "reveal_document",
+        app.id,
+        state.now(),
+        json!({"case_id": case.id, "slot": meta.slot}),
+    );
+    state.store.append_audit(&entry).await?;
+    Ok((meta, bytes))
+}
+
+/// What a claim or decision that did not go through tells the reviewer.
+fn refused(outcome: ClaimOutcome) -> ApiResult<()> {
+    match outcome {
+        ClaimOutcome::Claimed => Ok(()),
+        ClaimOutcome::HeldByAnother => Err(ApiError::new(Code::CaseClaimed)),
+        ClaimOutcome::Decided => Err(ApiError::new(Code::InvalidState)),
+        ClaimOutcome::NotFound => Err(ApiError::new(Code::NotFound)),
+    }
+}
+
+async fn reload(state: &AppState, case: Uuid) -> ApiResult<CaseRecord> {
+    state
+        .store
+        .review_case(case)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound))
+}
+
+pub async fn claim(state: &AppState, staff: Uuid, id: &str) -> ApiResult<CaseRecord> {
+    let (case, _) = load(state, id).await?;
+    let now = state.now();
+    refused(
+        state
+            .store
+            .claim_case(case.id, staff, now, now + state.config.claim_ttl)
+            .await?,
+    )?;
+    reload(state, case.id).await
+}
+
+/// Approves or rejects a case the reviewer holds; the note stays internal.
+pub async fn decide(
+    state: &AppState,
+    staff: Uuid,
+    id: &str,
+    form: &DecisionForm,
+) -> ApiResult<CaseRecord> {
+    let decision = Decision::parse(form).map_err(ApiError::validation)?;
+    let (case, app) = load(state, id).await?;
+    if case.decided_at.is_some() || app.status != Status::UnderReview {
+        return Err(ApiError::new(Code::InvalidState));
+    }
+    let now = state.now();
+    let (event, outcome, reason, note) = match &decision {
+        Decision::Approve { note } => (Event::Approve, "approve", None, note.clone()),
+        Decision::Reject { reason, note } => (
+            Event::Reject(*reason),
+            "reject",
+            Some(reason.code()),
+            note.clone(),
+        ),
+    };
+    let moved =
+        transition(Status::UnderReview, &event).map_err(|_| ApiError::new(Code::InvalidState))?;
+    let change = StateChange::new(app.id, Status::UnderReview, moved, now);
+    let entry = audit(
+        staff,
+        "decide",
+        app.id,
+        now,
+        json!({"case_id": case.id, "outcome": outcome, "reason": reason, "note": note}),
+    );
+    refused(
+        state
+            .store
+            .decide_case(case.id, staff, outcome, &change, &entry)
+            .await?,
+    )?;
+    reload(state, case.id).await
+}
