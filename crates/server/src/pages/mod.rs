@@ -9,6 +9,7 @@
 
 mod account;
 mod journey;
+mod review;
 mod text;
 
 use askama::Template;
@@ -357,7 +358,19 @@ pub fn router(sandbox: bool) -> Router<AppState> {
         .route(
             "/verifications/{id}/amount",
             axum::routing::post(journey::answer_amount),
-        );
+        )
+        .route("/review", get(review::queue))
+        .route("/review/cases/{id}", get(review::case))
+        .route("/review/cases/{id}/documents/{slot}", get(review::document))
+        .route(
+            "/review/cases/{id}/claim",
+            axum::routing::post(review::claim),
+        )
+        .route(
+            "/review/cases/{id}/decision",
+            axum::routing::post(review::decide),
+        )
+        .route("/audit", get(review::audit));
     if sandbox {
         router = router.route("/sandbox/statement", get(journey::statement));
     }

@@ -471,6 +471,89 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
     let (_, html) = b.get(&app, &format!("/verifications/{id}?lang=zh")).await;
     assert!(html.contains("您的申请正在审核中"), "{html}");
 
+    // A reviewer works the case through the pages.
+    app.staff("rita", "reviewer").await;
+    let mut r = Browser::open(&app).await;
+    let (status, to) = r
+        .post(
+            &app,
+            "/login?lang=en",
+            &[("login", "rita"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/review"));
+    let (status, html) = r.get(&app, "/review").await;
+    assert_eq!(status, StatusCode::OK);
+    let case = html
+        .split("/review/cases/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (_, html) = r.get(&app, &format!("/review/cases/{case}")).await;
+    assert!(
+        html.contains("E12345678") && html.contains(CARD),
+        "a reviewer sees everything unmasked"
+    );
+    assert!(
+        html.contains(&format!(
+            "/review/cases/{case}/documents/passport_photo_page"
+        )) && html.contains("accesskey=\"c\"")
+    );
+    let (status, bytes) = r
+        .get(&app, &format!("/review/cases/{case}/documents/stay_permit"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!bytes.is_empty());
+    let (status, _) = r
+        .post(&app, &format!("/review/cases/{case}/claim"), &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = r.get(&app, &format!("/review/cases/{case}")).await;
+    assert!(
+        html.contains("accesskey=\"a\"")
+            && html.contains("accesskey=\"r\"")
+            && html.contains("Document page missing")
+    );
+    let (status, html) = r
+        .post(
+            &app,
+            &format!("/review/cases/{case}/decision"),
+            &[("outcome", "reject"), ("reason", "other"), ("note", "")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("needs a note"), "{html}");
+    let (status, _) = r
+        .post(
+            &app,
+            &format!("/review/cases/{case}/decision"),
+            &[("outcome", "approve"), ("reason", "other")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = b.get(&app, &format!("/verifications/{id}?lang=en")).await;
+    assert!(html.contains("You are authenticated"), "{html}");
+    let (_, html) = b.get(&app, "/account").await;
+    assert!(html.contains("Authenticated") && html.contains("John Smith"));
+    let (status, _) = r.get(&app, "/audit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the audit log is for admins");
+    app.staff("ada", "admin").await;
+    let mut a = Browser::open(&app).await;
+    a.post(&app, "/login", &[("login", "ada"), ("password", PASSWORD)])
+        .await;
+    let (status, html) = a.get(&app, &format!("/audit?verification_id={id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("reveal_application")
+            && html.contains("reveal_document")
+            && html.contains("decide")
+    );
+
+    // A user is no reviewer.
+    let (status, _) = b.get(&app, "/review").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
     // Another user cannot see it.
     let mut stranger = Browser::open(&app).await;
     stranger

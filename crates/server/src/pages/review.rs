@@ -1,0 +1,380 @@
+//! Pages for reviewers: the queue, a case with its images beside the typed data, claim and
+//! decide, and the audit log for admins. Access keys give the common actions a keyboard
+//! shortcut without any script.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use realname_core::Code;
+use realname_core::review::{DecisionForm, ReviewReason};
+use realname_core::store::{Account, Role};
+use serde::Deserialize;
+
+use super::account::message;
+use super::journey::china_time;
+use super::{Chrome, Lang, PageContext, Text};
+use crate::api::review::parse_filter;
+use crate::casework;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The logged-in staff member; without one, `turn_away` answers.
+fn staff(ctx: &PageContext) -> Option<Account> {
+    ctx.account.clone().filter(|a| a.role.is_staff())
+}
+
+/// To the login page, or 403 for a logged-in user who is not staff.
+fn turn_away(ctx: &PageContext) -> Response {
+    match ctx.account {
+        None => ctx.finish(Redirect::to("/login").into_response()),
+        Some(_) => ApiError::new(Code::Forbidden).into_response(),
+    }
+}
+
+fn flag_text(lang: Lang, code: Code) -> String {
+    match lang {
+        Lang::En => code.message_en().to_owned(),
+        Lang::Zh => code.message_zh().to_owned(),
+    }
+}
+
+fn reason_label(t: Text, reason: ReviewReason) -> &'static str {
+    match reason {
+        ReviewReason::DocumentUnreadable => t.reason_document_unreadable(),
+        ReviewReason::DocumentPageMissing => t.reason_document_page_missing(),
+        ReviewReason::DocumentInvalid => t.reason_document_invalid(),
+        ReviewReason::DocumentExpired => t.reason_document_expired(),
+        ReviewReason::IdentityMismatch => t.reason_identity_mismatch(),
+        ReviewReason::NameMismatch => t.reason_name_mismatch(),
+        ReviewReason::UnderAge => t.reason_under_age(),
+        ReviewReason::DuplicateIdentity => t.reason_duplicate_identity(),
+        ReviewReason::SuspectedFraud => t.reason_suspected_fraud(),
+        ReviewReason::Other => t.reason_other(),
+    }
+}
+
+pub struct QueueRow {
+    id: String,
+    submitted: String,
+    due: String,
+    overdue: bool,
+    flags: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    tabs: Vec<(&'static str, &'static str)>,
+    current: &'static str,
+    rows: Vec<QueueRow>,
+    admin: bool,
+}
+
+impl QueuePage {
+    fn same(&self, a: &str, b: &str) -> bool {
+        a == b
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct QueueQuery {
+    status: Option<String>,
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(q): Query<QueueQuery>,
+) -> Response {
+    let Some(account) = staff(&ctx) else {
+        return turn_away(&ctx);
+    };
+    let Some(filter) = parse_filter(q.status.as_deref()) else {
+        return ApiError::new(Code::NotFound).into_response();
+    };
+    let current = match q.status.as_deref() {
+        Some("claimed") => "claimed",
+        Some("decided") => "decided",
+        _ => "open",
+    };
+    let (page, _) = match casework::queue(&state, filter, None, 100).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let now = state.now();
+    let rows = page
+        .into_iter()
+        .map(|(case, flags)| QueueRow {
+            id: case.id.to_string(),
+            submitted: china_time(case.submitted_at),
+            due: china_time(case.due_at),
+            overdue: case.decided_at.is_none() && case.due_at < now,
+            flags: flags.into_iter().map(|f| flag_text(ctx.lang, f)).collect(),
+        })
+        .collect();
+    let t = ctx.t;
+    let page = QueuePage {
+        chrome: ctx.chrome("/review"),
+        tabs: vec![
+            ("open", t.tab_open()),
+            ("claimed", t.tab_claimed()),
+            ("decided", t.tab_decided()),
+        ],
+        current,
+        rows,
+        admin: account.role == Role::Admin,
+    };
+    ctx.render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    chrome: Chrome,
+    id: String,
+    short_id: String,
+    error: Option<String>,
+    flags: Vec<String>,
+    rows: Vec<(&'static str, String)>,
+    images: Vec<(&'static str, String, bool)>,
+    decided: bool,
+    outcome: String,
+    held: bool,
+    held_until: String,
+    reasons: Vec<(&'static str, &'static str)>,
+}
+
+async fn case_page(
+    state: &AppState,
+    ctx: &PageContext,
+    staff_id: uuid::Uuid,
+    id: &str,
+    error: Option<String>,
+) -> Result<CasePage, ApiError> {
+    let (case, app, opened, flags) = casework::reveal(state, staff_id, id).await?;
+    let t = ctx.t;
+    let form = &opened.form;
+    let docs = form.documents.clone().unwrap_or_default();
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut rows = vec![
+        (t.real_name(), text(&form.real_name)),
+        (t.nationality(), text(&form.nationality)),
+        (t.date_of_birth(), text(&form.date_of_birth)),
+        (t.phone(), text(&form.phone)),
+    ];
+    if let Some(p) = &docs.passport {
+        rows.push((t.passport_number(), text(&p.number)));
+        rows.push((t.expiry_date(), text(&p.expiry_date)));
+    }
+    if let Some(s) = &docs.stay_permit {
+        rows.push((t.proof_of_stay(), text(&s.kind)));
+        for (label, value) in [
+            (t.permit_number(), &s.number),
+            (t.expiry_date(), &s.expiry_date),
+            (t.entry_date(), &s.entry_date),
+        ] {
+            if value.is_some() {
+                rows.push((label, text(value)));
+            }
+        }
+    }
+    if let Some(card) = &opened.card {
+        rows.push((t.bank(), text(&card.bank)));
+        rows.push((t.card_number(), text(&card.card_number)));
+        rows.push((t.account_name(), text(&card.account_name)));
+        rows.push((t.account_type(), text(&card.account_type)));
+    }
+    let images = app
+        .images
+        .iter()
+        .map(|i| {
+            let label = if i.slot == "passport_photo_page" {
+                t.passport_photo_page()
+            } else {
+                t.stay_permit_image()
+            };
+            (
+                label,
+                format!("/review/cases/{}/documents/{}", case.id, i.slot),
+                i.content_type != "application/pdf",
+            )
+        })
+        .collect();
+    let now = state.now();
+    let held = case.decided_at.is_none()
+        && case.claimed_by == Some(staff_id)
+        && case.claimed_until.is_some_and(|u| u >= now);
+    Ok(CasePage {
+        chrome: ctx.chrome(&format!("/review/cases/{}", case.id)),
+        id: case.id.to_string(),
+        short_id: case.id.simple().to_string()[..8].to_owned(),
+        error,
+        flags: flags.into_iter().map(|f| flag_text(ctx.lang, f)).collect(),
+        rows,
+        images,
+        decided: case.decided_at.is_some(),
+        outcome: case.outcome.clone().unwrap_or_default(),
+        held,
+        held_until: case.claimed_until.map(china_time).unwrap_or_default(),
+        reasons: ReviewReason::ALL
+            .iter()
+            .map(|r| (r.code().as_str(), reason_label(t, *r)))
+            .collect(),
+    })
+}
+
+pub async fn case(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(account) = staff(&ctx) else {
+        return turn_away(&ctx);
+    };
+    match case_page(&state, &ctx, account.id, &id, None).await {
+        Ok(page) => ctx.render(&page),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn document(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path((id, slot)): Path<(String, String)>,
+) -> Response {
+    let Some(account) = staff(&ctx) else {
+        return turn_away(&ctx);
+    };
+    match casework::document(&state, account.id, &id, &slot).await {
+        Ok((meta, bytes)) => ([(header::CONTENT_TYPE, meta.content_type)], bytes).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DecisionValues {
+    csrf: String,
+    outcome: Option<String>,
+    reason: Option<String>,
+    note: Option<String>,
+}
+
+async fn after_action(
+    state: &AppState,
+    ctx: &PageContext,
+    staff_id: uuid::Uuid,
+    id: &str,
+    result: Result<(), ApiError>,
+) -> Response {
+    match result {
+        Ok(()) => ctx.finish(Redirect::to(&format!("/review/cases/{id}")).into_response()),
+        Err(error) => {
+            let text = match error.details.first() {
+                Some(b) if ctx.lang == Lang::Zh => b.message_zh(),
+                Some(b) => b.message_en(),
+                None => message(ctx.lang, &error),
+            };
+            match case_page(state, ctx, staff_id, id, Some(text)).await {
+                Ok(page) => ctx.render_status(error.status, &page),
+                Err(e) => e.into_response(),
+            }
+        }
+    }
+}
+
+pub async fn claim(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(v): Form<DecisionValues>,
+) -> Response {
+    let Some(account) = staff(&ctx) else {
+        return turn_away(&ctx);
+    };
+    if !ctx.genuine(&headers, Some(&v.csrf)) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let result = casework::claim(&state, account.id, &id).await.map(drop);
+    after_action(&state, &ctx, account.id, &id, result).await
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(v): Form<DecisionValues>,
+) -> Response {
+    let Some(account) = staff(&ctx) else {
+        return turn_away(&ctx);
+    };
+    if !ctx.genuine(&headers, Some(&v.csrf)) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    // An approval carries no reason, whatever the select showed.
+    let approve = v.outcome.as_deref() == Some("approve");
+    let form = DecisionForm {
+        outcome: v.outcome,
+        reason: if approve { None } else { v.reason },
+        note: v.note,
+    };
+    let result = casework::decide(&state, account.id, &id, &form)
+        .await
+        .map(drop);
+    after_action(&state, &ctx, account.id, &id, result).await
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    filter: String,
+    rows: Vec<(String, String, String, String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AuditQuery {
+    verification_id: String,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    match &ctx.account {
+        None => return ctx.finish(Redirect::to("/login").into_response()),
+        Some(a) if a.role == Role::Admin => {}
+        Some(_) => return ApiError::new(Code::Forbidden).into_response(),
+    }
+    let filter = uuid::Uuid::parse_str(q.verification_id.trim()).ok();
+    let entries = match state.store.audit_trail(filter, 500).await {
+        Ok(e) => e,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let rows = entries
+        .into_iter()
+        .map(|e| {
+            let app = e.application_id.map(|a| a.to_string()).unwrap_or_default();
+            (
+                china_time(e.at),
+                e.actor.to_string()[..8].to_owned(),
+                e.action,
+                app,
+                e.detail,
+            )
+        })
+        .collect();
+    ctx.render(&AuditPage {
+        chrome: ctx.chrome("/audit"),
+        filter: q.verification_id,
+        rows,
+    })
+}
