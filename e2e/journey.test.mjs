@@ -1,0 +1,185 @@
+// Walks a user from registration to "verified" and a reviewer through claim and decision in
+// headless Chromium, in English and in Chinese, at phone and desktop widths, saving a
+// screenshot of every page under target/screenshots/.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = process.env.REALNAME_BIN ?? join(ROOT, 'target', 'debug', 'realname');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'target', 'screenshots');
+const PASSWORD = 'correct horse battery';
+const PHONE = { width: 375, height: 812 };
+const DESKTOP = { width: 1280, height: 900 };
+
+let server;
+let base;
+let browser;
+let dir;
+
+function missing() {
+  const lacks = [BIN, CHROMIUM].filter((p) => !existsSync(p));
+  if (lacks.length && process.env.CI) {
+    throw new Error(`CI must run the browser tests; missing: ${lacks.join(', ')}`);
+  }
+  return lacks;
+}
+
+before(async () => {
+  if (missing().length) return;
+  mkdirSync(SHOTS, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), 'realname-e2e-'));
+  server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--database', 'sqlite://e2e.db'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const line = await new Promise((ok, fail) => {
+    createInterface({ input: server.stdout }).once('line', ok);
+    server.once('exit', (code) => fail(new Error(`realname serve exited with ${code}`)));
+  });
+  base = line.trim().split(' ').pop();
+  for (const [login, role] of [['rita', 'reviewer']]) {
+    const added = spawnSync(BIN, ['staff', 'add', login, '--role', role, '--database', 'sqlite://e2e.db'], {
+      cwd: dir,
+      input: `${PASSWORD}\n`,
+    });
+    assert.equal(added.status, 0, String(added.stderr));
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+/** A screenshot of the page at both widths. */
+async function shoot(page, lang, step) {
+  for (const [name, size] of [['phone', PHONE], ['desktop', DESKTOP]]) {
+    await page.setViewportSize(size);
+    await page.screenshot({ path: join(SHOTS, `${lang}-${step}-${name}.png`), fullPage: true });
+  }
+  await page.setViewportSize(PHONE);
+}
+
+// A small real PNG of a "document", so the reviewer's page shows it.
+const DOCUMENT_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAKAAAABkCAIAAACO1KzYAAAA/0lEQVR42u3YsQ2AMAxFwQyWSVIzRMahps4Q7EJDnYoVoImMddKbwKffuNS2K3HFCQALsAALsAALsAADFmAlAb7uqcgBBgwYsAALsAALsAADBgz4FfAxzvVBBQwYMGDAgIMCt61nCrAFAwYMGDBgwIABAwYMGLAAA/bJ8smyYAsGDBgwYMCAAQMGDBgwYMCAAftk+WRZsAUDBgwYMGDAgAEDBgwYMGDAgH2yLNiCAQMGDBgwYMCAAQMGDBgwYMA+WT5ZFmzBgAEDBgw4ArAAC7AACzBgwIABAxZgARZgARZgwIABC7AAC7AACzDgL8D6dYABC7AAC7AAC7AAA1aaHntK9qMrwjp0AAAAAElFTkSuQmCC';
+const documentImage = () => ({ name: 'page.png', mimeType: 'image/png', buffer: Buffer.from(DOCUMENT_PNG, 'base64') });
+
+async function advanceClock(seconds) {
+  const res = await fetch(`${base}/v1/sandbox/clock/advance`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ seconds }),
+  });
+  assert.equal(res.status, 200);
+}
+
+for (const [lang, accept, card, words] of [
+  ['en', 'en-US,en;q=0.9', '6222020000000000018', { verified: 'You are authenticated', review: 'being reviewed', phoneError: 'international code' }],
+  ['zh', 'zh-CN,zh;q=0.9', '6212260000000000018', { verified: '认证成功', review: '正在审核中', phoneError: '国际区号' }],
+]) {
+  test(`a user and a reviewer in ${lang}`, async (t) => {
+    if (missing().length) return t.skip(`needs ${missing().join(', ')}`);
+    const user = await browser.newContext({ locale: lang, viewport: PHONE, extraHTTPHeaders: { 'Accept-Language': accept } });
+    const page = await user.newPage();
+    const login = `${lang}-user@example.com`;
+
+    await page.goto(`${base}/register`);
+    assert.equal(await page.getAttribute('html', 'lang'), lang === 'en' ? 'en' : 'zh-CN');
+    await shoot(page, lang, '01-register');
+    await page.fill('#login', login);
+    await page.fill('#password', PASSWORD);
+    await page.click('main form button[type=submit]');
+    await page.waitForURL('**/account');
+    await shoot(page, lang, '02-account');
+    await page.click('a[href="/authenticate"]');
+    await shoot(page, lang, '03-nationality');
+    await page.click('a[href="/verifications/new"]');
+
+    // A breach shows next to its field, and what was typed stays.
+    await page.fill('#real_name', 'John Smith');
+    await page.selectOption('#nationality', 'USA');
+    await page.fill('#date_of_birth', '1990-05-17');
+    await page.fill('#phone', '91234567');
+    await page.check('input[name=stay_kind][value=entry_record]');
+    await page.fill('#entry_date', '2026-01-10');
+    await page.fill('#passport_number', lang === 'en' ? 'E12345678' : 'G87654321');
+    await page.fill('#passport_expiry', '2034-01-01');
+    await page.check('input[name=consent]');
+    await page.click('main form button[type=submit]');
+    assert.match(await page.textContent('#phone-error'), new RegExp(words.phoneError));
+    assert.equal(await page.inputValue('#real_name'), 'John Smith');
+    assert.equal(await page.getAttribute('#phone', 'aria-invalid'), 'true');
+    await shoot(page, lang, '04-identity-error');
+    await page.fill('#phone', '13800138000');
+    await page.check('input[name=consent]');
+    await page.click('main form button[type=submit]');
+    await page.waitForURL('**/documents');
+    await shoot(page, lang, '05-documents');
+    await page.setInputFiles('#passport_photo_page', documentImage());
+    await page.setInputFiles('#stay_permit', documentImage());
+    await page.click('main form button[type=submit]');
+    await page.waitForURL('**/bank_card');
+    await shoot(page, lang, '06-bank-card');
+    await page.selectOption('#bank', 'ICBC');
+    await page.fill('#card_number', card);
+    await page.click('main form button[type=submit]');
+    await page.waitForURL('**/confirm');
+    const confirm = await page.textContent('main');
+    assert.ok(confirm.includes(card.slice(-4)) && !confirm.includes(card), 'the card is masked');
+    await shoot(page, lang, '07-confirm');
+    await page.click('form[action$="/submit"] button');
+    await page.waitForURL(/\/verifications\/[0-9a-f-]+$/);
+    await shoot(page, lang, '08-deposit-on-its-way');
+    const status = page.url();
+
+    await advanceClock(0);
+    await page.goto(`${base}/sandbox/statement?card_number=${card}`);
+    const amount = (await page.textContent('td.amount')).replace('+', '').split(' ')[0];
+    await shoot(page, lang, '09-bank-statement');
+    await page.goto(status);
+    await shoot(page, lang, '10-enter-amount');
+    await page.fill('#amount', amount);
+    await page.click('form[action$="/amount"] button');
+    await page.waitForURL(status);
+    assert.match(await page.textContent('h1'), new RegExp(words.review));
+    await shoot(page, lang, '11-under-review');
+
+    // The reviewer, on a desktop, with the keyboard's access keys on the page.
+    const staff = await browser.newContext({ locale: lang, viewport: DESKTOP, extraHTTPHeaders: { 'Accept-Language': accept } });
+    const desk = await staff.newPage();
+    await desk.goto(`${base}/login`);
+    await desk.fill('#login', 'rita');
+    await desk.fill('#password', PASSWORD);
+    await desk.click('main form button[type=submit]');
+    await desk.waitForURL('**/review');
+    await shoot(desk, lang, '12-review-queue');
+    const id = status.split('/').pop();
+    await desk.click('a[href^="/review/cases/"]');
+    await desk.click('button[accesskey=c]');
+    assert.ok(await desk.isVisible('button[accesskey=a]'));
+    const shown = await desk.$$eval('figure img', (imgs) => imgs.filter((i) => i.complete && i.naturalWidth > 0).length);
+    assert.equal(shown, 2, 'both document images show beside the data');
+    await shoot(desk, lang, '13-review-case');
+    await desk.click('button[accesskey=a]');
+    await staff.close();
+
+    await page.goto(status);
+    assert.match(await page.textContent('h1'), new RegExp(words.verified));
+    await shoot(page, lang, '14-verified');
+    assert.ok(id.length > 30);
+    await user.close();
+  });
+}
