@@ -217,7 +217,7 @@ pub async fn settings(State(state): State<AppState>, ctx: PageContext) -> Respon
     };
     let apps = match state.store.applications_of(account.id).await {
         Ok(apps) => apps,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return ctx.error_page(&ApiError::from(e)),
     };
     let statuses: Vec<Status> = apps.iter().map(|a| a.status).collect();
     let status = real_name_status(&statuses);

@@ -101,7 +101,7 @@ async fn own(state: &AppState, ctx: &PageContext, id: &str) -> Result<Applicatio
     };
     journey::owned(state, account.id, id)
         .await
-        .map_err(IntoResponse::into_response)
+        .map_err(|e| ctx.error_page(&e))
 }
 
 fn go(ctx: &PageContext, to: String) -> Response {
@@ -291,7 +291,7 @@ pub async fn create_identity(
         return login_first(&ctx);
     };
     if !ctx.genuine(&headers, Some(&values.csrf)) {
-        return StatusCode::FORBIDDEN.into_response();
+        return ctx.forbidden_form();
     }
     match journey::create(&state, account.id, &values.to_form(), peer.ip().to_string()).await {
         Ok(app) => go(&ctx, format!("/verifications/{}/documents", app.id)),
@@ -319,7 +319,7 @@ pub async fn edit_identity(
     };
     let form = match views::open(&state, &app) {
         Ok(o) => o.form,
-        Err(e) => return e.into_response(),
+        Err(e) => return ctx.error_page(&e),
     };
     let values = IdentityValues::from_form(&form);
     ctx.render(&identity_page(
@@ -343,7 +343,7 @@ pub async fn update_identity(
         Err(r) => return r,
     };
     if !ctx.genuine(&headers, Some(&values.csrf)) {
-        return StatusCode::FORBIDDEN.into_response();
+        return ctx.forbidden_form();
     }
     let mut form = values.to_form();
     form.consent = Some(true);
@@ -440,7 +440,7 @@ pub async fn upload_documents(
         }
     }
     if !ctx.genuine(&headers, csrf.as_deref()) {
-        return StatusCode::FORBIDDEN.into_response();
+        return ctx.forbidden_form();
     }
     for (slot, bytes) in files {
         let stored = if bytes.len() as u64 > MAX_IMAGE_BYTES {
@@ -545,7 +545,7 @@ pub async fn bank_card(
     };
     let opened = match views::open(&state, &app) {
         Ok(o) => o,
-        Err(e) => return e.into_response(),
+        Err(e) => return ctx.error_page(&e),
     };
     let card = opened.card.unwrap_or_default();
     let v = CardValues {
@@ -574,7 +574,7 @@ pub async fn bind_card(
         Err(r) => return r,
     };
     if !ctx.genuine(&headers, Some(&v.csrf)) {
-        return StatusCode::FORBIDDEN.into_response();
+        return ctx.forbidden_form();
     }
     let card = BankCardForm {
         bank: some(&v.bank),
@@ -694,7 +694,7 @@ pub async fn confirm(
     };
     match confirm_page(&state, &ctx, &app, FormErrors::default()) {
         Ok(page) => ctx.render(&page),
-        Err(e) => e.into_response(),
+        Err(e) => ctx.error_page(&e),
     }
 }
 
@@ -716,14 +716,14 @@ pub async fn submit(
         Err(r) => return r,
     };
     if !ctx.genuine(&headers, Some(&f.csrf)) {
-        return StatusCode::FORBIDDEN.into_response();
+        return ctx.forbidden_form();
     }
     match journey::submit(&state, &app).await {
         Ok(_) => go(&ctx, format!("/verifications/{id}")),
         Err(error) => {
             match confirm_page(&state, &ctx, &app, FormErrors::from_error(ctx.lang, &error)) {
                 Ok(page) => ctx.render_status(error.status, &page),
-                Err(e) => e.into_response(),
+                Err(e) => ctx.error_page(&e),
             }
         }
     }
@@ -741,11 +741,11 @@ pub async fn cancel(
         Err(r) => return r,
     };
     if !ctx.genuine(&headers, Some(&f.csrf)) {
-        return StatusCode::FORBIDDEN.into_response();
+        return ctx.forbidden_form();
     }
     match journey::cancel(&state, &app).await {
         Ok(_) => go(&ctx, "/account".into()),
-        Err(e) => e.into_response(),
+        Err(e) => ctx.error_page(&e),
     }
 }
 
@@ -763,6 +763,7 @@ struct StatusPage {
     failure: String,
     can_retry: bool,
     sandbox: bool,
+    review_due: String,
 }
 
 /// A time as people in China read it.
@@ -823,6 +824,13 @@ fn status_page(
         failure: failure.unwrap_or_default(),
         can_retry: app.failure.as_ref().is_some_and(|f| f.can_retry),
         sandbox: state.config.rail == Rail::Sandbox,
+        review_due: app
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.status == Status::UnderReview)
+            .map(|e| china_time(e.at + state.config.review_sla))
+            .unwrap_or_default(),
     }
 }
 
@@ -856,7 +864,7 @@ pub async fn answer_amount(
         Err(r) => return r,
     };
     if !ctx.genuine(&headers, Some(&v.csrf)) {
-        return StatusCode::FORBIDDEN.into_response();
+        return ctx.forbidden_form();
     }
     match journey::confirm_amount(&state, &app, &v.amount).await {
         Ok(_) => go(&ctx, format!("/verifications/{id}")),
@@ -919,7 +927,7 @@ pub async fn statement(
                             .map(|r| (china_time(r.at), r.memo, Fen::new(r.amount_fen).to_string()))
                             .collect();
                     }
-                    Err(e) => return ApiError::from(e).into_response(),
+                    Err(e) => return ctx.error_page(&ApiError::from(e)),
                 }
             }
         }

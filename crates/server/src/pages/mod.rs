@@ -140,6 +140,8 @@ pub struct PageContext {
     remember_lang: bool,
     pub account: Option<Account>,
     pub session_token: Option<String>,
+    /// The id the request-id layer gave this request, shown on error pages.
+    pub request_id: String,
 }
 
 impl FromRequestParts<AppState> for PageContext {
@@ -175,6 +177,12 @@ impl FromRequestParts<AppState> for PageContext {
             remember_lang: query_lang.is_some(),
             account,
             session_token,
+            request_id: parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned(),
         })
     }
 }
@@ -207,6 +215,32 @@ impl PageContext {
             );
         }
         response
+    }
+
+    /// An error as a page in the reader's language, with the request id to quote.
+    pub fn error_page(&self, error: &crate::error::ApiError) -> Response {
+        let text = match self.lang {
+            Lang::En => error.code.message_en(),
+            Lang::Zh => error.code.message_zh(),
+        };
+        let page = ErrorPage {
+            chrome: self.chrome("/"),
+            heading: self.t.error_title(),
+            text: text.to_owned(),
+            request_id: self.request_id.clone(),
+        };
+        self.render_status(error.status, &page)
+    }
+
+    /// A form post that is not this site's own, or whose token expired.
+    pub fn forbidden_form(&self) -> Response {
+        let page = ErrorPage {
+            chrome: self.chrome("/"),
+            heading: self.t.error_title(),
+            text: self.t.forbidden_request().to_owned(),
+            request_id: self.request_id.clone(),
+        };
+        self.render_status(StatusCode::FORBIDDEN, &page)
     }
 
     /// A link to the same page in the other language.
@@ -251,6 +285,15 @@ impl PageContext {
             logged_in: self.account.is_some(),
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    heading: &'static str,
+    text: String,
+    request_id: String,
 }
 
 /// The frame around every page: language, the language switch, the CSRF token, the nav.

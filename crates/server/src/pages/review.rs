@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use realname_core::Code;
 use realname_core::review::{DecisionForm, ReviewReason};
@@ -29,7 +29,7 @@ fn staff(ctx: &PageContext) -> Option<Account> {
 fn turn_away(ctx: &PageContext) -> Response {
     match ctx.account {
         None => ctx.finish(Redirect::to("/login").into_response()),
-        Some(_) => ApiError::new(Code::Forbidden).into_response(),
+        Some(_) => ctx.error_page(&ApiError::new(Code::Forbidden)),
     }
 }
 
@@ -94,7 +94,7 @@ pub async fn queue(
         return turn_away(&ctx);
     };
     let Some(filter) = parse_filter(q.status.as_deref()) else {
-        return ApiError::new(Code::NotFound).into_response();
+        return ctx.error_page(&ApiError::new(Code::NotFound));
     };
     let current = match q.status.as_deref() {
         Some("claimed") => "claimed",
@@ -103,7 +103,7 @@ pub async fn queue(
     };
     let (page, _) = match casework::queue(&state, filter, None, 100).await {
         Ok(p) => p,
-        Err(e) => return e.into_response(),
+        Err(e) => return ctx.error_page(&e),
     };
     let now = state.now();
     let rows = page
@@ -237,7 +237,7 @@ pub async fn case(
     };
     match case_page(&state, &ctx, account.id, &id, None).await {
         Ok(page) => ctx.render(&page),
-        Err(e) => e.into_response(),
+        Err(e) => ctx.error_page(&e),
     }
 }
 
@@ -251,7 +251,7 @@ pub async fn document(
     };
     match casework::document(&state, account.id, &id, &slot).await {
         Ok((meta, bytes)) => ([(header::CONTENT_TYPE, meta.content_type)], bytes).into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => ctx.error_page(&e),
     }
 }
 
@@ -281,7 +281,7 @@ async fn after_action(
             };
             match case_page(state, ctx, staff_id, id, Some(text)).await {
                 Ok(page) => ctx.render_status(error.status, &page),
-                Err(e) => e.into_response(),
+                Err(e) => ctx.error_page(&e),
             }
         }
     }
@@ -298,7 +298,7 @@ pub async fn claim(
         return turn_away(&ctx);
     };
     if !ctx.genuine(&headers, Some(&v.csrf)) {
-        return StatusCode::FORBIDDEN.into_response();
+        return ctx.forbidden_form();
     }
     let result = casework::claim(&state, account.id, &id).await.map(drop);
     after_action(&state, &ctx, account.id, &id, result).await
@@ -315,7 +315,7 @@ pub async fn decide(
         return turn_away(&ctx);
     };
     if !ctx.genuine(&headers, Some(&v.csrf)) {
-        return StatusCode::FORBIDDEN.into_response();
+        return ctx.forbidden_form();
     }
     // An approval carries no reason, whatever the select showed.
     let approve = v.outcome.as_deref() == Some("approve");
@@ -352,12 +352,12 @@ pub async fn audit(
     match &ctx.account {
         None => return ctx.finish(Redirect::to("/login").into_response()),
         Some(a) if a.role == Role::Admin => {}
-        Some(_) => return ApiError::new(Code::Forbidden).into_response(),
+        Some(_) => return ctx.error_page(&ApiError::new(Code::Forbidden)),
     }
     let filter = uuid::Uuid::parse_str(q.verification_id.trim()).ok();
     let entries = match state.store.audit_trail(filter, 500).await {
         Ok(e) => e,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return ctx.error_page(&ApiError::from(e)),
     };
     let rows = entries
         .into_iter()

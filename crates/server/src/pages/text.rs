@@ -99,6 +99,7 @@ texts! {
     account_name: "Account name", "开户名";
     account_name_hint: "Must be exactly your real name.", "必须与真实姓名完全一致。";
     bank_rules: "Bank rules", "银行说明";
+    rule_savings: "Savings (debit) cards only: passbooks and credit cards cannot be used.", "仅支持储蓄卡（借记卡），不支持存折和信用卡。";
     rule_hzcb: "Bank of Hangzhou: current accounts only.", "杭州银行：仅支持活期账户。";
     rule_boc: "Bank of China: names with a dot cannot be paid.", "中国银行：姓名含点的账户无法打款。";
     rule_long: "Names longer than 20 characters: only China Merchants Bank.", "姓名超过 20 个字符：仅支持招商银行。";
@@ -114,7 +115,10 @@ texts! {
     attempts_left: "Attempts left", "剩余次数";
     confirm_before: "Confirm before", "请在此时间前确认";
     under_review: "Your application is being reviewed", "您的申请正在审核中";
-    under_review_text: "Staff review applications within 2 days.", "工作人员将在 2 天内完成审核。";
+    under_review_text: "Staff review each application within the service level; expect a decision by", "工作人员将在服务时限内完成审核，预计最晚于以下时间前给出结果：";
+    back_home: "Back to the start", "返回首页";
+    request_id: "Request id", "请求编号";
+    error_title: "Something is not right", "出了点问题";
     verified_title: "You are authenticated", "认证成功";
     verified_text: "Your real-name authentication is complete.", "您已完成实名认证。";
     failed_title: "Authentication failed", "认证未通过";
