@@ -563,7 +563,12 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
             &[("login", "stranger@example.com"), ("password", PASSWORD)],
         )
         .await;
-    let (status, html) = stranger.get(&app, &format!("/verifications/{id}?lang=en")).await;
+    let (status, html) = stranger
+        .get(&app, &format!("/verifications/{id}?lang=en"))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(html.contains("Not found.") && html.contains("Request id: "), "an error page, with the id to quote: {html}");
+    assert!(
+        html.contains("Not found.") && html.contains("Request id: "),
+        "an error page, with the id to quote: {html}"
+    );
 }

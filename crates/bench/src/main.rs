@@ -1,0 +1,709 @@
+//! `realname-bench`: starts `realname serve` as its own process, drives virtual users through
+//! the whole journey over HTTP for a fixed time, and prints per-endpoint throughput and
+//! latency beside the ceilings: the storage engine doing the same kind of transaction without
+//! HTTP, and a bare axum "hello".
+//!
+//! `cargo run --release -p realname-bench -- --database sqlite|postgres [--users 32] [--seconds 20]`
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use clap::{Parser, ValueEnum};
+use reqwest::{Client, Method};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, value_enum, default_value = "sqlite")]
+    database: Backend,
+    /// Concurrent virtual users.
+    #[arg(long, default_value_t = 32)]
+    users: usize,
+    /// How long the journeys run.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// The realname binary; by default the one beside this program.
+    #[arg(long)]
+    bin: Option<PathBuf>,
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn realname_bin(args: &Args) -> PathBuf {
+    args.bin.clone().unwrap_or_else(|| {
+        let me = std::env::current_exe().unwrap();
+        me.with_file_name("realname")
+    })
+}
+
+async fn start_server(bin: &PathBuf, backend: Backend) -> (Server, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match backend {
+        Backend::Sqlite => "sqlite://bench.db".to_owned(),
+        Backend::Postgres => realname_store_tests::backends::fresh_postgres_url().await,
+    };
+    let key = base64::engine::general_purpose::STANDARD.encode([5u8; 32]);
+    let mut child = Command::new(bin)
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
+        .current_dir(dir.path())
+        .env("REALNAME_DATA_KEY", &key)
+        .env("REALNAME_DATABASE_MAX_CONNECTIONS", "16")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start {}: {e} (build it with cargo build --release -p realname)",
+                bin.display()
+            )
+        });
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let mut staff = Command::new(bin)
+        .args([
+            "staff",
+            "add",
+            "bench-reviewer",
+            "--role",
+            "reviewer",
+            "--database",
+            &url,
+        ])
+        .current_dir(dir.path())
+        .env("REALNAME_DATA_KEY", &key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    staff
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    assert!(staff.wait().unwrap().success());
+    (
+        Server {
+            child,
+            base,
+            _dir: dir,
+        },
+        url,
+    )
+}
+
+/// Latencies per endpoint.
+#[derive(Default)]
+struct Timings {
+    by_endpoint: BTreeMap<&'static str, Vec<Duration>>,
+    errors: BTreeMap<&'static str, usize>,
+    journeys: usize,
+}
+
+struct Driver {
+    client: Client,
+    base: String,
+    timings: Mutex<Timings>,
+}
+
+impl Driver {
+    async fn call(
+        &self,
+        label: &'static str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Value {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let started = Instant::now();
+        let res = req.send().await;
+        let elapsed = started.elapsed();
+        let (ok, value) = match res {
+            Ok(r) => (
+                r.status().is_success(),
+                r.json().await.unwrap_or(Value::Null),
+            ),
+            Err(_) => (false, Value::Null),
+        };
+        let mut t = self.timings.lock().await;
+        t.by_endpoint.entry(label).or_default().push(elapsed);
+        if !ok {
+            *t.errors.entry(label).or_default() += 1;
+        }
+        value
+    }
+
+    async fn upload(&self, token: &str, id: &str, slot: &str) {
+        let started = Instant::now();
+        let body = {
+            let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0];
+            b.resize(200 * 1024, 7);
+            b
+        };
+        let res = self
+            .client
+            .put(format!(
+                "{}/v1/verifications/{id}/documents/{slot}",
+                self.base
+            ))
+            .bearer_auth(token)
+            .body(body)
+            .send()
+            .await;
+        let ok = res.is_ok_and(|r| r.status().is_success());
+        let mut t = self.timings.lock().await;
+        t.by_endpoint
+            .entry("PUT documents (200 KiB)")
+            .or_default()
+            .push(started.elapsed());
+        if !ok {
+            *t.errors.entry("PUT documents (200 KiB)").or_default() += 1;
+        }
+    }
+}
+
+fn card_number(n: usize) -> String {
+    for fix in 0..10u32 {
+        let number = format!("622202{fix}{n:08}1111");
+        let sum: u32 = number
+            .chars()
+            .rev()
+            .enumerate()
+            .map(|(k, c)| {
+                let v = c.to_digit(10).unwrap();
+                if k % 2 == 1 {
+                    if v * 2 > 9 { v * 2 - 9 } else { v * 2 }
+                } else {
+                    v
+                }
+            })
+            .sum();
+        if sum % 10 == 0 {
+            return number;
+        }
+    }
+    unreachable!()
+}
+
+async fn journey(d: &Driver, n: usize, reviewer: &str) -> bool {
+    let login = format!("bench{n}@example.com");
+    d.call(
+        "POST /v1/accounts",
+        Method::POST,
+        "/v1/accounts",
+        None,
+        Some(json!({"login": login, "password": PASSWORD})),
+    )
+    .await;
+    let session = d
+        .call(
+            "POST /v1/sessions",
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(json!({"login": login, "password": PASSWORD})),
+        )
+        .await;
+    let Some(token) = session["token"].as_str().map(str::to_owned) else {
+        return false;
+    };
+    let identity = json!({
+        "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
+        "phone": "13800138000",
+        "documents": {"passport": {"number": format!("B{n:08}"), "expiry_date": "2034-01-01"},
+                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}});
+    let app = d
+        .call(
+            "POST /v1/verifications",
+            Method::POST,
+            "/v1/verifications",
+            Some(&token),
+            Some(identity),
+        )
+        .await;
+    let Some(id) = app["id"].as_str().map(str::to_owned) else {
+        return false;
+    };
+    d.upload(&token, &id, "passport_photo_page").await;
+    d.upload(&token, &id, "stay_permit").await;
+    let card = card_number(n);
+    let bank_card = json!({"bank": "ICBC", "card_number": card, "card_type": "savings", "account_type": "current", "account_name": "John Smith"});
+    d.call(
+        "PUT bank_card",
+        Method::PUT,
+        &format!("/v1/verifications/{id}/bank_card"),
+        Some(&token),
+        Some(bank_card),
+    )
+    .await;
+    d.call(
+        "POST submit",
+        Method::POST,
+        &format!("/v1/verifications/{id}/submit"),
+        Some(&token),
+        Some(json!({})),
+    )
+    .await;
+    // The worker pays and the sandbox settles in the background; the user checks the bank.
+    let mut amount = None;
+    for _ in 0..200 {
+        let statement = d
+            .call(
+                "GET statement",
+                Method::GET,
+                &format!("/v1/sandbox/bank/statement?card_number={card}"),
+                None,
+                None,
+            )
+            .await;
+        amount = statement["transactions"][0]["amount"]
+            .as_str()
+            .map(str::to_owned);
+        if amount.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let Some(amount) = amount else { return false };
+    d.call(
+        "GET verification",
+        Method::GET,
+        &format!("/v1/verifications/{id}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    let confirmed = d
+        .call(
+            "POST deposit_confirmation",
+            Method::POST,
+            &format!("/v1/verifications/{id}/deposit_confirmation"),
+            Some(&token),
+            Some(json!({"amount": amount})),
+        )
+        .await;
+    if confirmed["status"] != "under_review" {
+        return false;
+    }
+    // Find this application's case on the first page of the queue (oldest first).
+    let mut case_id = None;
+    for _ in 0..20 {
+        let queue = d
+            .call(
+                "GET review/cases",
+                Method::GET,
+                "/v1/review/cases?status=open&limit=100",
+                Some(reviewer),
+                None,
+            )
+            .await;
+        case_id = queue["cases"]
+            .as_array()
+            .and_then(|cases| cases.iter().find(|c| c["verification_id"] == id.as_str()))
+            .and_then(|c| c["id"].as_str().map(str::to_owned));
+        if case_id.is_some() {
+            break;
+        }
+    }
+    let Some(case_id) = case_id else { return false };
+    d.call(
+        "POST claim",
+        Method::POST,
+        &format!("/v1/review/cases/{case_id}/claim"),
+        Some(reviewer),
+        None,
+    )
+    .await;
+    let decided = d
+        .call(
+            "POST decision",
+            Method::POST,
+            &format!("/v1/review/cases/{case_id}/decision"),
+            Some(reviewer),
+            Some(json!({"outcome": "approve"})),
+        )
+        .await;
+    decided["status"] == "decided"
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A bare axum "hello" driven by the same client and concurrency.
+async fn hello_ceiling(users: usize, seconds: u64) -> f64 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route("/hello", axum::routing::get(|| async { "hello" }));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = Client::new();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..users)
+        .map(|_| {
+            let (client, count) = (client.clone(), Arc::clone(&count));
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    if client
+                        .get(format!("http://{addr}/hello"))
+                        .send()
+                        .await
+                        .is_ok()
+                    {
+                        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    server.abort();
+    count.load(std::sync::atomic::Ordering::Relaxed) as f64 / seconds as f64
+}
+
+/// SQLite's own rate for a write transaction like the service's (one ~500-byte insert and
+/// one update, WAL, synchronous=FULL), in a tight loop without HTTP.
+fn sqlite_ceiling(seconds: u64) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("ceiling.db")).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+         CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL, status TEXT NOT NULL);",
+    )
+    .unwrap();
+    let body = vec![7u8; 500];
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut commits = 0u64;
+    let mut conn = conn;
+    while Instant::now() < deadline {
+        let tx = conn.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO t (body, status) VALUES (?1, 'draft')",
+            rusqlite::params![body],
+        )
+        .unwrap();
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE t SET status = 'deposit_pending' WHERE id = ?1",
+            rusqlite::params![id],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        commits += 1;
+    }
+    commits as f64 / seconds as f64
+}
+
+/// PostgreSQL's own rate for the same transaction, over `users` connections.
+async fn postgres_ceiling(url: &str, users: usize, seconds: u64) -> f64 {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(users as u32)
+        .connect(url)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE IF NOT EXISTS bench_ceiling (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL, status TEXT NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..users)
+        .map(|_| {
+            let (pool, count) = (pool.clone(), Arc::clone(&count));
+            tokio::spawn(async move {
+                let body = vec![7u8; 500];
+                while Instant::now() < deadline {
+                    let mut tx = pool.begin().await.unwrap();
+                    let id: i64 = sqlx::query_scalar("INSERT INTO bench_ceiling (body, status) VALUES ($1, 'draft') RETURNING id")
+                        .bind(&body)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .unwrap();
+                    sqlx::query("UPDATE bench_ceiling SET status = 'deposit_pending' WHERE id = $1").bind(id).execute(&mut *tx).await.unwrap();
+                    tx.commit().await.unwrap();
+                    count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    count.load(std::sync::atomic::Ordering::Relaxed) as f64 / seconds as f64
+}
+
+/// One endpoint alone, hammered by every user for `seconds`: its own requests per second and
+/// latencies. Each user gets an account and a draft of its own first.
+async fn isolated(
+    d: &Arc<Driver>,
+    users: usize,
+    seconds: u64,
+    reviewer: &str,
+) -> Vec<(&'static str, f64, Vec<Duration>, bool)> {
+    let mut owners = Vec::new();
+    for u in 0..users {
+        let login = format!("iso{u}@example.com");
+        d.call(
+            "setup",
+            Method::POST,
+            "/v1/accounts",
+            None,
+            Some(json!({"login": login, "password": PASSWORD})),
+        )
+        .await;
+        let session = d
+            .call(
+                "setup",
+                Method::POST,
+                "/v1/sessions",
+                None,
+                Some(json!({"login": login, "password": PASSWORD})),
+            )
+            .await;
+        let token = session["token"].as_str().unwrap_or_default().to_owned();
+        let identity = json!({
+            "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
+            "phone": "13800138000",
+            "documents": {"passport": {"number": format!("I{u:08}"), "expiry_date": "2034-01-01"},
+                          "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}});
+        let app = d
+            .call(
+                "setup",
+                Method::POST,
+                "/v1/verifications",
+                Some(&token),
+                Some(identity),
+            )
+            .await;
+        owners.push((token, app["id"].as_str().unwrap_or_default().to_owned()));
+    }
+    let mut results = Vec::new();
+    for (label, write) in [
+        ("GET /healthz", false),
+        ("GET /v1/verifications/{id}", false),
+        ("GET /v1/review/cases?limit=20", false),
+        ("PATCH /v1/verifications/{id}", true),
+    ] {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let tasks: Vec<_> = owners
+            .iter()
+            .cloned()
+            .map(|(token, id)| {
+                let (client, base, reviewer) =
+                    (d.client.clone(), d.base.clone(), reviewer.to_owned());
+                tokio::spawn(async move {
+                    let mut samples = Vec::new();
+                    while Instant::now() < deadline {
+                        let req = match label {
+                            "GET /healthz" => client.get(format!("{base}/healthz")),
+                            "GET /v1/verifications/{id}" => client
+                                .get(format!("{base}/v1/verifications/{id}"))
+                                .bearer_auth(&token),
+                            "GET /v1/review/cases?limit=20" => client
+                                .get(format!("{base}/v1/review/cases?limit=20"))
+                                .bearer_auth(&reviewer),
+                            _ => client
+                                .patch(format!("{base}/v1/verifications/{id}"))
+                                .bearer_auth(&token)
+                                .json(&json!({"phone": "13900139000"})),
+                        };
+                        let started = Instant::now();
+                        let ok = req.send().await.is_ok_and(|r| r.status().is_success());
+                        if ok {
+                            samples.push(started.elapsed());
+                        }
+                    }
+                    samples
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap_or_default());
+        }
+        all.sort();
+        results.push((label, all.len() as f64 / seconds as f64, all, write));
+    }
+    results
+}
+
+async fn hashing_rate() -> f64 {
+    let started = Instant::now();
+    let n = 8;
+    for _ in 0..n {
+        realname_server::auth::hash_password(PASSWORD.into())
+            .await
+            .unwrap();
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let bin = realname_bin(&args);
+    let (server, url) = start_server(&bin, args.database).await;
+    let driver = Arc::new(Driver {
+        client: Client::new(),
+        base: server.base.clone(),
+        timings: Mutex::new(Timings::default()),
+    });
+    let reviewer = driver
+        .call(
+            "POST /v1/sessions",
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(json!({"login": "bench-reviewer", "password": PASSWORD})),
+        )
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.seconds);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let users: Vec<_> = (0..args.users)
+        .map(|_| {
+            let (driver, next, reviewer) =
+                (Arc::clone(&driver), Arc::clone(&next), reviewer.clone());
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if journey(&driver, n, &reviewer).await {
+                        driver.timings.lock().await.journeys += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    for u in users {
+        let _ = u.await;
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let timings = std::mem::take(&mut *driver.timings.lock().await);
+    let ceiling_seconds = args.seconds.clamp(1, 5);
+    let alone = isolated(&driver, args.users, ceiling_seconds, &reviewer).await;
+    let rss = peak_rss_mib(server.child.id());
+    drop(server);
+
+    let hello = hello_ceiling(args.users, ceiling_seconds).await;
+    let (engine_name, engine) = match args.database {
+        Backend::Sqlite => ("rusqlite, one connection", sqlite_ceiling(ceiling_seconds)),
+        Backend::Postgres => (
+            "sqlx, prepared, 32 connections",
+            postgres_ceiling(&url, 32, ceiling_seconds).await,
+        ),
+    };
+    let hashing = hashing_rate().await;
+
+    let backend = match args.database {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    };
+    println!(
+        "realname-bench: {backend}, {} users, {:.1} s, {} journeys completed ({:.1}/s)",
+        args.users,
+        wall,
+        timings.journeys,
+        timings.journeys as f64 / wall
+    );
+    println!("server peak RSS: {rss:.1} MiB");
+    println!(
+        "ceilings: bare axum hello {hello:.0} req/s; {engine_name} {engine:.0} write transactions/s; Argon2id {hashing:.1} hashes/s"
+    );
+    println!();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "Whole journeys, {} users: each endpoint at the rate the journey mix asks of it.",
+        args.users
+    );
+    println!();
+    println!("| endpoint | requests | errors | req/s | p50 ms | p90 ms | p99 ms |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (label, mut samples) in timings.by_endpoint {
+        samples.sort();
+        println!(
+            "| {label} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            samples.len(),
+            timings.errors.get(label).copied().unwrap_or(0),
+            samples.len() as f64 / wall,
+            ms(percentile(&samples, 50.0)),
+            ms(percentile(&samples, 90.0)),
+            ms(percentile(&samples, 99.0)),
+        );
+    }
+    println!();
+    println!(
+        "Endpoints alone, {} users for {ceiling_seconds} s each, against their ceiling (reads: bare axum; writes: the engine).",
+        args.users
+    );
+    println!();
+    println!("| endpoint | req/s | p50 ms | p90 ms | p99 ms | of ceiling |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (label, rps, samples, write) in alone {
+        let ceiling = if write { engine } else { hello };
+        println!(
+            "| {label} | {rps:.0} | {:.2} | {:.2} | {:.2} | {:.1}% |",
+            ms(percentile(&samples, 50.0)),
+            ms(percentile(&samples, 90.0)),
+            ms(percentile(&samples, 99.0)),
+            100.0 * rps / ceiling.max(f64::MIN_POSITIVE),
+        );
+    }
+}
