@@ -36,6 +36,10 @@ struct Args {
     /// How long the journeys run.
     #[arg(long, default_value_t = 20)]
     seconds: u64,
+    /// Applications already in the store before the run (seeded straight into the database:
+    /// verified, each with an account, a document hash and a decided review case).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
     /// How long each ceiling and each endpoint-alone run lasts.
     #[arg(long, default_value_t = 5)]
     probe_seconds: u64,
@@ -49,7 +53,7 @@ const PASSWORD: &str = "correct horse battery";
 struct Server {
     child: Child,
     base: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -116,14 +120,80 @@ async fn start_server(bin: &PathBuf, backend: Backend) -> (Server, String) {
         .write_all(format!("{PASSWORD}\n").as_bytes())
         .unwrap();
     assert!(staff.wait().unwrap().success());
-    (
-        Server {
-            child,
-            base,
-            _dir: dir,
-        },
-        url,
-    )
+    (Server { child, base, dir }, url)
+}
+
+const SQLITE_SEED: &str = "
+    PRAGMA synchronous = OFF;
+    BEGIN;
+    WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < :n)
+    INSERT INTO accounts (id, login, password_hash, role, created_at)
+    SELECT printf('00000000-0000-4000-8000-%012x', i), 'seed' || i || '@example.com', '$argon2id$seed', 'user',
+           '2026-01-01T00:00:00.000000Z' FROM s;
+    WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < :n)
+    INSERT INTO applications (id, account_id, status, form, warnings, card_bank, card_sealed, card_hash,
+        consent_at, consent_version, consent_address, created_at, updated_at)
+    SELECT printf('10000000-0000-4000-8000-%012x', i), printf('00000000-0000-4000-8000-%012x', i), 'verified',
+           randomblob(600), '[]', 'ICBC', randomblob(200), randomblob(32), '2026-01-01T00:00:00.000000Z', 'seed',
+           '127.0.0.1', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z' FROM s;
+    INSERT INTO application_documents (application_id, account_id, document_hash)
+    SELECT id, account_id, randomblob(32) FROM applications WHERE consent_version = 'seed';
+    INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at, decided_at, outcome)
+    SELECT '2' || substr(id, 2), id, account_id, created_at, '2026-01-03T00:00:00.000000Z',
+           '2026-01-02T00:00:00.000000Z', 'approve' FROM applications WHERE consent_version = 'seed';
+    COMMIT;
+    PRAGMA synchronous = FULL;";
+
+const POSTGRES_SEED: &[&str] = &[
+    "INSERT INTO accounts (id, login, password_hash, role, created_at)
+     SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'seed' || i || '@example.com',
+            '$argon2id$seed', 'user', '2026-01-01' FROM generate_series(1, $1) i",
+    "INSERT INTO applications (id, account_id, status, form, warnings, card_bank, card_sealed, card_hash,
+         consent_at, consent_version, consent_address, created_at, updated_at)
+     SELECT ('10000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid,
+            ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'verified',
+            decode(repeat(md5(i::text), 19), 'hex'), '[]', 'ICBC', decode(repeat(md5((i + 7)::text), 6), 'hex'),
+            decode(md5(i::text) || md5((i + 1)::text), 'hex'), '2026-01-01', 'seed', '127.0.0.1', '2026-01-01', '2026-01-01'
+     FROM generate_series(1, $1) i",
+    "INSERT INTO application_documents (application_id, account_id, document_hash)
+     SELECT id, account_id, decode(md5(id::text) || md5(account_id::text), 'hex') FROM applications WHERE consent_version = 'seed'",
+    "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at, decided_at, outcome)
+     SELECT ('2' || substr(id::text, 2))::uuid, id, account_id, created_at, '2026-01-03', '2026-01-02', 'approve'
+     FROM applications WHERE consent_version = 'seed'",
+];
+
+/// Fills the store with `n` finished applications, straight into the database.
+async fn seed(backend: Backend, server: &Server, url: &str, n: u64) -> f64 {
+    let started = Instant::now();
+    match backend {
+        Backend::Sqlite => {
+            let path = server.dir.path().join("bench.db");
+            tokio::task::spawn_blocking(move || {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                conn.busy_timeout(Duration::from_secs(60)).unwrap();
+                conn.execute_batch(&SQLITE_SEED.replace(":n", &n.to_string()))
+                    .unwrap();
+            })
+            .await
+            .unwrap();
+        }
+        Backend::Postgres => {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(url)
+                .await
+                .unwrap();
+            for statement in POSTGRES_SEED {
+                sqlx::query(statement)
+                    .bind(n as i64)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+        }
+    }
+    started.elapsed().as_secs_f64()
 }
 
 /// Latencies per endpoint.
@@ -612,6 +682,10 @@ async fn main() {
     let args = Args::parse();
     let bin = realname_bin(&args);
     let (server, url) = start_server(&bin, args.database).await;
+    if args.seed > 0 {
+        let took = seed(args.database, &server, &url, args.seed).await;
+        println!("seeded {} applications in {took:.1} s", args.seed);
+    }
     let driver = Arc::new(Driver {
         client: Client::new(),
         base: server.base.clone(),
@@ -672,7 +746,8 @@ async fn main() {
         Backend::Postgres => "PostgreSQL",
     };
     println!(
-        "realname-bench: {backend}, {} users, {:.1} s, {} journeys completed ({:.1}/s)",
+        "realname-bench: {backend}, {} applications already stored, {} users, {:.1} s, {} journeys completed ({:.1}/s)",
+        args.seed,
         args.users,
         wall,
         timings.journeys,

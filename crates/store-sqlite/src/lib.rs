@@ -17,7 +17,7 @@ use realname_core::store::{StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-const SCHEMA: &[&str] = &[include_str!("schema.sql")];
+const SCHEMA: &[&str] = &[include_str!("schema.sql"), include_str!("schema_2.sql")];
 const READERS: usize = 4;
 
 type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -202,7 +202,7 @@ mod tests {
     fn migrations_apply_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.db");
-        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 1);
-        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 1);
+        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 2);
+        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 2);
     }
 }
