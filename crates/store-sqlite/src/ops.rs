@@ -15,8 +15,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
 use crate::sql::{
-    APPLICATION_COLUMNS, CASE_COLUMNS, application_row, case_row, complete, conflict_or_failed, id,
-    opt_ts, parse_id, parse_ts, ts,
+    APPLICATION_COLUMNS, CASE_COLUMNS, Cached, application_row, case_row, complete,
+    conflict_or_failed, id, opt_ts, parse_id, parse_ts, ts,
 };
 use crate::{SqliteStore, failed};
 
@@ -39,13 +39,13 @@ fn replace_documents(
     account: Uuid,
     hashes: &[Vec<u8>],
 ) -> StoreResult<()> {
-    tx.execute(
+    tx.exec(
         "DELETE FROM application_documents WHERE application_id = ?1",
         params![id(app)],
     )
     .map_err(failed)?;
     for hash in hashes {
-        tx.execute(
+        tx.exec(
             "INSERT OR IGNORE INTO application_documents (application_id, account_id, document_hash)
              VALUES (?1, ?2, ?3)",
             params![id(app), id(account), hash],
@@ -61,7 +61,7 @@ fn insert_event(
     status: Status,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    tx.execute(
+    tx.exec(
         "INSERT INTO events (application_id, status, at) VALUES (?1, ?2, ?3)",
         params![id(app), status.as_str(), ts(at)],
     )
@@ -75,7 +75,7 @@ fn queue_job(
     kind: JobKind,
     due_at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    tx.execute(
+    tx.exec(
         "INSERT INTO jobs (id, application_id, kind, due_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (application_id, kind) DO NOTHING",
         params![id(Uuid::new_v4()), id(app), kind.as_str(), ts(due_at)],
@@ -89,7 +89,7 @@ fn apply_in(tx: &Transaction<'_>, change: &StateChange) -> StoreResult<Applied> 
     let app = id(change.application_id);
     let t = &change.transition;
     let moved = tx
-        .execute(
+        .exec(
             "UPDATE applications SET status = ?1, failure = ?2, updated_at = ?3
              WHERE id = ?4 AND status = ?5",
             params![
@@ -105,7 +105,7 @@ fn apply_in(tx: &Transaction<'_>, change: &StateChange) -> StoreResult<Applied> 
         return Ok(Applied::Moved);
     }
     if let Some(attempts) = change.attempts_used {
-        tx.execute(
+        tx.exec(
             "UPDATE deposits SET attempts_used = ?1 WHERE application_id = ?2",
             params![attempts, app],
         )
@@ -119,7 +119,7 @@ fn apply_in(tx: &Transaction<'_>, change: &StateChange) -> StoreResult<Applied> 
             }
             Effect::ScheduleDepositExpiry => {
                 let expires_at = change.deposit_expires_at.unwrap_or(change.at);
-                tx.execute(
+                tx.exec(
                     "UPDATE deposits SET settled_at = ?1, expires_at = ?2 WHERE application_id = ?3",
                     params![ts(change.at), ts(expires_at), app],
                 )
@@ -133,7 +133,7 @@ fn apply_in(tx: &Transaction<'_>, change: &StateChange) -> StoreResult<Applied> 
             }
             Effect::OpenReviewCase => {
                 let due_at = change.review_due_at.unwrap_or(change.at);
-                tx.execute(
+                tx.exec(
                     "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at)
                      SELECT ?1, id, account_id, ?2, ?3 FROM applications WHERE id = ?4
                      ON CONFLICT (application_id) DO NOTHING",
@@ -154,7 +154,7 @@ fn apply_in(tx: &Transaction<'_>, change: &StateChange) -> StoreResult<Applied> 
             .as_ref()
             .and_then(|f| f.bank_reason.clone())
             .unwrap_or_default();
-        tx.execute(
+        tx.exec(
             "INSERT OR IGNORE INTO returned_cards (card_hash, reason, at)
              SELECT card_hash, ?1, ?2 FROM deposits WHERE application_id = ?3",
             params![reason, ts(change.at), app],
@@ -170,7 +170,7 @@ fn card_history_in(
     card_hash: &[u8],
 ) -> StoreResult<CardHistory> {
     let returned_by_bank = conn
-        .query_row(
+        .one(
             "SELECT 1 FROM returned_cards WHERE card_hash = ?1",
             params![card_hash],
             |_| Ok(()),
@@ -179,7 +179,7 @@ fn card_history_in(
         .map_err(failed)?
         .is_some();
     let bound_to_another_account = conn
-        .query_row(
+        .one(
             &format!(
                 "SELECT 1 FROM applications WHERE card_hash = ?1 AND account_id != ?2 AND status IN {SUBMITTED} LIMIT 1"
             ),
@@ -198,14 +198,14 @@ fn card_history_in(
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(failed))
+        self.read(|c| c.one("SELECT 1", [], |_| Ok(())).map_err(failed))
             .await
     }
 
     async fn create_account(&self, account: &Account) -> StoreResult<()> {
         let a = account.clone();
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO accounts (id, login, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![id(a.id), a.login, a.password_hash, a.role.as_str(), ts(a.created_at)],
             )
@@ -218,7 +218,7 @@ impl Store for SqliteStore {
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
         let login = login.to_owned();
         self.read(move |c| {
-            c.query_row(
+            c.one(
                 "SELECT id, login, password_hash, role, created_at FROM accounts WHERE login = ?1",
                 params![login],
                 account_row,
@@ -237,7 +237,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let hash = token_hash.to_vec();
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO sessions (token_hash, account_id, expires_at) VALUES (?1, ?2, ?3)",
                 params![hash, id(account_id), ts(expires_at)],
             )
@@ -254,7 +254,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<Account>> {
         let hash = token_hash.to_vec();
         self.read(move |c| {
-            c.query_row(
+            c.one(
                 "SELECT a.id, a.login, a.password_hash, a.role, a.created_at
                  FROM sessions s JOIN accounts a ON a.id = s.account_id
                  WHERE s.token_hash = ?1 AND s.expires_at > ?2",
@@ -270,7 +270,7 @@ impl Store for SqliteStore {
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
         let hash = token_hash.to_vec();
         self.write(move |tx| {
-            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", params![hash])
+            tx.exec("DELETE FROM sessions WHERE token_hash = ?1", params![hash])
                 .map(drop)
                 .map_err(failed)
         })
@@ -280,7 +280,7 @@ impl Store for SqliteStore {
     async fn throttle(&self, login_key: &str) -> StoreResult<Throttle> {
         let key = login_key.to_owned();
         self.read(move |c| {
-            c.query_row(
+            c.one(
                 "SELECT failures, locked_until FROM login_throttle WHERE login_key = ?1",
                 params![key],
                 |r| {
@@ -307,7 +307,7 @@ impl Store for SqliteStore {
         let policy = *policy;
         self.write(move |tx| {
             let failures: u32 = tx
-                .query_row(
+                .one(
                     "INSERT INTO login_throttle (login_key, failures) VALUES (?1, 1)
                      ON CONFLICT (login_key) DO UPDATE SET failures = failures + 1
                      RETURNING failures",
@@ -317,7 +317,7 @@ impl Store for SqliteStore {
                 .map_err(failed)?;
             let lock = policy.lock_seconds(failures);
             let locked_until = (lock > 0).then(|| now + TimeDelta::seconds(lock));
-            tx.execute(
+            tx.exec(
                 "UPDATE login_throttle SET locked_until = ?1 WHERE login_key = ?2",
                 params![locked_until.map(ts), key],
             )
@@ -333,7 +333,7 @@ impl Store for SqliteStore {
     async fn clear_login_failures(&self, login_key: &str) -> StoreResult<()> {
         let key = login_key.to_owned();
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "DELETE FROM login_throttle WHERE login_key = ?1",
                 params![key],
             )
@@ -353,7 +353,7 @@ impl Store for SqliteStore {
         let (scope, key, hash) = (scope.to_owned(), key.to_owned(), request_hash.to_vec());
         self.write(move |tx| {
             let found = tx
-                .query_row(
+                .one(
                     "SELECT request_hash, status, body FROM idempotency WHERE scope = ?1 AND key = ?2",
                     params![scope, key],
                     |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Option<u16>>(1)?, r.get::<_, Option<Vec<u8>>>(2)?)),
@@ -362,7 +362,7 @@ impl Store for SqliteStore {
                 .map_err(failed)?;
             Ok(match found {
                 None => {
-                    tx.execute(
+                    tx.exec(
                         "INSERT INTO idempotency (scope, key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
                         params![scope, key, hash, ts(now)],
                     )
@@ -386,7 +386,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let (scope, key, body) = (scope.to_owned(), key.to_owned(), body.to_vec());
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "UPDATE idempotency SET status = ?1, body = ?2 WHERE scope = ?3 AND key = ?4",
                 params![status, body, scope, key],
             )
@@ -399,7 +399,7 @@ impl Store for SqliteStore {
     async fn abandon_idempotent(&self, scope: &str, key: &str) -> StoreResult<()> {
         let (scope, key) = (scope.to_owned(), key.to_owned());
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "DELETE FROM idempotency WHERE scope = ?1 AND key = ?2 AND status IS NULL",
                 params![scope, key],
             )
@@ -411,7 +411,7 @@ impl Store for SqliteStore {
 
     async fn purge_idempotent(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "DELETE FROM idempotency WHERE created_at < ?1",
                 params![ts(before)],
             )
@@ -424,7 +424,7 @@ impl Store for SqliteStore {
     async fn create_application(&self, application: &NewApplication) -> StoreResult<()> {
         let a = application.clone();
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO applications (id, account_id, status, form, warnings, consent_at,
                      consent_version, consent_address, created_at, updated_at)
                  VALUES (?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
@@ -449,7 +449,7 @@ impl Store for SqliteStore {
     async fn application(&self, app: Uuid) -> StoreResult<Option<ApplicationRecord>> {
         self.read(move |c| {
             let found = c
-                .query_row(
+                .one(
                     &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = ?1"),
                     params![id(app)],
                     application_row,
@@ -490,7 +490,7 @@ impl Store for SqliteStore {
             (form.to_vec(), document_hashes.to_vec(), warnings.to_owned());
         self.write(move |tx| {
             let account: Option<String> = tx
-                .query_row(
+                .one(
                     "UPDATE applications SET form = ?1, warnings = ?2, updated_at = ?3
                      WHERE id = ?4 AND status = 'draft' RETURNING account_id",
                     params![form, warnings, ts(at), id(app)],
@@ -517,7 +517,7 @@ impl Store for SqliteStore {
         let card = card.clone();
         self.write(move |tx| {
             let n = tx
-                .execute(
+                .exec(
                     "UPDATE applications SET card_bank = ?1, card_sealed = ?2, card_hash = ?3, updated_at = ?4
                      WHERE id = ?5 AND status = 'draft'",
                     params![card.bank, card.sealed, card.card_hash, ts(at), id(app)],
@@ -538,7 +538,7 @@ impl Store for SqliteStore {
         let (meta, sealed) = (meta.clone(), sealed.to_vec());
         self.write(move |tx| {
             let n = tx
-                .execute(
+                .exec(
                     "UPDATE applications SET updated_at = ?1 WHERE id = ?2 AND status = 'draft'",
                     params![ts(at), id(app)],
                 )
@@ -546,7 +546,7 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Ok(Applied::Moved);
             }
-            tx.execute(
+            tx.exec(
                 "INSERT INTO images (application_id, slot, content_type, bytes, sha256, sealed)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (application_id, slot) DO UPDATE SET content_type = excluded.content_type,
@@ -562,7 +562,7 @@ impl Store for SqliteStore {
     async fn image(&self, app: Uuid, slot: &str) -> StoreResult<Option<(ImageMeta, Vec<u8>)>> {
         let slot = slot.to_owned();
         self.read(move |c| {
-            c.query_row(
+            c.one(
                 "SELECT slot, content_type, bytes, sha256, sealed FROM images WHERE application_id = ?1 AND slot = ?2",
                 params![id(app), slot],
                 |r| {
@@ -589,7 +589,7 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             let app = id(cmd.application_id);
             let status: Option<String> = tx
-                .query_row(
+                .one(
                     "SELECT status FROM applications WHERE id = ?1",
                     params![app],
                     |r| r.get(0),
@@ -608,7 +608,7 @@ impl Store for SqliteStore {
             }
             let since = ts(cmd.rounds_since);
             let card_rounds: u32 = tx
-                .query_row(
+                .one(
                     "SELECT count(*) FROM deposits WHERE card_hash = ?1 AND created_at >= ?2",
                     params![cmd.card_hash, since],
                     |r| r.get(0),
@@ -617,7 +617,7 @@ impl Store for SqliteStore {
             let mut document_rounds = 0u32;
             for hash in &cmd.document_hashes {
                 let n: u32 = tx
-                    .query_row(
+                    .one(
                         "SELECT count(DISTINCT d.application_id) FROM deposits d
                          JOIN application_documents ad ON ad.application_id = d.application_id
                          WHERE ad.document_hash = ?1 AND d.created_at >= ?2",
@@ -632,12 +632,12 @@ impl Store for SqliteStore {
             {
                 return Ok(SubmitOutcome::DepositLimitReached);
             }
-            tx.execute(
+            tx.exec(
                 "UPDATE applications SET warnings = ?1 WHERE id = ?2",
                 params![cmd.warnings, app],
             )
             .map_err(failed)?;
-            tx.execute(
+            tx.exec(
                 "INSERT INTO deposits (application_id, end_to_end_id, amount, card_hash, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![app, cmd.end_to_end_id, cmd.sealed_amount, cmd.card_hash, ts(cmd.at)],
@@ -672,7 +672,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Applied> {
         self.write(move |tx| {
             let n = tx
-                .execute(
+                .exec(
                     "UPDATE deposits SET attempts_used = attempts_used + 1
                      WHERE application_id = ?1 AND attempts_used = ?2
                        AND (SELECT status FROM applications WHERE id = ?1) = 'awaiting_amount'",
@@ -682,7 +682,7 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Ok(Applied::Moved);
             }
-            tx.execute(
+            tx.exec(
                 "UPDATE applications SET updated_at = ?1 WHERE id = ?2",
                 params![ts(at), id(app)],
             )
@@ -701,7 +701,7 @@ impl Store for SqliteStore {
         self.read(move |c| {
             for hash in hashes {
                 let found = c
-                    .query_row(
+                    .one(
                         "SELECT 1 FROM application_documents WHERE document_hash = ?1 AND account_id != ?2 LIMIT 1",
                         params![hash, id(account_id)],
                         |_| Ok(()),
@@ -748,7 +748,7 @@ impl Store for SqliteStore {
             };
             let until = ts(now + TimeDelta::seconds(lease_seconds));
             for job in &jobs {
-                tx.execute(
+                tx.exec(
                     "UPDATE jobs SET leased_until = ?1, attempts = attempts + 1 WHERE id = ?2",
                     params![until, id(job.id)],
                 )
@@ -762,7 +762,7 @@ impl Store for SqliteStore {
     async fn finish_job(&self, job: &Job, at: DateTime<Utc>) -> StoreResult<()> {
         let job_id = job.id;
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "UPDATE jobs SET done_at = ?1 WHERE id = ?2",
                 params![ts(at), id(job_id)],
             )
@@ -775,7 +775,7 @@ impl Store for SqliteStore {
     async fn retry_job(&self, job: &Job, due_at: DateTime<Utc>) -> StoreResult<()> {
         let job_id = job.id;
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "UPDATE jobs SET due_at = ?1, leased_until = NULL WHERE id = ?2 AND done_at IS NULL",
                 params![ts(due_at), id(job_id)],
             )
@@ -787,7 +787,7 @@ impl Store for SqliteStore {
 
     async fn mark_deposit_paid(&self, app: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "UPDATE deposits SET paid_at = COALESCE(paid_at, ?1) WHERE application_id = ?2",
                 params![ts(at), id(app)],
             )
@@ -803,7 +803,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<(Uuid, Status)>> {
         let e2e = end_to_end_id.to_owned();
         self.read(move |c| {
-            c.query_row(
+            c.one(
                 "SELECT a.id, a.status FROM deposits d JOIN applications a ON a.id = d.application_id
                  WHERE d.end_to_end_id = ?1",
                 params![e2e],
@@ -850,7 +850,7 @@ impl Store for SqliteStore {
 
     async fn review_case(&self, case: Uuid) -> StoreResult<Option<CaseRecord>> {
         self.read(move |c| {
-            c.query_row(
+            c.one(
                 &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = ?1"),
                 params![id(case)],
                 case_row,
@@ -870,7 +870,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<ClaimOutcome> {
         self.write(move |tx| {
             let Some(found) = tx
-                .query_row(
+                .one(
                     &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = ?1"),
                     params![id(case)],
                     case_row,
@@ -888,7 +888,7 @@ impl Store for SqliteStore {
             if held {
                 return Ok(ClaimOutcome::HeldByAnother);
             }
-            tx.execute(
+            tx.exec(
                 "UPDATE review_cases SET claimed_by = ?1, claimed_until = ?2 WHERE id = ?3",
                 params![id(reviewer), ts(until), id(case)],
             )
@@ -909,7 +909,7 @@ impl Store for SqliteStore {
         let (outcome, change, audit) = (outcome.to_owned(), change.clone(), audit.clone());
         self.write(move |tx| {
             let Some(found) = tx
-                .query_row(
+                .one(
                     &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = ?1"),
                     params![id(case)],
                     case_row,
@@ -930,7 +930,7 @@ impl Store for SqliteStore {
             if apply_in(tx, &change)? == Applied::Moved {
                 return Ok(ClaimOutcome::Decided);
             }
-            tx.execute(
+            tx.exec(
                 "UPDATE review_cases SET decided_at = ?1, outcome = ?2 WHERE id = ?3",
                 params![ts(change.at), outcome, id(case)],
             )
@@ -981,7 +981,7 @@ impl Store for SqliteStore {
 
     async fn sandbox_offset(&self) -> StoreResult<i64> {
         self.read(|c| {
-            c.query_row(
+            c.one(
                 "SELECT offset_seconds FROM sandbox_clock WHERE id = 1",
                 [],
                 |r| r.get(0),
@@ -993,7 +993,7 @@ impl Store for SqliteStore {
 
     async fn advance_sandbox_clock(&self, seconds: i64) -> StoreResult<i64> {
         self.write(move |tx| {
-            tx.query_row(
+            tx.one(
                 "UPDATE sandbox_clock SET offset_seconds = offset_seconds + ?1 WHERE id = 1 RETURNING offset_seconds",
                 params![seconds],
                 |r| r.get(0),
@@ -1006,7 +1006,7 @@ impl Store for SqliteStore {
     async fn sandbox_pay(&self, payout: &SandboxPayout) -> StoreResult<()> {
         let p = payout.clone();
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT OR IGNORE INTO sandbox_payouts
                      (end_to_end_id, card_hash, amount_fen, memo, paid_at, settle_at, return_reason)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1077,7 +1077,7 @@ impl Store for SqliteStore {
         let ids = end_to_end_ids.to_vec();
         self.write(move |tx| {
             for e2e in ids {
-                tx.execute(
+                tx.exec(
                     "UPDATE sandbox_payouts SET acknowledged = 1 WHERE end_to_end_id = ?1",
                     params![e2e],
                 )
@@ -1090,7 +1090,7 @@ impl Store for SqliteStore {
 }
 
 fn insert_audit(tx: &Transaction<'_>, e: &AuditEntry) -> StoreResult<()> {
-    tx.execute(
+    tx.exec(
         "INSERT INTO audit (id, at, actor, action, application_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![id(e.id), ts(e.at), id(e.actor), e.action, e.application_id.map(id), e.detail],
     )
