@@ -277,26 +277,7 @@ impl Driver {
 }
 
 fn card_number(n: usize) -> String {
-    for fix in 0..10u32 {
-        let number = format!("622202{fix}{n:08}1111");
-        let sum: u32 = number
-            .chars()
-            .rev()
-            .enumerate()
-            .map(|(k, c)| {
-                let v = c.to_digit(10).unwrap();
-                if k % 2 == 1 {
-                    if v * 2 > 9 { v * 2 - 9 } else { v * 2 }
-                } else {
-                    v
-                }
-            })
-            .sum();
-        if sum % 10 == 0 {
-            return number;
-        }
-    }
-    unreachable!()
+    realname_store_tests::fixtures::icbc_card(n, "1111")
 }
 
 async fn journey(d: &Driver, n: usize, reviewer: &str) -> bool {

@@ -13,6 +13,7 @@ use realname_core::store::*;
 use uuid::Uuid;
 
 pub mod backends;
+pub mod fixtures;
 
 pub type DynStore = Arc<dyn Store>;
 

@@ -104,6 +104,22 @@ async fn own(state: &AppState, ctx: &PageContext, id: &str) -> Result<Applicatio
         .map_err(|e| ctx.error_page(&e))
 }
 
+/// The user's own application for a form post that is this site's own.
+async fn own_for_post(
+    state: &AppState,
+    ctx: &PageContext,
+    headers: &HeaderMap,
+    id: &str,
+    csrf: &str,
+) -> Result<ApplicationRecord, Response> {
+    let app = own(state, ctx, id).await?;
+    if ctx.genuine(headers, Some(csrf)) {
+        Ok(app)
+    } else {
+        Err(ctx.forbidden_form())
+    }
+}
+
 fn go(ctx: &PageContext, to: String) -> Response {
     ctx.finish(Redirect::to(&to).into_response())
 }
@@ -338,13 +354,10 @@ pub async fn update_identity(
     Path(id): Path<String>,
     Form(values): Form<IdentityValues>,
 ) -> Response {
-    let app = match own(&state, &ctx, &id).await {
+    let app = match own_for_post(&state, &ctx, &headers, &id, &values.csrf).await {
         Ok(app) => app,
         Err(r) => return r,
     };
-    if !ctx.genuine(&headers, Some(&values.csrf)) {
-        return ctx.forbidden_form();
-    }
     let mut form = values.to_form();
     form.consent = Some(true);
     match journey::update(&state, &app, &form).await {
@@ -569,13 +582,10 @@ pub async fn bind_card(
     Path(id): Path<String>,
     Form(v): Form<CardValues>,
 ) -> Response {
-    let app = match own(&state, &ctx, &id).await {
+    let app = match own_for_post(&state, &ctx, &headers, &id, &v.csrf).await {
         Ok(app) => app,
         Err(r) => return r,
     };
-    if !ctx.genuine(&headers, Some(&v.csrf)) {
-        return ctx.forbidden_form();
-    }
     let card = BankCardForm {
         bank: some(&v.bank),
         card_number: some(&v.card_number),
@@ -711,13 +721,10 @@ pub async fn submit(
     Path(id): Path<String>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    let app = match own(&state, &ctx, &id).await {
+    let app = match own_for_post(&state, &ctx, &headers, &id, &f.csrf).await {
         Ok(app) => app,
         Err(r) => return r,
     };
-    if !ctx.genuine(&headers, Some(&f.csrf)) {
-        return ctx.forbidden_form();
-    }
     match journey::submit(&state, &app).await {
         Ok(_) => go(&ctx, format!("/verifications/{id}")),
         Err(error) => {
@@ -736,13 +743,10 @@ pub async fn cancel(
     Path(id): Path<String>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    let app = match own(&state, &ctx, &id).await {
+    let app = match own_for_post(&state, &ctx, &headers, &id, &f.csrf).await {
         Ok(app) => app,
         Err(r) => return r,
     };
-    if !ctx.genuine(&headers, Some(&f.csrf)) {
-        return ctx.forbidden_form();
-    }
     match journey::cancel(&state, &app).await {
         Ok(_) => go(&ctx, "/account".into()),
         Err(e) => ctx.error_page(&e),
@@ -859,13 +863,10 @@ pub async fn answer_amount(
     Path(id): Path<String>,
     Form(v): Form<AmountValues>,
 ) -> Response {
-    let app = match own(&state, &ctx, &id).await {
+    let app = match own_for_post(&state, &ctx, &headers, &id, &v.csrf).await {
         Ok(app) => app,
         Err(r) => return r,
     };
-    if !ctx.genuine(&headers, Some(&v.csrf)) {
-        return ctx.forbidden_form();
-    }
     match journey::confirm_amount(&state, &app, &v.amount).await {
         Ok(_) => go(&ctx, format!("/verifications/{id}")),
         Err(error) => {
