@@ -125,6 +125,11 @@ impl DepositRules {
         }
     }
 
+    /// Answers left after `attempts_used` wrong ones.
+    pub fn attempts_remaining(&self, attempts_used: u32) -> u32 {
+        self.max_attempts.saturating_sub(attempts_used)
+    }
+
     /// When an unconfirmed deposit lapses, counted from the moment it reached the card.
     pub fn expires_at(&self, settled_at: DateTime<Utc>) -> DateTime<Utc> {
         settled_at + self.expires_after
@@ -204,7 +209,7 @@ impl SettledDeposit {
     }
 
     pub fn attempts_remaining(&self, rules: &DepositRules) -> u32 {
-        rules.max_attempts.saturating_sub(self.attempts_used)
+        rules.attempts_remaining(self.attempts_used)
     }
 }
 

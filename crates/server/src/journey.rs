@@ -42,6 +42,21 @@ pub async fn reload(state: &AppState, id: Uuid) -> ApiResult<ApplicationRecord> 
         .ok_or_else(|| ApiError::new(Code::NotFound))
 }
 
+/// The real name an account was verified under, if it was.
+pub fn verified_name(
+    state: &AppState,
+    applications: &[ApplicationRecord],
+) -> ApiResult<Option<String>> {
+    match applications.iter().find(|a| a.status == Status::Verified) {
+        Some(app) => Ok(views::open(state, app)?
+            .form
+            .real_name
+            .as_deref()
+            .map(realname_core::name::normalise)),
+        None => Ok(None),
+    }
+}
+
 fn require_draft(app: &ApplicationRecord) -> ApiResult<()> {
     if app.status == Status::Draft {
         Ok(())

@@ -62,32 +62,33 @@ pub fn encode_warnings(warnings: &[Breach]) -> String {
     serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into())
 }
 
-fn masked_date(date: Option<&str>) -> Value {
-    match date.and_then(|d| d.get(..4)) {
-        Some(year) => json!(format!("{year}-**-**")),
-        None => Value::Null,
+/// `1990-**-**`: the year alone.
+pub fn masked_date(date: &str) -> String {
+    format!("{}-**-**", date.get(..4).unwrap_or(""))
+}
+
+/// `+86 138****8000`, or the first and last two characters of what cannot be parsed.
+pub fn masked_phone(phone: &str) -> String {
+    match Phone::parse(phone) {
+        Ok(parsed) => parsed.phone.masked(),
+        Err(_) => mask_middle(phone, 2, 2),
     }
 }
 
-fn masked_phone(phone: Option<&str>) -> Value {
-    match phone {
-        Some(p) => match Phone::parse(p) {
-            Ok(parsed) => json!(parsed.phone.masked()),
-            Err(_) => json!(mask_middle(p, 2, 2)),
-        },
-        None => Value::Null,
-    }
-}
-
-fn masked_number(number: Option<&String>) -> Value {
-    number.map_or(Value::Null, |n| {
-        json!(mask_middle(&n.trim().to_uppercase(), 2, 2))
-    })
+/// A document number's first and last two characters (CONTRACT 8).
+pub fn masked_number(number: &str) -> String {
+    mask_middle(&number.trim().to_uppercase(), 2, 2)
 }
 
 fn documents(form: &ApplicationForm, reveal: bool) -> Value {
     let docs = form.documents.clone().unwrap_or_default();
-    let number = |n: Option<&String>| if reveal { json!(n) } else { masked_number(n) };
+    let number = |n: Option<&String>| {
+        if reveal {
+            json!(n)
+        } else {
+            json!(n.map(|n| masked_number(n)))
+        }
+    };
     let passport = docs
         .passport
         .as_ref()
@@ -156,7 +157,7 @@ pub fn render(state: &Shared, app: &ApplicationRecord, opened: &Opened, reveal: 
             "status": status,
             "paid_at": opt_time(d.paid_at),
             "settled_at": opt_time(d.settled_at),
-            "attempts_remaining": rules.max_attempts.saturating_sub(d.attempts_used),
+            "attempts_remaining": rules.attempts_remaining(d.attempts_used),
             "expires_at": opt_time(d.expires_at),
         })
     });
@@ -171,8 +172,8 @@ pub fn render(state: &Shared, app: &ApplicationRecord, opened: &Opened, reveal: 
         "status": app.status,
         "real_name": real_name,
         "nationality": form.nationality.as_deref().map(|n| n.trim().to_ascii_uppercase()),
-        "date_of_birth": if reveal { json!(form.date_of_birth) } else { masked_date(form.date_of_birth.as_deref()) },
-        "phone": if reveal { json!(form.phone) } else { masked_phone(form.phone.as_deref()) },
+        "date_of_birth": if reveal { json!(form.date_of_birth) } else { json!(form.date_of_birth.as_deref().map(masked_date)) },
+        "phone": if reveal { json!(form.phone) } else { json!(form.phone.as_deref().map(masked_phone)) },
         "documents": documents(form, reveal),
         "images": images,
         "bank_card": bank_card(&state.policy, opened.card.as_ref(), reveal),

@@ -10,7 +10,7 @@ use realname_core::card::CardNumber;
 use realname_core::name::RealName;
 use realname_core::ports::{PayoutInstruction, PayoutNotice};
 use realname_core::state::{Event, Status, transition};
-use realname_core::store::{Applied, Job, JobKind, StateChange};
+use realname_core::store::{Job, JobKind, StateChange};
 use tokio::sync::watch;
 
 use crate::state::AppState;
@@ -211,7 +211,7 @@ async fn expire_deposit(state: &AppState, job: &Job) -> Result<Done, WorkError> 
     }
     let moved = transition(Status::AwaitingAmount, &Event::DepositExpired).map_err(err)?;
     let change = StateChange::new(app.id, Status::AwaitingAmount, moved, now);
-    match state.store.apply(&change).await.map_err(err)? {
-        Applied::Done | Applied::Moved => Ok(Done::Finished),
-    }
+    // Moved means the user answered first; either way the job is done.
+    state.store.apply(&change).await.map_err(err)?;
+    Ok(Done::Finished)
 }

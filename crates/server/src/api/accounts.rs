@@ -5,8 +5,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use realname_core::Code;
-use realname_core::name::normalise;
-use realname_core::state::{RealNameStatus, Status, real_name_status};
+use realname_core::state::{Status, real_name_status};
 use realname_core::store::{Account, Role};
 use serde::Deserialize;
 use serde_json::json;
@@ -160,16 +159,10 @@ pub async fn me(
         "role": account.role,
         "real_name_status": status,
     });
-    if status == RealNameStatus::Verified
-        && let Some(verified) = apps.iter().find(|a| a.status == Status::Verified)
+    if let Some(name) = crate::journey::verified_name(&state, &apps)?
+        && let Some(map) = body.as_object_mut()
     {
-        let opened = views::open(&state, verified)?;
-        if let Some(map) = body.as_object_mut() {
-            map.insert(
-                "real_name".into(),
-                json!(opened.form.real_name.as_deref().map(normalise)),
-            );
-        }
+        map.insert("real_name".into(), json!(name));
     }
     Ok(axum::Json(body).into_response())
 }

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
-use crate::sandbox::card_key;
 use crate::state::AppState;
 use crate::views;
 use crate::workers;
@@ -35,7 +34,7 @@ pub async fn statement(
         .ok_or_else(|| ApiError::field("card_number", Code::CardNumberInvalid))?;
     let rows = state
         .store
-        .sandbox_statement(&card_key(state.vault.as_ref(), card.expose()), state.now())
+        .sandbox_statement(&state.card_hash(card.expose()), state.now())
         .await?;
     let transactions: Vec<Value> = rows
         .iter()

@@ -6,24 +6,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use realname_core::Code;
-use realname_core::name::normalise;
 use realname_core::state::{RealNameStatus, Status, may_apply, real_name_status};
 use serde::Deserialize;
 
-use super::{Chrome, Lang, PageContext};
+use super::{Chrome, CsrfOnly, PageContext};
 use crate::api::accounts::{create_user, open_session};
 use crate::auth::token_hash;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::views;
-
-/// A message from the code catalogue in the page's language.
-pub fn message(lang: Lang, error: &ApiError) -> String {
-    match lang {
-        Lang::En => error.code.message_en().to_owned(),
-        Lang::Zh => error.code.message_zh().to_owned(),
-    }
-}
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -110,7 +100,7 @@ pub async fn login_submit(
             let page = LoginPage {
                 chrome: ctx.chrome("/login"),
                 login,
-                error: Some(message(ctx.lang, &error)),
+                error: Some(ctx.lang.error(&error)),
             };
             ctx.render_status(status, &page)
         }
@@ -150,19 +140,12 @@ pub async fn register_submit(
                 } else {
                     "password"
                 };
-                vec![(field.to_owned(), message(ctx.lang, &error))]
+                vec![(field.to_owned(), ctx.lang.says(error.code).to_owned())]
             } else {
                 error
                     .details
                     .iter()
-                    .map(|b| {
-                        let text = if ctx.lang == Lang::Zh {
-                            b.message_zh()
-                        } else {
-                            b.message_en()
-                        };
-                        (b.field.clone(), text)
-                    })
+                    .map(|b| (b.field.clone(), ctx.lang.breach(b)))
                     .collect()
             };
             let page = RegisterPage {
@@ -175,18 +158,13 @@ pub async fn register_submit(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: Option<String>,
-}
-
 pub async fn logout(
     State(state): State<AppState>,
     ctx: PageContext,
     headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<CsrfOnly>,
 ) -> Response {
-    if !ctx.genuine(&headers, form.csrf.as_deref()) {
+    if !ctx.genuine(&headers, Some(&form.csrf)) {
         return expired_form(&ctx);
     }
     if let Some(token) = &ctx.session_token {
@@ -226,11 +204,7 @@ pub async fn settings(State(state): State<AppState>, ctx: PageContext) -> Respon
         RealNameStatus::Pending => ("pending", ctx.t.status_pending()),
         RealNameStatus::Verified => ("verified", ctx.t.status_verified()),
     };
-    let real_name = apps
-        .iter()
-        .find(|a| a.status == Status::Verified)
-        .and_then(|a| views::open(&state, a).ok())
-        .and_then(|o| o.form.real_name.as_deref().map(normalise));
+    let real_name = crate::journey::verified_name(&state, &apps).ok().flatten();
     let page = AccountPage {
         chrome: ctx.chrome("/account"),
         login: account.login.clone(),

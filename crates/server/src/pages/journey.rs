@@ -8,25 +8,22 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, FixedOffset, Utc};
 use realname_core::Code;
 use realname_core::applicant::Nationality;
 use realname_core::application::{ApplicationForm, DocumentsForm, PassportForm, StayPermitForm};
 use realname_core::card::CardNumber;
 use realname_core::deposit::Fen;
-use realname_core::documents::{ImageSlot, MAX_IMAGE_BYTES, mask_middle};
+use realname_core::documents::ImageSlot;
 use realname_core::name::normalise;
 use realname_core::policy::BankCardForm;
 use realname_core::state::Status;
 use realname_core::store::ApplicationRecord;
 use serde::Deserialize;
 
-use super::account::message;
-use super::{Chrome, Lang, PageContext};
+use super::{Chrome, CsrfOnly, Lang, PageContext, china_time};
 use crate::config::Rail;
 use crate::error::ApiError;
 use crate::journey;
-use crate::sandbox::card_key;
 use crate::state::AppState;
 use crate::views;
 
@@ -52,20 +49,13 @@ impl FormErrors {
     fn from_error(lang: Lang, error: &ApiError) -> FormErrors {
         if error.details.is_empty() {
             return FormErrors {
-                list: vec![(String::new(), message(lang, error))],
+                list: vec![(String::new(), lang.says(error.code).to_owned())],
             };
         }
         let list = error
             .details
             .iter()
-            .map(|b| {
-                let text = if lang == Lang::Zh {
-                    b.message_zh()
-                } else {
-                    b.message_en()
-                };
-                (form_field(&b.field, b.code).to_owned(), text)
-            })
+            .map(|b| (form_field(&b.field, b.code).to_owned(), lang.breach(b)))
             .collect();
         FormErrors { list }
     }
@@ -440,10 +430,9 @@ pub async fn upload_documents(
     while let Ok(Some(field)) = multipart.next_field().await {
         let name = field.name().unwrap_or("").to_owned();
         let Ok(bytes) = field.bytes().await else {
-            errors.list.push((
-                name,
-                message(ctx.lang, &ApiError::new(Code::DocumentImageTooLarge)),
-            ));
+            errors
+                .list
+                .push((name, ctx.lang.says(Code::DocumentImageTooLarge).to_owned()));
             break;
         };
         match (name.as_str(), ImageSlot::parse(&name)) {
@@ -456,17 +445,10 @@ pub async fn upload_documents(
         return ctx.forbidden_form();
     }
     for (slot, bytes) in files {
-        let stored = if bytes.len() as u64 > MAX_IMAGE_BYTES {
-            Err(ApiError::new(Code::DocumentImageTooLarge))
-        } else {
-            journey::store_image(&state, &app, slot, &bytes)
-                .await
-                .map(drop)
-        };
-        if let Err(e) = stored {
+        if let Err(e) = journey::store_image(&state, &app, slot, &bytes).await {
             errors
                 .list
-                .push((slot.as_str().to_owned(), message(ctx.lang, &e)));
+                .push((slot.as_str().to_owned(), ctx.lang.says(e.code).to_owned()));
         }
     }
     if errors.any() {
@@ -621,11 +603,7 @@ fn confirm_page(
     let form = &opened.form;
     let t = ctx.t;
     let docs = form.documents.clone().unwrap_or_default();
-    let masked = |v: &Option<String>| {
-        v.as_deref()
-            .map(|n| mask_middle(&n.trim().to_uppercase(), 2, 2))
-            .unwrap_or_default()
-    };
+    let masked = |v: &Option<String>| v.as_deref().map(views::masked_number).unwrap_or_default();
     let mut rows = vec![
         (
             t.real_name(),
@@ -639,15 +617,14 @@ fn confirm_page(
             t.date_of_birth(),
             form.date_of_birth
                 .as_deref()
-                .and_then(|d| d.get(..4))
-                .map(|y| format!("{y}-**-**"))
+                .map(views::masked_date)
                 .unwrap_or_default(),
         ),
         (
             t.phone(),
             form.phone
                 .as_deref()
-                .map(|p| mask_middle(p, 3, 4))
+                .map(views::masked_phone)
                 .unwrap_or_default(),
         ),
     ];
@@ -708,12 +685,6 @@ pub async fn confirm(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 pub async fn submit(
     State(state): State<AppState>,
     ctx: PageContext,
@@ -770,17 +741,6 @@ struct StatusPage {
     review_due: String,
 }
 
-/// A time as people in China read it.
-pub fn china_time(at: DateTime<Utc>) -> String {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(china) => format!(
-            "{} (UTC+8)",
-            at.with_timezone(&china).format("%Y-%m-%d %H:%M")
-        ),
-        None => format!("{} UTC", at.format("%Y-%m-%d %H:%M")),
-    }
-}
-
 fn status_page(
     state: &AppState,
     ctx: &PageContext,
@@ -798,13 +758,7 @@ fn status_page(
         Status::Failed => t.failed_title(),
         Status::Cancelled => t.cancelled_title(),
     };
-    let failure = app.failure.as_ref().map(|f| {
-        if ctx.lang == Lang::Zh {
-            f.message_zh()
-        } else {
-            f.message_en()
-        }
-    });
+    let failure = app.failure.as_ref().map(|f| ctx.lang.failure(f));
     StatusPage {
         chrome: ctx.chrome(&format!("/verifications/{}", app.id)),
         id: app.id.to_string(),
@@ -813,11 +767,7 @@ fn status_page(
         error,
         amount,
         attempts_left: app.deposit.as_ref().map_or(0, |d| {
-            state
-                .config
-                .deposit
-                .max_attempts
-                .saturating_sub(d.attempts_used)
+            state.config.deposit.attempts_remaining(d.attempts_used)
         }),
         deadline: app
             .deposit
@@ -871,11 +821,7 @@ pub async fn answer_amount(
         Ok(_) => go(&ctx, format!("/verifications/{id}")),
         Err(error) => {
             let app = journey::reload(&state, app.id).await.unwrap_or(app);
-            let text = match error.details.first() {
-                Some(b) if ctx.lang == Lang::Zh => b.message_zh(),
-                Some(b) => b.message_en(),
-                None => message(ctx.lang, &error),
-            };
+            let text = ctx.lang.error(&error);
             ctx.render_status(
                 error.status,
                 &status_page(&state, &ctx, &app, Some(text), v.amount),
@@ -914,11 +860,11 @@ pub async fn statement(
     };
     if !q.card_number.trim().is_empty() {
         match CardNumber::parse(&q.card_number) {
-            None => page.error = Some(message(ctx.lang, &ApiError::new(Code::CardNumberInvalid))),
+            None => page.error = Some(ctx.lang.says(Code::CardNumberInvalid).to_owned()),
             Some(card) => {
                 let rows = state
                     .store
-                    .sandbox_statement(&card_key(state.vault.as_ref(), card.expose()), state.now())
+                    .sandbox_statement(&state.card_hash(card.expose()), state.now())
                     .await;
                 match rows {
                     Ok(rows) => {

@@ -23,7 +23,9 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::TryRngCore;
+use realname_core::state::Failure;
 use realname_core::store::Account;
+use realname_core::{Breach, Code};
 
 pub use text::Text;
 
@@ -93,6 +95,36 @@ impl Lang {
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
         ranked.first().map_or(Lang::Zh, |(_, lang)| *lang)
+    }
+
+    /// A catalogue message in this language.
+    pub fn says(self, code: Code) -> &'static str {
+        match self {
+            Lang::En => code.message_en(),
+            Lang::Zh => code.message_zh(),
+        }
+    }
+
+    pub fn breach(self, breach: &Breach) -> String {
+        match self {
+            Lang::En => breach.message_en(),
+            Lang::Zh => breach.message_zh(),
+        }
+    }
+
+    pub fn failure(self, failure: &Failure) -> String {
+        match self {
+            Lang::En => failure.message_en(),
+            Lang::Zh => failure.message_zh(),
+        }
+    }
+
+    /// What an error tells a person: its first breach, or its code's message.
+    pub fn error(self, error: &crate::error::ApiError) -> String {
+        match error.details.first() {
+            Some(breach) => self.breach(breach),
+            None => self.says(error.code).to_owned(),
+        }
     }
 
     pub fn other(self) -> Lang {
@@ -219,14 +251,10 @@ impl PageContext {
 
     /// An error as a page in the reader's language, with the request id to quote.
     pub fn error_page(&self, error: &crate::error::ApiError) -> Response {
-        let text = match self.lang {
-            Lang::En => error.code.message_en(),
-            Lang::Zh => error.code.message_zh(),
-        };
         let page = ErrorPage {
             chrome: self.chrome("/"),
             heading: self.t.error_title(),
-            text: text.to_owned(),
+            text: self.lang.says(error.code).to_owned(),
             request_id: self.request_id.clone(),
         };
         self.render_status(error.status, &page)
@@ -303,6 +331,24 @@ pub struct Chrome {
     pub switch_href: String,
     pub csrf: String,
     pub logged_in: bool,
+}
+
+/// A time as people in China read it.
+pub fn china_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(china) => format!(
+            "{} (UTC+8)",
+            at.with_timezone(&china).format("%Y-%m-%d %H:%M")
+        ),
+        None => format!("{} UTC", at.format("%Y-%m-%d %H:%M")),
+    }
+}
+
+/// A form whose only field is its CSRF token.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct CsrfOnly {
+    pub csrf: String,
 }
 
 /// Security headers on every page.

@@ -12,9 +12,7 @@ use realname_core::review::{DecisionForm, ReviewReason};
 use realname_core::store::{Account, Role};
 use serde::Deserialize;
 
-use super::account::message;
-use super::journey::china_time;
-use super::{Chrome, Lang, PageContext, Text};
+use super::{Chrome, PageContext, Text, china_time};
 use crate::api::review::parse_filter;
 use crate::casework;
 use crate::error::ApiError;
@@ -30,13 +28,6 @@ fn turn_away(ctx: &PageContext) -> Response {
     match ctx.account {
         None => ctx.finish(Redirect::to("/login").into_response()),
         Some(_) => ctx.error_page(&ApiError::new(Code::Forbidden)),
-    }
-}
-
-fn flag_text(lang: Lang, code: Code) -> String {
-    match lang {
-        Lang::En => code.message_en().to_owned(),
-        Lang::Zh => code.message_zh().to_owned(),
     }
 }
 
@@ -113,7 +104,10 @@ pub async fn queue(
             submitted: china_time(case.submitted_at),
             due: china_time(case.due_at),
             overdue: case.decided_at.is_none() && case.due_at < now,
-            flags: flags.into_iter().map(|f| flag_text(ctx.lang, f)).collect(),
+            flags: flags
+                .into_iter()
+                .map(|f| ctx.lang.says(f).to_owned())
+                .collect(),
         })
         .collect();
     let t = ctx.t;
@@ -213,7 +207,10 @@ async fn case_page(
         id: case.id.to_string(),
         short_id: case.id.simple().to_string()[..8].to_owned(),
         error,
-        flags: flags.into_iter().map(|f| flag_text(ctx.lang, f)).collect(),
+        flags: flags
+            .into_iter()
+            .map(|f| ctx.lang.says(f).to_owned())
+            .collect(),
         rows,
         images,
         decided: case.decided_at.is_some(),
@@ -274,11 +271,7 @@ async fn after_action(
     match result {
         Ok(()) => ctx.finish(Redirect::to(&format!("/review/cases/{id}")).into_response()),
         Err(error) => {
-            let text = match error.details.first() {
-                Some(b) if ctx.lang == Lang::Zh => b.message_zh(),
-                Some(b) => b.message_en(),
-                None => message(ctx.lang, &error),
-            };
+            let text = ctx.lang.error(&error);
             match case_page(state, ctx, staff_id, id, Some(text)).await {
                 Ok(page) => ctx.render_status(error.status, &page),
                 Err(e) => ctx.error_page(&e),
@@ -317,11 +310,9 @@ pub async fn decide(
     if !ctx.genuine(&headers, Some(&v.csrf)) {
         return ctx.forbidden_form();
     }
-    // An approval carries no reason, whatever the select showed.
-    let approve = v.outcome.as_deref() == Some("approve");
     let form = DecisionForm {
         outcome: v.outcome,
-        reason: if approve { None } else { v.reason },
+        reason: v.reason,
         note: v.note,
     };
     let result = casework::decide(&state, account.id, &id, &form)
