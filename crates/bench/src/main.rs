@@ -280,43 +280,65 @@ fn card_number(n: usize) -> String {
     realname_store_tests::fixtures::icbc_card(n, "1111")
 }
 
-async fn journey(d: &Driver, n: usize, reviewer: &str) -> bool {
-    let login = format!("bench{n}@example.com");
+/// Registers `login`, logs in and creates a draft with `passport`; the three requests are
+/// timed under `labels` (the endpoint names in a journey, "setup" before the probes).
+async fn register_and_draft(
+    d: &Driver,
+    login: &str,
+    passport: &str,
+    labels: [&'static str; 3],
+) -> Option<(String, String)> {
+    let credentials = json!({"login": login, "password": PASSWORD});
     d.call(
-        "POST /v1/accounts",
+        labels[0],
         Method::POST,
         "/v1/accounts",
         None,
-        Some(json!({"login": login, "password": PASSWORD})),
+        Some(credentials.clone()),
     )
     .await;
     let session = d
         .call(
-            "POST /v1/sessions",
+            labels[1],
             Method::POST,
             "/v1/sessions",
             None,
-            Some(json!({"login": login, "password": PASSWORD})),
+            Some(credentials),
         )
         .await;
-    let Some(token) = session["token"].as_str().map(str::to_owned) else {
-        return false;
-    };
+    let token = session["token"].as_str()?.to_owned();
     let identity = json!({
         "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
         "phone": "13800138000",
-        "documents": {"passport": {"number": format!("B{n:08}"), "expiry_date": "2034-01-01"},
+        "documents": {"passport": {"number": passport, "expiry_date": "2034-01-01"},
                       "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}});
     let app = d
         .call(
-            "POST /v1/verifications",
+            labels[2],
             Method::POST,
             "/v1/verifications",
             Some(&token),
             Some(identity),
         )
         .await;
-    let Some(id) = app["id"].as_str().map(str::to_owned) else {
+    let id = app["id"].as_str()?.to_owned();
+    Some((token, id))
+}
+
+async fn journey(d: &Driver, n: usize, reviewer: &str) -> bool {
+    let labels = [
+        "POST /v1/accounts",
+        "POST /v1/sessions",
+        "POST /v1/verifications",
+    ];
+    let Some((token, id)) = register_and_draft(
+        d,
+        &format!("bench{n}@example.com"),
+        &format!("B{n:08}"),
+        labels,
+    )
+    .await
+    else {
         return false;
     };
     d.upload(&token, &id, "passport_photo_page").await;
@@ -563,39 +585,10 @@ async fn isolated(
     let mut owners = Vec::new();
     for u in 0..users {
         let login = format!("iso{u}@example.com");
-        d.call(
-            "setup",
-            Method::POST,
-            "/v1/accounts",
-            None,
-            Some(json!({"login": login, "password": PASSWORD})),
-        )
-        .await;
-        let session = d
-            .call(
-                "setup",
-                Method::POST,
-                "/v1/sessions",
-                None,
-                Some(json!({"login": login, "password": PASSWORD})),
-            )
-            .await;
-        let token = session["token"].as_str().unwrap_or_default().to_owned();
-        let identity = json!({
-            "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
-            "phone": "13800138000",
-            "documents": {"passport": {"number": format!("I{u:08}"), "expiry_date": "2034-01-01"},
-                          "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}});
-        let app = d
-            .call(
-                "setup",
-                Method::POST,
-                "/v1/verifications",
-                Some(&token),
-                Some(identity),
-            )
-            .await;
-        owners.push((token, app["id"].as_str().unwrap_or_default().to_owned()));
+        if let Some(owner) = register_and_draft(d, &login, &format!("I{u:08}"), ["setup"; 3]).await
+        {
+            owners.push(owner);
+        }
     }
     let mut results = Vec::new();
     for (label, write) in [
