@@ -15,12 +15,20 @@ use std::thread;
 
 use realname_core::store::{StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use sql::Cached;
 use tokio::sync::{mpsc, oneshot};
 
 const SCHEMA: &[&str] = &[include_str!("schema.sql"), include_str!("schema_2.sql")];
 const READERS: usize = 4;
+/// The most jobs one commit carries: enough for every user of a busy node at once, few enough
+/// that the first caller of a batch does not wait long for the last.
+const BATCH: usize = 64;
 
-type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
+/// One caller's write: run on the batch's transaction (or told why it cannot run), it returns
+/// how to answer its caller once the batch's commit is known, and whether it broke the batch.
+type WriteJob =
+    Box<dyn FnOnce(Result<&Connection, StoreError>) -> (Delivery, Option<StoreError>) + Send>;
+type Delivery = Box<dyn FnOnce(StoreResult<()>) + Send>;
 
 /// The SQLite store. Cheap to clone; every clone shares the writer thread and the readers.
 #[derive(Clone)]
@@ -102,9 +110,7 @@ impl SqliteStore {
         thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
-                while let Some(job) = rx.blocking_recv() {
-                    job(&mut writer_conn);
-                }
+                write_loop(&mut writer_conn, &mut rx);
             })
             .map_err(|e| StoreError::Failed(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteStore {
@@ -126,24 +132,27 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    /// Runs `f` in one IMMEDIATE transaction on the writer thread. The transaction completes
-    /// (commit or rollback) even if the caller stops waiting.
+    /// Runs `f` as one write transaction on the writer thread, and answers once it is
+    /// durably committed. The work completes (commit or rollback) even if the caller stops
+    /// waiting.
     pub(crate) async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: WriteJob = Box::new(move |conn: &mut Connection| {
-            let result = (|| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(failed)?;
-                let value = f(&tx)?;
-                tx.commit().map_err(failed)?;
-                Ok(value)
-            })();
-            let _ = reply.send(result);
+        let job: WriteJob = Box::new(move |conn: Result<&Connection, StoreError>| {
+            let (outcome, broken) = match conn {
+                Ok(conn) => match in_savepoint(conn, f) {
+                    Ok(outcome) => (outcome, None),
+                    Err(broken) => (Err(broken.clone()), Some(broken)),
+                },
+                Err(e) => (Err(e), None),
+            };
+            let deliver: Delivery = Box::new(move |committed: StoreResult<()>| {
+                let _ = reply.send(outcome.and_then(|value| committed.map(|()| value)));
+            });
+            (deliver, broken)
         });
         self.inner
             .writer
@@ -154,29 +163,134 @@ impl SqliteStore {
             .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?
     }
 
-    /// Runs `f` on a reader connection in a blocking task.
+    /// Runs `f` on a reader connection, on the calling thread.
+    ///
+    /// Only for reads that an index bounds (a row by key, a page of a queue): they take
+    /// microseconds from the page cache and never wait for the writer (WAL), so handing them
+    /// to another thread cost more than the query itself (about a third of a read's time went
+    /// into thread wake-ups). Anything that may read many rows or megabytes goes through
+    /// [`SqliteStore::read_blocking`].
     pub(crate) async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T>,
+    {
+        self.inner.with_reader(f)
+    }
+
+    /// Runs `f` on a reader connection in a blocking task: for reads that may be long (an
+    /// image, the audit trail).
+    pub(crate) async fn read_blocking<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
-            let pooled = inner.readers.lock().ok().and_then(|mut pool| pool.pop());
-            let conn = match pooled {
-                Some(conn) => conn,
-                None => open_connection(&inner.path).map_err(failed)?,
-            };
-            let result = f(&conn);
-            if let Ok(mut pool) = inner.readers.lock()
-                && pool.len() < READERS
-            {
-                pool.push(conn);
+        tokio::task::spawn_blocking(move || inner.with_reader(f))
+            .await
+            .map_err(|e| StoreError::Failed(format!("reader task failed: {e}")))?
+    }
+}
+
+impl Inner {
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(&self.path).map_err(failed)?,
+        };
+        // One read transaction for all of `f`'s statements: one snapshot (an application and
+        // its deposit as of the same moment), and one round of file locking instead of one per
+        // statement.
+        let result = conn
+            .exec("BEGIN", [])
+            .map_err(failed)
+            .and_then(|_| f(&conn));
+        // A connection left inside a transaction would serve stale snapshots: drop it.
+        let finished =
+            conn.is_autocommit() || (conn.exec("COMMIT", []).is_ok() && conn.is_autocommit());
+        if finished
+            && let Ok(mut pool) = self.readers.lock()
+            && pool.len() < READERS
+        {
+            pool.push(conn);
+        }
+        result
+    }
+}
+
+/// Runs one job under its own savepoint, so that its failure undoes its own changes and
+/// nothing else of the batch. The outer error means the savepoint itself failed: the batch
+/// can no longer be trusted and must not be committed.
+fn in_savepoint<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> StoreResult<T>,
+) -> Result<StoreResult<T>, StoreError> {
+    conn.exec("SAVEPOINT job", []).map_err(failed)?;
+    let outcome = f(conn);
+    if outcome.is_err() {
+        conn.exec("ROLLBACK TO job", []).map_err(failed)?;
+    }
+    conn.exec("RELEASE job", []).map_err(failed)?;
+    Ok(outcome)
+}
+
+/// The writer thread: group commit. It takes every job waiting (up to [`BATCH`]), runs each
+/// under its own savepoint inside ONE transaction, commits once, and only then answers each
+/// caller. One fsync then serves many requests, where a commit per request kept writes
+/// below half of the engine's own rate with 32 users (BENCHMARKS.md).
+///
+/// A failed job is rolled back to its savepoint and answers its own error; the others are
+/// unaffected. If the transaction itself is lost (a failed commit, a failed savepoint, or
+/// SQLite rolling back on its own after an I/O error), every job of the batch answers that
+/// error: nothing of the batch was stored, and nothing was acknowledged before the commit.
+fn write_loop(conn: &mut Connection, rx: &mut mpsc::UnboundedReceiver<WriteJob>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Failed(format!("reader task failed: {e}")))?
+        }
+        run_batch(conn, &mut batch);
+    }
+}
+
+fn run_batch(conn: &mut Connection, batch: &mut Vec<WriteJob>) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let e = failed(e);
+            for job in batch.drain(..) {
+                let (deliver, _) = job(Err(e.clone()));
+                deliver(Err(e.clone()));
+            }
+            return;
+        }
+    };
+    let mut deliveries = Vec::with_capacity(batch.len());
+    let mut lost: Option<StoreError> = None;
+    for job in batch.drain(..) {
+        let (deliver, broken) = match &lost {
+            None => job(Ok(&tx)),
+            Some(e) => job(Err(e.clone())),
+        };
+        deliveries.push(deliver);
+        if lost.is_none() {
+            lost = broken.or_else(|| {
+                tx.is_autocommit().then(|| {
+                    StoreError::Unavailable("the database rolled the transaction back".into())
+                })
+            });
+        }
+    }
+    let committed = match lost {
+        None => tx.commit().map_err(failed),
+        Some(e) => Err(e),
+    };
+    for deliver in deliveries {
+        deliver(committed.clone());
     }
 }
 
@@ -204,5 +318,70 @@ mod tests {
         let path = dir.path().join("m.db");
         assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 2);
         assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 2);
+    }
+
+    /// Writes that wait while the writer is busy are committed together; one that fails
+    /// leaves no trace, even of the rows it wrote before failing, and the rest are kept.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_write_in_a_batch_undoes_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("b.db")).unwrap();
+        store
+            .write(|c| {
+                c.exec("CREATE TABLE scratch (n INTEGER)", [])
+                    .map_err(failed)
+            })
+            .await
+            .unwrap();
+        // Hold the writer so that the next writes queue up and share one commit.
+        let busy = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .write(|_| {
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let mut writes = Vec::new();
+        for n in 0..20i64 {
+            let store = store.clone();
+            writes.push(tokio::spawn(async move {
+                store
+                    .write(move |c| {
+                        c.exec("INSERT INTO scratch (n) VALUES (?1)", [n])
+                            .map_err(failed)?;
+                        if n % 2 == 1 {
+                            return Err(StoreError::Conflict(format!("odd {n}")));
+                        }
+                        Ok(n)
+                    })
+                    .await
+            }));
+        }
+        busy.await.unwrap().unwrap();
+        for (n, write) in writes.into_iter().enumerate() {
+            let answer = write.await.unwrap();
+            if n % 2 == 1 {
+                assert_eq!(answer, Err(StoreError::Conflict(format!("odd {n}"))));
+            } else {
+                assert_eq!(answer, Ok(n as i64));
+            }
+        }
+        let kept: Vec<i64> = store
+            .read(|c| {
+                let mut stmt = c
+                    .prepare("SELECT n FROM scratch ORDER BY n")
+                    .map_err(failed)?;
+                stmt.query_map([], |r| r.get(0))
+                    .and_then(Iterator::collect)
+                    .map_err(failed)
+            })
+            .await
+            .unwrap();
+        assert_eq!(kept, (0..20).filter(|n| n % 2 == 0).collect::<Vec<_>>());
     }
 }

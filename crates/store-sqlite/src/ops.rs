@@ -11,7 +11,7 @@ use realname_core::store::{
     StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
     Throttle, ThrottlePolicy,
 };
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::sql::{
@@ -34,7 +34,7 @@ fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
 }
 
 fn replace_documents(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     app: Uuid,
     account: Uuid,
     hashes: &[Vec<u8>],
@@ -55,12 +55,7 @@ fn replace_documents(
     Ok(())
 }
 
-fn insert_event(
-    tx: &Transaction<'_>,
-    app: Uuid,
-    status: Status,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
+fn insert_event(tx: &Connection, app: Uuid, status: Status, at: DateTime<Utc>) -> StoreResult<()> {
     tx.exec(
         "INSERT INTO events (application_id, status, at) VALUES (?1, ?2, ?3)",
         params![id(app), status.as_str(), ts(at)],
@@ -69,12 +64,7 @@ fn insert_event(
     .map_err(failed)
 }
 
-fn queue_job(
-    tx: &Transaction<'_>,
-    app: Uuid,
-    kind: JobKind,
-    due_at: DateTime<Utc>,
-) -> StoreResult<()> {
+fn queue_job(tx: &Connection, app: Uuid, kind: JobKind, due_at: DateTime<Utc>) -> StoreResult<()> {
     tx.exec(
         "INSERT INTO jobs (id, application_id, kind, due_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (application_id, kind) DO NOTHING",
@@ -85,7 +75,7 @@ fn queue_job(
 }
 
 /// A transition inside an open transaction, guarded by its starting status.
-fn apply_in(tx: &Transaction<'_>, change: &StateChange) -> StoreResult<Applied> {
+fn apply_in(tx: &Connection, change: &StateChange) -> StoreResult<Applied> {
     let app = id(change.application_id);
     let t = &change.transition;
     let moved = tx
@@ -561,7 +551,7 @@ impl Store for SqliteStore {
 
     async fn image(&self, app: Uuid, slot: &str) -> StoreResult<Option<(ImageMeta, Vec<u8>)>> {
         let slot = slot.to_owned();
-        self.read(move |c| {
+        self.read_blocking(move |c| {
             c.one(
                 "SELECT slot, content_type, bytes, sha256, sealed FROM images WHERE application_id = ?1 AND slot = ?2",
                 params![id(app), slot],
@@ -951,7 +941,7 @@ impl Store for SqliteStore {
         application_id: Option<Uuid>,
         limit: u32,
     ) -> StoreResult<Vec<AuditEntry>> {
-        self.read(move |c| {
+        self.read_blocking(move |c| {
             let filter = application_id.map(id).unwrap_or_default();
             let mut stmt = c
                 .prepare_cached(
@@ -1089,7 +1079,7 @@ impl Store for SqliteStore {
     }
 }
 
-fn insert_audit(tx: &Transaction<'_>, e: &AuditEntry) -> StoreResult<()> {
+fn insert_audit(tx: &Connection, e: &AuditEntry) -> StoreResult<()> {
     tx.exec(
         "INSERT INTO audit (id, at, actor, action, application_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![id(e.id), ts(e.at), id(e.actor), e.action, e.application_id.map(id), e.detail],

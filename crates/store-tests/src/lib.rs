@@ -38,6 +38,7 @@ macro_rules! all_cases {
     ($make:expr) => {
         $crate::conformance!($make;
             accounts_are_unique_by_login,
+            concurrent_writes_answer_each_their_own,
             sessions_expire_and_can_be_deleted,
             failed_logins_are_counted_and_cleared,
             idempotency_keys_move_through_their_states,
@@ -178,6 +179,41 @@ pub async fn accounts_are_unique_by_login(store: DynStore) {
     assert_eq!((found.role, found.created_at), (Role::User, t0()));
     assert!(store.account_by_login("nobody").await.unwrap().is_none());
     store.ping().await.unwrap();
+}
+
+/// Many writes at once, half of them refused: each caller hears its own outcome, and a
+/// refused write takes nothing else down with it (SQLite commits concurrent writes together).
+pub async fn concurrent_writes_answer_each_their_own(store: DynStore) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..80 {
+        let store = Arc::clone(&store);
+        tasks.spawn(async move {
+            let login = format!("user{}@example.com", n / 2);
+            let outcome = store
+                .create_account(&Account {
+                    id: Uuid::new_v4(),
+                    login: login.clone(),
+                    password_hash: "$argon2id$x".into(),
+                    role: Role::User,
+                    created_at: t0(),
+                })
+                .await;
+            (login, outcome)
+        });
+    }
+    let mut stored = std::collections::BTreeMap::<String, u32>::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (login, outcome) = joined.unwrap();
+        match outcome {
+            Ok(()) => *stored.entry(login).or_default() += 1,
+            Err(e) => assert_eq!(e, StoreError::Conflict("login".into())),
+        }
+    }
+    assert_eq!(stored.len(), 40, "every login was created once");
+    assert!(stored.values().all(|&n| n == 1));
+    for login in stored.keys() {
+        assert!(store.account_by_login(login).await.unwrap().is_some());
+    }
 }
 
 pub async fn sessions_expire_and_can_be_deleted(store: DynStore) {
