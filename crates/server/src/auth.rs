@@ -75,8 +75,7 @@ fn yield_to_requests() {
     #[cfg(target_os = "linux")]
     {
         // On Linux, PRIO_PROCESS with a thread id sets that one thread's nice value.
-        if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10)
-        {
+        if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
             tracing::warn!("cannot lower the priority of password hashing: {e}");
         }
     }

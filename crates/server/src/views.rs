@@ -69,10 +69,7 @@ pub fn masked_date(date: &str) -> String {
 
 /// `+86 138****8000`, or the first and last two characters of what cannot be parsed.
 pub fn masked_phone(phone: &str) -> String {
-    match Phone::parse(phone) {
-        Ok(parsed) => parsed.phone.masked(),
-        Err(_) => mask_middle(phone, 2, 2),
-    }
+    Phone::mask_stored(phone).unwrap_or_else(|| mask_middle(phone, 2, 2))
 }
 
 /// A document number's first and last two characters (CONTRACT 8).
