@@ -576,12 +576,7 @@ async fn postgres_ceiling(url: &str, users: usize, seconds: u64) -> f64 {
 
 /// One endpoint alone, hammered by every user for `seconds`: its own requests per second and
 /// latencies. Each user gets an account and a draft of its own first.
-async fn isolated(
-    d: &Arc<Driver>,
-    users: usize,
-    seconds: u64,
-    reviewer: &str,
-) -> Vec<(&'static str, f64, Vec<Duration>, bool)> {
+async fn owners(d: &Driver, users: usize) -> Vec<(String, String)> {
     let mut owners = Vec::new();
     for u in 0..users {
         let login = format!("iso{u}@example.com");
@@ -590,6 +585,15 @@ async fn isolated(
             owners.push(owner);
         }
     }
+    owners
+}
+
+async fn isolated(
+    d: &Arc<Driver>,
+    owners: &[(String, String)],
+    seconds: u64,
+    reviewer: &str,
+) -> Vec<(&'static str, f64, Vec<Duration>, bool)> {
     let mut results = Vec::new();
     for (label, write) in [
         ("GET /healthz", false),
@@ -638,6 +642,57 @@ async fn isolated(
         results.push((label, all.len() as f64 / seconds as f64, all, write));
     }
     results
+}
+
+/// The store's own rate for what `GET /v1/verifications/{id}` asks of it (the caller's
+/// session, then the application with its images, deposit and events), called directly by
+/// `users` tasks without HTTP: how fast reads could be if HTTP, decryption and JSON were free.
+async fn store_read_ceiling(
+    backend: Backend,
+    server: &Server,
+    url: &str,
+    owners: &[(String, String)],
+    seconds: u64,
+) -> f64 {
+    use realname_core::store::Store;
+    let store: Arc<dyn Store> = match backend {
+        Backend::Sqlite => Arc::new(
+            realname_store_sqlite::SqliteStore::open(server.dir.path().join("bench.db")).unwrap(),
+        ),
+        Backend::Postgres => Arc::new(
+            realname_store_postgres::PgStore::connect(
+                url,
+                realname_store_postgres::PoolSettings {
+                    max_connections: 16,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap(),
+        ),
+    };
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<_> = owners
+        .iter()
+        .map(|(token, id)| {
+            let (store, count) = (Arc::clone(&store), Arc::clone(&count));
+            let hash = realname_server::auth::token_hash(token);
+            let id = uuid::Uuid::parse_str(id).unwrap();
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    let now = chrono::Utc::now();
+                    assert!(store.session_account(&hash, now).await.unwrap().is_some());
+                    assert!(store.application(id).await.unwrap().is_some());
+                    count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    count.load(std::sync::atomic::Ordering::Relaxed) as f64 / seconds as f64
 }
 
 async fn hashing_rate() -> f64 {
@@ -701,8 +756,11 @@ async fn main() {
     let wall = started.elapsed().as_secs_f64();
     let timings = std::mem::take(&mut *driver.timings.lock().await);
     let ceiling_seconds = args.probe_seconds.max(1);
-    let alone = isolated(&driver, args.users, ceiling_seconds, &reviewer).await;
+    let owners = owners(&driver, args.users).await;
+    let alone = isolated(&driver, &owners, ceiling_seconds, &reviewer).await;
     let rss = peak_rss_mib(server.child.id());
+    let store_reads =
+        store_read_ceiling(args.database, &server, &url, &owners, ceiling_seconds).await;
     drop(server);
 
     let hello = hello_ceiling(args.users, ceiling_seconds).await;
@@ -729,7 +787,7 @@ async fn main() {
     );
     println!("server peak RSS: {rss:.1} MiB");
     println!(
-        "ceilings: bare axum hello {hello:.0} req/s; {engine_name} {engine:.0} write transactions/s; Argon2id {hashing:.1} hashes/s"
+        "ceilings: bare axum hello {hello:.0} req/s; {engine_name} {engine:.0} write transactions/s; the store alone {store_reads:.0} reads of a session and an application/s; Argon2id {hashing:.1} hashes/s"
     );
     println!();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -758,16 +816,22 @@ async fn main() {
         args.users
     );
     println!();
-    println!("| endpoint | req/s | p50 ms | p90 ms | p99 ms | of ceiling |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("| endpoint | req/s | p50 ms | p90 ms | p99 ms | of ceiling | of the store alone |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let percent = |rps: f64, ceiling: f64| 100.0 * rps / ceiling.max(f64::MIN_POSITIVE);
     for (label, rps, samples, write) in alone {
         let ceiling = if write { engine } else { hello };
+        let of_store = if label == "GET /v1/verifications/{id}" {
+            format!("{:.1}%", percent(rps, store_reads))
+        } else {
+            "-".to_owned()
+        };
         println!(
-            "| {label} | {rps:.0} | {:.2} | {:.2} | {:.2} | {:.1}% |",
+            "| {label} | {rps:.0} | {:.2} | {:.2} | {:.2} | {:.1}% | {of_store} |",
             ms(percentile(&samples, 50.0)),
             ms(percentile(&samples, 90.0)),
             ms(percentile(&samples, 99.0)),
-            100.0 * rps / ceiling.max(f64::MIN_POSITIVE),
+            percent(rps, ceiling),
         );
     }
 }
