@@ -410,7 +410,9 @@ pub trait Store: Send + Sync {
     async fn application(&self, id: Uuid) -> StoreResult<Option<ApplicationRecord>>;
     /// The account's applications, newest first.
     async fn applications_of(&self, account_id: Uuid) -> StoreResult<Vec<ApplicationRecord>>;
-    /// Replaces a draft's form; `Moved` unless it is still a draft.
+    /// Replaces a draft's form and returns the application as stored after the change;
+    /// `None` unless it is still a draft. (The answer comes from the write itself: reading it
+    /// again cost PostgreSQL a second round trip per `PATCH`.)
     async fn update_draft(
         &self,
         id: Uuid,
@@ -418,7 +420,7 @@ pub trait Store: Send + Sync {
         document_hashes: &[Vec<u8>],
         warnings: &str,
         at: DateTime<Utc>,
-    ) -> StoreResult<Applied>;
+    ) -> StoreResult<Option<ApplicationRecord>>;
     async fn set_card(
         &self,
         id: Uuid,

@@ -138,15 +138,11 @@ pub async fn update(
     let sealed = seal_form(state, app.id, form)?;
     let hashes = document_hashes(state, &checked.value);
     let warnings = encode_warnings(&checked.warnings);
-    if state
+    state
         .store
         .update_draft(app.id, &sealed, &hashes, &warnings, state.now())
         .await?
-        == Applied::Moved
-    {
-        return Err(ApiError::new(Code::InvalidState));
-    }
-    reload(state, app.id).await
+        .ok_or_else(|| ApiError::new(Code::InvalidState))
 }
 
 /// Stores one document image, judged by its content.

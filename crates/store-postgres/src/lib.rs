@@ -194,9 +194,11 @@ fn account_row(r: &PgRow) -> Result<Account, sqlx::Error> {
     })
 }
 
-/// An application with its image list, deposit and events in ONE statement: reading them in
-/// four round trips made every journey request wait on the network four times over.
-const APPLICATION_SELECT: &str = "SELECT a.id, a.account_id, a.status, a.form, a.warnings,
+/// The columns of [`APPLICATION_SELECT`], for any relation `a` shaped like `applications`
+/// (the table, or the rows an UPDATE returns).
+macro_rules! application_fields {
+    () => {
+        "SELECT a.id, a.account_id, a.status, a.form, a.warnings,
         a.card_bank, a.card_sealed, a.card_hash, a.failure, a.created_at, a.updated_at,
         ARRAY(SELECT i.slot FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_slots,
         ARRAY(SELECT i.content_type FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_types,
@@ -204,8 +206,16 @@ const APPLICATION_SELECT: &str = "SELECT a.id, a.account_id, a.status, a.form, a
         ARRAY(SELECT i.sha256 FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_sha256,
         d.end_to_end_id, d.amount, d.attempts_used, d.paid_at, d.settled_at, d.expires_at,
         ARRAY(SELECT e.status FROM events e WHERE e.application_id = a.id ORDER BY e.id) AS event_statuses,
-        ARRAY(SELECT e.at FROM events e WHERE e.application_id = a.id ORDER BY e.id) AS event_ats
-    FROM applications a LEFT JOIN deposits d ON d.application_id = a.id";
+        ARRAY(SELECT e.at FROM events e WHERE e.application_id = a.id ORDER BY e.id) AS event_ats"
+    };
+}
+
+/// An application with its image list, deposit and events in ONE statement: reading them in
+/// four round trips made every journey request wait on the network four times over.
+const APPLICATION_SELECT: &str = concat!(
+    application_fields!(),
+    " FROM applications a LEFT JOIN deposits d ON d.application_id = a.id"
+);
 
 fn application_row(r: &PgRow) -> StoreResult<ApplicationRecord> {
     let get = |e: sqlx::Error| StoreError::Failed(e.to_string());
@@ -803,7 +813,7 @@ impl Store for PgStore {
         document_hashes: &[Vec<u8>],
         warnings: &str,
         at: DateTime<Utc>,
-    ) -> StoreResult<Applied> {
+    ) -> StoreResult<Option<ApplicationRecord>> {
         let (pool, form, hashes, warnings) = (
             self.pool.clone(),
             form.to_vec(),
@@ -813,10 +823,13 @@ impl Store for PgStore {
         // One statement, so one round trip: the documents not in the new set are deleted and
         // the new ones inserted (the two sets are disjoint, as one statement's parts must be).
         detached(async move {
-            let updated: Option<Uuid> = sqlx::query_scalar(
+            // The answer is built from the rows the UPDATE returns (the statement's own
+            // snapshot would still show the old form); images, deposit and events are not
+            // touched by it.
+            let updated = sqlx::query(concat!(
                 "WITH updated AS (
                     UPDATE applications SET form = $1, warnings = $2, updated_at = $3
-                    WHERE id = $4 AND status = 'draft' RETURNING id, account_id
+                    WHERE id = $4 AND status = 'draft' RETURNING *
                  ), gone AS (
                     DELETE FROM application_documents
                     WHERE application_id IN (SELECT id FROM updated) AND document_hash <> ALL($5)
@@ -824,9 +837,10 @@ impl Store for PgStore {
                     INSERT INTO application_documents (application_id, account_id, document_hash)
                     SELECT updated.id, updated.account_id, hash FROM updated, unnest($5::bytea[]) AS hash
                     ON CONFLICT DO NOTHING
-                 )
-                 SELECT id FROM updated",
-            )
+                 ) ",
+                application_fields!(),
+                " FROM updated a LEFT JOIN deposits d ON d.application_id = a.id"
+            ))
             .bind(form)
             .bind(warnings)
             .bind(at)
@@ -835,7 +849,7 @@ impl Store for PgStore {
             .fetch_optional(&pool)
             .await
             .map_err(err)?;
-            Ok(if updated.is_some() { Applied::Done } else { Applied::Moved })
+            updated.as_ref().map(application_row).transpose()
         })
         .await
     }

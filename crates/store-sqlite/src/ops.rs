@@ -75,6 +75,18 @@ fn queue_job(tx: &Connection, app: Uuid, kind: JobKind, due_at: DateTime<Utc>) -
 }
 
 /// A transition inside an open transaction, guarded by its starting status.
+fn application_in(c: &Connection, app: Uuid) -> StoreResult<Option<ApplicationRecord>> {
+    let found = c
+        .one(
+            &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = ?1"),
+            params![id(app)],
+            application_row,
+        )
+        .optional()
+        .map_err(failed)?;
+    found.map(|a| complete(c, a)).transpose()
+}
+
 fn apply_in(tx: &Connection, change: &StateChange) -> StoreResult<Applied> {
     let app = id(change.application_id);
     let t = &change.transition;
@@ -437,18 +449,7 @@ impl Store for SqliteStore {
     }
 
     async fn application(&self, app: Uuid) -> StoreResult<Option<ApplicationRecord>> {
-        self.read(move |c| {
-            let found = c
-                .one(
-                    &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = ?1"),
-                    params![id(app)],
-                    application_row,
-                )
-                .optional()
-                .map_err(failed)?;
-            found.map(|a| complete(c, a)).transpose()
-        })
-        .await
+        self.read(move |c| application_in(c, app)).await
     }
 
     async fn applications_of(&self, account_id: Uuid) -> StoreResult<Vec<ApplicationRecord>> {
@@ -475,7 +476,7 @@ impl Store for SqliteStore {
         document_hashes: &[Vec<u8>],
         warnings: &str,
         at: DateTime<Utc>,
-    ) -> StoreResult<Applied> {
+    ) -> StoreResult<Option<ApplicationRecord>> {
         let (form, hashes, warnings) =
             (form.to_vec(), document_hashes.to_vec(), warnings.to_owned());
         self.write(move |tx| {
@@ -489,11 +490,11 @@ impl Store for SqliteStore {
                 .optional()
                 .map_err(failed)?;
             let Some(account) = account else {
-                return Ok(Applied::Moved);
+                return Ok(None);
             };
             let account = parse_id(&account).map_err(failed)?;
             replace_documents(tx, app, account, &hashes)?;
-            Ok(Applied::Done)
+            application_in(tx, app)
         })
         .await
     }

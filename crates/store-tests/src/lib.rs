@@ -373,13 +373,17 @@ pub async fn drafts_change_only_while_draft(store: DynStore) {
         bytes: 3,
         sha256: "abc".into(),
     };
+    let updated = store
+        .update_draft(app, b"form 2", &[b"doc-b".to_vec()], "[]", t0())
+        .await
+        .unwrap()
+        .expect("still a draft");
     assert_eq!(
-        store
-            .update_draft(app, b"form 2", &[b"doc-b".to_vec()], "[]", t0())
-            .await
-            .unwrap(),
-        Applied::Done
+        updated,
+        store.application(app).await.unwrap().unwrap(),
+        "the update answers the application as stored"
     );
+    assert_eq!(updated.form, b"form 2");
     assert_eq!(
         store.put_image(app, &meta, b"png", t0()).await.unwrap(),
         Applied::Done
@@ -418,7 +422,8 @@ pub async fn drafts_change_only_while_draft(store: DynStore) {
             .update_draft(app, b"form 3", &[], "[]", t0())
             .await
             .unwrap(),
-        Applied::Moved
+        None,
+        "a submitted application is no longer a draft"
     );
     assert_eq!(
         store.put_image(app, &meta, b"x", t0()).await.unwrap(),
