@@ -194,11 +194,14 @@ fn account_row(r: &PgRow) -> Result<Account, sqlx::Error> {
     })
 }
 
-/// The columns of [`APPLICATION_SELECT`], for any relation `a` shaped like `applications`
-/// (the table, or the rows an UPDATE returns).
-macro_rules! application_fields {
-    () => {
-        "SELECT a.id, a.account_id, a.status, a.form, a.warnings,
+/// An application with its image list, deposit and events in ONE statement: reading them in
+/// four round trips made every journey request wait on the network four times over. `$from`
+/// is any relation shaped like `applications`: the table, or the rows an UPDATE returns. A
+/// literal, so that statements are built at compile time rather than formatted on every read.
+macro_rules! application_select {
+    ($from:literal) => {
+        concat!(
+            "SELECT a.id, a.account_id, a.status, a.form, a.warnings,
         a.card_bank, a.card_sealed, a.card_hash, a.failure, a.created_at, a.updated_at,
         ARRAY(SELECT i.slot FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_slots,
         ARRAY(SELECT i.content_type FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_types,
@@ -206,16 +209,13 @@ macro_rules! application_fields {
         ARRAY(SELECT i.sha256 FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_sha256,
         d.end_to_end_id, d.amount, d.attempts_used, d.paid_at, d.settled_at, d.expires_at,
         ARRAY(SELECT e.status FROM events e WHERE e.application_id = a.id ORDER BY e.id) AS event_statuses,
-        ARRAY(SELECT e.at FROM events e WHERE e.application_id = a.id ORDER BY e.id) AS event_ats"
+        ARRAY(SELECT e.at FROM events e WHERE e.application_id = a.id ORDER BY e.id) AS event_ats",
+            " FROM ",
+            $from,
+            " a LEFT JOIN deposits d ON d.application_id = a.id"
+        )
     };
 }
-
-/// An application with its image list, deposit and events in ONE statement: reading them in
-/// four round trips made every journey request wait on the network four times over.
-const APPLICATION_SELECT: &str = concat!(
-    application_fields!(),
-    " FROM applications a LEFT JOIN deposits d ON d.application_id = a.id"
-);
 
 fn application_row(r: &PgRow) -> StoreResult<ApplicationRecord> {
     let get = |e: sqlx::Error| StoreError::Failed(e.to_string());
@@ -783,19 +783,23 @@ impl Store for PgStore {
     }
 
     async fn application(&self, id: Uuid) -> StoreResult<Option<ApplicationRecord>> {
-        sqlx::query(&format!("{APPLICATION_SELECT} WHERE a.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(err)?
-            .as_ref()
-            .map(application_row)
-            .transpose()
+        sqlx::query(concat!(
+            application_select!("applications"),
+            " WHERE a.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?
+        .as_ref()
+        .map(application_row)
+        .transpose()
     }
 
     async fn applications_of(&self, account_id: Uuid) -> StoreResult<Vec<ApplicationRecord>> {
-        sqlx::query(&format!(
-            "{APPLICATION_SELECT} WHERE a.account_id = $1 ORDER BY a.created_at DESC, a.id DESC"
+        sqlx::query(concat!(
+            application_select!("applications"),
+            " WHERE a.account_id = $1 ORDER BY a.created_at DESC, a.id DESC"
         ))
         .bind(account_id)
         .fetch_all(&self.pool)
@@ -821,11 +825,10 @@ impl Store for PgStore {
             warnings.to_owned(),
         );
         // One statement, so one round trip: the documents not in the new set are deleted and
-        // the new ones inserted (the two sets are disjoint, as one statement's parts must be).
+        // the new ones inserted (the two sets are disjoint, as one statement's parts must be),
+        // and the answer is built from the rows the UPDATE returns (the statement's own
+        // snapshot still shows the old form; images, deposit and events are not touched).
         detached(async move {
-            // The answer is built from the rows the UPDATE returns (the statement's own
-            // snapshot would still show the old form); images, deposit and events are not
-            // touched by it.
             let updated = sqlx::query(concat!(
                 "WITH updated AS (
                     UPDATE applications SET form = $1, warnings = $2, updated_at = $3
@@ -838,8 +841,7 @@ impl Store for PgStore {
                     SELECT updated.id, updated.account_id, hash FROM updated, unnest($5::bytea[]) AS hash
                     ON CONFLICT DO NOTHING
                  ) ",
-                application_fields!(),
-                " FROM updated a LEFT JOIN deposits d ON d.application_id = a.id"
+                application_select!("updated")
             ))
             .bind(form)
             .bind(warnings)

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::sql::{
-    APPLICATION_COLUMNS, CASE_COLUMNS, Cached, application_row, case_row, complete,
+    CASE_COLUMNS, Cached, application_columns, application_row, case_row, complete,
     conflict_or_failed, id, opt_ts, parse_id, parse_ts, ts,
 };
 use crate::{SqliteStore, failed};
@@ -74,11 +74,16 @@ fn queue_job(tx: &Connection, app: Uuid, kind: JobKind, due_at: DateTime<Utc>) -
     .map_err(failed)
 }
 
-/// A transition inside an open transaction, guarded by its starting status.
+/// An application with its images, deposit and events, read on `c` (a reader, or the
+/// writer inside its transaction).
 fn application_in(c: &Connection, app: Uuid) -> StoreResult<Option<ApplicationRecord>> {
     let found = c
         .one(
-            &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = ?1"),
+            concat!(
+                "SELECT ",
+                application_columns!(),
+                " FROM applications WHERE id = ?1"
+            ),
             params![id(app)],
             application_row,
         )
@@ -87,6 +92,7 @@ fn application_in(c: &Connection, app: Uuid) -> StoreResult<Option<ApplicationRe
     found.map(|a| complete(c, a)).transpose()
 }
 
+/// A transition inside an open transaction, guarded by its starting status.
 fn apply_in(tx: &Connection, change: &StateChange) -> StoreResult<Applied> {
     let app = id(change.application_id);
     let t = &change.transition;
@@ -455,9 +461,10 @@ impl Store for SqliteStore {
     async fn applications_of(&self, account_id: Uuid) -> StoreResult<Vec<ApplicationRecord>> {
         self.read(move |c| {
             let mut stmt = c
-                .prepare_cached(&format!(
-                    "SELECT {APPLICATION_COLUMNS} FROM applications WHERE account_id = ?1
-                     ORDER BY created_at DESC, id DESC"
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    application_columns!(),
+                    " FROM applications WHERE account_id = ?1 ORDER BY created_at DESC, id DESC"
                 ))
                 .map_err(failed)?;
             let rows: Vec<ApplicationRecord> = stmt

@@ -70,8 +70,15 @@ pub fn parse_status(text: &str) -> rusqlite::Result<Status> {
     Status::parse(text).ok_or_else(|| bad(text))
 }
 
-pub const APPLICATION_COLUMNS: &str = "id, account_id, status, form, warnings, card_bank, \
-    card_sealed, card_hash, failure, created_at, updated_at";
+/// The columns [`application_row`] reads, as a literal so that statements are built at
+/// compile time rather than formatted on every read.
+macro_rules! application_columns {
+    () => {
+        "id, account_id, status, form, warnings, card_bank, card_sealed, card_hash, failure, \
+         created_at, updated_at"
+    };
+}
+pub(crate) use application_columns;
 
 /// The application row without its images, deposit and events.
 pub fn application_row(row: &Row<'_>) -> rusqlite::Result<ApplicationRecord> {
