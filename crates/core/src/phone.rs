@@ -31,8 +31,7 @@ pub struct ParsedPhone {
 
 impl Phone {
     pub fn parse(input: &str) -> Result<ParsedPhone, Vec<Code>> {
-        // Full-width digits and plus signs are what a Chinese keyboard types.
-        let text: String = input.nfkc().collect();
+        let text = normalised(input);
         let text = text.trim();
         if text.is_empty() {
             return Err(vec![Code::FieldRequired]);
@@ -52,8 +51,7 @@ impl Phone {
             return Err(codes);
         }
         let international = text.starts_with('+');
-        let looks_mainland = digits.len() == 11 && digits.starts_with('1');
-        if !international && !looks_mainland {
+        if !international && !looks_mainland(&digits) {
             return Err(vec![Code::PhoneNeedsCountryCode]);
         }
         let full = if international {
@@ -109,12 +107,11 @@ impl Phone {
     /// again: full validation (metadata regexes) was the largest single cost of answering a
     /// read. `None` when no country code can be told apart.
     pub fn mask_stored(input: &str) -> Option<String> {
-        let text: String = input.nfkc().collect();
+        let text = normalised(input);
         let text = text.trim();
         let digits: String = text.chars().filter(char::is_ascii_digit).collect();
         if !text.starts_with('+') {
-            return (digits.len() == 11 && digits.starts_with('1'))
-                .then(|| masked(MAINLAND, &digits));
+            return looks_mainland(&digits).then(|| masked(MAINLAND, &digits));
         }
         // Country calling codes are prefix-free: the first known prefix is the code.
         (1..=3.min(digits.len())).find_map(|len| {
@@ -123,6 +120,16 @@ impl Phone {
             Some(masked(code, &digits[len..]))
         })
     }
+}
+
+/// Full-width digits and plus signs are what a Chinese keyboard types.
+fn normalised(input: &str) -> String {
+    input.nfkc().collect()
+}
+
+/// Without a country code, only a mainland mobile's shape is accepted.
+fn looks_mainland(digits: &str) -> bool {
+    digits.len() == 11 && digits.starts_with('1')
 }
 
 fn masked(country_code: u16, national: &str) -> String {
