@@ -49,6 +49,8 @@ struct Args {
 }
 
 const PASSWORD: &str = "correct horse battery";
+/// The server's PostgreSQL pool, and the store-alone ceiling's.
+const SERVER_CONNECTIONS: u32 = 16;
 
 struct Server {
     child: Child,
@@ -81,7 +83,10 @@ async fn start_server(bin: &PathBuf, backend: Backend) -> (Server, String) {
         .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
         .current_dir(dir.path())
         .env("REALNAME_DATA_KEY", &key)
-        .env("REALNAME_DATABASE_MAX_CONNECTIONS", "16")
+        .env(
+            "REALNAME_DATABASE_MAX_CONNECTIONS",
+            SERVER_CONNECTIONS.to_string(),
+        )
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -579,8 +584,7 @@ async fn postgres_ceiling(url: &str, users: usize, seconds: u64) -> f64 {
     count.load(std::sync::atomic::Ordering::Relaxed) as f64 / seconds as f64
 }
 
-/// One endpoint alone, hammered by every user for `seconds`: its own requests per second and
-/// latencies. Each user gets an account and a draft of its own first.
+/// One account with a draft of its own per user, for the endpoints-alone runs: (token, id).
 async fn owners(d: &Driver, users: usize) -> Vec<(String, String)> {
     let mut owners = Vec::new();
     for u in 0..users {
@@ -593,6 +597,8 @@ async fn owners(d: &Driver, users: usize) -> Vec<(String, String)> {
     owners
 }
 
+/// One endpoint alone, hammered by every owner for `seconds`: its own requests per second
+/// and latencies.
 async fn isolated(
     d: &Arc<Driver>,
     owners: &[(String, String)],
@@ -651,7 +657,8 @@ async fn isolated(
 
 /// The store's own rate for what `GET /v1/verifications/{id}` asks of it (the caller's
 /// session, then the application with its images, deposit and events), called directly by
-/// `users` tasks without HTTP: how fast reads could be if HTTP, decryption and JSON were free.
+/// one task per owner without HTTP, through a pool the size of the server's: how fast reads
+/// could be if HTTP, decryption and JSON were free.
 async fn store_read_ceiling(
     backend: Backend,
     server: &Server,
@@ -668,7 +675,7 @@ async fn store_read_ceiling(
             realname_store_postgres::PgStore::connect(
                 url,
                 realname_store_postgres::PoolSettings {
-                    max_connections: 16,
+                    max_connections: SERVER_CONNECTIONS,
                     ..Default::default()
                 },
             )
