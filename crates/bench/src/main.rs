@@ -689,7 +689,7 @@ async fn store_read_ceiling(
         .iter()
         .map(|(token, id)| {
             let (store, count) = (Arc::clone(&store), Arc::clone(&count));
-            let hash = realname_server::auth::token_hash(token);
+            let hash = realname_app::auth::token_hash(token);
             let id = uuid::Uuid::parse_str(id).unwrap();
             tokio::spawn(async move {
                 while Instant::now() < deadline {
@@ -711,7 +711,7 @@ async fn hashing_rate() -> f64 {
     let started = Instant::now();
     let n = 8;
     for _ in 0..n {
-        realname_server::auth::hash_password(PASSWORD.into())
+        realname_app::auth::hash_password(PASSWORD.into())
             .await
             .unwrap();
     }

@@ -112,7 +112,30 @@ impl Default for DepositRules {
     }
 }
 
+/// The deposit-round limits a submit is judged by, inside the store's transaction: the
+/// store counts the rounds, this rule decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundLimits {
+    /// Deposits paid since this moment count.
+    pub since: DateTime<Utc>,
+    pub rules: DepositRules,
+}
+
+impl RoundLimits {
+    pub fn check(&self, card_rounds: u32, document_rounds: u32) -> Result<(), Code> {
+        self.rules.may_pay_another(card_rounds, document_rounds)
+    }
+}
+
 impl DepositRules {
+    /// The limits for a submit at `now`.
+    pub fn round_limits(&self, now: DateTime<Utc>) -> RoundLimits {
+        RoundLimits {
+            since: now - self.rounds_window,
+            rules: *self,
+        }
+    }
+
     /// Before a new deposit is paid: rounds already paid to this card and to this identity
     /// document within [`DepositRules::rounds_window`].
     pub fn may_pay_another(&self, card_rounds: u32, document_rounds: u32) -> Result<(), Code> {
@@ -176,7 +199,7 @@ impl Answer {
         match self {
             Answer::Accepted => Some(Event::AmountAccepted),
             Answer::Incorrect { .. } => None,
-            Answer::Exhausted { .. } => Some(Event::AttemptsExhausted),
+            Answer::Exhausted { attempts_used } => Some(Event::AttemptsExhausted { attempts_used }),
             Answer::Expired => Some(Event::DepositExpired),
         }
     }
@@ -357,7 +380,7 @@ mod tests {
             (last.code(), last.event()),
             (
                 Some(Code::DepositAttemptsExhausted),
-                Some(Event::AttemptsExhausted)
+                Some(Event::AttemptsExhausted { attempts_used: 3 })
             )
         );
         assert_eq!(Answer::Accepted.event(), Some(Event::AmountAccepted));

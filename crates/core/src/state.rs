@@ -3,11 +3,15 @@
 
 use std::fmt;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::ser::SerializeStruct;
+use uuid::Uuid;
 
 use crate::codes::Code;
+use crate::deposit::DepositRules;
 use crate::report::{Breach, Detail};
 use crate::review::ReviewReason;
+use crate::store::NewJob;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
@@ -52,6 +56,18 @@ impl Status {
         matches!(
             self,
             Status::Draft | Status::DepositPending | Status::AwaitingAmount | Status::UnderReview
+        )
+    }
+
+    /// A card bound to an application in one of these statuses is `card_in_use` for every
+    /// other account: it has been submitted and has not failed.
+    pub fn holds_card(self) -> bool {
+        matches!(
+            self,
+            Status::DepositPending
+                | Status::AwaitingAmount
+                | Status::UnderReview
+                | Status::Verified
         )
     }
 
@@ -197,12 +213,16 @@ pub enum Event {
     Submit,
     /// The bank credited the deposit to the card.
     DepositSettled,
-    /// The bank sent the payout back, with its ISO 20022 reason code.
+    /// The bank sent the payout back for a reason about the account, with its ISO 20022
+    /// reason code: the card is refused later.
     DepositReturned {
         reason: String,
     },
     AmountAccepted,
-    AttemptsExhausted,
+    /// The last wrong answer, the `attempts_used`-th.
+    AttemptsExhausted {
+        attempts_used: u32,
+    },
     DepositExpired,
     Approve,
     Reject(ReviewReason),
@@ -217,7 +237,7 @@ impl Event {
             Event::DepositSettled => "deposit_settled",
             Event::DepositReturned { .. } => "deposit_returned",
             Event::AmountAccepted => "amount_accepted",
-            Event::AttemptsExhausted => "attempts_exhausted",
+            Event::AttemptsExhausted { .. } => "attempts_exhausted",
             Event::DepositExpired => "deposit_expired",
             Event::Approve => "approve",
             Event::Reject(_) => "reject",
@@ -226,17 +246,37 @@ impl Event {
     }
 }
 
-/// Work that must follow a transition, written in the same transaction (the outbox).
+/// What an event happens to and when, and the settings that say when follow-up work falls
+/// due: everything a transition needs to give its effects their data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    pub application_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub deposit: DepositRules,
+    pub review_sla: TimeDelta,
+}
+
+/// Work that must follow a transition, written in the same transaction (the outbox), with
+/// all its data: a store carries it out without deciding anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Pay the one micro-deposit of this application.
-    PayDeposit,
-    /// Start the confirmation deadline and schedule its expiry.
-    ScheduleDepositExpiry,
-    /// Put the case in the review queue, due after the service level.
-    OpenReviewCase,
-    /// Take the case out of the queue: it has been decided.
-    CloseReviewCase,
+    /// Queue a job under its idempotency key.
+    Queue(NewJob),
+    /// The deposit reached the card: the confirmation deadline starts.
+    SettleDeposit {
+        settled_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    },
+    /// Store this count of wrong answers.
+    RecordAttempts(u32),
+    /// Put the case in the review queue, due at `due_at`.
+    OpenReviewCase { due_at: DateTime<Utc> },
+    /// Take the case out of the queue, if it is still in it: decided, or its application
+    /// failed under review.
+    CloseReviewCase { at: DateTime<Utc> },
+    /// The bank returned this application's payout for a reason about the account: its card
+    /// is refused on later applications (`card_returned_by_bank`).
+    BlockCard { reason: String, at: DateTime<Utc> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,39 +305,74 @@ impl fmt::Display for Refused {
     }
 }
 
-/// The one place that says what may happen to an application.
-pub fn transition(status: Status, event: &Event) -> Result<Transition, Refused> {
-    use Effect::*;
+/// The one place that says what may happen to an application, and what must follow.
+pub fn transition(status: Status, event: &Event, moment: &Moment) -> Result<Transition, Refused> {
     use Status::*;
-    let to = |status: Status, effects: &[Effect]| Transition {
+    let app = moment.application_id;
+    let at = moment.at;
+    let to = |status: Status, effects: Vec<Effect>| Transition {
         status,
-        effects: effects.to_vec(),
+        effects,
         failure: None,
     };
-    let fail = |failure: Failure, effects: &[Effect]| Transition {
+    let fail = |failure: Failure, effects: Vec<Effect>| Transition {
         status: Failed,
-        effects: effects.to_vec(),
+        effects,
         failure: Some(failure),
     };
+    let returned = |reason: &String| {
+        let mut effects = vec![Effect::BlockCard {
+            reason: reason.clone(),
+            at,
+        }];
+        if status == UnderReview {
+            effects.push(Effect::CloseReviewCase { at });
+        }
+        fail(Failure::deposit_returned(reason), effects)
+    };
     match (status, event) {
-        (Draft, Event::Edit) => Ok(to(Draft, &[])),
-        (Draft, Event::Submit) => Ok(to(DepositPending, &[PayDeposit])),
-        (Draft, Event::Cancel) => Ok(to(Cancelled, &[])),
-        (DepositPending, Event::DepositSettled) => Ok(to(AwaitingAmount, &[ScheduleDepositExpiry])),
-        (DepositPending, Event::DepositReturned { reason }) => {
-            Ok(fail(Failure::deposit_returned(reason), &[]))
+        (Draft, Event::Edit) => Ok(to(Draft, vec![])),
+        (Draft, Event::Submit) => Ok(to(
+            DepositPending,
+            vec![Effect::Queue(NewJob::pay_deposit(app, at))],
+        )),
+        (Draft, Event::Cancel) => Ok(to(Cancelled, vec![])),
+        (DepositPending, Event::DepositSettled) => {
+            let expires_at = moment.deposit.expires_at(at);
+            Ok(to(
+                AwaitingAmount,
+                vec![
+                    Effect::SettleDeposit {
+                        settled_at: at,
+                        expires_at,
+                    },
+                    Effect::Queue(NewJob::expire_deposit(app, expires_at)),
+                ],
+            ))
         }
-        (AwaitingAmount, Event::AmountAccepted) => Ok(to(UnderReview, &[OpenReviewCase])),
-        (AwaitingAmount, Event::AttemptsExhausted) => {
-            Ok(fail(Failure::deposit(Code::DepositAttemptsExhausted), &[]))
+        // A return can come after the bank first settled (a camt.054 credit back), as long
+        // as the application is not decided.
+        (DepositPending | AwaitingAmount | UnderReview, Event::DepositReturned { reason }) => {
+            Ok(returned(reason))
         }
+        (AwaitingAmount, Event::AmountAccepted) => Ok(to(
+            UnderReview,
+            vec![Effect::OpenReviewCase {
+                due_at: at + moment.review_sla,
+            }],
+        )),
+        (AwaitingAmount, Event::AttemptsExhausted { attempts_used }) => Ok(fail(
+            Failure::deposit(Code::DepositAttemptsExhausted),
+            vec![Effect::RecordAttempts(*attempts_used)],
+        )),
         (AwaitingAmount, Event::DepositExpired) => {
-            Ok(fail(Failure::deposit(Code::DepositExpired), &[]))
+            Ok(fail(Failure::deposit(Code::DepositExpired), vec![]))
         }
-        (UnderReview, Event::Approve) => Ok(to(Verified, &[CloseReviewCase])),
-        (UnderReview, Event::Reject(reason)) => {
-            Ok(fail(Failure::rejected(*reason), &[CloseReviewCase]))
-        }
+        (UnderReview, Event::Approve) => Ok(to(Verified, vec![Effect::CloseReviewCase { at }])),
+        (UnderReview, Event::Reject(reason)) => Ok(fail(
+            Failure::rejected(*reason),
+            vec![Effect::CloseReviewCase { at }],
+        )),
         (status, event) => Err(Refused {
             status,
             event: event.name(),
@@ -351,6 +426,15 @@ pub fn may_apply<'a>(
 mod tests {
     use super::*;
 
+    fn moment() -> Moment {
+        Moment {
+            application_id: Uuid::from_u128(7),
+            at: DateTime::from_timestamp(1_780_000_000, 0).unwrap_or_default(),
+            deposit: DepositRules::default(),
+            review_sla: TimeDelta::days(2),
+        }
+    }
+
     fn all_events() -> Vec<Event> {
         let mut events = vec![
             Event::Edit,
@@ -360,7 +444,7 @@ mod tests {
                 reason: "AC04".into(),
             },
             Event::AmountAccepted,
-            Event::AttemptsExhausted,
+            Event::AttemptsExhausted { attempts_used: 3 },
             Event::DepositExpired,
             Event::Approve,
             Event::Cancel,
@@ -380,19 +464,27 @@ mod tests {
             Event::AmountAccepted,
             Event::Approve,
         ] {
-            let t = transition(status, &event).unwrap_or_else(|r| panic!("{r}"));
+            let t = transition(status, &event, &moment()).unwrap_or_else(|r| panic!("{r}"));
             assert_eq!(t.failure, None);
             status = t.status;
             effects.extend(t.effects);
         }
         assert_eq!(status, Status::Verified);
+        let m = moment();
+        let expires_at = m.at + TimeDelta::days(10);
         assert_eq!(
             effects,
             [
-                Effect::PayDeposit,
-                Effect::ScheduleDepositExpiry,
-                Effect::OpenReviewCase,
-                Effect::CloseReviewCase
+                Effect::Queue(NewJob::pay_deposit(m.application_id, m.at)),
+                Effect::SettleDeposit {
+                    settled_at: m.at,
+                    expires_at
+                },
+                Effect::Queue(NewJob::expire_deposit(m.application_id, expires_at)),
+                Effect::OpenReviewCase {
+                    due_at: m.at + TimeDelta::days(2)
+                },
+                Effect::CloseReviewCase { at: m.at }
             ]
         );
     }
@@ -404,6 +496,14 @@ mod tests {
             &Event::DepositReturned {
                 reason: "AC01".into(),
             },
+            &moment(),
+        );
+        assert_eq!(
+            returned.as_ref().map(|t| t.effects.clone()),
+            Ok(vec![Effect::BlockCard {
+                reason: "AC01".into(),
+                at: moment().at
+            }])
         );
         let failure = returned.ok().and_then(|t| t.failure);
         assert_eq!(
@@ -416,11 +516,30 @@ mod tests {
             "{message}"
         );
 
+        // A return after settlement fails the application too, and under review it closes
+        // the case.
+        let late = transition(
+            Status::UnderReview,
+            &Event::DepositReturned {
+                reason: "AC04".into(),
+            },
+            &moment(),
+        )
+        .ok();
+        assert_eq!(late.as_ref().map(|t| t.status), Some(Status::Failed));
+        assert!(late.is_some_and(|t| {
+            t.effects
+                .contains(&Effect::CloseReviewCase { at: moment().at })
+        }));
+
         for (event, code) in [
-            (Event::AttemptsExhausted, Code::DepositAttemptsExhausted),
+            (
+                Event::AttemptsExhausted { attempts_used: 3 },
+                Code::DepositAttemptsExhausted,
+            ),
             (Event::DepositExpired, Code::DepositExpired),
         ] {
-            let t = transition(Status::AwaitingAmount, &event).ok();
+            let t = transition(Status::AwaitingAmount, &event, &moment()).ok();
             assert_eq!(t.as_ref().map(|t| t.status), Some(Status::Failed));
             assert_eq!(
                 t.and_then(|t| t.failure).map(|f| (f.code, f.can_retry)),
@@ -429,7 +548,7 @@ mod tests {
         }
 
         for reason in ReviewReason::ALL {
-            let t = transition(Status::UnderReview, &Event::Reject(reason)).ok();
+            let t = transition(Status::UnderReview, &Event::Reject(reason), &moment()).ok();
             let failure = t.and_then(|t| t.failure);
             assert_eq!(
                 failure.as_ref().map(|f| (f.code, f.stage)),
@@ -438,7 +557,7 @@ mod tests {
             assert_eq!(failure.map(|f| f.can_retry), Some(!reason.is_final()));
         }
         assert_eq!(
-            transition(Status::Draft, &Event::Cancel).map(|t| t.status),
+            transition(Status::Draft, &Event::Cancel, &moment()).map(|t| t.status),
             Ok(Status::Cancelled)
         );
     }
@@ -451,6 +570,8 @@ mod tests {
             (Status::Draft, "cancel"),
             (Status::DepositPending, "deposit_settled"),
             (Status::DepositPending, "deposit_returned"),
+            (Status::AwaitingAmount, "deposit_returned"),
+            (Status::UnderReview, "deposit_returned"),
             (Status::AwaitingAmount, "amount_accepted"),
             (Status::AwaitingAmount, "attempts_exhausted"),
             (Status::AwaitingAmount, "deposit_expired"),
@@ -460,7 +581,7 @@ mod tests {
         for status in Status::ALL {
             for event in all_events() {
                 let expected = allowed.contains(&(status, event.name()));
-                let result = transition(status, &event);
+                let result = transition(status, &event, &moment());
                 assert_eq!(result.is_ok(), expected, "{status} + {}", event.name());
                 if let Err(refused) = result {
                     assert_eq!(refused.code(), Code::InvalidState);

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::application::CardHistory;
+use crate::deposit::RoundLimits;
 use crate::state::{Failure, Status, Transition};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -185,6 +186,8 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    pub const ALL: [JobKind; 2] = [JobKind::PayDeposit, JobKind::ExpireDeposit];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::PayDeposit => "pay_deposit",
@@ -193,36 +196,63 @@ impl JobKind {
     }
 
     pub fn parse(input: &str) -> Option<JobKind> {
-        [JobKind::PayDeposit, JobKind::ExpireDeposit]
-            .into_iter()
-            .find(|k| k.as_str() == input)
+        JobKind::ALL.into_iter().find(|k| k.as_str() == input)
     }
 }
 
-/// A leased job. Its key — (application, kind) — is unique, so a job is never queued twice
-/// and doing it again after a crash finds its work already done.
+/// A job to queue. Its `key` is unique: queueing the same key again changes nothing, so a
+/// job is never queued twice, and doing it again after a crash finds its work already done.
+/// One application may have many jobs of a kind (under different keys), and a job may be
+/// about no application at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    pub key: String,
+    pub kind: JobKind,
+    pub application_id: Option<Uuid>,
+    pub due_at: DateTime<Utc>,
+}
+
+impl NewJob {
+    /// The one payout of an application.
+    pub fn pay_deposit(application_id: Uuid, due_at: DateTime<Utc>) -> NewJob {
+        NewJob {
+            key: format!("pay_deposit:{application_id}"),
+            kind: JobKind::PayDeposit,
+            application_id: Some(application_id),
+            due_at,
+        }
+    }
+
+    /// The confirmation deadline of an application's deposit.
+    pub fn expire_deposit(application_id: Uuid, due_at: DateTime<Utc>) -> NewJob {
+        NewJob {
+            key: format!("expire_deposit:{application_id}"),
+            kind: JobKind::ExpireDeposit,
+            application_id: Some(application_id),
+            due_at,
+        }
+    }
+}
+
+/// A leased job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     pub id: Uuid,
-    pub application_id: Uuid,
+    pub key: String,
     pub kind: JobKind,
+    pub application_id: Option<Uuid>,
     pub due_at: DateTime<Utc>,
     pub attempts: u32,
 }
 
-/// A transition to make durable, with what it writes beside the status.
+/// A transition to make durable: the new status, its event, and its effects, which carry
+/// everything they write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateChange {
     pub application_id: Uuid,
     pub from: Status,
     pub transition: Transition,
     pub at: DateTime<Utc>,
-    /// With `OpenReviewCase`: when the case falls due (the service level).
-    pub review_due_at: Option<DateTime<Utc>>,
-    /// With `ScheduleDepositExpiry`: the confirmation deadline.
-    pub deposit_expires_at: Option<DateTime<Utc>>,
-    /// A new count of wrong answers to store with the change.
-    pub attempts_used: Option<u32>,
 }
 
 impl StateChange {
@@ -237,9 +267,6 @@ impl StateChange {
             from,
             transition,
             at,
-            review_due_at: None,
-            deposit_expires_at: None,
-            attempts_used: None,
         }
     }
 }
@@ -261,10 +288,9 @@ pub struct SubmitCommand {
     pub card_hash: Vec<u8>,
     pub document_hashes: Vec<Vec<u8>>,
     pub warnings: String,
-    /// Deposits paid since this moment count against the limits.
-    pub rounds_since: DateTime<Utc>,
-    pub max_rounds_per_card: u32,
-    pub max_rounds_per_document: u32,
+    /// The store counts the rounds of the card and the documents inside its transaction;
+    /// these limits judge them.
+    pub limits: RoundLimits,
     pub end_to_end_id: String,
     pub sealed_amount: Vec<u8>,
 }
@@ -316,27 +342,6 @@ pub struct AuditEntry {
     pub application_id: Option<Uuid>,
     /// JSON with what was seen or decided; never a plain personal value.
     pub detail: String,
-}
-
-/// One line of the sandbox bank's statement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SandboxTransaction {
-    pub amount_fen: i64,
-    pub memo: String,
-    pub at: DateTime<Utc>,
-}
-
-/// A payout the sandbox bank has taken.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SandboxPayout {
-    pub end_to_end_id: String,
-    pub card_hash: Vec<u8>,
-    pub amount_fen: i64,
-    pub memo: String,
-    pub paid_at: DateTime<Utc>,
-    pub settle_at: DateTime<Utc>,
-    /// Set when the bank sends the payout back instead of crediting it.
-    pub return_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -459,6 +464,9 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<bool>;
 
     // The outbox.
+    /// Queues a job that no transition writes (a payout batch, a purge); `false` when its
+    /// key was queued before.
+    async fn queue_job(&self, job: &NewJob) -> StoreResult<bool>;
     async fn claim_jobs(
         &self,
         now: DateTime<Utc>,
@@ -510,19 +518,9 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<AuditEntry>>;
 
-    // The sandbox bank and clock, kept in the database so every node agrees on them.
+    // The sandbox clock, kept in the database so every node agrees on it.
     async fn sandbox_offset(&self) -> StoreResult<i64>;
     async fn advance_sandbox_clock(&self, seconds: i64) -> StoreResult<i64>;
-    /// Records a payout once per end-to-end id; a repeat changes nothing.
-    async fn sandbox_pay(&self, payout: &SandboxPayout) -> StoreResult<()>;
-    async fn sandbox_statement(
-        &self,
-        card_hash: &[u8],
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<SandboxTransaction>>;
-    /// Payouts whose outcome is due by `now` and not yet acknowledged.
-    async fn sandbox_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<SandboxPayout>>;
-    async fn sandbox_acknowledge(&self, end_to_end_ids: &[String]) -> StoreResult<()>;
 }
 
 #[cfg(test)]
@@ -531,7 +529,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for kind in [JobKind::PayDeposit, JobKind::ExpireDeposit] {
+        for kind in JobKind::ALL {
             assert_eq!(JobKind::parse(kind.as_str()), Some(kind));
         }
         for role in [Role::User, Role::Reviewer, Role::Admin] {

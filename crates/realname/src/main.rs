@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use realname_app::auth;
 use realname_core::policy::Policy;
 use realname_core::store::{Account, Role};
 use realname_server::config::Config;
-use realname_server::{App, StartError, auth, load_policy, open_store};
+use realname_server::{App, StartError, load_policy, open_store};
 
 #[derive(Parser)]
 #[command(
@@ -149,7 +150,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 ))
             })?;
             runtime()?.block_on(async {
-                let store = open_store(&config).await?;
+                let store = open_store(&config).await?.store;
                 let account = Account {
                     id: uuid_v4(),
                     login: login.clone(),

@@ -1,21 +1,18 @@
-//! The one place where failures become HTTP answers.
+//! The one place where the application layer's errors become HTTP answers.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use realname_app::AppError;
+use realname_core::Code;
 use realname_core::store::StoreError;
-use realname_core::{Breach, Code, Report};
 use serde_json::{Value, json};
 
+/// An error on its way to the client: the application layer's, with the HTTP status its code
+/// has (or, for the few answers the router itself gives, another).
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: Code,
-    pub details: Vec<Breach>,
-    pub retry_after: Option<u64>,
-    /// Extra fields beside `code` (e.g. `attempts_remaining`).
-    pub extra: Vec<(&'static str, Value)>,
-    /// Overrides the catalogue's message (malformed requests say what was wrong).
-    pub message: Option<String>,
+    pub error: AppError,
+    status: Option<StatusCode>,
 }
 
 /// The HTTP status of a code that stands alone as an error.
@@ -40,103 +37,85 @@ pub fn status_of(code: Code) -> StatusCode {
     }
 }
 
+/// The status an application error answers with; the pages render theirs with it too.
+pub trait HttpStatus {
+    fn status(&self) -> StatusCode;
+}
+
+impl HttpStatus for AppError {
+    fn status(&self) -> StatusCode {
+        status_of(self.code)
+    }
+}
+
 impl ApiError {
     pub fn new(code: Code) -> ApiError {
-        ApiError {
-            status: status_of(code),
-            code,
-            details: Vec::new(),
-            retry_after: None,
-            extra: Vec::new(),
-            message: None,
-        }
-    }
-
-    /// 422 `validation_failed` with every breach as a detail.
-    pub fn validation(report: Report) -> ApiError {
-        ApiError {
-            details: report.breaches,
-            ..ApiError::new(Code::ValidationFailed)
-        }
-    }
-
-    /// 422 `validation_failed` for one field.
-    pub fn field(field: &str, code: Code) -> ApiError {
-        let mut report = Report::default();
-        report.breach(field, code);
-        ApiError::validation(report)
+        AppError::new(code).into()
     }
 
     pub fn malformed(message: impl Into<String>) -> ApiError {
-        ApiError {
-            message: Some(message.into()),
-            ..ApiError::new(Code::MalformedRequest)
-        }
-    }
-
-    pub fn with(mut self, key: &'static str, value: Value) -> ApiError {
-        self.extra.push((key, value));
-        self
-    }
-
-    pub fn retry_after(mut self, seconds: u64) -> ApiError {
-        self.retry_after = Some(seconds);
-        self
+        AppError::malformed(message).into()
     }
 
     pub fn internal(context: &str, error: impl std::fmt::Display) -> ApiError {
-        let id = uuid::Uuid::new_v4();
-        tracing::error!(error_id = %id, context, error = %error, "internal error");
-        ApiError::new(Code::InternalError).with("id", json!(id.to_string()))
+        AppError::internal(context, error).into()
+    }
+
+    /// The same error answered with another status.
+    pub fn with_status(mut self, status: StatusCode) -> ApiError {
+        self.status = Some(status);
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status.unwrap_or_else(|| self.error.status())
     }
 
     pub fn body(&self) -> Value {
-        let details: Vec<Value> = self
-            .details
-            .iter()
-            .map(|b| json!({"field": b.field, "code": b.code, "message": b.message_en(), "message_zh": b.message_zh()}))
-            .collect();
-        let mut error = json!({
-            "code": self.code,
-            "message": self.message.clone().unwrap_or_else(|| self.code.message_en().to_owned()),
-            "message_zh": self.code.message_zh(),
-            "details": details,
-        });
-        if let Some(map) = error.as_object_mut() {
-            for (key, value) in &self.extra {
-                map.insert((*key).to_owned(), value.clone());
-            }
+        body(&self.error)
+    }
+}
+
+/// The error shape of CONTRACT 4.
+pub fn body(error: &AppError) -> Value {
+    let details: Vec<Value> = error
+        .details
+        .iter()
+        .map(|b| json!({"field": b.field, "code": b.code, "message": b.message_en(), "message_zh": b.message_zh()}))
+        .collect();
+    let mut inner = json!({
+        "code": error.code,
+        "message": error.message_en(),
+        "message_zh": error.code.message_zh(),
+        "details": details,
+    });
+    if let Some(map) = inner.as_object_mut() {
+        for (key, value) in &error.extra {
+            map.insert((*key).to_owned(), value.clone());
         }
-        json!({ "error": error })
+    }
+    json!({ "error": inner })
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> ApiError {
+        ApiError {
+            error,
+            status: None,
+        }
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        match e {
-            StoreError::Unavailable(reason) => {
-                tracing::warn!(%reason, "store unavailable");
-                ApiError::new(Code::ServiceUnavailable).retry_after(1)
-            }
-            StoreError::Conflict(what) => match Code::parse(&what) {
-                Some(code) => ApiError::new(code),
-                None => ApiError::new(Code::InvalidState),
-            },
-            StoreError::Failed(reason) => ApiError::internal("store", reason),
-        }
-    }
-}
-
-impl From<realname_core::ports::VaultError> for ApiError {
-    fn from(e: realname_core::ports::VaultError) -> ApiError {
-        ApiError::internal("vault", e)
+        AppError::from(e).into()
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body())).into_response();
-        if let Some(seconds) = self.retry_after
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        if let Some(seconds) = self.error.retry_after
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -7,17 +7,15 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::TimeDelta;
 use realname_core::Code;
 use realname_core::store::Idempotency;
 use sha2::{Digest, Sha256};
 
-use crate::auth::token_hash;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
-pub const KEEP_FOR: TimeDelta = TimeDelta::hours(24);
 const MAX_BODY: usize = 64 * 1024;
 const MAX_ANSWER: usize = 16 * 1024 * 1024;
 
@@ -43,24 +41,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return ApiError::new(Code::PayloadTooLarge).into_response();
     };
-    let scope = match parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(auth) => match auth.strip_prefix("Bearer ") {
-            Some(token) => match state
-                .store
-                .session_account(&token_hash(token.trim()), state.now())
-                .await
-            {
-                Ok(Some(account)) => account.id.to_string(),
-                Ok(None) => "anonymous".to_owned(),
-                Err(e) => return ApiError::from(e).into_response(),
-            },
-            None => "anonymous".to_owned(),
-        },
-        None => "anonymous".to_owned(),
+    let scope = match parts.extensions.get::<Caller>() {
+        Some(Caller(Some(principal))) => principal.scope(),
+        _ => "anonymous".to_owned(),
     };
     let mut hasher = Sha256::new();
     hasher.update(parts.method.as_str());
@@ -77,9 +60,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     {
         Err(e) => ApiError::from(e).into_response(),
         Ok(Idempotency::Mismatch) => ApiError::new(Code::IdempotencyKeyReused).into_response(),
-        Ok(Idempotency::InProgress) => ApiError::new(Code::RequestInProgress)
-            .retry_after(1)
-            .into_response(),
+        Ok(Idempotency::InProgress) => {
+            ApiError::from(realname_app::AppError::new(Code::RequestInProgress).retry_after(1))
+                .into_response()
+        }
         Ok(Idempotency::Replay { status, body }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             let mut response = (status, body).into_response();

@@ -3,36 +3,32 @@
 
 pub mod api;
 pub mod auth;
-pub mod casework;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
-pub mod journey;
 pub mod openapi;
 pub mod pages;
-pub mod sandbox;
 pub mod state;
-pub mod vault;
-pub mod views;
-pub mod workers;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use realname_app::{Parts, Service, SystemClock, workers};
 use realname_core::policy::Policy;
+use realname_core::ports::{PayoutRail, SandboxLedger};
 use realname_core::store::Store;
+use realname_rails::SandboxBank;
 use realname_store_postgres::{PgStore, PoolSettings};
 use realname_store_sqlite::SqliteStore;
+use realname_vault::{AesVault, KeyError};
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::config::{Config, Rail};
-use crate::sandbox::SandboxBank;
-use crate::state::{AppState, ServiceClock, Shared};
-use crate::vault::AesVault;
+use crate::state::{AppState, Shared};
 
 /// Why the service could not start, in one line.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +36,7 @@ pub enum StartError {
     #[error(transparent)]
     Config(#[from] config::ConfigError),
     #[error("{0}")]
-    Key(#[from] vault::KeyError),
+    Key(#[from] KeyError),
     #[error("policy_file: {0}")]
     Policy(String),
     #[error("database_url: {0}")]
@@ -76,13 +72,23 @@ pub fn load_policy(config: &Config) -> Result<Policy, StartError> {
     })
 }
 
+/// A store, and the sandbox bank's ledger kept beside it in the same database.
+pub struct Opened {
+    pub store: Arc<dyn Store>,
+    pub ledger: Arc<dyn SandboxLedger>,
+}
+
 /// Opens the store the URL names and applies its migrations.
-pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+pub async fn open_store(config: &Config) -> Result<Opened, StartError> {
     let url = &config.database_url;
     if url.starts_with("sqlite:") {
         let store = SqliteStore::open(realname_store_sqlite::path_of_url(url))
             .map_err(|e| StartError::Store(e.to_string()))?;
-        Ok(Arc::new(store))
+        let store = Arc::new(store);
+        Ok(Opened {
+            store: store.clone(),
+            ledger: store,
+        })
     } else {
         let settings = PoolSettings {
             max_connections: config.max_connections,
@@ -94,7 +100,22 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
         let store = PgStore::connect(url, settings)
             .await
             .map_err(|e| StartError::Store(e.to_string()))?;
-        Ok(Arc::new(store))
+        let store = Arc::new(store);
+        Ok(Opened {
+            store: store.clone(),
+            ledger: store,
+        })
+    }
+}
+
+/// The application layer's settings, from the configuration.
+pub fn settings(config: &Config) -> realname_app::Settings {
+    realname_app::Settings {
+        deposit: config.deposit,
+        review_sla: config.review_sla,
+        claim_ttl: config.claim_ttl,
+        session_ttl: config.session_ttl,
+        consent_version: config.consent_version.clone(),
     }
 }
 
@@ -104,42 +125,50 @@ pub struct App {
 }
 
 impl App {
-    /// Loads the key, the policy and the store, and binds the listener (port 0 picks a free
-    /// port, as tests do).
+    /// Loads the key, the policy and the store, builds the rail the configuration names, and
+    /// binds the listener (port 0 picks a free port, as tests do).
     pub async fn build(config: Config) -> Result<App, StartError> {
         let (vault, created) = load_vault(&config)?;
         if let Some(path) = created {
             tracing::info!(path = %path.display(), "created a new data key file; back it up");
         }
         let policy = load_policy(&config)?;
-        let store = open_store(&config).await?;
-        let vault = Arc::new(vault);
-        let rail = match config.rail {
-            Rail::Sandbox => Arc::new(SandboxBank::new(
-                Arc::clone(&store),
-                Arc::clone(&vault),
-                config.settle_after,
-            )),
+        let opened = open_store(&config).await?;
+        let vault: Arc<dyn realname_core::ports::Vault> = Arc::new(vault);
+        let (rail, sandbox): (Arc<dyn PayoutRail>, _) = match config.rail {
+            Rail::Sandbox => {
+                let bank = Arc::new(SandboxBank::new(
+                    opened.ledger,
+                    Arc::clone(&vault),
+                    config.settle_after,
+                ));
+                (bank.clone(), Some(bank))
+            }
         };
+        let parts = Parts {
+            store: opened.store,
+            vault,
+            clock: Arc::new(SystemClock),
+            rail,
+            sandbox,
+            policy,
+            settings: settings(&config),
+        };
+        App::with_parts(config, parts).await
+    }
+
+    /// The service over parts the caller made: a test hands it a rail that fails, is slow or
+    /// answers twice, or a clock of its own.
+    pub async fn with_parts(config: Config, parts: Parts) -> Result<App, StartError> {
+        let app = Service::new(parts)
+            .await
+            .map_err(|e| StartError::Store(format!("{:?}", e.code)))?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| StartError::Listen(format!("{}: {e}", config.listen)))?;
-        let clock = ServiceClock::default();
-        clock.set_offset(
-            store
-                .sandbox_offset()
-                .await
-                .map_err(|e| StartError::Store(e.to_string()))?,
-        );
         let state = AppState(Arc::new(Shared {
-            store,
-            vault,
-            policy,
+            app: Arc::new(app),
             config,
-            clock,
-            rail,
-            wake: Notify::new(),
-            work: tokio::sync::Mutex::new(()),
         }));
         Ok(App { listener, state })
     }
@@ -159,7 +188,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let worker = tokio::spawn(workers::run(self.state.clone(), stop_rx));
+        let worker = tokio::spawn(workers::run(Arc::clone(&self.state.app), stop_rx));
         let router = api::router(self.state.clone());
         let served = axum::serve(
             self.listener,

@@ -9,23 +9,36 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use realname_core::Code;
 use realname_core::application::CardHistory;
+use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome,
-    DepositRecord, EventRecord, Idempotency, ImageMeta, Job, JobKind, NewApplication, Role,
-    SandboxPayout, SandboxTransaction, StateChange, Store, StoreError, StoreResult, StoredCard,
-    SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+    DepositRecord, EventRecord, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Role,
+    StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
+    Throttle, ThrottlePolicy,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema_2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("schema_2.sql"),
+    include_str!("schema_3.sql"),
+];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
-const SUBMITTED: &str = "('deposit_pending', 'awaiting_amount', 'under_review', 'verified')";
+
+/// The statuses whose application holds its card against other accounts: the core says
+/// which they are.
+fn holding_card() -> Vec<&'static str> {
+    Status::ALL
+        .into_iter()
+        .filter(|s| s.holds_card())
+        .map(Status::as_str)
+        .collect()
+}
 
 #[derive(Clone)]
 pub struct PgStore {
@@ -350,23 +363,23 @@ async fn insert_event(
         .map_err(err)
 }
 
-async fn queue_job(
-    tx: &mut Tx,
-    app: Uuid,
-    kind: JobKind,
-    due_at: DateTime<Utc>,
-) -> StoreResult<()> {
+/// Queues a job under its key; `false` when the key was queued before.
+async fn queue_job<'e, E>(executor: E, job: &NewJob) -> StoreResult<bool>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
     sqlx::query(
-        "INSERT INTO jobs (id, application_id, kind, due_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (application_id, kind) DO NOTHING",
+        "INSERT INTO jobs (id, key, kind, application_id, due_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (key) DO NOTHING",
     )
     .bind(Uuid::new_v4())
-    .bind(app)
-    .bind(kind.as_str())
-    .bind(due_at)
-    .execute(&mut **tx)
+    .bind(&job.key)
+    .bind(job.kind.as_str())
+    .bind(job.application_id)
+    .bind(job.due_at)
+    .execute(executor)
     .await
-    .map(drop)
+    .map(|done| done.rows_affected() > 0)
     .map_err(err)
 }
 
@@ -384,7 +397,8 @@ async fn insert_audit(tx: &mut Tx, e: &AuditEntry) -> StoreResult<()> {
         .map_err(err)
 }
 
-/// A transition inside an open transaction, guarded by its starting status.
+/// A transition inside an open transaction, guarded by its starting status. Its effects
+/// carry everything they write; nothing here decides.
 async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<Applied> {
     let app = change.application_id;
     let t = &change.transition;
@@ -401,30 +415,33 @@ async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<Applied> {
     if moved == 0 {
         return Ok(Applied::Moved);
     }
-    if let Some(attempts) = change.attempts_used {
-        sqlx::query("UPDATE deposits SET attempts_used = $1 WHERE application_id = $2")
-            .bind(attempts as i32)
-            .bind(app)
-            .execute(&mut **tx)
-            .await
-            .map_err(err)?;
-    }
     insert_event(tx, app, t.status, change.at).await?;
     for effect in &t.effects {
         match effect {
-            Effect::PayDeposit => queue_job(tx, app, JobKind::PayDeposit, change.at).await?,
-            Effect::ScheduleDepositExpiry => {
-                let expires_at = change.deposit_expires_at.unwrap_or(change.at);
+            Effect::Queue(job) => {
+                queue_job(&mut **tx, job).await?;
+            }
+            Effect::SettleDeposit {
+                settled_at,
+                expires_at,
+            } => {
                 sqlx::query("UPDATE deposits SET settled_at = $1, expires_at = $2 WHERE application_id = $3")
-                    .bind(change.at)
+                    .bind(settled_at)
                     .bind(expires_at)
                     .bind(app)
                     .execute(&mut **tx)
                     .await
                     .map_err(err)?;
-                queue_job(tx, app, JobKind::ExpireDeposit, expires_at).await?;
             }
-            Effect::OpenReviewCase => {
+            Effect::RecordAttempts(attempts) => {
+                sqlx::query("UPDATE deposits SET attempts_used = $1 WHERE application_id = $2")
+                    .bind(*attempts as i32)
+                    .bind(app)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(err)?;
+            }
+            Effect::OpenReviewCase { due_at } => {
                 sqlx::query(
                     "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at)
                      SELECT $1, id, account_id, $2, $3 FROM applications WHERE id = $4
@@ -432,30 +449,38 @@ async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<Applied> {
                 )
                 .bind(Uuid::new_v4())
                 .bind(change.at)
-                .bind(change.review_due_at.unwrap_or(change.at))
+                .bind(due_at)
                 .bind(app)
                 .execute(&mut **tx)
                 .await
                 .map_err(err)?;
             }
-            Effect::CloseReviewCase => {}
+            // A decision has already written its own outcome; this closes a case that is
+            // left without one (the bank returned the deposit under review).
+            Effect::CloseReviewCase { at } => {
+                sqlx::query(
+                    "UPDATE review_cases SET decided_at = $1, outcome = 'closed'
+                     WHERE application_id = $2 AND decided_at IS NULL",
+                )
+                .bind(at)
+                .bind(app)
+                .execute(&mut **tx)
+                .await
+                .map_err(err)?;
+            }
+            Effect::BlockCard { reason, at } => {
+                sqlx::query(
+                    "INSERT INTO returned_cards (card_hash, reason, at)
+                     SELECT card_hash, $1, $2 FROM deposits WHERE application_id = $3 ON CONFLICT DO NOTHING",
+                )
+                .bind(reason)
+                .bind(at)
+                .bind(app)
+                .execute(&mut **tx)
+                .await
+                .map_err(err)?;
+            }
         }
-    }
-    if let Some(failure) = t
-        .failure
-        .as_ref()
-        .filter(|f| f.code == Code::DepositReturned)
-    {
-        sqlx::query(
-            "INSERT INTO returned_cards (card_hash, reason, at)
-             SELECT card_hash, $1, $2 FROM deposits WHERE application_id = $3 ON CONFLICT DO NOTHING",
-        )
-        .bind(failure.bank_reason.clone().unwrap_or_default())
-        .bind(change.at)
-        .bind(app)
-        .execute(&mut **tx)
-        .await
-        .map_err(err)?;
     }
     Ok(Applied::Done)
 }
@@ -471,11 +496,12 @@ async fn card_history_in(
         .await
         .map_err(err)?
         .is_some();
-    let bound_to_another_account = sqlx::query(&format!(
-        "SELECT 1 FROM applications WHERE card_hash = $1 AND account_id <> $2 AND status IN {SUBMITTED} LIMIT 1"
-    ))
+    let bound_to_another_account = sqlx::query(
+        "SELECT 1 FROM applications WHERE card_hash = $1 AND account_id <> $2 AND status = ANY($3) LIMIT 1",
+    )
     .bind(card_hash)
     .bind(account)
+    .bind(holding_card())
     .fetch_optional(&mut *conn)
     .await
     .map_err(err)?
@@ -961,12 +987,20 @@ impl Store for PgStore {
             if status.as_deref() != Some(Status::Draft.as_str()) {
                 return Ok(SubmitOutcome::Moved);
             }
-            // Serialise submits of the same card, so two rounds cannot both pass the limit.
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(encode($1, 'hex'), 0))")
-                .bind(&cmd.card_hash)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
+            // Serialise submits of the same card, and of the same identity document, so that
+            // two rounds cannot both pass a limit under READ COMMITTED. The locks are taken
+            // in one order, so two submits that share several never wait for each other in
+            // a circle.
+            let mut keys: Vec<&Vec<u8>> = std::iter::once(&cmd.card_hash).chain(&cmd.document_hashes).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(encode($1, 'hex'), 0))")
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+            }
             let history = card_history_in(&mut tx, cmd.account_id, &cmd.card_hash).await?;
             if history.returned_by_bank {
                 return Ok(SubmitOutcome::CardReturnedByBank);
@@ -976,7 +1010,7 @@ impl Store for PgStore {
             }
             let card_rounds: i64 = sqlx::query_scalar("SELECT count(*) FROM deposits WHERE card_hash = $1 AND created_at >= $2")
                 .bind(&cmd.card_hash)
-                .bind(cmd.rounds_since)
+                .bind(cmd.limits.since)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(err)?;
@@ -988,13 +1022,14 @@ impl Store for PgStore {
                      WHERE ad.document_hash = $1 AND d.created_at >= $2",
                 )
                 .bind(hash)
-                .bind(cmd.rounds_since)
+                .bind(cmd.limits.since)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(err)?;
                 document_rounds = document_rounds.max(n);
             }
-            if card_rounds >= i64::from(cmd.max_rounds_per_card) || document_rounds >= i64::from(cmd.max_rounds_per_document) {
+            let rounds = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+            if cmd.limits.check(rounds(card_rounds), rounds(document_rounds)).is_err() {
                 return Ok(SubmitOutcome::DepositLimitReached);
             }
             sqlx::query("UPDATE applications SET warnings = $1 WHERE id = $2")
@@ -1089,6 +1124,11 @@ impl Store for PgStore {
         Ok(found.is_some())
     }
 
+    async fn queue_job(&self, job: &NewJob) -> StoreResult<bool> {
+        let (pool, job) = (self.pool.clone(), job.clone());
+        detached(async move { queue_job(&pool, &job).await }).await
+    }
+
     async fn claim_jobs(
         &self,
         now: DateTime<Utc>,
@@ -1102,7 +1142,7 @@ impl Store for PgStore {
                  WHERE id IN (SELECT id FROM jobs
                               WHERE done_at IS NULL AND due_at <= $1 AND (leased_until IS NULL OR leased_until < $1)
                               ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-                 RETURNING id, application_id, kind, due_at, attempts",
+                 RETURNING id, key, application_id, kind, due_at, attempts",
             )
             .bind(now)
             .bind(now + TimeDelta::seconds(lease_seconds))
@@ -1115,6 +1155,7 @@ impl Store for PgStore {
                     let kind: String = r.try_get("kind").map_err(err)?;
                     Ok(Job {
                         id: r.try_get("id").map_err(err)?,
+                        key: r.try_get("key").map_err(err)?,
                         application_id: r.try_get("application_id").map_err(err)?,
                         kind: JobKind::parse(&kind).ok_or_else(|| StoreError::Failed(format!("unknown job {kind}")))?,
                         due_at: r.try_get("due_at").map_err(err)?,
@@ -1369,8 +1410,11 @@ impl Store for PgStore {
         })
         .await
     }
+}
 
-    async fn sandbox_pay(&self, payout: &SandboxPayout) -> StoreResult<()> {
+#[async_trait::async_trait]
+impl SandboxLedger for PgStore {
+    async fn pay(&self, payout: &SandboxPayout) -> StoreResult<()> {
         let (pool, p) = (self.pool.clone(), payout.clone());
         detached(async move {
             sqlx::query(
@@ -1392,7 +1436,7 @@ impl Store for PgStore {
         .await
     }
 
-    async fn sandbox_statement(
+    async fn statement(
         &self,
         card_hash: &[u8],
         now: DateTime<Utc>,
@@ -1418,7 +1462,7 @@ impl Store for PgStore {
             .map_err(err)
     }
 
-    async fn sandbox_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<SandboxPayout>> {
+    async fn due(&self, now: DateTime<Utc>) -> StoreResult<Vec<SandboxPayout>> {
         let rows = sqlx::query(
             "SELECT end_to_end_id, card_hash, amount_fen, memo, paid_at, settle_at, return_reason FROM sandbox_payouts
              WHERE NOT acknowledged AND settle_at <= $1 ORDER BY settle_at LIMIT 500",
@@ -1443,7 +1487,7 @@ impl Store for PgStore {
             .map_err(err)
     }
 
-    async fn sandbox_acknowledge(&self, end_to_end_ids: &[String]) -> StoreResult<()> {
+    async fn acknowledge(&self, end_to_end_ids: &[String]) -> StoreResult<()> {
         let (pool, ids) = (self.pool.clone(), end_to_end_ids.to_vec());
         detached(async move {
             sqlx::query(

@@ -18,7 +18,11 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use sql::Cached;
 use tokio::sync::{mpsc, oneshot};
 
-const SCHEMA: &[&str] = &[include_str!("schema.sql"), include_str!("schema_2.sql")];
+const SCHEMA: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("schema_2.sql"),
+    include_str!("schema_3.sql"),
+];
 const READERS: usize = 4;
 /// The most jobs one commit carries: enough for every user of a busy node at once, few enough
 /// that the first caller of a batch does not wait long for the last.
@@ -316,8 +320,8 @@ mod tests {
     fn migrations_apply_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.db");
-        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 2);
-        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 2);
+        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 3);
+        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 3);
     }
 
     /// Writes that wait while the writer is busy are committed together; one that fails

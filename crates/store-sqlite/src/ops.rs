@@ -2,14 +2,15 @@
 //! each; reads run on pooled reader connections.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use realname_core::Code;
+use std::sync::LazyLock;
+
 use realname_core::application::CardHistory;
+use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome,
-    Idempotency, ImageMeta, Job, JobKind, NewApplication, Role, SandboxPayout, SandboxTransaction,
-    StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
-    Throttle, ThrottlePolicy,
+    Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Role, StateChange, Store,
+    StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -20,7 +21,16 @@ use crate::sql::{
 };
 use crate::{SqliteStore, failed};
 
-const SUBMITTED: &str = "('deposit_pending', 'awaiting_amount', 'under_review', 'verified')";
+/// The statuses whose application holds its card against other accounts, as an SQL list:
+/// the core says which they are.
+static HOLDS_CARD: LazyLock<String> = LazyLock::new(|| {
+    let names: Vec<String> = Status::ALL
+        .into_iter()
+        .filter(|s| s.holds_card())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("({})", names.join(", "))
+});
 
 fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
     let role: String = r.get(3)?;
@@ -64,13 +74,20 @@ fn insert_event(tx: &Connection, app: Uuid, status: Status, at: DateTime<Utc>) -
     .map_err(failed)
 }
 
-fn queue_job(tx: &Connection, app: Uuid, kind: JobKind, due_at: DateTime<Utc>) -> StoreResult<()> {
+/// Queues a job under its key; `false` when the key was queued before.
+fn queue_job(tx: &Connection, job: &NewJob) -> StoreResult<bool> {
     tx.exec(
-        "INSERT INTO jobs (id, application_id, kind, due_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (application_id, kind) DO NOTHING",
-        params![id(Uuid::new_v4()), id(app), kind.as_str(), ts(due_at)],
+        "INSERT INTO jobs (id, key, kind, application_id, due_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (key) DO NOTHING",
+        params![
+            id(Uuid::new_v4()),
+            job.key,
+            job.kind.as_str(),
+            job.application_id.map(id),
+            ts(job.due_at)
+        ],
     )
-    .map(drop)
+    .map(|n| n > 0)
     .map_err(failed)
 }
 
@@ -92,7 +109,8 @@ fn application_in(c: &Connection, app: Uuid) -> StoreResult<Option<ApplicationRe
     found.map(|a| complete(c, a)).transpose()
 }
 
-/// A transition inside an open transaction, guarded by its starting status.
+/// A transition inside an open transaction, guarded by its starting status. Its effects
+/// carry everything they write; nothing here decides.
 fn apply_in(tx: &Connection, change: &StateChange) -> StoreResult<Applied> {
     let app = id(change.application_id);
     let t = &change.transition;
@@ -112,62 +130,57 @@ fn apply_in(tx: &Connection, change: &StateChange) -> StoreResult<Applied> {
     if moved == 0 {
         return Ok(Applied::Moved);
     }
-    if let Some(attempts) = change.attempts_used {
-        tx.exec(
-            "UPDATE deposits SET attempts_used = ?1 WHERE application_id = ?2",
-            params![attempts, app],
-        )
-        .map_err(failed)?;
-    }
     insert_event(tx, change.application_id, t.status, change.at)?;
     for effect in &t.effects {
         match effect {
-            Effect::PayDeposit => {
-                queue_job(tx, change.application_id, JobKind::PayDeposit, change.at)?
+            Effect::Queue(job) => {
+                queue_job(tx, job)?;
             }
-            Effect::ScheduleDepositExpiry => {
-                let expires_at = change.deposit_expires_at.unwrap_or(change.at);
+            Effect::SettleDeposit {
+                settled_at,
+                expires_at,
+            } => {
                 tx.exec(
                     "UPDATE deposits SET settled_at = ?1, expires_at = ?2 WHERE application_id = ?3",
-                    params![ts(change.at), ts(expires_at), app],
+                    params![ts(*settled_at), ts(*expires_at), app],
                 )
                 .map_err(failed)?;
-                queue_job(
-                    tx,
-                    change.application_id,
-                    JobKind::ExpireDeposit,
-                    expires_at,
-                )?;
             }
-            Effect::OpenReviewCase => {
-                let due_at = change.review_due_at.unwrap_or(change.at);
+            Effect::RecordAttempts(attempts) => {
+                tx.exec(
+                    "UPDATE deposits SET attempts_used = ?1 WHERE application_id = ?2",
+                    params![attempts, app],
+                )
+                .map_err(failed)?;
+            }
+            Effect::OpenReviewCase { due_at } => {
                 tx.exec(
                     "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at)
                      SELECT ?1, id, account_id, ?2, ?3 FROM applications WHERE id = ?4
                      ON CONFLICT (application_id) DO NOTHING",
-                    params![id(Uuid::new_v4()), ts(change.at), ts(due_at), app],
+                    params![id(Uuid::new_v4()), ts(change.at), ts(*due_at), app],
                 )
                 .map_err(failed)?;
             }
-            // Closing is written by `decide_case`, which holds the claim.
-            Effect::CloseReviewCase => {}
+            // A decision has already written its own outcome; this closes a case that is
+            // left without one (the bank returned the deposit under review).
+            Effect::CloseReviewCase { at } => {
+                tx.exec(
+                    "UPDATE review_cases SET decided_at = ?1, outcome = 'closed'
+                     WHERE application_id = ?2 AND decided_at IS NULL",
+                    params![ts(*at), app],
+                )
+                .map_err(failed)?;
+            }
+            Effect::BlockCard { reason, at } => {
+                tx.exec(
+                    "INSERT OR IGNORE INTO returned_cards (card_hash, reason, at)
+                     SELECT card_hash, ?1, ?2 FROM deposits WHERE application_id = ?3",
+                    params![reason, ts(*at), app],
+                )
+                .map_err(failed)?;
+            }
         }
-    }
-    if t.failure
-        .as_ref()
-        .is_some_and(|f| f.code == Code::DepositReturned)
-    {
-        let reason = t
-            .failure
-            .as_ref()
-            .and_then(|f| f.bank_reason.clone())
-            .unwrap_or_default();
-        tx.exec(
-            "INSERT OR IGNORE INTO returned_cards (card_hash, reason, at)
-             SELECT card_hash, ?1, ?2 FROM deposits WHERE application_id = ?3",
-            params![reason, ts(change.at), app],
-        )
-        .map_err(failed)?;
     }
     Ok(Applied::Done)
 }
@@ -189,7 +202,8 @@ fn card_history_in(
     let bound_to_another_account = conn
         .one(
             &format!(
-                "SELECT 1 FROM applications WHERE card_hash = ?1 AND account_id != ?2 AND status IN {SUBMITTED} LIMIT 1"
+                "SELECT 1 FROM applications WHERE card_hash = ?1 AND account_id != ?2 AND status IN {} LIMIT 1",
+                *HOLDS_CARD
             ),
             params![card_hash, id(account)],
             |_| Ok(()),
@@ -604,7 +618,7 @@ impl Store for SqliteStore {
             if history.bound_to_another_account {
                 return Ok(SubmitOutcome::CardInUse);
             }
-            let since = ts(cmd.rounds_since);
+            let since = ts(cmd.limits.since);
             let card_rounds: u32 = tx
                 .one(
                     "SELECT count(*) FROM deposits WHERE card_hash = ?1 AND created_at >= ?2",
@@ -625,9 +639,7 @@ impl Store for SqliteStore {
                     .map_err(failed)?;
                 document_rounds = document_rounds.max(n);
             }
-            if card_rounds >= cmd.max_rounds_per_card
-                || document_rounds >= cmd.max_rounds_per_document
-            {
+            if cmd.limits.check(card_rounds, document_rounds).is_err() {
                 return Ok(SubmitOutcome::DepositLimitReached);
             }
             tx.exec(
@@ -715,6 +727,11 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn queue_job(&self, job: &NewJob) -> StoreResult<bool> {
+        let job = job.clone();
+        self.write(move |tx| queue_job(tx, &job)).await
+    }
+
     async fn claim_jobs(
         &self,
         now: DateTime<Utc>,
@@ -726,7 +743,7 @@ impl Store for SqliteStore {
             let jobs: Vec<Job> = {
                 let mut stmt = tx
                     .prepare_cached(
-                        "SELECT id, application_id, kind, due_at, attempts FROM jobs
+                        "SELECT id, key, kind, application_id, due_at, attempts FROM jobs
                          WHERE done_at IS NULL AND due_at <= ?1 AND (leased_until IS NULL OR leased_until < ?1)
                          ORDER BY due_at LIMIT ?2",
                     )
@@ -735,10 +752,11 @@ impl Store for SqliteStore {
                     let kind: String = r.get(2)?;
                     Ok(Job {
                         id: parse_id(&r.get::<_, String>(0)?)?,
-                        application_id: parse_id(&r.get::<_, String>(1)?)?,
+                        key: r.get(1)?,
                         kind: JobKind::parse(&kind).ok_or_else(|| rusqlite::Error::InvalidColumnName(kind))?,
-                        due_at: parse_ts(&r.get::<_, String>(3)?)?,
-                        attempts: r.get::<_, u32>(4)? + 1,
+                        application_id: r.get::<_, Option<String>>(3)?.as_deref().map(parse_id).transpose()?,
+                        due_at: parse_ts(&r.get::<_, String>(4)?)?,
+                        attempts: r.get::<_, u32>(5)? + 1,
                     })
                 })
                 .and_then(Iterator::collect)
@@ -1000,8 +1018,11 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
-    async fn sandbox_pay(&self, payout: &SandboxPayout) -> StoreResult<()> {
+#[async_trait::async_trait]
+impl SandboxLedger for SqliteStore {
+    async fn pay(&self, payout: &SandboxPayout) -> StoreResult<()> {
         let p = payout.clone();
         self.write(move |tx| {
             tx.exec(
@@ -1024,7 +1045,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn sandbox_statement(
+    async fn statement(
         &self,
         card_hash: &[u8],
         now: DateTime<Utc>,
@@ -1046,7 +1067,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn sandbox_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<SandboxPayout>> {
+    async fn due(&self, now: DateTime<Utc>) -> StoreResult<Vec<SandboxPayout>> {
         self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
@@ -1071,7 +1092,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn sandbox_acknowledge(&self, end_to_end_ids: &[String]) -> StoreResult<()> {
+    async fn acknowledge(&self, end_to_end_ids: &[String]) -> StoreResult<()> {
         let ids = end_to_end_ids.to_vec();
         self.write(move |tx| {
             for e2e in ids {

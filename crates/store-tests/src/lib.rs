@@ -8,14 +8,20 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use realname_core::Code;
-use realname_core::state::{Event, Status, transition};
+use realname_core::deposit::DepositRules;
+use realname_core::ports::{SandboxLedger, SandboxPayout};
+use realname_core::state::{Event, Moment, Status, transition};
 use realname_core::store::*;
 use uuid::Uuid;
 
 pub mod backends;
 pub mod fixtures;
 
-pub type DynStore = Arc<dyn Store>;
+/// What a backend gives the service: the store, and the sandbox bank's ledger beside it.
+pub trait Backend: Store + SandboxLedger {}
+impl<T: Store + SandboxLedger> Backend for T {}
+
+pub type DynStore = Arc<dyn Backend>;
 
 /// Generates one `#[tokio::test]` per case for a backend; `$make` is an async expression that
 /// yields a fresh, empty `DynStore`.
@@ -53,6 +59,10 @@ macro_rules! all_cases {
             duplicate_documents_are_found_across_accounts,
             the_audit_trail_filters_by_application,
             the_sandbox_ledger_and_clock,
+            jobs_are_keyed_and_may_be_about_no_application,
+            the_per_card_round_limit_counts_every_account,
+            same_document_submits_with_different_cards_share_one_limit,
+            the_review_queue_pages_in_order,
         );
     };
 }
@@ -126,21 +136,34 @@ fn submit_command(
     SubmitCommand {
         application_id: app,
         account_id: account,
-        transition: transition(Status::Draft, &Event::Submit).unwrap(),
+        transition: transition(Status::Draft, &Event::Submit, &moment(app, at)).unwrap(),
         at,
         card_hash: card.to_vec(),
         document_hashes: documents.iter().map(|d| d.to_vec()).collect(),
         warnings: "[]".into(),
-        rounds_since: at - TimeDelta::days(30),
-        max_rounds_per_card: 3,
-        max_rounds_per_document: 3,
+        limits: DepositRules::default().round_limits(at),
         end_to_end_id: format!("RN{}", app.simple()),
         sealed_amount: b"sealed 37".to_vec(),
     }
 }
 
+/// The default settings: deposits expire after 10 days, cases are due after 2.
+fn moment(app: Uuid, at: DateTime<Utc>) -> Moment {
+    Moment {
+        application_id: app,
+        at,
+        deposit: DepositRules::default(),
+        review_sla: TimeDelta::days(2),
+    }
+}
+
 fn change(app: Uuid, from: Status, event: Event, at: DateTime<Utc>) -> StateChange {
-    StateChange::new(app, from, transition(from, &event).unwrap(), at)
+    StateChange::new(
+        app,
+        from,
+        transition(from, &event, &moment(app, at)).unwrap(),
+        at,
+    )
 }
 
 /// Takes a draft to `awaiting_amount`, deadline 10 days on.
@@ -153,8 +176,7 @@ async fn settled(store: &DynStore, account_id: Uuid, card: &[u8]) -> Uuid {
             .unwrap(),
         SubmitOutcome::Submitted
     );
-    let mut c = change(app, Status::DepositPending, Event::DepositSettled, t0());
-    c.deposit_expires_at = Some(t0() + TimeDelta::days(10));
+    let c = change(app, Status::DepositPending, Event::DepositSettled, t0());
     assert_eq!(store.apply(&c).await.unwrap(), Applied::Done);
     app
 }
@@ -480,7 +502,7 @@ pub async fn concurrent_submits_make_one_deposit(store: DynStore) {
     let jobs = store.claim_jobs(t0(), 60, 100).await.unwrap();
     assert_eq!(
         jobs.iter()
-            .filter(|j| j.application_id == app && j.kind == JobKind::PayDeposit)
+            .filter(|j| j.application_id == Some(app) && j.kind == JobKind::PayDeposit)
             .count(),
         1
     );
@@ -573,8 +595,7 @@ pub async fn submit_checks_card_history_and_limits(store: DynStore) {
                 .unwrap(),
             SubmitOutcome::Submitted
         );
-        let mut settle = change(app, Status::DepositPending, Event::DepositSettled, t0());
-        settle.deposit_expires_at = Some(t0());
+        let settle = change(app, Status::DepositPending, Event::DepositSettled, t0());
         store.apply(&settle).await.unwrap();
         store
             .apply(&change(
@@ -626,16 +647,14 @@ pub async fn transitions_are_guarded_and_write_their_effects(store: DynStore) {
     );
     assert_eq!(store.deposit_application("RNnothing").await.unwrap(), None);
     // A repeated notice finds the application moved and writes nothing.
-    let mut again = change(app, Status::DepositPending, Event::DepositSettled, t0());
-    again.deposit_expires_at = Some(t0());
+    let again = change(app, Status::DepositPending, Event::DepositSettled, t0());
     assert_eq!(store.apply(&again).await.unwrap(), Applied::Moved);
     assert_eq!(
         store.application(app).await.unwrap().unwrap().events.len(),
         3
     );
 
-    let mut accepted = change(app, Status::AwaitingAmount, Event::AmountAccepted, t0());
-    accepted.review_due_at = Some(t0() + TimeDelta::days(2));
+    let accepted = change(app, Status::AwaitingAmount, Event::AmountAccepted, t0());
     assert_eq!(store.apply(&accepted).await.unwrap(), Applied::Done);
     let cases = store
         .review_cases(CaseFilter::Open, t0(), None, 10)
@@ -653,7 +672,7 @@ pub async fn transitions_are_guarded_and_write_their_effects(store: DynStore) {
         .unwrap();
     assert!(
         due.iter()
-            .any(|j| j.application_id == app && j.kind == JobKind::ExpireDeposit)
+            .any(|j| j.application_id == Some(app) && j.kind == JobKind::ExpireDeposit)
     );
 }
 
@@ -684,8 +703,12 @@ pub async fn wrong_answers_are_counted_once_each(store: DynStore) {
             .attempts_used,
         2
     );
-    let mut exhausted = change(app, Status::AwaitingAmount, Event::AttemptsExhausted, t0());
-    exhausted.attempts_used = Some(3);
+    let exhausted = change(
+        app,
+        Status::AwaitingAmount,
+        Event::AttemptsExhausted { attempts_used: 3 },
+        t0(),
+    );
     assert_eq!(store.apply(&exhausted).await.unwrap(), Applied::Done);
     let stored = store.application(app).await.unwrap().unwrap();
     assert_eq!(
@@ -779,8 +802,7 @@ pub async fn jobs_are_leased_lapse_and_finish(store: DynStore) {
 pub async fn claims_and_decisions(store: DynStore) {
     let id = account(&store, "r@example.com").await;
     let app = settled(&store, id, b"card-1").await;
-    let mut accepted = change(app, Status::AwaitingAmount, Event::AmountAccepted, t0());
-    accepted.review_due_at = Some(t0() + TimeDelta::days(2));
+    let accepted = change(app, Status::AwaitingAmount, Event::AmountAccepted, t0());
     store.apply(&accepted).await.unwrap();
     let case = store
         .review_cases(CaseFilter::Open, t0(), None, 10)
@@ -962,15 +984,12 @@ pub async fn the_sandbox_ledger_and_clock(store: DynStore) {
         settle_at: t0() + TimeDelta::seconds(settle),
         return_reason: reason.map(Into::into),
     };
-    store.sandbox_pay(&payout("RN1", 0, None)).await.unwrap();
-    store.sandbox_pay(&payout("RN1", 999, None)).await.unwrap();
-    store
-        .sandbox_pay(&payout("RN2", 10, Some("AC04")))
-        .await
-        .unwrap();
-    store.sandbox_pay(&payout("RN3", 100, None)).await.unwrap();
+    store.pay(&payout("RN1", 0, None)).await.unwrap();
+    store.pay(&payout("RN1", 999, None)).await.unwrap();
+    store.pay(&payout("RN2", 10, Some("AC04"))).await.unwrap();
+    store.pay(&payout("RN3", 100, None)).await.unwrap();
     let lines = store
-        .sandbox_statement(b"card", t0() + TimeDelta::seconds(50))
+        .statement(b"card", t0() + TimeDelta::seconds(50))
         .await
         .unwrap();
     assert_eq!(
@@ -979,10 +998,7 @@ pub async fn the_sandbox_ledger_and_clock(store: DynStore) {
         "returned and future payouts are not on the statement"
     );
     assert_eq!((lines[0].amount_fen, lines[0].at), (37, t0()));
-    let due = store
-        .sandbox_due(t0() + TimeDelta::seconds(50))
-        .await
-        .unwrap();
+    let due = store.due(t0() + TimeDelta::seconds(50)).await.unwrap();
     assert_eq!(
         due.iter()
             .map(|p| p.end_to_end_id.as_str())
@@ -990,22 +1006,212 @@ pub async fn the_sandbox_ledger_and_clock(store: DynStore) {
         ["RN1", "RN2"]
     );
     store
-        .sandbox_acknowledge(&["RN1".into(), "RN2".into()])
+        .acknowledge(&["RN1".into(), "RN2".into()])
         .await
         .unwrap();
     assert!(
         store
-            .sandbox_due(t0() + TimeDelta::seconds(50))
+            .due(t0() + TimeDelta::seconds(50))
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
         store
-            .sandbox_due(t0() + TimeDelta::seconds(100))
+            .due(t0() + TimeDelta::seconds(100))
             .await
             .unwrap()
             .len(),
         1
     );
+}
+
+pub async fn jobs_are_keyed_and_may_be_about_no_application(store: DynStore) {
+    let id = account(&store, "k@example.com").await;
+    let app = draft(&store, id, &[]).await;
+    let job = |key: &str, application_id: Option<Uuid>| NewJob {
+        key: key.into(),
+        kind: JobKind::PayDeposit,
+        application_id,
+        due_at: t0(),
+    };
+    assert!(store.queue_job(&job("one", Some(app))).await.unwrap());
+    assert!(
+        !store.queue_job(&job("one", Some(app))).await.unwrap(),
+        "a key is queued once"
+    );
+    assert!(
+        store.queue_job(&job("two", Some(app))).await.unwrap(),
+        "an application may have many jobs of a kind"
+    );
+    assert!(store.queue_job(&job("batch", None)).await.unwrap());
+    let jobs = store.claim_jobs(t0(), 60, 10).await.unwrap();
+    let mut keys: Vec<(&str, Option<Uuid>)> = jobs
+        .iter()
+        .map(|j| (j.key.as_str(), j.application_id))
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [("batch", None), ("one", Some(app)), ("two", Some(app))]
+    );
+    // A transition's job is keyed as the core names it, so writing it twice queues it once.
+    store
+        .apply(&change(app, Status::Draft, Event::Cancel, t0()))
+        .await
+        .unwrap();
+    let submitted = draft(&store, id, &[]).await;
+    store
+        .submit(&submit_command(submitted, id, b"card-k", &[], t0()))
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .queue_job(&NewJob::pay_deposit(submitted, t0()))
+            .await
+            .unwrap()
+    );
+}
+
+/// Takes a fresh draft of `account` through a round with `card` and `documents` that ends in
+/// an expired deposit, so the card and documents are free again but the round counts.
+async fn spent_round(
+    store: &DynStore,
+    account: Uuid,
+    card: &[u8],
+    documents: &[&[u8]],
+) -> SubmitOutcome {
+    let app = draft_with_card(store, account, documents, card).await;
+    let outcome = store
+        .submit(&submit_command(app, account, card, documents, t0()))
+        .await
+        .unwrap();
+    if outcome == SubmitOutcome::Submitted {
+        store
+            .apply(&change(
+                app,
+                Status::DepositPending,
+                Event::DepositSettled,
+                t0(),
+            ))
+            .await
+            .unwrap();
+        store
+            .apply(&change(
+                app,
+                Status::AwaitingAmount,
+                Event::DepositExpired,
+                t0(),
+            ))
+            .await
+            .unwrap();
+    } else {
+        store
+            .apply(&change(app, Status::Draft, Event::Cancel, t0()))
+            .await
+            .unwrap();
+    }
+    outcome
+}
+
+pub async fn the_per_card_round_limit_counts_every_account(store: DynStore) {
+    // Three rounds to one card, each by another account and each with its own document.
+    for n in 0..3u8 {
+        let who = account(&store, &format!("p{n}@example.com")).await;
+        let doc = [b'd', n];
+        assert_eq!(
+            spent_round(&store, who, b"card-p", &[&doc]).await,
+            SubmitOutcome::Submitted
+        );
+    }
+    let late = account(&store, "p9@example.com").await;
+    assert_eq!(
+        spent_round(&store, late, b"card-p", &[b"d9"]).await,
+        SubmitOutcome::DepositLimitReached
+    );
+    // Another card is not limited by this one's rounds.
+    assert_eq!(
+        spent_round(&store, late, b"card-q", &[b"d9"]).await,
+        SubmitOutcome::Submitted
+    );
+}
+
+pub async fn same_document_submits_with_different_cards_share_one_limit(store: DynStore) {
+    // Two rounds already spent on the passport; eight accounts holding the same passport,
+    // each with its own card, submit at the same moment: only one more round may be paid.
+    let first = account(&store, "s0@example.com").await;
+    for n in 0..2u8 {
+        assert_eq!(
+            spent_round(&store, first, &[b'c', n], &[b"passport-s"]).await,
+            SubmitOutcome::Submitted
+        );
+    }
+    let mut commands = Vec::new();
+    for n in 0..8u8 {
+        let who = account(&store, &format!("s{}@example.com", n + 1)).await;
+        let card = [b'x', n];
+        let app = draft_with_card(&store, who, &[b"passport-s"], &card).await;
+        commands.push(submit_command(app, who, &card, &[b"passport-s"], t0()));
+    }
+    let tasks: Vec<_> = commands
+        .into_iter()
+        .map(|command| {
+            let store = store.clone();
+            tokio::spawn(async move { store.submit(&command).await.unwrap() })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let submitted = outcomes
+        .iter()
+        .filter(|o| **o == SubmitOutcome::Submitted)
+        .count();
+    assert_eq!(submitted, 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| matches!(
+        o,
+        SubmitOutcome::Submitted | SubmitOutcome::DepositLimitReached
+    )));
+}
+
+pub async fn the_review_queue_pages_in_order(store: DynStore) {
+    // Five cases falling due one hour apart, written out of order.
+    let mut expected = Vec::new();
+    for n in [3i64, 0, 4, 1, 2] {
+        let who = account(&store, &format!("q{n}@example.com")).await;
+        let app = settled(&store, who, &[b'q', n as u8]).await;
+        let at = t0() + TimeDelta::hours(n);
+        store
+            .apply(&change(
+                app,
+                Status::AwaitingAmount,
+                Event::AmountAccepted,
+                at,
+            ))
+            .await
+            .unwrap();
+        expected.push((at + TimeDelta::days(2), app));
+    }
+    expected.sort();
+    // The first three are overdue by then; overdue cases come first because they fell due
+    // first.
+    let now = t0() + TimeDelta::days(2) + TimeDelta::minutes(150);
+    let mut seen = Vec::new();
+    let mut after = None;
+    for _ in 0..10 {
+        let page = store
+            .review_cases(CaseFilter::Open, now, after, 2)
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 2);
+        after = page.last().map(|c| (c.due_at, c.id));
+        seen.extend(page.iter().map(|c| (c.due_at, c.application_id)));
+    }
+    assert_eq!(seen, expected, "every case once, oldest first");
+    let overdue = seen.iter().take_while(|(due, _)| *due < now).count();
+    assert_eq!(overdue, 3);
 }

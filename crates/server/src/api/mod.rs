@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Rail;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{idempotency, openapi};
+use crate::{auth, idempotency, openapi};
 
 const JSON_LIMIT: usize = 64 * 1024;
 
@@ -28,10 +28,8 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError {
-        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        ..ApiError::malformed("This path does not take that method.")
-    }
+    ApiError::malformed("This path does not take that method.")
+        .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
 }
 
 pub fn router(state: AppState) -> Router {
@@ -83,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::layer))
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(
             ServiceBuilder::new()

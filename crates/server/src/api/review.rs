@@ -13,12 +13,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::auth::{Admin, Staff};
-use crate::casework;
+use realname_app::{casework, views};
+
+use crate::auth::Signed;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::AppState;
-use crate::views;
 
 const MAX_PAGE: u32 = 100;
 
@@ -56,9 +56,11 @@ pub fn parse_filter(text: Option<&str>) -> Option<CaseFilter> {
 #[utoipa::path(get, path = "/v1/review/cases", tag = "review", security(("bearer" = [])), params(("status" = Option<String>, Query, description = "open (default), claimed or decided"), ("limit" = Option<u32>, Query, description = "1 to 100, default 20"), ("cursor" = Option<String>, Query)), responses((status = 200, description = "Overdue first, then oldest first", body = crate::openapi::CasePage), (status = 403, description = "forbidden", body = crate::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    _staff: Staff,
+    Signed(who): Signed,
     Query(q): Query<CaseQuery>,
 ) -> ApiResult<Response> {
+    // Staff only, before anything of the request is judged.
+    who.staff()?;
     let filter = parse_filter(q.status.as_deref())
         .ok_or_else(|| ApiError::malformed("status must be open, claimed or decided."))?;
     let limit = match q.limit.as_deref() {
@@ -80,7 +82,7 @@ pub async fn list(
                 .ok_or_else(|| ApiError::malformed("The cursor is not one this service gave."))?,
         ),
     };
-    let (page, more) = casework::queue(&state, filter, after, limit).await?;
+    let (page, more) = casework::queue(&state, &who, filter, after, limit).await?;
     let now = state.now();
     let items: Vec<Value> = page
         .iter()
@@ -97,10 +99,10 @@ pub async fn list(
 #[utoipa::path(get, path = "/v1/review/cases/{id}", tag = "review", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "Everything unmasked, audited", body = crate::openapi::Case), (status = 403, description = "forbidden", body = crate::openapi::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    Staff(staff): Staff,
+    Signed(who): Signed,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (case, app, opened, flags) = casework::reveal(&state, staff.id, &id).await?;
+    let (case, app, opened, flags) = casework::reveal(&state, &who, &id).await?;
     let mut body = views::case_summary(&case, state.now(), &flags);
     let images: Vec<Value> = app
         .images
@@ -123,10 +125,10 @@ pub async fn get(
 #[utoipa::path(get, path = "/v1/review/cases/{id}/documents/{slot}", tag = "review", security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("slot" = String, Path)), responses((status = 200, description = "The image, audited", content_type = "application/octet-stream"), (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
 pub async fn document(
     State(state): State<AppState>,
-    Staff(staff): Staff,
+    Signed(who): Signed,
     Path((id, slot)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let (meta, bytes) = casework::document(&state, staff.id, &id, &slot).await?;
+    let (meta, bytes) = casework::document(&state, &who, &id, &slot).await?;
     Ok((
         [
             (header::CONTENT_TYPE, meta.content_type),
@@ -141,21 +143,21 @@ pub async fn document(
 #[utoipa::path(post, path = "/v1/review/cases/{id}/claim", tag = "review", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "Claimed", body = crate::openapi::Case), (status = 409, description = "case_claimed, invalid_state", body = crate::openapi::ErrorBody)))]
 pub async fn claim(
     State(state): State<AppState>,
-    Staff(staff): Staff,
+    Signed(who): Signed,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let case = casework::claim(&state, staff.id, &id).await?;
+    let case = casework::claim(&state, &who, &id).await?;
     Ok(axum::Json(views::case_summary(&case, state.now(), &[])).into_response())
 }
 
 #[utoipa::path(post, path = "/v1/review/cases/{id}/decision", tag = "review", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = realname_core::review::DecisionForm, responses((status = 200, description = "Decided", body = crate::openapi::Case), (status = 409, description = "case_claimed, invalid_state", body = crate::openapi::ErrorBody), (status = 422, description = "validation_failed", body = crate::openapi::ErrorBody)))]
 pub async fn decide(
     State(state): State<AppState>,
-    Staff(staff): Staff,
+    Signed(who): Signed,
     Path(id): Path<String>,
     Json(form): Json<DecisionForm>,
 ) -> ApiResult<Response> {
-    let case = casework::decide(&state, staff.id, &id, &form).await?;
+    let case = casework::decide(&state, &who, &id, &form).await?;
     Ok(axum::Json(views::case_summary(&case, state.now(), &[])).into_response())
 }
 
@@ -167,9 +169,10 @@ pub struct AuditQuery {
 #[utoipa::path(get, path = "/v1/audit", tag = "review", security(("bearer" = [])), params(("verification_id" = Option<uuid::Uuid>, Query)), responses((status = 200, description = "The audit trail (admin)", body = crate::openapi::AuditTrail), (status = 403, description = "forbidden", body = crate::openapi::ErrorBody)))]
 pub async fn audit_trail(
     State(state): State<AppState>,
-    _admin: Admin,
+    Signed(who): Signed,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Response> {
+    who.admin()?;
     let filter = match q.verification_id.as_deref() {
         None | Some("") => None,
         Some(text) => Some(
@@ -177,7 +180,7 @@ pub async fn audit_trail(
                 .map_err(|_| ApiError::malformed("verification_id must be an id."))?,
         ),
     };
-    let entries = state.store.audit_trail(filter, 1000).await?;
+    let entries = casework::audit_trail(&state, &who, filter, 1000).await?;
     let items: Vec<Value> = entries
         .iter()
         .map(|e| {

@@ -8,11 +8,11 @@ use realname_core::deposit::Fen;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use realname_app::{views, workers};
+
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::AppState;
-use crate::views;
-use crate::workers;
 
 /// Ten years: far enough for any test of expiry, small enough to keep dates sane.
 const MAX_ADVANCE_SECONDS: i64 = 10 * 365 * 86_400;
@@ -31,11 +31,12 @@ pub async fn statement(
         .card_number
         .as_deref()
         .and_then(CardNumber::parse)
-        .ok_or_else(|| ApiError::field("card_number", Code::CardNumberInvalid))?;
-    let rows = state
-        .store
-        .sandbox_statement(&state.card_hash(card.expose()), state.now())
-        .await?;
+        .ok_or_else(|| realname_app::AppError::field("card_number", Code::CardNumberInvalid))?;
+    let bank = state
+        .sandbox
+        .as_ref()
+        .ok_or_else(|| ApiError::new(Code::NotFound))?;
+    let rows = bank.statement(&card, state.now()).await?;
     let transactions: Vec<Value> = rows
         .iter()
         .map(|t| json!({"amount": Fen::new(t.amount_fen).to_string(), "currency": "CNY", "memo": t.memo, "at": views::time(t.at)}))
@@ -63,10 +64,6 @@ pub async fn advance(
                 "seconds must be a whole number from 0 to {MAX_ADVANCE_SECONDS}."
             ))
         })?;
-    let offset = state.store.advance_sandbox_clock(seconds).await?;
-    state.clock.set_offset(offset);
-    workers::run_pending(&state)
-        .await
-        .map_err(|e| ApiError::internal("sandbox clock", e))?;
+    workers::advance_sandbox_clock(&state, seconds).await?;
     Ok(axum::Json(json!({"now": views::time(state.now())})).into_response())
 }

@@ -16,12 +16,12 @@ use realname_core::store::ApplicationRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::CurrentUser;
+use realname_app::{journey, views};
+
+use crate::auth::Signed;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
-use crate::journey;
 use crate::state::AppState;
-use crate::views;
 
 fn answer(state: &AppState, status: StatusCode, app: &ApplicationRecord) -> ApiResult<Response> {
     Ok((status, axum::Json(views::application(state, app)?)).into_response())
@@ -30,31 +30,31 @@ fn answer(state: &AppState, status: StatusCode, app: &ApplicationRecord) -> ApiR
 #[utoipa::path(post, path = "/v1/verifications", tag = "verifications", security(("bearer" = [])), request_body = realname_core::application::ApplicationForm, responses((status = 201, description = "A draft", body = crate::openapi::Application), (status = 409, description = "application_in_progress, already_verified", body = crate::openapi::ErrorBody), (status = 403, description = "application_blocked", body = crate::openapi::ErrorBody), (status = 422, description = "validation_failed", body = crate::openapi::ErrorBody), (status = 401, description = "Not logged in", body = crate::openapi::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Signed(who): Signed,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(form): Json<ApplicationForm>,
 ) -> ApiResult<Response> {
-    let app = journey::create(&state, user.0.id, &form, peer.ip().to_string()).await?;
+    let app = journey::create(&state, &who, &form, peer.ip().to_string()).await?;
     answer(&state, StatusCode::CREATED, &app)
 }
 
 #[utoipa::path(get, path = "/v1/verifications", tag = "verifications", security(("bearer" = [])), responses((status = 200, description = "The caller's applications, newest first", body = crate::openapi::ApplicationList), (status = 401, description = "Not logged in", body = crate::openapi::ErrorBody)))]
-pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
-    let apps = state.store.applications_of(user.0.id).await?;
+pub async fn list(State(state): State<AppState>, Signed(who): Signed) -> ApiResult<Response> {
+    let apps = journey::mine(&state, &who).await?;
     let items = apps
         .iter()
         .map(|a| views::application(&state, a))
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(json!({ "verifications": items })).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/verifications/{id}", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "The application", body = crate::openapi::Application), (status = 404, description = "not_found", body = crate::openapi::ErrorBody), (status = 401, description = "Not logged in", body = crate::openapi::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Signed(who): Signed,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let app = journey::owned(&state, user.0.id, &id).await?;
+    let app = journey::owned(&state, &who, &id).await?;
     answer(&state, StatusCode::OK, &app)
 }
 
@@ -63,11 +63,11 @@ pub async fn get(
 #[utoipa::path(patch, path = "/v1/verifications/{id}", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = realname_core::application::ApplicationForm, responses((status = 200, description = "The draft", body = crate::openapi::Application), (status = 409, description = "invalid_state", body = crate::openapi::ErrorBody), (status = 422, description = "validation_failed", body = crate::openapi::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Signed(who): Signed,
     Path(id): Path<String>,
     Json(patch): Json<ApplicationForm>,
 ) -> ApiResult<Response> {
-    let app = journey::owned(&state, user.0.id, &id).await?;
+    let app = journey::owned(&state, &who, &id).await?;
     let stored = views::open(&state, &app)?.form;
     let app = journey::update(&state, &app, &journey::merge(stored, patch)).await?;
     answer(&state, StatusCode::OK, &app)
@@ -91,12 +91,12 @@ async fn read_capped(body: Body) -> ApiResult<Vec<u8>> {
 #[utoipa::path(put, path = "/v1/verifications/{id}/documents/{slot}", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("slot" = String, Path, description = "passport_photo_page or stay_permit")), request_body(content = Vec<u8>, content_type = "image/jpeg", description = "JPEG, PNG or PDF, judged by content; at most 10 MiB"), responses((status = 200, description = "Stored", body = crate::openapi::Upload), (status = 413, description = "document_image_too_large", body = crate::openapi::ErrorBody), (status = 422, description = "document_image_unsupported", body = crate::openapi::ErrorBody)))]
 pub async fn put_document(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Signed(who): Signed,
     Path((id, slot)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let app = journey::owned(&state, user.0.id, &id).await?;
+    let app = journey::owned(&state, &who, &id).await?;
     let slot = ImageSlot::parse(&slot).ok_or_else(|| ApiError::new(Code::NotFound))?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -114,11 +114,11 @@ pub async fn put_document(
 #[utoipa::path(put, path = "/v1/verifications/{id}/bank_card", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = realname_core::policy::BankCardForm, responses((status = 200, description = "The draft, card masked", body = crate::openapi::Application), (status = 422, description = "validation_failed", body = crate::openapi::ErrorBody)))]
 pub async fn put_bank_card(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Signed(who): Signed,
     Path(id): Path<String>,
     Json(card): Json<BankCardForm>,
 ) -> ApiResult<Response> {
-    let app = journey::owned(&state, user.0.id, &id).await?;
+    let app = journey::owned(&state, &who, &id).await?;
     let app = journey::bind_card(&state, &app, &card).await?;
     answer(&state, StatusCode::OK, &app)
 }
@@ -126,10 +126,10 @@ pub async fn put_bank_card(
 #[utoipa::path(post, path = "/v1/verifications/{id}/submit", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "deposit_pending", body = crate::openapi::Application), (status = 409, description = "invalid_state, deposit_limit_reached", body = crate::openapi::ErrorBody), (status = 422, description = "validation_failed", body = crate::openapi::ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Signed(who): Signed,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let app = journey::owned(&state, user.0.id, &id).await?;
+    let app = journey::owned(&state, &who, &id).await?;
     let app = journey::submit(&state, &app).await?;
     answer(&state, StatusCode::OK, &app)
 }
@@ -137,10 +137,10 @@ pub async fn submit(
 #[utoipa::path(post, path = "/v1/verifications/{id}/cancel", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "cancelled", body = crate::openapi::Application), (status = 409, description = "invalid_state", body = crate::openapi::ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Signed(who): Signed,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let app = journey::owned(&state, user.0.id, &id).await?;
+    let app = journey::owned(&state, &who, &id).await?;
     let app = journey::cancel(&state, &app).await?;
     answer(&state, StatusCode::OK, &app)
 }
@@ -153,7 +153,7 @@ pub struct AmountForm {
 #[utoipa::path(post, path = "/v1/verifications/{id}/deposit_confirmation", tag = "verifications", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = crate::openapi::AmountAnswer, responses((status = 200, description = "under_review", body = crate::openapi::Application), (status = 409, description = "invalid_state (e.g. deposit_pending)", body = crate::openapi::ErrorBody), (status = 422, description = "amount_malformed, amount_incorrect, deposit_expired", body = crate::openapi::ErrorBody)))]
 pub async fn confirm_deposit(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Signed(who): Signed,
     Path(id): Path<String>,
     Json(body): Json<AmountForm>,
 ) -> ApiResult<Response> {
@@ -162,7 +162,7 @@ pub async fn confirm_deposit(
         Some(Value::Number(n)) => n.to_string(),
         _ => String::new(),
     };
-    let app = journey::owned(&state, user.0.id, &id).await?;
+    let app = journey::owned(&state, &who, &id).await?;
     let app = journey::confirm_amount(&state, &app, &text).await?;
     answer(&state, StatusCode::OK, &app)
 }

@@ -10,9 +10,11 @@ use realname_core::state::{RealNameStatus, Status, may_apply, real_name_status};
 use serde::Deserialize;
 
 use super::{Chrome, CsrfOnly, PageContext};
-use crate::api::accounts::{create_user, open_session};
-use crate::auth::token_hash;
-use crate::error::ApiError;
+use realname_app::AppError;
+use realname_app::accounts::{create_user, open_session};
+use realname_app::auth::token_hash;
+
+use crate::error::HttpStatus;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -87,16 +89,16 @@ pub async fn login_submit(
     }
     let login = form.login.unwrap_or_default();
     match open_session(&state, &login, form.password.unwrap_or_default()).await {
-        Ok((account, token, _)) => {
-            let home = if account.role.is_staff() {
+        Ok(session) => {
+            let home = if session.account.role.is_staff() {
                 "/review"
             } else {
                 "/account"
             };
-            signed_in(&ctx, &state, &token, home)
+            signed_in(&ctx, &state, &session.token, home)
         }
         Err(error) => {
-            let status = error.status;
+            let status = error.status();
             let page = LoginPage {
                 chrome: ctx.chrome("/login"),
                 login,
@@ -132,7 +134,7 @@ pub async fn register_submit(
         Err(e) => Err(e),
     };
     match opened {
-        Ok((_, token, _)) => signed_in(&ctx, &state, &token, "/account"),
+        Ok(session) => signed_in(&ctx, &state, &session.token, "/account"),
         Err(error) => {
             let field_errors: Vec<(String, String)> = if error.details.is_empty() {
                 let field = if error.code == Code::LoginTaken {
@@ -195,7 +197,7 @@ pub async fn settings(State(state): State<AppState>, ctx: PageContext) -> Respon
     };
     let apps = match state.store.applications_of(account.id).await {
         Ok(apps) => apps,
-        Err(e) => return ctx.error_page(&ApiError::from(e)),
+        Err(e) => return ctx.error_page(&AppError::from(e)),
     };
     let statuses: Vec<Status> = apps.iter().map(|a| a.status).collect();
     let status = real_name_status(&statuses);
@@ -204,7 +206,9 @@ pub async fn settings(State(state): State<AppState>, ctx: PageContext) -> Respon
         RealNameStatus::Pending => ("pending", ctx.t.status_pending()),
         RealNameStatus::Verified => ("verified", ctx.t.status_verified()),
     };
-    let real_name = crate::journey::verified_name(&state, &apps).ok().flatten();
+    let real_name = realname_app::journey::verified_name(&state, &apps)
+        .ok()
+        .flatten();
     let page = AccountPage {
         chrome: ctx.chrome("/account"),
         login: account.login.clone(),

@@ -22,10 +22,12 @@ use serde::Deserialize;
 
 use super::{Chrome, CsrfOnly, Lang, PageContext, china_time};
 use crate::config::Rail;
-use crate::error::ApiError;
-use crate::journey;
+use realname_app::AppError;
+
+use crate::error::HttpStatus;
 use crate::state::AppState;
-use crate::views;
+use realname_app::journey;
+use realname_app::views;
 
 /// Breaches by form field, in the page's language; the first entry with an empty field is a
 /// message for the whole form.
@@ -46,7 +48,7 @@ impl FormErrors {
         !self.list.is_empty()
     }
 
-    fn from_error(lang: Lang, error: &ApiError) -> FormErrors {
+    fn from_error(lang: Lang, error: &AppError) -> FormErrors {
         if error.details.is_empty() {
             return FormErrors {
                 list: vec![(String::new(), lang.says(error.code).to_owned())],
@@ -86,10 +88,10 @@ fn login_first(ctx: &PageContext) -> Response {
 
 /// The logged-in user's own application, or the page that says why not.
 async fn own(state: &AppState, ctx: &PageContext, id: &str) -> Result<ApplicationRecord, Response> {
-    let Some(account) = &ctx.account else {
+    let Some(who) = &ctx.principal else {
         return Err(login_first(ctx));
     };
-    journey::owned(state, account.id, id)
+    journey::owned(state, who, id)
         .await
         .map_err(|e| ctx.error_page(&e))
 }
@@ -293,13 +295,13 @@ pub async fn create_identity(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(values): Form<IdentityValues>,
 ) -> Response {
-    let Some(account) = ctx.account.clone() else {
+    let Some(who) = ctx.principal.clone() else {
         return login_first(&ctx);
     };
     if !ctx.genuine(&headers, Some(&values.csrf)) {
         return ctx.forbidden_form();
     }
-    match journey::create(&state, account.id, &values.to_form(), peer.ip().to_string()).await {
+    match journey::create(&state, &who, &values.to_form(), peer.ip().to_string()).await {
         Ok(app) => go(&ctx, format!("/verifications/{}/documents", app.id)),
         Err(error) => {
             let page = identity_page(
@@ -309,7 +311,7 @@ pub async fn create_identity(
                 &values,
                 FormErrors::from_error(ctx.lang, &error),
             );
-            ctx.render_status(error.status, &page)
+            ctx.render_status(error.status(), &page)
         }
     }
 }
@@ -361,7 +363,7 @@ pub async fn update_identity(
                 &values,
                 FormErrors::from_error(ctx.lang, &error),
             );
-            ctx.render_status(error.status, &page)
+            ctx.render_status(error.status(), &page)
         }
     }
 }
@@ -579,7 +581,10 @@ pub async fn bind_card(
         Ok(_) => go(&ctx, format!("/verifications/{id}/confirm")),
         Err(error) => {
             let errors = FormErrors::from_error(ctx.lang, &error);
-            ctx.render_status(error.status, &bank_card_page(&state, &ctx, &id, v, errors))
+            ctx.render_status(
+                error.status(),
+                &bank_card_page(&state, &ctx, &id, v, errors),
+            )
         }
     }
 }
@@ -598,7 +603,7 @@ fn confirm_page(
     ctx: &PageContext,
     app: &ApplicationRecord,
     errors: FormErrors,
-) -> Result<ConfirmPage, ApiError> {
+) -> Result<ConfirmPage, AppError> {
     let opened = views::open(state, app)?;
     let form = &opened.form;
     let t = ctx.t;
@@ -700,7 +705,7 @@ pub async fn submit(
         Ok(_) => go(&ctx, format!("/verifications/{id}")),
         Err(error) => {
             match confirm_page(&state, &ctx, &app, FormErrors::from_error(ctx.lang, &error)) {
-                Ok(page) => ctx.render_status(error.status, &page),
+                Ok(page) => ctx.render_status(error.status(), &page),
                 Err(e) => ctx.error_page(&e),
             }
         }
@@ -823,7 +828,7 @@ pub async fn answer_amount(
             let app = journey::reload(&state, app.id).await.unwrap_or(app);
             let text = ctx.lang.error(&error);
             ctx.render_status(
-                error.status,
+                error.status(),
                 &status_page(&state, &ctx, &app, Some(text), v.amount),
             )
         }
@@ -862,10 +867,10 @@ pub async fn statement(
         match CardNumber::parse(&q.card_number) {
             None => page.error = Some(ctx.lang.says(Code::CardNumberInvalid).to_owned()),
             Some(card) => {
-                let rows = state
-                    .store
-                    .sandbox_statement(&state.card_hash(card.expose()), state.now())
-                    .await;
+                let rows = match &state.sandbox {
+                    Some(bank) => bank.statement(&card, state.now()).await,
+                    None => Ok(Vec::new()),
+                };
                 match rows {
                     Ok(rows) => {
                         page.searched = true;
@@ -874,7 +879,7 @@ pub async fn statement(
                             .map(|r| (china_time(r.at), r.memo, Fen::new(r.amount_fen).to_string()))
                             .collect();
                     }
-                    Err(e) => return ctx.error_page(&ApiError::from(e)),
+                    Err(e) => return ctx.error_page(&AppError::from(e)),
                 }
             }
         }

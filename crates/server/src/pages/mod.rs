@@ -23,13 +23,14 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::TryRngCore;
+use realname_app::Principal;
 use realname_core::state::Failure;
 use realname_core::store::Account;
 use realname_core::{Breach, Code};
 
 pub use text::Text;
 
-use crate::auth::token_hash;
+use crate::error::HttpStatus;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "rn_session";
@@ -120,7 +121,7 @@ impl Lang {
     }
 
     /// What an error tells a person: its first breach, or its code's message.
-    pub fn error(self, error: &crate::error::ApiError) -> String {
+    pub fn error(self, error: &realname_app::AppError) -> String {
         match error.details.first() {
             Some(breach) => self.breach(breach),
             None => self.says(error.code).to_owned(),
@@ -171,6 +172,8 @@ pub struct PageContext {
     new_csrf: bool,
     remember_lang: bool,
     pub account: Option<Account>,
+    /// Who the session cookie belongs to, as the application layer sees them.
+    pub principal: Option<Principal>,
     pub session_token: Option<String>,
     /// The id the request-id layer gave this request, shown on error pages.
     pub request_id: String,
@@ -192,15 +195,11 @@ impl FromRequestParts<AppState> for PageContext {
         let lang = Lang::choose(query_lang.as_deref(), &parts.headers);
         let existing = cookie(&parts.headers, CSRF_COOKIE).filter(|c| c.len() >= 32);
         let session_token = cookie(&parts.headers, SESSION_COOKIE);
-        let account = match &session_token {
-            Some(token) => state
-                .store
-                .session_account(&token_hash(token), state.now())
-                .await
-                .ok()
-                .flatten(),
+        let principal = match &session_token {
+            Some(token) => state.app.principal(token).await.ok().flatten(),
             None => None,
         };
+        let account = principal.as_ref().map(|p| p.account().clone());
         Ok(PageContext {
             lang,
             t: Text { lang },
@@ -208,6 +207,7 @@ impl FromRequestParts<AppState> for PageContext {
             csrf: existing.unwrap_or_else(random_token),
             remember_lang: query_lang.is_some(),
             account,
+            principal,
             session_token,
             request_id: parts
                 .headers
@@ -250,14 +250,14 @@ impl PageContext {
     }
 
     /// An error as a page in the reader's language, with the request id to quote.
-    pub fn error_page(&self, error: &crate::error::ApiError) -> Response {
+    pub fn error_page(&self, error: &realname_app::AppError) -> Response {
         let page = ErrorPage {
             chrome: self.chrome("/"),
             heading: self.t.error_title(),
             text: self.lang.says(error.code).to_owned(),
             request_id: self.request_id.clone(),
         };
-        self.render_status(error.status, &page)
+        self.render_status(error.status(), &page)
     }
 
     /// A form post that is not this site's own, or whose token expired.

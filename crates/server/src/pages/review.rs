@@ -9,25 +9,27 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use realname_core::Code;
 use realname_core::review::{DecisionForm, ReviewReason};
-use realname_core::store::{Account, Role};
 use serde::Deserialize;
 
 use super::{Chrome, PageContext, Text, china_time};
 use crate::api::review::parse_filter;
-use crate::casework;
-use crate::error::ApiError;
+use realname_app::casework;
+use realname_app::{AppError, Principal};
+
+use crate::error::HttpStatus;
 use crate::state::AppState;
 
-/// The logged-in staff member; without one, `turn_away` answers.
-fn staff(ctx: &PageContext) -> Option<Account> {
-    ctx.account.clone().filter(|a| a.role.is_staff())
+/// The logged-in staff member; without one, `turn_away` answers. (The application layer
+/// decides again what staff may do; this only picks the page.)
+fn staff(ctx: &PageContext) -> Option<Principal> {
+    ctx.principal.clone().filter(|p| p.staff().is_ok())
 }
 
 /// To the login page, or 403 for a logged-in user who is not staff.
 fn turn_away(ctx: &PageContext) -> Response {
     match ctx.account {
         None => ctx.finish(Redirect::to("/login").into_response()),
-        Some(_) => ctx.error_page(&ApiError::new(Code::Forbidden)),
+        Some(_) => ctx.error_page(&AppError::new(Code::Forbidden)),
     }
 }
 
@@ -81,18 +83,18 @@ pub async fn queue(
     ctx: PageContext,
     Query(q): Query<QueueQuery>,
 ) -> Response {
-    let Some(account) = staff(&ctx) else {
+    let Some(who) = staff(&ctx) else {
         return turn_away(&ctx);
     };
     let Some(filter) = parse_filter(q.status.as_deref()) else {
-        return ctx.error_page(&ApiError::new(Code::NotFound));
+        return ctx.error_page(&AppError::new(Code::NotFound));
     };
     let current = match q.status.as_deref() {
         Some("claimed") => "claimed",
         Some("decided") => "decided",
         _ => "open",
     };
-    let (page, _) = match casework::queue(&state, filter, None, 100).await {
+    let (page, _) = match casework::queue(&state, &who, filter, None, 100).await {
         Ok(p) => p,
         Err(e) => return ctx.error_page(&e),
     };
@@ -120,7 +122,7 @@ pub async fn queue(
         ],
         current,
         rows,
-        admin: account.role == Role::Admin,
+        admin: who.admin().is_ok(),
     };
     ctx.render(&page)
 }
@@ -145,11 +147,11 @@ struct CasePage {
 async fn case_page(
     state: &AppState,
     ctx: &PageContext,
-    staff_id: uuid::Uuid,
+    who: &Principal,
     id: &str,
     error: Option<String>,
-) -> Result<CasePage, ApiError> {
-    let (case, app, opened, flags) = casework::reveal(state, staff_id, id).await?;
+) -> Result<CasePage, AppError> {
+    let (case, app, opened, flags) = casework::reveal(state, who, id).await?;
     let t = ctx.t;
     let form = &opened.form;
     let docs = form.documents.clone().unwrap_or_default();
@@ -200,7 +202,7 @@ async fn case_page(
         .collect();
     let now = state.now();
     let held = case.decided_at.is_none()
-        && case.claimed_by == Some(staff_id)
+        && case.claimed_by == Some(who.account().id)
         && case.claimed_until.is_some_and(|u| u >= now);
     Ok(CasePage {
         chrome: ctx.chrome(&format!("/review/cases/{}", case.id)),
@@ -229,10 +231,10 @@ pub async fn case(
     ctx: PageContext,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(account) = staff(&ctx) else {
+    let Some(who) = staff(&ctx) else {
         return turn_away(&ctx);
     };
-    match case_page(&state, &ctx, account.id, &id, None).await {
+    match case_page(&state, &ctx, &who, &id, None).await {
         Ok(page) => ctx.render(&page),
         Err(e) => ctx.error_page(&e),
     }
@@ -243,10 +245,10 @@ pub async fn document(
     ctx: PageContext,
     Path((id, slot)): Path<(String, String)>,
 ) -> Response {
-    let Some(account) = staff(&ctx) else {
+    let Some(who) = staff(&ctx) else {
         return turn_away(&ctx);
     };
-    match casework::document(&state, account.id, &id, &slot).await {
+    match casework::document(&state, &who, &id, &slot).await {
         Ok((meta, bytes)) => ([(header::CONTENT_TYPE, meta.content_type)], bytes).into_response(),
         Err(e) => ctx.error_page(&e),
     }
@@ -264,16 +266,16 @@ pub struct DecisionValues {
 async fn after_action(
     state: &AppState,
     ctx: &PageContext,
-    staff_id: uuid::Uuid,
+    who: &Principal,
     id: &str,
-    result: Result<(), ApiError>,
+    result: Result<(), AppError>,
 ) -> Response {
     match result {
         Ok(()) => ctx.finish(Redirect::to(&format!("/review/cases/{id}")).into_response()),
         Err(error) => {
             let text = ctx.lang.error(&error);
-            match case_page(state, ctx, staff_id, id, Some(text)).await {
-                Ok(page) => ctx.render_status(error.status, &page),
+            match case_page(state, ctx, who, id, Some(text)).await {
+                Ok(page) => ctx.render_status(error.status(), &page),
                 Err(e) => ctx.error_page(&e),
             }
         }
@@ -287,14 +289,14 @@ pub async fn claim(
     Path(id): Path<String>,
     Form(v): Form<DecisionValues>,
 ) -> Response {
-    let Some(account) = staff(&ctx) else {
+    let Some(who) = staff(&ctx) else {
         return turn_away(&ctx);
     };
     if !ctx.genuine(&headers, Some(&v.csrf)) {
         return ctx.forbidden_form();
     }
-    let result = casework::claim(&state, account.id, &id).await.map(drop);
-    after_action(&state, &ctx, account.id, &id, result).await
+    let result = casework::claim(&state, &who, &id).await.map(drop);
+    after_action(&state, &ctx, &who, &id, result).await
 }
 
 pub async fn decide(
@@ -304,7 +306,7 @@ pub async fn decide(
     Path(id): Path<String>,
     Form(v): Form<DecisionValues>,
 ) -> Response {
-    let Some(account) = staff(&ctx) else {
+    let Some(who) = staff(&ctx) else {
         return turn_away(&ctx);
     };
     if !ctx.genuine(&headers, Some(&v.csrf)) {
@@ -315,10 +317,8 @@ pub async fn decide(
         reason: v.reason,
         note: v.note,
     };
-    let result = casework::decide(&state, account.id, &id, &form)
-        .await
-        .map(drop);
-    after_action(&state, &ctx, account.id, &id, result).await
+    let result = casework::decide(&state, &who, &id, &form).await.map(drop);
+    after_action(&state, &ctx, &who, &id, result).await
 }
 
 #[derive(Template)]
@@ -340,15 +340,13 @@ pub async fn audit(
     ctx: PageContext,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    match &ctx.account {
-        None => return ctx.finish(Redirect::to("/login").into_response()),
-        Some(a) if a.role == Role::Admin => {}
-        Some(_) => return ctx.error_page(&ApiError::new(Code::Forbidden)),
-    }
+    let Some(who) = &ctx.principal else {
+        return ctx.finish(Redirect::to("/login").into_response());
+    };
     let filter = uuid::Uuid::parse_str(q.verification_id.trim()).ok();
-    let entries = match state.store.audit_trail(filter, 500).await {
+    let entries = match casework::audit_trail(&state, who, filter, 500).await {
         Ok(e) => e,
-        Err(e) => return ctx.error_page(&ApiError::from(e)),
+        Err(e) => return ctx.error_page(&e),
     };
     let rows = entries
         .into_iter()

@@ -147,11 +147,12 @@ impl TestApp {
     pub async fn staff(&self, login: &str, role: &str) -> String {
         let store = realname_server::open_store(&config(self.dir.path(), &[]))
             .await
-            .expect("store");
+            .expect("store")
+            .store;
         let account = realname_core::store::Account {
             id: uuid::Uuid::new_v4(),
             login: login.to_owned(),
-            password_hash: realname_server::auth::hash_password(PASSWORD.into())
+            password_hash: realname_app::auth::hash_password(PASSWORD.into())
                 .await
                 .expect("hash"),
             role: realname_core::store::Role::parse(role).expect("role"),

@@ -6,6 +6,7 @@ use realname_core::Code;
 use realname_core::applicant::{DateOfBirth, parse_date};
 use realname_core::application::check_identity;
 use realname_core::documents::ImageSlot;
+use realname_core::ports::SealContext;
 use realname_core::review::{Decision, DecisionForm, FlagFacts, flags};
 use realname_core::state::{Event, Status, transition};
 use realname_core::store::{
@@ -14,16 +15,16 @@ use realname_core::store::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::error::{AppError, AppResult};
 use crate::views::{self, Opened};
+use crate::{Principal, Service};
 
 /// The flags of CONTRACT 2.7 for an application.
 pub async fn flags_of(
-    state: &AppState,
+    state: &Service,
     app: &ApplicationRecord,
     opened: &Opened,
-) -> ApiResult<Vec<Code>> {
+) -> AppResult<Vec<Code>> {
     let form = &opened.form;
     let today = state.today();
     let Some(dob) = form.date_of_birth.as_deref().and_then(parse_date) else {
@@ -41,7 +42,7 @@ pub async fn flags_of(
         Some(i) => (
             i.document_numbers()
                 .iter()
-                .map(|n| state.document_hash(n.expose()))
+                .map(|n| state.vault.document_hash(n))
                 .collect::<Vec<_>>(),
             i.earliest_expiry(),
         ),
@@ -63,11 +64,13 @@ pub async fn flags_of(
 
 /// A page of the queue, each case with its flags; `more` says whether another page follows.
 pub async fn queue(
-    state: &AppState,
+    state: &Service,
+    who: &Principal,
     filter: CaseFilter,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: u32,
-) -> ApiResult<(Vec<(CaseRecord, Vec<Code>)>, bool)> {
+) -> AppResult<(Vec<(CaseRecord, Vec<Code>)>, bool)> {
+    who.staff()?;
     let mut cases = state
         .store
         .review_cases(filter, state.now(), after, limit + 1)
@@ -85,18 +88,18 @@ pub async fn queue(
     Ok((page, more))
 }
 
-pub async fn load(state: &AppState, id: &str) -> ApiResult<(CaseRecord, ApplicationRecord)> {
-    let id = Uuid::parse_str(id).map_err(|_| ApiError::new(Code::NotFound))?;
+async fn load(state: &Service, id: &str) -> AppResult<(CaseRecord, ApplicationRecord)> {
+    let id = Uuid::parse_str(id).map_err(|_| AppError::new(Code::NotFound))?;
     let case = state
         .store
         .review_case(id)
         .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound))?;
+        .ok_or_else(|| AppError::new(Code::NotFound))?;
     let app = state
         .store
         .application(case.application_id)
         .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound))?;
+        .ok_or_else(|| AppError::new(Code::NotFound))?;
     Ok((case, app))
 }
 
@@ -113,10 +116,11 @@ fn audit(actor: Uuid, action: &str, app: Uuid, at: DateTime<Utc>, detail: Value)
 
 /// Everything of a case, unmasked; the reveal is written to the audit log first.
 pub async fn reveal(
-    state: &AppState,
-    staff: Uuid,
+    state: &Service,
+    who: &Principal,
     id: &str,
-) -> ApiResult<(CaseRecord, ApplicationRecord, Opened, Vec<Code>)> {
+) -> AppResult<(CaseRecord, ApplicationRecord, Opened, Vec<Code>)> {
+    let staff = who.staff()?.id;
     let (case, app) = load(state, id).await?;
     let opened = views::open(state, &app)?;
     let flags = flags_of(state, &app, &opened).await?;
@@ -135,19 +139,20 @@ pub async fn reveal(
 
 /// A document image of a case, decrypted; the reveal is written to the audit log first.
 pub async fn document(
-    state: &AppState,
-    staff: Uuid,
+    state: &Service,
+    who: &Principal,
     id: &str,
     slot: &str,
-) -> ApiResult<(ImageMeta, Vec<u8>)> {
+) -> AppResult<(ImageMeta, Vec<u8>)> {
+    let staff = who.staff()?.id;
     let (case, app) = load(state, id).await?;
-    let slot = ImageSlot::parse(slot).ok_or_else(|| ApiError::new(Code::NotFound))?;
+    let slot = ImageSlot::parse(slot).ok_or_else(|| AppError::new(Code::NotFound))?;
     let (meta, sealed) = state
         .store
         .image(app.id, slot.as_str())
         .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound))?;
-    let bytes = state.open(&format!("images.{}", slot.as_str()), app.id, &sealed)?;
+        .ok_or_else(|| AppError::new(Code::NotFound))?;
+    let bytes = state.open(SealContext::Image(slot, app.id), &sealed)?;
     let entry = audit(
         staff,
         "reveal_document",
@@ -160,30 +165,31 @@ pub async fn document(
 }
 
 /// What a claim or decision that did not go through tells the reviewer.
-fn refused(outcome: ClaimOutcome) -> ApiResult<()> {
+fn refused(outcome: ClaimOutcome) -> AppResult<()> {
     match outcome {
         ClaimOutcome::Claimed => Ok(()),
-        ClaimOutcome::HeldByAnother => Err(ApiError::new(Code::CaseClaimed)),
-        ClaimOutcome::Decided => Err(ApiError::new(Code::InvalidState)),
-        ClaimOutcome::NotFound => Err(ApiError::new(Code::NotFound)),
+        ClaimOutcome::HeldByAnother => Err(AppError::new(Code::CaseClaimed)),
+        ClaimOutcome::Decided => Err(AppError::new(Code::InvalidState)),
+        ClaimOutcome::NotFound => Err(AppError::new(Code::NotFound)),
     }
 }
 
-async fn reload(state: &AppState, case: Uuid) -> ApiResult<CaseRecord> {
+async fn reload(state: &Service, case: Uuid) -> AppResult<CaseRecord> {
     state
         .store
         .review_case(case)
         .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound))
+        .ok_or_else(|| AppError::new(Code::NotFound))
 }
 
-pub async fn claim(state: &AppState, staff: Uuid, id: &str) -> ApiResult<CaseRecord> {
+pub async fn claim(state: &Service, who: &Principal, id: &str) -> AppResult<CaseRecord> {
+    let staff = who.staff()?.id;
     let (case, _) = load(state, id).await?;
     let now = state.now();
     refused(
         state
             .store
-            .claim_case(case.id, staff, now, now + state.config.claim_ttl)
+            .claim_case(case.id, staff, now, now + state.settings.claim_ttl)
             .await?,
     )?;
     reload(state, case.id).await
@@ -191,15 +197,16 @@ pub async fn claim(state: &AppState, staff: Uuid, id: &str) -> ApiResult<CaseRec
 
 /// Approves or rejects a case the reviewer holds; the note stays internal.
 pub async fn decide(
-    state: &AppState,
-    staff: Uuid,
+    state: &Service,
+    who: &Principal,
     id: &str,
     form: &DecisionForm,
-) -> ApiResult<CaseRecord> {
-    let decision = Decision::parse(form).map_err(ApiError::validation)?;
+) -> AppResult<CaseRecord> {
+    let staff = who.staff()?.id;
+    let decision = Decision::parse(form).map_err(AppError::validation)?;
     let (case, app) = load(state, id).await?;
     if case.decided_at.is_some() || app.status != Status::UnderReview {
-        return Err(ApiError::new(Code::InvalidState));
+        return Err(AppError::new(Code::InvalidState));
     }
     let now = state.now();
     let (event, outcome, reason, note) = match &decision {
@@ -211,8 +218,7 @@ pub async fn decide(
             note.clone(),
         ),
     };
-    let moved =
-        transition(Status::UnderReview, &event).map_err(|_| ApiError::new(Code::InvalidState))?;
+    let moved = transition(Status::UnderReview, &event, &state.moment(app.id, now))?;
     let change = StateChange::new(app.id, Status::UnderReview, moved, now);
     let entry = audit(
         staff,
@@ -228,4 +234,15 @@ pub async fn decide(
             .await?,
     )?;
     reload(state, case.id).await
+}
+
+/// The audit trail, for admins: of one application, or all of it.
+pub async fn audit_trail(
+    state: &Service,
+    who: &Principal,
+    application_id: Option<Uuid>,
+    limit: u32,
+) -> AppResult<Vec<AuditEntry>> {
+    who.admin()?;
+    Ok(state.store.audit_trail(application_id, limit).await?)
 }

@@ -1,6 +1,6 @@
 //! The user's journey as operations on the store, shared by the JSON API and the pages: each
 //! checks the rules in the core, writes through the store, and returns the application as
-//! stored, or an `ApiError` whose code both front ends render.
+//! stored, or an `AppError` whose code both front ends render.
 
 use rand::TryRngCore;
 use realname_core::application::{
@@ -11,6 +11,7 @@ use realname_core::deposit::{Answer, Fen, SettledDeposit, end_to_end_id};
 use realname_core::documents::{ImageFormat, ImageSlot};
 use realname_core::name::RealName;
 use realname_core::policy::BankCardForm;
+use realname_core::ports::SealContext;
 use realname_core::state::{Event, Status, may_apply, transition};
 use realname_core::store::{
     ApplicationRecord, Applied, Consent, ImageMeta, NewApplication, StateChange, StoredCard,
@@ -21,32 +22,37 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::error::{AppError, AppResult};
 use crate::views::{self, encode_warnings};
+use crate::{Principal, Service};
 
-/// The account's own application, or 404: another's is indistinguishable from none.
-pub async fn owned(state: &AppState, account_id: Uuid, id: &str) -> ApiResult<ApplicationRecord> {
-    let id = Uuid::parse_str(id).map_err(|_| ApiError::new(Code::NotFound))?;
+/// The caller's own application, or `not_found`: another's is indistinguishable from none.
+pub async fn owned(state: &Service, who: &Principal, id: &str) -> AppResult<ApplicationRecord> {
+    let id = Uuid::parse_str(id).map_err(|_| AppError::new(Code::NotFound))?;
     match state.store.application(id).await? {
-        Some(app) if app.account_id == account_id => Ok(app),
-        _ => Err(ApiError::new(Code::NotFound)),
+        Some(app) if app.account_id == who.account().id => Ok(app),
+        _ => Err(AppError::new(Code::NotFound)),
     }
 }
 
-pub async fn reload(state: &AppState, id: Uuid) -> ApiResult<ApplicationRecord> {
+/// The caller's applications, newest first.
+pub async fn mine(state: &Service, who: &Principal) -> AppResult<Vec<ApplicationRecord>> {
+    Ok(state.store.applications_of(who.account().id).await?)
+}
+
+pub async fn reload(state: &Service, id: Uuid) -> AppResult<ApplicationRecord> {
     state
         .store
         .application(id)
         .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound))
+        .ok_or_else(|| AppError::new(Code::NotFound))
 }
 
 /// The real name an account was verified under, if it was.
 pub fn verified_name(
-    state: &AppState,
+    state: &Service,
     applications: &[ApplicationRecord],
-) -> ApiResult<Option<String>> {
+) -> AppResult<Option<String>> {
     match applications.iter().find(|a| a.status == Status::Verified) {
         Some(app) => Ok(views::open(state, app)?
             .form
@@ -57,37 +63,36 @@ pub fn verified_name(
     }
 }
 
-fn require_draft(app: &ApplicationRecord) -> ApiResult<()> {
-    if app.status == Status::Draft {
-        Ok(())
-    } else {
-        Err(ApiError::new(Code::InvalidState))
-    }
+/// Whether the application may still be edited: the state machine says (only a draft).
+fn require_draft(state: &Service, app: &ApplicationRecord) -> AppResult<()> {
+    transition(app.status, &Event::Edit, &state.moment(app.id, state.now()))?;
+    Ok(())
 }
 
-fn document_hashes(state: &AppState, identity: &Identity) -> Vec<Vec<u8>> {
+fn document_hashes(state: &Service, identity: &Identity) -> Vec<Vec<u8>> {
     identity
         .document_numbers()
         .iter()
-        .map(|n| state.document_hash(n.expose()))
+        .map(|n| state.vault.document_hash(n))
         .collect()
 }
 
-fn seal_form(state: &AppState, id: Uuid, form: &ApplicationForm) -> ApiResult<Vec<u8>> {
-    let json = serde_json::to_vec(form).map_err(|e| ApiError::internal("form", e))?;
-    state.seal("applications.form", id, &json)
+fn seal_form(state: &Service, id: Uuid, form: &ApplicationForm) -> AppResult<Vec<u8>> {
+    let json = serde_json::to_vec(form).map_err(|e| AppError::internal("form", e))?;
+    state.seal(SealContext::ApplicationForm(id), &json)
 }
 
 /// A new draft, with consent recorded from `address`.
 pub async fn create(
-    state: &AppState,
-    account_id: Uuid,
+    state: &Service,
+    who: &Principal,
     form: &ApplicationForm,
     address: String,
-) -> ApiResult<ApplicationRecord> {
+) -> AppResult<ApplicationRecord> {
+    let account_id = who.account().id;
     let history = state.store.applications_of(account_id).await?;
-    may_apply(history.iter().map(|a| (a.status, a.failure.as_ref()))).map_err(ApiError::new)?;
-    let checked = check_new_application(form, state.today()).map_err(ApiError::validation)?;
+    may_apply(history.iter().map(|a| (a.status, a.failure.as_ref()))).map_err(AppError::new)?;
+    let checked = check_new_application(form, state.today()).map_err(AppError::validation)?;
     let id = Uuid::new_v4();
     let now = state.now();
     let new = NewApplication {
@@ -98,7 +103,7 @@ pub async fn create(
         warnings: encode_warnings(&checked.warnings),
         consent: Consent {
             at: now,
-            version: state.config.consent_version.clone(),
+            version: state.settings.consent_version.clone(),
             address,
         },
         at: now,
@@ -129,12 +134,12 @@ pub fn merge(stored: ApplicationForm, patch: ApplicationForm) -> ApplicationForm
 
 /// Replaces the draft's form with `form` (already merged as the caller wants).
 pub async fn update(
-    state: &AppState,
+    state: &Service,
     app: &ApplicationRecord,
     form: &ApplicationForm,
-) -> ApiResult<ApplicationRecord> {
-    require_draft(app)?;
-    let checked = check_identity(form, state.today()).map_err(ApiError::validation)?;
+) -> AppResult<ApplicationRecord> {
+    require_draft(state, app)?;
+    let checked = check_identity(form, state.today()).map_err(AppError::validation)?;
     let sealed = seal_form(state, app.id, form)?;
     let hashes = document_hashes(state, &checked.value);
     let warnings = encode_warnings(&checked.warnings);
@@ -142,18 +147,18 @@ pub async fn update(
         .store
         .update_draft(app.id, &sealed, &hashes, &warnings, state.now())
         .await?
-        .ok_or_else(|| ApiError::new(Code::InvalidState))
+        .ok_or_else(|| AppError::new(Code::InvalidState))
 }
 
 /// Stores one document image, judged by its content.
 pub async fn store_image(
-    state: &AppState,
+    state: &Service,
     app: &ApplicationRecord,
     slot: ImageSlot,
     bytes: &[u8],
-) -> ApiResult<ImageMeta> {
-    require_draft(app)?;
-    let format = ImageFormat::check_upload(bytes, bytes.len() as u64).map_err(ApiError::new)?;
+) -> AppResult<ImageMeta> {
+    require_draft(state, app)?;
+    let format = ImageFormat::check_upload(bytes, bytes.len() as u64).map_err(AppError::new)?;
     let meta = ImageMeta {
         slot: slot.as_str().to_owned(),
         content_type: format.content_type().to_owned(),
@@ -163,44 +168,44 @@ pub async fn store_image(
             .map(|b| format!("{b:02x}"))
             .collect(),
     };
-    let sealed = state.seal(&format!("images.{}", slot.as_str()), app.id, bytes)?;
+    let sealed = state.seal(SealContext::Image(slot, app.id), bytes)?;
     if state
         .store
         .put_image(app.id, &meta, &sealed, state.now())
         .await?
         == Applied::Moved
     {
-        return Err(ApiError::new(Code::InvalidState));
+        return Err(AppError::new(Code::InvalidState));
     }
     Ok(meta)
 }
 
 /// Binds a bank card after every rule of the policy and the card's history.
 pub async fn bind_card(
-    state: &AppState,
+    state: &Service,
     app: &ApplicationRecord,
     card: &BankCardForm,
-) -> ApiResult<ApplicationRecord> {
-    require_draft(app)?;
+) -> AppResult<ApplicationRecord> {
+    require_draft(state, app)?;
     let opened = views::open(state, app)?;
     let name = opened
         .form
         .real_name
         .as_deref()
         .and_then(|n| RealName::parse(n).ok())
-        .ok_or_else(|| ApiError::field("real_name", Code::FieldRequired))?;
+        .ok_or_else(|| AppError::field("real_name", Code::FieldRequired))?;
     let checked = state
         .policy
         .check_card(card, &name)
-        .map_err(ApiError::validation)?;
-    let card_hash = state.card_hash(checked.card_number.expose());
+        .map_err(AppError::validation)?;
+    let card_hash = state.vault.card_hash(&checked.card_number);
     let history = state
         .store
         .card_history(app.account_id, &card_hash)
         .await?
         .check();
     if !history.is_clean() {
-        return Err(ApiError::validation(history));
+        return Err(AppError::validation(history));
     }
     let stored_form = BankCardForm {
         bank: Some(checked.bank.clone()),
@@ -209,21 +214,21 @@ pub async fn bind_card(
         account_type: Some(checked.account_type.as_str().to_owned()),
         account_name: Some(checked.account_name.to_string()),
     };
-    let json = serde_json::to_vec(&stored_form).map_err(|e| ApiError::internal("card", e))?;
+    let json = serde_json::to_vec(&stored_form).map_err(|e| AppError::internal("card", e))?;
     let stored = StoredCard {
         bank: checked.bank,
-        sealed: state.seal("applications.card", app.id, &json)?,
+        sealed: state.seal(SealContext::ApplicationCard(app.id), &json)?,
         card_hash,
     };
     if state.store.set_card(app.id, &stored, state.now()).await? == Applied::Moved {
-        return Err(ApiError::new(Code::InvalidState));
+        return Err(AppError::new(Code::InvalidState));
     }
     reload(state, app.id).await
 }
 
 /// Re-checks every rule and, if the limits allow, pays the one deposit.
-pub async fn submit(state: &AppState, app: &ApplicationRecord) -> ApiResult<ApplicationRecord> {
-    require_draft(app)?;
+pub async fn submit(state: &Service, app: &ApplicationRecord) -> AppResult<ApplicationRecord> {
+    require_draft(state, app)?;
     let opened = views::open(state, app)?;
     let images: Vec<ImageSlot> = app
         .images
@@ -238,48 +243,44 @@ pub async fn submit(state: &AppState, app: &ApplicationRecord) -> ApiResult<Appl
         policy: &state.policy,
         today: state.today(),
     })
-    .map_err(ApiError::validation)?;
-    let moved =
-        transition(Status::Draft, &Event::Submit).map_err(|_| ApiError::new(Code::InvalidState))?;
+    .map_err(AppError::validation)?;
+    let moved = transition(Status::Draft, &Event::Submit, &state.moment(app.id, now))?;
     let amount = Fen::draw(&mut rand::rngs::OsRng.unwrap_err());
-    let rules = &state.config.deposit;
     let command = SubmitCommand {
         application_id: app.id,
         account_id: app.account_id,
         transition: moved,
         at: now,
-        card_hash: state.card_hash(submission.bank_card.card_number.expose()),
+        card_hash: state.vault.card_hash(&submission.bank_card.card_number),
         document_hashes: document_hashes(state, &submission.identity),
         warnings: encode_warnings(&submission.warnings),
-        rounds_since: now - rules.rounds_window,
-        max_rounds_per_card: rules.max_rounds_per_card,
-        max_rounds_per_document: rules.max_rounds_per_document,
+        limits: state.settings.deposit.round_limits(now),
         end_to_end_id: end_to_end_id(app.id),
         sealed_amount: state.seal_amount(app.id, amount)?,
     };
     match state.store.submit(&command).await? {
         SubmitOutcome::Submitted => state.wake.notify_one(),
-        SubmitOutcome::Moved => return Err(ApiError::new(Code::InvalidState)),
-        SubmitOutcome::DepositLimitReached => return Err(ApiError::new(Code::DepositLimitReached)),
+        SubmitOutcome::Moved => return Err(AppError::new(Code::InvalidState)),
+        SubmitOutcome::DepositLimitReached => return Err(AppError::new(Code::DepositLimitReached)),
         SubmitOutcome::CardReturnedByBank => {
-            return Err(ApiError::field(
+            return Err(AppError::field(
                 "bank_card.card_number",
                 Code::CardReturnedByBank,
             ));
         }
         SubmitOutcome::CardInUse => {
-            return Err(ApiError::field("bank_card.card_number", Code::CardInUse));
+            return Err(AppError::field("bank_card.card_number", Code::CardInUse));
         }
     }
     reload(state, app.id).await
 }
 
-pub async fn cancel(state: &AppState, app: &ApplicationRecord) -> ApiResult<ApplicationRecord> {
-    let moved =
-        transition(app.status, &Event::Cancel).map_err(|_| ApiError::new(Code::InvalidState))?;
-    let change = StateChange::new(app.id, app.status, moved, state.now());
+pub async fn cancel(state: &Service, app: &ApplicationRecord) -> AppResult<ApplicationRecord> {
+    let now = state.now();
+    let moved = transition(app.status, &Event::Cancel, &state.moment(app.id, now))?;
+    let change = StateChange::new(app.id, app.status, moved, now);
     if state.store.apply(&change).await? == Applied::Moved {
-        return Err(ApiError::new(Code::InvalidState));
+        return Err(AppError::new(Code::InvalidState));
     }
     reload(state, app.id).await
 }
@@ -287,23 +288,23 @@ pub async fn cancel(state: &AppState, app: &ApplicationRecord) -> ApiResult<Appl
 /// Judges the amount the user typed. A malformed one uses no attempt; a wrong one uses one,
 /// counted in the same conditional write that compares it.
 pub async fn confirm_amount(
-    state: &AppState,
+    state: &Service,
     app: &ApplicationRecord,
     text: &str,
-) -> ApiResult<ApplicationRecord> {
-    let entered = Fen::parse_deposit_answer(text).map_err(ApiError::new)?;
-    let rules = state.config.deposit;
+) -> AppResult<ApplicationRecord> {
+    let entered = Fen::parse_deposit_answer(text).map_err(AppError::new)?;
+    let rules = state.settings.deposit;
     let mut app = app.clone();
     // A concurrent answer may move the attempt count between our read and our write; the
     // write is conditional on the count we read, so on a race we read again and judge again.
     for _ in 0..8 {
         if app.status != Status::AwaitingAmount {
-            return Err(ApiError::new(Code::InvalidState));
+            return Err(AppError::new(Code::InvalidState));
         }
         let deposit = app
             .deposit
             .clone()
-            .ok_or_else(|| ApiError::new(Code::InvalidState))?;
+            .ok_or_else(|| AppError::new(Code::InvalidState))?;
         let amount = state.open_amount(app.id, &deposit.amount)?;
         let now = state.now();
         let settled = SettledDeposit {
@@ -322,14 +323,9 @@ pub async fn confirm_amount(
             _ => {
                 let event = answer
                     .event()
-                    .ok_or_else(|| ApiError::new(Code::InvalidState))?;
-                let moved = transition(Status::AwaitingAmount, &event)
-                    .map_err(|_| ApiError::new(Code::InvalidState))?;
-                let mut change = StateChange::new(app.id, Status::AwaitingAmount, moved, now);
-                change.review_due_at = Some(now + state.config.review_sla);
-                if let Answer::Exhausted { attempts_used } = answer {
-                    change.attempts_used = Some(attempts_used);
-                }
+                    .ok_or_else(|| AppError::new(Code::InvalidState))?;
+                let moved = transition(Status::AwaitingAmount, &event, &state.moment(app.id, now))?;
+                let change = StateChange::new(app.id, Status::AwaitingAmount, moved, now);
                 state.store.apply(&change).await?
             }
         };
@@ -343,18 +339,18 @@ pub async fn confirm_amount(
                 attempts_remaining, ..
             } => Err(incorrect(attempts_remaining)),
             Answer::Exhausted { .. } => Err(incorrect(0)),
-            Answer::Expired => Err(ApiError::new(Code::DepositExpired)),
+            Answer::Expired => Err(AppError::new(Code::DepositExpired)),
         };
     }
-    Err(ApiError::new(Code::RequestInProgress))
+    Err(AppError::new(Code::RequestInProgress))
 }
 
-fn incorrect(attempts_remaining: u32) -> ApiError {
+fn incorrect(attempts_remaining: u32) -> AppError {
     let breach = Breach::new("amount", Code::AmountIncorrect)
         .with_detail(Detail::AttemptsRemaining(attempts_remaining));
-    ApiError {
+    AppError {
         details: vec![breach],
-        ..ApiError::new(Code::AmountIncorrect)
+        ..AppError::new(Code::AmountIncorrect)
     }
     .with("attempts_remaining", json!(attempts_remaining))
 }

@@ -1,5 +1,7 @@
-//! Encryption at rest (CONTRACT 8): AES-256-GCM under the data key, and HMAC-SHA-256 keyed
-//! hashes for equality look-ups. Separate keys for each use are derived from the data key.
+//! The vault: encryption at rest (CONTRACT 8) with AES-256-GCM under the data key, and
+//! HMAC-SHA-256 keyed hashes for equality look-ups; separate keys for each use are derived
+//! from the data key. Everything sensitive passes through here on its way into and out of
+//! the store, which sees ciphertext and keyed hashes only.
 
 use std::io::Write;
 use std::path::Path;
@@ -9,7 +11,7 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
-use realname_core::ports::{Vault, VaultError};
+use realname_core::ports::{Lookup, SealContext, Vault, VaultError};
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -99,7 +101,26 @@ impl AesVault {
 }
 
 impl Vault for AesVault {
-    fn seal(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+    fn seal(&self, context: SealContext, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        self.seal_bytes(&context.bytes(), plaintext)
+    }
+
+    fn open(&self, context: SealContext, ciphertext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        self.open_bytes(&context.bytes(), ciphertext)
+    }
+
+    fn keyed_hash(&self, lookup: Lookup, value: &[u8]) -> [u8; 32] {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.index_key)
+            .unwrap_or_else(|_| unreachable_hmac());
+        mac.update(lookup.domain().as_bytes());
+        mac.update(&[0]);
+        mac.update(value);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl AesVault {
+    fn seal_bytes(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let sealed = self
             .cipher
@@ -118,7 +139,7 @@ impl Vault for AesVault {
         Ok(out)
     }
 
-    fn open(&self, context: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, VaultError> {
+    fn open_bytes(&self, context: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, VaultError> {
         if ciphertext.len() < 1 + NONCE_LEN || ciphertext[0] != FORMAT_V1 {
             return Err(VaultError::Tampered);
         }
@@ -133,15 +154,6 @@ impl Vault for AesVault {
             )
             .map_err(|_| VaultError::Tampered)
     }
-
-    fn blind_index(&self, domain: &str, value: &[u8]) -> [u8; 32] {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.index_key)
-            .unwrap_or_else(|_| unreachable_hmac());
-        mac.update(domain.as_bytes());
-        mac.update(&[0]);
-        mac.update(value);
-        mac.finalize().into_bytes().into()
-    }
 }
 
 #[cfg(test)]
@@ -152,52 +164,74 @@ mod tests {
         AesVault::new(&[7u8; 32])
     }
 
+    fn form(n: u128) -> SealContext {
+        SealContext::ApplicationForm(uuid::Uuid::from_u128(n))
+    }
+
+    #[test]
+    fn contexts_keep_the_stored_form() {
+        // Values sealed before the contexts were typed must still open.
+        let id = uuid::Uuid::from_u128(5);
+        let v = vault();
+        let sealed = v
+            .seal_bytes(format!("images.stay_permit:{id}").as_bytes(), b"img")
+            .unwrap();
+        assert_eq!(
+            v.open(
+                SealContext::Image(realname_core::documents::ImageSlot::StayPermit, id),
+                &sealed
+            )
+            .unwrap(),
+            b"img"
+        );
+    }
+
     #[test]
     fn sealed_data_opens_only_in_its_context_and_under_its_key() {
         let v = vault();
-        let sealed = v.seal(b"applications.form:1", b"E12345678").unwrap();
+        let sealed = v.seal(form(1), b"E12345678").unwrap();
         assert!(!sealed.windows(9).any(|w| w == b"E12345678"));
+        assert_eq!(v.open(form(1), &sealed).unwrap(), b"E12345678");
+        assert_eq!(v.open(form(2), &sealed), Err(VaultError::Tampered));
         assert_eq!(
-            v.open(b"applications.form:1", &sealed).unwrap(),
-            b"E12345678"
-        );
-        assert_eq!(
-            v.open(b"applications.form:2", &sealed),
-            Err(VaultError::Tampered)
-        );
-        assert_eq!(
-            AesVault::new(&[8u8; 32]).open(b"applications.form:1", &sealed),
+            AesVault::new(&[8u8; 32]).open(form(1), &sealed),
             Err(VaultError::Tampered)
         );
         let mut flipped = sealed.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
-        assert_eq!(
-            v.open(b"applications.form:1", &flipped),
-            Err(VaultError::Tampered)
-        );
-        assert_eq!(v.open(b"x", b"short"), Err(VaultError::Tampered));
+        assert_eq!(v.open(form(1), &flipped), Err(VaultError::Tampered));
+        assert_eq!(v.open(form(1), b"short"), Err(VaultError::Tampered));
         // A fresh nonce each time.
         assert_ne!(
-            v.seal(b"c", b"same").unwrap(),
-            v.seal(b"c", b"same").unwrap()
+            v.seal(form(1), b"same").unwrap(),
+            v.seal(form(1), b"same").unwrap()
+        );
+        // Another column of the same row is another context.
+        assert_eq!(
+            v.open(
+                SealContext::ApplicationCard(uuid::Uuid::from_u128(1)),
+                &sealed
+            ),
+            Err(VaultError::Tampered)
         );
     }
 
     #[test]
-    fn blind_indexes_are_keyed_and_separated_by_domain() {
+    fn keyed_hashes_are_keyed_and_separated_by_use() {
         let v = vault();
+        let card = b"6222020000000000018";
         assert_eq!(
-            v.blind_index("card", b"6222020000000000018"),
-            v.blind_index("card", b"6222020000000000018")
+            v.keyed_hash(Lookup::CardNumber, card),
+            v.keyed_hash(Lookup::CardNumber, card)
         );
         assert_ne!(
-            v.blind_index("card", b"6222020000000000018"),
-            v.blind_index("document", b"6222020000000000018")
+            v.keyed_hash(Lookup::CardNumber, card),
+            v.keyed_hash(Lookup::DocumentNumber, card)
         );
         assert_ne!(
-            v.blind_index("card", b"1"),
-            AesVault::new(&[9u8; 32]).blind_index("card", b"1")
+            v.keyed_hash(Lookup::CardNumber, b"1"),
+            AesVault::new(&[9u8; 32]).keyed_hash(Lookup::CardNumber, b"1")
         );
     }
 
@@ -225,8 +259,8 @@ mod tests {
         }
         let (second, created) = AesVault::from_file(&path).unwrap();
         assert!(!created);
-        let sealed = first.seal(b"c", b"secret").unwrap();
-        assert_eq!(second.open(b"c", &sealed).unwrap(), b"secret");
+        let sealed = first.seal(form(3), b"secret").unwrap();
+        assert_eq!(second.open(form(3), &sealed).unwrap(), b"secret");
 
         std::fs::write(&path, "garbage").unwrap();
         let err = AesVault::from_file(&path).err().unwrap().to_string();

@@ -13,8 +13,9 @@ use realname_core::store::{ApplicationRecord, CaseRecord};
 use realname_core::{Breach, Code};
 use serde_json::{Value, json};
 
-use crate::error::ApiError;
-use crate::state::Shared;
+use crate::Service;
+use crate::error::AppError;
+use realname_core::ports::SealContext;
 
 pub fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -30,14 +31,14 @@ pub struct Opened {
     pub card: Option<BankCardForm>,
 }
 
-pub fn open(state: &Shared, app: &ApplicationRecord) -> Result<Opened, ApiError> {
-    let form = state.open("applications.form", app.id, &app.form)?;
+pub fn open(state: &Service, app: &ApplicationRecord) -> Result<Opened, AppError> {
+    let form = state.open(SealContext::ApplicationForm(app.id), &app.form)?;
     let form: ApplicationForm =
-        serde_json::from_slice(&form).map_err(|e| ApiError::internal("stored form", e))?;
+        serde_json::from_slice(&form).map_err(|e| AppError::internal("stored form", e))?;
     let card = match &app.card {
         Some(stored) => {
-            let bytes = state.open("applications.card", app.id, &stored.sealed)?;
-            Some(serde_json::from_slice(&bytes).map_err(|e| ApiError::internal("stored card", e))?)
+            let bytes = state.open(SealContext::ApplicationCard(app.id), &stored.sealed)?;
+            Some(serde_json::from_slice(&bytes).map_err(|e| AppError::internal("stored card", e))?)
         }
         None => None,
     };
@@ -134,14 +135,14 @@ fn bank_card(policy: &Policy, card: Option<&BankCardForm>, reveal: bool) -> Valu
 }
 
 /// The application as its owner sees it: personal data masked, no deposit amount.
-pub fn application(state: &Shared, app: &ApplicationRecord) -> Result<Value, ApiError> {
+pub fn application(state: &Service, app: &ApplicationRecord) -> Result<Value, AppError> {
     let opened = open(state, app)?;
     Ok(render(state, app, &opened, false))
 }
 
-pub fn render(state: &Shared, app: &ApplicationRecord, opened: &Opened, reveal: bool) -> Value {
+pub fn render(state: &Service, app: &ApplicationRecord, opened: &Opened, reveal: bool) -> Value {
     let form = &opened.form;
-    let rules: &DepositRules = &state.config.deposit;
+    let rules: &DepositRules = &state.settings.deposit;
     let deposit = app.deposit.as_ref().map(|d| {
         let status = if d.settled_at.is_some() {
             "settled"

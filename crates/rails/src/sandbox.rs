@@ -1,17 +1,22 @@
-//! The sandbox bank: a payout rail whose ledger lives in the service's own database, with
-//! test cards that the bank returns, a settle delay, and a statement the user can read.
+//! The sandbox bank: a payout rail with test cards that the bank returns, a settle delay, and
+//! a statement the user can read. Its ledger is a port of its own ([`SandboxLedger`]), kept
+//! in the service's database so that every node of a cluster sees the same bank.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use realname_core::ports::{PayoutInstruction, PayoutNotice, PayoutRail, RailError, Vault};
-use realname_core::store::{SandboxPayout, Store, StoreError};
+use realname_core::card::CardNumber;
+use realname_core::ports::{
+    PayoutInstruction, PayoutNotice, PayoutRail, RailError, SandboxLedger, SandboxPayout,
+    SandboxTransaction, Vault,
+};
+use realname_core::store::{StoreError, StoreResult};
 
 pub const MEMO: &str = "realname verification deposit / 实名认证打款";
 
-pub struct SandboxBank<V> {
-    store: Arc<dyn Store>,
-    vault: Arc<V>,
+pub struct SandboxBank {
+    ledger: Arc<dyn SandboxLedger>,
+    vault: Arc<dyn Vault>,
     settle_after: TimeDelta,
 }
 
@@ -30,40 +35,49 @@ fn unavailable(e: StoreError) -> RailError {
     RailError::Unavailable(e.to_string())
 }
 
-impl<V: Vault> SandboxBank<V> {
-    pub fn new(store: Arc<dyn Store>, vault: Arc<V>, settle_after: TimeDelta) -> SandboxBank<V> {
+impl SandboxBank {
+    pub fn new(
+        ledger: Arc<dyn SandboxLedger>,
+        vault: Arc<dyn Vault>,
+        settle_after: TimeDelta,
+    ) -> SandboxBank {
         SandboxBank {
-            store,
+            ledger,
             vault,
             settle_after,
         }
     }
-}
 
-pub fn card_key<V: Vault + ?Sized>(vault: &V, card_number: &str) -> Vec<u8> {
-    vault
-        .blind_index("card_number", card_number.as_bytes())
-        .to_vec()
+    /// What the bank shows the holder of `card` by `now`: what the user reads the amount
+    /// from.
+    pub async fn statement(
+        &self,
+        card: &CardNumber,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SandboxTransaction>> {
+        self.ledger
+            .statement(&self.vault.card_hash(card), now)
+            .await
+    }
 }
 
 #[async_trait::async_trait]
-impl<V: Vault + 'static> PayoutRail for SandboxBank<V> {
+impl PayoutRail for SandboxBank {
     async fn pay(&self, payout: &PayoutInstruction, now: DateTime<Utc>) -> Result<(), RailError> {
-        let number = payout.card_number.expose();
         let record = SandboxPayout {
             end_to_end_id: payout.end_to_end_id.clone(),
-            card_hash: card_key(self.vault.as_ref(), number),
+            card_hash: self.vault.card_hash(&payout.card_number),
             amount_fen: payout.amount.value(),
             memo: MEMO.to_owned(),
             paid_at: now,
             settle_at: now + self.settle_after,
-            return_reason: return_reason(number).map(str::to_owned),
+            return_reason: return_reason(payout.card_number.expose()).map(str::to_owned),
         };
-        self.store.sandbox_pay(&record).await.map_err(unavailable)
+        self.ledger.pay(&record).await.map_err(unavailable)
     }
 
     async fn notices(&self, now: DateTime<Utc>) -> Result<Vec<PayoutNotice>, RailError> {
-        let due = self.store.sandbox_due(now).await.map_err(unavailable)?;
+        let due = self.ledger.due(now).await.map_err(unavailable)?;
         Ok(due
             .into_iter()
             .map(|p| match p.return_reason {
@@ -81,8 +95,8 @@ impl<V: Vault + 'static> PayoutRail for SandboxBank<V> {
     }
 
     async fn acknowledge(&self, end_to_end_ids: &[String]) -> Result<(), RailError> {
-        self.store
-            .sandbox_acknowledge(end_to_end_ids)
+        self.ledger
+            .acknowledge(end_to_end_ids)
             .await
             .map_err(unavailable)
     }

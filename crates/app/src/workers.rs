@@ -10,11 +10,14 @@ use realname_core::card::CardNumber;
 use realname_core::name::RealName;
 use realname_core::ports::{PayoutInstruction, PayoutNotice};
 use realname_core::state::{Event, Status, transition};
-use realname_core::store::{Job, JobKind, StateChange};
+use realname_core::store::{JobKind, StateChange};
 use tokio::sync::watch;
+use uuid::Uuid;
 
-use crate::state::AppState;
+use crate::Service;
 
+/// How long an `Idempotency-Key`'s answer is kept (CONTRACT 4).
+pub const IDEMPOTENCY_KEPT_FOR: TimeDelta = TimeDelta::hours(24);
 const LEASE_SECONDS: i64 = 60;
 const BATCH: u32 = 32;
 const TICK: Duration = Duration::from_secs(1);
@@ -28,7 +31,7 @@ fn err(e: impl std::fmt::Display) -> WorkError {
 }
 
 /// Runs until `stop` says so, waking every second or when new work is queued.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: std::sync::Arc<Service>, mut stop: watch::Receiver<bool>) {
     let mut passes: u64 = 0;
     loop {
         if let Err(e) = run_pending(&state).await {
@@ -36,7 +39,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         // Idempotency keys are kept for 24 hours; sweeping them every few minutes is plenty.
         if passes % 300 == 0 {
-            let before = state.now() - crate::idempotency::KEEP_FOR;
+            let before = state.now() - IDEMPOTENCY_KEPT_FOR;
             if let Err(e) = state.store.purge_idempotent(before).await {
                 tracing::warn!(error = %e, "could not purge old idempotency keys");
             }
@@ -55,10 +58,10 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 
 /// Does everything that is due now, until nothing is left (bounded, so a stuck job cannot
 /// hold a request that waits for it).
-pub async fn run_pending(state: &AppState) -> Result<(), WorkError> {
+pub async fn run_pending(state: &Service) -> Result<(), WorkError> {
     let _one_at_a_time = state.work.lock().await;
     let offset = state.store.sandbox_offset().await.map_err(err)?;
-    state.clock.set_offset(offset);
+    state.set_offset(offset);
     for _ in 0..50 {
         let notices = record_notices(state).await?;
         let jobs = run_jobs(state).await?;
@@ -69,10 +72,11 @@ pub async fn run_pending(state: &AppState) -> Result<(), WorkError> {
     Ok(())
 }
 
-async fn record_notices(state: &AppState) -> Result<usize, WorkError> {
+async fn record_notices(state: &Service) -> Result<usize, WorkError> {
     let notices = state.rail.notices(state.now()).await.map_err(err)?;
     let mut seen = Vec::with_capacity(notices.len());
     for notice in &notices {
+        // The rail says when the money arrived; the deadline counts from then.
         let (e2e, event, at) = match notice {
             PayoutNotice::Settled { end_to_end_id, at } => {
                 (end_to_end_id, Event::DepositSettled, *at)
@@ -91,10 +95,9 @@ async fn record_notices(state: &AppState) -> Result<usize, WorkError> {
         };
         if let Some((app, status)) = state.store.deposit_application(e2e).await.map_err(err)?
             && status == Status::DepositPending
-            && let Ok(moved) = transition(status, &event)
+            && let Ok(moved) = transition(status, &event, &state.moment(app, at))
         {
-            let mut change = StateChange::new(app, status, moved, at);
-            change.deposit_expires_at = Some(state.config.deposit.expires_at(at));
+            let change = StateChange::new(app, status, moved, at);
             // Moved means another worker recorded this notice first.
             let _ = state.store.apply(&change).await.map_err(err)?;
         }
@@ -106,7 +109,7 @@ async fn record_notices(state: &AppState) -> Result<usize, WorkError> {
     Ok(notices.len())
 }
 
-async fn run_jobs(state: &AppState) -> Result<usize, WorkError> {
+async fn run_jobs(state: &Service) -> Result<usize, WorkError> {
     let now = state.now();
     let jobs = state
         .store
@@ -114,9 +117,12 @@ async fn run_jobs(state: &AppState) -> Result<usize, WorkError> {
         .await
         .map_err(err)?;
     for job in &jobs {
-        let result = match job.kind {
-            JobKind::PayDeposit => pay_deposit(state, job).await,
-            JobKind::ExpireDeposit => expire_deposit(state, job).await,
+        let result = match (job.kind, job.application_id) {
+            (JobKind::PayDeposit, Some(app)) => pay_deposit(state, app).await,
+            (JobKind::ExpireDeposit, Some(app)) => expire_deposit(state, app).await,
+            // Every kind so far is about one application; a job without one has nothing
+            // to act on.
+            (_, None) => Ok(Done::Finished),
         };
         match result {
             Ok(Done::Finished) => state
@@ -145,13 +151,8 @@ enum Done {
     Later(chrono::DateTime<chrono::Utc>),
 }
 
-async fn pay_deposit(state: &AppState, job: &Job) -> Result<Done, WorkError> {
-    let Some(app) = state
-        .store
-        .application(job.application_id)
-        .await
-        .map_err(err)?
-    else {
+async fn pay_deposit(state: &Service, application_id: Uuid) -> Result<Done, WorkError> {
+    let Some(app) = state.store.application(application_id).await.map_err(err)? else {
         return Ok(Done::Finished);
     };
     let (Some(deposit), Some(card)) = (&app.deposit, &app.card) else {
@@ -192,13 +193,8 @@ async fn pay_deposit(state: &AppState, job: &Job) -> Result<Done, WorkError> {
     Ok(Done::Finished)
 }
 
-async fn expire_deposit(state: &AppState, job: &Job) -> Result<Done, WorkError> {
-    let Some(app) = state
-        .store
-        .application(job.application_id)
-        .await
-        .map_err(err)?
-    else {
+async fn expire_deposit(state: &Service, application_id: Uuid) -> Result<Done, WorkError> {
+    let Some(app) = state.store.application(application_id).await.map_err(err)? else {
         return Ok(Done::Finished);
     };
     if app.status != Status::AwaitingAmount {
@@ -209,9 +205,24 @@ async fn expire_deposit(state: &AppState, job: &Job) -> Result<Done, WorkError> 
         Some(expires_at) if expires_at > now => return Ok(Done::Later(expires_at)),
         _ => {}
     }
-    let moved = transition(Status::AwaitingAmount, &Event::DepositExpired).map_err(err)?;
+    let moved = transition(
+        Status::AwaitingAmount,
+        &Event::DepositExpired,
+        &state.moment(app.id, now),
+    )
+    .map_err(err)?;
     let change = StateChange::new(app.id, Status::AwaitingAmount, moved, now);
     // Moved means the user answered first; either way the job is done.
     state.store.apply(&change).await.map_err(err)?;
     Ok(Done::Finished)
+}
+
+/// Moves the sandbox clock forward by `seconds` and runs everything that fell due, so that
+/// tests of delays and expiry are exact.
+pub async fn advance_sandbox_clock(state: &Service, seconds: i64) -> crate::AppResult<()> {
+    let offset = state.store.advance_sandbox_clock(seconds).await?;
+    state.set_offset(offset);
+    run_pending(state)
+        .await
+        .map_err(|e| crate::AppError::internal("sandbox clock", e))
 }

@@ -1,0 +1,133 @@
+//! Accounts and sessions: registering, signing in with failed attempts slowed down, signing
+//! out, and what an account looks like to its owner.
+
+use chrono::{DateTime, Utc};
+use realname_core::Code;
+use realname_core::state::{RealNameStatus, Status, real_name_status};
+use realname_core::store::{Account, Role, StoreError, ThrottlePolicy};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+use crate::{Principal, Service, auth};
+
+/// A login and a password as sent: either may be missing.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub login: Option<String>,
+    pub password: Option<String>,
+}
+
+impl Credentials {
+    /// Both fields, or `validation_failed` naming each one missing.
+    pub fn fields(self) -> AppResult<(String, String)> {
+        let mut report = realname_core::Report::default();
+        if self.login.as_deref().is_none_or(|l| l.trim().is_empty()) {
+            report.breach("login", Code::FieldRequired);
+        }
+        if self.password.as_deref().is_none_or(str::is_empty) {
+            report.breach("password", Code::FieldRequired);
+        }
+        match (self.login, self.password) {
+            (Some(l), Some(p)) if report.is_clean() => Ok((l, p)),
+            _ => Err(AppError::validation(report)),
+        }
+    }
+}
+
+/// Registers a user: the login normalised, the password checked and hashed.
+pub async fn create_user(app: &Service, login: &str, password: String) -> AppResult<Account> {
+    let login = auth::normalise_user_login(login)?;
+    auth::check_password(&password)?;
+    let account = Account {
+        id: Uuid::new_v4(),
+        login,
+        password_hash: auth::hash_password(password).await?,
+        role: Role::User,
+        created_at: app.now(),
+    };
+    app.store
+        .create_account(&account)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => AppError::new(Code::LoginTaken),
+            other => other.into(),
+        })?;
+    Ok(account)
+}
+
+/// A new session.
+pub struct Session {
+    pub account: Account,
+    /// The bearer token; only its hash is stored.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new session for a login and password, with failed attempts slowed down per login.
+pub async fn open_session(app: &Service, login: &str, password: String) -> AppResult<Session> {
+    let key = auth::lookup_login(login);
+    let now = app.now();
+    let throttle = app.store.throttle(&key).await?;
+    if let Some(until) = throttle.locked_until.filter(|u| *u > now) {
+        let wait = (until - now).num_seconds().max(1) as u64;
+        return Err(AppError::new(Code::RateLimited).retry_after(wait));
+    }
+    let account = app.store.account_by_login(&key).await?;
+    let hash = match &account {
+        Some(a) => a.password_hash.clone(),
+        None => auth::dummy_hash().await,
+    };
+    let verified = auth::verify_password(password, hash).await && account.is_some();
+    let Some(account) = account.filter(|_| verified) else {
+        let policy = ThrottlePolicy::default();
+        let throttle = app.store.record_login_failure(&key, now, &policy).await?;
+        if let Some(until) = throttle.locked_until {
+            let wait = (until - now).num_seconds().max(1) as u64;
+            return Err(AppError::new(Code::RateLimited).retry_after(wait));
+        }
+        return Err(AppError::new(Code::InvalidCredentials));
+    };
+    if throttle.failures > 0 {
+        app.store.clear_login_failures(&key).await?;
+    }
+    let token = auth::new_token()?;
+    let expires_at = now + app.settings.session_ttl;
+    app.store
+        .create_session(&auth::token_hash(&token), account.id, expires_at)
+        .await?;
+    Ok(Session {
+        account,
+        token,
+        expires_at,
+    })
+}
+
+/// Ends the session of `token`; `unauthorized` when it is not a live one.
+pub async fn close_session(app: &Service, token: &str) -> AppResult<()> {
+    let hash = auth::token_hash(token);
+    if app.store.session_account(&hash, app.now()).await?.is_none() {
+        return Err(AppError::new(Code::Unauthorized));
+    }
+    app.store.delete_session(&hash).await?;
+    Ok(())
+}
+
+/// An account as its owner sees it.
+pub struct Me {
+    pub account: Account,
+    pub real_name_status: RealNameStatus,
+    /// Once verified.
+    pub real_name: Option<String>,
+}
+
+pub async fn me(app: &Service, who: &Principal) -> AppResult<Me> {
+    let account = who.account().clone();
+    let apps = app.store.applications_of(account.id).await?;
+    let statuses: Vec<Status> = apps.iter().map(|a| a.status).collect();
+    let real_name = crate::journey::verified_name(app, &apps)?;
+    Ok(Me {
+        account,
+        real_name_status: real_name_status(&statuses),
+        real_name,
+    })
+}

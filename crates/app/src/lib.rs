@@ -1,0 +1,163 @@
+//! The application layer: what the JSON API, the pages, the workers and the CLI share. It
+//! knows who is calling ([`Principal`]) and decides what they may do, runs the journey and
+//! the casework through the store, seals what is personal through the vault, pays through the
+//! rail it was given, and answers in its own error type ([`AppError`]), which the HTTP layer
+//! maps to statuses once. It knows no HTTP.
+//!
+//! [`Service::new`] takes everything that talks to the world — store, vault, clock, rail —
+//! so a test can hand it a bank that fails, is slow or answers twice.
+
+pub mod accounts;
+pub mod auth;
+pub mod casework;
+pub mod error;
+pub mod journey;
+pub mod principal;
+pub mod views;
+pub mod workers;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use realname_core::applicant::china_today;
+use realname_core::deposit::{DepositRules, Fen};
+use realname_core::policy::Policy;
+use realname_core::ports::{Clock, PayoutRail, SealContext, Vault};
+use realname_core::state::Moment;
+use realname_core::store::Store;
+use realname_rails::SandboxBank;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+pub use error::{AppError, AppResult};
+pub use principal::Principal;
+
+/// The settings the application layer runs by (CONTRACT 6).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub deposit: DepositRules,
+    pub review_sla: TimeDelta,
+    pub claim_ttl: TimeDelta,
+    pub session_ttl: TimeDelta,
+    pub consent_version: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            deposit: DepositRules::default(),
+            review_sla: TimeDelta::days(2),
+            claim_ttl: TimeDelta::minutes(30),
+            session_ttl: TimeDelta::hours(12),
+            consent_version: "2026-11".into(),
+        }
+    }
+}
+
+/// Real time.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// What the service is built from: everything that talks to the world.
+pub struct Parts {
+    pub store: Arc<dyn Store>,
+    pub vault: Arc<dyn Vault>,
+    /// The base clock; the service adds the sandbox's offset to it.
+    pub clock: Arc<dyn Clock>,
+    pub rail: Arc<dyn PayoutRail>,
+    /// The sandbox bank, when it is the rail: its statement is what users read amounts from.
+    pub sandbox: Option<Arc<SandboxBank>>,
+    pub policy: Policy,
+    pub settings: Settings,
+}
+
+pub struct Service {
+    pub store: Arc<dyn Store>,
+    pub vault: Arc<dyn Vault>,
+    clock: Arc<dyn Clock>,
+    /// The sandbox clock's offset, which lives in the database so every node agrees on it;
+    /// with a real rail it stays 0.
+    offset_seconds: AtomicI64,
+    pub rail: Arc<dyn PayoutRail>,
+    pub sandbox: Option<Arc<SandboxBank>>,
+    pub policy: Policy,
+    pub settings: Settings,
+    /// Wakes the workers when new work was queued.
+    pub wake: Notify,
+    /// One worker pass at a time in this process, so that the sandbox clock's "run what fell
+    /// due" waits for a pass already under way instead of finding its jobs leased.
+    pub(crate) work: tokio::sync::Mutex<()>,
+}
+
+impl Service {
+    /// The service over its parts, with the sandbox clock's offset read from the store.
+    pub async fn new(parts: Parts) -> AppResult<Service> {
+        let offset = parts.store.sandbox_offset().await?;
+        Ok(Service {
+            store: parts.store,
+            vault: parts.vault,
+            clock: parts.clock,
+            offset_seconds: AtomicI64::new(offset),
+            rail: parts.rail,
+            sandbox: parts.sandbox,
+            policy: parts.policy,
+            settings: parts.settings,
+            wake: Notify::new(),
+            work: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The service's time: the base clock moved forward by the sandbox's offset.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now() + TimeDelta::seconds(self.offset_seconds.load(Ordering::SeqCst))
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        china_today(self.now())
+    }
+
+    pub(crate) fn set_offset(&self, seconds: i64) {
+        self.offset_seconds.store(seconds, Ordering::SeqCst);
+    }
+
+    /// What a transition of `application_id` at `at` needs to give its effects their data.
+    pub(crate) fn moment(&self, application_id: Uuid, at: DateTime<Utc>) -> Moment {
+        Moment {
+            application_id,
+            at,
+            deposit: self.settings.deposit,
+            review_sla: self.settings.review_sla,
+        }
+    }
+
+    pub(crate) fn seal(&self, context: SealContext, plaintext: &[u8]) -> AppResult<Vec<u8>> {
+        Ok(self.vault.seal(context, plaintext)?)
+    }
+
+    pub(crate) fn open(&self, context: SealContext, sealed: &[u8]) -> AppResult<Vec<u8>> {
+        Ok(self.vault.open(context, sealed)?)
+    }
+
+    /// The deposit amount, sealed: a secret between the platform and the bank.
+    pub(crate) fn seal_amount(&self, id: Uuid, amount: Fen) -> AppResult<Vec<u8>> {
+        self.seal(
+            SealContext::DepositAmount(id),
+            amount.value().to_string().as_bytes(),
+        )
+    }
+
+    pub fn open_amount(&self, id: Uuid, sealed: &[u8]) -> AppResult<Fen> {
+        let bytes = self.open(SealContext::DepositAmount(id), sealed)?;
+        std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|a| a.parse::<i64>().ok())
+            .map(Fen::new)
+            .ok_or_else(|| AppError::internal("deposit amount", "unreadable"))
+    }
+}
