@@ -13,8 +13,9 @@ pub struct AppError {
     pub retry_after: Option<u64>,
     /// Extra fields beside `code` (e.g. `attempts_remaining`).
     pub extra: Vec<(&'static str, Value)>,
-    /// Overrides the catalogue's message (malformed requests say what was wrong).
-    pub message: Option<String>,
+    /// Overrides the catalogue's messages, English and Chinese (malformed requests say what
+    /// was wrong). Boxed: errors travel in every `Result`, and this is rarely set.
+    pub messages: Option<Box<(String, String)>>,
 }
 
 impl AppError {
@@ -24,7 +25,7 @@ impl AppError {
             details: Vec::new(),
             retry_after: None,
             extra: Vec::new(),
-            message: None,
+            messages: None,
         }
     }
 
@@ -43,9 +44,10 @@ impl AppError {
         AppError::validation(report)
     }
 
-    pub fn malformed(message: impl Into<String>) -> AppError {
+    /// `malformed_request`, saying in both languages what was wrong.
+    pub fn malformed(message: impl Into<String>, message_zh: impl Into<String>) -> AppError {
         AppError {
-            message: Some(message.into()),
+            messages: Some(Box::new((message.into(), message_zh.into()))),
             ..AppError::new(Code::MalformedRequest)
         }
     }
@@ -70,9 +72,18 @@ impl AppError {
 
     /// The English message: the override, or the catalogue's.
     pub fn message_en(&self) -> String {
-        self.message
-            .clone()
-            .unwrap_or_else(|| self.code.message_en().to_owned())
+        match &self.messages {
+            Some(m) => m.0.clone(),
+            None => self.code.message_en().to_owned(),
+        }
+    }
+
+    /// The Chinese message: the override, or the catalogue's.
+    pub fn message_zh(&self) -> String {
+        match &self.messages {
+            Some(m) => m.1.clone(),
+            None => self.code.message_zh().to_owned(),
+        }
     }
 }
 

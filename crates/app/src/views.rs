@@ -1,28 +1,28 @@
 //! The JSON shapes of applications and review cases. Users see their data masked; reviewers
 //! see it whole.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use realname_core::applicant::parse_date;
 use realname_core::application::ApplicationForm;
-use realname_core::card::CardNumber;
+use realname_core::card::{AccountType, CardNumber, CardType};
 use realname_core::deposit::DepositRules;
-use realname_core::documents::mask_middle;
+use realname_core::documents::{ImageSlot, StayPermitKind, mask_middle};
 use realname_core::name::normalise;
 use realname_core::phone::Phone;
 use realname_core::policy::{BankCardForm, Policy};
+use realname_core::ports::SealContext;
+use realname_core::state::{Failure, Stage, Status};
 use realname_core::store::{ApplicationRecord, CaseRecord};
 use realname_core::{Breach, Code};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::Service;
 use crate::error::AppError;
-use realname_core::ports::SealContext;
 
 pub fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-pub fn opt_time(at: Option<DateTime<Utc>>) -> Value {
-    at.map_or(Value::Null, |t| json!(time(t)))
 }
 
 /// An application's decrypted parts.
@@ -45,13 +45,13 @@ pub fn open(state: &Service, app: &ApplicationRecord) -> Result<Opened, AppError
     Ok(Opened { form, card })
 }
 
-/// `[{field, code}]` as stored → the API's warnings with both messages.
-pub fn warnings(stored: &str) -> Vec<Value> {
+/// `[{field, code}]` as stored → the warnings with both messages.
+pub fn warnings(stored: &str) -> Vec<BreachView> {
     let pairs: Vec<(String, String)> = serde_json::from_str(stored).unwrap_or_default();
     pairs
         .into_iter()
         .filter_map(|(field, code)| Code::parse(&code).map(|c| Breach::new(field, c)))
-        .map(|b| json!({"field": b.field, "code": b.code, "message": b.message_en(), "message_zh": b.message_zh()}))
+        .map(|b| BreachView::of(&b))
         .collect()
 }
 
@@ -78,36 +78,34 @@ pub fn masked_number(number: &str) -> String {
     mask_middle(&number.trim().to_uppercase(), 2, 2)
 }
 
-fn documents(form: &ApplicationForm, reveal: bool) -> Value {
+fn documents(form: &ApplicationForm, reveal: bool) -> DocumentsView {
     let docs = form.documents.clone().unwrap_or_default();
     let number = |n: Option<&String>| {
-        if reveal {
-            json!(n)
-        } else {
-            json!(n.map(|n| masked_number(n)))
-        }
+        n.map(|n| {
+            if reveal {
+                n.trim().to_uppercase()
+            } else {
+                masked_number(n)
+            }
+        })
     };
-    let passport = docs
-        .passport
-        .as_ref()
-        .map(|p| json!({"number": number(p.number.as_ref()), "expiry_date": p.expiry_date}));
-    let stay = docs.stay_permit.as_ref().map(|s| {
-        let mut v = json!({"kind": s.kind, "number": number(s.number.as_ref())});
-        if let Some(map) = v.as_object_mut() {
-            if s.expiry_date.is_some() {
-                map.insert("expiry_date".into(), json!(s.expiry_date));
-            }
-            if s.entry_date.is_some() {
-                map.insert("entry_date".into(), json!(s.entry_date));
-            }
-        }
-        v
-    });
-    json!({"passport": passport, "stay_permit": stay})
+    let date = |d: &Option<String>| d.as_deref().and_then(parse_date);
+    DocumentsView {
+        passport: docs.passport.as_ref().map(|p| PassportView {
+            number: number(p.number.as_ref()),
+            expiry_date: date(&p.expiry_date),
+        }),
+        stay_permit: docs.stay_permit.as_ref().map(|s| StayPermitView {
+            kind: s.kind.as_deref().and_then(StayPermitKind::parse),
+            number: number(s.number.as_ref()),
+            expiry_date: date(&s.expiry_date),
+            entry_date: date(&s.entry_date),
+        }),
+    }
 }
 
-fn bank_card(policy: &Policy, card: Option<&BankCardForm>, reveal: bool) -> Value {
-    let Some(card) = card else { return Value::Null };
+fn bank_card(policy: &Policy, card: Option<&BankCardForm>, reveal: bool) -> Option<BankCardView> {
+    let card = card?;
     let code = card
         .bank
         .clone()
@@ -116,97 +114,373 @@ fn bank_card(policy: &Policy, card: Option<&BankCardForm>, reveal: bool) -> Valu
         .to_ascii_uppercase();
     let bank = policy.bank(&code);
     let parsed = card.card_number.as_deref().and_then(CardNumber::parse);
-    let mut v = json!({
-        "bank": code,
-        "bank_name": bank.map(|b| b.name.clone()),
-        "bank_name_zh": bank.map(|b| b.name_zh.clone()),
-        "card_last4": parsed.as_ref().map(|c| c.last4().to_owned()),
-        "card_type": card.card_type,
-        "account_type": card.account_type,
-    });
-    if reveal && let Some(map) = v.as_object_mut() {
-        map.insert(
-            "card_number".into(),
-            json!(parsed.as_ref().map(|c| c.expose().to_owned())),
-        );
-        map.insert("account_name".into(), json!(card.account_name));
-    }
-    v
+    Some(BankCardView {
+        bank_name: bank.map(|b| b.name.clone()),
+        bank_name_zh: bank.map(|b| b.name_zh.clone()),
+        bank: code,
+        card_last4: parsed.as_ref().map(|c| c.last4().to_owned()),
+        card_type: card.card_type.as_deref().and_then(CardType::parse),
+        account_type: card.account_type.as_deref().and_then(AccountType::parse),
+        card_number: parsed
+            .as_ref()
+            .filter(|_| reveal)
+            .map(|c| c.expose().to_owned()),
+        account_name: card.account_name.clone().filter(|_| reveal),
+    })
 }
 
 /// The application as its owner sees it: personal data masked, no deposit amount.
-pub fn application(state: &Service, app: &ApplicationRecord) -> Result<Value, AppError> {
+pub fn application(state: &Service, app: &ApplicationRecord) -> Result<ApplicationView, AppError> {
     let opened = open(state, app)?;
     Ok(render(state, app, &opened, false))
 }
 
-pub fn render(state: &Service, app: &ApplicationRecord, opened: &Opened, reveal: bool) -> Value {
+pub fn render(
+    state: &Service,
+    app: &ApplicationRecord,
+    opened: &Opened,
+    reveal: bool,
+) -> ApplicationView {
     let form = &opened.form;
     let rules: &DepositRules = &state.settings.deposit;
-    let deposit = app.deposit.as_ref().map(|d| {
-        let status = if d.settled_at.is_some() {
-            "settled"
+    let deposit = app.deposit.as_ref().map(|d| DepositView {
+        status: if d.settled_at.is_some() {
+            DepositStatus::Settled
         } else if d.paid_at.is_some() {
-            "paid"
+            DepositStatus::Paid
         } else {
-            "scheduled"
-        };
-        json!({
-            "status": status,
-            "paid_at": opt_time(d.paid_at),
-            "settled_at": opt_time(d.settled_at),
-            "attempts_remaining": rules.attempts_remaining(d.attempts_used),
-            "expires_at": opt_time(d.expires_at),
-        })
+            DepositStatus::Scheduled
+        },
+        paid_at: d.paid_at.map(Timestamp),
+        settled_at: d.settled_at.map(Timestamp),
+        attempts_remaining: rules.attempts_remaining(d.attempts_used),
+        expires_at: d.expires_at.map(Timestamp),
     });
-    let images: Vec<Value> = app
+    let images = app
         .images
         .iter()
-        .map(|i| json!({"slot": i.slot, "content_type": i.content_type, "bytes": i.bytes, "sha256": i.sha256}))
+        .filter_map(|i| {
+            Some(ImageView {
+                slot: ImageSlot::parse(&i.slot)?,
+                content_type: i.content_type.clone(),
+                bytes: i.bytes,
+                sha256: i.sha256.clone(),
+            })
+        })
         .collect();
-    let real_name = form.real_name.as_deref().map(normalise);
-    json!({
-        "id": app.id,
-        "status": app.status,
-        "real_name": real_name,
-        "nationality": form.nationality.as_deref().map(|n| n.trim().to_ascii_uppercase()),
-        "date_of_birth": if reveal { json!(form.date_of_birth) } else { json!(form.date_of_birth.as_deref().map(masked_date)) },
-        "phone": if reveal { json!(form.phone) } else { json!(form.phone.as_deref().map(masked_phone)) },
-        "documents": documents(form, reveal),
-        "images": images,
-        "bank_card": bank_card(&state.policy, opened.card.as_ref(), reveal),
-        "warnings": warnings(&app.warnings),
-        "deposit": deposit,
-        "failure": app.failure,
-        "events": app.events.iter().map(|e| json!({"status": e.status, "at": time(e.at)})).collect::<Vec<_>>(),
-        "created_at": time(app.created_at),
-        "updated_at": time(app.updated_at),
-    })
-}
-
-pub fn case_status(case: &CaseRecord, now: DateTime<Utc>) -> &'static str {
-    if case.decided_at.is_some() {
-        "decided"
-    } else if case.claimed_until.is_some_and(|u| u >= now) {
-        "claimed"
-    } else {
-        "open"
+    ApplicationView {
+        id: app.id,
+        status: app.status,
+        real_name: form.real_name.as_deref().map(normalise),
+        nationality: form
+            .nationality
+            .as_deref()
+            .map(|n| n.trim().to_ascii_uppercase()),
+        date_of_birth: if reveal {
+            form.date_of_birth.clone()
+        } else {
+            form.date_of_birth.as_deref().map(masked_date)
+        },
+        phone: if reveal {
+            form.phone.clone()
+        } else {
+            form.phone.as_deref().map(masked_phone)
+        },
+        documents: documents(form, reveal),
+        images,
+        bank_card: bank_card(&state.policy, opened.card.as_ref(), reveal),
+        warnings: warnings(&app.warnings),
+        deposit,
+        failure: app.failure.as_ref().map(FailureView::of),
+        events: app
+            .events
+            .iter()
+            .map(|e| EventView {
+                status: e.status,
+                at: Timestamp(e.at),
+            })
+            .collect(),
+        created_at: Timestamp(app.created_at),
+        updated_at: Timestamp(app.updated_at),
     }
 }
 
-pub fn case_summary(case: &CaseRecord, now: DateTime<Utc>, flags: &[Code]) -> Value {
-    let claimed = case_status(case, now) == "claimed";
-    json!({
-        "id": case.id,
-        "verification_id": case.application_id,
-        "status": case_status(case, now),
-        "submitted_at": time(case.submitted_at),
-        "due_at": time(case.due_at),
-        "overdue": case.decided_at.is_none() && case.due_at < now,
-        "claimed_by": if claimed { json!(case.claimed_by) } else { Value::Null },
-        "claimed_until": if claimed { opt_time(case.claimed_until) } else { Value::Null },
-        "decided_at": opt_time(case.decided_at),
-        "outcome": case.outcome,
-        "flags": flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
-    })
+pub fn case_status(case: &CaseRecord, now: DateTime<Utc>) -> CaseStatus {
+    if case.decided_at.is_some() {
+        CaseStatus::Decided
+    } else if case.claimed_until.is_some_and(|u| u >= now) {
+        CaseStatus::Claimed
+    } else {
+        CaseStatus::Open
+    }
+}
+
+pub fn case_summary(case: &CaseRecord, now: DateTime<Utc>, flags: &[Code]) -> CaseView {
+    let status = case_status(case, now);
+    let claimed = status == CaseStatus::Claimed;
+    CaseView {
+        id: case.id,
+        verification_id: case.application_id,
+        status,
+        submitted_at: Timestamp(case.submitted_at),
+        due_at: Timestamp(case.due_at),
+        overdue: case.decided_at.is_none() && case.due_at < now,
+        claimed_by: case.claimed_by.filter(|_| claimed),
+        claimed_until: case.claimed_until.filter(|_| claimed).map(Timestamp),
+        decided_at: case.decided_at.map(Timestamp),
+        outcome: case.outcome.as_deref().and_then(CaseOutcome::parse),
+        flags: flags.iter().filter_map(|c| Flag::of(*c)).collect(),
+    }
+}
+
+/// A time as the API writes it: RFC 3339, UTC, whole seconds (`2026-11-26T08:00:00Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&time(self.0))
+    }
+}
+
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .examples([serde_json::json!("2026-11-26T08:00:00Z")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Timestamp {}
+
+/// A breach of a rule, or a warning: its field, its stable code and both messages.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BreachView {
+    /// The field's path in the request, e.g. `documents.passport.number`.
+    pub field: String,
+    /// A stable snake_case code from the catalogue.
+    pub code: Code,
+    pub message: String,
+    pub message_zh: String,
+}
+
+impl BreachView {
+    pub fn of(breach: &Breach) -> BreachView {
+        BreachView {
+            field: breach.field.clone(),
+            code: breach.code,
+            message: breach.message_en(),
+            message_zh: breach.message_zh(),
+        }
+    }
+}
+
+/// An application as its owner sees it (personal data masked), or as a reviewer sees it
+/// (whole).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApplicationView {
+    pub id: Uuid,
+    pub status: Status,
+    pub real_name: Option<String>,
+    /// ISO 3166-1 alpha-3.
+    pub nationality: Option<String>,
+    /// `1990-**-**` for the owner; the whole date for a reviewer.
+    pub date_of_birth: Option<String>,
+    /// `+86 138****8000` for the owner; as entered for a reviewer.
+    pub phone: Option<String>,
+    pub documents: DocumentsView,
+    pub images: Vec<ImageView>,
+    pub bank_card: Option<BankCardView>,
+    pub warnings: Vec<BreachView>,
+    /// The micro-deposit; its amount is never shown.
+    pub deposit: Option<DepositView>,
+    pub failure: Option<FailureView>,
+    pub events: Vec<EventView>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DocumentsView {
+    pub passport: Option<PassportView>,
+    pub stay_permit: Option<StayPermitView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PassportView {
+    /// The first and last two characters for the owner (`E1*****78`).
+    pub number: Option<String>,
+    pub expiry_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StayPermitView {
+    pub kind: Option<StayPermitKind>,
+    /// Residence permits and permanent residence cards have one; entry records do not.
+    pub number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImageView {
+    pub slot: ImageSlot,
+    /// `image/jpeg`, `image/png` or `application/pdf`, judged by content.
+    pub content_type: String,
+    pub bytes: u64,
+    /// Hex SHA-256 of the bytes as uploaded.
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BankCardView {
+    /// The bank's code in the policy (`ICBC`, `CMB`, …).
+    pub bank: String,
+    pub bank_name: Option<String>,
+    pub bank_name_zh: Option<String>,
+    pub card_last4: Option<String>,
+    pub card_type: Option<CardType>,
+    pub account_type: Option<AccountType>,
+    /// The whole number: for a reviewer only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_number: Option<String>,
+    /// For a reviewer only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DepositStatus {
+    /// Waiting to be handed to the bank.
+    Scheduled,
+    /// Handed to the bank, not yet on the card.
+    Paid,
+    /// On the card: the user can read the amount on the statement.
+    Settled,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DepositView {
+    pub status: DepositStatus,
+    pub paid_at: Option<Timestamp>,
+    pub settled_at: Option<Timestamp>,
+    pub attempts_remaining: u32,
+    /// The confirmation deadline, once the deposit is on the card.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Why an application failed, as the user sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FailureView {
+    pub code: Code,
+    pub stage: Stage,
+    /// Whether the account may apply again.
+    pub can_retry: bool,
+    pub message: String,
+    pub message_zh: String,
+    /// The bank's ISO 20022 reason, with `deposit_returned`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_reason: Option<String>,
+}
+
+impl FailureView {
+    pub fn of(failure: &Failure) -> FailureView {
+        FailureView {
+            code: failure.code,
+            stage: failure.stage,
+            can_retry: failure.can_retry,
+            message: failure.message_en(),
+            message_zh: failure.message_zh(),
+            bank_reason: failure.bank_reason.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    pub status: Status,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Open,
+    Claimed,
+    Decided,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseOutcome {
+    Approve,
+    Reject,
+    /// Closed without a decision: the bank returned the deposit while it was under review.
+    Closed,
+}
+
+impl CaseOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseOutcome::Approve => "approve",
+            CaseOutcome::Reject => "reject",
+            CaseOutcome::Closed => "closed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CaseOutcome> {
+        [
+            CaseOutcome::Approve,
+            CaseOutcome::Reject,
+            CaseOutcome::Closed,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == text)
+    }
+}
+
+/// What helps a reviewer (CONTRACT 2.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    DuplicateDocument,
+    DocumentExpiresSoon,
+    #[serde(rename = "turns_18_recently")]
+    #[schema(rename = "turns_18_recently")]
+    Turns18Recently,
+}
+
+impl Flag {
+    pub fn of(code: Code) -> Option<Flag> {
+        match code {
+            Code::DuplicateDocument => Some(Flag::DuplicateDocument),
+            Code::DocumentExpiresSoon => Some(Flag::DocumentExpiresSoon),
+            Code::Turns18Recently => Some(Flag::Turns18Recently),
+            _ => None,
+        }
+    }
+}
+
+/// A review case in the queue.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseView {
+    pub id: Uuid,
+    pub verification_id: Uuid,
+    pub status: CaseStatus,
+    pub submitted_at: Timestamp,
+    /// After the service level (2 days by default).
+    pub due_at: Timestamp,
+    pub overdue: bool,
+    /// The reviewer holding the claim, while it holds.
+    pub claimed_by: Option<Uuid>,
+    pub claimed_until: Option<Timestamp>,
+    pub decided_at: Option<Timestamp>,
+    pub outcome: Option<CaseOutcome>,
+    pub flags: Vec<Flag>,
 }

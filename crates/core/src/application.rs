@@ -16,7 +16,6 @@ use crate::report::{Breach, Report};
 
 /// The identity part of an application, as sent: every field may be missing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplicationForm {
     pub consent: Option<bool>,
     pub real_name: Option<String>,
@@ -27,21 +26,18 @@ pub struct ApplicationForm {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocumentsForm {
     pub passport: Option<PassportForm>,
     pub stay_permit: Option<StayPermitForm>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PassportForm {
     pub number: Option<String>,
     pub expiry_date: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StayPermitForm {
     pub kind: Option<String>,
     pub number: Option<String>,

@@ -66,6 +66,7 @@ pub fn luhn_valid(digits: &str) -> bool {
 /// What the user says the card is. Only `savings` can be bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CardType {
     Savings,
     Passbook,
@@ -94,6 +95,7 @@ impl CardType {
 /// The kind of deposit account behind a savings card: current (活期) or fixed-term (定期).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AccountType {
     Current,
     Fixed,

@@ -119,6 +119,7 @@ pub fn mod11_2_check(digits: &[u8]) -> Option<u8> {
 /// The kind of proof of stay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum StayPermitKind {
     /// The passport page with the PRC entry stamp; it has a date, no number.
     EntryRecord,
@@ -203,6 +204,7 @@ pub fn expired_on(expiry_date: NaiveDate, today: NaiveDate) -> bool {
 /// The image slots of an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ImageSlot {
     PassportPhotoPage,
     StayPermit,

@@ -83,7 +83,6 @@ impl fmt::Display for PolicyError {
 
 /// The bank card as the user sent it; every field may be missing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BankCardForm {
     pub bank: Option<String>,
     pub card_number: Option<String>,

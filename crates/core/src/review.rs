@@ -67,7 +67,6 @@ impl ReviewReason {
 
 /// A reviewer's decision as sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionForm {
     pub outcome: Option<String>,
     pub reason: Option<String>,

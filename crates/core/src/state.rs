@@ -13,7 +13,9 @@ use crate::report::{Breach, Detail};
 use crate::review::ReviewReason;
 use crate::store::NewJob;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Status {
     Draft,
     DepositPending,
@@ -86,15 +88,10 @@ impl fmt::Display for Status {
     }
 }
 
-impl serde::Serialize for Status {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 /// Where an application failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Stage {
     Deposit,
     Review,
@@ -383,6 +380,7 @@ pub fn transition(status: Status, event: &Event, moment: &Moment) -> Result<Tran
 /// The account's real-name status (`GET /v1/me`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RealNameStatus {
     Unverified,
     Pending,

@@ -53,8 +53,8 @@ impl ApiError {
         AppError::new(code).into()
     }
 
-    pub fn malformed(message: impl Into<String>) -> ApiError {
-        AppError::malformed(message).into()
+    pub fn malformed(message: impl Into<String>, message_zh: impl Into<String>) -> ApiError {
+        AppError::malformed(message, message_zh).into()
     }
 
     pub fn internal(context: &str, error: impl std::fmt::Display) -> ApiError {
@@ -86,7 +86,7 @@ pub fn body(error: &AppError) -> Value {
     let mut inner = json!({
         "code": error.code,
         "message": error.message_en(),
-        "message_zh": error.code.message_zh(),
+        "message_zh": error.message_zh(),
         "details": details,
     });
     if let Some(map) = inner.as_object_mut() {

@@ -24,17 +24,21 @@ where
             Err(JsonRejection::BytesRejection(_)) => Err(ApiError::new(Code::PayloadTooLarge)),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::malformed(
                 "Send the body as JSON with Content-Type: application/json.",
+                "请以 JSON 格式发送请求体，并带上 Content-Type: application/json。",
             )),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::malformed(format!(
-                "The JSON does not have the documented shape: {}",
-                e.body_text().trim_start_matches(
-                    "Failed to deserialize the JSON body into the target type: "
-                )
-            ))),
-            Err(e) => Err(ApiError::malformed(format!(
-                "The body is not valid JSON: {}",
-                e.body_text()
-            ))),
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::malformed(
+                format!(
+                    "The JSON does not have the documented shape: {}",
+                    e.body_text().trim_start_matches(
+                        "Failed to deserialize the JSON body into the target type: "
+                    )
+                ),
+                "JSON 的结构与文档不符，请按文档发送。",
+            )),
+            Err(e) => Err(ApiError::malformed(
+                format!("The body is not valid JSON: {}", e.body_text()),
+                "请求体不是有效的 JSON。",
+            )),
         }
     }
 }

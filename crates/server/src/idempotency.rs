@@ -33,6 +33,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         _ => {
             return ApiError::malformed(
                 "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+                "Idempotency-Key 必须是 1 到 255 个可见的 ASCII 字符。",
             )
             .into_response();
         }

@@ -1,15 +1,18 @@
 //! The HTTP API of CONTRACT 4: the routes, and the layers every request passes through.
 
 pub mod accounts;
+pub mod answers;
 pub mod ops;
+pub mod requests;
 pub mod review;
 pub mod sandbox;
 pub mod verifications;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::HeaderName;
-use axum::middleware;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use realname_core::Code;
 use tower::ServiceBuilder;
@@ -28,8 +31,68 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::malformed("This path does not take that method.")
-        .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
+    ApiError::malformed(
+        "This path does not take that method.",
+        "此路径不接受该请求方法。",
+    )
+    .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/v1/") || path == "/healthz" || path == "/readyz"
+}
+
+/// The code an answer of this status means, for an error that did not come with one.
+fn code_of(status: StatusCode) -> Code {
+    match status {
+        StatusCode::UNAUTHORIZED => Code::Unauthorized,
+        StatusCode::FORBIDDEN => Code::Forbidden,
+        StatusCode::NOT_FOUND => Code::NotFound,
+        StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+        StatusCode::TOO_MANY_REQUESTS => Code::RateLimited,
+        StatusCode::SERVICE_UNAVAILABLE => Code::ServiceUnavailable,
+        s if s.is_server_error() => Code::InternalError,
+        _ => Code::MalformedRequest,
+    }
+}
+
+/// API answers are never cached nor sniffed, and every error is in the error shape, even
+/// one that an extractor of axum's own gave in plain text (a path or query that does not
+/// parse, an unsupported media type).
+async fn api_answers(req: Request, next: Next) -> Response {
+    if !is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let mut response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        let code = code_of(status);
+        let error = if code == Code::MalformedRequest {
+            ApiError::malformed(
+                "The request is not of the documented shape.",
+                "请求的格式与文档不符。",
+            )
+        } else {
+            ApiError::new(code)
+        };
+        let allow = response.headers().get(header::ALLOW).cloned();
+        response = error.with_status(status).into_response();
+        if let Some(allow) = allow {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
+    }
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 pub fn router(state: AppState) -> Router {
@@ -83,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(middleware::from_fn_with_state(state.clone(), auth::layer))
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(middleware::from_fn(api_answers))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))

@@ -7,16 +7,18 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use realname_core::review::DecisionForm;
 use realname_core::store::{CaseFilter, CaseRecord};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use uuid::Uuid;
 
-use realname_app::{casework, views};
+use realname_app::views::CaseView;
+use realname_app::{AppError, casework, views};
+use realname_core::documents::ImageSlot;
 
+use crate::api::answers::{AuditTrail, AuditView, CaseDetail, CaseImage, CasePage, ErrorBody};
+use crate::api::requests::DecisionBody;
 use crate::auth::Signed;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::state::AppState;
 
@@ -53,16 +55,28 @@ pub fn parse_filter(text: Option<&str>) -> Option<CaseFilter> {
     }
 }
 
-#[utoipa::path(get, path = "/v1/review/cases", tag = "review", security(("bearer" = [])), params(("status" = Option<String>, Query, description = "open (default), claimed or decided"), ("limit" = Option<u32>, Query, description = "1 to 100, default 20"), ("cursor" = Option<String>, Query)), responses((status = 200, description = "Overdue first, then oldest first", body = crate::openapi::CasePage), (status = 403, description = "forbidden", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/review/cases", tag = "review", security(("bearer" = [])),
+    params(
+        ("status" = Option<views::CaseStatus>, Query, description = "open (the default), claimed or decided"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 20"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the page before")),
+    responses(
+        (status = 200, description = "Overdue first, then oldest first", body = CasePage),
+        (status = 400, description = "malformed_request: a status, limit or cursor this API does not take", body = ErrorBody),
+        (status = 403, description = "forbidden: staff only", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Signed(who): Signed,
     Query(q): Query<CaseQuery>,
-) -> ApiResult<Response> {
+) -> ApiResult<axum::Json<CasePage>> {
     // Staff only, before anything of the request is judged.
     who.staff()?;
-    let filter = parse_filter(q.status.as_deref())
-        .ok_or_else(|| ApiError::malformed("status must be open, claimed or decided."))?;
+    let filter = parse_filter(q.status.as_deref()).ok_or_else(|| {
+        AppError::malformed(
+            "status must be open, claimed or decided.",
+            "status 只能是 open、claimed 或 decided。",
+        )
+    })?;
     let limit = match q.limit.as_deref() {
         None => 20,
         Some(text) => text
@@ -70,21 +84,24 @@ pub async fn list(
             .ok()
             .filter(|n| (1..=MAX_PAGE).contains(n))
             .ok_or_else(|| {
-                ApiError::malformed(format!(
-                    "limit must be a whole number from 1 to {MAX_PAGE}."
-                ))
+                AppError::malformed(
+                    format!("limit must be a whole number from 1 to {MAX_PAGE}."),
+                    format!("limit 必须是 1 到 {MAX_PAGE} 之间的整数。"),
+                )
             })?,
     };
     let after = match q.cursor.as_deref() {
         None | Some("") => None,
-        Some(text) => Some(
-            decode_cursor(text)
-                .ok_or_else(|| ApiError::malformed("The cursor is not one this service gave."))?,
-        ),
+        Some(text) => Some(decode_cursor(text).ok_or_else(|| {
+            AppError::malformed(
+                "The cursor is not one this service gave.",
+                "cursor 不是本服务给出的值。",
+            )
+        })?),
     };
     let (page, more) = casework::queue(&state, &who, filter, after, limit).await?;
     let now = state.now();
-    let items: Vec<Value> = page
+    let cases = page
         .iter()
         .map(|(case, flags)| views::case_summary(case, now, flags))
         .collect();
@@ -93,36 +110,44 @@ pub async fn list(
     } else {
         None
     };
-    Ok(axum::Json(json!({"cases": items, "next_cursor": next_cursor})).into_response())
+    Ok(axum::Json(CasePage { cases, next_cursor }))
 }
 
-#[utoipa::path(get, path = "/v1/review/cases/{id}", tag = "review", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "Everything unmasked, audited", body = crate::openapi::Case), (status = 403, description = "forbidden", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/review/cases/{id}", tag = "review", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "The case and its application, unmasked (the reveal is audited)", body = CaseDetail),
+        (status = 403, description = "forbidden: staff only", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Signed(who): Signed,
     Path(id): Path<String>,
-) -> ApiResult<Response> {
+) -> ApiResult<axum::Json<CaseDetail>> {
     let (case, app, opened, flags) = casework::reveal(&state, &who, &id).await?;
-    let mut body = views::case_summary(&case, state.now(), &flags);
-    let images: Vec<Value> = app
+    let images = app
         .images
         .iter()
-        .map(|i| {
-            json!({"slot": i.slot, "content_type": i.content_type, "bytes": i.bytes,
-                   "href": format!("/v1/review/cases/{}/documents/{}", case.id, i.slot)})
+        .filter_map(|i| {
+            Some(CaseImage {
+                slot: ImageSlot::parse(&i.slot)?,
+                content_type: i.content_type.clone(),
+                bytes: i.bytes,
+                href: format!("/v1/review/cases/{}/documents/{}", case.id, i.slot),
+            })
         })
         .collect();
-    if let Some(map) = body.as_object_mut() {
-        map.insert(
-            "application".into(),
-            views::render(&state, &app, &opened, true),
-        );
-        map.insert("images".into(), json!(images));
-    }
-    Ok(axum::Json(body).into_response())
+    Ok(axum::Json(CaseDetail {
+        case: views::case_summary(&case, state.now(), &flags),
+        application: views::render(&state, &app, &opened, true),
+        images,
+    }))
 }
 
-#[utoipa::path(get, path = "/v1/review/cases/{id}/documents/{slot}", tag = "review", security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("slot" = String, Path)), responses((status = 200, description = "The image, audited", content_type = "application/octet-stream"), (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/review/cases/{id}/documents/{slot}", tag = "review", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("slot" = ImageSlot, Path)),
+    responses(
+        (status = 200, description = "The image as uploaded, in its own content type (the reveal is audited)"),
+        (status = 403, description = "forbidden: staff only", body = ErrorBody)))]
 pub async fn document(
     State(state): State<AppState>,
     Signed(who): Signed,
@@ -140,25 +165,37 @@ pub async fn document(
         .into_response())
 }
 
-#[utoipa::path(post, path = "/v1/review/cases/{id}/claim", tag = "review", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "Claimed", body = crate::openapi::Case), (status = 409, description = "case_claimed, invalid_state", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/review/cases/{id}/claim", tag = "review", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "Claimed, until claimed_until", body = CaseView),
+        (status = 403, description = "forbidden: staff only", body = ErrorBody),
+        (status = 409, description = "case_claimed: held by another reviewer; invalid_state: decided", body = ErrorBody)))]
 pub async fn claim(
     State(state): State<AppState>,
     Signed(who): Signed,
     Path(id): Path<String>,
-) -> ApiResult<Response> {
+) -> ApiResult<axum::Json<CaseView>> {
     let case = casework::claim(&state, &who, &id).await?;
-    Ok(axum::Json(views::case_summary(&case, state.now(), &[])).into_response())
+    Ok(axum::Json(views::case_summary(&case, state.now(), &[])))
 }
 
-#[utoipa::path(post, path = "/v1/review/cases/{id}/decision", tag = "review", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = realname_core::review::DecisionForm, responses((status = 200, description = "Decided", body = crate::openapi::Case), (status = 409, description = "case_claimed, invalid_state", body = crate::openapi::ErrorBody), (status = 422, description = "validation_failed", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/review/cases/{id}/decision", tag = "review", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "Decided", body = CaseView),
+        (status = 403, description = "forbidden: staff only", body = ErrorBody),
+        (status = 409, description = "case_claimed: only the claimant decides; invalid_state: decided", body = ErrorBody),
+        (status = 422, description = "validation_failed: an outcome, reason or note this API does not take", body = ErrorBody)))]
 pub async fn decide(
     State(state): State<AppState>,
     Signed(who): Signed,
     Path(id): Path<String>,
-    Json(form): Json<DecisionForm>,
-) -> ApiResult<Response> {
-    let case = casework::decide(&state, &who, &id, &form).await?;
-    Ok(axum::Json(views::case_summary(&case, state.now(), &[])).into_response())
+    Json(form): Json<DecisionBody>,
+) -> ApiResult<axum::Json<CaseView>> {
+    let case = casework::decide(&state, &who, &id, &form.into()).await?;
+    Ok(axum::Json(views::case_summary(&case, state.now(), &[])))
 }
 
 #[derive(Deserialize)]
@@ -166,28 +203,38 @@ pub struct AuditQuery {
     verification_id: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/audit", tag = "review", security(("bearer" = [])), params(("verification_id" = Option<uuid::Uuid>, Query)), responses((status = 200, description = "The audit trail (admin)", body = crate::openapi::AuditTrail), (status = 403, description = "forbidden", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/audit", tag = "review", security(("bearer" = [])),
+    params(("verification_id" = Option<uuid::Uuid>, Query)),
+    responses(
+        (status = 200, description = "The audit trail, oldest first", body = AuditTrail),
+        (status = 400, description = "malformed_request: verification_id is not an id", body = ErrorBody),
+        (status = 403, description = "forbidden: admins only", body = ErrorBody)))]
 pub async fn audit_trail(
     State(state): State<AppState>,
     Signed(who): Signed,
     Query(q): Query<AuditQuery>,
-) -> ApiResult<Response> {
+) -> ApiResult<axum::Json<AuditTrail>> {
     who.admin()?;
     let filter = match q.verification_id.as_deref() {
         None | Some("") => None,
-        Some(text) => Some(
-            Uuid::parse_str(text)
-                .map_err(|_| ApiError::malformed("verification_id must be an id."))?,
-        ),
+        Some(text) => Some(Uuid::parse_str(text).map_err(|_| {
+            AppError::malformed(
+                "verification_id must be an id.",
+                "verification_id 必须是一个 ID。",
+            )
+        })?),
     };
     let entries = casework::audit_trail(&state, &who, filter, 1000).await?;
-    let items: Vec<Value> = entries
+    let entries = entries
         .iter()
-        .map(|e| {
-            json!({"id": e.id, "at": views::time(e.at), "actor": e.actor, "action": e.action,
-                   "verification_id": e.application_id,
-                   "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null)})
+        .map(|e| AuditView {
+            id: e.id,
+            at: views::Timestamp(e.at),
+            actor: e.actor,
+            action: e.action.clone(),
+            verification_id: e.application_id,
+            detail: serde_json::from_str(&e.detail).unwrap_or_else(|_| serde_json::json!({})),
         })
         .collect();
-    Ok(axum::Json(json!({"entries": items})).into_response())
+    Ok(axum::Json(AuditTrail { entries }))
 }

@@ -1,0 +1,137 @@
+//! The API's answers that are not the application layer's views: wrappers, sessions, the
+//! sandbox's and the error shape. With the views of `realname_app::views`, these types are the
+//! only definition of what the API answers: the handlers serialise them and the OpenAPI
+//! document is generated from them.
+
+use realname_app::views::{ApplicationView, BreachView, CaseView, ImageView, Timestamp};
+use realname_core::Code;
+use realname_core::documents::ImageSlot;
+use realname_core::state::RealNameStatus;
+use realname_core::store::Role;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Every error (CONTRACT 4).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: Code,
+    pub message: String,
+    pub message_zh: String,
+    /// Every breach, with `validation_failed`; otherwise empty.
+    pub details: Vec<BreachView>,
+    /// With `amount_incorrect`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_remaining: Option<u32>,
+    /// With `internal_error`: the id to quote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountCreated {
+    pub id: Uuid,
+    pub login: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionCreated {
+    /// `Authorization: Bearer` this.
+    pub token: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub id: Uuid,
+    pub login: String,
+    pub role: Role,
+    pub real_name_status: RealNameStatus,
+    /// Once verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub real_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationList {
+    /// Newest first.
+    pub verifications: Vec<ApplicationView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CasePage {
+    pub cases: Vec<CaseView>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// A document image of a case, as a link to its bytes (each fetch is audited).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseImage {
+    pub slot: ImageSlot,
+    pub content_type: String,
+    pub bytes: u64,
+    pub href: String,
+}
+
+/// A case with everything of its application: unmasked for its claimant and admins.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub case: CaseView,
+    pub application: ApplicationView,
+    pub images: Vec<CaseImage>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditTrail {
+    pub entries: Vec<AuditView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditView {
+    pub id: Uuid,
+    pub at: Timestamp,
+    /// The staff account that acted.
+    pub actor: Uuid,
+    /// `reveal_application`, `reveal_document` or `decide`.
+    pub action: String,
+    pub verification_id: Option<Uuid>,
+    /// What was seen or decided; never a personal value.
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Statement {
+    pub transactions: Vec<StatementLine>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementLine {
+    /// Yuan, two decimals: `0.37`.
+    pub amount: String,
+    /// Always `CNY`.
+    pub currency: String,
+    pub memo: String,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockNow {
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, `ready` or `unavailable`.
+    pub status: String,
+}
+
+/// An upload as stored.
+pub type Upload = ImageView;

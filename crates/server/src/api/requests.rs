@@ -1,0 +1,244 @@
+//! What the API takes: the request bodies as the OpenAPI document describes them, each turned
+//! into the application layer's input. Every field is optional in Rust so that a missing one
+//! is reported as a rule breach (422, with every other breach), not as a malformed body; the
+//! document says which are required.
+
+use realname_app::accounts::Credentials;
+use realname_core::application::{ApplicationForm, DocumentsForm, PassportForm, StayPermitForm};
+use realname_core::policy::BankCardForm;
+use realname_core::review::DecisionForm;
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"login": "anna@example.com", "password": "correct horse"}))]
+pub struct CredentialsBody {
+    /// An e-mail address or a phone number (staff: also a plain name).
+    #[schema(required = true, nullable = false, min_length = 1)]
+    pub login: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1)]
+    pub password: Option<String>,
+}
+
+impl From<CredentialsBody> for Credentials {
+    fn from(body: CredentialsBody) -> Credentials {
+        Credentials {
+            login: body.login,
+            password: body.password,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PassportBody {
+    /// 5–20 letters and digits.
+    #[schema(nullable = false)]
+    pub number: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[schema(nullable = false)]
+    pub expiry_date: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StayPermitBody {
+    /// `entry_record`, `residence_permit` or `permanent_residence_card`.
+    #[schema(required = true, nullable = false)]
+    pub kind: Option<String>,
+    /// For a residence permit or a permanent residence card.
+    pub number: Option<String>,
+    /// `YYYY-MM-DD`, for a residence permit or a permanent residence card.
+    pub expiry_date: Option<String>,
+    /// `YYYY-MM-DD`, for an entry record.
+    pub entry_date: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DocumentsBody {
+    /// Required unless the proof of stay is the permanent residence card.
+    pub passport: Option<PassportBody>,
+    #[schema(nullable = false)]
+    pub stay_permit: Option<StayPermitBody>,
+}
+
+impl From<DocumentsBody> for DocumentsForm {
+    fn from(d: DocumentsBody) -> DocumentsForm {
+        DocumentsForm {
+            passport: d.passport.map(|p| PassportForm {
+                number: p.number,
+                expiry_date: p.expiry_date,
+            }),
+            stay_permit: d.stay_permit.map(|s| StayPermitForm {
+                kind: s.kind,
+                number: s.number,
+                expiry_date: s.expiry_date,
+                entry_date: s.entry_date,
+            }),
+        }
+    }
+}
+
+/// A new application: consent and the whole identity.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ApplicationForm)]
+#[schema(example = json!({
+    "consent": true, "real_name": "John Smith", "nationality": "USA",
+    "date_of_birth": "1990-05-17", "phone": "13800138000",
+    "documents": {"passport": {"number": "E12345678", "expiry_date": "2034-01-01"},
+                  "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}}))]
+pub struct NewApplicationBody {
+    /// Separate consent to processing sensitive personal information (PIPL): must be true.
+    #[schema(required = true, nullable = false)]
+    pub consent: Option<bool>,
+    #[schema(required = true, nullable = false)]
+    pub real_name: Option<String>,
+    /// ISO 3166-1 alpha-3 of a foreign state.
+    #[schema(required = true, nullable = false)]
+    pub nationality: Option<String>,
+    /// `YYYY-MM-DD`; 18 full years on the day of submission.
+    #[schema(required = true, nullable = false)]
+    pub date_of_birth: Option<String>,
+    /// A mainland mobile, or `+` and the international code.
+    #[schema(required = true, nullable = false)]
+    pub phone: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub documents: Option<DocumentsBody>,
+}
+
+impl From<NewApplicationBody> for ApplicationForm {
+    fn from(b: NewApplicationBody) -> ApplicationForm {
+        ApplicationForm {
+            consent: b.consent,
+            real_name: b.real_name,
+            nationality: b.nationality,
+            date_of_birth: b.date_of_birth,
+            phone: b.phone,
+            documents: b.documents.map(Into::into),
+        }
+    }
+}
+
+/// Fields present replace the stored ones; `documents.passport` and `documents.stay_permit`
+/// are replaced as wholes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"phone": "+852-9123-4567"}))]
+pub struct ApplicationPatchBody {
+    pub real_name: Option<String>,
+    pub nationality: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub phone: Option<String>,
+    pub documents: Option<DocumentsBody>,
+}
+
+impl From<ApplicationPatchBody> for ApplicationForm {
+    fn from(b: ApplicationPatchBody) -> ApplicationForm {
+        ApplicationForm {
+            consent: None,
+            real_name: b.real_name,
+            nationality: b.nationality,
+            date_of_birth: b.date_of_birth,
+            phone: b.phone,
+            documents: b.documents.map(Into::into),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = BankCardForm)]
+#[schema(example = json!({"bank": "ICBC", "card_number": "6222020000000000018",
+    "card_type": "savings", "account_type": "current", "account_name": "John Smith"}))]
+pub struct BankCardBody {
+    /// The bank's code in the policy: `ICBC`, `CMB`, …
+    #[schema(required = true, nullable = false)]
+    pub bank: Option<String>,
+    /// 16–19 digits; spaces are ignored.
+    #[schema(required = true, nullable = false)]
+    pub card_number: Option<String>,
+    /// Only `savings` can be bound.
+    #[schema(required = true, nullable = false)]
+    pub card_type: Option<String>,
+    /// `current` or `fixed`.
+    #[schema(required = true, nullable = false)]
+    pub account_type: Option<String>,
+    /// Must be the real name.
+    #[schema(required = true, nullable = false)]
+    pub account_name: Option<String>,
+}
+
+impl From<BankCardBody> for BankCardForm {
+    fn from(b: BankCardBody) -> BankCardForm {
+        BankCardForm {
+            bank: b.bank,
+            card_number: b.card_number,
+            card_type: b.card_type,
+            account_type: b.account_type,
+            account_name: b.account_name,
+        }
+    }
+}
+
+/// Yuan as on the statement: `0.37`, `.37`, `0.37元`; a number is read the same way.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum AmountInput {
+    Text(String),
+    Number(f64),
+}
+
+/// The amount read from the bank statement.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"amount": "0.37"}))]
+pub struct AmountBody {
+    #[schema(required = true)]
+    pub amount: Option<AmountInput>,
+}
+
+impl AmountBody {
+    pub fn text(&self) -> String {
+        match &self.amount {
+            Some(AmountInput::Text(s)) => s.clone(),
+            Some(AmountInput::Number(n)) => n.to_string(),
+            None => String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeName {
+    Approve,
+    Reject,
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"outcome": "reject", "reason": "document_unreadable", "note": "glare on the photo page"}))]
+pub struct DecisionBody {
+    /// `approve` or `reject`.
+    #[schema(required = true, nullable = false, value_type = OutcomeName)]
+    pub outcome: Option<String>,
+    /// With `reject`: `document_unreadable`, `document_page_missing`, `document_invalid`,
+    /// `document_expired`, `identity_mismatch`, `name_mismatch`, `under_age`,
+    /// `duplicate_identity`, `suspected_fraud` or `other` (which needs a note).
+    pub reason: Option<String>,
+    /// Internal: kept for the audit, never shown to the user.
+    pub note: Option<String>,
+}
+
+impl From<DecisionBody> for DecisionForm {
+    fn from(b: DecisionBody) -> DecisionForm {
+        DecisionForm {
+            outcome: b.outcome,
+            reason: b.reason,
+            note: b.note,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"seconds": 86400}))]
+pub struct AdvanceBody {
+    /// From 0 (run only what is due) to 315 360 000 (3,650 days).
+    #[schema(required = true, value_type = i64, minimum = 0, maximum = 315_360_000)]
+    pub seconds: Option<Value>,
+}
