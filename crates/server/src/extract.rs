@@ -3,6 +3,7 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::error::ApiError;
 use realname_core::Code;
@@ -19,26 +20,35 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(JsonRejection::BytesRejection(_)) => Err(ApiError::new(Code::PayloadTooLarge)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::malformed(
-                "Send the body as JSON with Content-Type: application/json.",
-                "请以 JSON 格式发送请求体，并带上 Content-Type: application/json。",
-            )),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::malformed(
-                format!(
-                    "The JSON does not have the documented shape: {}",
-                    e.body_text().trim_start_matches(
-                        "Failed to deserialize the JSON body into the target type: "
-                    )
-                ),
+        let shape = |detail: String| {
+            ApiError::malformed(
+                format!("The JSON does not have the documented shape: {detail}"),
                 "JSON 的结构与文档不符，请按文档发送。",
-            )),
-            Err(e) => Err(ApiError::malformed(
-                format!("The body is not valid JSON: {}", e.body_text()),
-                "请求体不是有效的 JSON。",
-            )),
-        }
+            )
+        };
+        // Every body of this API is an object; serde alone would also read a struct from an
+        // array of its fields' values.
+        let value = match axum::Json::<Value>::from_request(req, state).await {
+            Ok(axum::Json(value @ Value::Object(_))) => value,
+            Ok(axum::Json(_)) => return Err(shape("the body must be an object.".into())),
+            Err(JsonRejection::BytesRejection(_)) => {
+                return Err(ApiError::new(Code::PayloadTooLarge));
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                return Err(ApiError::malformed(
+                    "Send the body as JSON with Content-Type: application/json.",
+                    "请以 JSON 格式发送请求体，并带上 Content-Type: application/json。",
+                ));
+            }
+            Err(e) => {
+                return Err(ApiError::malformed(
+                    format!("The body is not valid JSON: {}", e.body_text()),
+                    "请求体不是有效的 JSON。",
+                ));
+            }
+        };
+        serde_json::from_value(value)
+            .map(Json)
+            .map_err(|e| shape(e.to_string()))
     }
 }

@@ -19,6 +19,23 @@ pub const HEADER: &str = "idempotency-key";
 const MAX_BODY: usize = 64 * 1024;
 const MAX_ANSWER: usize = 16 * 1024 * 1024;
 
+/// Whether an answer is kept for replays. As Stripe does, an answer is kept only once the
+/// operation itself ran: a request refused before it started — not of the documented shape,
+/// without a live session, not the caller's, slowed down, or failed on the server's side —
+/// leaves the key unused, so a retry with the same key is judged afresh (and a 429 is never
+/// replayed without its Retry-After).
+fn kept(status: StatusCode) -> bool {
+    !(status.is_server_error()
+        || matches!(
+            status,
+            StatusCode::BAD_REQUEST
+                | StatusCode::UNAUTHORIZED
+                | StatusCode::FORBIDDEN
+                | StatusCode::NOT_FOUND
+                | StatusCode::TOO_MANY_REQUESTS
+        ))
+}
+
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
@@ -42,9 +59,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return ApiError::new(Code::PayloadTooLarge).into_response();
     };
+    // A caller's keys are theirs; strangers are told apart by nothing but the path, so that
+    // a key one stranger used to register does not refuse another's request elsewhere.
     let scope = match parts.extensions.get::<Caller>() {
         Some(Caller(Some(principal))) => principal.scope(),
-        _ => "anonymous".to_owned(),
+        _ => format!("anonymous {}", parts.uri.path()),
     };
     let mut hasher = Sha256::new();
     hasher.update(parts.method.as_str());
@@ -84,7 +103,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 let response = next.run(req).await;
                 let (parts, body) = response.into_parts();
                 let bytes = to_bytes(body, MAX_ANSWER).await.unwrap_or_default();
-                let stored = if parts.status.is_server_error() {
+                let stored = if !kept(parts.status) {
                     state.store.abandon_idempotent(&scope, &key).await
                 } else {
                     state

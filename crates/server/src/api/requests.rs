@@ -7,9 +7,25 @@ use realname_app::accounts::Credentials;
 use realname_core::application::{ApplicationForm, DocumentsForm, PassportForm, StayPermitForm};
 use realname_core::policy::BankCardForm;
 use realname_core::review::DecisionForm;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use utoipa::ToSchema;
+
+/// A part of a body that the document calls an object, read only from an object (or null):
+/// serde would otherwise also read a struct from an array of its fields' values.
+fn object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    match Value::deserialize(deserializer)? {
+        Value::Null => Ok(None),
+        value @ Value::Object(_) => serde_json::from_value(value)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        _ => Err(serde::de::Error::custom("expected an object")),
+    }
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"login": "anna@example.com", "password": "correct horse"}))]
@@ -56,8 +72,10 @@ pub struct StayPermitBody {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DocumentsBody {
     /// Required unless the proof of stay is the permanent residence card.
+    #[serde(default, deserialize_with = "object")]
     pub passport: Option<PassportBody>,
-    #[schema(nullable = false)]
+    /// Required; in a patch, absent or null keeps the stored one.
+    #[serde(default, deserialize_with = "object")]
     pub stay_permit: Option<StayPermitBody>,
 }
 
@@ -102,6 +120,7 @@ pub struct NewApplicationBody {
     #[schema(required = true, nullable = false)]
     pub phone: Option<String>,
     #[schema(required = true, nullable = false)]
+    #[serde(default, deserialize_with = "object")]
     pub documents: Option<DocumentsBody>,
 }
 
@@ -127,6 +146,7 @@ pub struct ApplicationPatchBody {
     pub nationality: Option<String>,
     pub date_of_birth: Option<String>,
     pub phone: Option<String>,
+    #[serde(default, deserialize_with = "object")]
     pub documents: Option<DocumentsBody>,
 }
 

@@ -4,8 +4,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use realname_core::store::{CaseFilter, CaseRecord};
 use serde::Deserialize;
@@ -31,18 +29,29 @@ pub struct CaseQuery {
     cursor: Option<String>,
 }
 
+/// Where the next page starts: the last case's due time (microseconds, as 16 hex digits) and
+/// id (32 hex digits). Every string of that shape is a position in the queue, so the document
+/// can say exactly which cursors the API takes.
 fn encode_cursor(case: &CaseRecord) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{}", case.due_at.to_rfc3339(), case.id))
+    format!(
+        "{:016x}{}",
+        case.due_at.timestamp_micros() as u64,
+        case.id.simple()
+    )
 }
 
 fn decode_cursor(text: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (due, id) = text.split_once('|')?;
-    Some((
-        DateTime::parse_from_rfc3339(due).ok()?.with_timezone(&Utc),
-        Uuid::parse_str(id).ok()?,
-    ))
+    if text.len() != 48 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    let micros = u64::from_str_radix(&text[..16], 16).ok()? as i64;
+    // A position before or after every case the store can hold is still a position.
+    let due = DateTime::from_timestamp_micros(micros).unwrap_or(if micros < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    });
+    Some((due, Uuid::parse_str(&text[16..]).ok()?))
 }
 
 /// `open` (the default), `claimed` or `decided`.
@@ -59,7 +68,7 @@ pub fn parse_filter(text: Option<&str>) -> Option<CaseFilter> {
     params(
         ("status" = Option<views::CaseStatus>, Query, description = "open (the default), claimed or decided"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 20"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the page before")),
+        ("cursor" = Option<String>, Query, pattern = "^([0-9a-f]{48})?$", description = "next_cursor of the page before; empty for the first page")),
     responses(
         (status = 200, description = "Overdue first, then oldest first", body = CasePage),
         (status = 400, description = "malformed_request: a status, limit or cursor this API does not take", body = ErrorBody),
@@ -237,4 +246,33 @@ pub async fn audit_trail(
         })
         .collect();
     Ok(axum::Json(AuditTrail { entries }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cursor_of_the_documented_shape_is_a_position() {
+        let case = CaseRecord {
+            id: Uuid::from_u128(0xabc),
+            application_id: Uuid::from_u128(1),
+            account_id: Uuid::from_u128(2),
+            submitted_at: Utc::now(),
+            due_at: DateTime::from_timestamp_micros(1_780_000_000_123_456).unwrap_or_default(),
+            claimed_by: None,
+            claimed_until: None,
+            decided_at: None,
+            outcome: None,
+        };
+        let cursor = encode_cursor(&case);
+        assert_eq!(cursor.len(), 48);
+        assert_eq!(decode_cursor(&cursor), Some((case.due_at, case.id)));
+        // Far past and far future are positions too; other shapes are not cursors.
+        assert!(decode_cursor(&"f".repeat(48)).is_some());
+        assert!(decode_cursor(&format!("7{}", "f".repeat(47))).is_some());
+        for bad in ["garbage", "", &"F".repeat(48), &"0".repeat(47)] {
+            assert_eq!(decode_cursor(bad), None, "{bad}");
+        }
+    }
 }
