@@ -306,6 +306,16 @@ pub enum SubmitOutcome {
     CardInUse,
 }
 
+/// What the review queue needs of an application beside its case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFacts {
+    pub application_id: Uuid,
+    /// The sealed identity, for the flags that need the applicant's dates.
+    pub form: Vec<u8>,
+    /// Another account's application carries one of this one's documents (by keyed hash).
+    pub duplicate_document: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CaseFilter {
     Open,
@@ -457,12 +467,6 @@ pub trait Store: Send + Sync {
         attempts_before: u32,
         at: DateTime<Utc>,
     ) -> StoreResult<Applied>;
-    /// Whether another account's application carries one of these document hashes.
-    async fn duplicate_document(
-        &self,
-        account_id: Uuid,
-        document_hashes: &[Vec<u8>],
-    ) -> StoreResult<bool>;
 
     // The outbox.
     /// Queues a job that no transition writes (a payout batch, a purge); `false` when its
@@ -493,6 +497,10 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<CaseRecord>>;
     async fn review_case(&self, id: Uuid) -> StoreResult<Option<CaseRecord>>;
+    /// What the flags of these applications' cases need, in one round trip whatever their
+    /// number, so a page of the queue costs the same few queries at any length. Unknown ids
+    /// are left out.
+    async fn case_facts(&self, application_ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>>;
     async fn claim_case(
         &self,
         id: Uuid,

@@ -13,10 +13,10 @@ use realname_core::application::CardHistory;
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
-    Account, ApplicationRecord, Applied, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome,
-    DepositRecord, EventRecord, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Role,
-    StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
-    Throttle, ThrottlePolicy,
+    Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
+    ClaimOutcome, DepositRecord, EventRecord, Idempotency, ImageMeta, Job, JobKind, NewApplication,
+    NewJob, Role, StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand,
+    SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
@@ -1107,23 +1107,6 @@ impl Store for PgStore {
         .await
     }
 
-    async fn duplicate_document(
-        &self,
-        account_id: Uuid,
-        document_hashes: &[Vec<u8>],
-    ) -> StoreResult<bool> {
-        if document_hashes.is_empty() {
-            return Ok(false);
-        }
-        let found = sqlx::query("SELECT 1 FROM application_documents WHERE document_hash = ANY($1) AND account_id <> $2 LIMIT 1")
-            .bind(document_hashes)
-            .bind(account_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(err)?;
-        Ok(found.is_some())
-    }
-
     async fn queue_job(&self, job: &NewJob) -> StoreResult<bool> {
         let (pool, job) = (self.pool.clone(), job.clone());
         detached(async move { queue_job(&pool, &job).await }).await
@@ -1271,6 +1254,29 @@ impl Store for PgStore {
         .await
         .map_err(err)?;
         row.as_ref().map(case_row).transpose().map_err(err)
+    }
+
+    async fn case_facts(&self, application_ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.form, EXISTS (
+                 SELECT 1 FROM application_documents mine
+                 JOIN application_documents other ON other.document_hash = mine.document_hash
+                 WHERE mine.application_id = a.id AND other.account_id <> a.account_id) AS duplicate
+             FROM applications a WHERE a.id = ANY($1)",
+        )
+        .bind(application_ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaseFacts {
+                    application_id: r.try_get("id").map_err(err)?,
+                    form: r.try_get("form").map_err(err)?,
+                    duplicate_document: r.try_get("duplicate").map_err(err)?,
+                })
+            })
+            .collect()
     }
 
     async fn claim_case(

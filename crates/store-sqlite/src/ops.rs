@@ -8,9 +8,10 @@ use realname_core::application::CardHistory;
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Status};
 use realname_core::store::{
-    Account, ApplicationRecord, Applied, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome,
-    Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Role, StateChange, Store,
-    StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+    Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
+    ClaimOutcome, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Role, StateChange,
+    Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome, Throttle,
+    ThrottlePolicy,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -702,31 +703,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn duplicate_document(
-        &self,
-        account_id: Uuid,
-        document_hashes: &[Vec<u8>],
-    ) -> StoreResult<bool> {
-        let hashes = document_hashes.to_vec();
-        self.read(move |c| {
-            for hash in hashes {
-                let found = c
-                    .one(
-                        "SELECT 1 FROM application_documents WHERE document_hash = ?1 AND account_id != ?2 LIMIT 1",
-                        params![hash, id(account_id)],
-                        |_| Ok(()),
-                    )
-                    .optional()
-                    .map_err(failed)?;
-                if found.is_some() {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
-        })
-        .await
-    }
-
     async fn queue_job(&self, job: &NewJob) -> StoreResult<bool> {
         let job = job.clone();
         self.write(move |tx| queue_job(tx, &job)).await
@@ -872,6 +848,32 @@ impl Store for SqliteStore {
                 case_row,
             )
             .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn case_facts(&self, application_ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
+        let ids: Vec<String> = application_ids.iter().map(|a| id(*a)).collect();
+        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Failed(e.to_string()))?;
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT a.id, a.form, EXISTS (
+                         SELECT 1 FROM application_documents mine
+                         JOIN application_documents other ON other.document_hash = mine.document_hash
+                         WHERE mine.application_id = a.id AND other.account_id != a.account_id)
+                     FROM applications a WHERE a.id IN (SELECT value FROM json_each(?1))",
+                )
+                .map_err(failed)?;
+            stmt.query_map(params![ids], |r| {
+                Ok(CaseFacts {
+                    application_id: parse_id(&r.get::<_, String>(0)?)?,
+                    form: r.get(1)?,
+                    duplicate_document: r.get(2)?,
+                })
+            })
+            .and_then(Iterator::collect)
             .map_err(failed)
         })
         .await

@@ -925,27 +925,35 @@ pub async fn claims_and_decisions(store: DynStore) {
 pub async fn duplicate_documents_are_found_across_accounts(store: DynStore) {
     let a = account(&store, "a@example.com").await;
     let b = account(&store, "b@example.com").await;
-    draft(&store, a, &[b"passport-1"]).await;
-    assert!(
-        !store
-            .duplicate_document(a, &[b"passport-1".to_vec()])
-            .await
-            .unwrap(),
+    let c = account(&store, "c@example.com").await;
+    let first = draft(&store, a, &[b"passport-1"]).await;
+    let facts = |ids: Vec<Uuid>| {
+        let store = store.clone();
+        async move {
+            let mut found = store.case_facts(&ids).await.unwrap();
+            found.sort_by_key(|f| ids.iter().position(|i| *i == f.application_id));
+            found
+                .into_iter()
+                .map(|f| (f.application_id, f.duplicate_document))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        facts(vec![first]).await,
+        [(first, false)],
         "one's own is no duplicate"
     );
-    assert!(
-        store
-            .duplicate_document(b, &[b"passport-1".to_vec(), b"x".to_vec()])
-            .await
-            .unwrap()
+    let second = draft(&store, b, &[b"passport-1", b"x"]).await;
+    let other = draft(&store, c, &[b"passport-2"]).await;
+    let unknown = Uuid::new_v4();
+    assert_eq!(
+        facts(vec![first, second, other, unknown]).await,
+        [(first, true), (second, true), (other, false)],
+        "both holders of a document see it; an unknown id is left out"
     );
-    assert!(
-        !store
-            .duplicate_document(b, &[b"passport-2".to_vec()])
-            .await
-            .unwrap()
-    );
-    assert!(!store.duplicate_document(b, &[]).await.unwrap());
+    let stored = store.case_facts(&[second]).await.unwrap();
+    assert_eq!(stored[0].form, b"sealed form");
+    assert!(store.case_facts(&[]).await.unwrap().is_empty());
 }
 
 pub async fn the_audit_trail_filters_by_application(store: DynStore) {
