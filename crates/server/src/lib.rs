@@ -128,12 +128,19 @@ impl App {
     /// Loads the key, the policy and the store, builds the rail the configuration names, and
     /// binds the listener (port 0 picks a free port, as tests do).
     pub async fn build(config: Config) -> Result<App, StartError> {
-        let (vault, created) = load_vault(&config)?;
+        let parts = App::parts(&config).await?;
+        App::with_parts(config, parts).await
+    }
+
+    /// Everything the service is made of, as the configuration says: a caller may replace a
+    /// part (a test, the rail) before [`App::with_parts`].
+    pub async fn parts(config: &Config) -> Result<Parts, StartError> {
+        let (vault, created) = load_vault(config)?;
         if let Some(path) = created {
             tracing::info!(path = %path.display(), "created a new data key file; back it up");
         }
-        let policy = load_policy(&config)?;
-        let opened = open_store(&config).await?;
+        let policy = load_policy(config)?;
+        let opened = open_store(config).await?;
         let vault: Arc<dyn realname_core::ports::Vault> = Arc::new(vault);
         let (rail, sandbox): (Arc<dyn PayoutRail>, _) = match config.rail {
             Rail::Sandbox => {
@@ -145,16 +152,15 @@ impl App {
                 (bank.clone(), Some(bank))
             }
         };
-        let parts = Parts {
+        Ok(Parts {
             store: opened.store,
             vault,
             clock: Arc::new(SystemClock),
             rail,
             sandbox,
             policy,
-            settings: settings(&config),
-        };
-        App::with_parts(config, parts).await
+            settings: settings(config),
+        })
     }
 
     /// The service over parts the caller made: a test hands it a rail that fails, is slow or

@@ -59,7 +59,30 @@ pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
 
 /// Starts a service over the database already in `dir`.
 pub async fn start_in(dir: tempfile::TempDir, extra: &[(&str, &str)]) -> TestApp {
-    let app = App::build(config(dir.path(), extra))
+    start_parts(dir, extra, |parts| parts).await
+}
+
+/// A fresh service whose parts the test changes first (a bank that fails, is slow, or
+/// answers twice).
+pub async fn spawn_changed(
+    change: impl FnOnce(realname_app::Parts) -> realname_app::Parts,
+) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    if on_postgres() {
+        let url = realname_store_tests::backends::fresh_postgres_url().await;
+        std::fs::write(dir.path().join("database_url"), url).expect("write database url");
+    }
+    start_parts(dir, &[], change).await
+}
+
+async fn start_parts(
+    dir: tempfile::TempDir,
+    extra: &[(&str, &str)],
+    change: impl FnOnce(realname_app::Parts) -> realname_app::Parts,
+) -> TestApp {
+    let config = config(dir.path(), extra);
+    let parts = App::parts(&config).await.expect("parts build");
+    let app = App::with_parts(config, change(parts))
         .await
         .expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -11,5 +11,6 @@ mod deposit;
 mod errors;
 mod journey;
 mod pages;
+mod rails;
 mod review;
 mod rules;
