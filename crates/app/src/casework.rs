@@ -5,9 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use realname_core::Code;
-use realname_core::applicant::{DateOfBirth, parse_date};
-use realname_core::application::ApplicationForm;
-use realname_core::documents::{ImageSlot, StayPermitKind};
+use realname_core::documents::ImageSlot;
 use realname_core::ports::SealContext;
 use realname_core::review::{Decision, DecisionForm, FlagFacts, flags};
 use realname_core::state::{Event, Status, transition};
@@ -22,64 +20,36 @@ use crate::views::{self, Opened};
 use crate::{Principal, Service};
 
 /// The flags of CONTRACT 2.7 for each of these applications, in a constant number of store
-/// queries whatever their number: one for the facts, then a decryption each.
+/// queries whatever their number: one for the facts, then a decryption each. With each id
+/// comes the day its identity was last checked (for identities sealed in the older form).
 async fn flags_of(
     state: &Service,
-    application_ids: &[Uuid],
+    applications: &[(Uuid, NaiveDate)],
 ) -> AppResult<HashMap<Uuid, Vec<Code>>> {
     let today = state.today();
-    let facts = state.store.case_facts(application_ids).await?;
+    let ids: Vec<Uuid> = applications.iter().map(|(id, _)| *id).collect();
+    let facts = state.store.case_facts(&ids).await?;
     let mut flagged = HashMap::with_capacity(facts.len());
     for fact in facts {
+        let checked_on = applications
+            .iter()
+            .find(|(id, _)| *id == fact.application_id)
+            .map_or(today, |(_, day)| *day);
         let bytes = state.open(
             SealContext::ApplicationForm(fact.application_id),
             &fact.form,
         )?;
-        let form: ApplicationForm =
-            serde_json::from_slice(&bytes).map_err(|e| AppError::internal("stored form", e))?;
-        flagged.insert(
-            fact.application_id,
-            flags_from(&form, fact.duplicate_document, today),
-        );
+        let identity = views::decode_identity(&bytes, checked_on)?;
+        // The identity was valid when submitted; expiry is judged on the earliest expiry
+        // date whether or not a document has expired since.
+        let facts = FlagFacts {
+            duplicate_document: fact.duplicate_document,
+            earliest_expiry: identity.earliest_expiry(),
+            date_of_birth: identity.date_of_birth,
+        };
+        flagged.insert(fact.application_id, flags(&facts, today));
     }
     Ok(flagged)
-}
-
-/// The flags of one application from its identity. The identity was valid when submitted;
-/// expiry is judged on the earliest expiry date whether or not a document has expired since.
-fn flags_from(form: &ApplicationForm, duplicate_document: bool, today: NaiveDate) -> Vec<Code> {
-    let Some(date_of_birth) = form
-        .date_of_birth
-        .as_deref()
-        .and_then(parse_date)
-        .and_then(|dob| DateOfBirth::parse(&dob.to_string(), today).ok())
-    else {
-        return Vec::new();
-    };
-    let docs = form.documents.clone().unwrap_or_default();
-    let passport_expiry = docs
-        .passport
-        .as_ref()
-        .and_then(|p| p.expiry_date.as_deref())
-        .and_then(parse_date);
-    // An entry record's date is when the holder entered, not an expiry.
-    let stay_expiry = docs
-        .stay_permit
-        .as_ref()
-        .filter(|s| {
-            s.kind.as_deref().and_then(StayPermitKind::parse) != Some(StayPermitKind::EntryRecord)
-        })
-        .and_then(|s| s.expiry_date.as_deref())
-        .and_then(parse_date);
-    let earliest_expiry = passport_expiry.into_iter().chain(stay_expiry).min();
-    flags(
-        &FlagFacts {
-            duplicate_document,
-            earliest_expiry,
-            date_of_birth,
-        },
-        today,
-    )
 }
 
 /// A page of the queue, each case with its flags; `more` says whether another page follows.
@@ -97,7 +67,10 @@ pub async fn queue(
         .await?;
     let more = cases.len() > limit as usize;
     cases.truncate(limit as usize);
-    let ids: Vec<Uuid> = cases.iter().map(|c| c.application_id).collect();
+    let ids: Vec<(Uuid, NaiveDate)> = cases
+        .iter()
+        .map(|c| (c.application_id, c.submitted_at.date_naive()))
+        .collect();
     let mut flagged = flags_of(state, &ids).await?;
     let page = cases
         .into_iter()
@@ -144,7 +117,7 @@ pub async fn reveal(
     let staff = who.staff()?.id;
     let (case, app) = load(state, id).await?;
     let opened = views::open(state, &app)?;
-    let flags = flags_of(state, &[app.id])
+    let flags = flags_of(state, &[(app.id, app.updated_at.date_naive())])
         .await?
         .remove(&app.id)
         .unwrap_or_default();

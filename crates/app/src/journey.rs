@@ -9,7 +9,6 @@ use realname_core::application::{
 };
 use realname_core::deposit::{Answer, Fen, SettledDeposit, end_to_end_id};
 use realname_core::documents::{ImageFormat, ImageSlot};
-use realname_core::name::RealName;
 use realname_core::policy::BankCardForm;
 use realname_core::ports::SealContext;
 use realname_core::state::{Event, Status, may_apply, transition};
@@ -54,11 +53,13 @@ pub fn verified_name(
     applications: &[ApplicationRecord],
 ) -> AppResult<Option<String>> {
     match applications.iter().find(|a| a.status == Status::Verified) {
-        Some(app) => Ok(views::open(state, app)?
-            .form
-            .real_name
-            .as_deref()
-            .map(realname_core::name::normalise)),
+        Some(app) => Ok(Some(
+            views::open(state, app)?
+                .identity
+                .real_name
+                .as_str()
+                .to_owned(),
+        )),
         None => Ok(None),
     }
 }
@@ -77,8 +78,9 @@ fn document_hashes(state: &Service, identity: &Identity) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn seal_form(state: &Service, id: Uuid, form: &ApplicationForm) -> AppResult<Vec<u8>> {
-    let json = serde_json::to_vec(form).map_err(|e| AppError::internal("form", e))?;
+/// The identity is stored as it was checked: the validated values, sealed.
+fn seal_identity(state: &Service, id: Uuid, identity: &Identity) -> AppResult<Vec<u8>> {
+    let json = serde_json::to_vec(identity).map_err(|e| AppError::internal("identity", e))?;
     state.seal(SealContext::ApplicationForm(id), &json)
 }
 
@@ -98,7 +100,7 @@ pub async fn create(
     let new = NewApplication {
         id,
         account_id,
-        form: seal_form(state, id, form)?,
+        form: seal_identity(state, id, &checked.value)?,
         document_hashes: document_hashes(state, &checked.value),
         warnings: encode_warnings(&checked.warnings),
         consent: Consent {
@@ -140,7 +142,7 @@ pub async fn update(
 ) -> AppResult<ApplicationRecord> {
     require_draft(state, app)?;
     let checked = check_identity(form, state.today()).map_err(AppError::validation)?;
-    let sealed = seal_form(state, app.id, form)?;
+    let sealed = seal_identity(state, app.id, &checked.value)?;
     let hashes = document_hashes(state, &checked.value);
     let warnings = encode_warnings(&checked.warnings);
     state
@@ -187,13 +189,7 @@ pub async fn bind_card(
     card: &BankCardForm,
 ) -> AppResult<ApplicationRecord> {
     require_draft(state, app)?;
-    let opened = views::open(state, app)?;
-    let name = opened
-        .form
-        .real_name
-        .as_deref()
-        .and_then(|n| RealName::parse(n).ok())
-        .ok_or_else(|| AppError::field("real_name", Code::FieldRequired))?;
+    let name = views::open(state, app)?.identity.real_name;
     let checked = state
         .policy
         .check_card(card, &name)
@@ -207,14 +203,8 @@ pub async fn bind_card(
     if !history.is_clean() {
         return Err(AppError::validation(history));
     }
-    let stored_form = BankCardForm {
-        bank: Some(checked.bank.clone()),
-        card_number: Some(checked.card_number.expose().to_owned()),
-        card_type: Some(checked.card_type.as_str().to_owned()),
-        account_type: Some(checked.account_type.as_str().to_owned()),
-        account_name: Some(checked.account_name.to_string()),
-    };
-    let json = serde_json::to_vec(&stored_form).map_err(|e| AppError::internal("card", e))?;
+    // The card is stored as the policy accepted it.
+    let json = serde_json::to_vec(&checked).map_err(|e| AppError::internal("card", e))?;
     let stored = StoredCard {
         bank: checked.bank,
         sealed: state.seal(SealContext::ApplicationCard(app.id), &json)?,
@@ -237,8 +227,8 @@ pub async fn submit(state: &Service, app: &ApplicationRecord) -> AppResult<Appli
         .collect();
     let now = state.now();
     let submission = check_submission(&SubmissionInput {
-        form: &opened.form,
-        bank_card: opened.card.as_ref(),
+        form: &opened.form(),
+        bank_card: opened.card_form().as_ref(),
         images: &images,
         policy: &state.policy,
         today: state.today(),

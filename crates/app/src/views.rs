@@ -2,14 +2,15 @@
 //! see it whole.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use realname_core::applicant::parse_date;
-use realname_core::application::ApplicationForm;
+use realname_core::application::{ApplicationForm, Identity, check_identity};
 use realname_core::card::{AccountType, CardNumber, CardType};
 use realname_core::deposit::DepositRules;
-use realname_core::documents::{ImageSlot, StayPermitKind, mask_middle};
-use realname_core::name::normalise;
+use realname_core::documents::{
+    DocumentNumber, ImageSlot, StayPermit, StayPermitKind, mask_middle,
+};
+use realname_core::name::RealName;
 use realname_core::phone::Phone;
-use realname_core::policy::{BankCardForm, Policy};
+use realname_core::policy::{BankCard, BankCardForm, Policy};
 use realname_core::ports::SealContext;
 use realname_core::state::{Failure, Stage, Status};
 use realname_core::store::{ApplicationRecord, CaseRecord};
@@ -25,24 +26,82 @@ pub fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// An application's decrypted parts.
+/// An application's decrypted parts: the identity and the card as they were checked.
 pub struct Opened {
-    pub form: ApplicationForm,
-    pub card: Option<BankCardForm>,
+    pub identity: Identity,
+    pub card: Option<BankCard>,
+}
+
+impl Opened {
+    /// The identity as a form, for editing it.
+    pub fn form(&self) -> ApplicationForm {
+        self.identity.to_form()
+    }
+
+    pub fn card_form(&self) -> Option<BankCardForm> {
+        self.card.as_ref().map(BankCard::to_form)
+    }
+}
+
+/// The sealed identity of an application. Applications sealed before the stored model was
+/// the validated one hold the form as sent; it was valid on the day it was last changed, and
+/// is checked again as of that day.
+pub fn decode_identity(bytes: &[u8], checked_on: NaiveDate) -> Result<Identity, AppError> {
+    if let Ok(identity) = serde_json::from_slice::<Identity>(bytes) {
+        return Ok(identity);
+    }
+    let form: ApplicationForm =
+        serde_json::from_slice(bytes).map_err(|e| AppError::internal("stored identity", e))?;
+    check_identity(&form, checked_on)
+        .map(|checked| checked.value)
+        .map_err(|_| AppError::internal("stored identity", "no longer passes its rules"))
+}
+
+/// The sealed card of an application; one sealed as the form it was sent in (before the
+/// stored model was the validated one) is read field by field, as it was accepted.
+fn decode_card(bytes: &[u8]) -> Result<BankCard, AppError> {
+    if let Ok(card) = serde_json::from_slice::<BankCard>(bytes) {
+        return Ok(card);
+    }
+    let form: BankCardForm =
+        serde_json::from_slice(bytes).map_err(|e| AppError::internal("stored card", e))?;
+    let unreadable = || AppError::internal("stored card", "a field does not parse");
+    Ok(BankCard {
+        bank: form.bank.ok_or_else(unreadable)?,
+        card_number: form
+            .card_number
+            .as_deref()
+            .and_then(CardNumber::parse)
+            .ok_or_else(unreadable)?,
+        card_type: form
+            .card_type
+            .as_deref()
+            .and_then(CardType::parse)
+            .ok_or_else(unreadable)?,
+        account_type: form
+            .account_type
+            .as_deref()
+            .and_then(AccountType::parse)
+            .ok_or_else(unreadable)?,
+        account_name: form
+            .account_name
+            .as_deref()
+            .and_then(|n| RealName::parse(n).ok())
+            .ok_or_else(unreadable)?,
+    })
 }
 
 pub fn open(state: &Service, app: &ApplicationRecord) -> Result<Opened, AppError> {
-    let form = state.open(SealContext::ApplicationForm(app.id), &app.form)?;
-    let form: ApplicationForm =
-        serde_json::from_slice(&form).map_err(|e| AppError::internal("stored form", e))?;
+    let bytes = state.open(SealContext::ApplicationForm(app.id), &app.form)?;
+    let identity = decode_identity(&bytes, app.updated_at.date_naive())?;
     let card = match &app.card {
         Some(stored) => {
             let bytes = state.open(SealContext::ApplicationCard(app.id), &stored.sealed)?;
-            Some(serde_json::from_slice(&bytes).map_err(|e| AppError::internal("stored card", e))?)
+            Some(decode_card(&bytes)?)
         }
         None => None,
     };
-    Ok(Opened { form, card })
+    Ok(Opened { identity, card })
 }
 
 /// `[{field, code}]` as stored → the warnings with both messages.
@@ -78,54 +137,45 @@ pub fn masked_number(number: &str) -> String {
     mask_middle(&number.trim().to_uppercase(), 2, 2)
 }
 
-fn documents(form: &ApplicationForm, reveal: bool) -> DocumentsView {
-    let docs = form.documents.clone().unwrap_or_default();
-    let number = |n: Option<&String>| {
-        n.map(|n| {
-            if reveal {
-                n.trim().to_uppercase()
-            } else {
-                masked_number(n)
-            }
-        })
+fn documents(identity: &Identity, reveal: bool) -> DocumentsView {
+    let number = |n: &DocumentNumber| {
+        if reveal {
+            n.expose().to_owned()
+        } else {
+            n.masked()
+        }
     };
-    let date = |d: &Option<String>| d.as_deref().and_then(parse_date);
+    let stay = &identity.stay_permit;
+    let entry_date = match stay {
+        StayPermit::EntryRecord { entry_date } => Some(*entry_date),
+        _ => None,
+    };
     DocumentsView {
-        passport: docs.passport.as_ref().map(|p| PassportView {
-            number: number(p.number.as_ref()),
-            expiry_date: date(&p.expiry_date),
+        passport: identity.passport.as_ref().map(|p| PassportView {
+            number: Some(number(&p.number)),
+            expiry_date: Some(p.expiry_date),
         }),
-        stay_permit: docs.stay_permit.as_ref().map(|s| StayPermitView {
-            kind: s.kind.as_deref().and_then(StayPermitKind::parse),
-            number: number(s.number.as_ref()),
-            expiry_date: date(&s.expiry_date),
-            entry_date: date(&s.entry_date),
+        stay_permit: Some(StayPermitView {
+            kind: Some(stay.kind()),
+            number: stay.number().map(number),
+            expiry_date: stay.expiry_date(),
+            entry_date,
         }),
     }
 }
 
-fn bank_card(policy: &Policy, card: Option<&BankCardForm>, reveal: bool) -> Option<BankCardView> {
+fn bank_card(policy: &Policy, card: Option<&BankCard>, reveal: bool) -> Option<BankCardView> {
     let card = card?;
-    let code = card
-        .bank
-        .clone()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_uppercase();
-    let bank = policy.bank(&code);
-    let parsed = card.card_number.as_deref().and_then(CardNumber::parse);
+    let bank = policy.bank(&card.bank);
     Some(BankCardView {
         bank_name: bank.map(|b| b.name.clone()),
         bank_name_zh: bank.map(|b| b.name_zh.clone()),
-        bank: code,
-        card_last4: parsed.as_ref().map(|c| c.last4().to_owned()),
-        card_type: card.card_type.as_deref().and_then(CardType::parse),
-        account_type: card.account_type.as_deref().and_then(AccountType::parse),
-        card_number: parsed
-            .as_ref()
-            .filter(|_| reveal)
-            .map(|c| c.expose().to_owned()),
-        account_name: card.account_name.clone().filter(|_| reveal),
+        bank: card.bank.clone(),
+        card_last4: Some(card.card_number.last4().to_owned()),
+        card_type: Some(card.card_type),
+        account_type: Some(card.account_type),
+        card_number: reveal.then(|| card.card_number.expose().to_owned()),
+        account_name: reveal.then(|| card.account_name.as_str().to_owned()),
     })
 }
 
@@ -141,7 +191,7 @@ pub fn render(
     opened: &Opened,
     reveal: bool,
 ) -> ApplicationView {
-    let form = &opened.form;
+    let identity = &opened.identity;
     let rules: &DepositRules = &state.settings.deposit;
     let deposit = app.deposit.as_ref().map(|d| DepositView {
         status: if d.settled_at.is_some() {
@@ -171,22 +221,19 @@ pub fn render(
     ApplicationView {
         id: app.id,
         status: app.status,
-        real_name: form.real_name.as_deref().map(normalise),
-        nationality: form
-            .nationality
-            .as_deref()
-            .map(|n| n.trim().to_ascii_uppercase()),
-        date_of_birth: if reveal {
-            form.date_of_birth.clone()
+        real_name: Some(identity.real_name.as_str().to_owned()),
+        nationality: Some(identity.nationality.code().to_owned()),
+        date_of_birth: Some(if reveal {
+            identity.date_of_birth.date().to_string()
         } else {
-            form.date_of_birth.as_deref().map(masked_date)
-        },
-        phone: if reveal {
-            form.phone.clone()
+            identity.date_of_birth.masked()
+        }),
+        phone: Some(if reveal {
+            identity.phone.e164().to_owned()
         } else {
-            form.phone.as_deref().map(masked_phone)
-        },
-        documents: documents(form, reveal),
+            identity.phone.masked()
+        }),
+        documents: documents(identity, reveal),
         images,
         bank_card: bank_card(&state.policy, opened.card.as_ref(), reveal),
         warnings: warnings(&app.warnings),
@@ -289,7 +336,7 @@ pub struct ApplicationView {
     pub nationality: Option<String>,
     /// `1990-**-**` for the owner; the whole date for a reviewer.
     pub date_of_birth: Option<String>,
-    /// `+86 138****8000` for the owner; as entered for a reviewer.
+    /// `+86 138****8000` for the owner; E.164 (`+8613800138000`) for a reviewer.
     pub phone: Option<String>,
     pub documents: DocumentsView,
     pub images: Vec<ImageView>,
@@ -483,4 +530,38 @@ pub struct CaseView {
     pub decided_at: Option<Timestamp>,
     pub outcome: Option<CaseOutcome>,
     pub flags: Vec<Flag>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// Applications sealed before the stored model was the validated one hold the form as it
+    /// was sent; they still open, as the identity and card they were checked to be.
+    #[test]
+    fn identities_and_cards_sealed_as_forms_still_open() {
+        let old_form = serde_json::json!({
+            "consent": true, "real_name": " John  Smith ", "nationality": "usa",
+            "date_of_birth": "1990-05-17", "phone": "138-0013-8000",
+            "documents": {"passport": {"number": "e12345678", "expiry_date": "2034-01-01"},
+                          "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}});
+        let day = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let identity = decode_identity(old_form.to_string().as_bytes(), day).unwrap();
+        assert_eq!(identity.real_name.as_str(), "John Smith");
+        assert_eq!(identity.phone.e164(), "+8613800138000");
+        assert_eq!(identity.document_numbers()[0].expose(), "E12345678");
+        let new = serde_json::to_vec(&identity).unwrap();
+        assert_eq!(decode_identity(&new, day).unwrap(), identity);
+
+        let old_card = serde_json::json!({"bank": "ICBC", "card_number": "6222020000000000018",
+            "card_type": "savings", "account_type": "current", "account_name": "John Smith"});
+        let card = decode_card(old_card.to_string().as_bytes()).unwrap();
+        assert_eq!(card.card_number.last4(), "0018");
+        assert_eq!(
+            decode_card(&serde_json::to_vec(&card).unwrap()).unwrap(),
+            card
+        );
+        assert!(decode_identity(b"{}", day).is_err());
+    }
 }

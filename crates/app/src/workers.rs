@@ -6,8 +6,6 @@
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use realname_core::card::CardNumber;
-use realname_core::name::RealName;
 use realname_core::ports::{PayoutInstruction, PayoutNotice};
 use realname_core::state::{Event, Status, transition};
 use realname_core::store::{JobKind, StateChange};
@@ -164,23 +162,17 @@ async fn pay_deposit(state: &Service, application_id: Uuid) -> Result<Done, Work
     let amount = state
         .open_amount(app.id, &deposit.amount)
         .map_err(|_| err("deposit amount unreadable"))?;
-    let card_form = crate::views::open(state, &app)
+    let Some(bound) = crate::views::open(state, &app)
         .map_err(|_| err("stored card unreadable"))?
-        .card;
-    let card_form = card_form.unwrap_or_default();
-    let number = card_form.card_number.as_deref().and_then(CardNumber::parse);
-    let name = card_form
-        .account_name
-        .as_deref()
-        .and_then(|n| RealName::parse(n).ok());
-    let (Some(card_number), Some(account_name)) = (number, name) else {
+        .card
+    else {
         return Err(err("stored card unreadable"));
     };
     let payout = PayoutInstruction {
         end_to_end_id: deposit.end_to_end_id.clone(),
         bank: card.bank.clone(),
-        card_number,
-        account_name,
+        card_number: bound.card_number,
+        account_name: bound.account_name,
         amount,
     };
     let now = state.now();

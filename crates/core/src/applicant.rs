@@ -32,6 +32,21 @@ pub struct Nationality {
     index: usize,
 }
 
+/// Stored as its alpha-3 code.
+impl serde::Serialize for Nationality {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Nationality {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Nationality::parse(&text)
+            .map_err(|_| serde::de::Error::custom("a stored nationality that is not one"))
+    }
+}
+
 impl Nationality {
     pub fn parse(input: &str) -> Result<Nationality, Code> {
         let code = input.trim().to_ascii_uppercase();
@@ -90,6 +105,19 @@ pub fn is_country_numeric(numeric: &str) -> bool {
 /// A date of birth that is a real date, not in the future.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DateOfBirth(NaiveDate);
+
+/// Stored as the date; it was checked not to be in the future when it was stored.
+impl serde::Serialize for DateOfBirth {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DateOfBirth {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        NaiveDate::deserialize(d).map(DateOfBirth)
+    }
+}
 
 impl DateOfBirth {
     pub fn parse(input: &str, today: NaiveDate) -> Result<DateOfBirth, Code> {

@@ -15,7 +15,7 @@ use crate::policy::{BankCard, BankCardForm, Policy};
 use crate::report::{Breach, Report};
 
 /// The identity part of an application, as sent: every field may be missing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ApplicationForm {
     pub consent: Option<bool>,
     pub real_name: Option<String>,
@@ -25,19 +25,19 @@ pub struct ApplicationForm {
     pub documents: Option<DocumentsForm>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct DocumentsForm {
     pub passport: Option<PassportForm>,
     pub stay_permit: Option<StayPermitForm>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct PassportForm {
     pub number: Option<String>,
     pub expiry_date: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct StayPermitForm {
     pub kind: Option<String>,
     pub number: Option<String>,
@@ -45,8 +45,61 @@ pub struct StayPermitForm {
     pub entry_date: Option<String>,
 }
 
-/// An identity that satisfies every rule on the day it was checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A form's `Debug` says which fields were sent, never what they hold: a stray log line of a
+/// request must not carry a passport or phone number.
+fn sent<T>(field: &Option<T>) -> &'static str {
+    if field.is_some() {
+        "<sent>"
+    } else {
+        "<absent>"
+    }
+}
+
+impl std::fmt::Debug for ApplicationForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplicationForm")
+            .field("consent", &self.consent)
+            .field("real_name", &sent(&self.real_name))
+            .field("nationality", &self.nationality)
+            .field("date_of_birth", &sent(&self.date_of_birth))
+            .field("phone", &sent(&self.phone))
+            .field("documents", &self.documents)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for DocumentsForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentsForm")
+            .field("passport", &self.passport)
+            .field("stay_permit", &self.stay_permit)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for PassportForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassportForm")
+            .field("number", &sent(&self.number))
+            .field("expiry_date", &self.expiry_date)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for StayPermitForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StayPermitForm")
+            .field("kind", &self.kind)
+            .field("number", &sent(&self.number))
+            .field("expiry_date", &self.expiry_date)
+            .field("entry_date", &self.entry_date)
+            .finish()
+    }
+}
+
+/// An identity that satisfies every rule on the day it was checked. This is what the store
+/// holds, sealed: the validated values, whose `Debug` masks every personal one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
     pub real_name: RealName,
     pub nationality: Nationality,
@@ -63,6 +116,41 @@ impl Identity {
         let mut numbers: Vec<&DocumentNumber> = self.passport.iter().map(|p| &p.number).collect();
         numbers.extend(self.stay_permit.number());
         numbers
+    }
+
+    /// The identity as a form, for editing: what the user would type to get it again.
+    pub fn to_form(&self) -> ApplicationForm {
+        let date = |d: NaiveDate| Some(d.to_string());
+        let (number, expiry_date, entry_date) = match &self.stay_permit {
+            StayPermit::EntryRecord { entry_date } => (None, None, date(*entry_date)),
+            StayPermit::ResidencePermit {
+                number,
+                expiry_date,
+            }
+            | StayPermit::PermanentResidenceCard {
+                number,
+                expiry_date,
+            } => (Some(number.expose().to_owned()), date(*expiry_date), None),
+        };
+        ApplicationForm {
+            consent: Some(true),
+            real_name: Some(self.real_name.as_str().to_owned()),
+            nationality: Some(self.nationality.code().to_owned()),
+            date_of_birth: date(self.date_of_birth.date()),
+            phone: Some(self.phone.e164().to_owned()),
+            documents: Some(DocumentsForm {
+                passport: self.passport.as_ref().map(|p| PassportForm {
+                    number: Some(p.number.expose().to_owned()),
+                    expiry_date: date(p.expiry_date),
+                }),
+                stay_permit: Some(StayPermitForm {
+                    kind: Some(self.stay_permit.kind().as_str().to_owned()),
+                    number,
+                    expiry_date,
+                    entry_date,
+                }),
+            }),
+        }
     }
 
     /// The earliest expiry among the documents that have one.

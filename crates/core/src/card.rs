@@ -35,6 +35,21 @@ impl CardNumber {
     }
 }
 
+/// Stored sealed, as the plain digits.
+impl serde::Serialize for CardNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CardNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        CardNumber::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom("a stored card number of the wrong shape"))
+    }
+}
+
 impl fmt::Debug for CardNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "CardNumber({})", self.masked())

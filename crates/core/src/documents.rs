@@ -54,6 +54,21 @@ impl DocumentNumber {
     }
 }
 
+/// Stored sealed, as the plain number; read back as it was checked.
+impl serde::Serialize for DocumentNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DocumentNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        DocumentNumber::parse(&text, 5, 20)
+            .ok_or_else(|| serde::de::Error::custom("a stored document number of the wrong shape"))
+    }
+}
+
 impl fmt::Debug for DocumentNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "DocumentNumber({})", self.masked())
@@ -148,13 +163,14 @@ impl StayPermitKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Passport {
     pub number: DocumentNumber,
     pub expiry_date: NaiveDate,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StayPermit {
     EntryRecord {
         entry_date: NaiveDate,

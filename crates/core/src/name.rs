@@ -27,6 +27,21 @@ pub struct RealName {
     text: String,
 }
 
+/// Stored as the normalised form, and read back through the same rules.
+impl serde::Serialize for RealName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RealName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        RealName::parse(&text)
+            .map_err(|_| serde::de::Error::custom("a stored name that breaks the rules"))
+    }
+}
+
 impl RealName {
     /// Normalises `input` and checks it, reporting every broken rule.
     pub fn parse(input: &str) -> Result<RealName, Vec<Code>> {

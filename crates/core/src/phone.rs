@@ -13,7 +13,9 @@ const RECOMMENDED_MAINLAND_PREFIXES: [&str; 4] = ["13", "14", "15", "18"];
 
 /// A contact phone number that can exist, kept in E.164 form (`+8613800138000`).
 /// `Debug` masks it, so it cannot leak through a log line.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// Stored sealed with what validation found, so that reading it back does not run the
+/// metadata's regexes again (that was the largest single cost of a read).
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Phone {
     e164: String,
     country_code: u16,

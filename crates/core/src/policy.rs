@@ -82,7 +82,7 @@ impl fmt::Display for PolicyError {
 }
 
 /// The bank card as the user sent it; every field may be missing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct BankCardForm {
     pub bank: Option<String>,
     pub card_number: Option<String>,
@@ -92,13 +92,48 @@ pub struct BankCardForm {
 }
 
 /// A bank card that the policy accepts for this applicant.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which fields were sent, never the card number.
+impl std::fmt::Debug for BankCardForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BankCardForm")
+            .field("bank", &self.bank)
+            .field(
+                "card_number",
+                &self
+                    .card_number
+                    .as_ref()
+                    .map(|_| "<sent>")
+                    .unwrap_or("<absent>"),
+            )
+            .field("card_type", &self.card_type)
+            .field("account_type", &self.account_type)
+            .field("account_name", &self.account_name)
+            .finish()
+    }
+}
+
+/// A bank card that the policy accepted: what the store holds, sealed; `Debug` shows the
+/// card's last 4 digits only.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BankCard {
     pub bank: String,
     pub card_number: CardNumber,
     pub card_type: CardType,
     pub account_type: AccountType,
     pub account_name: RealName,
+}
+
+impl BankCard {
+    /// The card as a form, for editing and for checking it again at submission.
+    pub fn to_form(&self) -> BankCardForm {
+        BankCardForm {
+            bank: Some(self.bank.clone()),
+            card_number: Some(self.card_number.expose().to_owned()),
+            card_type: Some(self.card_type.as_str().to_owned()),
+            account_type: Some(self.account_type.as_str().to_owned()),
+            account_name: Some(self.account_name.as_str().to_owned()),
+        }
+    }
 }
 
 impl Policy {

@@ -431,3 +431,47 @@ fn a_card_that_was_returned_or_is_bound_elsewhere() {
     assert_eq!(both.codes(), [Code::CardReturnedByBank, Code::CardInUse]);
     assert!(both.has_at("bank_card.card_number", Code::CardInUse));
 }
+
+#[test]
+fn an_identity_is_sealed_and_read_back_as_it_was_checked() {
+    let today = day("2026-11-26");
+    let mut residence = form();
+    stay(&mut residence).kind = Some("residence_permit".into());
+    stay(&mut residence).number = Some("ab1234567".into());
+    stay(&mut residence).expiry_date = Some("2028-01-01".into());
+    for f in [form(), residence] {
+        let identity = check_identity(&f, today).unwrap().value;
+        let stored = serde_json::to_vec(&identity).unwrap();
+        let back: Identity = serde_json::from_slice(&stored).unwrap();
+        assert_eq!(back, identity);
+        // The form it gives back checks to the same identity.
+        assert_eq!(
+            check_identity(&identity.to_form(), today).unwrap().value,
+            identity
+        );
+    }
+}
+
+#[test]
+fn no_debug_of_a_form_or_an_identity_shows_a_number() {
+    let today = day("2026-11-26");
+    let f = form();
+    let identity = check_identity(&f, today).unwrap().value;
+    let passport = f
+        .documents
+        .as_ref()
+        .and_then(|d| d.passport.as_ref())
+        .and_then(|p| p.number.clone())
+        .unwrap();
+    let phone_digits = "13800138000";
+    for text in [format!("{f:?}"), format!("{identity:?}")] {
+        assert!(!text.contains(&passport), "{text}");
+        assert!(!text.contains(phone_digits), "{text}");
+        assert!(!text.contains("1990-05-17"), "{text}");
+    }
+    let card = crate::policy::BankCardForm {
+        card_number: Some("6222020000000000018".into()),
+        ..Default::default()
+    };
+    assert!(!format!("{card:?}").contains("6222020000000000018"));
+}

@@ -326,7 +326,7 @@ pub async fn edit_identity(
         Err(r) => return r,
     };
     let form = match views::open(&state, &app) {
-        Ok(o) => o.form,
+        Ok(o) => o.form(),
         Err(e) => return ctx.error_page(&e),
     };
     let values = IdentityValues::from_form(&form);
@@ -544,7 +544,7 @@ pub async fn bank_card(
         Ok(o) => o,
         Err(e) => return ctx.error_page(&e),
     };
-    let card = opened.card.unwrap_or_default();
+    let card = opened.card_form().unwrap_or_default();
     let v = CardValues {
         csrf: String::new(),
         bank: card.bank.unwrap_or_default(),
@@ -553,7 +553,7 @@ pub async fn bank_card(
         account_type: card.account_type.unwrap_or_else(|| "current".into()),
         account_name: card
             .account_name
-            .or(opened.form.real_name.as_deref().map(normalise))
+            .or(Some(opened.identity.real_name.as_str().to_owned()))
             .unwrap_or_default(),
     };
     ctx.render(&bank_card_page(&state, &ctx, &id, v, FormErrors::default()))
@@ -605,7 +605,7 @@ fn confirm_page(
     errors: FormErrors,
 ) -> Result<ConfirmPage, AppError> {
     let opened = views::open(state, app)?;
-    let form = &opened.form;
+    let form = &opened.form();
     let t = ctx.t;
     let docs = form.documents.clone().unwrap_or_default();
     let masked = |v: &Option<String>| v.as_deref().map(views::masked_number).unwrap_or_default();
@@ -647,7 +647,7 @@ fn confirm_page(
             rows.push((t.permit_number(), masked(&s.number)));
         }
     }
-    if let Some(card) = &opened.card {
+    if let Some(card) = &opened.card_form() {
         let bank = card.bank.as_deref().and_then(|b| state.policy.bank(b));
         let name = bank
             .map(|b| {

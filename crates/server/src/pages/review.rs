@@ -153,7 +153,7 @@ async fn case_page(
 ) -> Result<CasePage, AppError> {
     let (case, app, opened, flags) = casework::reveal(state, who, id).await?;
     let t = ctx.t;
-    let form = &opened.form;
+    let form = &opened.form();
     let docs = form.documents.clone().unwrap_or_default();
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut rows = vec![
@@ -178,7 +178,7 @@ async fn case_page(
             }
         }
     }
-    if let Some(card) = &opened.card {
+    if let Some(card) = &opened.card_form() {
         rows.push((t.bank(), text(&card.bank)));
         rows.push((t.card_number(), text(&card.card_number)));
         rows.push((t.account_name(), text(&card.account_name)));
