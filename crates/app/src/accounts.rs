@@ -10,8 +10,8 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 use crate::{Principal, Service, auth};
 
-/// A login and a password as sent: either may be missing.
-#[derive(Debug, Clone, Default)]
+/// A login and a password as sent: either may be missing. (No `Debug`: it holds a password.)
+#[derive(Clone, Default)]
 pub struct Credentials {
     pub login: Option<String>,
     pub password: Option<String>,

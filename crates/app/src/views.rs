@@ -326,8 +326,8 @@ impl BreachView {
 }
 
 /// An application as its owner sees it (personal data masked), or as a reviewer sees it
-/// (whole).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// (whole). It and its parts do not derive `Debug`: a reviewer's view holds plain numbers.
+#[derive(Clone, Serialize, ToSchema)]
 pub struct ApplicationView {
     pub id: Uuid,
     pub status: Status,
@@ -350,20 +350,20 @@ pub struct ApplicationView {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct DocumentsView {
     pub passport: Option<PassportView>,
     pub stay_permit: Option<StayPermitView>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct PassportView {
     /// The first and last two characters for the owner (`E1*****78`).
     pub number: Option<String>,
     pub expiry_date: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct StayPermitView {
     pub kind: Option<StayPermitKind>,
     /// Residence permits and permanent residence cards have one; entry records do not.
@@ -384,7 +384,7 @@ pub struct ImageView {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct BankCardView {
     /// The bank's code in the policy (`ICBC`, `CMB`, …).
     pub bank: String,

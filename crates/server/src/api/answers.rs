@@ -57,7 +57,7 @@ pub struct MeView {
     pub real_name: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct ApplicationList {
     /// Newest first.
     pub verifications: Vec<ApplicationView>,
@@ -80,7 +80,7 @@ pub struct CaseImage {
 }
 
 /// A case with everything of its application: unmasked for its claimant and admins.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct CaseDetail {
     #[serde(flatten)]
     pub case: CaseView,

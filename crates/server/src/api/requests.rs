@@ -1,5 +1,6 @@
 //! What the API takes: the request bodies as the OpenAPI document describes them, each turned
-//! into the application layer's input. Every field is optional in Rust so that a missing one
+//! into the application layer's input. None derives `Debug`: they hold plain passport,
+//! phone and card numbers and passwords. Every field is optional in Rust so that a missing one
 //! is reported as a rule breach (422, with every other breach), not as a malformed body; the
 //! document says which are required.
 
@@ -27,7 +28,7 @@ where
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"login": "anna@example.com", "password": "correct horse"}))]
 pub struct CredentialsBody {
     /// An e-mail address or a phone number (staff: also a plain name).
@@ -46,7 +47,7 @@ impl From<CredentialsBody> for Credentials {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct PassportBody {
     /// 5–20 letters and digits.
     #[schema(nullable = false)]
@@ -56,7 +57,7 @@ pub struct PassportBody {
     pub expiry_date: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct StayPermitBody {
     /// `entry_record`, `residence_permit` or `permanent_residence_card`.
     #[schema(required = true, nullable = false)]
@@ -69,7 +70,7 @@ pub struct StayPermitBody {
     pub entry_date: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct DocumentsBody {
     /// Required unless the proof of stay is the permanent residence card.
     #[serde(default, deserialize_with = "object")]
@@ -97,7 +98,7 @@ impl From<DocumentsBody> for DocumentsForm {
 }
 
 /// A new application: consent and the whole identity.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(as = ApplicationForm)]
 #[schema(example = json!({
     "consent": true, "real_name": "John Smith", "nationality": "USA",
@@ -139,7 +140,7 @@ impl From<NewApplicationBody> for ApplicationForm {
 
 /// Fields present replace the stored ones; `documents.passport` and `documents.stay_permit`
 /// are replaced as wholes.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"phone": "+852-9123-4567"}))]
 pub struct ApplicationPatchBody {
     pub real_name: Option<String>,
@@ -163,7 +164,7 @@ impl From<ApplicationPatchBody> for ApplicationForm {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(as = BankCardForm)]
 #[schema(example = json!({"bank": "ICBC", "card_number": "6222020000000000018",
     "card_type": "savings", "account_type": "current", "account_name": "John Smith"}))]
@@ -198,7 +199,7 @@ impl From<BankCardBody> for BankCardForm {
 }
 
 /// Yuan as on the statement: `0.37`, `.37`, `0.37元`; a number is read the same way.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum AmountInput {
     Text(String),
@@ -206,7 +207,7 @@ pub enum AmountInput {
 }
 
 /// The amount read from the bank statement.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"amount": "0.37"}))]
 pub struct AmountBody {
     #[schema(required = true)]
@@ -223,7 +224,7 @@ impl AmountBody {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeName {
     Approve,
@@ -231,7 +232,7 @@ pub enum OutcomeName {
 }
 
 /// A reviewer's decision.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"outcome": "reject", "reason": "document_unreadable", "note": "glare on the photo page"}))]
 pub struct DecisionBody {
     /// `approve` or `reject`.
@@ -255,7 +256,7 @@ impl From<DecisionBody> for DecisionForm {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"seconds": 86400}))]
 pub struct AdvanceBody {
     /// From 0 (run only what is due) to 315 360 000 (3,650 days).
