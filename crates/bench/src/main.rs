@@ -4,21 +4,25 @@
 //! HTTP, and a bare axum "hello".
 //!
 //! `cargo run --release -p realname-bench -- --database sqlite|postgres [--users 32] [--seconds 20]`
+//!
+//! `realname-bench queue` measures the reviewers' queue page alone instead (see `queue.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
+
+mod queue;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Backend {
@@ -26,8 +30,13 @@ enum Backend {
     Postgres,
 }
 
+// A flag of the default mode given with a subcommand is refused rather than ignored.
 #[derive(Parser)]
+#[command(args_conflicts_with_subcommands = true)]
 struct Args {
+    /// Without one, the whole journeys and the endpoints alone.
+    #[command(subcommand)]
+    mode: Option<Mode>,
     #[arg(long, value_enum, default_value = "sqlite")]
     database: Backend,
     /// Concurrent virtual users.
@@ -48,6 +57,12 @@ struct Args {
     bin: Option<PathBuf>,
 }
 
+#[derive(Subcommand)]
+enum Mode {
+    /// The reviewers' queue page alone, with open cases waiting.
+    Queue(queue::QueueArgs),
+}
+
 const PASSWORD: &str = "correct horse battery";
 /// The server's PostgreSQL pool, and the store-alone ceiling's.
 const SERVER_CONNECTIONS: u32 = 16;
@@ -65,22 +80,34 @@ impl Drop for Server {
     }
 }
 
-fn realname_bin(args: &Args) -> PathBuf {
-    args.bin.clone().unwrap_or_else(|| {
+fn realname_bin(bin: Option<&Path>) -> PathBuf {
+    bin.map(Path::to_path_buf).unwrap_or_else(|| {
         let me = std::env::current_exe().unwrap();
         me.with_file_name("realname")
     })
 }
 
-async fn start_server(bin: &PathBuf, backend: Backend) -> (Server, String) {
+/// The data key the server runs with, and the queue's seeder seals with.
+fn data_key() -> String {
+    base64::engine::general_purpose::STANDARD.encode([5u8; 32])
+}
+
+/// A fresh database for one run, and the directory the server runs in: on SQLite the
+/// database is a file in that directory.
+async fn fresh_database(backend: Backend) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let url = match backend {
-        Backend::Sqlite => "sqlite://bench.db".to_owned(),
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("bench.db").display()),
         Backend::Postgres => realname_store_tests::backends::fresh_postgres_url().await,
     };
-    let key = base64::engine::general_purpose::STANDARD.encode([5u8; 32]);
+    (dir, url)
+}
+
+/// Starts `realname serve` on `url`, then adds the reviewer account with `realname staff add`.
+fn start_server(bin: &Path, dir: tempfile::TempDir, url: &str) -> Server {
+    let key = data_key();
     let mut child = Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", url])
         .current_dir(dir.path())
         .env("REALNAME_DATA_KEY", &key)
         .env(
@@ -110,7 +137,7 @@ async fn start_server(bin: &PathBuf, backend: Backend) -> (Server, String) {
             "--role",
             "reviewer",
             "--database",
-            &url,
+            url,
         ])
         .current_dir(dir.path())
         .env("REALNAME_DATA_KEY", &key)
@@ -125,7 +152,7 @@ async fn start_server(bin: &PathBuf, backend: Backend) -> (Server, String) {
         .write_all(format!("{PASSWORD}\n").as_bytes())
         .unwrap();
     assert!(staff.wait().unwrap().success());
-    (Server { child, base, dir }, url)
+    Server { child, base, dir }
 }
 
 const SQLITE_SEED: &str = "
@@ -147,8 +174,7 @@ const SQLITE_SEED: &str = "
     SELECT '2' || substr(id, 2), id, account_id, created_at, '2026-01-03T00:00:00.000000Z',
            '2026-01-02T00:00:00.000000Z', 'approve' FROM applications WHERE consent_version = 'seed';
     COMMIT;
-    PRAGMA synchronous = FULL;
-    PRAGMA wal_checkpoint(TRUNCATE);";
+    PRAGMA synchronous = FULL;";
 
 const POSTGRES_SEED: &[&str] = &[
     "INSERT INTO accounts (id, login, password_hash, role, created_at)
@@ -198,12 +224,38 @@ async fn seed(backend: Backend, server: &Server, url: &str, n: u64) -> f64 {
                     .await
                     .unwrap();
             }
-            // Vacuumed now, so that autovacuum does not wake up for the seeded rows mid-run.
+        }
+    }
+    write_out(backend, url).await;
+    started.elapsed().as_secs_f64()
+}
+
+/// Leaves a freshly seeded database as a server would find it after a quiet night: on SQLite
+/// the write-ahead log checkpointed into the database file, on PostgreSQL vacuumed (so that
+/// autovacuum does not wake up for the seeded rows mid-run) and checkpointed.
+async fn write_out(backend: Backend, url: &str) {
+    match backend {
+        Backend::Sqlite => {
+            let path = realname_store_sqlite::path_of_url(url);
+            tokio::task::spawn_blocking(move || {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                conn.busy_timeout(Duration::from_secs(60)).unwrap();
+                conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                    .unwrap();
+            })
+            .await
+            .unwrap();
+        }
+        Backend::Postgres => {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(url)
+                .await
+                .unwrap();
             sqlx::query("VACUUM ANALYZE").execute(&pool).await.unwrap();
             sqlx::query("CHECKPOINT").execute(&pool).await.unwrap();
         }
     }
-    started.elapsed().as_secs_f64()
 }
 
 /// Latencies per endpoint.
@@ -721,8 +773,13 @@ async fn hashing_rate() -> f64 {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let bin = realname_bin(&args);
-    let (server, url) = start_server(&bin, args.database).await;
+    if let Some(Mode::Queue(queue_args)) = &args.mode {
+        queue::run(queue_args).await;
+        return;
+    }
+    let bin = realname_bin(args.bin.as_deref());
+    let (dir, url) = fresh_database(args.database).await;
+    let server = start_server(&bin, dir, &url);
     if args.seed > 0 {
         let took = seed(args.database, &server, &url, args.seed).await;
         println!("seeded {} applications in {took:.1} s", args.seed);
