@@ -14,15 +14,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use realname_app::{AppError, Principal, Service, journey, workers};
 use realname_core::application::ApplicationForm;
 use realname_core::documents::ImageSlot;
 use realname_core::policy::BankCardForm;
 use realname_core::state::Status;
 use realname_core::store::{Account, Role};
-use realname_server::config::{Config, Rail};
-use realname_server::sandbox::SandboxBank;
-use realname_server::state::{AppState, ServiceClock, Shared};
-use realname_server::{journey, workers};
+use realname_server::App;
+use realname_server::config::Config;
 use reqwest::Client;
 use serde_json::{Value, json};
 
@@ -182,10 +181,10 @@ async fn seed_open_cases(backend: Backend, url: &str, n: usize) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
-/// The state `realname serve` builds for the same database and data key (as `App::build`
-/// does, without the listener and the worker loop): the same store, vault, policy, config
-/// and sandbox bank, so that what it seals the server can open.
-async fn seeding_state(url: &str) -> AppState {
+/// The service `realname serve` builds for the same database and data key (`App::parts`),
+/// without the listener and the worker loop: the same store, vault, policy, settings and
+/// sandbox bank, so that what it seals the server can open.
+async fn seeding_state(url: &str) -> Arc<Service> {
     let config = Config::load(
         None,
         |_| None,
@@ -196,35 +195,16 @@ async fn seeding_state(url: &str) -> AppState {
         ],
     )
     .unwrap();
-    let (vault, _) = realname_server::load_vault(&config).unwrap();
-    let policy = realname_server::load_policy(&config).unwrap();
-    let store = realname_server::open_store(&config).await.unwrap();
-    let vault = Arc::new(vault);
-    let rail = match config.rail {
-        Rail::Sandbox => Arc::new(SandboxBank::new(
-            Arc::clone(&store),
-            Arc::clone(&vault),
-            config.settle_after,
-        )),
-    };
-    AppState(Arc::new(Shared {
-        store,
-        vault,
-        policy,
-        config,
-        clock: ServiceClock::default(),
-        rail,
-        wake: tokio::sync::Notify::new(),
-        work: tokio::sync::Mutex::new(()),
-    }))
+    let parts = App::parts(&config).await.unwrap();
+    Arc::new(Service::new(parts).await.unwrap())
 }
 
 /// Takes application `n` from a new account to `under_review` with an open case, through the
 /// journey's own functions, as its user and the server's worker would. Each has its own
 /// passport number and card, so that no deposit-round limit (3 per card and per document in
 /// 30 days) or card-history rule refuses it and no case is a duplicate document.
-async fn open_one_case(state: &AppState, n: usize) -> Result<(), String> {
-    fn failed(step: &'static str) -> impl Fn(realname_server::error::ApiError) -> String {
+async fn open_one_case(state: &Service, n: usize) -> Result<(), String> {
+    fn failed(step: &'static str) -> impl Fn(AppError) -> String {
         move |e| format!("{step}: {} {:?}", e.code.as_str(), e.details)
     }
     let account = Account {
@@ -246,7 +226,8 @@ async fn open_one_case(state: &AppState, n: usize) -> Result<(), String> {
         "documents": {"passport": {"number": format!("Q{n:08}"), "expiry_date": "2034-01-01"},
                       "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}}))
     .map_err(|e| format!("form: {e}"))?;
-    let draft = journey::create(state, account.id, &form, "127.0.0.1".to_owned())
+    let who = Principal::User(account.clone());
+    let draft = journey::create(state, &who, &form, "127.0.0.1".to_owned())
         .await
         .map_err(failed("create"))?;
     for slot in ImageSlot::ALL {
