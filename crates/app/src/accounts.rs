@@ -121,7 +121,7 @@ pub struct Me {
 }
 
 pub async fn me(app: &Service, who: &Principal) -> AppResult<Me> {
-    let account = who.account().clone();
+    let account = who.account()?.clone();
     let apps = app.store.applications_of(account.id).await?;
     let statuses: Vec<Status> = apps.iter().map(|a| a.status).collect();
     let real_name = crate::journey::verified_name(app, &apps)?;

@@ -29,14 +29,14 @@ use crate::{Principal, Service};
 pub async fn owned(state: &Service, who: &Principal, id: &str) -> AppResult<ApplicationRecord> {
     let id = Uuid::parse_str(id).map_err(|_| AppError::new(Code::NotFound))?;
     match state.store.application(id).await? {
-        Some(app) if app.account_id == who.account().id => Ok(app),
+        Some(app) if app.account_id == who.account()?.id => Ok(app),
         _ => Err(AppError::new(Code::NotFound)),
     }
 }
 
 /// The caller's applications, newest first.
 pub async fn mine(state: &Service, who: &Principal) -> AppResult<Vec<ApplicationRecord>> {
-    Ok(state.store.applications_of(who.account().id).await?)
+    Ok(state.store.applications_of(who.account()?.id).await?)
 }
 
 pub async fn reload(state: &Service, id: Uuid) -> AppResult<ApplicationRecord> {
@@ -91,7 +91,7 @@ pub async fn create(
     form: &ApplicationForm,
     address: String,
 ) -> AppResult<ApplicationRecord> {
-    let account_id = who.account().id;
+    let account_id = who.account()?.id;
     let history = state.store.applications_of(account_id).await?;
     may_apply(history.iter().map(|a| (a.status, a.failure.as_ref()))).map_err(AppError::new)?;
     let checked = check_new_application(form, state.today()).map_err(AppError::validation)?;

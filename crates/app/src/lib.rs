@@ -12,6 +12,7 @@ pub mod auth;
 pub mod casework;
 pub mod error;
 pub mod journey;
+pub mod platform;
 pub mod principal;
 pub mod views;
 pub mod workers;
@@ -41,6 +42,12 @@ pub struct Settings {
     pub claim_ttl: TimeDelta,
     pub session_ttl: TimeDelta,
     pub consent_version: String,
+    /// Where users' browsers reach the service, without a trailing slash.
+    pub public_url: String,
+    /// How long a platform session's link may be used.
+    pub link_ttl: TimeDelta,
+    /// The origins a platform session's `return_url` may lead to.
+    pub return_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -51,6 +58,9 @@ impl Default for Settings {
             claim_ttl: TimeDelta::minutes(30),
             session_ttl: TimeDelta::hours(12),
             consent_version: "2026-11".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            link_ttl: TimeDelta::minutes(15),
+            return_origins: Vec::new(),
         }
     }
 }

@@ -252,6 +252,19 @@ pub fn render(
     }
 }
 
+/// An application's identity and card, whole: for a platform key that may read them.
+pub fn identity(state: &Service, opened: &Opened) -> IdentityView {
+    let identity = &opened.identity;
+    IdentityView {
+        real_name: identity.real_name.as_str().to_owned(),
+        nationality: identity.nationality.code().to_owned(),
+        date_of_birth: identity.date_of_birth.date(),
+        phone: identity.phone.e164().to_owned(),
+        documents: documents(identity, true),
+        bank_card: bank_card(&state.policy, opened.card.as_ref(), true),
+    }
+}
+
 pub fn case_status(case: &CaseRecord, now: DateTime<Utc>) -> CaseStatus {
     if case.decided_at.is_some() {
         CaseStatus::Decided
@@ -348,6 +361,20 @@ pub struct ApplicationView {
     pub events: Vec<EventView>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// The identity of an application, unmasked (`?expand=identity`). No `Debug`: it is all
+/// plain personal data.
+#[derive(Clone, Serialize, ToSchema)]
+pub struct IdentityView {
+    pub real_name: String,
+    /// ISO 3166-1 alpha-3.
+    pub nationality: String,
+    pub date_of_birth: NaiveDate,
+    /// E.164.
+    pub phone: String,
+    pub documents: DocumentsView,
+    pub bank_card: Option<BankCardView>,
 }
 
 #[derive(Clone, Serialize, ToSchema)]

@@ -333,6 +333,26 @@ catalogue! {
         en: "You are not allowed to do this.",
         zh: "您无权执行此操作。"
     }
+    ExternalUserIdInvalid = "external_user_id_invalid" {
+        en: "external_user_id must be 1 to 128 printable ASCII characters without spaces.",
+        zh: "external_user_id 必须是 1 到 128 个不含空格的可打印 ASCII 字符。"
+    }
+    ReturnUrlNotAllowed = "return_url_not_allowed" {
+        en: "return_url must be an absolute URL on one of the platform's configured origins.",
+        zh: "return_url 必须是平台已配置来源下的完整网址。"
+    }
+    LocaleInvalid = "locale_invalid" {
+        en: "locale must be zh-CN or en.",
+        zh: "locale 只能是 zh-CN 或 en。"
+    }
+    MetadataInvalid = "metadata_invalid" {
+        en: "metadata must be at most 20 string pairs, keys of at most 40 characters and values of at most 500.",
+        zh: "metadata 最多 20 组字符串键值，键不超过 40 个字符，值不超过 500 个字符。"
+    }
+    KeyModeMismatch = "key_mode_mismatch" {
+        en: "This key's mode does not match the payout rail: test keys work only with the sandbox, live keys only without it.",
+        zh: "此密钥的模式与打款通道不符：测试密钥只能用于沙盒，正式密钥只能用于真实通道。"
+    }
     NotFound = "not_found" {
         en: "Not found.",
         zh: "未找到。"

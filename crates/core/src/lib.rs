@@ -8,6 +8,7 @@
 //! - [`deposit`]: the micro-deposit amount, answers, attempts, expiry and limits.
 //! - [`state`]: the one transition function over (status, event), and failures.
 //! - [`review`]: reasons, decisions and flags.
+//! - [`platform`]: API keys, their modes and scopes.
 //! - [`codes`]: the catalogue of every stable code with its English and Chinese message.
 //! - [`ports`]: the traits the outer layers implement (clock, vault, payout rail), and
 //!   [`store`]: the one storage trait every database backend implements.
@@ -21,6 +22,7 @@ pub mod deposit;
 pub mod documents;
 pub mod name;
 pub mod phone;
+pub mod platform;
 pub mod policy;
 pub mod ports;
 pub mod report;

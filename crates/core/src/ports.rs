@@ -59,6 +59,10 @@ impl SealContext {
 pub enum Lookup {
     CardNumber,
     DocumentNumber,
+    /// Platform API keys: the store keeps only this hash of each.
+    ApiKey,
+    /// Single-use links of platform sessions.
+    LinkToken,
 }
 
 impl Lookup {
@@ -66,6 +70,8 @@ impl Lookup {
         match self {
             Lookup::CardNumber => "card_number",
             Lookup::DocumentNumber => "document_number",
+            Lookup::ApiKey => "api_key",
+            Lookup::LinkToken => "link_token",
         }
     }
 }

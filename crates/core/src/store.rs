@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::application::CardHistory;
 use crate::deposit::RoundLimits;
+use crate::platform::{ApiKey, LinkToken, LinkUse, PlatformSession};
 use crate::state::{Failure, Status, Transition};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -384,7 +385,8 @@ pub trait Store: Send + Sync {
         account_id: Uuid,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// The account of a session that has not expired by `now`.
+    /// The account of a session that has not expired by `now`, and that may use the JSON API
+    /// (not a session a platform's link opened for the pages).
     async fn session_account(
         &self,
         token_hash: &[u8],
@@ -526,6 +528,62 @@ pub trait Store: Send + Sync {
         application_id: Option<Uuid>,
         limit: u32,
     ) -> StoreResult<Vec<AuditEntry>>;
+
+    // Platform API keys (CONTRACT 9).
+    /// `Conflict("api_key")` when the prefix or hash is taken.
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+    /// The key with this keyed hash, revoked or not.
+    async fn api_key(&self, key_hash: &[u8]) -> StoreResult<Option<ApiKey>>;
+    /// Every key, oldest first.
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
+    /// Ends a key at once; `false` when no unrevoked key has this prefix.
+    async fn revoke_api_key(&self, prefix: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Records that the key was used, at most once a minute, so that every request does not
+    /// write.
+    async fn touch_api_key(&self, prefix: &str, at: DateTime<Utc>) -> StoreResult<()>;
+
+    // The platform's users and sessions (CONTRACT 9).
+    /// The open account bound to a platform's user id.
+    async fn platform_account(&self, external_user_id: &str) -> StoreResult<Option<Uuid>>;
+    /// The open account bound to `external_user_id`, making `account` and binding it first
+    /// when there is none; several callers at once reach the same account.
+    async fn link_platform_user(
+        &self,
+        external_user_id: &str,
+        account: &Account,
+    ) -> StoreResult<Uuid>;
+    /// The platform user id an account is bound to.
+    async fn external_user_of(&self, account_id: Uuid) -> StoreResult<Option<String>>;
+    async fn create_platform_session(
+        &self,
+        session: &PlatformSession,
+        link: &LinkToken,
+    ) -> StoreResult<()>;
+    async fn platform_session(&self, id: Uuid) -> StoreResult<Option<PlatformSession>>;
+    /// Another link into a session; earlier ones stay good until they expire.
+    async fn add_link(&self, link: &LinkToken) -> StoreResult<()>;
+    /// Uses a link up, once: of several uses at once, one finds it good.
+    async fn use_link(&self, token_hash: &[u8], now: DateTime<Utc>) -> StoreResult<LinkUse>;
+    /// The session a link opens into and whether the link is still good, without using it
+    /// (what a link preview sees).
+    async fn link(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(PlatformSession, bool)>>;
+    /// A session for the pages only: it never authenticates the JSON API.
+    async fn create_page_session(
+        &self,
+        token_hash: &[u8],
+        account_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The account of any live session, the pages' own included.
+    async fn page_session_account(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Account>>;
 
     // The sandbox clock, kept in the database so every node agrees on it.
     async fn sandbox_offset(&self) -> StoreResult<i64>;

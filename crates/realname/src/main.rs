@@ -49,6 +49,30 @@ enum Command {
     },
     /// Apply database migrations.
     Migrate,
+    /// Manage the platform's API keys (CONTRACT 9).
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Make a key and print it, once: only its hash is kept.
+    Create {
+        name: String,
+        /// A scope the key has; repeat for several. None: all but verifications:read_pii
+        /// and verifications:redact.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// A test key (`rn_test_…`), for the sandbox rail.
+        #[arg(long)]
+        test: bool,
+    },
+    /// List the keys: prefix, name, mode, scopes, created, last used, revoked.
+    List,
+    /// End a key at once, on every node.
+    Revoke { prefix: String },
 }
 
 #[derive(Subcommand)]
@@ -102,6 +126,83 @@ fn config(cli: &Cli, listen: Option<&String>) -> Result<Config, Failure> {
     }
     Config::load(text.as_deref(), |name| std::env::var(name).ok(), &flags)
         .map_err(|e| Failure::Usage(e.to_string()))
+}
+
+/// The application layer over the configured store, for commands that act through it.
+async fn service(config: &Config) -> Result<realname_app::Service, Failure> {
+    let parts = App::parts(config).await?;
+    realname_app::Service::new(parts)
+        .await
+        .map_err(|e| Failure::Runtime(format!("store: {}", e.code)))
+}
+
+fn time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map_or_else(
+        || "-".to_owned(),
+        |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
+}
+
+async fn apikey(config: Config, command: &ApikeyCommand) -> Result<(), Failure> {
+    use realname_app::platform::keys;
+    use realname_core::platform::{KeyMode, Scope};
+    let app = service(&config).await?;
+    let failed =
+        |e: realname_app::AppError| Failure::Runtime(format!("{}: {}", e.code, e.message_en()));
+    match command {
+        ApikeyCommand::Create { name, scopes, test } => {
+            let scopes = scopes
+                .iter()
+                .map(|s| {
+                    Scope::parse(s).ok_or_else(|| {
+                        let known: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+                        Failure::Usage(format!("--scope {s}: one of {}", known.join(", ")))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if name.trim().is_empty() {
+                return Err(Failure::Usage("NAME must not be empty".into()));
+            }
+            let mode = if *test { KeyMode::Test } else { KeyMode::Live };
+            let made = keys::create(&app, name, &scopes, mode)
+                .await
+                .map_err(failed)?;
+            println!("{}", made.key);
+            eprintln!(
+                "created {} key {} ({}): shown once, keep it secret",
+                mode.as_str(),
+                made.record.prefix,
+                made.record.scopes_text()
+            );
+            Ok(())
+        }
+        ApikeyCommand::List => {
+            println!("prefix\tname\tmode\tscopes\tcreated\tlast_used\trevoked");
+            for key in keys::list(&app).await.map_err(failed)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    key.prefix,
+                    key.name,
+                    key.mode.as_str(),
+                    key.scopes_text().replace(' ', ","),
+                    time(Some(key.created_at)),
+                    time(key.last_used_at),
+                    time(key.revoked_at)
+                );
+            }
+            Ok(())
+        }
+        ApikeyCommand::Revoke { prefix } => {
+            if keys::revoke(&app, prefix).await.map_err(failed)? {
+                println!("revoked {prefix}");
+                Ok(())
+            } else {
+                Err(Failure::Usage(format!(
+                    "no live key has the prefix {prefix}"
+                )))
+            }
+        }
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -169,6 +270,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 println!("created {} {login}", role.as_str());
                 Ok(())
             })
+        }
+        Command::Apikey { command } => {
+            let config = config(&cli, None)?;
+            runtime()?.block_on(apikey(config, command))
         }
         Command::Policy {
             command: PolicyCommand::Check { file },

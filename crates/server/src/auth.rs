@@ -38,7 +38,8 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     next.run(req).await
 }
 
-/// A signed-in caller, or `unauthorized`.
+/// A person signed in with a session (a user or staff), or `unauthorized`: a platform key
+/// never reaches a person's routes.
 pub struct Signed(pub Principal);
 
 impl<S: Send + Sync> FromRequestParts<S> for Signed {
@@ -46,7 +47,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Signed {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         match parts.extensions.get::<Caller>() {
-            Some(Caller(Some(principal))) => Ok(Signed(principal.clone())),
+            Some(Caller(Some(principal))) if principal.is_person() => Ok(Signed(principal.clone())),
+            _ => Err(ApiError::new(Code::Unauthorized)),
+        }
+    }
+}
+
+/// A platform's backend with one of its API keys, or `unauthorized`: a session never
+/// reaches the platform's routes. What the key may do is the application layer's call.
+pub struct Platform(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Platform {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Caller>() {
+            Some(Caller(Some(principal))) if !principal.is_person() => {
+                Ok(Platform(principal.clone()))
+            }
             _ => Err(ApiError::new(Code::Unauthorized)),
         }
     }

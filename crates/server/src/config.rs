@@ -29,6 +29,10 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("log.format", Some("text")),
     ("database.max_connections", Some("10")),
     ("database.acquire_timeout", Some("5s")),
+    ("public_url", None),
+    ("platform.link_ttl", Some("15m")),
+    ("platform.return_origins", Some("")),
+    ("webhooks.allow_cidrs", Some("")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +59,16 @@ pub struct Config {
     pub max_connections: u32,
     /// How long a request waits for a database connection before it gets a 503.
     pub acquire_timeout: TimeDelta,
+    /// The address users' browsers reach the service at (no trailing slash); links the
+    /// service hands out start with it. None: `http://` and the address it listens on.
+    pub public_url: Option<String>,
+    /// How long a platform session's link may be used.
+    pub link_ttl: TimeDelta,
+    /// The origins (`https://pay.example.com`) a platform session's `return_url` may lead to.
+    pub return_origins: Vec<String>,
+    /// Networks a webhook may be delivered into although they are not public (tests, an
+    /// internal receiver), as CIDRs.
+    pub webhook_allow_cidrs: Vec<String>,
 }
 
 /// One line that names the key and what is wrong with it.
@@ -111,6 +125,12 @@ fn flatten(
             }
             toml::Value::Boolean(b) => {
                 out.insert(key, b.to_string());
+            }
+            // A list is written as the environment writes it: comma-separated.
+            toml::Value::Array(items) => {
+                let texts: Option<Vec<&str>> = items.iter().map(toml::Value::as_str).collect();
+                let texts = texts.ok_or_else(|| problem(&key, "must be a list of strings"))?;
+                out.insert(key, texts.join(","));
             }
             _ => return Err(problem(&key, "must be a string or a number")),
         }
@@ -226,7 +246,52 @@ impl Config {
                 ));
             }
         };
+        let list = |key: &str| -> Vec<String> {
+            get(key)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let public_url = get("public_url")
+            .map(|u| u.trim().trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty());
+        if public_url
+            .as_deref()
+            .is_some_and(|u| realname_app::platform::sessions::origin_of(u).is_none())
+        {
+            return Err(problem(
+                "public_url",
+                "must be an absolute URL like https://verify.example.com",
+            ));
+        }
+        let return_origins = list("platform.return_origins");
+        if let Some(bad) = return_origins
+            .iter()
+            .find(|o| realname_app::platform::sessions::origin_of(o).as_deref() != Some(o.as_str()))
+        {
+            return Err(problem(
+                "platform.return_origins",
+                format!("{bad:?} is not an origin like https://pay.example.com"),
+            ));
+        }
+        let webhook_allow_cidrs = list("webhooks.allow_cidrs");
+        if let Some(bad) = webhook_allow_cidrs
+            .iter()
+            .find(|c| c.parse::<ipnet::IpNet>().is_err())
+        {
+            return Err(problem(
+                "webhooks.allow_cidrs",
+                format!("{bad:?} is not a CIDR like 10.0.0.0/8"),
+            ));
+        }
         Ok(Config {
+            public_url,
+            link_ttl: duration("platform.link_ttl")?,
+            return_origins,
+            webhook_allow_cidrs,
             listen,
             database_url,
             data_key: get("data_key").filter(|k| !k.is_empty()),

@@ -20,7 +20,7 @@ pub fn status_of(code: Code) -> StatusCode {
     match code {
         Code::MalformedRequest => StatusCode::BAD_REQUEST,
         Code::Unauthorized | Code::InvalidCredentials => StatusCode::UNAUTHORIZED,
-        Code::Forbidden | Code::ApplicationBlocked => StatusCode::FORBIDDEN,
+        Code::Forbidden | Code::ApplicationBlocked | Code::KeyModeMismatch => StatusCode::FORBIDDEN,
         Code::NotFound => StatusCode::NOT_FOUND,
         Code::InvalidState
         | Code::ApplicationInProgress

@@ -19,6 +19,30 @@ pub const HEADER: &str = "idempotency-key";
 const MAX_BODY: usize = 64 * 1024;
 const MAX_ANSWER: usize = 16 * 1024 * 1024;
 
+/// The fields of an answer that hold a secret (a session token, a link, a webhook secret): the
+/// answer is sent whole, but kept for replays with these set to null (CONTRACT 4).
+#[derive(Clone, Copy)]
+pub struct Secrets(pub &'static [&'static str]);
+
+/// The answer as kept for replays: without its secrets.
+fn without_secrets(bytes: &[u8], secrets: Option<Secrets>) -> Vec<u8> {
+    let Some(Secrets(fields)) = secrets else {
+        return bytes.to_vec();
+    };
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            for field in fields {
+                if let Some(value) = map.get_mut(*field) {
+                    *value = serde_json::Value::Null;
+                }
+            }
+            serde_json::to_vec(&map).unwrap_or_default()
+        }
+        // An answer that says it has secrets but is no object is not kept at all.
+        _ => Vec::new(),
+    }
+}
+
 /// Whether an answer is kept for replays. As Stripe does, an answer is kept only once the
 /// operation itself ran: a request refused before it started — not of the documented shape,
 /// without a live session, not the caller's, slowed down, or failed on the server's side —
@@ -106,9 +130,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 let stored = if !kept(parts.status) {
                     state.store.abandon_idempotent(&scope, &key).await
                 } else {
+                    let kept = without_secrets(&bytes, parts.extensions.get::<Secrets>().copied());
                     state
                         .store
-                        .finish_idempotent(&scope, &key, parts.status.as_u16(), &bytes)
+                        .finish_idempotent(&scope, &key, parts.status.as_u16(), &kept)
                         .await
                 };
                 if let Err(e) = stored {

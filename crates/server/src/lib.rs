@@ -116,6 +116,12 @@ pub fn settings(config: &Config) -> realname_app::Settings {
         claim_ttl: config.claim_ttl,
         session_ttl: config.session_ttl,
         consent_version: config.consent_version.clone(),
+        public_url: config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen)),
+        link_ttl: config.link_ttl,
+        return_origins: config.return_origins.clone(),
     }
 }
 
@@ -165,13 +171,19 @@ impl App {
 
     /// The service over parts the caller made: a test hands it a rail that fails, is slow or
     /// answers twice, or a clock of its own.
-    pub async fn with_parts(config: Config, parts: Parts) -> Result<App, StartError> {
-        let app = Service::new(parts)
-            .await
-            .map_err(|e| StartError::Store(format!("{:?}", e.code)))?;
+    pub async fn with_parts(config: Config, mut parts: Parts) -> Result<App, StartError> {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| StartError::Listen(format!("{}: {e}", config.listen)))?;
+        // Without a public_url, links name the address actually bound (port 0 picks one).
+        if config.public_url.is_none()
+            && let Ok(bound) = listener.local_addr()
+        {
+            parts.settings.public_url = format!("http://{bound}");
+        }
+        let app = Service::new(parts)
+            .await
+            .map_err(|e| StartError::Store(format!("{:?}", e.code)))?;
         let state = AppState(Arc::new(Shared {
             app: Arc::new(app),
             config,

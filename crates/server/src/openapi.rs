@@ -54,6 +54,10 @@ impl Modify for Bearer {
         api::review::audit_trail,
         api::sandbox::statement,
         api::sandbox::advance,
+        api::platform::create_session,
+        api::platform::get_session,
+        api::platform::user,
+        api::platform::verification,
     ),
     components(schemas(api::answers::ErrorBody)),
     modifiers(&Bearer)

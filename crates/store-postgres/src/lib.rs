@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use realname_core::application::CardHistory;
+use realname_core::platform::{ApiKey, KeyMode, LinkToken, LinkUse, PlatformSession};
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
@@ -26,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("schema_2.sql"),
     include_str!("schema_3.sql"),
+    include_str!("schema_4.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -363,6 +365,62 @@ async fn insert_event(
         .map_err(err)
 }
 
+macro_rules! platform_session_columns {
+    () => {
+        "id, account_id, external_user_id, return_url, locale, metadata, mode, created_at"
+    };
+}
+
+fn platform_session_row(r: &PgRow) -> StoreResult<PlatformSession> {
+    let mode: String = r.try_get("mode").map_err(err)?;
+    Ok(PlatformSession {
+        id: r.try_get("id").map_err(err)?,
+        account_id: r.try_get("account_id").map_err(err)?,
+        external_user_id: r.try_get("external_user_id").map_err(err)?,
+        return_url: r.try_get("return_url").map_err(err)?,
+        locale: r.try_get("locale").map_err(err)?,
+        metadata: r.try_get("metadata").map_err(err)?,
+        mode: KeyMode::parse(&mode)
+            .ok_or_else(|| StoreError::Failed(format!("unknown mode {mode}")))?,
+        created_at: r.try_get("created_at").map_err(err)?,
+    })
+}
+
+async fn insert_link<'e, E>(executor: E, link: &LinkToken) -> StoreResult<()>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    sqlx::query("INSERT INTO link_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)")
+        .bind(&link.token_hash)
+        .bind(link.session_id)
+        .bind(link.expires_at)
+        .execute(executor)
+        .await
+        .map(drop)
+        .map_err(err)
+}
+
+macro_rules! api_key_columns {
+    () => {
+        "prefix, key_hash, name, mode, scopes, created_at, last_used_at, revoked_at"
+    };
+}
+
+fn api_key_row(r: &PgRow) -> StoreResult<ApiKey> {
+    let mode: String = r.try_get("mode").map_err(err)?;
+    Ok(ApiKey {
+        prefix: r.try_get("prefix").map_err(err)?,
+        key_hash: r.try_get("key_hash").map_err(err)?,
+        name: r.try_get("name").map_err(err)?,
+        mode: KeyMode::parse(&mode)
+            .ok_or_else(|| StoreError::Failed(format!("unknown key mode {mode}")))?,
+        scopes: ApiKey::parse_scopes(&r.try_get::<String, _>("scopes").map_err(err)?),
+        created_at: r.try_get("created_at").map_err(err)?,
+        last_used_at: r.try_get("last_used_at").map_err(err)?,
+        revoked_at: r.try_get("revoked_at").map_err(err)?,
+    })
+}
+
 /// Queues a job under its key; `false` when the key was queued before.
 async fn queue_job<'e, E>(executor: E, job: &NewJob) -> StoreResult<bool>
 where
@@ -594,7 +652,8 @@ impl Store for PgStore {
     ) -> StoreResult<Option<Account>> {
         let row = sqlx::query(
             "SELECT a.id, a.login, a.password_hash, a.role, a.created_at FROM sessions s
-             JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+             JOIN accounts a ON a.id = s.account_id
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT s.pages_only",
         )
         .bind(token_hash)
         .bind(now)
@@ -1396,6 +1455,291 @@ impl Store for PgStore {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(err)
+    }
+
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        let (pool, key) = (self.pool.clone(), key.clone());
+        detached(async move {
+            sqlx::query(
+                "INSERT INTO api_keys (prefix, key_hash, name, mode, scopes, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&key.prefix)
+            .bind(&key.key_hash)
+            .bind(&key.name)
+            .bind(key.mode.as_str())
+            .bind(key.scopes_text())
+            .bind(key.created_at)
+            .execute(&pool)
+            .await
+            .map(drop)
+            .map_err(|e| conflict_as(e, "api_key"))
+        })
+        .await
+    }
+
+    async fn api_key(&self, key_hash: &[u8]) -> StoreResult<Option<ApiKey>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE key_hash = $1"
+        ))
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
+        row.as_ref().map(api_key_row).transpose()
+    }
+
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys ORDER BY created_at, prefix"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter().map(api_key_row).collect()
+    }
+
+    async fn revoke_api_key(&self, prefix: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        let (pool, prefix) = (self.pool.clone(), prefix.to_owned());
+        detached(async move {
+            sqlx::query(
+                "UPDATE api_keys SET revoked_at = $1 WHERE prefix = $2 AND revoked_at IS NULL",
+            )
+            .bind(at)
+            .bind(&prefix)
+            .execute(&pool)
+            .await
+            .map(|done| done.rows_affected() > 0)
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn touch_api_key(&self, prefix: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let (pool, prefix) = (self.pool.clone(), prefix.to_owned());
+        detached(async move {
+            sqlx::query(
+                "UPDATE api_keys SET last_used_at = $1
+                 WHERE prefix = $2 AND (last_used_at IS NULL OR last_used_at < $1 - interval '1 minute')",
+            )
+            .bind(at)
+            .bind(&prefix)
+            .execute(&pool)
+            .await
+            .map(drop)
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn platform_account(&self, external_user_id: &str) -> StoreResult<Option<Uuid>> {
+        sqlx::query_scalar(
+            "SELECT account_id FROM platform_users WHERE external_user_id = $1 AND closed_at IS NULL",
+        )
+        .bind(external_user_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)
+    }
+
+    async fn link_platform_user(
+        &self,
+        external_user_id: &str,
+        account: &Account,
+    ) -> StoreResult<Uuid> {
+        let (pool, ext, account) = (
+            self.pool.clone(),
+            external_user_id.to_owned(),
+            account.clone(),
+        );
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            // Serialise the binding of one external id, so two first sessions at once make
+            // one account.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))")
+                .bind(&ext)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            let found: Option<Uuid> = sqlx::query_scalar(
+                "SELECT account_id FROM platform_users WHERE external_user_id = $1 AND closed_at IS NULL",
+            )
+            .bind(&ext)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?;
+            if let Some(existing) = found {
+                tx.commit().await.map_err(err)?;
+                return Ok(existing);
+            }
+            sqlx::query("INSERT INTO accounts (id, login, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(account.id)
+                .bind(&account.login)
+                .bind(&account.password_hash)
+                .bind(account.role.as_str())
+                .bind(account.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| conflict_as(e, "login"))?;
+            sqlx::query("INSERT INTO platform_users (account_id, external_user_id, created_at) VALUES ($1, $2, $3)")
+                .bind(account.id)
+                .bind(&ext)
+                .bind(account.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            tx.commit().await.map_err(err)?;
+            Ok(account.id)
+        })
+        .await
+    }
+
+    async fn external_user_of(&self, account_id: Uuid) -> StoreResult<Option<String>> {
+        sqlx::query_scalar("SELECT external_user_id FROM platform_users WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(err)
+    }
+
+    async fn create_platform_session(
+        &self,
+        session: &PlatformSession,
+        link: &LinkToken,
+    ) -> StoreResult<()> {
+        let (pool, session, link) = (self.pool.clone(), session.clone(), link.clone());
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            sqlx::query(
+                "INSERT INTO platform_sessions
+                     (id, account_id, external_user_id, return_url, locale, metadata, mode, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(session.id)
+            .bind(session.account_id)
+            .bind(&session.external_user_id)
+            .bind(&session.return_url)
+            .bind(&session.locale)
+            .bind(&session.metadata)
+            .bind(session.mode.as_str())
+            .bind(session.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+            insert_link(&mut *tx, &link).await?;
+            tx.commit().await.map_err(err)
+        })
+        .await
+    }
+
+    async fn platform_session(&self, id: Uuid) -> StoreResult<Option<PlatformSession>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            platform_session_columns!(),
+            " FROM platform_sessions WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
+        row.as_ref().map(platform_session_row).transpose()
+    }
+
+    async fn add_link(&self, link: &LinkToken) -> StoreResult<()> {
+        let (pool, link) = (self.pool.clone(), link.clone());
+        detached(async move { insert_link(&pool, &link).await }).await
+    }
+
+    async fn use_link(&self, token_hash: &[u8], now: DateTime<Utc>) -> StoreResult<LinkUse> {
+        let (pool, hash) = (self.pool.clone(), token_hash.to_vec());
+        detached(async move {
+            let row = sqlx::query(concat!(
+                "WITH used AS (UPDATE link_tokens SET used_at = $2
+                     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING session_id)
+                 SELECT ", platform_session_columns!(), " FROM platform_sessions WHERE id = (SELECT session_id FROM used)"
+            ))
+            .bind(&hash)
+            .bind(now)
+            .fetch_optional(&pool)
+            .await
+            .map_err(err)?;
+            if let Some(row) = row {
+                return Ok(LinkUse::Used(platform_session_row(&row)?));
+            }
+            let known = sqlx::query("SELECT 1 FROM link_tokens WHERE token_hash = $1")
+                .bind(&hash)
+                .fetch_optional(&pool)
+                .await
+                .map_err(err)?;
+            Ok(if known.is_some() { LinkUse::Spent } else { LinkUse::Unknown })
+        })
+        .await
+    }
+
+    async fn link(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(PlatformSession, bool)>> {
+        let row = sqlx::query(
+            "SELECT s.id, s.account_id, s.external_user_id, s.return_url, s.locale, s.metadata, s.mode,
+                    s.created_at, (l.used_at IS NULL AND l.expires_at > $2) AS good
+             FROM link_tokens l JOIN platform_sessions s ON s.id = l.session_id
+             WHERE l.token_hash = $1",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
+        match row {
+            Some(row) => Ok(Some((
+                platform_session_row(&row)?,
+                row.try_get("good").map_err(err)?,
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    async fn create_page_session(
+        &self,
+        token_hash: &[u8],
+        account_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (pool, hash) = (self.pool.clone(), token_hash.to_vec());
+        detached(async move {
+            sqlx::query("INSERT INTO sessions (token_hash, account_id, expires_at, pages_only) VALUES ($1, $2, $3, TRUE)")
+                .bind(&hash)
+                .bind(account_id)
+                .bind(expires_at)
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn page_session_account(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Account>> {
+        let row = sqlx::query(
+            "SELECT a.id, a.login, a.password_hash, a.role, a.created_at FROM sessions s
+             JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
+        row.as_ref().map(account_row).transpose().map_err(err)
     }
 
     async fn sandbox_offset(&self) -> StoreResult<i64> {

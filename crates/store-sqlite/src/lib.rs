@@ -22,6 +22,7 @@ const SCHEMA: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("schema_2.sql"),
     include_str!("schema_3.sql"),
+    include_str!("schema_4.sql"),
 ];
 const READERS: usize = 4;
 /// The most jobs one commit carries: enough for every user of a busy node at once, few enough
@@ -320,8 +321,8 @@ mod tests {
     fn migrations_apply_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.db");
-        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 3);
-        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 3);
+        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 4);
+        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 4);
     }
 
     /// Writes that wait while the writer is busy are committed together; one that fails

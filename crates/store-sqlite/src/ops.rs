@@ -5,6 +5,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::LazyLock;
 
 use realname_core::application::CardHistory;
+use realname_core::platform::{ApiKey, KeyMode, LinkToken, LinkUse, PlatformSession};
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Status};
 use realname_core::store::{
@@ -32,6 +33,55 @@ static HOLDS_CARD: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!("({})", names.join(", "))
 });
+
+macro_rules! api_key_columns {
+    () => {
+        "prefix, key_hash, name, mode, scopes, created_at, last_used_at, revoked_at"
+    };
+}
+
+fn api_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
+    let mode: String = r.get(3)?;
+    Ok(ApiKey {
+        prefix: r.get(0)?,
+        key_hash: r.get(1)?,
+        name: r.get(2)?,
+        mode: KeyMode::parse(&mode).ok_or(rusqlite::Error::InvalidColumnName(mode))?,
+        scopes: ApiKey::parse_scopes(&r.get::<_, String>(4)?),
+        created_at: parse_ts(&r.get::<_, String>(5)?)?,
+        last_used_at: opt_ts(r.get(6)?)?,
+        revoked_at: opt_ts(r.get(7)?)?,
+    })
+}
+
+macro_rules! platform_session_columns {
+    () => {
+        "id, account_id, external_user_id, return_url, locale, metadata, mode, created_at"
+    };
+}
+
+fn platform_session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlatformSession> {
+    let mode: String = r.get(6)?;
+    Ok(PlatformSession {
+        id: parse_id(&r.get::<_, String>(0)?)?,
+        account_id: parse_id(&r.get::<_, String>(1)?)?,
+        external_user_id: r.get(2)?,
+        return_url: r.get(3)?,
+        locale: r.get(4)?,
+        metadata: r.get(5)?,
+        mode: KeyMode::parse(&mode).ok_or(rusqlite::Error::InvalidColumnName(mode))?,
+        created_at: parse_ts(&r.get::<_, String>(7)?)?,
+    })
+}
+
+fn insert_link(tx: &Connection, link: &LinkToken) -> StoreResult<()> {
+    tx.exec(
+        "INSERT INTO link_tokens (token_hash, session_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![link.token_hash, id(link.session_id), ts(link.expires_at)],
+    )
+    .map(drop)
+    .map_err(failed)
+}
 
 fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
     let role: String = r.get(3)?;
@@ -280,7 +330,7 @@ impl Store for SqliteStore {
             c.one(
                 "SELECT a.id, a.login, a.password_hash, a.role, a.created_at
                  FROM sessions s JOIN accounts a ON a.id = s.account_id
-                 WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.pages_only = 0",
                 params![hash, ts(now)],
                 account_row,
             )
@@ -992,6 +1042,303 @@ impl Store for SqliteStore {
                 })
             })
             .and_then(Iterator::collect)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        let key = key.clone();
+        self.write(move |tx| {
+            tx.exec(
+                "INSERT INTO api_keys (prefix, key_hash, name, mode, scopes, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    key.prefix,
+                    key.key_hash,
+                    key.name,
+                    key.mode.as_str(),
+                    key.scopes_text(),
+                    ts(key.created_at)
+                ],
+            )
+            .map(drop)
+            .map_err(|e| conflict_or_failed(e, "api_key"))
+        })
+        .await
+    }
+
+    async fn api_key(&self, key_hash: &[u8]) -> StoreResult<Option<ApiKey>> {
+        let hash = key_hash.to_vec();
+        self.read(move |c| {
+            c.one(
+                concat!(
+                    "SELECT ",
+                    api_key_columns!(),
+                    " FROM api_keys WHERE key_hash = ?1"
+                ),
+                params![hash],
+                api_key_row,
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    api_key_columns!(),
+                    " FROM api_keys ORDER BY created_at, prefix"
+                ))
+                .map_err(failed)?;
+            stmt.query_map([], api_key_row)
+                .and_then(Iterator::collect)
+                .map_err(failed)
+        })
+        .await
+    }
+
+    async fn revoke_api_key(&self, prefix: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        let prefix = prefix.to_owned();
+        self.write(move |tx| {
+            tx.exec(
+                "UPDATE api_keys SET revoked_at = ?1 WHERE prefix = ?2 AND revoked_at IS NULL",
+                params![ts(at), prefix],
+            )
+            .map(|n| n > 0)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn touch_api_key(&self, prefix: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let prefix = prefix.to_owned();
+        let stale = ts(at - TimeDelta::minutes(1));
+        self.write(move |tx| {
+            tx.exec(
+                "UPDATE api_keys SET last_used_at = ?1
+                 WHERE prefix = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)",
+                params![ts(at), prefix, stale],
+            )
+            .map(drop)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn platform_account(&self, external_user_id: &str) -> StoreResult<Option<Uuid>> {
+        let ext = external_user_id.to_owned();
+        self.read(move |c| {
+            c.one(
+                "SELECT account_id FROM platform_users WHERE external_user_id = ?1 AND closed_at IS NULL",
+                params![ext],
+                |r| parse_id(&r.get::<_, String>(0)?),
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn link_platform_user(
+        &self,
+        external_user_id: &str,
+        account: &Account,
+    ) -> StoreResult<Uuid> {
+        let (ext, account) = (external_user_id.to_owned(), account.clone());
+        // One writer: the look-up and the insert cannot interleave with another's.
+        self.write(move |tx| {
+            let found = tx
+                .one(
+                    "SELECT account_id FROM platform_users WHERE external_user_id = ?1 AND closed_at IS NULL",
+                    params![ext],
+                    |r| parse_id(&r.get::<_, String>(0)?),
+                )
+                .optional()
+                .map_err(failed)?;
+            if let Some(existing) = found {
+                return Ok(existing);
+            }
+            tx.exec(
+                "INSERT INTO accounts (id, login, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id(account.id), account.login, account.password_hash, account.role.as_str(), ts(account.created_at)],
+            )
+            .map_err(|e| conflict_or_failed(e, "login"))?;
+            tx.exec(
+                "INSERT INTO platform_users (account_id, external_user_id, created_at) VALUES (?1, ?2, ?3)",
+                params![id(account.id), ext, ts(account.created_at)],
+            )
+            .map_err(failed)?;
+            Ok(account.id)
+        })
+        .await
+    }
+
+    async fn external_user_of(&self, account_id: Uuid) -> StoreResult<Option<String>> {
+        self.read(move |c| {
+            c.one(
+                "SELECT external_user_id FROM platform_users WHERE account_id = ?1",
+                params![id(account_id)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn create_platform_session(
+        &self,
+        session: &PlatformSession,
+        link: &LinkToken,
+    ) -> StoreResult<()> {
+        let (session, link) = (session.clone(), link.clone());
+        self.write(move |tx| {
+            tx.exec(
+                "INSERT INTO platform_sessions
+                     (id, account_id, external_user_id, return_url, locale, metadata, mode, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    id(session.id),
+                    id(session.account_id),
+                    session.external_user_id,
+                    session.return_url,
+                    session.locale,
+                    session.metadata,
+                    session.mode.as_str(),
+                    ts(session.created_at)
+                ],
+            )
+            .map_err(failed)?;
+            insert_link(tx, &link)
+        })
+        .await
+    }
+
+    async fn platform_session(&self, session: Uuid) -> StoreResult<Option<PlatformSession>> {
+        self.read(move |c| {
+            c.one(
+                concat!(
+                    "SELECT ",
+                    platform_session_columns!(),
+                    " FROM platform_sessions WHERE id = ?1"
+                ),
+                params![id(session)],
+                platform_session_row,
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn add_link(&self, link: &LinkToken) -> StoreResult<()> {
+        let link = link.clone();
+        self.write(move |tx| insert_link(tx, &link)).await
+    }
+
+    async fn use_link(&self, token_hash: &[u8], now: DateTime<Utc>) -> StoreResult<LinkUse> {
+        let hash = token_hash.to_vec();
+        self.write(move |tx| {
+            let session: Option<String> = tx
+                .one(
+                    "UPDATE link_tokens SET used_at = ?2
+                     WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+                     RETURNING session_id",
+                    params![hash, ts(now)],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(failed)?;
+            let Some(session) = session else {
+                let known = tx
+                    .one(
+                        "SELECT 1 FROM link_tokens WHERE token_hash = ?1",
+                        params![hash],
+                        |_| Ok(()),
+                    )
+                    .optional()
+                    .map_err(failed)?;
+                return Ok(if known.is_some() {
+                    LinkUse::Spent
+                } else {
+                    LinkUse::Unknown
+                });
+            };
+            let found = tx
+                .one(
+                    concat!(
+                        "SELECT ",
+                        platform_session_columns!(),
+                        " FROM platform_sessions WHERE id = ?1"
+                    ),
+                    params![session],
+                    platform_session_row,
+                )
+                .map_err(failed)?;
+            Ok(LinkUse::Used(found))
+        })
+        .await
+    }
+
+    async fn link(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(PlatformSession, bool)>> {
+        let hash = token_hash.to_vec();
+        self.read(move |c| {
+            c.one(
+                "SELECT s.id, s.account_id, s.external_user_id, s.return_url, s.locale, s.metadata, s.mode,
+                        s.created_at, l.used_at IS NULL AND l.expires_at > ?2
+                 FROM link_tokens l JOIN platform_sessions s ON s.id = l.session_id
+                 WHERE l.token_hash = ?1",
+                params![hash, ts(now)],
+                |r| Ok((platform_session_row(r)?, r.get::<_, bool>(8)?)),
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn create_page_session(
+        &self,
+        token_hash: &[u8],
+        account_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let hash = token_hash.to_vec();
+        self.write(move |tx| {
+            tx.exec(
+                "INSERT INTO sessions (token_hash, account_id, expires_at, pages_only) VALUES (?1, ?2, ?3, 1)",
+                params![hash, id(account_id), ts(expires_at)],
+            )
+            .map(drop)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn page_session_account(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Account>> {
+        let hash = token_hash.to_vec();
+        self.read(move |c| {
+            c.one(
+                "SELECT a.id, a.login, a.password_hash, a.role, a.created_at
+                 FROM sessions s JOIN accounts a ON a.id = s.account_id
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                params![hash, ts(now)],
+                account_row,
+            )
+            .optional()
             .map_err(failed)
         })
         .await

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use realname_core::Code;
 use realname_core::deposit::DepositRules;
+use realname_core::platform::{ApiKey, KeyMode, LinkToken, LinkUse, PlatformSession, Scope};
 use realname_core::ports::{SandboxLedger, SandboxPayout};
 use realname_core::state::{Event, Moment, Status, transition};
 use realname_core::store::*;
@@ -63,6 +64,8 @@ macro_rules! all_cases {
             the_per_card_round_limit_counts_every_account,
             same_document_submits_with_different_cards_share_one_limit,
             the_review_queue_pages_in_order,
+            api_keys_are_found_by_hash_listed_revoked_and_touched,
+            platform_users_sessions_and_single_use_links,
         );
     };
 }
@@ -1222,4 +1225,201 @@ pub async fn the_review_queue_pages_in_order(store: DynStore) {
     assert_eq!(seen, expected, "every case once, oldest first");
     let overdue = seen.iter().take_while(|(due, _)| *due < now).count();
     assert_eq!(overdue, 3);
+}
+
+pub async fn api_keys_are_found_by_hash_listed_revoked_and_touched(store: DynStore) {
+    let key = |prefix: &str, hash: &[u8], at: DateTime<Utc>| ApiKey {
+        prefix: prefix.into(),
+        key_hash: hash.to_vec(),
+        name: "checkout".into(),
+        mode: KeyMode::Test,
+        scopes: vec![Scope::SessionsWrite, Scope::EventsRead],
+        created_at: at,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let first = key("rn_test_aaaa", b"hash-a", t0());
+    store.create_api_key(&first).await.unwrap();
+    store
+        .create_api_key(&key(
+            "rn_test_bbbb",
+            b"hash-b",
+            t0() + TimeDelta::seconds(1),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .create_api_key(&key("rn_test_aaaa", b"hash-c", t0()))
+            .await,
+        Err(StoreError::Conflict("api_key".into())),
+        "a prefix names one key"
+    );
+    assert_eq!(store.api_key(b"hash-a").await.unwrap(), Some(first.clone()));
+    assert_eq!(store.api_key(b"nothing").await.unwrap(), None);
+    let listed: Vec<String> = store
+        .api_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.prefix)
+        .collect();
+    assert_eq!(listed, ["rn_test_aaaa", "rn_test_bbbb"]);
+
+    // Use is recorded at most once a minute.
+    store.touch_api_key("rn_test_aaaa", t0()).await.unwrap();
+    store
+        .touch_api_key("rn_test_aaaa", t0() + TimeDelta::seconds(30))
+        .await
+        .unwrap();
+    let used = store.api_key(b"hash-a").await.unwrap().unwrap();
+    assert_eq!(used.last_used_at, Some(t0()));
+    store
+        .touch_api_key("rn_test_aaaa", t0() + TimeDelta::seconds(61))
+        .await
+        .unwrap();
+    let used = store.api_key(b"hash-a").await.unwrap().unwrap();
+    assert_eq!(used.last_used_at, Some(t0() + TimeDelta::seconds(61)));
+
+    let later = t0() + TimeDelta::hours(1);
+    assert!(store.revoke_api_key("rn_test_aaaa", later).await.unwrap());
+    assert!(!store.revoke_api_key("rn_test_aaaa", later).await.unwrap());
+    assert!(!store.revoke_api_key("rn_test_none", later).await.unwrap());
+    let revoked = store.api_key(b"hash-a").await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(later));
+    assert_eq!(revoked.scopes, [Scope::SessionsWrite, Scope::EventsRead]);
+}
+
+pub async fn platform_users_sessions_and_single_use_links(store: DynStore) {
+    // Eight first sessions for one platform user at once reach one account.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let account = Account {
+                    id: Uuid::new_v4(),
+                    login: "platform:ext-42".into(),
+                    password_hash: String::new(),
+                    role: Role::User,
+                    created_at: t0(),
+                };
+                store.link_platform_user("ext-42", &account).await.unwrap()
+            })
+        })
+        .collect();
+    let mut reached = Vec::new();
+    for task in tasks {
+        reached.push(task.await.unwrap());
+    }
+    reached.dedup();
+    assert_eq!(reached.len(), 1, "one account for one platform user");
+    let account = reached[0];
+    assert_eq!(
+        store.platform_account("ext-42").await.unwrap(),
+        Some(account)
+    );
+    assert_eq!(store.platform_account("ext-43").await.unwrap(), None);
+    assert_eq!(
+        store.external_user_of(account).await.unwrap().as_deref(),
+        Some("ext-42")
+    );
+
+    let session = PlatformSession {
+        id: Uuid::new_v4(),
+        account_id: account,
+        external_user_id: "ext-42".into(),
+        return_url: Some("https://pay.example.com/done".into()),
+        locale: Some("en".into()),
+        metadata: "{\"order\":\"7\"}".into(),
+        mode: KeyMode::Test,
+        created_at: t0(),
+    };
+    let link = |hash: &[u8], expires: i64| LinkToken {
+        token_hash: hash.to_vec(),
+        session_id: session.id,
+        expires_at: t0() + TimeDelta::minutes(expires),
+    };
+    store
+        .create_platform_session(&session, &link(b"link-1", 15))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.platform_session(session.id).await.unwrap(),
+        Some(session.clone())
+    );
+    store.add_link(&link(b"link-2", 15)).await.unwrap();
+    store.add_link(&link(b"link-old", -1)).await.unwrap();
+
+    // A preview only looks; of several uses at once, one finds the link good.
+    assert_eq!(
+        store.link(b"link-1", t0()).await.unwrap(),
+        Some((session.clone(), true))
+    );
+    assert_eq!(
+        store.link(b"link-1", t0()).await.unwrap(),
+        Some((session.clone(), true))
+    );
+    let uses: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.use_link(b"link-1", t0()).await.unwrap() })
+        })
+        .collect();
+    let mut used = 0;
+    for task in uses {
+        match task.await.unwrap() {
+            LinkUse::Used(found) => {
+                assert_eq!(found, session);
+                used += 1;
+            }
+            other => assert_eq!(other, LinkUse::Spent),
+        }
+    }
+    assert_eq!(used, 1);
+    assert_eq!(
+        store.link(b"link-1", t0()).await.unwrap(),
+        Some((session.clone(), false)),
+        "a used link still names its session, to offer the way back"
+    );
+    assert_eq!(store.link(b"nothing", t0()).await.unwrap(), None);
+    assert!(matches!(
+        store.use_link(b"link-2", t0()).await.unwrap(),
+        LinkUse::Used(_)
+    ));
+    assert_eq!(
+        store.use_link(b"link-old", t0()).await.unwrap(),
+        LinkUse::Spent,
+        "an expired link is spent"
+    );
+    assert_eq!(
+        store.use_link(b"nothing", t0()).await.unwrap(),
+        LinkUse::Unknown
+    );
+
+    // The session a link opens is the pages'; the JSON API never sees it.
+    let later = t0() + TimeDelta::hours(1);
+    store
+        .create_page_session(b"page-token", account, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.session_account(b"page-token", t0()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .page_session_account(b"page-token", t0())
+            .await
+            .unwrap()
+            .map(|a| a.id),
+        Some(account)
+    );
+    assert_eq!(
+        store
+            .page_session_account(b"page-token", later)
+            .await
+            .unwrap(),
+        None,
+        "it expires"
+    );
 }

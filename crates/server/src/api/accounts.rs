@@ -44,16 +44,22 @@ pub async fn register(
 pub async fn login(
     State(state): State<AppState>,
     Json(body): Json<CredentialsBody>,
-) -> ApiResult<(StatusCode, axum::Json<SessionCreated>)> {
+) -> ApiResult<Response> {
     let (login, password) = Credentials::from(body).fields()?;
     let session = accounts::open_session(&state, &login, password).await?;
-    Ok((
+    let mut response = (
         StatusCode::CREATED,
         axum::Json(SessionCreated {
-            token: session.token,
+            token: Some(session.token),
             expires_at: Timestamp(session.expires_at),
         }),
-    ))
+    )
+        .into_response();
+    // The token is sent, never kept to be replayed.
+    response
+        .extensions_mut()
+        .insert(crate::idempotency::Secrets(&["token"]));
+    Ok(response)
 }
 
 #[utoipa::path(delete, path = "/v1/sessions/current", tag = "accounts", security(("bearer" = [])),

@@ -3,10 +3,14 @@
 //! only definition of what the API answers: the handlers serialise them and the OpenAPI
 //! document is generated from them.
 
-use realname_app::views::{ApplicationView, BreachView, CaseView, ImageView, Timestamp};
+use std::collections::BTreeMap;
+
+use realname_app::views::{
+    ApplicationView, BreachView, CaseView, IdentityView, ImageView, Timestamp,
+};
 use realname_core::Code;
 use realname_core::documents::ImageSlot;
-use realname_core::state::RealNameStatus;
+use realname_core::state::{RealNameStatus, Status};
 use realname_core::store::Role;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -41,8 +45,9 @@ pub struct AccountCreated {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionCreated {
-    /// `Authorization: Bearer` this.
-    pub token: String,
+    /// `Authorization: Bearer` this; null in a replay of the answer (secrets are never kept
+    /// to be replayed).
+    pub token: Option<String>,
     pub expires_at: Timestamp,
 }
 
@@ -135,3 +140,49 @@ pub struct Health {
 
 /// An upload as stored.
 pub type Upload = ImageView;
+
+/// `verification_session`: a platform's session for one of its users.
+#[derive(Serialize, ToSchema)]
+pub struct PlatformSessionView {
+    pub id: Uuid,
+    /// Always `verification_session`.
+    pub object: String,
+    pub external_user_id: String,
+    /// The single-use link to send the user to; null once the account is verified, and in
+    /// a replay of the answer (secrets are never kept to be replayed).
+    pub url: Option<String>,
+    pub url_expires_at: Option<Timestamp>,
+    pub return_url: Option<String>,
+    pub locale: Option<String>,
+    pub real_name_status: RealNameStatus,
+    pub verification_id: Option<Uuid>,
+    pub verification_status: Option<Status>,
+    pub livemode: bool,
+    pub metadata: BTreeMap<String, String>,
+    pub created_at: Timestamp,
+}
+
+/// A platform's user.
+#[derive(Serialize, ToSchema)]
+pub struct PlatformUserView {
+    pub external_user_id: String,
+    pub real_name_status: RealNameStatus,
+    pub verification_id: Option<Uuid>,
+    pub verification_status: Option<Status>,
+    pub verified_at: Option<Timestamp>,
+    pub livemode: bool,
+    /// With the scope `verifications:read_pii`, once verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub real_name: Option<String>,
+}
+
+/// An application as its user sees it, with the platform's id of that user.
+#[derive(Serialize, ToSchema)]
+pub struct PlatformVerificationView {
+    #[serde(flatten)]
+    pub application: ApplicationView,
+    pub external_user_id: Option<String>,
+    /// With `?expand=identity` and the scope `verifications:read_pii`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityView>,
+}

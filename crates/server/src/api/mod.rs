@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod answers;
 pub mod ops;
+pub mod platform;
 pub mod requests;
 pub mod review;
 pub mod sandbox;
@@ -129,6 +130,10 @@ pub fn router(state: AppState) -> Router {
         .route("/review/cases/{id}/claim", post(review::claim))
         .route("/review/cases/{id}/decision", post(review::decide))
         .route("/audit", get(review::audit_trail))
+        .route("/platform/sessions", post(platform::create_session))
+        .route("/platform/sessions/{id}", get(platform::get_session))
+        .route("/platform/users/{external_user_id}", get(platform::user))
+        .route("/platform/verifications/{id}", get(platform::verification))
         .route("/openapi.json", get(openapi::document));
     if state.config.rail == Rail::Sandbox {
         v1 = v1

@@ -263,3 +263,31 @@ pub struct AdvanceBody {
     #[schema(required = true, value_type = i64, minimum = 0, maximum = 315_360_000)]
     pub seconds: Option<Value>,
 }
+
+/// A session for one of the platform's users.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"external_user_id": "ext-42", "return_url": "https://pay.example.com/verified",
+    "locale": "en", "metadata": {"order": "7"}}))]
+pub struct PlatformSessionBody {
+    /// The platform's own opaque id of its user: 1–128 printable ASCII characters, no spaces.
+    #[schema(required = true, nullable = false)]
+    pub external_user_id: Option<String>,
+    /// An absolute URL on one of `platform.return_origins`.
+    pub return_url: Option<String>,
+    /// `zh-CN` or `en`.
+    pub locale: Option<String>,
+    /// At most 20 string pairs; keys ≤ 40 characters, values ≤ 500. Returned as given.
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
+    pub metadata: Option<Value>,
+}
+
+impl From<PlatformSessionBody> for realname_app::platform::sessions::SessionRequest {
+    fn from(b: PlatformSessionBody) -> Self {
+        realname_app::platform::sessions::SessionRequest {
+            external_user_id: b.external_user_id,
+            return_url: b.return_url,
+            locale: b.locale,
+            metadata: b.metadata,
+        }
+    }
+}

@@ -10,6 +10,7 @@
 mod account;
 mod journey;
 mod review;
+mod start;
 mod text;
 
 use askama::Template;
@@ -36,6 +37,8 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "rn_session";
 pub const CSRF_COOKIE: &str = "rn_csrf";
 pub const LANG_COOKIE: &str = "rn_lang";
+/// The platform session a link signed this browser in from, to offer the way back to it.
+pub const PLATFORM_COOKIE: &str = "rn_platform_session";
 const STYLESHEET: &str = include_str!("../../static/app.css");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +151,12 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn set_cookie(name: &str, value: &str, max_age: Option<i64>, same_site: &str) -> HeaderValue {
+pub(crate) fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+    same_site: &str,
+) -> HeaderValue {
     let age = max_age
         .map(|s| format!("; Max-Age={s}"))
         .unwrap_or_default();
@@ -195,11 +203,18 @@ impl FromRequestParts<AppState> for PageContext {
         let lang = Lang::choose(query_lang.as_deref(), &parts.headers);
         let existing = cookie(&parts.headers, CSRF_COOKIE).filter(|c| c.len() >= 32);
         let session_token = cookie(&parts.headers, SESSION_COOKIE);
+        // A page is a person's: a platform key in a cookie is no session.
         let principal = match &session_token {
-            Some(token) => state.app.principal(token).await.ok().flatten(),
+            Some(token) => state
+                .app
+                .page_principal(token)
+                .await
+                .ok()
+                .flatten()
+                .filter(Principal::is_person),
             None => None,
         };
-        let account = principal.as_ref().map(|p| p.account().clone());
+        let account = principal.as_ref().and_then(|p| p.account().ok()).cloned();
         Ok(PageContext {
             lang,
             t: Text { lang },
@@ -414,6 +429,7 @@ pub fn router(sandbox: bool) -> Router<AppState> {
             get(account::register_page).post(account::register_submit),
         )
         .route("/logout", axum::routing::post(account::logout))
+        .route("/start/{token}", get(start::open).post(start::continue_))
         .route("/account", get(account::settings))
         .route("/authenticate", get(account::choose_nationality))
         .route(

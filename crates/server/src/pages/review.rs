@@ -202,7 +202,7 @@ async fn case_page(
         .collect();
     let now = state.now();
     let held = case.decided_at.is_none()
-        && case.claimed_by == Some(who.account().id)
+        && who.account().is_ok_and(|a| case.claimed_by == Some(a.id))
         && case.claimed_until.is_some_and(|u| u >= now);
     Ok(CasePage {
         chrome: ctx.chrome(&format!("/review/cases/{}", case.id)),

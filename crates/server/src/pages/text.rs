@@ -34,6 +34,12 @@ macro_rules! texts {
 
 texts! {
     product: "Real-name authentication", "实名认证";
+    start_title: "Verify your identity", "验证您的身份";
+    start_text: "Your platform sent you here to verify your real name. It takes a passport, a proof of stay and a mainland savings card in your name.", "您的平台请您在此完成实名认证，需要护照、在华停留证明和一张您本人名下的中国大陆储蓄卡。";
+    start_continue: "Continue", "继续";
+    link_spent_title: "This link can no longer be used", "此链接已无法使用";
+    link_spent_text: "Each link works once and for a short time. Go back to the platform and open the verification again to get a new link.", "每个链接只能使用一次，且有效期很短。请返回平台重新进入认证，获取新的链接。";
+    back_to_platform: "Back to the platform", "返回平台";
     switch_language: "中文", "English";
     log_in: "Log in", "登录";
     log_out: "Log out", "退出";

@@ -363,3 +363,19 @@ pub fn card_number(n: u32) -> String {
     }
     unreachable!()
 }
+
+/// A platform API key made the way `realname apikey create` makes it, over this service's
+/// database: `scopes` empty gives the default set.
+pub async fn platform_key(
+    app: &TestApp,
+    scopes: &[realname_core::platform::Scope],
+    mode: realname_core::platform::KeyMode,
+) -> String {
+    let config = config(app.dir.path(), &[]);
+    let parts = realname_server::App::parts(&config).await.expect("parts");
+    let service = realname_app::Service::new(parts).await.expect("service");
+    realname_app::platform::keys::create(&service, "tests", scopes, mode)
+        .await
+        .expect("a key")
+        .key
+}

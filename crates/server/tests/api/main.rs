@@ -11,6 +11,7 @@ mod deposit;
 mod errors;
 mod journey;
 mod pages;
+mod platform;
 mod rails;
 mod review;
 mod rules;

@@ -5,14 +5,14 @@ use reqwest::{StatusCode, header};
 
 use crate::helpers::*;
 
-fn no_redirects() -> reqwest::Client {
+pub fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
     res.headers()
         .get_all(header::SET_COOKIE)
         .iter()
@@ -21,7 +21,7 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn value(cookie: &str) -> String {
+pub fn value(cookie: &str) -> String {
     cookie
         .split(';')
         .next()

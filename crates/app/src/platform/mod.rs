@@ -1,0 +1,9 @@
+//! The platform side (CONTRACT 9): what a payment platform's backend does with its API keys.
+//!
+//! - [`keys`]: making, listing and revoking keys, and resolving one to a caller.
+//! - [`sessions`]: linking the platform's users, and the single-use links that sign them in.
+//! - [`reads`]: what the platform may read of its users and their applications.
+
+pub mod keys;
+pub mod reads;
+pub mod sessions;

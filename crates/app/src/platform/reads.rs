@@ -1,0 +1,118 @@
+//! What a platform may read (CONTRACT 9): a user by its own id, and an application as its user
+//! sees it; with `verifications:read_pii`, the identity unmasked, each such read audited with
+//! the key's prefix.
+
+use chrono::{DateTime, Utc};
+use realname_core::Code;
+use realname_core::platform::{ApiKey, Scope};
+use realname_core::state::{RealNameStatus, Status};
+use realname_core::store::{ApplicationRecord, AuditEntry};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::platform::sessions::{Standing, standing_of, valid_external_user_id};
+use crate::views::{self, Opened};
+use crate::{AppError, AppResult, Principal, Service};
+
+/// A platform's user.
+pub struct UserView {
+    pub external_user_id: String,
+    pub standing: Standing,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// With `verifications:read_pii`, once verified.
+    pub real_name: Option<String>,
+}
+
+pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> AppResult<UserView> {
+    let key = who.platform(app, Scope::VerificationsRead)?;
+    if !valid_external_user_id(external_user_id) {
+        return Err(AppError::new(Code::NotFound));
+    }
+    let account = app
+        .store
+        .platform_account(external_user_id)
+        .await?
+        .ok_or_else(|| AppError::new(Code::NotFound))?;
+    let standing = standing_of(app, account).await?;
+    let verified = app
+        .store
+        .applications_of(account)
+        .await?
+        .into_iter()
+        .find(|a| a.status == Status::Verified);
+    let verified_at = verified.as_ref().and_then(|a| {
+        a.events
+            .iter()
+            .find(|e| e.status == Status::Verified)
+            .map(|e| e.at)
+    });
+    let real_name = match &verified {
+        Some(app_record)
+            if key.has(Scope::VerificationsReadPii)
+                && standing.real_name_status == RealNameStatus::Verified =>
+        {
+            let opened = views::open(app, app_record)?;
+            audit(app, key, app_record.id, "reveal_real_name").await?;
+            Some(opened.identity.real_name.as_str().to_owned())
+        }
+        _ => None,
+    };
+    Ok(UserView {
+        external_user_id: external_user_id.to_owned(),
+        standing,
+        verified_at,
+        real_name,
+    })
+}
+
+/// An application for a platform: as its user sees it, and with `expand` its identity whole.
+pub struct VerificationRead {
+    pub record: ApplicationRecord,
+    pub opened: Opened,
+    pub external_user_id: Option<String>,
+    /// Whether the identity is to be shown unmasked.
+    pub expanded: bool,
+}
+
+pub async fn verification(
+    app: &Service,
+    who: &Principal,
+    id: &str,
+    expand_identity: bool,
+) -> AppResult<VerificationRead> {
+    let key = who.platform(app, Scope::VerificationsRead)?;
+    if expand_identity {
+        who.platform(app, Scope::VerificationsReadPii)?;
+    }
+    let id = Uuid::parse_str(id).map_err(|_| AppError::new(Code::NotFound))?;
+    let record = app
+        .store
+        .application(id)
+        .await?
+        .ok_or_else(|| AppError::new(Code::NotFound))?;
+    let opened = views::open(app, &record)?;
+    let external_user_id = app.store.external_user_of(record.account_id).await?;
+    if expand_identity {
+        audit(app, key, record.id, "reveal_identity").await?;
+    }
+    Ok(VerificationRead {
+        record,
+        opened,
+        external_user_id,
+        expanded: expand_identity,
+    })
+}
+
+/// A platform's read of personal data, in the audit trail: no staff account acted, so the
+/// actor is the nil id and the key's prefix says who.
+async fn audit(app: &Service, key: &ApiKey, application: Uuid, action: &str) -> AppResult<()> {
+    let entry = AuditEntry {
+        id: Uuid::new_v4(),
+        at: app.now(),
+        actor: Uuid::nil(),
+        action: action.to_owned(),
+        application_id: Some(application),
+        detail: json!({"api_key": key.prefix}).to_string(),
+    };
+    Ok(app.store.append_audit(&entry).await?)
+}

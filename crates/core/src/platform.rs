@@ -1,0 +1,223 @@
+//! The platform side (CONTRACT 9): API keys, their modes and scopes. A platform key is a
+//! caller of its own, never a user or staff session.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    SessionsWrite,
+    VerificationsRead,
+    VerificationsReadPii,
+    VerificationsRedact,
+    WebhooksManage,
+    EventsRead,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 6] = [
+        Scope::SessionsWrite,
+        Scope::VerificationsRead,
+        Scope::VerificationsReadPii,
+        Scope::VerificationsRedact,
+        Scope::WebhooksManage,
+        Scope::EventsRead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::SessionsWrite => "sessions:write",
+            Scope::VerificationsRead => "verifications:read",
+            Scope::VerificationsReadPii => "verifications:read_pii",
+            Scope::VerificationsRedact => "verifications:redact",
+            Scope::WebhooksManage => "webhooks:manage",
+            Scope::EventsRead => "events:read",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == text.trim())
+    }
+
+    /// A key made without `--scope` gets every scope but reading and erasing personal data,
+    /// which must be asked for by name.
+    pub fn default_set() -> Vec<Scope> {
+        Scope::ALL
+            .into_iter()
+            .filter(|s| !matches!(s, Scope::VerificationsReadPii | Scope::VerificationsRedact))
+            .collect()
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Test keys work only while the payout rail is the sandbox, live keys only while it is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyMode {
+    Live,
+    Test,
+}
+
+impl KeyMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyMode::Live => "live",
+            KeyMode::Test => "test",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<KeyMode> {
+        match text {
+            "live" => Some(KeyMode::Live),
+            "test" => Some(KeyMode::Test),
+            _ => None,
+        }
+    }
+
+    /// The mode of the objects made while this rail is in use.
+    pub fn of_rail(sandbox: bool) -> KeyMode {
+        if sandbox {
+            KeyMode::Test
+        } else {
+            KeyMode::Live
+        }
+    }
+
+    /// `rn_live_` or `rn_test_`.
+    pub fn key_start(self) -> &'static str {
+        match self {
+            KeyMode::Live => "rn_live_",
+            KeyMode::Test => "rn_test_",
+        }
+    }
+}
+
+/// How many characters of a key are kept in plain, to name it (`rn_live_AbCd`).
+pub const PREFIX_CHARS: usize = 12;
+/// 32 random bytes in unpadded base64url.
+pub const SECRET_CHARS: usize = 43;
+
+/// Whether `text` has the shape of a platform key, and of which mode.
+pub fn key_mode_of(text: &str) -> Option<KeyMode> {
+    let mode = [KeyMode::Live, KeyMode::Test]
+        .into_iter()
+        .find(|m| text.starts_with(m.key_start()))?;
+    let secret = &text[mode.key_start().len()..];
+    let shaped = secret.len() == SECRET_CHARS
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    shaped.then_some(mode)
+}
+
+/// The name a key is listed and revoked by: its first characters.
+pub fn key_prefix(key: &str) -> &str {
+    key.get(..PREFIX_CHARS).unwrap_or(key)
+}
+
+/// An API key as stored: its keyed hash, never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub prefix: String,
+    pub key_hash: Vec<u8>,
+    pub name: String,
+    pub mode: KeyMode,
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+
+    /// The scopes as stored: space-separated.
+    pub fn scopes_text(&self) -> String {
+        self.scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    pub fn parse_scopes(text: &str) -> Vec<Scope> {
+        text.split_whitespace().filter_map(Scope::parse).collect()
+    }
+}
+
+/// A platform's session for one of its users: what it asked for, and the account it reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformSession {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub external_user_id: String,
+    pub return_url: Option<String>,
+    /// `zh-CN` or `en`: the pages' language for the browser the link signs in.
+    pub locale: Option<String>,
+    /// A JSON object of strings, returned as given.
+    pub metadata: String,
+    pub mode: KeyMode,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A single-use link into a session, as stored: its keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkToken {
+    pub token_hash: Vec<u8>,
+    pub session_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What using a link found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkUse {
+    /// The link was good and is now used up.
+    Used(PlatformSession),
+    /// The link was used before, or has expired.
+    Spent,
+    Unknown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_have_a_mode_a_prefix_and_a_shape() {
+        let key = format!("rn_test_{}", "A".repeat(43));
+        assert_eq!(key_mode_of(&key), Some(KeyMode::Test));
+        assert_eq!(key_prefix(&key), "rn_test_AAAA");
+        assert_eq!(
+            key_mode_of(&format!("rn_live_{}", "b-_".repeat(14) + "c")),
+            Some(KeyMode::Live)
+        );
+        for bad in [
+            "rn_live_short",
+            "rn_prod_",
+            "",
+            &format!("rn_test_{}", "!".repeat(43)),
+        ] {
+            assert_eq!(key_mode_of(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn scopes_round_trip_and_default_leaves_out_personal_data() {
+        for scope in Scope::ALL {
+            assert_eq!(Scope::parse(scope.as_str()), Some(scope));
+        }
+        let default = Scope::default_set();
+        assert!(!default.contains(&Scope::VerificationsReadPii));
+        assert!(!default.contains(&Scope::VerificationsRedact));
+        assert_eq!(default.len(), 4);
+    }
+}

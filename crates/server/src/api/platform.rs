@@ -1,0 +1,139 @@
+//! The platform's API (CONTRACT 9): sessions for its users, and reads of them and their
+//! applications. Every route takes a platform key (`auth::Platform`), never a session; what
+//! the key may do is the application layer's call.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use realname_app::platform::sessions::SessionView;
+use realname_app::platform::{reads, sessions};
+use realname_app::views::{self, Timestamp};
+use realname_core::platform::KeyMode;
+use serde::Deserialize;
+
+use crate::api::answers::{
+    ErrorBody, PlatformSessionView, PlatformUserView, PlatformVerificationView,
+};
+use crate::api::requests::PlatformSessionBody;
+use crate::auth::Platform;
+use crate::error::ApiResult;
+use crate::extract::Json;
+use crate::idempotency::Secrets;
+use crate::state::AppState;
+
+fn session_answer(view: SessionView) -> PlatformSessionView {
+    let metadata: BTreeMap<String, String> =
+        serde_json::from_str(&view.session.metadata).unwrap_or_default();
+    PlatformSessionView {
+        id: view.session.id,
+        object: "verification_session".into(),
+        external_user_id: view.session.external_user_id,
+        url: view.url,
+        url_expires_at: view.url_expires_at.map(Timestamp),
+        return_url: view.session.return_url,
+        locale: view.session.locale,
+        real_name_status: view.standing.real_name_status,
+        verification_id: view.standing.verification_id(),
+        verification_status: view.standing.verification_status(),
+        livemode: view.session.mode == KeyMode::Live,
+        metadata,
+        created_at: Timestamp(view.session.created_at),
+    }
+}
+
+/// An answer with a link in it: the link is sent, never kept for a replay.
+fn with_link(status: StatusCode, answer: PlatformSessionView) -> Response {
+    let mut response = (status, axum::Json(answer)).into_response();
+    response.extensions_mut().insert(Secrets(&["url"]));
+    response
+}
+
+#[utoipa::path(post, path = "/v1/platform/sessions", tag = "platform", security(("bearer" = [])),
+    request_body = PlatformSessionBody,
+    responses(
+        (status = 201, description = "A session, with a single-use link for the user (null once verified)", body = PlatformSessionView),
+        (status = 403, description = "key_mode_mismatch; forbidden: the key lacks sessions:write", body = ErrorBody),
+        (status = 422, description = "validation_failed: external_user_id_invalid, return_url_not_allowed, locale_invalid, metadata_invalid", body = ErrorBody)))]
+pub async fn create_session(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Json(body): Json<PlatformSessionBody>,
+) -> ApiResult<Response> {
+    let view = sessions::create(&state, &who, body.into()).await?;
+    Ok(with_link(StatusCode::CREATED, session_answer(view)))
+}
+
+#[utoipa::path(get, path = "/v1/platform/sessions/{id}", tag = "platform", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "The session, with a fresh link (earlier unused ones stay good until they expire)", body = PlatformSessionView),
+        (status = 403, description = "key_mode_mismatch; forbidden: the key lacks sessions:write", body = ErrorBody)))]
+pub async fn get_session(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let view = sessions::get(&state, &who, &id).await?;
+    Ok(with_link(StatusCode::OK, session_answer(view)))
+}
+
+#[utoipa::path(get, path = "/v1/platform/users/{external_user_id}", tag = "platform", security(("bearer" = [])),
+    params(("external_user_id" = String, Path)),
+    responses(
+        (status = 200, description = "Where the platform's user stands", body = PlatformUserView),
+        (status = 403, description = "key_mode_mismatch; forbidden: the key lacks verifications:read", body = ErrorBody)))]
+pub async fn user(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Path(external_user_id): Path<String>,
+) -> ApiResult<axum::Json<PlatformUserView>> {
+    let user = reads::user(&state, &who, &external_user_id).await?;
+    Ok(axum::Json(PlatformUserView {
+        verification_id: user.standing.verification_id(),
+        verification_status: user.standing.verification_status(),
+        external_user_id: user.external_user_id,
+        real_name_status: user.standing.real_name_status,
+        verified_at: user.verified_at.map(Timestamp),
+        livemode: state.mode() == KeyMode::Live,
+        real_name: user.real_name,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct VerificationQuery {
+    expand: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/platform/verifications/{id}", tag = "platform", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path),
+        ("expand" = Option<String>, Query, pattern = "^(identity)?$", description = "identity: add the identity unmasked (scope verifications:read_pii; audited)")),
+    responses(
+        (status = 200, description = "The application as its user sees it, with the platform's id of that user", body = PlatformVerificationView),
+        (status = 400, description = "malformed_request: expand takes only identity", body = ErrorBody),
+        (status = 403, description = "key_mode_mismatch; forbidden: the key lacks the scope", body = ErrorBody)))]
+pub async fn verification(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Path(id): Path<String>,
+    Query(q): Query<VerificationQuery>,
+) -> ApiResult<axum::Json<PlatformVerificationView>> {
+    let expand = match q.expand.as_deref() {
+        None | Some("") => false,
+        Some("identity") => true,
+        Some(_) => {
+            return Err(realname_app::AppError::malformed(
+                "expand takes only identity.",
+                "expand 只能是 identity。",
+            )
+            .into());
+        }
+    };
+    let read = reads::verification(&state, &who, &id, expand).await?;
+    Ok(axum::Json(PlatformVerificationView {
+        application: views::render(&state, &read.record, &read.opened, false),
+        external_user_id: read.external_user_id,
+        identity: read.expanded.then(|| views::identity(&state, &read.opened)),
+    }))
+}

@@ -1,0 +1,356 @@
+//! The platform's API over real HTTP: keys, sessions that link the platform's users, the
+//! single-use link a browser continues through, and the reads.
+
+use realname_core::platform::{KeyMode, Scope};
+use reqwest::{Method, StatusCode, header};
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::pages::{no_redirects, set_cookie, value};
+
+async fn new_session(
+    app: &TestApp,
+    key: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    app.post("/v1/platform/sessions", Some(key), body).await
+}
+
+#[tokio::test]
+async fn a_platform_links_its_user_and_a_browser_continues_through_the_link() {
+    let app = spawn_with(&[("platform.return_origins", "https://pay.example.com")]).await;
+    let key = platform_key(&app, &[], KeyMode::Test).await;
+    let (status, session) = new_session(
+        &app,
+        &key,
+        json!({"external_user_id": "ext-42", "return_url": "https://pay.example.com/back",
+               "locale": "en", "metadata": {"order": "7"}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    assert_eq!(session["object"], "verification_session");
+    assert_eq!(session["external_user_id"], "ext-42");
+    assert_eq!(session["real_name_status"], "unverified");
+    assert_eq!(session["verification_id"], json!(null));
+    assert_eq!(session["livemode"], false);
+    assert_eq!(session["metadata"], json!({"order": "7"}));
+    let url = session["url"].as_str().unwrap().to_owned();
+    let path = url
+        .strip_prefix(&app.base)
+        .expect("the link is on the service")
+        .to_owned();
+    assert!(path.starts_with("/start/"), "{url}");
+
+    // A link preview fetches the link: it sees a page, is not signed in, and uses nothing.
+    let client = no_redirects();
+    for _ in 0..2 {
+        let preview = client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(preview.status(), StatusCode::OK);
+        assert!(set_cookie(&preview, "rn_session").is_none());
+        assert_eq!(preview.headers()["referrer-policy"], "no-referrer");
+        let html = preview.text().await.unwrap();
+        assert!(
+            html.contains("Continue") && html.contains("<form method=\"post\""),
+            "{html}"
+        );
+    }
+
+    // The person continues: signed in to the pages, on to the new application.
+    let page = client.get(app.url(&path)).send().await.unwrap();
+    let csrf = value(&set_cookie(&page, "rn_csrf").unwrap());
+    let go = client
+        .post(app.url(&path))
+        .header(header::COOKIE, format!("rn_csrf={csrf}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(go.status(), StatusCode::SEE_OTHER);
+    assert_eq!(go.headers()["location"], "/verifications/new");
+    let session_cookie = value(&set_cookie(&go, "rn_session").expect("signed in"));
+    assert_eq!(value(&set_cookie(&go, "rn_lang").unwrap()), "en");
+    let new = client
+        .get(app.url("/verifications/new"))
+        .header(
+            header::COOKIE,
+            format!("rn_session={session_cookie}; rn_csrf={csrf}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(new.status(), StatusCode::OK);
+
+    // That browser session is the pages', never the JSON API's.
+    let (status, _) = app.get("/v1/me", Some(&session_cookie)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The link is used up: it says so, in the session's language, with the way back.
+    let again = client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::GONE);
+    let html = again.text().await.unwrap();
+    assert!(html.contains("can no longer be used"), "{html}");
+    let back = format!(
+        "https://pay.example.com/back?verification_session={}",
+        session["id"].as_str().unwrap()
+    );
+    assert!(html.contains(&back), "{html}");
+    let reuse = client
+        .post(app.url(&path))
+        .header(header::COOKIE, format!("rn_csrf={csrf}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reuse.status(), StatusCode::GONE);
+    assert!(set_cookie(&reuse, "rn_session").is_none());
+
+    // A second session for the same user reaches the same account; its link is fresh.
+    let (status, second) = new_session(&app, &key, json!({"external_user_id": "ext-42"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_ne!(second["url"], session["url"]);
+    let (status, fetched) = app
+        .get(
+            &format!("/v1/platform/sessions/{}", session["id"].as_str().unwrap()),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{fetched}");
+    assert_ne!(fetched["url"], session["url"], "a fresh link each time");
+
+    let (status, user) = app.get("/v1/platform/users/ext-42", Some(&key)).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["real_name_status"], "unverified");
+    assert!(user.get("real_name").is_none());
+    let (status, _) = app.get("/v1/platform/users/ext-43", Some(&key)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn keys_and_sessions_each_reach_only_their_own_routes() {
+    let app = spawn_app().await;
+    let key = platform_key(&app, &[], KeyMode::Test).await;
+    let user = app.register("anna@example.com").await;
+
+    let (status, body) = new_session(&app, &user, json!({"external_user_id": "ext-1"})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    let (status, _) = app.get("/v1/me", Some(&key)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = app.get("/v1/verifications", Some(&key)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The mode is judged before the scope; a live key does nothing beside the sandbox.
+    let live = platform_key(&app, &[Scope::EventsRead], KeyMode::Live).await;
+    let (status, body) = new_session(&app, &live, json!({"external_user_id": "ext-1"})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("key_mode_mismatch"))
+    );
+
+    let narrow = platform_key(&app, &[Scope::EventsRead], KeyMode::Test).await;
+    let (status, body) = new_session(&app, &narrow, json!({"external_user_id": "ext-1"})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sessions:write"),
+        "{body}"
+    );
+
+    let (status, body) = new_session(&app, &key, json!({"external_user_id": "ext-1"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let unknown = format!("rn_test_{}", "A".repeat(43));
+    let (status, _) = new_session(&app, &unknown, json!({"external_user_id": "ext-1"})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_revoked_key_ends_at_once() {
+    let app = spawn_app().await;
+    let key = platform_key(&app, &[], KeyMode::Test).await;
+    let (status, _) = new_session(&app, &key, json!({"external_user_id": "ext-1"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let config = config(app.dir.path(), &[]);
+    let service = realname_app::Service::new(realname_server::App::parts(&config).await.unwrap())
+        .await
+        .unwrap();
+    let prefix = &key[..12];
+    assert!(
+        realname_app::platform::keys::revoke(&service, prefix)
+            .await
+            .unwrap()
+    );
+    let listed = realname_app::platform::keys::list(&service).await.unwrap();
+    assert!(listed[0].last_used_at.is_some() && listed[0].revoked_at.is_some());
+    let (status, _) = new_session(&app, &key, json!({"external_user_id": "ext-1"})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn what_a_session_asks_for_is_checked() {
+    let app = spawn_with(&[("platform.return_origins", "https://pay.example.com")]).await;
+    let key = platform_key(&app, &[], KeyMode::Test).await;
+    for (body, field, code) in [
+        (
+            json!({"external_user_id": "has space"}),
+            "external_user_id",
+            "external_user_id_invalid",
+        ),
+        (
+            json!({"external_user_id": ""}),
+            "external_user_id",
+            "external_user_id_invalid",
+        ),
+        (
+            json!({"external_user_id": "x".repeat(129)}),
+            "external_user_id",
+            "external_user_id_invalid",
+        ),
+        (
+            json!({"external_user_id": "e", "return_url": "https://evil.example.com/"}),
+            "return_url",
+            "return_url_not_allowed",
+        ),
+        (
+            json!({"external_user_id": "e", "return_url": "http://pay.example.com/"}),
+            "return_url",
+            "return_url_not_allowed",
+        ),
+        (
+            json!({"external_user_id": "e", "locale": "fr"}),
+            "locale",
+            "locale_invalid",
+        ),
+        (
+            json!({"external_user_id": "e", "metadata": {"k": 1}}),
+            "metadata",
+            "metadata_invalid",
+        ),
+        (
+            json!({"external_user_id": "e", "metadata": {"k": "v".repeat(501)}}),
+            "metadata",
+            "metadata_invalid",
+        ),
+    ] {
+        let (status, answer) = new_session(&app, &key, body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(answer["error"]["details"][0]["field"], field, "{body}");
+        assert_eq!(answer["error"]["details"][0]["code"], code, "{body}");
+    }
+    let many: serde_json::Map<String, serde_json::Value> =
+        (0..21).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let (status, _) = new_session(
+        &app,
+        &key,
+        json!({"external_user_id": "e", "metadata": many}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_replayed_session_answer_carries_no_link() {
+    let app = spawn_app().await;
+    let key = platform_key(&app, &[], KeyMode::Test).await;
+    let send = || {
+        app.client
+            .post(app.url("/v1/platform/sessions"))
+            .bearer_auth(&key)
+            .header("idempotency-key", "session-1")
+            .json(&json!({"external_user_id": "ext-9"}))
+            .send()
+    };
+    let first = read(send().await.unwrap()).await;
+    assert_eq!(first.0, StatusCode::CREATED);
+    assert!(first.1["url"].is_string());
+    let replay = read(send().await.unwrap()).await;
+    assert_eq!(replay.0, StatusCode::CREATED);
+    assert_eq!(replay.1["id"], first.1["id"], "nothing was done twice");
+    assert_eq!(replay.1["url"], json!(null));
+
+    // A session token is never replayed either.
+    app.register("anna@example.com").await;
+    let login = || {
+        app.client
+            .post(app.url("/v1/sessions"))
+            .header("idempotency-key", "login-1")
+            .json(&json!({"login": "anna@example.com", "password": PASSWORD}))
+            .send()
+    };
+    let first = read(login().await.unwrap()).await;
+    assert!(first.1["token"].is_string());
+    let replay = read(login().await.unwrap()).await;
+    assert_eq!(replay.0, StatusCode::CREATED);
+    assert_eq!(replay.1["token"], json!(null));
+}
+
+#[tokio::test]
+async fn the_platform_reads_an_application_and_its_identity_only_with_the_scope() {
+    let app = spawn_app().await;
+    let reader = platform_key(&app, &[Scope::VerificationsRead], KeyMode::Test).await;
+    let pii = platform_key(
+        &app,
+        &[Scope::VerificationsRead, Scope::VerificationsReadPii],
+        KeyMode::Test,
+    )
+    .await;
+    let token = app.register("anna@example.com").await;
+    let id = app.ready_draft(&token, CARD).await;
+
+    let (status, masked) = app
+        .get(&format!("/v1/platform/verifications/{id}"), Some(&reader))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{masked}");
+    assert_eq!(masked["status"], "draft");
+    assert_eq!(masked["phone"], "+86 138****8000");
+    assert_eq!(masked["external_user_id"], json!(null));
+    assert!(masked.get("identity").is_none());
+    let (status, body) = app
+        .get(
+            &format!("/v1/platform/verifications/{id}?expand=identity"),
+            Some(&reader),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+
+    let (status, whole) = app
+        .get(
+            &format!("/v1/platform/verifications/{id}?expand=identity"),
+            Some(&pii),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{whole}");
+    assert_eq!(whole["identity"]["phone"], "+8613800138000");
+    assert_eq!(
+        whole["identity"]["documents"]["passport"]["number"],
+        "E12345678"
+    );
+    assert_eq!(whole["identity"]["bank_card"]["card_number"], CARD);
+
+    let admin = app.staff("root", "admin").await;
+    let (status, trail) = app
+        .get(&format!("/v1/audit?verification_id={id}"), Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let reveal = &trail["entries"][0];
+    assert_eq!(reveal["action"], "reveal_identity");
+    assert_eq!(reveal["detail"]["api_key"], &pii[..12]);
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/v1/platform/verifications/not-an-id",
+            Some(&reader),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
