@@ -109,6 +109,7 @@ pub async fn create(
             address,
         },
         at: now,
+        livemode: state.mode() == realname_core::platform::KeyMode::Live,
     };
     state.store.create_application(&new).await?;
     reload(state, id).await

@@ -143,6 +143,7 @@ impl Service {
             at,
             deposit: self.settings.deposit,
             review_sla: self.settings.review_sla,
+            livemode: self.mode() == realname_core::platform::KeyMode::Live,
         }
     }
 

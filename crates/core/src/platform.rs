@@ -6,6 +6,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::state::{Failure, Status};
+
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
@@ -187,6 +189,93 @@ pub enum LinkUse {
     Unknown,
 }
 
+/// What happened to an application, as the platform hears of it (CONTRACT 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    Created,
+    Submitted,
+    AwaitingAmount,
+    UnderReview,
+    Verified,
+    Failed,
+    Cancelled,
+    Redacted,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 8] = [
+        EventType::Created,
+        EventType::Submitted,
+        EventType::AwaitingAmount,
+        EventType::UnderReview,
+        EventType::Verified,
+        EventType::Failed,
+        EventType::Cancelled,
+        EventType::Redacted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Created => "verification.created",
+            EventType::Submitted => "verification.submitted",
+            EventType::AwaitingAmount => "verification.awaiting_amount",
+            EventType::UnderReview => "verification.under_review",
+            EventType::Verified => "verification.verified",
+            EventType::Failed => "verification.failed",
+            EventType::Cancelled => "verification.cancelled",
+            EventType::Redacted => "verification.redacted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+
+    /// The event a change into `status` makes: every status change makes exactly one.
+    pub fn of_status(status: Status) -> EventType {
+        match status {
+            Status::Draft => EventType::Created,
+            Status::DepositPending => EventType::Submitted,
+            Status::AwaitingAmount => EventType::AwaitingAmount,
+            Status::UnderReview => EventType::UnderReview,
+            Status::Verified => EventType::Verified,
+            Status::Failed => EventType::Failed,
+            Status::Cancelled => EventType::Cancelled,
+        }
+    }
+}
+
+/// An event as stored: thin, with no personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformEvent {
+    /// `evt_` and 32 hex digits.
+    pub id: String,
+    /// Where the event stands in the feed: later events have larger positions.
+    pub position: i64,
+    pub event_type: EventType,
+    pub application_id: Uuid,
+    /// The platform's id of the application's user, when it has one.
+    pub external_user_id: Option<String>,
+    /// Counts the events of its application from 1.
+    pub sequence: u32,
+    pub status: Status,
+    pub failure: Option<Failure>,
+    pub livemode: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which events the feed answers, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventQuery {
+    pub event_type: Option<EventType>,
+    pub application_id: Option<Uuid>,
+    /// The feed keeps 30 days.
+    pub since: DateTime<Utc>,
+    /// Events before this position (the cursor), or from the newest.
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +297,19 @@ mod tests {
         ] {
             assert_eq!(key_mode_of(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn every_status_makes_its_event() {
+        for t in EventType::ALL {
+            assert_eq!(EventType::parse(t.as_str()), Some(t));
+        }
+        let made: Vec<EventType> = Status::ALL.into_iter().map(EventType::of_status).collect();
+        assert_eq!(made.len(), 7);
+        assert!(
+            !made.contains(&EventType::Redacted),
+            "erasure is no status change"
+        );
     }
 
     #[test]

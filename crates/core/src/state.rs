@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::codes::Code;
 use crate::deposit::DepositRules;
+use crate::platform::EventType;
 use crate::report::{Breach, Detail};
 use crate::review::ReviewReason;
 use crate::store::NewJob;
@@ -251,6 +252,8 @@ pub struct Moment {
     pub at: DateTime<Utc>,
     pub deposit: DepositRules,
     pub review_sla: TimeDelta,
+    /// Whether the deployment pays through a real rail: the events it makes say so.
+    pub livemode: bool,
 }
 
 /// Work that must follow a transition, written in the same transaction (the outbox), with
@@ -274,6 +277,12 @@ pub enum Effect {
     /// The bank returned this application's payout for a reason about the account: its card
     /// is refused on later applications (`card_returned_by_bank`).
     BlockCard { reason: String, at: DateTime<Utc> },
+    /// Tell the platform: every status change makes exactly one event, in its transaction.
+    Publish {
+        event: EventType,
+        livemode: bool,
+        at: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,6 +313,18 @@ impl fmt::Display for Refused {
 
 /// The one place that says what may happen to an application, and what must follow.
 pub fn transition(status: Status, event: &Event, moment: &Moment) -> Result<Transition, Refused> {
+    let mut moved = moves(status, event, moment)?;
+    if moved.status != status {
+        moved.effects.push(Effect::Publish {
+            event: EventType::of_status(moved.status),
+            livemode: moment.livemode,
+            at: moment.at,
+        });
+    }
+    Ok(moved)
+}
+
+fn moves(status: Status, event: &Event, moment: &Moment) -> Result<Transition, Refused> {
     use Status::*;
     let app = moment.application_id;
     let at = moment.at;
@@ -430,6 +451,7 @@ mod tests {
             at: DateTime::from_timestamp(1_780_000_000, 0).unwrap_or_default(),
             deposit: DepositRules::default(),
             review_sla: TimeDelta::days(2),
+            livemode: false,
         }
     }
 
@@ -465,7 +487,11 @@ mod tests {
             let t = transition(status, &event, &moment()).unwrap_or_else(|r| panic!("{r}"));
             assert_eq!(t.failure, None);
             status = t.status;
-            effects.extend(t.effects);
+            effects.extend(
+                t.effects
+                    .into_iter()
+                    .filter(|e| !matches!(e, Effect::Publish { .. })),
+            );
         }
         assert_eq!(status, Status::Verified);
         let m = moment();
@@ -498,10 +524,17 @@ mod tests {
         );
         assert_eq!(
             returned.as_ref().map(|t| t.effects.clone()),
-            Ok(vec![Effect::BlockCard {
-                reason: "AC01".into(),
-                at: moment().at
-            }])
+            Ok(vec![
+                Effect::BlockCard {
+                    reason: "AC01".into(),
+                    at: moment().at
+                },
+                Effect::Publish {
+                    event: EventType::Failed,
+                    livemode: false,
+                    at: moment().at
+                }
+            ])
         );
         let failure = returned.ok().and_then(|t| t.failure);
         assert_eq!(
@@ -583,6 +616,34 @@ mod tests {
                 assert_eq!(result.is_ok(), expected, "{status} + {}", event.name());
                 if let Err(refused) = result {
                     assert_eq!(refused.code(), Code::InvalidState);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_status_change_publishes_one_event_and_an_edit_none() {
+        for status in Status::ALL {
+            for event in all_events() {
+                let Ok(t) = transition(status, &event, &moment()) else {
+                    continue;
+                };
+                let published: Vec<&Effect> = t
+                    .effects
+                    .iter()
+                    .filter(|e| matches!(e, Effect::Publish { .. }))
+                    .collect();
+                if t.status == status {
+                    assert!(published.is_empty(), "{status} + {}", event.name());
+                } else {
+                    assert_eq!(
+                        published,
+                        [&Effect::Publish {
+                            event: EventType::of_status(t.status),
+                            livemode: false,
+                            at: moment().at
+                        }]
+                    );
                 }
             }
         }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::application::CardHistory;
 use crate::deposit::RoundLimits;
-use crate::platform::{ApiKey, LinkToken, LinkUse, PlatformSession};
+use crate::platform::{ApiKey, EventQuery, LinkToken, LinkUse, PlatformEvent, PlatformSession};
 use crate::state::{Failure, Status, Transition};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -128,6 +128,8 @@ pub struct NewApplication {
     pub warnings: String,
     pub consent: Consent,
     pub at: DateTime<Utc>,
+    /// The `verification.created` event says whether it was made beside a real rail.
+    pub livemode: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -584,6 +586,11 @@ pub trait Store: Send + Sync {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Account>>;
+
+    // The platform's event feed: written by the transitions themselves (Effect::Publish, and
+    // `create_application` for `verification.created`).
+    async fn events(&self, query: &EventQuery) -> StoreResult<Vec<PlatformEvent>>;
+    async fn event(&self, id: &str) -> StoreResult<Option<PlatformEvent>>;
 
     // The sandbox clock, kept in the database so every node agrees on it.
     async fn sandbox_offset(&self) -> StoreResult<i64>;

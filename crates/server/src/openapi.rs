@@ -58,6 +58,7 @@ impl Modify for Bearer {
         api::platform::get_session,
         api::platform::user,
         api::platform::verification,
+        api::events::feed,
     ),
     components(schemas(api::answers::ErrorBody)),
     modifiers(&Bearer)

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use realname_core::application::CardHistory;
-use realname_core::platform::{ApiKey, KeyMode, LinkToken, LinkUse, PlatformSession};
+use realname_core::platform::{
+    ApiKey, EventQuery, EventType, KeyMode, LinkToken, LinkUse, PlatformEvent, PlatformSession,
+};
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
@@ -28,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_2.sql"),
     include_str!("schema_3.sql"),
     include_str!("schema_4.sql"),
+    include_str!("schema_5.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -455,6 +458,70 @@ async fn insert_audit(tx: &mut Tx, e: &AuditEntry) -> StoreResult<()> {
         .map_err(err)
 }
 
+/// Writes the platform's event of a status change, numbered in its application's sequence.
+async fn publish(
+    tx: &mut Tx,
+    app: Uuid,
+    event: EventType,
+    status: Status,
+    failure: Option<&Failure>,
+    livemode: bool,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let sequence: i32 = sqlx::query_scalar(
+        "UPDATE applications SET event_sequence = event_sequence + 1 WHERE id = $1 RETURNING event_sequence",
+    )
+    .bind(app)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(err)?;
+    sqlx::query(
+        "INSERT INTO platform_events
+             (id, application_id, external_user_id, type, sequence, status, failure, livemode, created_at)
+         SELECT $1, $2, (SELECT pu.external_user_id FROM applications a
+                          JOIN platform_users pu ON pu.account_id = a.account_id WHERE a.id = $2),
+                $3, $4, $5, $6, $7, $8",
+    )
+    .bind(format!("evt_{}", Uuid::new_v4().simple()))
+    .bind(app)
+    .bind(event.as_str())
+    .bind(sequence)
+    .bind(status.as_str())
+    .bind(failure.map(Failure::encode))
+    .bind(livemode)
+    .bind(at)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+    .map_err(err)
+}
+
+macro_rules! platform_event_columns {
+    () => {
+        "position, id, application_id, type, sequence, status, failure, livemode, created_at, external_user_id"
+    };
+}
+
+fn platform_event_row(r: &PgRow) -> StoreResult<PlatformEvent> {
+    let kind: String = r.try_get("type").map_err(err)?;
+    let status: String = r.try_get("status").map_err(err)?;
+    let failure: Option<String> = r.try_get("failure").map_err(err)?;
+    Ok(PlatformEvent {
+        position: r.try_get("position").map_err(err)?,
+        id: r.try_get("id").map_err(err)?,
+        application_id: r.try_get("application_id").map_err(err)?,
+        event_type: EventType::parse(&kind)
+            .ok_or_else(|| StoreError::Failed(format!("unknown event {kind}")))?,
+        sequence: r.try_get::<i32, _>("sequence").map_err(err)? as u32,
+        status: Status::parse(&status)
+            .ok_or_else(|| StoreError::Failed(format!("unknown status {status}")))?,
+        failure: failure.as_deref().and_then(Failure::decode),
+        livemode: r.try_get("livemode").map_err(err)?,
+        created_at: r.try_get("created_at").map_err(err)?,
+        external_user_id: r.try_get("external_user_id").map_err(err)?,
+    })
+}
+
 /// A transition inside an open transaction, guarded by its starting status. Its effects
 /// carry everything they write; nothing here decides.
 async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<Applied> {
@@ -537,6 +604,22 @@ async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<Applied> {
                 .execute(&mut **tx)
                 .await
                 .map_err(err)?;
+            }
+            Effect::Publish {
+                event,
+                livemode,
+                at,
+            } => {
+                publish(
+                    tx,
+                    app,
+                    *event,
+                    t.status,
+                    t.failure.as_ref(),
+                    *livemode,
+                    *at,
+                )
+                .await?;
             }
         }
     }
@@ -862,6 +945,7 @@ impl Store for PgStore {
             .map_err(|e| conflict_as(e, "application_in_progress"))?;
             replace_documents(&mut tx, a.id, a.account_id, &a.document_hashes).await?;
             insert_event(&mut tx, a.id, Status::Draft, a.at).await?;
+            publish(&mut tx, a.id, EventType::Created, Status::Draft, None, a.livemode, a.at).await?;
             tx.commit().await.map_err(err)
         })
         .await
@@ -1740,6 +1824,39 @@ impl Store for PgStore {
         .await
         .map_err(err)?;
         row.as_ref().map(account_row).transpose().map_err(err)
+    }
+
+    async fn events(&self, query: &EventQuery) -> StoreResult<Vec<PlatformEvent>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            platform_event_columns!(),
+            " FROM platform_events
+             WHERE created_at >= $1 AND ($2::text IS NULL OR type = $2)
+               AND ($3::uuid IS NULL OR application_id = $3) AND ($4::bigint IS NULL OR position < $4)
+             ORDER BY position DESC LIMIT $5"
+        ))
+        .bind(query.since)
+        .bind(query.event_type.map(EventType::as_str))
+        .bind(query.application_id)
+        .bind(query.before)
+        .bind(i64::from(query.limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter().map(platform_event_row).collect()
+    }
+
+    async fn event(&self, id: &str) -> StoreResult<Option<PlatformEvent>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            platform_event_columns!(),
+            " FROM platform_events WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
+        row.as_ref().map(platform_event_row).transpose()
     }
 
     async fn sandbox_offset(&self) -> StoreResult<i64> {

@@ -5,9 +5,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::LazyLock;
 
 use realname_core::application::CardHistory;
-use realname_core::platform::{ApiKey, KeyMode, LinkToken, LinkUse, PlatformSession};
+use realname_core::platform::{
+    ApiKey, EventQuery, EventType, KeyMode, LinkToken, LinkUse, PlatformEvent, PlatformSession,
+};
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
-use realname_core::state::{Effect, Status};
+use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
     ClaimOutcome, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Role, StateChange,
@@ -160,6 +162,68 @@ fn application_in(c: &Connection, app: Uuid) -> StoreResult<Option<ApplicationRe
     found.map(|a| complete(c, a)).transpose()
 }
 
+/// Writes the platform's event of a status change, numbered in its application's sequence.
+fn publish(
+    tx: &Connection,
+    app: Uuid,
+    event: EventType,
+    status: Status,
+    failure: Option<&Failure>,
+    livemode: bool,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let sequence: u32 = tx
+        .one(
+            "UPDATE applications SET event_sequence = event_sequence + 1 WHERE id = ?1
+             RETURNING event_sequence",
+            params![id(app)],
+            |r| r.get(0),
+        )
+        .map_err(failed)?;
+    tx.exec(
+        "INSERT INTO platform_events
+             (id, application_id, external_user_id, type, sequence, status, failure, livemode, created_at)
+         SELECT ?1, ?2, (SELECT pu.external_user_id FROM applications a
+                          JOIN platform_users pu ON pu.account_id = a.account_id WHERE a.id = ?2),
+                ?3, ?4, ?5, ?6, ?7, ?8",
+        params![
+            format!("evt_{}", Uuid::new_v4().simple()),
+            id(app),
+            event.as_str(),
+            sequence,
+            status.as_str(),
+            failure.map(Failure::encode),
+            livemode,
+            ts(at)
+        ],
+    )
+    .map(drop)
+    .map_err(failed)
+}
+
+macro_rules! platform_event_columns {
+    () => {
+        "position, id, application_id, type, sequence, status, failure, livemode, created_at, external_user_id"
+    };
+}
+
+fn platform_event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlatformEvent> {
+    let kind: String = r.get(3)?;
+    let failure: Option<String> = r.get(6)?;
+    Ok(PlatformEvent {
+        position: r.get(0)?,
+        id: r.get(1)?,
+        application_id: parse_id(&r.get::<_, String>(2)?)?,
+        event_type: EventType::parse(&kind).ok_or(rusqlite::Error::InvalidColumnName(kind))?,
+        sequence: r.get(4)?,
+        status: crate::sql::parse_status(&r.get::<_, String>(5)?)?,
+        failure: failure.as_deref().and_then(Failure::decode),
+        livemode: r.get(7)?,
+        created_at: parse_ts(&r.get::<_, String>(8)?)?,
+        external_user_id: r.get(9)?,
+    })
+}
+
 /// A transition inside an open transaction, guarded by its starting status. Its effects
 /// carry everything they write; nothing here decides.
 fn apply_in(tx: &Connection, change: &StateChange) -> StoreResult<Applied> {
@@ -231,6 +295,19 @@ fn apply_in(tx: &Connection, change: &StateChange) -> StoreResult<Applied> {
                 )
                 .map_err(failed)?;
             }
+            Effect::Publish {
+                event,
+                livemode,
+                at,
+            } => publish(
+                tx,
+                change.application_id,
+                *event,
+                t.status,
+                t.failure.as_ref(),
+                *livemode,
+                *at,
+            )?,
         }
     }
     Ok(Applied::Done)
@@ -514,7 +591,16 @@ impl Store for SqliteStore {
             )
             .map_err(|e| conflict_or_failed(e, "application_in_progress"))?;
             replace_documents(tx, a.id, a.account_id, &a.document_hashes)?;
-            insert_event(tx, a.id, Status::Draft, a.at)
+            insert_event(tx, a.id, Status::Draft, a.at)?;
+            publish(
+                tx,
+                a.id,
+                EventType::Created,
+                Status::Draft,
+                None,
+                a.livemode,
+                a.at,
+            )
         })
         .await
     }
@@ -1337,6 +1423,53 @@ impl Store for SqliteStore {
                  WHERE s.token_hash = ?1 AND s.expires_at > ?2",
                 params![hash, ts(now)],
                 account_row,
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn events(&self, query: &EventQuery) -> StoreResult<Vec<PlatformEvent>> {
+        let q = query.clone();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    platform_event_columns!(),
+                    " FROM platform_events
+                     WHERE created_at >= ?1 AND (?2 IS NULL OR type = ?2)
+                       AND (?3 IS NULL OR application_id = ?3) AND (?4 IS NULL OR position < ?4)
+                     ORDER BY position DESC LIMIT ?5"
+                ))
+                .map_err(failed)?;
+            stmt.query_map(
+                params![
+                    ts(q.since),
+                    q.event_type.map(EventType::as_str),
+                    q.application_id.map(id),
+                    q.before,
+                    q.limit
+                ],
+                platform_event_row,
+            )
+            .and_then(Iterator::collect)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn event(&self, event_id: &str) -> StoreResult<Option<PlatformEvent>> {
+        let event_id = event_id.to_owned();
+        self.read(move |c| {
+            c.one(
+                concat!(
+                    "SELECT ",
+                    platform_event_columns!(),
+                    " FROM platform_events WHERE id = ?1"
+                ),
+                params![event_id],
+                platform_event_row,
             )
             .optional()
             .map_err(failed)

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use realname_core::Code;
 use realname_core::deposit::DepositRules;
-use realname_core::platform::{ApiKey, KeyMode, LinkToken, LinkUse, PlatformSession, Scope};
+use realname_core::platform::{
+    ApiKey, EventQuery, EventType, KeyMode, LinkToken, LinkUse, PlatformSession, Scope,
+};
 use realname_core::ports::{SandboxLedger, SandboxPayout};
 use realname_core::state::{Event, Moment, Status, transition};
 use realname_core::store::*;
@@ -66,6 +68,7 @@ macro_rules! all_cases {
             the_review_queue_pages_in_order,
             api_keys_are_found_by_hash_listed_revoked_and_touched,
             platform_users_sessions_and_single_use_links,
+            every_status_change_makes_one_event_in_its_sequence,
         );
     };
 }
@@ -117,6 +120,7 @@ async fn draft_with_card(
                 address: "127.0.0.1".into(),
             },
             at: Utc::now(),
+            livemode: false,
         })
         .await
         .unwrap();
@@ -157,6 +161,7 @@ fn moment(app: Uuid, at: DateTime<Utc>) -> Moment {
         at,
         deposit: DepositRules::default(),
         review_sla: TimeDelta::days(2),
+        livemode: false,
     }
 }
 
@@ -360,6 +365,7 @@ pub async fn an_account_has_one_open_application(store: DynStore) {
                 address: "::1".into(),
             },
             at: t0(),
+            livemode: false,
         })
         .await;
     assert_eq!(
@@ -1422,4 +1428,87 @@ pub async fn platform_users_sessions_and_single_use_links(store: DynStore) {
         None,
         "it expires"
     );
+}
+
+pub async fn every_status_change_makes_one_event_in_its_sequence(store: DynStore) {
+    let id = account(&store, "e@example.com").await;
+    let app = settled(&store, id, b"card-e").await;
+    // A change that loses its race writes no event.
+    let late = change(app, Status::DepositPending, Event::DepositSettled, t0());
+    assert_eq!(store.apply(&late).await.unwrap(), Applied::Moved);
+    store
+        .apply(&change(
+            app,
+            Status::AwaitingAmount,
+            Event::AmountAccepted,
+            t0(),
+        ))
+        .await
+        .unwrap();
+    let other = account(&store, "f@example.com").await;
+    let second = draft(&store, other, &[]).await;
+    let query = |application_id: Option<Uuid>,
+                 event_type: Option<EventType>,
+                 before: Option<i64>| EventQuery {
+        event_type,
+        application_id,
+        since: t0() - TimeDelta::days(30),
+        before,
+        limit: 100,
+    };
+    let mine = store.events(&query(Some(app), None, None)).await.unwrap();
+    let types: Vec<(&str, u32)> = mine
+        .iter()
+        .map(|e| (e.event_type.as_str(), e.sequence))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("verification.under_review", 4),
+            ("verification.awaiting_amount", 3),
+            ("verification.submitted", 2),
+            ("verification.created", 1)
+        ],
+        "newest first, counted from 1"
+    );
+    assert!(mine.iter().all(|e| e.id.starts_with("evt_") && !e.livemode));
+    assert_eq!(mine[0].status, Status::UnderReview);
+
+    let all = store.events(&query(None, None, None)).await.unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(
+        all[0].application_id, second,
+        "the newest event of all first"
+    );
+    let created = store
+        .events(&query(None, Some(EventType::Created), None))
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 2);
+    // Paging: events before a position.
+    let older = store
+        .events(&query(None, None, Some(all[1].position)))
+        .await
+        .unwrap();
+    assert_eq!(older, all[2..].to_vec());
+    let found = store.event(&mine[0].id).await.unwrap().unwrap();
+    assert_eq!(found, mine[0]);
+    assert_eq!(store.event("evt_nothing").await.unwrap(), None);
+
+    // A failure travels with its event; the feed keeps 30 days.
+    let back = change(
+        second,
+        Status::Draft,
+        Event::Cancel,
+        t0() + TimeDelta::days(40),
+    );
+    store.apply(&back).await.unwrap();
+    let recent = EventQuery {
+        since: t0() + TimeDelta::days(10),
+        ..query(None, None, None)
+    };
+    let kept = store.events(&recent).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].event_type, EventType::Cancelled);
+    assert_eq!(kept[0].sequence, 2);
 }

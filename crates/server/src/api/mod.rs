@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod answers;
+pub mod events;
 pub mod ops;
 pub mod platform;
 pub mod requests;
@@ -134,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .route("/platform/sessions/{id}", get(platform::get_session))
         .route("/platform/users/{external_user_id}", get(platform::user))
         .route("/platform/verifications/{id}", get(platform::verification))
+        .route("/events", get(events::feed))
         .route("/openapi.json", get(openapi::document));
     if state.config.rail == Rail::Sandbox {
         v1 = v1

@@ -354,3 +354,71 @@ async fn the_platform_reads_an_application_and_its_identity_only_with_the_scope(
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_feed_has_one_event_per_status_change_newest_first() {
+    let app = spawn_app().await;
+    let key = platform_key(&app, &[Scope::EventsRead], KeyMode::Test).await;
+    let token = app.register("anna@example.com").await;
+    let id = app.ready_draft(&token, CARD).await;
+    app.submit_and_settle(&token, &id).await;
+    let (status, page) = app
+        .get(&format!("/v1/events?verification_id={id}"), Some(&key))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let seen: Vec<(String, u64)> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                e["data"]["sequence"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("verification.awaiting_amount".to_owned(), 3),
+            ("verification.submitted".to_owned(), 2),
+            ("verification.created".to_owned(), 1)
+        ]
+    );
+    let newest = &page["events"][0];
+    assert_eq!(newest["object"], "event");
+    assert_eq!(newest["livemode"], false);
+    assert_eq!(newest["data"]["object"], "verification");
+    assert_eq!(newest["data"]["id"], id.as_str());
+    assert!(newest["id"].as_str().unwrap().starts_with("evt_"));
+    assert!(
+        newest.to_string().find("John").is_none(),
+        "no personal data in an event"
+    );
+
+    let (status, one) = app
+        .get(
+            &format!("/v1/events?verification_id={id}&limit=1"),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let cursor = one["next_cursor"].as_str().unwrap().to_owned();
+    let (_, rest) = app
+        .get(
+            &format!("/v1/events?verification_id={id}&cursor={cursor}"),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(rest["events"].as_array().unwrap().len(), 2);
+    let (_, submitted) = app
+        .get("/v1/events?type=verification.submitted", Some(&key))
+        .await;
+    assert_eq!(submitted["events"].as_array().unwrap().len(), 1);
+
+    let sessions_only = platform_key(&app, &[Scope::SessionsWrite], KeyMode::Test).await;
+    let (status, _) = app.get("/v1/events", Some(&sessions_only)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app.get("/v1/events", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
