@@ -85,6 +85,8 @@ pub struct Parts {
     pub sandbox: Option<Arc<SandboxBank>>,
     pub policy: Policy,
     pub settings: Settings,
+    /// How webhook deliveries leave the service.
+    pub webhooks: Arc<dyn platform::webhooks::WebhookSender>,
 }
 
 pub struct Service {
@@ -98,6 +100,7 @@ pub struct Service {
     pub sandbox: Option<Arc<SandboxBank>>,
     pub policy: Policy,
     pub settings: Settings,
+    pub webhooks: Arc<dyn platform::webhooks::WebhookSender>,
     /// Wakes the workers when new work was queued.
     pub wake: Notify,
     /// One worker pass at a time in this process, so that the sandbox clock's "run what fell
@@ -118,6 +121,7 @@ impl Service {
             sandbox: parts.sandbox,
             policy: parts.policy,
             settings: parts.settings,
+            webhooks: parts.webhooks,
             wake: Notify::new(),
             work: tokio::sync::Mutex::new(()),
         })

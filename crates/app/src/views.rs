@@ -559,6 +559,98 @@ pub struct CaseView {
     pub flags: Vec<Flag>,
 }
 
+/// An event of the feed, as webhooks deliver it too: thin, with no personal data.
+#[derive(Serialize, ToSchema)]
+pub struct PlatformEventView {
+    /// `evt_…`; the same on every delivery of this event (`webhook-id`).
+    pub id: String,
+    /// Always `event`.
+    pub object: String,
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub event_type: EventTypeName,
+    pub created_at: Timestamp,
+    pub livemode: bool,
+    pub data: EventData,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventData {
+    /// Always `verification`.
+    pub object: String,
+    pub id: Uuid,
+    pub external_user_id: Option<String>,
+    pub status: Status,
+    pub failure: Option<FailureView>,
+    /// Counts the events of this application from 1: put late deliveries in order by it.
+    pub sequence: u32,
+}
+
+/// The event types (CONTRACT 9).
+#[derive(Serialize, ToSchema)]
+pub enum EventTypeName {
+    #[serde(rename = "verification.created")]
+    #[schema(rename = "verification.created")]
+    Created,
+    #[serde(rename = "verification.submitted")]
+    #[schema(rename = "verification.submitted")]
+    Submitted,
+    #[serde(rename = "verification.awaiting_amount")]
+    #[schema(rename = "verification.awaiting_amount")]
+    AwaitingAmount,
+    #[serde(rename = "verification.under_review")]
+    #[schema(rename = "verification.under_review")]
+    UnderReview,
+    #[serde(rename = "verification.verified")]
+    #[schema(rename = "verification.verified")]
+    Verified,
+    #[serde(rename = "verification.failed")]
+    #[schema(rename = "verification.failed")]
+    Failed,
+    #[serde(rename = "verification.cancelled")]
+    #[schema(rename = "verification.cancelled")]
+    Cancelled,
+    #[serde(rename = "verification.redacted")]
+    #[schema(rename = "verification.redacted")]
+    Redacted,
+}
+
+impl From<realname_core::platform::EventType> for EventTypeName {
+    fn from(t: realname_core::platform::EventType) -> Self {
+        use realname_core::platform::EventType as T;
+        match t {
+            T::Created => EventTypeName::Created,
+            T::Submitted => EventTypeName::Submitted,
+            T::AwaitingAmount => EventTypeName::AwaitingAmount,
+            T::UnderReview => EventTypeName::UnderReview,
+            T::Verified => EventTypeName::Verified,
+            T::Failed => EventTypeName::Failed,
+            T::Cancelled => EventTypeName::Cancelled,
+            T::Redacted => EventTypeName::Redacted,
+        }
+    }
+}
+
+impl PlatformEventView {
+    pub fn of(event: &realname_core::platform::PlatformEvent) -> PlatformEventView {
+        PlatformEventView {
+            id: event.id.clone(),
+            object: "event".into(),
+            event_type: event.event_type.into(),
+            created_at: Timestamp(event.created_at),
+            livemode: event.livemode,
+            data: EventData {
+                object: "verification".into(),
+                id: event.application_id,
+                external_user_id: event.external_user_id.clone(),
+                status: event.status,
+                failure: event.failure.as_ref().map(FailureView::of),
+                sequence: event.sequence,
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

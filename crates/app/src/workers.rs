@@ -13,6 +13,8 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::Service;
+use crate::platform::webhooks;
+use crate::views::PlatformEventView;
 
 /// How long an `Idempotency-Key`'s answer is kept (CONTRACT 4).
 pub const IDEMPOTENCY_KEPT_FOR: TimeDelta = TimeDelta::hours(24);
@@ -118,6 +120,13 @@ async fn run_jobs(state: &Service) -> Result<usize, WorkError> {
         let result = match (job.kind, job.application_id) {
             (JobKind::PayDeposit, Some(app)) => pay_deposit(state, app).await,
             (JobKind::ExpireDeposit, Some(app)) => expire_deposit(state, app).await,
+            (JobKind::DispatchEvent, _) => webhook_step(webhooks::dispatch(state, job).await),
+            (JobKind::DeliverEvent, _) => webhook_step(
+                webhooks::deliver(state, job, |event| {
+                    serde_json::to_vec(&PlatformEventView::of(event)).unwrap_or_default()
+                })
+                .await,
+            ),
             // Every kind so far is about one application; a job without one has nothing
             // to act on.
             (_, None) => Ok(Done::Finished),
@@ -142,6 +151,14 @@ async fn run_jobs(state: &Service) -> Result<usize, WorkError> {
         }
     }
     Ok(jobs.len())
+}
+
+fn webhook_step(step: crate::AppResult<webhooks::Next>) -> Result<Done, WorkError> {
+    match step {
+        Ok(webhooks::Next::Finished) => Ok(Done::Finished),
+        Ok(webhooks::Next::RetryAt(at)) => Ok(Done::Later(at)),
+        Err(e) => Err(err(format!("{}", e.code))),
+    }
 }
 
 enum Done {

@@ -349,6 +349,26 @@ catalogue! {
         en: "metadata must be at most 20 string pairs, keys of at most 40 characters and values of at most 500.",
         zh: "metadata 最多 20 组字符串键值，键不超过 40 个字符，值不超过 500 个字符。"
     }
+    WebhookUrlNotAllowed = "webhook_url_not_allowed" {
+        en: "The webhook URL must be https://, or http:// into an allowed network, and reach a public address.",
+        zh: "Webhook 网址必须为 https://（或指向允许网段的 http://），且指向公网地址。"
+    }
+    WebhookEventsInvalid = "webhook_events_invalid" {
+        en: "events must list event types, or be [\"*\"] for every type.",
+        zh: "events 必须列出事件类型，或为 [\"*\"] 表示全部类型。"
+    }
+    DescriptionTooLong = "description_too_long" {
+        en: "The description can have at most 500 characters.",
+        zh: "描述最多 500 个字符。"
+    }
+    WebhookStatusInvalid = "webhook_status_invalid" {
+        en: "status can only be set to enabled.",
+        zh: "status 只能设为 enabled。"
+    }
+    WebhookOverlapInvalid = "webhook_overlap_invalid" {
+        en: "expire_current_after_seconds must be a whole number from 0 to 604800 (7 days).",
+        zh: "expire_current_after_seconds 必须是 0 到 604800（7 天）之间的整数。"
+    }
     KeyModeMismatch = "key_mode_mismatch" {
         en: "This key's mode does not match the payout rail: test keys work only with the sandbox, live keys only without it.",
         zh: "此密钥的模式与打款通道不符：测试密钥只能用于沙盒，正式密钥只能用于真实通道。"

@@ -18,6 +18,7 @@ pub mod application;
 pub mod card;
 pub mod codes;
 mod countries;
+pub mod delivery;
 pub mod deposit;
 pub mod documents;
 pub mod name;

@@ -264,6 +264,77 @@ pub struct PlatformEvent {
     pub created_at: DateTime<Utc>,
 }
 
+/// A receiver of events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEndpoint {
+    pub id: Uuid,
+    pub url: String,
+    /// Event types, or `*` for every type.
+    pub events: Vec<String>,
+    pub description: Option<String>,
+    pub enabled: bool,
+    /// The signing secret, sealed.
+    pub secret: Vec<u8>,
+    /// The secret before the last rotation, sealed, and when it stops signing.
+    pub previous_secret: Option<Vec<u8>>,
+    pub previous_expires_at: Option<DateTime<Utc>>,
+    pub livemode: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl WebhookEndpoint {
+    pub fn takes(&self, event: EventType) -> bool {
+        self.events.iter().any(|e| e == "*" || e == event.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryState {
+    /// Another attempt is scheduled.
+    Pending,
+    Delivered,
+    /// No attempt is left, or the endpoint is gone.
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeliveryState> {
+        [
+            DeliveryState::Pending,
+            DeliveryState::Delivered,
+            DeliveryState::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// One attempt at delivering an event to an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryAttempt {
+    pub id: Uuid,
+    /// Where the attempt stands in its endpoint's list: later attempts are larger. Set by
+    /// the store.
+    pub position: i64,
+    pub endpoint_id: Uuid,
+    pub event_id: String,
+    pub attempt: u32,
+    pub state: DeliveryState,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub at: DateTime<Utc>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub livemode: bool,
+}
+
 /// Which events the feed answers, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventQuery {

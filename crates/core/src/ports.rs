@@ -39,6 +39,8 @@ pub enum SealContext {
     DepositAmount(Uuid),
     /// A document image of an application.
     Image(ImageSlot, Uuid),
+    /// A webhook endpoint's signing secret.
+    WebhookSecret(Uuid),
 }
 
 impl SealContext {
@@ -48,6 +50,7 @@ impl SealContext {
             SealContext::ApplicationCard(id) => format!("applications.card:{id}"),
             SealContext::DepositAmount(id) => format!("deposits.amount:{id}"),
             SealContext::Image(slot, id) => format!("images.{}:{id}", slot.as_str()),
+            SealContext::WebhookSecret(id) => format!("webhook_endpoints.secret:{id}"),
         }
         .into_bytes()
     }

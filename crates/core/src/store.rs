@@ -11,7 +11,10 @@ use uuid::Uuid;
 
 use crate::application::CardHistory;
 use crate::deposit::RoundLimits;
-use crate::platform::{ApiKey, EventQuery, LinkToken, LinkUse, PlatformEvent, PlatformSession};
+use crate::platform::{
+    ApiKey, DeliveryAttempt, EventQuery, LinkToken, LinkUse, PlatformEvent, PlatformSession,
+    WebhookEndpoint,
+};
 use crate::state::{Failure, Status, Transition};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -187,15 +190,26 @@ pub struct ApplicationRecord {
 pub enum JobKind {
     PayDeposit,
     ExpireDeposit,
+    /// An event was written: make one delivery per endpoint that takes it.
+    DispatchEvent,
+    /// One attempt at delivering an event to one endpoint, tried again on its schedule.
+    DeliverEvent,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 2] = [JobKind::PayDeposit, JobKind::ExpireDeposit];
+    pub const ALL: [JobKind; 4] = [
+        JobKind::PayDeposit,
+        JobKind::ExpireDeposit,
+        JobKind::DispatchEvent,
+        JobKind::DeliverEvent,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::PayDeposit => "pay_deposit",
             JobKind::ExpireDeposit => "expire_deposit",
+            JobKind::DispatchEvent => "dispatch_event",
+            JobKind::DeliverEvent => "deliver_event",
         }
     }
 
@@ -213,6 +227,9 @@ pub struct NewJob {
     pub key: String,
     pub kind: JobKind,
     pub application_id: Option<Uuid>,
+    /// What else the job is about, as its kind reads it (an event id; an event and an
+    /// endpoint).
+    pub subject: Option<String>,
     pub due_at: DateTime<Utc>,
 }
 
@@ -223,6 +240,7 @@ impl NewJob {
             key: format!("pay_deposit:{application_id}"),
             kind: JobKind::PayDeposit,
             application_id: Some(application_id),
+            subject: None,
             due_at,
         }
     }
@@ -233,6 +251,34 @@ impl NewJob {
             key: format!("expire_deposit:{application_id}"),
             kind: JobKind::ExpireDeposit,
             application_id: Some(application_id),
+            subject: None,
+            due_at,
+        }
+    }
+
+    /// The fan-out of one event to the endpoints that take it.
+    pub fn dispatch_event(event_id: &str, application_id: Uuid, due_at: DateTime<Utc>) -> NewJob {
+        NewJob {
+            key: format!("dispatch_event:{event_id}"),
+            kind: JobKind::DispatchEvent,
+            application_id: Some(application_id),
+            subject: Some(event_id.to_owned()),
+            due_at,
+        }
+    }
+
+    /// The delivery of one event to one endpoint; `round` tells a resend from the first.
+    pub fn deliver_event(
+        event_id: &str,
+        endpoint_id: Uuid,
+        round: &str,
+        due_at: DateTime<Utc>,
+    ) -> NewJob {
+        NewJob {
+            key: format!("deliver_event:{event_id}:{endpoint_id}:{round}"),
+            kind: JobKind::DeliverEvent,
+            application_id: None,
+            subject: Some(format!("{event_id} {endpoint_id}")),
             due_at,
         }
     }
@@ -245,6 +291,7 @@ pub struct Job {
     pub key: String,
     pub kind: JobKind,
     pub application_id: Option<Uuid>,
+    pub subject: Option<String>,
     pub due_at: DateTime<Utc>,
     pub attempts: u32,
 }
@@ -591,6 +638,24 @@ pub trait Store: Send + Sync {
     // `create_application` for `verification.created`).
     async fn events(&self, query: &EventQuery) -> StoreResult<Vec<PlatformEvent>>;
     async fn event(&self, id: &str) -> StoreResult<Option<PlatformEvent>>;
+
+    // Webhook endpoints and their deliveries (CONTRACT 9).
+    async fn create_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+    /// Every endpoint, oldest first.
+    async fn webhook_endpoints(&self) -> StoreResult<Vec<WebhookEndpoint>>;
+    async fn webhook_endpoint(&self, id: Uuid) -> StoreResult<Option<WebhookEndpoint>>;
+    /// Replaces what can change of an endpoint: its url, events, description, status and
+    /// secrets. `false` when there is no such endpoint.
+    async fn update_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<bool>;
+    async fn delete_webhook_endpoint(&self, id: Uuid) -> StoreResult<bool>;
+    async fn record_delivery_attempt(&self, attempt: &DeliveryAttempt) -> StoreResult<()>;
+    /// An endpoint's attempts, newest first, before a position.
+    async fn delivery_attempts(
+        &self,
+        endpoint_id: Uuid,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryAttempt>>;
 
     // The sandbox clock, kept in the database so every node agrees on it.
     async fn sandbox_offset(&self) -> StoreResult<i64>;

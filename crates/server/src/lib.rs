@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod openapi;
+pub mod outbound;
 pub mod pages;
 pub mod state;
 
@@ -43,6 +44,8 @@ pub enum StartError {
     Store(String),
     #[error("listen: {0}")]
     Listen(String),
+    #[error("{0}")]
+    Webhooks(String),
 }
 
 /// The default key file, created beside the working directory on first run.
@@ -158,6 +161,8 @@ impl App {
                 (bank.clone(), Some(bank))
             }
         };
+        let allow = realname_webhooks::AddressPolicy::parse(&config.webhook_allow_cidrs)
+            .map_err(|e| StartError::Webhooks(e.to_string()))?;
         Ok(Parts {
             store: opened.store,
             vault,
@@ -166,6 +171,7 @@ impl App {
             sandbox,
             policy,
             settings: settings(config),
+            webhooks: Arc::new(outbound::Outbound::new(allow)),
         })
     }
 

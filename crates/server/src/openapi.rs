@@ -59,6 +59,13 @@ impl Modify for Bearer {
         api::platform::user,
         api::platform::verification,
         api::events::feed,
+        api::webhooks::resend,
+        api::webhooks::create,
+        api::webhooks::list,
+        api::webhooks::update,
+        api::webhooks::delete,
+        api::webhooks::rotate,
+        api::webhooks::deliveries,
     ),
     components(schemas(api::answers::ErrorBody)),
     modifiers(&Bearer)

@@ -11,7 +11,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use realname_core::application::CardHistory;
 use realname_core::platform::{
-    ApiKey, EventQuery, EventType, KeyMode, LinkToken, LinkUse, PlatformEvent, PlatformSession,
+    ApiKey, DeliveryAttempt, DeliveryState, EventQuery, EventType, KeyMode, LinkToken, LinkUse,
+    PlatformEvent, PlatformSession, WebhookEndpoint,
 };
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
@@ -31,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_3.sql"),
     include_str!("schema_4.sql"),
     include_str!("schema_5.sql"),
+    include_str!("schema_6.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -430,13 +432,14 @@ where
     E: sqlx::Executor<'e, Database = Postgres>,
 {
     sqlx::query(
-        "INSERT INTO jobs (id, key, kind, application_id, due_at) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO jobs (id, key, kind, application_id, subject, due_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (key) DO NOTHING",
     )
     .bind(Uuid::new_v4())
     .bind(&job.key)
     .bind(job.kind.as_str())
     .bind(job.application_id)
+    .bind(&job.subject)
     .bind(job.due_at)
     .execute(executor)
     .await
@@ -475,6 +478,9 @@ async fn publish(
     .fetch_one(&mut **tx)
     .await
     .map_err(err)?;
+    let event_id = format!("evt_{}", Uuid::new_v4().simple());
+    // The outbox: the event and the job that takes it to the endpoints, in one transaction.
+    queue_job(&mut **tx, &NewJob::dispatch_event(&event_id, app, at)).await?;
     sqlx::query(
         "INSERT INTO platform_events
              (id, application_id, external_user_id, type, sequence, status, failure, livemode, created_at)
@@ -482,7 +488,7 @@ async fn publish(
                           JOIN platform_users pu ON pu.account_id = a.account_id WHERE a.id = $2),
                 $3, $4, $5, $6, $7, $8",
     )
-    .bind(format!("evt_{}", Uuid::new_v4().simple()))
+    .bind(&event_id)
     .bind(app)
     .bind(event.as_str())
     .bind(sequence)
@@ -494,6 +500,28 @@ async fn publish(
     .await
     .map(drop)
     .map_err(err)
+}
+
+macro_rules! endpoint_columns {
+    () => {
+        "id, url, events, description, enabled, secret, previous_secret, previous_expires_at, livemode, created_at"
+    };
+}
+
+fn endpoint_row(r: &PgRow) -> StoreResult<WebhookEndpoint> {
+    let events: String = r.try_get("events").map_err(err)?;
+    Ok(WebhookEndpoint {
+        id: r.try_get("id").map_err(err)?,
+        url: r.try_get("url").map_err(err)?,
+        events: events.split_whitespace().map(str::to_owned).collect(),
+        description: r.try_get("description").map_err(err)?,
+        enabled: r.try_get("enabled").map_err(err)?,
+        secret: r.try_get("secret").map_err(err)?,
+        previous_secret: r.try_get("previous_secret").map_err(err)?,
+        previous_expires_at: r.try_get("previous_expires_at").map_err(err)?,
+        livemode: r.try_get("livemode").map_err(err)?,
+        created_at: r.try_get("created_at").map_err(err)?,
+    })
 }
 
 macro_rules! platform_event_columns {
@@ -1268,7 +1296,7 @@ impl Store for PgStore {
                  WHERE id IN (SELECT id FROM jobs
                               WHERE done_at IS NULL AND due_at <= $1 AND (leased_until IS NULL OR leased_until < $1)
                               ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-                 RETURNING id, key, application_id, kind, due_at, attempts",
+                 RETURNING id, key, application_id, kind, due_at, attempts, subject",
             )
             .bind(now)
             .bind(now + TimeDelta::seconds(lease_seconds))
@@ -1283,6 +1311,7 @@ impl Store for PgStore {
                         id: r.try_get("id").map_err(err)?,
                         key: r.try_get("key").map_err(err)?,
                         application_id: r.try_get("application_id").map_err(err)?,
+                        subject: r.try_get("subject").map_err(err)?,
                         kind: JobKind::parse(&kind).ok_or_else(|| StoreError::Failed(format!("unknown job {kind}")))?,
                         due_at: r.try_get("due_at").map_err(err)?,
                         attempts: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
@@ -1857,6 +1886,163 @@ impl Store for PgStore {
         .await
         .map_err(err)?;
         row.as_ref().map(platform_event_row).transpose()
+    }
+
+    async fn create_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        let (pool, e) = (self.pool.clone(), endpoint.clone());
+        detached(async move {
+            sqlx::query(
+                "INSERT INTO webhook_endpoints (id, url, events, description, enabled, secret,
+                     previous_secret, previous_expires_at, livemode, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(e.id)
+            .bind(&e.url)
+            .bind(e.events.join(" "))
+            .bind(&e.description)
+            .bind(e.enabled)
+            .bind(&e.secret)
+            .bind(&e.previous_secret)
+            .bind(e.previous_expires_at)
+            .bind(e.livemode)
+            .bind(e.created_at)
+            .execute(&pool)
+            .await
+            .map(drop)
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn webhook_endpoints(&self) -> StoreResult<Vec<WebhookEndpoint>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            endpoint_columns!(),
+            " FROM webhook_endpoints ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter().map(endpoint_row).collect()
+    }
+
+    async fn webhook_endpoint(&self, id: Uuid) -> StoreResult<Option<WebhookEndpoint>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            endpoint_columns!(),
+            " FROM webhook_endpoints WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
+        row.as_ref().map(endpoint_row).transpose()
+    }
+
+    async fn update_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<bool> {
+        let (pool, e) = (self.pool.clone(), endpoint.clone());
+        detached(async move {
+            sqlx::query(
+                "UPDATE webhook_endpoints SET url = $2, events = $3, description = $4, enabled = $5,
+                     secret = $6, previous_secret = $7, previous_expires_at = $8
+                 WHERE id = $1",
+            )
+            .bind(e.id)
+            .bind(&e.url)
+            .bind(e.events.join(" "))
+            .bind(&e.description)
+            .bind(e.enabled)
+            .bind(&e.secret)
+            .bind(&e.previous_secret)
+            .bind(e.previous_expires_at)
+            .execute(&pool)
+            .await
+            .map(|done| done.rows_affected() > 0)
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn delete_webhook_endpoint(&self, id: Uuid) -> StoreResult<bool> {
+        let pool = self.pool.clone();
+        detached(async move {
+            sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
+                .bind(id)
+                .execute(&pool)
+                .await
+                .map(|done| done.rows_affected() > 0)
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn record_delivery_attempt(&self, attempt: &DeliveryAttempt) -> StoreResult<()> {
+        let (pool, a) = (self.pool.clone(), attempt.clone());
+        detached(async move {
+            sqlx::query(
+                "INSERT INTO delivery_attempts (id, endpoint_id, event_id, attempt, state, status_code,
+                     error, at, next_attempt_at, livemode)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(a.id)
+            .bind(a.endpoint_id)
+            .bind(&a.event_id)
+            .bind(a.attempt as i32)
+            .bind(a.state.as_str())
+            .bind(a.status_code.map(i32::from))
+            .bind(&a.error)
+            .bind(a.at)
+            .bind(a.next_attempt_at)
+            .bind(a.livemode)
+            .execute(&pool)
+            .await
+            .map(drop)
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn delivery_attempts(
+        &self,
+        endpoint_id: Uuid,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        let rows = sqlx::query(
+            "SELECT position, id, endpoint_id, event_id, attempt, state, status_code, error, at,
+                    next_attempt_at, livemode
+             FROM delivery_attempts WHERE endpoint_id = $1 AND ($2::bigint IS NULL OR position < $2)
+             ORDER BY position DESC LIMIT $3",
+        )
+        .bind(endpoint_id)
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get("state").map_err(err)?;
+                Ok(DeliveryAttempt {
+                    position: r.try_get("position").map_err(err)?,
+                    id: r.try_get("id").map_err(err)?,
+                    endpoint_id: r.try_get("endpoint_id").map_err(err)?,
+                    event_id: r.try_get("event_id").map_err(err)?,
+                    attempt: r.try_get::<i32, _>("attempt").map_err(err)? as u32,
+                    state: DeliveryState::parse(&state).ok_or_else(|| {
+                        StoreError::Failed(format!("unknown delivery state {state}"))
+                    })?,
+                    status_code: r
+                        .try_get::<Option<i32>, _>("status_code")
+                        .map_err(err)?
+                        .and_then(|c| u16::try_from(c).ok()),
+                    error: r.try_get("error").map_err(err)?,
+                    at: r.try_get("at").map_err(err)?,
+                    next_attempt_at: r.try_get("next_attempt_at").map_err(err)?,
+                    livemode: r.try_get("livemode").map_err(err)?,
+                })
+            })
+            .collect()
     }
 
     async fn sandbox_offset(&self) -> StoreResult<i64> {

@@ -24,6 +24,7 @@ const SCHEMA: &[&str] = &[
     include_str!("schema_3.sql"),
     include_str!("schema_4.sql"),
     include_str!("schema_5.sql"),
+    include_str!("schema_6.sql"),
 ];
 const READERS: usize = 4;
 /// The most jobs one commit carries: enough for every user of a busy node at once, few enough
@@ -322,8 +323,8 @@ mod tests {
     fn migrations_apply_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.db");
-        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 5);
-        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 5);
+        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 6);
+        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 6);
     }
 
     /// Writes that wait while the writer is busy are committed together; one that fails

@@ -6,7 +6,8 @@ use std::sync::LazyLock;
 
 use realname_core::application::CardHistory;
 use realname_core::platform::{
-    ApiKey, EventQuery, EventType, KeyMode, LinkToken, LinkUse, PlatformEvent, PlatformSession,
+    ApiKey, DeliveryAttempt, DeliveryState, EventQuery, EventType, KeyMode, LinkToken, LinkUse,
+    PlatformEvent, PlatformSession, WebhookEndpoint,
 };
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
@@ -130,13 +131,14 @@ fn insert_event(tx: &Connection, app: Uuid, status: Status, at: DateTime<Utc>) -
 /// Queues a job under its key; `false` when the key was queued before.
 fn queue_job(tx: &Connection, job: &NewJob) -> StoreResult<bool> {
     tx.exec(
-        "INSERT INTO jobs (id, key, kind, application_id, due_at) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO jobs (id, key, kind, application_id, subject, due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (key) DO NOTHING",
         params![
             id(Uuid::new_v4()),
             job.key,
             job.kind.as_str(),
             job.application_id.map(id),
+            job.subject,
             ts(job.due_at)
         ],
     )
@@ -180,6 +182,9 @@ fn publish(
             |r| r.get(0),
         )
         .map_err(failed)?;
+    let event_id = format!("evt_{}", Uuid::new_v4().simple());
+    // The outbox: the event and the job that takes it to the endpoints, in one transaction.
+    queue_job(tx, &NewJob::dispatch_event(&event_id, app, at))?;
     tx.exec(
         "INSERT INTO platform_events
              (id, application_id, external_user_id, type, sequence, status, failure, livemode, created_at)
@@ -187,7 +192,7 @@ fn publish(
                           JOIN platform_users pu ON pu.account_id = a.account_id WHERE a.id = ?2),
                 ?3, ?4, ?5, ?6, ?7, ?8",
         params![
-            format!("evt_{}", Uuid::new_v4().simple()),
+            event_id,
             id(app),
             event.as_str(),
             sequence,
@@ -199,6 +204,31 @@ fn publish(
     )
     .map(drop)
     .map_err(failed)
+}
+
+macro_rules! endpoint_columns {
+    () => {
+        "id, url, events, description, enabled, secret, previous_secret, previous_expires_at, livemode, created_at"
+    };
+}
+
+fn endpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookEndpoint> {
+    Ok(WebhookEndpoint {
+        id: parse_id(&r.get::<_, String>(0)?)?,
+        url: r.get(1)?,
+        events: r
+            .get::<_, String>(2)?
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        description: r.get(3)?,
+        enabled: r.get(4)?,
+        secret: r.get(5)?,
+        previous_secret: r.get(6)?,
+        previous_expires_at: opt_ts(r.get(7)?)?,
+        livemode: r.get(8)?,
+        created_at: parse_ts(&r.get::<_, String>(9)?)?,
+    })
 }
 
 macro_rules! platform_event_columns {
@@ -855,7 +885,7 @@ impl Store for SqliteStore {
             let jobs: Vec<Job> = {
                 let mut stmt = tx
                     .prepare_cached(
-                        "SELECT id, key, kind, application_id, due_at, attempts FROM jobs
+                        "SELECT id, key, kind, application_id, due_at, attempts, subject FROM jobs
                          WHERE done_at IS NULL AND due_at <= ?1 AND (leased_until IS NULL OR leased_until < ?1)
                          ORDER BY due_at LIMIT ?2",
                     )
@@ -869,6 +899,7 @@ impl Store for SqliteStore {
                         application_id: r.get::<_, Option<String>>(3)?.as_deref().map(parse_id).transpose()?,
                         due_at: parse_ts(&r.get::<_, String>(4)?)?,
                         attempts: r.get::<_, u32>(5)? + 1,
+                        subject: r.get(6)?,
                     })
                 })
                 .and_then(Iterator::collect)
@@ -1472,6 +1503,164 @@ impl Store for SqliteStore {
                 platform_event_row,
             )
             .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn create_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        let e = endpoint.clone();
+        self.write(move |tx| {
+            tx.exec(
+                "INSERT INTO webhook_endpoints (id, url, events, description, enabled, secret,
+                     previous_secret, previous_expires_at, livemode, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    id(e.id),
+                    e.url,
+                    e.events.join(" "),
+                    e.description,
+                    e.enabled,
+                    e.secret,
+                    e.previous_secret,
+                    e.previous_expires_at.map(ts),
+                    e.livemode,
+                    ts(e.created_at)
+                ],
+            )
+            .map(drop)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn webhook_endpoints(&self) -> StoreResult<Vec<WebhookEndpoint>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    endpoint_columns!(),
+                    " FROM webhook_endpoints ORDER BY created_at, id"
+                ))
+                .map_err(failed)?;
+            stmt.query_map([], endpoint_row)
+                .and_then(Iterator::collect)
+                .map_err(failed)
+        })
+        .await
+    }
+
+    async fn webhook_endpoint(&self, endpoint: Uuid) -> StoreResult<Option<WebhookEndpoint>> {
+        self.read(move |c| {
+            c.one(
+                concat!(
+                    "SELECT ",
+                    endpoint_columns!(),
+                    " FROM webhook_endpoints WHERE id = ?1"
+                ),
+                params![id(endpoint)],
+                endpoint_row,
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn update_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<bool> {
+        let e = endpoint.clone();
+        self.write(move |tx| {
+            tx.exec(
+                "UPDATE webhook_endpoints SET url = ?2, events = ?3, description = ?4, enabled = ?5,
+                     secret = ?6, previous_secret = ?7, previous_expires_at = ?8
+                 WHERE id = ?1",
+                params![
+                    id(e.id),
+                    e.url,
+                    e.events.join(" "),
+                    e.description,
+                    e.enabled,
+                    e.secret,
+                    e.previous_secret,
+                    e.previous_expires_at.map(ts)
+                ],
+            )
+            .map(|n| n > 0)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn delete_webhook_endpoint(&self, endpoint: Uuid) -> StoreResult<bool> {
+        self.write(move |tx| {
+            tx.exec(
+                "DELETE FROM webhook_endpoints WHERE id = ?1",
+                params![id(endpoint)],
+            )
+            .map(|n| n > 0)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn record_delivery_attempt(&self, attempt: &DeliveryAttempt) -> StoreResult<()> {
+        let a = attempt.clone();
+        self.write(move |tx| {
+            tx.exec(
+                "INSERT INTO delivery_attempts (id, endpoint_id, event_id, attempt, state, status_code,
+                     error, at, next_attempt_at, livemode)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    id(a.id),
+                    id(a.endpoint_id),
+                    a.event_id,
+                    a.attempt,
+                    a.state.as_str(),
+                    a.status_code,
+                    a.error,
+                    ts(a.at),
+                    a.next_attempt_at.map(ts),
+                    a.livemode
+                ],
+            )
+            .map(drop)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn delivery_attempts(
+        &self,
+        endpoint: Uuid,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT position, id, endpoint_id, event_id, attempt, state, status_code, error, at,
+                            next_attempt_at, livemode
+                     FROM delivery_attempts WHERE endpoint_id = ?1 AND (?2 IS NULL OR position < ?2)
+                     ORDER BY position DESC LIMIT ?3",
+                )
+                .map_err(failed)?;
+            stmt.query_map(params![id(endpoint), before, limit], |r| {
+                let state: String = r.get(5)?;
+                Ok(DeliveryAttempt {
+                    position: r.get(0)?,
+                    id: parse_id(&r.get::<_, String>(1)?)?,
+                    endpoint_id: parse_id(&r.get::<_, String>(2)?)?,
+                    event_id: r.get(3)?,
+                    attempt: r.get(4)?,
+                    state: DeliveryState::parse(&state).ok_or(rusqlite::Error::InvalidColumnName(state))?,
+                    status_code: r.get(6)?,
+                    error: r.get(7)?,
+                    at: parse_ts(&r.get::<_, String>(8)?)?,
+                    next_attempt_at: opt_ts(r.get(9)?)?,
+                    livemode: r.get(10)?,
+                })
+            })
+            .and_then(Iterator::collect)
             .map_err(failed)
         })
         .await

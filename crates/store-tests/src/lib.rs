@@ -1050,6 +1050,7 @@ pub async fn jobs_are_keyed_and_may_be_about_no_application(store: DynStore) {
         key: key.into(),
         kind: JobKind::PayDeposit,
         application_id,
+        subject: Some(format!("about {key}")),
         due_at: t0(),
     };
     assert!(store.queue_job(&job("one", Some(app))).await.unwrap());
@@ -1063,6 +1064,11 @@ pub async fn jobs_are_keyed_and_may_be_about_no_application(store: DynStore) {
     );
     assert!(store.queue_job(&job("batch", None)).await.unwrap());
     let jobs = store.claim_jobs(t0(), 60, 10).await.unwrap();
+    assert!(
+        jobs.iter()
+            .all(|j| j.subject.as_deref() == Some(format!("about {}", j.key).as_str())),
+        "a job keeps what it is about"
+    );
     let mut keys: Vec<(&str, Option<Uuid>)> = jobs
         .iter()
         .map(|j| (j.key.as_str(), j.application_id))

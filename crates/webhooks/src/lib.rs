@@ -10,7 +10,8 @@
 //! - [`send`]: [`Sender::send`] makes one attempt to exactly that address (no second look-up,
 //!   no redirects, no proxy) and returns an [`Attempt`]: the status, the receiver's
 //!   `Retry-After`, and a short error that never holds the body, a secret or the URL.
-//! - [`schedule`]: when a failed attempt is tried again, and when a delivery has failed.
+//!
+//! When a failed attempt is tried again is the core's rule (`realname_core::delivery`).
 //!
 //! An attempt, end to end:
 //!
@@ -31,12 +32,10 @@
 //! ```
 
 pub mod address;
-pub mod schedule;
 pub mod send;
 pub mod signature;
 
 pub use address::{AddressPolicy, CidrError, Host, LOOKUP_TIMEOUT, Scheme, Target, UrlRefusal};
-pub use schedule::{MAX_ATTEMPTS, next_delay, retry_delay};
 pub use send::{Attempt, DELIVERY_TIMEOUT, Sender};
 pub use signature::{
     HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Headers, SECRET_PREFIX, SecretError,

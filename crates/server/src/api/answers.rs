@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use realname_app::views::{
     ApplicationView, BreachView, CaseView, IdentityView, ImageView, Timestamp,
 };
+pub use realname_app::views::{EventTypeName, PlatformEventView};
 use realname_core::Code;
 use realname_core::documents::ImageSlot;
 use realname_core::state::{RealNameStatus, Status};
@@ -187,105 +188,84 @@ pub struct PlatformVerificationView {
     pub identity: Option<IdentityView>,
 }
 
-/// An event of the feed, as webhooks deliver it too: thin, with no personal data.
-#[derive(Serialize, ToSchema)]
-pub struct PlatformEventView {
-    /// `evt_…`; the same on every delivery of this event (`webhook-id`).
-    pub id: String,
-    /// Always `event`.
-    pub object: String,
-    #[serde(rename = "type")]
-    #[schema(rename = "type")]
-    pub event_type: EventTypeName,
-    pub created_at: Timestamp,
-    pub livemode: bool,
-    pub data: EventData,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct EventData {
-    /// Always `verification`.
-    pub object: String,
-    pub id: Uuid,
-    pub external_user_id: Option<String>,
-    pub status: Status,
-    pub failure: Option<realname_app::views::FailureView>,
-    /// Counts the events of this application from 1: put late deliveries in order by it.
-    pub sequence: u32,
-}
-
-/// The event types (CONTRACT 9).
-#[derive(Serialize, ToSchema)]
-pub enum EventTypeName {
-    #[serde(rename = "verification.created")]
-    #[schema(rename = "verification.created")]
-    Created,
-    #[serde(rename = "verification.submitted")]
-    #[schema(rename = "verification.submitted")]
-    Submitted,
-    #[serde(rename = "verification.awaiting_amount")]
-    #[schema(rename = "verification.awaiting_amount")]
-    AwaitingAmount,
-    #[serde(rename = "verification.under_review")]
-    #[schema(rename = "verification.under_review")]
-    UnderReview,
-    #[serde(rename = "verification.verified")]
-    #[schema(rename = "verification.verified")]
-    Verified,
-    #[serde(rename = "verification.failed")]
-    #[schema(rename = "verification.failed")]
-    Failed,
-    #[serde(rename = "verification.cancelled")]
-    #[schema(rename = "verification.cancelled")]
-    Cancelled,
-    #[serde(rename = "verification.redacted")]
-    #[schema(rename = "verification.redacted")]
-    Redacted,
-}
-
-impl From<realname_core::platform::EventType> for EventTypeName {
-    fn from(t: realname_core::platform::EventType) -> Self {
-        use realname_core::platform::EventType as T;
-        match t {
-            T::Created => EventTypeName::Created,
-            T::Submitted => EventTypeName::Submitted,
-            T::AwaitingAmount => EventTypeName::AwaitingAmount,
-            T::UnderReview => EventTypeName::UnderReview,
-            T::Verified => EventTypeName::Verified,
-            T::Failed => EventTypeName::Failed,
-            T::Cancelled => EventTypeName::Cancelled,
-            T::Redacted => EventTypeName::Redacted,
-        }
-    }
-}
-
-impl PlatformEventView {
-    pub fn of(event: &realname_core::platform::PlatformEvent) -> PlatformEventView {
-        PlatformEventView {
-            id: event.id.clone(),
-            object: "event".into(),
-            event_type: event.event_type.into(),
-            created_at: Timestamp(event.created_at),
-            livemode: event.livemode,
-            data: EventData {
-                object: "verification".into(),
-                id: event.application_id,
-                external_user_id: event.external_user_id.clone(),
-                status: event.status,
-                failure: event
-                    .failure
-                    .as_ref()
-                    .map(realname_app::views::FailureView::of),
-                sequence: event.sequence,
-            },
-        }
-    }
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct EventPage {
     /// Newest first, for 30 days.
     pub events: Vec<PlatformEventView>,
     /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
+}
+
+/// `webhook_endpoint`.
+#[derive(Serialize, ToSchema)]
+pub struct EndpointView {
+    pub id: Uuid,
+    /// Always `webhook_endpoint`.
+    pub object: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub description: Option<String>,
+    /// `enabled`, or `disabled` after a 410.
+    pub status: String,
+    /// `whsec_…`: only when the endpoint is made and when its secret is rotated; null in a
+    /// replay of that answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Option<String>>,
+    pub livemode: bool,
+    pub created_at: Timestamp,
+}
+
+impl EndpointView {
+    pub fn of(
+        endpoint: &realname_core::platform::WebhookEndpoint,
+        secret: Option<String>,
+    ) -> EndpointView {
+        EndpointView {
+            id: endpoint.id,
+            object: "webhook_endpoint".into(),
+            url: endpoint.url.clone(),
+            events: endpoint.events.clone(),
+            description: endpoint.description.clone(),
+            status: if endpoint.enabled {
+                "enabled"
+            } else {
+                "disabled"
+            }
+            .into(),
+            secret: secret.map(Some),
+            livemode: endpoint.livemode,
+            created_at: Timestamp(endpoint.created_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EndpointList {
+    pub endpoints: Vec<EndpointView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryView {
+    pub id: Uuid,
+    pub event_id: String,
+    pub attempt: u32,
+    /// `pending`, `delivered` or `failed`.
+    pub state: String,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub at: Timestamp,
+    pub next_attempt_at: Option<Timestamp>,
+    pub livemode: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryPage {
+    /// One row per attempt, newest first.
+    pub deliveries: Vec<DeliveryView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Resent {
+    pub event_id: String,
 }

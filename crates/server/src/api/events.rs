@@ -20,7 +20,7 @@ pub struct FeedQuery {
 }
 
 /// Every string of up to 19 digits is a position in the feed.
-fn position(cursor: &str) -> Option<i64> {
+pub fn position(cursor: &str) -> Option<i64> {
     if cursor.is_empty() || cursor.len() > 19 || !cursor.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -9,6 +9,7 @@ pub mod requests;
 pub mod review;
 pub mod sandbox;
 pub mod verifications;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -136,6 +137,23 @@ pub fn router(state: AppState) -> Router {
         .route("/platform/users/{external_user_id}", get(platform::user))
         .route("/platform/verifications/{id}", get(platform::verification))
         .route("/events", get(events::feed))
+        .route("/events/{id}/resend", post(webhooks::resend))
+        .route(
+            "/webhook_endpoints",
+            post(webhooks::create).get(webhooks::list),
+        )
+        .route(
+            "/webhook_endpoints/{id}",
+            axum::routing::patch(webhooks::update).delete(webhooks::delete),
+        )
+        .route(
+            "/webhook_endpoints/{id}/rotate_secret",
+            post(webhooks::rotate),
+        )
+        .route(
+            "/webhook_endpoints/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
         .route("/openapi.json", get(openapi::document));
     if state.config.rail == Rail::Sandbox {
         v1 = v1

@@ -291,3 +291,62 @@ impl From<PlatformSessionBody> for realname_app::platform::sessions::SessionRequ
         }
     }
 }
+
+/// A webhook endpoint to make, or what to change of one.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"url": "https://pay.example.com/hooks/realname", "events": ["*"],
+    "description": "checkout"}))]
+pub struct EndpointBody {
+    /// `https://`, or `http://` into a network of `webhooks.allow_cidrs`.
+    pub url: Option<String>,
+    /// Event types, or `["*"]` for every type.
+    pub events: Option<Vec<String>>,
+    pub description: Option<String>,
+    /// Only `enabled` (to re-enable an endpoint a 410 disabled).
+    pub status: Option<String>,
+}
+
+impl From<EndpointBody> for realname_app::platform::webhooks::EndpointRequest {
+    fn from(b: EndpointBody) -> Self {
+        realname_app::platform::webhooks::EndpointRequest {
+            url: b.url,
+            events: b.events,
+            description: b.description,
+            status: b.status,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"expire_current_after_seconds": 86400}))]
+pub struct RotateBody {
+    /// How long the current secret keeps signing beside the new one (default 86 400).
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 604_800)]
+    pub expire_current_after_seconds: Option<Value>,
+}
+
+impl RotateBody {
+    /// The seconds, when they are a whole number (JSON Schema counts `60.0` as one too);
+    /// `malformed_request` for anything else.
+    pub fn seconds(&self) -> Result<Option<i64>, realname_app::AppError> {
+        let malformed = || {
+            realname_app::AppError::malformed(
+                "expire_current_after_seconds must be a whole number.",
+                "expire_current_after_seconds 必须是整数。",
+            )
+        };
+        match &self.expire_current_after_seconds {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                        .map(|f| f as i64)
+                })
+                .map(Some)
+                .ok_or_else(malformed),
+            Some(_) => Err(malformed()),
+        }
+    }
+}

@@ -15,3 +15,4 @@ mod platform;
 mod rails;
 mod review;
 mod rules;
+mod webhooks;

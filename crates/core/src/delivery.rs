@@ -1,5 +1,5 @@
-//! When a failed delivery is tried again (CONTRACT 9): 8 attempts in all, spread over a day
-//! and a half, so a receiver that is down for a deploy or a night still gets the event.
+//! When a failed webhook delivery is tried again (CONTRACT 9): 8 attempts in all, spread over
+//! a day and a half, so a receiver that is down for a deploy or a night still gets the event.
 
 use std::time::Duration;
 
