@@ -243,3 +243,75 @@ pub async fn audit_trail(
     who.admin()?;
     Ok(state.store.audit_trail(application_id, limit).await?)
 }
+
+/// A test platform key deciding an `under_review` application as a reviewer would, so a
+/// platform can test both endings without staff (CONTRACT 4, Sandbox). The claim and the
+/// decision are the nil reviewer's; the audit entry names the key.
+pub async fn decide_in_sandbox(
+    state: &Service,
+    who: &Principal,
+    application_id: &str,
+    form: &DecisionForm,
+) -> AppResult<CaseRecord> {
+    let Principal::Platform(key) = who else {
+        return Err(AppError::new(Code::Unauthorized));
+    };
+    if key.mode != realname_core::platform::KeyMode::Test || state.sandbox.is_none() {
+        return Err(AppError::new(Code::KeyModeMismatch));
+    }
+    let decision = Decision::parse(form).map_err(AppError::validation)?;
+    let application_id =
+        Uuid::parse_str(application_id).map_err(|_| AppError::new(Code::NotFound))?;
+    let app = state
+        .store
+        .application(application_id)
+        .await?
+        .ok_or_else(|| AppError::new(Code::NotFound))?;
+    if app.status != Status::UnderReview {
+        return Err(AppError::new(Code::InvalidState));
+    }
+    let case = state
+        .store
+        .review_case_of(app.id)
+        .await?
+        .ok_or_else(|| AppError::new(Code::InvalidState))?;
+    let now = state.now();
+    let sandbox_reviewer = Uuid::nil();
+    refused(
+        state
+            .store
+            .claim_case(
+                case.id,
+                sandbox_reviewer,
+                now,
+                now + state.settings.claim_ttl,
+            )
+            .await?,
+    )?;
+    let (event, outcome, reason, note) = match &decision {
+        Decision::Approve { note } => (Event::Approve, "approve", None, note.clone()),
+        Decision::Reject { reason, note } => (
+            Event::Reject(*reason),
+            "reject",
+            Some(reason.code()),
+            note.clone(),
+        ),
+    };
+    let moved = transition(Status::UnderReview, &event, &state.moment(app.id, now))?;
+    let change = StateChange::new(app.id, Status::UnderReview, moved, now);
+    let entry = audit(
+        sandbox_reviewer,
+        "decide",
+        app.id,
+        now,
+        json!({"case_id": case.id, "outcome": outcome, "reason": reason, "note": note,
+               "api_key": key.prefix}),
+    );
+    refused(
+        state
+            .store
+            .decide_case(case.id, sandbox_reviewer, outcome, &change, &entry)
+            .await?,
+    )?;
+    reload(state, case.id).await
+}

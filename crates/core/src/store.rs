@@ -548,6 +548,8 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<CaseRecord>>;
     async fn review_case(&self, id: Uuid) -> StoreResult<Option<CaseRecord>>;
+    /// The case of an application, if it reached review.
+    async fn review_case_of(&self, application_id: Uuid) -> StoreResult<Option<CaseRecord>>;
     /// What the flags of these applications' cases need, in one round trip whatever their
     /// number, so a page of the queue costs the same few queries at any length. Unknown ids
     /// are left out.

@@ -54,6 +54,7 @@ impl Modify for Bearer {
         api::review::audit_trail,
         api::sandbox::statement,
         api::sandbox::advance,
+        api::sandbox::review,
         api::platform::create_session,
         api::platform::get_session,
         api::platform::user,

@@ -1428,6 +1428,17 @@ impl Store for PgStore {
         row.as_ref().map(case_row).transpose().map_err(err)
     }
 
+    async fn review_case_of(&self, application_id: Uuid) -> StoreResult<Option<CaseRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM review_cases WHERE application_id = $1"
+        ))
+        .bind(application_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
+        row.as_ref().map(case_row).transpose().map_err(err)
+    }
+
     async fn case_facts(&self, application_ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
         let rows = sqlx::query(
             "SELECT a.id, a.form, EXISTS (

@@ -1020,6 +1020,19 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn review_case_of(&self, application: Uuid) -> StoreResult<Option<CaseRecord>> {
+        self.read(move |c| {
+            c.one(
+                &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE application_id = ?1"),
+                params![id(application)],
+                case_row,
+            )
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
     async fn case_facts(&self, application_ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
         let ids: Vec<String> = application_ids.iter().map(|a| id(*a)).collect();
         let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Failed(e.to_string()))?;

@@ -818,6 +818,11 @@ pub async fn claims_and_decisions(store: DynStore) {
         .await
         .unwrap()[0]
         .id;
+    assert_eq!(
+        store.review_case_of(app).await.unwrap().map(|c| c.id),
+        Some(case)
+    );
+    assert_eq!(store.review_case_of(Uuid::new_v4()).await.unwrap(), None);
     let (rita, rob) = (Uuid::new_v4(), Uuid::new_v4());
     let until = t0() + TimeDelta::minutes(30);
     let (x, y) = tokio::join!(

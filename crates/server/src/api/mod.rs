@@ -158,7 +158,8 @@ pub fn router(state: AppState) -> Router {
     if state.config.rail == Rail::Sandbox {
         v1 = v1
             .route("/sandbox/bank/statement", get(sandbox::statement))
-            .route("/sandbox/clock/advance", post(sandbox::advance));
+            .route("/sandbox/clock/advance", post(sandbox::advance))
+            .route("/sandbox/verifications/{id}/review", post(sandbox::review));
     }
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()

@@ -76,3 +76,25 @@ pub async fn advance(
         now: Timestamp(state.now()),
     }))
 }
+
+#[utoipa::path(post, path = "/v1/sandbox/verifications/{id}/review", tag = "sandbox", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    request_body = crate::api::requests::DecisionBody,
+    responses(
+        (status = 200, description = "Decided, as a reviewer would (audited as the key)", body = realname_app::views::CaseView),
+        (status = 403, description = "key_mode_mismatch: only a test key, beside the sandbox", body = ErrorBody),
+        (status = 409, description = "invalid_state: not under review; case_claimed: a reviewer holds it", body = ErrorBody),
+        (status = 422, description = "validation_failed: an outcome or reason this API does not take", body = ErrorBody)))]
+pub async fn review(
+    State(state): State<AppState>,
+    crate::auth::Platform(who): crate::auth::Platform,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Json(body): Json<crate::api::requests::DecisionBody>,
+) -> ApiResult<axum::Json<realname_app::views::CaseView>> {
+    let case = realname_app::casework::decide_in_sandbox(&state, &who, &id, &body.into()).await?;
+    Ok(axum::Json(realname_app::views::case_summary(
+        &case,
+        state.now(),
+        &[],
+    )))
+}

@@ -744,6 +744,25 @@ struct StatusPage {
     can_retry: bool,
     sandbox: bool,
     review_due: String,
+    /// "Back to the platform", once the user has submitted or reached an outcome.
+    back: Option<String>,
+}
+
+/// The way back to the platform a link came from: its `return_url`, told which session, once
+/// the application is submitted or has an outcome (CONTRACT 9).
+async fn back_to_platform(
+    state: &AppState,
+    ctx: &PageContext,
+    app: &ApplicationRecord,
+) -> Option<String> {
+    if app.status == Status::Draft {
+        return None;
+    }
+    let id = uuid::Uuid::parse_str(ctx.platform_session.as_deref()?).ok()?;
+    let session = state.store.platform_session(id).await.ok()??;
+    (session.account_id == app.account_id)
+        .then(|| super::start::return_link(&session))
+        .flatten()
 }
 
 fn status_page(
@@ -752,6 +771,7 @@ fn status_page(
     app: &ApplicationRecord,
     error: Option<String>,
     amount: String,
+    back: Option<String>,
 ) -> StatusPage {
     let t = ctx.t;
     let heading = match app.status {
@@ -790,6 +810,7 @@ fn status_page(
             .find(|e| e.status == Status::UnderReview)
             .map(|e| china_time(e.at + state.config.review_sla))
             .unwrap_or_default(),
+        back,
     }
 }
 
@@ -799,7 +820,10 @@ pub async fn status(
     Path(id): Path<String>,
 ) -> Response {
     match own(&state, &ctx, &id).await {
-        Ok(app) => ctx.render(&status_page(&state, &ctx, &app, None, String::new())),
+        Ok(app) => {
+            let back = back_to_platform(&state, &ctx, &app).await;
+            ctx.render(&status_page(&state, &ctx, &app, None, String::new(), back))
+        }
         Err(r) => r,
     }
 }
@@ -829,7 +853,7 @@ pub async fn answer_amount(
             let text = ctx.lang.error(&error);
             ctx.render_status(
                 error.status(),
-                &status_page(&state, &ctx, &app, Some(text), v.amount),
+                &status_page(&state, &ctx, &app, Some(text), v.amount, None),
             )
         }
     }

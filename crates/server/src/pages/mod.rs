@@ -183,6 +183,8 @@ pub struct PageContext {
     /// Who the session cookie belongs to, as the application layer sees them.
     pub principal: Option<Principal>,
     pub session_token: Option<String>,
+    /// The platform session a link signed this browser in from, if any.
+    pub platform_session: Option<String>,
     /// The id the request-id layer gave this request, shown on error pages.
     pub request_id: String,
 }
@@ -224,6 +226,7 @@ impl FromRequestParts<AppState> for PageContext {
             account,
             principal,
             session_token,
+            platform_session: cookie(&parts.headers, PLATFORM_COOKIE),
             request_id: parts
                 .headers
                 .get("x-request-id")

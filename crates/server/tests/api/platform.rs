@@ -422,3 +422,150 @@ async fn the_feed_has_one_event_per_status_change_newest_first() {
     let (status, _) = app.get("/v1/events", Some(&token)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_test_key_decides_in_the_sandbox_as_a_reviewer_would() {
+    let app = spawn_app().await;
+    let key = platform_key(&app, &[Scope::VerificationsRead], KeyMode::Test).await;
+    let token = app.register("anna@example.com").await;
+    let id = app.ready_draft(&token, CARD).await;
+    let path = format!("/v1/sandbox/verifications/{id}/review");
+    let (status, body) = app
+        .post(&path, Some(&key), json!({"outcome": "approve"}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_state")),
+        "a draft is not under review"
+    );
+    app.submit_and_settle(&token, &id).await;
+    let amount = app.deposit_amount(CARD).await;
+    app.post(
+        &format!("/v1/verifications/{id}/deposit_confirmation"),
+        Some(&token),
+        json!({"amount": amount}),
+    )
+    .await;
+    let (status, _) = app
+        .post(&path, Some(&token), json!({"outcome": "approve"}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a user's session is no key"
+    );
+    let live = platform_key(&app, &[Scope::VerificationsRead], KeyMode::Live).await;
+    let (status, _) = app
+        .post(&path, Some(&live), json!({"outcome": "approve"}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, case) = app
+        .post(&path, Some(&key), json!({"outcome": "approve"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    assert_eq!(case["outcome"], "approve");
+    assert_eq!(app.application(&token, &id).await["status"], "verified");
+    let admin = app.staff("root", "admin").await;
+    let (_, trail) = app
+        .get(&format!("/v1/audit?verification_id={id}"), Some(&admin))
+        .await;
+    let decided = trail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "decide")
+        .unwrap();
+    assert_eq!(decided["detail"]["api_key"], &key[..12]);
+}
+
+#[tokio::test]
+async fn once_submitted_the_pages_offer_the_way_back_to_the_platform() {
+    let app = spawn_with(&[("platform.return_origins", "https://pay.example.com")]).await;
+    let key = platform_key(&app, &[], KeyMode::Test).await;
+    let (_, session) = new_session(
+        &app,
+        &key,
+        json!({"external_user_id": "ext-7", "return_url": "https://pay.example.com/back?x=1"}),
+    )
+    .await;
+    let path = session["url"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(&app.base)
+        .unwrap()
+        .to_owned();
+    let client = no_redirects();
+    let page = client.get(app.url(&path)).send().await.unwrap();
+    let csrf = value(&set_cookie(&page, "rn_csrf").unwrap());
+    let go = client
+        .post(app.url(&path))
+        .header(header::COOKIE, format!("rn_csrf={csrf}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let cookies = format!(
+        "rn_csrf={csrf}; rn_session={}; rn_platform_session={}",
+        value(&set_cookie(&go, "rn_session").unwrap()),
+        value(&set_cookie(&go, "rn_platform_session").unwrap())
+    );
+
+    // The user's journey, as the pages would drive it, through the application layer.
+    let config = config(app.dir.path(), &[]);
+    let service = realname_app::Service::new(realname_server::App::parts(&config).await.unwrap())
+        .await
+        .unwrap();
+    let account = service
+        .store
+        .platform_account("ext-7")
+        .await
+        .unwrap()
+        .unwrap();
+    let account = service
+        .store
+        .page_session_account(
+            &realname_app::auth::token_hash(&value(&set_cookie(&go, "rn_session").unwrap())),
+            service.now(),
+        )
+        .await
+        .unwrap()
+        .filter(|a| a.id == account)
+        .unwrap();
+    let who = realname_app::Principal::User(account);
+    let form: realname_core::application::ApplicationForm =
+        serde_json::from_value(identity()).unwrap();
+    let draft = realname_app::journey::create(&service, &who, &form, "127.0.0.1".into())
+        .await
+        .unwrap();
+    let status_page = |id: uuid::Uuid| {
+        client
+            .get(app.url(&format!("/verifications/{id}")))
+            .header(header::COOKIE, cookies.clone())
+            .send()
+    };
+    let html = status_page(draft.id).await.unwrap().text().await.unwrap();
+    assert!(
+        !html.contains("Back to the platform") && !html.contains("返回平台"),
+        "not yet"
+    );
+    for slot in realname_core::documents::ImageSlot::ALL {
+        realname_app::journey::store_image(&service, &draft, slot, &jpeg())
+            .await
+            .unwrap();
+    }
+    let card: realname_core::policy::BankCardForm =
+        serde_json::from_value(bank_card(CARD, "John Smith")).unwrap();
+    let ready = realname_app::journey::bind_card(&service, &draft, &card)
+        .await
+        .unwrap();
+    realname_app::journey::submit(&service, &ready)
+        .await
+        .unwrap();
+    let html = status_page(draft.id).await.unwrap().text().await.unwrap();
+    let back = format!(
+        "https://pay.example.com/back?x=1&#38;verification_session={}",
+        session["id"].as_str().unwrap()
+    );
+    assert!(html.contains(&back), "{html}");
+}
