@@ -205,8 +205,21 @@ pub async fn decide(
     if case.decided_at.is_some() || app.status != Status::UnderReview {
         return Err(AppError::new(Code::InvalidState));
     }
+    decide_held(state, &case, app.id, staff, &decision, json!({})).await
+}
+
+/// Writes a decision on a case `reviewer` holds: the application's transition, the case's
+/// outcome and the audit entry (with `detail` added) in one transaction.
+async fn decide_held(
+    state: &Service,
+    case: &CaseRecord,
+    application: Uuid,
+    reviewer: Uuid,
+    decision: &Decision,
+    detail: Value,
+) -> AppResult<CaseRecord> {
     let now = state.now();
-    let (event, outcome, reason, note) = match &decision {
+    let (event, outcome, reason, note) = match decision {
         Decision::Approve { note } => (Event::Approve, "approve", None, note.clone()),
         Decision::Reject { reason, note } => (
             Event::Reject(*reason),
@@ -215,19 +228,18 @@ pub async fn decide(
             note.clone(),
         ),
     };
-    let moved = transition(Status::UnderReview, &event, &state.moment(app.id, now))?;
-    let change = StateChange::new(app.id, Status::UnderReview, moved, now);
-    let entry = audit(
-        staff,
-        "decide",
-        app.id,
-        now,
-        json!({"case_id": case.id, "outcome": outcome, "reason": reason, "note": note}),
-    );
+    let moved = transition(Status::UnderReview, &event, &state.moment(application, now))?;
+    let change = StateChange::new(application, Status::UnderReview, moved, now);
+    let mut recorded =
+        json!({"case_id": case.id, "outcome": outcome, "reason": reason, "note": note});
+    if let (Some(map), Value::Object(extra)) = (recorded.as_object_mut(), detail) {
+        map.extend(extra);
+    }
+    let entry = audit(reviewer, "decide", application, now, recorded);
     refused(
         state
             .store
-            .decide_case(case.id, staff, outcome, &change, &entry)
+            .decide_case(case.id, reviewer, outcome, &change, &entry)
             .await?,
     )?;
     reload(state, case.id).await
@@ -288,30 +300,13 @@ pub async fn decide_in_sandbox(
             )
             .await?,
     )?;
-    let (event, outcome, reason, note) = match &decision {
-        Decision::Approve { note } => (Event::Approve, "approve", None, note.clone()),
-        Decision::Reject { reason, note } => (
-            Event::Reject(*reason),
-            "reject",
-            Some(reason.code()),
-            note.clone(),
-        ),
-    };
-    let moved = transition(Status::UnderReview, &event, &state.moment(app.id, now))?;
-    let change = StateChange::new(app.id, Status::UnderReview, moved, now);
-    let entry = audit(
-        sandbox_reviewer,
-        "decide",
+    decide_held(
+        state,
+        &case,
         app.id,
-        now,
-        json!({"case_id": case.id, "outcome": outcome, "reason": reason, "note": note,
-               "api_key": key.prefix}),
-    );
-    refused(
-        state
-            .store
-            .decide_case(case.id, sandbox_reviewer, outcome, &change, &entry)
-            .await?,
-    )?;
-    reload(state, case.id).await
+        sandbox_reviewer,
+        &decision,
+        json!({"api_key": key.prefix}),
+    )
+    .await
 }
