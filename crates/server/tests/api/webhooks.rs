@@ -91,7 +91,8 @@ async fn every_status_change_reaches_the_receiver_signed_and_in_sequence() {
     app.submit_and_settle(&token, &verification).await;
     app.advance(0).await;
     let got = receiver.deliveries();
-    let types: Vec<(&str, u64)> = got
+    // Deliveries may arrive in any order (each is its own job); `sequence` puts them in order.
+    let mut types: Vec<(&str, u64)> = got
         .iter()
         .map(|(_, b, _)| {
             (
@@ -100,6 +101,7 @@ async fn every_status_change_reaches_the_receiver_signed_and_in_sequence() {
             )
         })
         .collect();
+    types.sort_by_key(|(_, sequence)| *sequence);
     assert_eq!(
         types,
         [
