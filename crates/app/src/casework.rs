@@ -27,14 +27,12 @@ async fn flags_of(
     applications: &[(Uuid, NaiveDate)],
 ) -> AppResult<HashMap<Uuid, Vec<Code>>> {
     let today = state.today();
-    let ids: Vec<Uuid> = applications.iter().map(|(id, _)| *id).collect();
+    let checked: HashMap<Uuid, NaiveDate> = applications.iter().copied().collect();
+    let ids: Vec<Uuid> = checked.keys().copied().collect();
     let facts = state.store.case_facts(&ids).await?;
     let mut flagged = HashMap::with_capacity(facts.len());
     for fact in facts {
-        let checked_on = applications
-            .iter()
-            .find(|(id, _)| *id == fact.application_id)
-            .map_or(today, |(_, day)| *day);
+        let checked_on = checked.get(&fact.application_id).copied().unwrap_or(today);
         let bytes = state.open(
             SealContext::ApplicationForm(fact.application_id),
             &fact.form,

@@ -342,6 +342,8 @@ pub struct EventQuery {
     pub application_id: Option<Uuid>,
     /// The feed keeps 30 days.
     pub since: DateTime<Utc>,
+    /// A key sees the events of its own mode only.
+    pub livemode: bool,
     /// Events before this position (the cursor), or from the newest.
     pub before: Option<i64>,
     pub limit: u32,

@@ -480,7 +480,18 @@ async fn publish(
     .map_err(err)?;
     let event_id = format!("evt_{}", Uuid::new_v4().simple());
     // The outbox: the event and the job that takes it to the endpoints, in one transaction.
-    queue_job(&mut **tx, &NewJob::dispatch_event(&event_id, app, at)).await?;
+    // Without an endpoint of the event's mode there is nobody to take it to, and the journey's
+    // write path would pay for a job written, claimed and finished for nothing.
+    let anyone_listens: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled AND livemode = $1)",
+    )
+    .bind(livemode)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(err)?;
+    if anyone_listens {
+        queue_job(&mut **tx, &NewJob::dispatch_event(&event_id, app, at)).await?;
+    }
     sqlx::query(
         "INSERT INTO platform_events
              (id, application_id, external_user_id, type, sequence, status, failure, livemode, created_at)
@@ -1873,6 +1884,7 @@ impl Store for PgStore {
             " FROM platform_events
              WHERE created_at >= $1 AND ($2::text IS NULL OR type = $2)
                AND ($3::uuid IS NULL OR application_id = $3) AND ($4::bigint IS NULL OR position < $4)
+               AND livemode = $6
              ORDER BY position DESC LIMIT $5"
         ))
         .bind(query.since)
@@ -1880,6 +1892,7 @@ impl Store for PgStore {
         .bind(query.application_id)
         .bind(query.before)
         .bind(i64::from(query.limit))
+        .bind(query.livemode)
         .fetch_all(&self.pool)
         .await
         .map_err(err)?;

@@ -184,7 +184,18 @@ fn publish(
         .map_err(failed)?;
     let event_id = format!("evt_{}", Uuid::new_v4().simple());
     // The outbox: the event and the job that takes it to the endpoints, in one transaction.
-    queue_job(tx, &NewJob::dispatch_event(&event_id, app, at))?;
+    // Without an endpoint of the event's mode there is nobody to take it to, and the journey's
+    // write path would pay for a job written, claimed and finished for nothing.
+    let anyone_listens = tx
+        .one(
+            "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled AND livemode = ?1)",
+            params![livemode],
+            |r| r.get::<_, bool>(0),
+        )
+        .map_err(failed)?;
+    if anyone_listens {
+        queue_job(tx, &NewJob::dispatch_event(&event_id, app, at))?;
+    }
     tx.exec(
         "INSERT INTO platform_events
              (id, application_id, external_user_id, type, sequence, status, failure, livemode, created_at)
@@ -1484,6 +1495,7 @@ impl Store for SqliteStore {
                     " FROM platform_events
                      WHERE created_at >= ?1 AND (?2 IS NULL OR type = ?2)
                        AND (?3 IS NULL OR application_id = ?3) AND (?4 IS NULL OR position < ?4)
+                       AND livemode = ?6
                      ORDER BY position DESC LIMIT ?5"
                 ))
                 .map_err(failed)?;
@@ -1493,7 +1505,8 @@ impl Store for SqliteStore {
                     q.event_type.map(EventType::as_str),
                     q.application_id.map(id),
                     q.before,
-                    q.limit
+                    q.limit,
+                    q.livemode
                 ],
                 platform_event_row,
             )

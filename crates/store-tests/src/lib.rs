@@ -11,6 +11,7 @@ use realname_core::Code;
 use realname_core::deposit::DepositRules;
 use realname_core::platform::{
     ApiKey, EventQuery, EventType, KeyMode, LinkToken, LinkUse, PlatformSession, Scope,
+    WebhookEndpoint,
 };
 use realname_core::ports::{SandboxLedger, SandboxPayout};
 use realname_core::state::{Event, Moment, Status, transition};
@@ -69,6 +70,7 @@ macro_rules! all_cases {
             api_keys_are_found_by_hash_listed_revoked_and_touched,
             platform_users_sessions_and_single_use_links,
             every_status_change_makes_one_event_in_its_sequence,
+            events_are_dispatched_only_when_an_endpoint_listens,
         );
     };
 }
@@ -1464,6 +1466,7 @@ pub async fn every_status_change_makes_one_event_in_its_sequence(store: DynStore
         event_type,
         application_id,
         since: t0() - TimeDelta::days(30),
+        livemode: false,
         before,
         limit: 100,
     };
@@ -1522,4 +1525,62 @@ pub async fn every_status_change_makes_one_event_in_its_sequence(store: DynStore
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].event_type, EventType::Cancelled);
     assert_eq!(kept[0].sequence, 2);
+    let live = EventQuery {
+        livemode: true,
+        ..query(None, None, None)
+    };
+    assert!(
+        store.events(&live).await.unwrap().is_empty(),
+        "a live key sees no test events"
+    );
+}
+
+pub async fn events_are_dispatched_only_when_an_endpoint_listens(store: DynStore) {
+    let dispatches = |jobs: &[Job]| {
+        jobs.iter()
+            .filter(|j| j.kind == JobKind::DispatchEvent)
+            .count()
+    };
+    let id = account(&store, "d@example.com").await;
+    draft(&store, id, &[]).await;
+    let now = Utc::now() + TimeDelta::minutes(1);
+    assert_eq!(
+        dispatches(&store.claim_jobs(now, 60, 100).await.unwrap()),
+        0
+    );
+
+    // A live endpoint does not listen to test events; a test one does.
+    for livemode in [true, false] {
+        store
+            .create_webhook_endpoint(&WebhookEndpoint {
+                id: Uuid::new_v4(),
+                url: "https://hooks.example.com/".into(),
+                events: vec!["*".into()],
+                description: None,
+                enabled: true,
+                secret: b"sealed".to_vec(),
+                previous_secret: None,
+                previous_expires_at: None,
+                livemode,
+                created_at: t0(),
+            })
+            .await
+            .unwrap();
+        let other = account(&store, &format!("d-{livemode}@example.com")).await;
+        draft(&store, other, &[]).await;
+        let jobs = store.claim_jobs(now, 60, 100).await.unwrap();
+        assert_eq!(
+            dispatches(&jobs),
+            usize::from(!livemode),
+            "live endpoint: {livemode}"
+        );
+        let job = jobs.iter().find(|j| j.kind == JobKind::DispatchEvent);
+        if let Some(job) = job {
+            let event = job.subject.as_deref().unwrap();
+            assert!(
+                store.event(event).await.unwrap().is_some(),
+                "the job names its event"
+            );
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use chrono::TimeDelta;
 use realname_core::Code;
-use realname_core::platform::{EventQuery, EventType, PlatformEvent, Scope};
+use realname_core::platform::{EventQuery, EventType, KeyMode, PlatformEvent, Scope};
 use uuid::Uuid;
 
 use crate::{AppError, AppResult, Principal, Service};
@@ -55,12 +55,11 @@ pub async fn feed(
             event_type,
             application_id,
             since: app.now() - KEPT_FOR,
+            livemode: key.mode == KeyMode::Live,
             before: request.before,
             limit: limit + 1,
         })
         .await?;
-    let livemode = key.mode == realname_core::platform::KeyMode::Live;
-    events.retain(|e| e.livemode == livemode);
     let more = events.len() > limit as usize;
     events.truncate(limit as usize);
     Ok((events, more))
@@ -74,7 +73,7 @@ pub async fn event(
     scope: Scope,
 ) -> AppResult<PlatformEvent> {
     let key = who.platform(app, scope)?;
-    let livemode = key.mode == realname_core::platform::KeyMode::Live;
+    let livemode = key.mode == KeyMode::Live;
     app.store
         .event(id)
         .await?

@@ -10,6 +10,9 @@ use realname_core::ports::Lookup;
 
 use crate::{AppError, AppResult, Service};
 
+/// How stale a key's last-used time may be before a request records it again.
+const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
 /// A key just made: the key itself, shown this once, and what is stored of it.
 pub struct NewKey {
     pub key: String,
@@ -79,9 +82,13 @@ pub async fn resolve(app: &Service, token: &str) -> AppResult<Option<ApiKey>> {
     if key.revoked_at.is_some() {
         return Ok(None);
     }
-    // The hash found it, so the prefix is the key's own; a failed touch costs only the
+    // The last use is kept to the minute, so most requests write nothing; the store's own
+    // condition settles nodes touching the same key at once. A failed touch costs only the
     // last-used time.
-    if let Err(e) = app.store.touch_api_key(&key.prefix, app.now()).await {
+    let now = app.now();
+    if key.last_used_at.is_none_or(|used| used < now - TOUCH_EVERY)
+        && let Err(e) = app.store.touch_api_key(&key.prefix, now).await
+    {
         tracing::warn!(error = %e, "could not record a key's use");
     }
     Ok(Some(key))

@@ -5,12 +5,12 @@
 use chrono::{DateTime, Utc};
 use realname_core::Code;
 use realname_core::platform::{ApiKey, Scope};
-use realname_core::state::{RealNameStatus, Status};
+use realname_core::state::Status;
 use realname_core::store::{ApplicationRecord, AuditEntry};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::platform::sessions::{Standing, standing_of, valid_external_user_id};
+use crate::platform::sessions::{Standing, valid_external_user_id};
 use crate::views::{self, Opened};
 use crate::{AppError, AppResult, Principal, Service};
 
@@ -33,13 +33,12 @@ pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> App
         .platform_account(external_user_id)
         .await?
         .ok_or_else(|| AppError::new(Code::NotFound))?;
-    let standing = standing_of(app, account).await?;
-    let verified = app
-        .store
-        .applications_of(account)
-        .await?
-        .into_iter()
-        .find(|a| a.status == Status::Verified);
+    let applications = app.store.applications_of(account).await?;
+    let verified = applications
+        .iter()
+        .find(|a| a.status == Status::Verified)
+        .cloned();
+    let standing = Standing::of(applications);
     let verified_at = verified.as_ref().and_then(|a| {
         a.events
             .iter()
@@ -47,10 +46,7 @@ pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> App
             .map(|e| e.at)
     });
     let real_name = match &verified {
-        Some(app_record)
-            if key.has(Scope::VerificationsReadPii)
-                && standing.real_name_status == RealNameStatus::Verified =>
-        {
+        Some(app_record) if key.has(Scope::VerificationsReadPii) => {
             let opened = views::open(app, app_record)?;
             audit(app, key, app_record.id, "reveal_real_name").await?;
             Some(opened.identity.real_name.as_str().to_owned())

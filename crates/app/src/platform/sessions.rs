@@ -34,6 +34,15 @@ pub struct Standing {
 }
 
 impl Standing {
+    /// Where an account stands, from its applications, newest first.
+    pub fn of(applications: Vec<ApplicationRecord>) -> Standing {
+        let statuses: Vec<Status> = applications.iter().map(|a| a.status).collect();
+        Standing {
+            real_name_status: real_name_status(&statuses),
+            newest: applications.into_iter().next(),
+        }
+    }
+
     pub fn verification_id(&self) -> Option<Uuid> {
         self.newest.as_ref().map(|a| a.id)
     }
@@ -53,12 +62,7 @@ pub struct SessionView {
 }
 
 pub async fn standing_of(app: &Service, account_id: Uuid) -> AppResult<Standing> {
-    let apps = app.store.applications_of(account_id).await?;
-    let statuses: Vec<Status> = apps.iter().map(|a| a.status).collect();
-    Ok(Standing {
-        real_name_status: real_name_status(&statuses),
-        newest: apps.into_iter().next(),
-    })
+    Ok(Standing::of(app.store.applications_of(account_id).await?))
 }
 
 const MAX_METADATA_PAIRS: usize = 20;

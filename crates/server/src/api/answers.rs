@@ -5,9 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use realname_app::views::{
-    ApplicationView, BreachView, CaseView, IdentityView, ImageView, Timestamp,
-};
+use realname_app::views::{ApplicationView, BreachView, CaseView, IdentityView, Timestamp};
 pub use realname_app::views::{EventTypeName, PlatformEventView};
 use realname_core::Code;
 use realname_core::documents::ImageSlot;
@@ -138,9 +136,6 @@ pub struct Health {
     /// `ok`, `ready` or `unavailable`.
     pub status: String,
 }
-
-/// An upload as stored.
-pub type Upload = ImageView;
 
 /// `verification_session`: a platform's session for one of its users.
 #[derive(Serialize, ToSchema)]

@@ -252,8 +252,8 @@ impl TestApp {
         id
     }
 
-    /// Submits and lets the sandbox bank pay and settle.
-    pub async fn submit_and_settle(&self, token: &str, id: &str) {
+    /// Submits: the application is `deposit_pending`, its payout on its way.
+    pub async fn submit(&self, token: &str, id: &str) {
         let (status, body) = self
             .post(
                 &format!("/v1/verifications/{id}/submit"),
@@ -263,6 +263,11 @@ impl TestApp {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["status"], "deposit_pending");
+    }
+
+    /// Submits and lets the sandbox bank pay and settle.
+    pub async fn submit_and_settle(&self, token: &str, id: &str) {
+        self.submit(token, id).await;
         self.advance(0).await;
     }
 
@@ -378,4 +383,14 @@ pub async fn platform_key(
         .await
         .expect("a key")
         .key
+}
+
+/// The statuses an application went through, oldest first (its `events`).
+pub fn event_statuses(application: &Value) -> Vec<&str> {
+    application["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["status"].as_str().expect("a status"))
+        .collect()
 }

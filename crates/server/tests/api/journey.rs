@@ -100,14 +100,8 @@ async fn from_registration_to_verified() {
 
     let done = app.application(&token, &id).await;
     assert_eq!(done["status"], "verified");
-    let statuses: Vec<&str> = done["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["status"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        statuses,
+        event_statuses(&done),
         [
             "draft",
             "deposit_pending",

@@ -8,6 +8,28 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::pages::{no_redirects, set_cookie, value};
 
+/// The CSRF token a browser gets with the link's page.
+async fn csrf_of(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    let page = client.get(app.url(path)).send().await.unwrap();
+    value(&set_cookie(&page, "rn_csrf").unwrap())
+}
+
+/// Presses Continue on the link's page.
+async fn continue_link(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    csrf: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .header(header::COOKIE, format!("rn_csrf={csrf}"))
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn new_session(
     app: &TestApp,
     key: &str,
@@ -56,15 +78,8 @@ async fn a_platform_links_its_user_and_a_browser_continues_through_the_link() {
     }
 
     // The person continues: signed in to the pages, on to the new application.
-    let page = client.get(app.url(&path)).send().await.unwrap();
-    let csrf = value(&set_cookie(&page, "rn_csrf").unwrap());
-    let go = client
-        .post(app.url(&path))
-        .header(header::COOKIE, format!("rn_csrf={csrf}"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let csrf = csrf_of(&app, &client, &path).await;
+    let go = continue_link(&app, &client, &path, &csrf).await;
     assert_eq!(go.status(), StatusCode::SEE_OTHER);
     assert_eq!(go.headers()["location"], "/verifications/new");
     let session_cookie = value(&set_cookie(&go, "rn_session").expect("signed in"));
@@ -94,13 +109,7 @@ async fn a_platform_links_its_user_and_a_browser_continues_through_the_link() {
         session["id"].as_str().unwrap()
     );
     assert!(html.contains(&back), "{html}");
-    let reuse = client
-        .post(app.url(&path))
-        .header(header::COOKIE, format!("rn_csrf={csrf}"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let reuse = continue_link(&app, &client, &path, &csrf).await;
     assert_eq!(reuse.status(), StatusCode::GONE);
     assert!(set_cookie(&reuse, "rn_session").is_none());
 
@@ -496,15 +505,8 @@ async fn once_submitted_the_pages_offer_the_way_back_to_the_platform() {
         .unwrap()
         .to_owned();
     let client = no_redirects();
-    let page = client.get(app.url(&path)).send().await.unwrap();
-    let csrf = value(&set_cookie(&page, "rn_csrf").unwrap());
-    let go = client
-        .post(app.url(&path))
-        .header(header::COOKIE, format!("rn_csrf={csrf}"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let csrf = csrf_of(&app, &client, &path).await;
+    let go = continue_link(&app, &client, &path, &csrf).await;
     let cookies = format!(
         "rn_csrf={csrf}; rn_session={}; rn_platform_session={}",
         value(&set_cookie(&go, "rn_session").unwrap()),

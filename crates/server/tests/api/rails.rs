@@ -86,18 +86,6 @@ async fn with_bank(
     (app, made.expect("the rail was made"))
 }
 
-async fn submit(app: &TestApp, token: &str, id: &str) {
-    let (status, body) = app
-        .post(
-            &format!("/v1/verifications/{id}/submit"),
-            Some(token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["status"], "deposit_pending");
-}
-
 #[tokio::test]
 async fn an_unreachable_bank_is_tried_again_until_it_pays_once() {
     let (app, bank) = with_bank(|b| {
@@ -108,7 +96,7 @@ async fn an_unreachable_bank_is_tried_again_until_it_pays_once() {
     .await;
     let token = app.register("anna@example.com").await;
     let id = app.ready_draft(&token, CARD).await;
-    submit(&app, &token, &id).await;
+    app.submit(&token, &id).await;
     app.advance(0).await;
     let waiting = app.application(&token, &id).await;
     assert_eq!(waiting["status"], "deposit_pending");
@@ -160,18 +148,15 @@ async fn a_bank_that_says_everything_twice_moves_the_application_once() {
     .await;
     let token = app.register("anna@example.com").await;
     let id = app.ready_draft(&token, CARD).await;
-    submit(&app, &token, &id).await;
+    app.submit(&token, &id).await;
     app.advance(0).await;
     app.advance(0).await;
     let settled = app.application(&token, &id).await;
     assert_eq!(settled["status"], "awaiting_amount");
-    let statuses: Vec<&str> = settled["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["draft", "deposit_pending", "awaiting_amount"]);
+    assert_eq!(
+        event_statuses(&settled),
+        ["draft", "deposit_pending", "awaiting_amount"]
+    );
     assert_eq!(bank.pays.load(Ordering::SeqCst), 1);
     assert_eq!(app.statement(CARD).await.len(), 1);
 
@@ -179,7 +164,7 @@ async fn a_bank_that_says_everything_twice_moves_the_application_once() {
     let other = app.register("bob@example.com").await;
     let returned = "6222020000000080002";
     let second = app.ready_draft(&other, returned).await;
-    submit(&app, &other, &second).await;
+    app.submit(&other, &second).await;
     app.advance(0).await;
     let failed = app.application(&other, &second).await;
     assert_eq!(failed["status"], "failed");
@@ -201,7 +186,7 @@ async fn a_slow_bank_does_not_hold_the_user() {
     let token = app.register("anna@example.com").await;
     let id = app.ready_draft(&token, CARD).await;
     // The submit answers while the bank still holds the payout.
-    submit(&app, &token, &id).await;
+    app.submit(&token, &id).await;
     for _ in 0..50 {
         if bank.pays.load(Ordering::SeqCst) > 0 {
             break;
