@@ -1,6 +1,8 @@
 //! Several `realname serve` nodes over one PostgreSQL: 200 journeys spread across three
 //! nodes (submitted on one, confirmed on another, reviewed on a third), one node killed with
 //! SIGKILL half-way, and every application still ends where it should, paid exactly once.
+//! Three nodes deliver every webhook attempt exactly once between them, and a key revoked on
+//! one is refused by all of them at once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -34,6 +36,7 @@ fn start_node(url: &str, key: &str, dir: &std::path::Path) -> Node {
         .current_dir(dir)
         .env("REALNAME_DATA_KEY", key)
         .env("REALNAME_DATABASE_MAX_CONNECTIONS", "8")
+        .env("REALNAME_WEBHOOKS_ALLOW_CIDRS", "127.0.0.0/8")
         .env("RUST_LOG", "warn")
         .stderr(Stdio::null());
     let (child, base) = common::start_serve(command);
@@ -119,6 +122,14 @@ fn card(i: usize) -> String {
     realname_store_tests::fixtures::icbc_card(i, if i % 10 == 0 { "0002" } else { "1111" })
 }
 
+fn identity(i: usize) -> Value {
+    json!({
+        "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
+        "phone": "13800138000",
+        "documents": {"passport": {"number": format!("P{i:08}"), "expiry_date": "2034-01-01"},
+                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})
+}
+
 async fn start_journey(cluster: &Cluster, i: usize) -> (String, String) {
     let login = format!("user{i}@example.com");
     cluster
@@ -131,18 +142,13 @@ async fn start_journey(cluster: &Cluster, i: usize) -> (String, String) {
         )
         .await;
     let token = cluster.login(i, &login, PASSWORD).await;
-    let identity = json!({
-        "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
-        "phone": "13800138000",
-        "documents": {"passport": {"number": format!("P{i:08}"), "expiry_date": "2034-01-01"},
-                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}});
     let app = cluster
         .ok(
             i,
             Method::POST,
             "/v1/verifications",
             Some(&token),
-            Some(identity),
+            Some(identity(i)),
         )
         .await;
     let id = app["id"].as_str().unwrap().to_owned();
@@ -453,4 +459,245 @@ async fn three_nodes_share_the_work_and_survive_losing_one() {
     println!(
         "multi-node: {JOURNEYS} journeys, tally {tally:?}, jobs run again after the kill: {rerun}"
     );
+}
+
+/// Runs the CLI against the shared database and returns what it printed.
+fn cli(url: &str, key: &str, dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .args(["--database", url])
+        .current_dir(dir)
+        .env("REALNAME_DATA_KEY", key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "realname {args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A receiver on loopback that answers 500 to the first delivery of each event and 200 to
+/// the next, slowly enough that two nodes sending the same attempt would overlap.
+#[derive(Clone, Default)]
+struct Receiver {
+    /// Per `webhook-id`: how many requests arrived, and the most seen at the same time.
+    seen: Arc<std::sync::Mutex<std::collections::HashMap<String, (u32, u32, u32)>>>,
+}
+
+async fn receive(
+    axum::extract::State(r): axum::extract::State<Receiver>,
+    headers: axum::http::HeaderMap,
+) -> axum::http::StatusCode {
+    let id = headers["webhook-id"].to_str().unwrap().to_owned();
+    let first = {
+        let mut seen = r.seen.lock().unwrap();
+        let (count, now, most) = seen.entry(id.clone()).or_default();
+        *count += 1;
+        *now += 1;
+        *most = (*most).max(*now);
+        *count == 1
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    r.seen.lock().unwrap().get_mut(&id).unwrap().1 -= 1;
+    if first {
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        axum::http::StatusCode::OK
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_deliver_each_attempt_once_and_refuse_a_revoked_key_at_once() {
+    const DRAFTS: usize = 24;
+    let url = realname_store_tests::backends::fresh_postgres_url().await;
+    let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let dir = tempfile::tempdir().unwrap();
+    let nodes: Vec<Node> = (0..3).map(|_| start_node(&url, &key, dir.path())).collect();
+    let cluster = Cluster {
+        nodes: nodes.iter().map(|n| n.base.clone()).collect(),
+        alive: Mutex::new(vec![true; 3]),
+        client: Client::new(),
+    };
+
+    let receiver = Receiver::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hooks = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route("/hooks", axum::routing::post(receive))
+        .with_state(receiver.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let platform = cli(
+        &url,
+        &key,
+        dir.path(),
+        &[
+            "apikey",
+            "create",
+            "shop",
+            "--test",
+            "--scope",
+            "webhooks:manage",
+            "--scope",
+            "events:read",
+        ],
+    )
+    .trim()
+    .to_owned();
+    let endpoint = cluster
+        .ok(
+            0,
+            Method::POST,
+            "/v1/webhook_endpoints",
+            Some(&platform),
+            Some(json!({"url": hooks, "events": ["verification.created"], "description": "three nodes"})),
+        )
+        .await;
+    let endpoint_id = endpoint["id"].as_str().unwrap().to_owned();
+
+    // Drafts made on every node: each makes one `verification.created` event.
+    let mut events = std::collections::BTreeSet::new();
+    for i in 0..DRAFTS {
+        let login = format!("hook{i}@example.com");
+        cluster
+            .ok(
+                i,
+                Method::POST,
+                "/v1/accounts",
+                None,
+                Some(json!({"login": login, "password": PASSWORD})),
+            )
+            .await;
+        let token = cluster.login(i, &login, PASSWORD).await;
+        let app = cluster
+            .ok(
+                i,
+                Method::POST,
+                "/v1/verifications",
+                Some(&token),
+                Some(identity(1000 + i)),
+            )
+            .await;
+        let id = app["id"].as_str().unwrap().to_owned();
+        let feed = cluster
+            .ok(
+                i,
+                Method::GET,
+                &format!("/v1/events?verification_id={id}"),
+                Some(&platform),
+                None,
+            )
+            .await;
+        events.insert(feed["events"][0]["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(events.len(), DRAFTS);
+
+    // Every first attempt fails; the retries fall due 5 s of service time later, and every
+    // node's worker competes for them.
+    let delivered = |want: u32| {
+        let seen = receiver.seen.lock().unwrap();
+        events.iter().all(|e| {
+            seen.get(e)
+                .is_some_and(|(count, now, _)| *count >= want && *now == 0)
+        })
+    };
+    for _ in 0..100 {
+        if delivered(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(delivered(1), "every event was tried once");
+    cluster
+        .ok(
+            1,
+            Method::POST,
+            "/v1/sandbox/clock/advance",
+            None,
+            Some(json!({"seconds": 6})),
+        )
+        .await;
+    for _ in 0..100 {
+        if delivered(2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Three more seconds in which a double delivery would show.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    {
+        let seen = receiver.seen.lock().unwrap();
+        for event in &events {
+            let (count, _, most) = seen.get(event).copied().unwrap_or_default();
+            assert_eq!(count, 2, "{event}: one failed attempt, then one delivery");
+            assert_eq!(most, 1, "{event}: never sent twice at the same time");
+        }
+        assert_eq!(seen.len(), DRAFTS, "nothing but the drafts' events");
+    }
+    let mut rows = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = cluster
+            .ok(
+                2,
+                Method::GET,
+                &format!("/v1/webhook_endpoints/{endpoint_id}/deliveries?limit=100{cursor}"),
+                Some(&platform),
+                None,
+            )
+            .await;
+        rows.extend(page["deliveries"].as_array().unwrap().clone());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    let mut states: Vec<(String, u64, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["event_id"].as_str().unwrap().to_owned(),
+                r["attempt"].as_u64().unwrap(),
+                r["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    states.sort();
+    let expected: Vec<(String, u64, String)> = events
+        .iter()
+        .flat_map(|e| {
+            [
+                (e.clone(), 1, "pending".to_owned()),
+                (e.clone(), 2, "delivered".to_owned()),
+            ]
+        })
+        .collect();
+    assert_eq!(states, expected, "one row per attempt, as the receiver saw");
+
+    // A key revoked by the CLI is refused by every node at once: nothing caches it.
+    for node in 0..3 {
+        let (status, _) = cluster
+            .call(
+                node,
+                Method::GET,
+                "/v1/events?limit=1",
+                Some(&platform),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let prefix = realname_core::platform::key_prefix(&platform).to_owned();
+    cli(&url, &key, dir.path(), &["apikey", "revoke", &prefix]);
+    for node in 0..3 {
+        let (status, body) = cluster
+            .call(
+                node,
+                Method::GET,
+                "/v1/events?limit=1",
+                Some(&platform),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "node {node}: {body}");
+    }
+    drop(nodes);
 }
