@@ -1,6 +1,7 @@
 // Walks a user from registration to "verified" and a reviewer through claim and decision in
 // headless Chromium, in English and in Chinese, at phone and desktop widths, saving a
-// screenshot of every page under target/screenshots/.
+// screenshot of every page under target/screenshots/. A platform's user arrives by a one-time
+// link instead, walks to "verified" the same way and is offered the way back to the platform.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,7 @@ const SHOTS = join(ROOT, 'target', 'screenshots');
 const PASSWORD = 'correct horse battery';
 const PHONE = { width: 375, height: 812 };
 const DESKTOP = { width: 1280, height: 900 };
+const RETURN_ORIGIN = 'https://pay.example.com';
 
 let server;
 let base;
@@ -38,6 +40,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'realname-e2e-'));
   server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--database', 'sqlite://e2e.db'], {
     cwd: dir,
+    env: { ...process.env, REALNAME_PLATFORM_RETURN_ORIGINS: RETURN_ORIGIN },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   const line = await new Promise((ok, fail) => {
@@ -86,6 +89,55 @@ async function advanceClock(seconds) {
   assert.equal(res.status, 200);
 }
 
+/** Fills the identity form as John Smith, a US passport holder with an entry record, and sends it. */
+async function fillIdentity(page, { passport, phone }) {
+  await page.fill('#real_name', 'John Smith');
+  await page.selectOption('#nationality', 'USA');
+  await page.fill('#date_of_birth', '1990-05-17');
+  await page.fill('#phone', phone);
+  await page.check('input[name=stay_kind][value=entry_record]');
+  await page.fill('#entry_date', '2026-01-10');
+  await page.fill('#passport_number', passport);
+  await page.fill('#passport_expiry', '2034-01-01');
+  await page.check('input[name=consent]');
+  await page.click('main form button[type=submit]');
+}
+
+/** From the documents step to a submitted application; answers its status page's URL. */
+async function documentsCardAndSubmit(page, card, shot) {
+  await page.waitForURL('**/documents');
+  await shot('05-documents');
+  await page.setInputFiles('#passport_photo_page', documentImage());
+  await page.setInputFiles('#stay_permit', documentImage());
+  await page.click('main form button[type=submit]');
+  await page.waitForURL('**/bank_card');
+  await shot('06-bank-card');
+  await page.selectOption('#bank', 'ICBC');
+  await page.fill('#card_number', card);
+  await page.click('main form button[type=submit]');
+  await page.waitForURL('**/confirm');
+  const confirm = await page.textContent('main');
+  assert.ok(confirm.includes(card.slice(-4)) && !confirm.includes(card), 'the card is masked');
+  await shot('07-confirm');
+  await page.click('form[action$="/submit"] button');
+  await page.waitForURL(/\/verifications\/[0-9a-f-]+$/);
+  await shot('08-deposit-on-its-way');
+  return page.url();
+}
+
+/** Reads the deposit off the sandbox bank's statement and enters it: the case goes to review. */
+async function enterAmount(page, status, card, shot) {
+  await advanceClock(0);
+  await page.goto(`${base}/sandbox/statement?card_number=${card}`);
+  const amount = (await page.textContent('td.amount')).replace('+', '').split(' ')[0];
+  await shot('09-bank-statement');
+  await page.goto(status);
+  await shot('10-enter-amount');
+  await page.fill('#amount', amount);
+  await page.click('form[action$="/amount"] button');
+  await page.waitForURL(status);
+}
+
 for (const [lang, accept, card, words] of [
   ['en', 'en-US,en;q=0.9', '6222020000000000018', { verified: 'You are authenticated', review: 'being reviewed', phoneError: 'international code' }],
   ['zh', 'zh-CN,zh;q=0.9', '6212260000000000018', { verified: '认证成功', review: '正在审核中', phoneError: '国际区号' }],
@@ -109,16 +161,7 @@ for (const [lang, accept, card, words] of [
     await page.click('a[href="/verifications/new"]');
 
     // A breach shows next to its field, and what was typed stays.
-    await page.fill('#real_name', 'John Smith');
-    await page.selectOption('#nationality', 'USA');
-    await page.fill('#date_of_birth', '1990-05-17');
-    await page.fill('#phone', '91234567');
-    await page.check('input[name=stay_kind][value=entry_record]');
-    await page.fill('#entry_date', '2026-01-10');
-    await page.fill('#passport_number', lang === 'en' ? 'E12345678' : 'G87654321');
-    await page.fill('#passport_expiry', '2034-01-01');
-    await page.check('input[name=consent]');
-    await page.click('main form button[type=submit]');
+    await fillIdentity(page, { passport: lang === 'en' ? 'E12345678' : 'G87654321', phone: '91234567' });
     assert.match(await page.textContent('#phone-error'), new RegExp(words.phoneError));
     assert.equal(await page.inputValue('#real_name'), 'John Smith');
     assert.equal(await page.getAttribute('#phone', 'aria-invalid'), 'true');
@@ -126,34 +169,8 @@ for (const [lang, accept, card, words] of [
     await page.fill('#phone', '13800138000');
     await page.check('input[name=consent]');
     await page.click('main form button[type=submit]');
-    await page.waitForURL('**/documents');
-    await shoot(page, lang, '05-documents');
-    await page.setInputFiles('#passport_photo_page', documentImage());
-    await page.setInputFiles('#stay_permit', documentImage());
-    await page.click('main form button[type=submit]');
-    await page.waitForURL('**/bank_card');
-    await shoot(page, lang, '06-bank-card');
-    await page.selectOption('#bank', 'ICBC');
-    await page.fill('#card_number', card);
-    await page.click('main form button[type=submit]');
-    await page.waitForURL('**/confirm');
-    const confirm = await page.textContent('main');
-    assert.ok(confirm.includes(card.slice(-4)) && !confirm.includes(card), 'the card is masked');
-    await shoot(page, lang, '07-confirm');
-    await page.click('form[action$="/submit"] button');
-    await page.waitForURL(/\/verifications\/[0-9a-f-]+$/);
-    await shoot(page, lang, '08-deposit-on-its-way');
-    const status = page.url();
-
-    await advanceClock(0);
-    await page.goto(`${base}/sandbox/statement?card_number=${card}`);
-    const amount = (await page.textContent('td.amount')).replace('+', '').split(' ')[0];
-    await shoot(page, lang, '09-bank-statement');
-    await page.goto(status);
-    await shoot(page, lang, '10-enter-amount');
-    await page.fill('#amount', amount);
-    await page.click('form[action$="/amount"] button');
-    await page.waitForURL(status);
+    const status = await documentsCardAndSubmit(page, card, (step) => shoot(page, lang, step));
+    await enterAmount(page, status, card, (step) => shoot(page, lang, step));
     assert.match(await page.textContent('h1'), new RegExp(words.review));
     await shoot(page, lang, '11-under-review');
 
@@ -183,3 +200,70 @@ for (const [lang, accept, card, words] of [
     await user.close();
   });
 }
+
+test('a platform links its user ext-42, who walks to verified and back to the platform', async (t) => {
+  if (missing().length) return t.skip(`needs ${missing().join(', ')}`);
+  const made = spawnSync(BIN, ['apikey', 'create', 'shop', '--test', '--scope', 'sessions:write',
+    '--scope', 'verifications:read', '--database', 'sqlite://e2e.db'], { cwd: dir });
+  assert.equal(made.status, 0, String(made.stderr));
+  const key = String(made.stdout).trim();
+  const platform = async (method, path, body) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    });
+    return [res.status, await res.json()];
+  };
+  const [created, session] = await platform('POST', '/v1/platform/sessions', {
+    external_user_id: 'ext-42', return_url: `${RETURN_ORIGIN}/verified`, locale: 'en',
+  });
+  assert.equal(created, 201, JSON.stringify(session));
+  assert.ok(session.url.startsWith(`${base}/start/`), session.url);
+
+  // A chat app's link preview fetches the link first: it is not signed in, and the link is not used up.
+  const preview = await fetch(session.url, { redirect: 'manual' });
+  assert.equal(preview.status, 200);
+  assert.ok(!(preview.headers.get('set-cookie') ?? '').includes('session='), 'a preview is not signed in');
+  assert.match(await preview.text(), /<form method="post"/);
+
+  // The person opens it on their phone and continues: signed in, on the first step, no password asked.
+  const user = await browser.newContext({ viewport: PHONE, extraHTTPHeaders: { 'Accept-Language': 'zh-CN' } });
+  const page = await user.newPage();
+  await page.goto(session.url);
+  assert.equal(await page.getAttribute('html', 'lang'), 'en', "the session's locale wins");
+  await shoot(page, 'platform', '01-start');
+  await page.click('main form button[type=submit]');
+  await page.waitForURL('**/verifications/new');
+  await fillIdentity(page, { passport: 'E23456789', phone: '13800138000' });
+  const card = '6222020000000000133';
+  const shot = (step) => shoot(page, 'platform', step);
+  const status = await documentsCardAndSubmit(page, card, shot);
+  const back = await page.getAttribute('a.button[href^="https://pay.example.com/"]', 'href');
+  assert.equal(back, `${RETURN_ORIGIN}/verified?verification_session=${session.id}`);
+  await enterAmount(page, status, card, shot);
+
+  // The platform's own view, then the sandbox's review for a test key.
+  const id = status.split('/').pop();
+  const [, standing] = await platform('GET', '/v1/platform/users/ext-42');
+  assert.equal(standing.real_name_status, 'pending', JSON.stringify(standing));
+  const [reviewed, decision] = await platform('POST', `/v1/sandbox/verifications/${id}/review`, { outcome: 'approve' });
+  assert.equal(reviewed, 200, JSON.stringify(decision));
+  await page.goto(status);
+  assert.match(await page.textContent('h1'), /You are authenticated/);
+  assert.ok(await page.isVisible('a.button[href^="https://pay.example.com/verified"]'), 'the way back to the platform');
+  await shoot(page, 'platform', '11-verified');
+  const [, after] = await platform('GET', '/v1/platform/users/ext-42');
+  assert.equal(after.real_name_status, 'verified', JSON.stringify(after));
+
+  // The link was used: opening it again, anywhere, explains that and offers the way back.
+  const other = await browser.newContext({ viewport: PHONE });
+  const again = await other.newPage();
+  const spent = await again.goto(session.url);
+  assert.equal(spent.status(), 410);
+  assert.match(await again.textContent('h1'), /link/i);
+  assert.ok(await again.isVisible('a.button[href^="https://pay.example.com/verified"]'));
+  await shoot(again, 'platform', '12-link-spent');
+  await other.close();
+  await user.close();
+});
