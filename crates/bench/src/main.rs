@@ -5,7 +5,8 @@
 //!
 //! `cargo run --release -p realname-bench -- --database sqlite|postgres [--users 32] [--seconds 20]`
 //!
-//! `realname-bench queue` measures the reviewers' queue page alone instead (see `queue.rs`).
+//! `realname-bench queue` measures the reviewers' queue page alone instead (see `queue.rs`);
+//! `realname-bench webhooks` the delivery of events to a receiver (see `webhooks.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -23,6 +24,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 mod queue;
+mod webhooks;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Backend {
@@ -55,12 +57,18 @@ struct Args {
     /// The realname binary; by default the one beside this program.
     #[arg(long)]
     bin: Option<PathBuf>,
+    /// Subscribe a receiver on loopback to every event, so each status change of the journeys
+    /// is also delivered as a webhook.
+    #[arg(long)]
+    webhooks: bool,
 }
 
 #[derive(Subcommand)]
 enum Mode {
     /// The reviewers' queue page alone, with open cases waiting.
     Queue(queue::QueueArgs),
+    /// Webhook delivery: events made and delivered per second, and the delay to the receiver.
+    Webhooks(webhooks::WebhookArgs),
 }
 
 const PASSWORD: &str = "correct horse battery";
@@ -71,6 +79,26 @@ struct Server {
     child: Child,
     base: String,
     dir: tempfile::TempDir,
+    bin: PathBuf,
+    url: String,
+}
+
+impl Server {
+    /// Runs a `realname` command against the server's database: what it printed, if it
+    /// succeeded (an older binary may not have the command).
+    fn cli(&self, args: &[&str]) -> Option<String> {
+        let out = Command::new(&self.bin)
+            .args(args)
+            .args(["--database", &self.url])
+            .current_dir(self.dir.path())
+            .env("REALNAME_DATA_KEY", data_key())
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
 }
 
 impl Drop for Server {
@@ -114,6 +142,7 @@ fn start_server(bin: &Path, dir: tempfile::TempDir, url: &str) -> Server {
             "REALNAME_DATABASE_MAX_CONNECTIONS",
             SERVER_CONNECTIONS.to_string(),
         )
+        .env("REALNAME_WEBHOOKS_ALLOW_CIDRS", "127.0.0.0/8")
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -152,7 +181,13 @@ fn start_server(bin: &Path, dir: tempfile::TempDir, url: &str) -> Server {
         .write_all(format!("{PASSWORD}\n").as_bytes())
         .unwrap();
     assert!(staff.wait().unwrap().success());
-    Server { child, base, dir }
+    Server {
+        child,
+        base,
+        dir,
+        bin: bin.to_path_buf(),
+        url: url.to_owned(),
+    }
 }
 
 const SQLITE_SEED: &str = "
@@ -273,6 +308,14 @@ struct Driver {
 }
 
 impl Driver {
+    fn new(client: Client, base: String) -> Self {
+        Self {
+            client,
+            base,
+            timings: Mutex::new(Timings::default()),
+        }
+    }
+
     async fn call(
         &self,
         label: &'static str,
@@ -342,6 +385,15 @@ fn card_number(n: usize) -> String {
     realname_store_tests::fixtures::icbc_card(n, "1111")
 }
 
+/// A valid identity with this passport number.
+fn identity(passport: &str) -> Value {
+    json!({
+        "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
+        "phone": "13800138000",
+        "documents": {"passport": {"number": passport, "expiry_date": "2034-01-01"},
+                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})
+}
+
 /// Registers `login`, logs in and creates a draft with `passport`; the three requests are
 /// timed under `labels` (the endpoint names in a journey, "setup" before the probes).
 async fn register_and_draft(
@@ -369,18 +421,13 @@ async fn register_and_draft(
         )
         .await;
     let token = session["token"].as_str()?.to_owned();
-    let identity = json!({
-        "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
-        "phone": "13800138000",
-        "documents": {"passport": {"number": passport, "expiry_date": "2034-01-01"},
-                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}});
     let app = d
         .call(
             labels[2],
             Method::POST,
             "/v1/verifications",
             Some(&token),
-            Some(identity),
+            Some(identity(passport)),
         )
         .await;
     let id = app["id"].as_str()?.to_owned();
@@ -650,27 +697,40 @@ async fn owners(d: &Driver, users: usize) -> Vec<(String, String)> {
 }
 
 /// One endpoint alone, hammered by every owner for `seconds`: its own requests per second
-/// and latencies.
+/// and latencies. With a platform key, also the platform's session creation and its read of
+/// a user by its own id (owner `u` is the platform's `ext-{u}`).
 async fn isolated(
     d: &Arc<Driver>,
     owners: &[(String, String)],
     seconds: u64,
     reviewer: &str,
+    platform: Option<&str>,
 ) -> Vec<(&'static str, f64, Vec<Duration>, bool)> {
     let mut results = Vec::new();
-    for (label, write) in [
+    let mut probes = vec![
         ("GET /healthz", false),
         ("GET /v1/verifications/{id}", false),
         ("GET /v1/review/cases?limit=20", false),
         ("PATCH /v1/verifications/{id}", true),
-    ] {
+    ];
+    if platform.is_some() {
+        probes.push(("POST /v1/platform/sessions", true));
+        probes.push(("GET /v1/platform/users/{id}", false));
+    }
+    let platform = platform.unwrap_or_default().to_owned();
+    for (label, write) in probes {
         let deadline = Instant::now() + Duration::from_secs(seconds);
         let tasks: Vec<_> = owners
             .iter()
             .cloned()
-            .map(|(token, id)| {
-                let (client, base, reviewer) =
-                    (d.client.clone(), d.base.clone(), reviewer.to_owned());
+            .enumerate()
+            .map(|(u, (token, id))| {
+                let (client, base, reviewer, platform) = (
+                    d.client.clone(),
+                    d.base.clone(),
+                    reviewer.to_owned(),
+                    platform.clone(),
+                );
                 tokio::spawn(async move {
                     let mut samples = Vec::new();
                     while Instant::now() < deadline {
@@ -682,6 +742,13 @@ async fn isolated(
                             "GET /v1/review/cases?limit=20" => client
                                 .get(format!("{base}/v1/review/cases?limit=20"))
                                 .bearer_auth(&reviewer),
+                            "POST /v1/platform/sessions" => client
+                                .post(format!("{base}/v1/platform/sessions"))
+                                .bearer_auth(&platform)
+                                .json(&json!({"external_user_id": format!("ext-{u}")})),
+                            "GET /v1/platform/users/{id}" => client
+                                .get(format!("{base}/v1/platform/users/ext-{u}"))
+                                .bearer_auth(&platform),
                             _ => client
                                 .patch(format!("{base}/v1/verifications/{id}"))
                                 .bearer_auth(&token)
@@ -773,9 +840,10 @@ async fn hashing_rate() -> f64 {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    if let Some(Mode::Queue(queue_args)) = &args.mode {
-        queue::run(queue_args).await;
-        return;
+    match &args.mode {
+        Some(Mode::Queue(queue_args)) => return queue::run(queue_args).await,
+        Some(Mode::Webhooks(webhook_args)) => return webhooks::run(webhook_args).await,
+        None => {}
     }
     let bin = realname_bin(args.bin.as_deref());
     let (dir, url) = fresh_database(args.database).await;
@@ -784,11 +852,27 @@ async fn main() {
         let took = seed(args.database, &server, &url, args.seed).await;
         println!("seeded {} applications in {took:.1} s", args.seed);
     }
-    let driver = Arc::new(Driver {
-        client: Client::new(),
-        base: server.base.clone(),
-        timings: Mutex::new(Timings::default()),
-    });
+    let driver = Arc::new(Driver::new(Client::new(), server.base.clone()));
+    let receiver = if args.webhooks {
+        let subscribed = webhooks::subscribe(&server, &driver.client).await;
+        assert!(
+            subscribed.is_some(),
+            "--webhooks: the server takes no endpoint"
+        );
+        subscribed
+    } else {
+        None
+    };
+    let platform_key = server.cli(&[
+        "apikey",
+        "create",
+        "bench",
+        "--test",
+        "--scope",
+        "sessions:write",
+        "--scope",
+        "verifications:read",
+    ]);
     let reviewer = driver
         .call(
             "POST /v1/sessions",
@@ -826,7 +910,15 @@ async fn main() {
     let timings = std::mem::take(&mut *driver.timings.lock().await);
     let ceiling_seconds = args.probe_seconds.max(1);
     let owners = owners(&driver, args.users).await;
-    let alone = isolated(&driver, &owners, ceiling_seconds, &reviewer).await;
+    let alone = isolated(
+        &driver,
+        &owners,
+        ceiling_seconds,
+        &reviewer,
+        platform_key.as_deref(),
+    )
+    .await;
+    let delivered = receiver.as_ref().map(webhooks::Receiver::count);
     let rss = peak_rss_mib(server.child.id());
     let store_reads =
         store_read_ceiling(args.database, &server, &url, &owners, ceiling_seconds).await;
@@ -855,6 +947,9 @@ async fn main() {
         timings.journeys as f64 / wall
     );
     println!("server peak RSS: {rss:.1} MiB");
+    if let Some(delivered) = delivered {
+        println!("webhooks: every event delivered to a receiver on loopback, {delivered} so far");
+    }
     println!(
         "ceilings: bare axum hello {hello:.0} req/s; {engine_name} {engine:.0} write transactions/s; the store alone {store_reads:.0} reads of a session and an application/s; Argon2id {hashing:.1} hashes/s"
     );
