@@ -25,6 +25,7 @@ let server;
 let base;
 let browser;
 let dir;
+let clockKey;
 
 function missing() {
   const lacks = [BIN, CHROMIUM].filter((p) => !existsSync(p));
@@ -55,6 +56,9 @@ before(async () => {
     });
     assert.equal(added.status, 0, String(added.stderr));
   }
+  const made = spawnSync(BIN, ['apikey', 'create', 'clock', '--test', '--database', 'sqlite://e2e.db'], { cwd: dir });
+  assert.equal(made.status, 0, String(made.stderr));
+  clockKey = String(made.stdout).trim();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -80,10 +84,11 @@ async function shoot(page, lang, step) {
 const DOCUMENT_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAKAAAABkCAIAAACO1KzYAAAA/0lEQVR42u3YsQ2AMAxFwQyWSVIzRMahps4Q7EJDnYoVoImMddKbwKffuNS2K3HFCQALsAALsAALsAADFmAlAb7uqcgBBgwYsAALsAALsAADBgz4FfAxzvVBBQwYMGDAgIMCt61nCrAFAwYMGDBgwIABAwYMGLAAA/bJ8smyYAsGDBgwYMCAAQMGDBgwYMCAAftk+WRZsAUDBgwYMGDAgAEDBgwYMGDAgH2yLNiCAQMGDBgwYMCAAQMGDBgwYMA+WT5ZFmzBgAEDBgw4ArAAC7AACzBgwIABAxZgARZgARZgwIABC7AAC7AACzDgL8D6dYABC7AAC7AAC7AAA1aaHntK9qMrwjp0AAAAAElFTkSuQmCC';
 const documentImage = () => ({ name: 'page.png', mimeType: 'image/png', buffer: Buffer.from(DOCUMENT_PNG, 'base64') });
 
+/** Moves the sandbox clock with a test key: only a test key or an admin may. */
 async function advanceClock(seconds) {
   const res = await fetch(`${base}/v1/sandbox/clock/advance`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${clockKey}` },
     body: JSON.stringify({ seconds }),
   });
   assert.equal(res.status, 200);

@@ -240,6 +240,7 @@ async fn decide_held(
             .decide_case(case.id, reviewer, outcome, &change, &entry)
             .await?,
     )?;
+    state.status_changed();
     reload(state, case.id).await
 }
 

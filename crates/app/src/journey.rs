@@ -112,6 +112,7 @@ pub async fn create(
         livemode: state.mode() == realname_core::platform::KeyMode::Live,
     };
     state.store.create_application(&new).await?;
+    state.status_changed();
     reload(state, id).await
 }
 
@@ -250,7 +251,7 @@ pub async fn submit(state: &Service, app: &ApplicationRecord) -> AppResult<Appli
         sealed_amount: state.seal_amount(app.id, amount)?,
     };
     match state.store.submit(&command).await? {
-        SubmitOutcome::Submitted => state.wake.notify_one(),
+        SubmitOutcome::Submitted => state.status_changed(),
         SubmitOutcome::Moved => return Err(AppError::new(Code::InvalidState)),
         SubmitOutcome::DepositLimitReached => return Err(AppError::new(Code::DepositLimitReached)),
         SubmitOutcome::CardReturnedByBank => {
@@ -273,6 +274,7 @@ pub async fn cancel(state: &Service, app: &ApplicationRecord) -> AppResult<Appli
     if state.store.apply(&change).await? == Applied::Moved {
         return Err(AppError::new(Code::InvalidState));
     }
+    state.status_changed();
     reload(state, app.id).await
 }
 
@@ -324,6 +326,9 @@ pub async fn confirm_amount(
             app = reload(state, app.id).await?;
             continue;
         }
+        // Accepted, or failed on the last attempt or past the deadline; a wrong answer with
+        // attempts left changes nothing, and waking the worker for it costs one empty pass.
+        state.status_changed();
         return match answer {
             Answer::Accepted => reload(state, app.id).await,
             Answer::Incorrect {

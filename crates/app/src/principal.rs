@@ -78,6 +78,19 @@ impl Principal {
         Ok(key)
     }
 
+    /// Who may move the sandbox clock: an admin, or a test key while the rail is the sandbox
+    /// (a live key: `key_mode_mismatch`); other staff and users are `forbidden`.
+    pub fn sandbox_operator(&self, app: &Service) -> AppResult<()> {
+        match self {
+            Principal::Staff(a) if a.role == Role::Admin => Ok(()),
+            Principal::Platform(key) if key.mode == KeyMode::Test && app.sandbox.is_some() => {
+                Ok(())
+            }
+            Principal::Platform(_) => Err(AppError::new(Code::KeyModeMismatch)),
+            _ => Err(AppError::new(Code::Forbidden)),
+        }
+    }
+
     /// An admin, or `forbidden`.
     pub fn admin(&self) -> AppResult<&Account> {
         match self {

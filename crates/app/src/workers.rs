@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use chrono::TimeDelta;
+use realname_core::Code;
 use realname_core::ports::{PayoutInstruction, PayoutNotice};
 use realname_core::state::{Event, Status, transition};
 use realname_core::store::{JobKind, StateChange};
@@ -21,6 +22,7 @@ pub const IDEMPOTENCY_KEPT_FOR: TimeDelta = TimeDelta::hours(24);
 const LEASE_SECONDS: i64 = 60;
 const BATCH: u32 = 32;
 const TICK: Duration = Duration::from_secs(1);
+const GATHER: Duration = Duration::from_millis(20);
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -47,7 +49,8 @@ pub async fn run(state: std::sync::Arc<Service>, mut stop: watch::Receiver<bool>
         passes += 1;
         tokio::select! {
             _ = stop.changed() => break,
-            _ = state.wake.notified() => {}
+            // A moment's wait gathers the changes made meanwhile into one pass.
+            _ = state.wake.notified() => tokio::time::sleep(GATHER).await,
             _ = tokio::time::sleep(TICK) => {}
         }
         if *stop.borrow() {
@@ -116,41 +119,43 @@ async fn run_jobs(state: &Service) -> Result<usize, WorkError> {
         .claim_jobs(now, LEASE_SECONDS, BATCH)
         .await
         .map_err(err)?;
-    for job in &jobs {
-        let result = match (job.kind, job.application_id) {
-            (JobKind::PayDeposit, Some(app)) => pay_deposit(state, app).await,
-            (JobKind::ExpireDeposit, Some(app)) => expire_deposit(state, app).await,
-            (JobKind::DispatchEvent, _) => webhook_step(webhooks::dispatch(state, job).await),
-            (JobKind::DeliverEvent, _) => webhook_step(
-                webhooks::deliver(state, job, |event| {
-                    serde_json::to_vec(&PlatformEventView::of(event)).unwrap_or_default()
-                })
-                .await,
-            ),
-            // Every kind so far is about one application; a job without one has nothing
-            // to act on.
-            (_, None) => Ok(Done::Finished),
-        };
-        match result {
-            Ok(Done::Finished) => state
+    // The batch's jobs run side by side: a webhook receiver that takes its 15 s must not
+    // hold up the deposits and deliveries behind it. Each job is leased to this node and
+    // guarded by the status it starts from, as it is against the other nodes' workers.
+    let results = futures_util::future::join_all(jobs.iter().map(|job| run_job(state, job))).await;
+    results.into_iter().collect::<Result<(), _>>()?;
+    Ok(jobs.len())
+}
+
+async fn run_job(state: &Service, job: &realname_core::store::Job) -> Result<(), WorkError> {
+    let result = match (job.kind, job.application_id) {
+        (JobKind::PayDeposit, Some(app)) => pay_deposit(state, app).await,
+        (JobKind::ExpireDeposit, Some(app)) => expire_deposit(state, app).await,
+        (JobKind::DispatchEvent, _) => webhook_step(webhooks::dispatch(state, job).await),
+        (JobKind::DeliverEvent, _) => webhook_step(
+            webhooks::deliver(state, job, |event| {
+                serde_json::to_vec(&PlatformEventView::of(event)).unwrap_or_default()
+            })
+            .await,
+        ),
+        // Every kind so far is about one application; a job without one has nothing
+        // to act on.
+        (_, None) => Ok(Done::Finished),
+    };
+    match result {
+        Ok(Done::Finished) => state.store.finish_job(job, state.now()).await.map_err(err),
+        Ok(Done::Later(at)) => state.store.retry_job(job, at).await.map_err(err),
+        Err(e) => {
+            // Back off: 30 s, 60 s, … up to an hour.
+            let wait = TimeDelta::seconds((30i64 << job.attempts.min(7)).min(3600));
+            tracing::warn!(job = job.kind.as_str(), attempts = job.attempts, error = %e, "job failed; retrying");
+            state
                 .store
-                .finish_job(job, state.now())
+                .retry_job(job, state.now() + wait)
                 .await
-                .map_err(err)?,
-            Ok(Done::Later(at)) => state.store.retry_job(job, at).await.map_err(err)?,
-            Err(e) => {
-                // Back off: 30 s, 60 s, … up to an hour.
-                let wait = TimeDelta::seconds((30i64 << job.attempts.min(7)).min(3600));
-                tracing::warn!(job = job.kind.as_str(), attempts = job.attempts, error = %e, "job failed; retrying");
-                state
-                    .store
-                    .retry_job(job, state.now() + wait)
-                    .await
-                    .map_err(err)?;
-            }
+                .map_err(err)
         }
     }
-    Ok(jobs.len())
 }
 
 fn webhook_step(step: crate::AppResult<webhooks::Next>) -> Result<Done, WorkError> {
@@ -226,10 +231,28 @@ async fn expire_deposit(state: &Service, application_id: Uuid) -> Result<Done, W
     Ok(Done::Finished)
 }
 
+/// The furthest the sandbox clock may move at once, and run ahead of real time in all (CONTRACT
+/// 4): ten years, far enough for any test of expiry, near enough that no date overflows.
+pub const SANDBOX_CLOCK_MAX_SECONDS: i64 = 3650 * 86_400;
+
 /// Moves the sandbox clock forward by `seconds` and runs everything that fell due, so that
-/// tests of delays and expiry are exact.
-pub async fn advance_sandbox_clock(state: &Service, seconds: i64) -> crate::AppResult<()> {
-    let offset = state.store.advance_sandbox_clock(seconds).await?;
+/// tests of delays and expiry are exact. Only an admin or a test key may: the clock ends
+/// sessions and deposits for everybody.
+pub async fn advance_sandbox_clock(
+    state: &Service,
+    who: &crate::Principal,
+    seconds: i64,
+) -> crate::AppResult<()> {
+    who.sandbox_operator(state)?;
+    let out_of_range = || crate::AppError::field("seconds", Code::SandboxClockOutOfRange);
+    if !(0..=SANDBOX_CLOCK_MAX_SECONDS).contains(&seconds) {
+        return Err(out_of_range());
+    }
+    let offset = state
+        .store
+        .advance_sandbox_clock(seconds, SANDBOX_CLOCK_MAX_SECONDS)
+        .await?
+        .ok_or_else(out_of_range)?;
     state.set_offset(offset);
     run_pending(state)
         .await

@@ -717,6 +717,9 @@ async fn isolated(
         probes.push(("POST /v1/platform/sessions", true));
         probes.push(("GET /v1/platform/users/{id}", false));
     }
+    // Last, because it cancels the owners' drafts: two status changes a pair, each with its
+    // event, which is the write path events were added to.
+    probes.push((DRAFT_AND_CANCEL, true));
     let platform = platform.unwrap_or_default().to_owned();
     for (label, write) in probes {
         let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -733,6 +736,21 @@ async fn isolated(
                 );
                 tokio::spawn(async move {
                     let mut samples = Vec::new();
+                    if label == DRAFT_AND_CANCEL {
+                        let cancel = format!("{base}/v1/verifications/{id}/cancel");
+                        let _ = client.post(cancel).bearer_auth(&token).send().await;
+                        let mut n = 0;
+                        while Instant::now() < deadline {
+                            let started = Instant::now();
+                            if draft_and_cancel(&client, &base, &token, &format!("D{u:03}{n:05}"))
+                                .await
+                            {
+                                samples.push(started.elapsed());
+                            }
+                            n += 1;
+                        }
+                        return samples;
+                    }
                     while Instant::now() < deadline {
                         let req = match label {
                             "GET /healthz" => client.get(format!("{base}/healthz")),
@@ -772,6 +790,31 @@ async fn isolated(
         results.push((label, all.len() as f64 / seconds as f64, all, write));
     }
     results
+}
+
+const DRAFT_AND_CANCEL: &str = "POST /v1/verifications + cancel";
+
+/// Makes a draft and cancels it: whether both were answered as they should be.
+async fn draft_and_cancel(client: &Client, base: &str, token: &str, passport: &str) -> bool {
+    let made = client
+        .post(format!("{base}/v1/verifications"))
+        .bearer_auth(token)
+        .json(&identity(passport))
+        .send()
+        .await;
+    let Ok(made) = made else { return false };
+    let Ok(draft) = made.json::<Value>().await else {
+        return false;
+    };
+    let Some(id) = draft["id"].as_str() else {
+        return false;
+    };
+    client
+        .post(format!("{base}/v1/verifications/{id}/cancel"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
 }
 
 /// The store's own rate for what `GET /v1/verifications/{id}` asks of it (the caller's

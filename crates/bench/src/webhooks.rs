@@ -28,6 +28,10 @@ pub struct WebhookArgs {
     /// How long they do it.
     #[arg(long, default_value_t = 20)]
     seconds: u64,
+    /// A pause after each draft made and cancelled: a load below what delivery keeps up
+    /// with, so the delay is the service's, not a backlog's.
+    #[arg(long, default_value_t = 0)]
+    pause_ms: u64,
     /// The realname binary; by default the one beside this program.
     #[arg(long)]
     bin: Option<PathBuf>,
@@ -103,7 +107,8 @@ pub async fn run(args: &WebhookArgs) {
     let users: Vec<_> = (0..args.users)
         .map(|u| {
             let driver = Arc::clone(&driver);
-            tokio::spawn(async move { make_and_cancel(&driver, u, deadline).await })
+            let pause = Duration::from_millis(args.pause_ms);
+            tokio::spawn(async move { make_and_cancel(&driver, u, deadline, pause).await })
         })
         .collect();
     let mut made: Vec<(String, &'static str, Instant)> = Vec::new();
@@ -141,8 +146,8 @@ pub async fn run(args: &WebhookArgs) {
         Backend::Postgres => "PostgreSQL",
     };
     println!(
-        "realname-bench webhooks: {backend}, {} users making and cancelling drafts for {} s, one endpoint taking every event, a receiver on loopback",
-        args.users, args.seconds
+        "realname-bench webhooks: {backend}, {} users making and cancelling drafts for {} s (pausing {} ms after each), one endpoint taking every event, a receiver on loopback",
+        args.users, args.seconds, args.pause_ms
     );
     println!();
     println!(
@@ -174,6 +179,7 @@ async fn make_and_cancel(
     d: &Driver,
     u: usize,
     deadline: Instant,
+    pause: Duration,
 ) -> Vec<(String, &'static str, Instant)> {
     let mut made = Vec::new();
     let login = format!("hooks{u}@example.com");
@@ -226,6 +232,7 @@ async fn make_and_cancel(
             made.push((id, "verification.cancelled", Instant::now()));
         }
         n += 1;
+        tokio::time::sleep(pause).await;
     }
     made
 }

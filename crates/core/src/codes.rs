@@ -369,6 +369,10 @@ catalogue! {
         en: "expire_current_after_seconds must be a whole number from 0 to 604800 (7 days).",
         zh: "expire_current_after_seconds 必须是 0 到 604800（7 天）之间的整数。"
     }
+    SandboxClockOutOfRange = "sandbox_clock_out_of_range" {
+        en: "The sandbox clock moves forward from 0 to 315360000 seconds at a time, and never more than 3650 days ahead of real time.",
+        zh: "沙盒时钟每次可前进 0 至 315360000 秒，且总共不得超前真实时间 3650 天。"
+    }
     KeyModeMismatch = "key_mode_mismatch" {
         en: "This key's mode does not match the payout rail: test keys work only with the sandbox, live keys only without it.",
         zh: "此密钥的模式与打款通道不符：测试密钥只能用于沙盒，正式密钥只能用于真实通道。"

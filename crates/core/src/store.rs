@@ -661,7 +661,9 @@ pub trait Store: Send + Sync {
 
     // The sandbox clock, kept in the database so every node agrees on it.
     async fn sandbox_offset(&self) -> StoreResult<i64>;
-    async fn advance_sandbox_clock(&self, seconds: i64) -> StoreResult<i64>;
+    /// Moves the clock `seconds` forward unless its offset would pass `at_most` (`None`: not
+    /// moved), judged in the same statement so two nodes cannot pass the bound together.
+    async fn advance_sandbox_clock(&self, seconds: i64, at_most: i64) -> StoreResult<Option<i64>>;
 }
 
 #[cfg(test)]

@@ -222,6 +222,14 @@ async fn three_nodes_share_the_work_and_survive_losing_one() {
         })
         .unwrap();
     assert!(staff.success());
+    let clock = cli(
+        &url,
+        &key,
+        dir.path(),
+        &["apikey", "create", "clock", "--test"],
+    )
+    .trim()
+    .to_owned();
 
     // Submit the journeys, 16 at a time, each on node i % 3. Half-way, node 1 dies without
     // warning, its worker perhaps holding payouts it had leased; the rest go to live nodes.
@@ -250,7 +258,7 @@ async fn three_nodes_share_the_work_and_survive_losing_one() {
             0,
             Method::POST,
             "/v1/sandbox/clock/advance",
-            None,
+            Some(clock.as_str()),
             Some(json!({"seconds": 61})),
         )
         .await;
@@ -260,7 +268,7 @@ async fn three_nodes_share_the_work_and_survive_losing_one() {
                 2,
                 Method::POST,
                 "/v1/sandbox/clock/advance",
-                None,
+                Some(clock.as_str()),
                 Some(json!({"seconds": 0})),
             )
             .await;
@@ -474,12 +482,15 @@ fn cli(url: &str, key: &str, dir: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Per `webhook-id`: how many requests arrived, how many are being answered now, and the most
+/// that were at the same time.
+type Seen = std::collections::HashMap<String, (u32, u32, u32)>;
+
 /// A receiver on loopback that answers 500 to the first delivery of each event and 200 to
 /// the next, slowly enough that two nodes sending the same attempt would overlap.
 #[derive(Clone, Default)]
 struct Receiver {
-    /// Per `webhook-id`: how many requests arrived, and the most seen at the same time.
-    seen: Arc<std::sync::Mutex<std::collections::HashMap<String, (u32, u32, u32)>>>,
+    seen: Arc<std::sync::Mutex<Seen>>,
 }
 
 async fn receive(
@@ -611,7 +622,7 @@ async fn three_nodes_deliver_each_attempt_once_and_refuse_a_revoked_key_at_once(
             1,
             Method::POST,
             "/v1/sandbox/clock/advance",
-            None,
+            Some(&platform),
             Some(json!({"seconds": 6})),
         )
         .await;

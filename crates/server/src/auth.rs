@@ -53,6 +53,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Signed {
     }
 }
 
+/// Any caller with a live token, a person or a platform key, or `unauthorized`: for the
+/// routes where the application layer decides between them.
+pub struct Anyone(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Anyone {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Caller>() {
+            Some(Caller(Some(principal))) => Ok(Anyone(principal.clone())),
+            _ => Err(ApiError::new(Code::Unauthorized)),
+        }
+    }
+}
+
 /// A platform's backend with one of its API keys, or `unauthorized`: a session never
 /// reaches the platform's routes. What the key may do is the application layer's call.
 pub struct Platform(pub Principal);

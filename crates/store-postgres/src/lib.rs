@@ -471,46 +471,41 @@ async fn publish(
     livemode: bool,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let sequence: i32 = sqlx::query_scalar(
-        "UPDATE applications SET event_sequence = event_sequence + 1 WHERE id = $1 RETURNING event_sequence",
-    )
-    .bind(app)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(err)?;
     let event_id = format!("evt_{}", Uuid::new_v4().simple());
     // The outbox: the event and the job that takes it to the endpoints, in one transaction.
     // Without an endpoint of the event's mode there is nobody to take it to, and the journey's
-    // write path would pay for a job written, claimed and finished for nothing.
+    // write path would pay for a job written, claimed and finished for nothing. Counting the
+    // sequence, writing the event and asking whether anyone listens is one round trip: every
+    // status change pays for it.
     let anyone_listens: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled AND livemode = $1)",
+        "WITH counted AS (
+             UPDATE applications SET event_sequence = event_sequence + 1 WHERE id = $2
+             RETURNING event_sequence, account_id
+         ), written AS (
+             INSERT INTO platform_events
+                 (id, application_id, external_user_id, type, sequence, status, failure, livemode, created_at)
+             SELECT $1, $2, (SELECT pu.external_user_id FROM platform_users pu
+                              WHERE pu.account_id = counted.account_id),
+                    $3, counted.event_sequence, $4, $5, $6, $7
+             FROM counted
+             RETURNING id
+         )
+         SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled AND livemode = $6) FROM written",
     )
+    .bind(&event_id)
+    .bind(app)
+    .bind(event.as_str())
+    .bind(status.as_str())
+    .bind(failure.map(Failure::encode))
     .bind(livemode)
+    .bind(at)
     .fetch_one(&mut **tx)
     .await
     .map_err(err)?;
     if anyone_listens {
         queue_job(&mut **tx, &NewJob::dispatch_event(&event_id, app, at)).await?;
     }
-    sqlx::query(
-        "INSERT INTO platform_events
-             (id, application_id, external_user_id, type, sequence, status, failure, livemode, created_at)
-         SELECT $1, $2, (SELECT pu.external_user_id FROM applications a
-                          JOIN platform_users pu ON pu.account_id = a.account_id WHERE a.id = $2),
-                $3, $4, $5, $6, $7, $8",
-    )
-    .bind(&event_id)
-    .bind(app)
-    .bind(event.as_str())
-    .bind(sequence)
-    .bind(status.as_str())
-    .bind(failure.map(Failure::encode))
-    .bind(livemode)
-    .bind(at)
-    .execute(&mut **tx)
-    .await
-    .map(drop)
-    .map_err(err)
+    Ok(())
 }
 
 macro_rules! endpoint_columns {
@@ -2076,14 +2071,18 @@ impl Store for PgStore {
             .map_err(err)
     }
 
-    async fn advance_sandbox_clock(&self, seconds: i64) -> StoreResult<i64> {
+    async fn advance_sandbox_clock(&self, seconds: i64, at_most: i64) -> StoreResult<Option<i64>> {
         let pool = self.pool.clone();
         detached(async move {
-            sqlx::query_scalar("UPDATE sandbox_clock SET offset_seconds = offset_seconds + $1 WHERE id = 1 RETURNING offset_seconds")
-                .bind(seconds)
-                .fetch_one(&pool)
-                .await
-                .map_err(err)
+            sqlx::query_scalar(
+                "UPDATE sandbox_clock SET offset_seconds = offset_seconds + $1
+                 WHERE id = 1 AND offset_seconds + $1 <= $2 RETURNING offset_seconds",
+            )
+            .bind(seconds)
+            .bind(at_most)
+            .fetch_optional(&pool)
+            .await
+            .map_err(err)
         })
         .await
     }

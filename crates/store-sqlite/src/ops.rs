@@ -1704,13 +1704,15 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn advance_sandbox_clock(&self, seconds: i64) -> StoreResult<i64> {
+    async fn advance_sandbox_clock(&self, seconds: i64, at_most: i64) -> StoreResult<Option<i64>> {
         self.write(move |tx| {
             tx.one(
-                "UPDATE sandbox_clock SET offset_seconds = offset_seconds + ?1 WHERE id = 1 RETURNING offset_seconds",
-                params![seconds],
+                "UPDATE sandbox_clock SET offset_seconds = offset_seconds + ?1
+                 WHERE id = 1 AND offset_seconds + ?1 <= ?2 RETURNING offset_seconds",
+                params![seconds, at_most],
                 |r| r.get(0),
             )
+            .optional()
             .map_err(failed)
         })
         .await

@@ -996,8 +996,19 @@ pub async fn the_audit_trail_filters_by_application(store: DynStore) {
 
 pub async fn the_sandbox_ledger_and_clock(store: DynStore) {
     assert_eq!(store.sandbox_offset().await.unwrap(), 0);
-    assert_eq!(store.advance_sandbox_clock(60).await.unwrap(), 60);
-    assert_eq!(store.advance_sandbox_clock(40).await.unwrap(), 100);
+    assert_eq!(
+        store.advance_sandbox_clock(60, 100).await.unwrap(),
+        Some(60)
+    );
+    assert_eq!(
+        store.advance_sandbox_clock(40, 100).await.unwrap(),
+        Some(100)
+    );
+    assert_eq!(
+        store.advance_sandbox_clock(1, 100).await.unwrap(),
+        None,
+        "never past the bound"
+    );
     assert_eq!(store.sandbox_offset().await.unwrap(), 100);
     let payout = |e2e: &str, settle: i64, reason: Option<&str>| SandboxPayout {
         end_to_end_id: e2e.into(),

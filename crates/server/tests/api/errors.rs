@@ -1,7 +1,7 @@
 //! Bad input of every kind gets a 4xx with the error body, never a 500.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -74,10 +74,6 @@ async fn malformed_bodies_wrong_types_and_oversized_bodies() {
         (status, answer["error"]["code"].as_str()),
         (StatusCode::METHOD_NOT_ALLOWED, Some("malformed_request"))
     );
-    let (status, answer) = app
-        .post("/v1/sandbox/clock/advance", None, json!({"seconds": -5}))
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     let (status, answer) = app
         .get("/v1/sandbox/bank/statement?card_number=12", None)
         .await;
@@ -190,4 +186,75 @@ async fn the_openapi_document_describes_every_route() {
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     assert!(schemas.contains_key("ApplicationForm") && schemas.contains_key("BankCardForm"));
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+/// The sandbox clock ends sessions and deposits for everybody: only an admin or a test key
+/// moves it, a step at a time and never past ten years ahead, so no stored date overflows.
+#[tokio::test]
+async fn only_an_admin_or_a_test_key_moves_the_sandbox_clock_and_not_too_far() {
+    use realname_core::platform::KeyMode;
+    let app = spawn_app().await;
+    let path = "/v1/sandbox/clock/advance";
+    let code = |answer: &Value| answer["error"]["code"].as_str().map(str::to_owned);
+    let (status, _) = app.post(path, None, json!({"seconds": 60})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a stranger");
+    let user = app.register("anna@example.com").await;
+    let reviewer = app.staff("rita", "reviewer").await;
+    for token in [&user, &reviewer] {
+        let (status, answer) = app.post(path, Some(token), json!({"seconds": 60})).await;
+        assert_eq!(
+            (status, code(&answer).as_deref()),
+            (StatusCode::FORBIDDEN, Some("forbidden"))
+        );
+    }
+    let live = platform_key(&app, &[], KeyMode::Live).await;
+    let (status, answer) = app.post(path, Some(&live), json!({"seconds": 0})).await;
+    assert_eq!(
+        (status, code(&answer).as_deref()),
+        (StatusCode::FORBIDDEN, Some("key_mode_mismatch"))
+    );
+    let admin = app.staff("ada", "admin").await;
+    let (status, answer) = app.post(path, Some(&admin), json!({"seconds": 0})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+
+    let test = platform_key(&app, &[], KeyMode::Test).await;
+    for (seconds, expected) in [
+        (json!(-5), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!(315_360_001), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!(u64::MAX), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!("60"), StatusCode::BAD_REQUEST),
+        (json!(1.5), StatusCode::BAD_REQUEST),
+    ] {
+        let (status, answer) = app
+            .post(path, Some(&test), json!({"seconds": seconds}))
+            .await;
+        assert_eq!(status, expected, "{seconds}: {answer}");
+        if status == StatusCode::UNPROCESSABLE_ENTITY {
+            assert_eq!(
+                detail_codes(&answer),
+                [(
+                    "seconds".to_owned(),
+                    "sandbox_clock_out_of_range".to_owned()
+                )]
+            );
+        }
+    }
+    // Ten years in one step, and then not a second more, however it is asked.
+    let (status, answer) = app
+        .post(path, Some(&test), json!({"seconds": 315_360_000}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, answer) = app.post(path, Some(&test), json!({"seconds": 1})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    // The service still works at the far end: sessions made then are sound.
+    let (status, answer) = app
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"login": "anna@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let (status, me) = app.get("/v1/me", answer["token"].as_str()).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
 }

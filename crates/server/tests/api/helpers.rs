@@ -17,6 +17,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// The test key that moves the sandbox clock, made on first use.
+    clock_key: tokio::sync::OnceCell<String>,
 }
 
 pub fn data_key() -> String {
@@ -96,6 +98,7 @@ async fn start_parts(
         dir,
         stop: Some(stop),
         task: Some(task),
+        clock_key: tokio::sync::OnceCell::new(),
     }
 }
 
@@ -205,11 +208,16 @@ impl TestApp {
     }
 
     /// Moves the sandbox clock and runs everything that fell due.
+    /// Moves the sandbox clock with a test key (keys, unlike sessions, outlive the jump).
     pub async fn advance(&self, seconds: i64) {
+        let key = self
+            .clock_key
+            .get_or_init(|| platform_key(self, &[], realname_core::platform::KeyMode::Test))
+            .await;
         let (status, body) = self
             .post(
                 "/v1/sandbox/clock/advance",
-                None,
+                Some(key),
                 json!({"seconds": seconds}),
             )
             .await;
