@@ -162,6 +162,24 @@ async fn every_status_change_reaches_the_receiver_signed_and_in_sequence() {
     assert_eq!(rows[1]["status_code"], 500);
     assert!(rows[1]["next_attempt_at"].is_string());
 
+    // The review's outcome is the last event of the journey: `verified`, fifth in sequence.
+    let (status, decided) = app
+        .post(
+            &format!("/v1/sandbox/verifications/{verification}/review"),
+            Some(&key),
+            json!({"outcome": "approve"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    app.advance(0).await;
+    let (headers, body, raw) = receiver.deliveries().pop().unwrap();
+    assert_eq!(
+        (body["type"].as_str(), body["data"]["sequence"].as_u64()),
+        (Some("verification.verified"), Some(5))
+    );
+    assert_eq!(body["data"]["status"], "verified");
+    assert!(verifies(&secret, &headers, &raw));
+
     // Rotation: both secrets sign during the overlap, only the new one after.
     let (status, rotated) = app
         .post(
