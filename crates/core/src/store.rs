@@ -119,6 +119,16 @@ pub struct Consent {
     pub address: String,
 }
 
+/// The data key and the look-up key, each sealed under the key-encryption key, and the check
+/// value that names that key (CONTRACT 11). Nothing here opens without the key file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedKeys {
+    pub kek_check: Vec<u8>,
+    pub data_key: Vec<u8>,
+    pub lookup_key: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewApplication {
     pub id: Uuid,
@@ -658,6 +668,18 @@ pub trait Store: Send + Sync {
         before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryAttempt>>;
+
+    // The vault's keys (CONTRACT 11), sealed under the key-encryption key.
+    async fn vault_keys(&self) -> StoreResult<Option<SealedKeys>>;
+    /// Writes `keys` unless keys are stored already, and answers the keys stored: when two
+    /// nodes start a new store together, both end up with the first one's.
+    async fn init_vault_keys(&self, keys: &SealedKeys) -> StoreResult<SealedKeys>;
+    /// Whether anything sealed or hashed under the vault's keys is stored: an application, an
+    /// API key, a platform link, a webhook endpoint. Accounts alone are not (their password
+    /// hashes are no key's).
+    async fn holds_data(&self) -> StoreResult<bool>;
+    /// One application's sealed form, to prove that a key opens this store's data.
+    async fn sample_sealed(&self) -> StoreResult<Option<(Uuid, Vec<u8>)>>;
 
     // The sandbox clock, kept in the database so every node agrees on it.
     async fn sandbox_offset(&self) -> StoreResult<i64>;

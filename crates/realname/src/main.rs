@@ -10,7 +10,8 @@ use realname_app::auth;
 use realname_core::policy::Policy;
 use realname_core::store::{Account, Role};
 use realname_server::config::Config;
-use realname_server::{App, StartError, load_policy, open_store};
+use realname_server::{App, StartError, keys, load_policy, open_store};
+use realname_vault::KeyError;
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +55,18 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// The keys the store's data is sealed under (CONTRACT 11).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Say which key-encryption key the store's keys are sealed under, and whether the
+    /// configured key opens them.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -101,7 +114,9 @@ enum Failure {
 impl From<StartError> for Failure {
     fn from(e: StartError) -> Failure {
         match e {
-            StartError::Config(_) | StartError::Key(_) | StartError::Policy(_) => {
+            StartError::Config(_)
+            | StartError::Policy(_)
+            | StartError::Key(KeyError::Malformed | KeyError::MalformedFile { .. }) => {
                 Failure::Usage(e.to_string())
             }
             _ => Failure::Runtime(e.to_string()),
@@ -252,6 +267,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             })?;
             runtime()?.block_on(async {
                 let store = open_store(&config).await?.store;
+                // Refused, like every command over the store, with a key that is not the store's.
+                keys::open(&config, store.as_ref()).await?;
                 let account = Account {
                     id: uuid_v4(),
                     login: login.clone(),
@@ -309,6 +326,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let policy = load_policy(&config)?;
             print!("{}", policy.source());
             Ok(())
+        }
+        Command::Key {
+            command: KeyCommand::Check,
+        } => {
+            let config = config(&cli, None)?;
+            runtime()?.block_on(async {
+                let store = open_store(&config).await?.store;
+                let opened = keys::open(&config, store.as_ref()).await?;
+                println!(
+                    "key-encryption key {}: opens the store's data key and look-up key; no value is sealed under a retired data key",
+                    opened.fingerprint
+                );
+                Ok(())
+            })
         }
         Command::Migrate => {
             let config = config(&cli, None)?;

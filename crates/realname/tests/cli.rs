@@ -400,3 +400,125 @@ fn a_served_journey_leaves_no_personal_data_in_the_log_or_the_database() {
         );
     }
 }
+
+/// Runs `realname ARGS` in `dir` with `env`, which must exit by itself within 20 s (a node that
+/// does not refuse to start would serve forever: it is killed and the test fails).
+fn exits(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = KillOnDrop(command.spawn().unwrap());
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "realname {args:?} did not exit: it started where it should have refused"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = child.wait().unwrap();
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    use std::io::Read;
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut stderr)
+        .unwrap();
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_that_is_missing_another_or_readable_by_others_is_refused_over_existing_data() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let mode = |name: &str| std::fs::metadata(path(name)).unwrap().permissions().mode() & 0o777;
+    let serve = ["serve", "--listen", "127.0.0.1:0"];
+
+    // The first command over a new store makes its key file and its keys; an API key is data
+    // sealed and hashed under them.
+    let made = exits(dir.path(), &["apikey", "create", "shop", "--test"], &[]);
+    assert_eq!(made.status.code(), Some(0), "{}", stderr(&made));
+    assert_eq!(mode("realname.key"), 0o600);
+    assert_eq!(
+        mode("realname.db"),
+        0o600,
+        "the database is its owner's only"
+    );
+    for side in ["realname.db-wal", "realname.db-shm"] {
+        if path(side).exists() {
+            assert_eq!(mode(side), 0o600, "{side}");
+        }
+    }
+    let check = exits(dir.path(), &["key", "check"], &[]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let said = String::from_utf8_lossy(&check.stdout).into_owned();
+    let fingerprint = said
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .trim_end_matches(':');
+    assert_eq!(fingerprint.len(), 16, "{said}");
+
+    let refused = |out: &Output, words: &str| {
+        let text = stderr(out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert_eq!(text.lines().count(), 1, "one line: {text}");
+        assert!(text.contains(words), "{words}: {text}");
+    };
+    // Readable by the group or the world: refused until only its owner can read it.
+    std::fs::set_permissions(path("realname.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    refused(&exits(dir.path(), &serve, &[]), "chmod 600");
+    refused(&exits(dir.path(), &["key", "check"], &[]), "chmod 600");
+    std::fs::set_permissions(path("realname.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // Missing: refused, and no new key is made over the old data.
+    std::fs::rename(path("realname.key"), path("kept.key")).unwrap();
+    refused(&exits(dir.path(), &serve, &[]), "missing");
+    refused(&exits(dir.path(), &["apikey", "list"], &[]), "missing");
+    assert!(!path("realname.key").exists(), "no key was made");
+
+    // Another key, in the file or in the configuration: refused, naming both fingerprints.
+    use base64::Engine;
+    let other = base64::engine::general_purpose::STANDARD.encode([8u8; 32]);
+    refused(
+        &exits(dir.path(), &serve, &[("REALNAME_DATA_KEY", other.as_str())]),
+        fingerprint,
+    );
+    std::fs::write(path("other.key"), format!("{other}\n")).unwrap();
+    std::fs::set_permissions(path("other.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    refused(
+        &exits(
+            dir.path(),
+            &serve,
+            &[("REALNAME_DATA_KEY_FILE", "other.key")],
+        ),
+        "not the key",
+    );
+
+    // The right key again: the store opens.
+    std::fs::rename(path("kept.key"), path("realname.key")).unwrap();
+    let check = exits(dir.path(), &["key", "check"], &[]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert!(String::from_utf8_lossy(&check.stdout).contains(fingerprint));
+}

@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod keys;
 pub mod openapi;
 pub mod outbound;
 pub mod pages;
@@ -14,7 +15,6 @@ pub mod state;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use realname_app::{Parts, Service, SystemClock, workers};
@@ -24,7 +24,7 @@ use realname_core::store::Store;
 use realname_rails::SandboxBank;
 use realname_store_postgres::{PgStore, PoolSettings};
 use realname_store_sqlite::SqliteStore;
-use realname_vault::{AesVault, KeyError};
+use realname_vault::KeyError;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -48,20 +48,7 @@ pub enum StartError {
     Webhooks(String),
 }
 
-/// The default key file, created beside the working directory on first run.
-pub const DEFAULT_KEY_FILE: &str = "realname.key";
-
-pub fn load_vault(config: &Config) -> Result<(AesVault, Option<PathBuf>), StartError> {
-    if let Some(key) = &config.data_key {
-        return Ok((AesVault::from_base64(key)?, None));
-    }
-    let path = config
-        .data_key_file
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_KEY_FILE));
-    let (vault, created) = AesVault::from_file(&path)?;
-    Ok((vault, created.then_some(path)))
-}
+pub use keys::DEFAULT_KEY_FILE;
 
 pub fn load_policy(config: &Config) -> Result<Policy, StartError> {
     let Some(path) = &config.policy_file else {
@@ -144,13 +131,13 @@ impl App {
     /// Everything the service is made of, as the configuration says: a caller may replace a
     /// part (a test, the rail) before [`App::with_parts`].
     pub async fn parts(config: &Config) -> Result<Parts, StartError> {
-        let (vault, created) = load_vault(config)?;
-        if let Some(path) = created {
-            tracing::info!(path = %path.display(), "created a new data key file; back it up");
-        }
         let policy = load_policy(config)?;
         let opened = open_store(config).await?;
-        let vault: Arc<dyn realname_core::ports::Vault> = Arc::new(vault);
+        let keys = keys::open(config, opened.store.as_ref()).await?;
+        if let Some(path) = &keys.created {
+            tracing::info!(path = %path.display(), "created a new key file for a new store; back it up");
+        }
+        let vault: Arc<dyn realname_core::ports::Vault> = Arc::new(keys.vault);
         let (rail, sandbox): (Arc<dyn PayoutRail>, _) = match config.rail {
             Rail::Sandbox => {
                 let bank = Arc::new(SandboxBank::new(

@@ -19,8 +19,8 @@ use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
     ClaimOutcome, DepositRecord, EventRecord, Idempotency, ImageMeta, Job, JobKind, NewApplication,
-    NewJob, Role, StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand,
-    SubmitOutcome, Throttle, ThrottlePolicy,
+    NewJob, Role, SealedKeys, StateChange, Store, StoreError, StoreResult, StoredCard,
+    SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_4.sql"),
     include_str!("schema_5.sql"),
     include_str!("schema_6.sql"),
+    include_str!("schema_7.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -506,6 +507,22 @@ async fn publish(
         queue_job(&mut **tx, &NewJob::dispatch_event(&event_id, app, at)).await?;
     }
     Ok(())
+}
+
+async fn vault_keys_in(pool: &sqlx::PgPool) -> StoreResult<Option<SealedKeys>> {
+    sqlx::query("SELECT kek_check, data_key, lookup_key, created_at FROM vault_keys WHERE id = 1")
+        .fetch_optional(pool)
+        .await
+        .map_err(err)?
+        .map(|r| {
+            Ok(SealedKeys {
+                kek_check: r.try_get("kek_check").map_err(err)?,
+                data_key: r.try_get("data_key").map_err(err)?,
+                lookup_key: r.try_get("lookup_key").map_err(err)?,
+                created_at: r.try_get("created_at").map_err(err)?,
+            })
+        })
+        .transpose()
 }
 
 macro_rules! endpoint_columns {
@@ -2062,6 +2079,48 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn vault_keys(&self) -> StoreResult<Option<SealedKeys>> {
+        vault_keys_in(&self.pool).await
+    }
+
+    async fn init_vault_keys(&self, keys: &SealedKeys) -> StoreResult<SealedKeys> {
+        let (pool, keys) = (self.pool.clone(), keys.clone());
+        detached(async move {
+            sqlx::query(
+                "INSERT INTO vault_keys (id, kek_check, data_key, lookup_key, created_at)
+                 VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&keys.kek_check)
+            .bind(&keys.data_key)
+            .bind(&keys.lookup_key)
+            .bind(keys.created_at)
+            .execute(&pool)
+            .await
+            .map_err(err)?;
+            vault_keys_in(&pool)
+                .await?
+                .ok_or_else(|| StoreError::Failed("vault keys not written".into()))
+        })
+        .await
+    }
+
+    async fn holds_data(&self) -> StoreResult<bool> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM applications) OR EXISTS (SELECT 1 FROM api_keys)
+                 OR EXISTS (SELECT 1 FROM link_tokens) OR EXISTS (SELECT 1 FROM webhook_endpoints)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(err)
+    }
+
+    async fn sample_sealed(&self) -> StoreResult<Option<(Uuid, Vec<u8>)>> {
+        sqlx::query_as("SELECT id, form FROM applications LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(err)
     }
 
     async fn sandbox_offset(&self) -> StoreResult<i64> {

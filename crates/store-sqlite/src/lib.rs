@@ -25,6 +25,7 @@ const SCHEMA: &[&str] = &[
     include_str!("schema_4.sql"),
     include_str!("schema_5.sql"),
     include_str!("schema_6.sql"),
+    include_str!("schema_7.sql"),
 ];
 const READERS: usize = 4;
 /// The most jobs one commit carries: enough for every user of a busy node at once, few enough
@@ -57,6 +58,25 @@ pub fn path_of_url(url: &str) -> PathBuf {
         .unwrap_or(url);
     let rest = rest.split('?').next().unwrap_or(rest);
     PathBuf::from(rest)
+}
+
+/// Makes a new database file readable and writable by its owner only (CONTRACT 11); SQLite
+/// gives its `-wal` and `-shm` files the database file's mode. An existing file is left as
+/// it is.
+fn create_private(path: &Path) -> StoreResult<()> {
+    let name = path.to_string_lossy();
+    if name == ":memory:" || name.starts_with("file:") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Unavailable(format!("{}: {e}", path.display()))),
+    }
 }
 
 fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
@@ -111,6 +131,7 @@ impl SqliteStore {
             std::fs::create_dir_all(parent)
                 .map_err(|e| StoreError::Unavailable(format!("{}: {e}", parent.display())))?;
         }
+        create_private(&path)?;
         let mut writer_conn = open_connection(&path).map_err(failed)?;
         migrate(&mut writer_conn).map_err(failed)?;
         let (tx, mut rx) = mpsc::unbounded_channel::<WriteJob>();
@@ -323,8 +344,9 @@ mod tests {
     fn migrations_apply_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.db");
-        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 6);
-        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), 6);
+        let latest = SCHEMA.len() as u32;
+        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), latest);
+        assert_eq!(SqliteStore::migrate_only(&path).unwrap(), latest);
     }
 
     /// Writes that wait while the writer is busy are committed together; one that fails

@@ -13,9 +13,9 @@ use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
-    ClaimOutcome, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Role, StateChange,
-    Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome, Throttle,
-    ThrottlePolicy,
+    ClaimOutcome, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Role, SealedKeys,
+    StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
+    Throttle, ThrottlePolicy,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -1692,6 +1692,53 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn vault_keys(&self) -> StoreResult<Option<SealedKeys>> {
+        self.read(vault_keys_in).await
+    }
+
+    async fn init_vault_keys(&self, keys: &SealedKeys) -> StoreResult<SealedKeys> {
+        let keys = keys.clone();
+        self.write(move |tx| {
+            tx.exec(
+                "INSERT OR IGNORE INTO vault_keys (id, kek_check, data_key, lookup_key, created_at)
+                 VALUES (1, ?1, ?2, ?3, ?4)",
+                params![
+                    keys.kek_check,
+                    keys.data_key,
+                    keys.lookup_key,
+                    ts(keys.created_at)
+                ],
+            )
+            .map_err(failed)?;
+            vault_keys_in(tx)?.ok_or_else(|| StoreError::Failed("vault keys not written".into()))
+        })
+        .await
+    }
+
+    async fn holds_data(&self) -> StoreResult<bool> {
+        self.read(|c| {
+            c.one(
+                "SELECT EXISTS (SELECT 1 FROM applications) OR EXISTS (SELECT 1 FROM api_keys)
+                     OR EXISTS (SELECT 1 FROM link_tokens) OR EXISTS (SELECT 1 FROM webhook_endpoints)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn sample_sealed(&self) -> StoreResult<Option<(Uuid, Vec<u8>)>> {
+        self.read(|c| {
+            c.one("SELECT id, form FROM applications LIMIT 1", [], |r| {
+                Ok((parse_id(&r.get::<_, String>(0)?)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(failed)
+        })
+        .await
+    }
+
     async fn sandbox_offset(&self) -> StoreResult<i64> {
         self.read(|c| {
             c.one(
@@ -1805,6 +1852,23 @@ impl SandboxLedger for SqliteStore {
         })
         .await
     }
+}
+
+fn vault_keys_in(c: &Connection) -> StoreResult<Option<SealedKeys>> {
+    c.one(
+        "SELECT kek_check, data_key, lookup_key, created_at FROM vault_keys WHERE id = 1",
+        [],
+        |r| {
+            Ok(SealedKeys {
+                kek_check: r.get(0)?,
+                data_key: r.get(1)?,
+                lookup_key: r.get(2)?,
+                created_at: parse_ts(&r.get::<_, String>(3)?)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(failed)
 }
 
 fn insert_audit(tx: &Connection, e: &AuditEntry) -> StoreResult<()> {

@@ -71,6 +71,7 @@ macro_rules! all_cases {
             platform_users_sessions_and_single_use_links,
             every_status_change_makes_one_event_in_its_sequence,
             events_are_dispatched_only_when_an_endpoint_listens,
+            the_vault_keys_are_written_once,
         );
     };
 }
@@ -1594,4 +1595,34 @@ pub async fn events_are_dispatched_only_when_an_endpoint_listens(store: DynStore
             );
         }
     }
+}
+
+pub async fn the_vault_keys_are_written_once(store: DynStore) {
+    use realname_core::store::SealedKeys;
+    assert_eq!(store.vault_keys().await.unwrap(), None);
+    assert!(
+        !store.holds_data().await.unwrap(),
+        "a new store holds nothing"
+    );
+    assert_eq!(store.sample_sealed().await.unwrap(), None);
+    let keys = |n: u8| SealedKeys {
+        kek_check: vec![n; 32],
+        data_key: vec![n; 60],
+        lookup_key: vec![n + 1; 60],
+        created_at: t0(),
+    };
+    assert_eq!(store.init_vault_keys(&keys(1)).await.unwrap(), keys(1));
+    // A second node starting at the same moment gets the first one's keys, not its own.
+    assert_eq!(store.init_vault_keys(&keys(2)).await.unwrap(), keys(1));
+    assert_eq!(store.vault_keys().await.unwrap(), Some(keys(1)));
+
+    // Accounts alone are no key's data; an application is.
+    let owner = account(&store, "keys@example.com").await;
+    assert!(!store.holds_data().await.unwrap());
+    let id = draft(&store, owner, &[b"doc"]).await;
+    assert!(store.holds_data().await.unwrap());
+    assert_eq!(
+        store.sample_sealed().await.unwrap(),
+        Some((id, b"sealed form".to_vec()))
+    );
 }

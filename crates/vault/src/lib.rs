@@ -3,8 +3,7 @@
 //! from the data key. Everything sensitive passes through here on its way into and out of
 //! the store, which sees ciphertext and keyed hashes only.
 
-use std::io::Write;
-use std::path::Path;
+pub mod envelope;
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -24,6 +23,7 @@ pub struct AesVault {
     index_key: [u8; 32],
 }
 
+/// Why a node cannot use the key it was given; each is the one line it refuses to start with.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("data_key: must be the base64 of exactly 32 bytes")]
@@ -35,6 +35,24 @@ pub enum KeyError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "data_key_file: {path}: missing, and the store holds data sealed under a key; restore the key file (a new key would not open that data)"
+    )]
+    Missing { path: String },
+    #[error(
+        "data_key_file: {path}: readable by others than its owner (mode {mode:o}); make it so only its owner can read it (chmod 600)"
+    )]
+    Exposed { path: String, mode: u32 },
+    #[error(
+        "data_key: key {given} is not the key this store's keys are sealed under ({stored}); start with that key"
+    )]
+    NotTheStoresKey { stored: String, given: String },
+    #[error(
+        "data_key: this key does not open the data already in the store; start with the key it was sealed under"
+    )]
+    DoesNotOpenData,
+    #[error("data_key: the store's keys are damaged and do not open")]
+    Unusable,
 }
 
 fn derive(key: &[u8; 32], label: &[u8]) -> [u8; 32] {
@@ -56,46 +74,19 @@ fn decode_key(text: &str) -> Option<[u8; 32]> {
 }
 
 impl AesVault {
-    pub fn new(data_key: &[u8; 32]) -> AesVault {
+    /// A vault whose data key and look-up key are one key (tests; stores made before
+    /// envelopes, see [`envelope::Kek::adopted_keys`]).
+    pub fn new(key: &[u8; 32]) -> AesVault {
+        AesVault::with_keys(key, key)
+    }
+
+    /// A vault over a data key (sealing) and a look-up key (keyed hashes); each use gets a
+    /// key of its own derived from them.
+    pub fn with_keys(data_key: &[u8; 32], lookup_key: &[u8; 32]) -> AesVault {
         let enc = derive(data_key, b"realname encryption v1");
-        let cipher = Aes256Gcm::new(&enc.into());
         AesVault {
-            cipher,
-            index_key: derive(data_key, b"realname blind index v1"),
-        }
-    }
-
-    pub fn from_base64(text: &str) -> Result<AesVault, KeyError> {
-        decode_key(text)
-            .map(|k| AesVault::new(&k))
-            .ok_or(KeyError::Malformed)
-    }
-
-    /// Reads the key file, or creates it with a fresh random key (mode 0600) when it does
-    /// not exist yet. Returns the vault and whether the file was created.
-    pub fn from_file(path: &Path) -> Result<(AesVault, bool), KeyError> {
-        let io = |source| KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        match std::fs::read_to_string(path) {
-            Ok(text) => decode_key(&text)
-                .map(|k| (AesVault::new(&k), false))
-                .ok_or_else(|| KeyError::MalformedFile {
-                    path: path.display().to_string(),
-                }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key: [u8; 32] = Aes256Gcm::generate_key(&mut OsRng).into();
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path).map_err(io)?;
-                writeln!(file, "{}", STANDARD.encode(key)).map_err(io)?;
-                file.sync_all().map_err(io)?;
-                Ok((AesVault::new(&key), true))
-            }
-            Err(e) => Err(io(e)),
+            cipher: Aes256Gcm::new(&enc.into()),
+            index_key: derive(lookup_key, b"realname blind index v1"),
         }
     }
 }
@@ -237,33 +228,25 @@ mod tests {
 
     #[test]
     fn keys_from_text_and_files() {
-        assert!(AesVault::from_base64(&STANDARD.encode([1u8; 32])).is_ok());
+        use crate::envelope::Kek;
+        assert!(Kek::from_base64(&STANDARD.encode([1u8; 32])).is_ok());
         assert!(matches!(
-            AesVault::from_base64("not base64!"),
+            Kek::from_base64("not base64!"),
             Err(KeyError::Malformed)
         ));
         assert!(matches!(
-            AesVault::from_base64(&STANDARD.encode([1u8; 31])),
+            Kek::from_base64(&STANDARD.encode([1u8; 31])),
             Err(KeyError::Malformed)
         ));
-
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("realname.key");
-        let (first, created) = AesVault::from_file(&path).unwrap();
-        assert!(created);
+        std::fs::write(&path, "garbage").unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
-        let (second, created) = AesVault::from_file(&path).unwrap();
-        assert!(!created);
-        let sealed = first.seal(form(3), b"secret").unwrap();
-        assert_eq!(second.open(form(3), &sealed).unwrap(), b"secret");
-
-        std::fs::write(&path, "garbage").unwrap();
-        let err = AesVault::from_file(&path).err().unwrap().to_string();
+        let err = Kek::read_file(&path).err().unwrap().to_string();
         assert!(
             err.starts_with("data_key_file:") && err.contains("32 bytes"),
             "{err}"

@@ -1,0 +1,227 @@
+//! Which keys a node starts with (CONTRACT 11): the key-encryption key from `data_key` or the
+//! key file, the data and look-up keys from the store, sealed under it. Every refusal is one
+//! line naming the key and what to do; no path makes a new key over data sealed under another.
+
+use std::path::PathBuf;
+
+use realname_core::store::Store;
+use realname_vault::envelope::Kek;
+use realname_vault::{AesVault, KeyError};
+
+use crate::StartError;
+use crate::config::Config;
+
+/// The default key file, created beside the working directory on first run.
+pub const DEFAULT_KEY_FILE: &str = "realname.key";
+
+/// Where the key-encryption key comes from.
+enum Source {
+    Configured,
+    File(PathBuf),
+}
+
+/// What opening the keys did, for the start-up log.
+pub struct Opened {
+    pub vault: AesVault,
+    /// The key file made on this start (a new store, no key yet).
+    pub created: Option<PathBuf>,
+    pub fingerprint: String,
+}
+
+fn source(config: &Config) -> Source {
+    if config.data_key.is_some() {
+        Source::Configured
+    } else {
+        Source::File(
+            config
+                .data_key_file
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_KEY_FILE)),
+        )
+    }
+}
+
+fn read(config: &Config, source: &Source) -> Result<Option<Kek>, KeyError> {
+    match (source, &config.data_key) {
+        (Source::Configured, Some(text)) => Kek::from_base64(text).map(Some),
+        (Source::File(path), _) => Kek::read_file(path),
+        (Source::Configured, None) => Ok(None),
+    }
+}
+
+fn missing(source: &Source) -> StartError {
+    StartError::Key(match source {
+        Source::File(path) => KeyError::Missing {
+            path: path.display().to_string(),
+        },
+        Source::Configured => KeyError::Malformed,
+    })
+}
+
+/// Opens the store's keys with the configured key-encryption key, writing them on a store's
+/// first start: fresh random keys for a new store, or the key itself for a store made before
+/// envelopes (once it is shown to open that store's data).
+pub async fn open(config: &Config, store: &dyn Store) -> Result<Opened, StartError> {
+    let source = source(config);
+    let stored = store.vault_keys().await.map_err(store_error)?;
+    let (kek, created) = match (read(config, &source)?, &stored) {
+        (Some(kek), _) => (kek, None),
+        (None, Some(_)) => return Err(missing(&source)),
+        (None, None) => {
+            if store.holds_data().await.map_err(store_error)? {
+                return Err(missing(&source));
+            }
+            let Source::File(path) = &source else {
+                return Err(missing(&source));
+            };
+            let kek = Kek::generate();
+            kek.create_file(path)?;
+            (kek, Some(path.clone()))
+        }
+    };
+    let keys = match stored {
+        Some(keys) => keys,
+        None => {
+            let now = chrono::Utc::now();
+            let proposed = if store.holds_data().await.map_err(store_error)? {
+                prove_it_opens(&kek, store).await?;
+                kek.adopted_keys(now)?
+            } else {
+                kek.new_keys(now)?
+            };
+            // Another node starting at the same moment may have written its keys first: the
+            // store keeps one set, and every node opens that one.
+            store
+                .init_vault_keys(&proposed)
+                .await
+                .map_err(store_error)?
+        }
+    };
+    let vault = kek.open(&keys)?;
+    Ok(Opened {
+        vault,
+        created,
+        fingerprint: kek.fingerprint(),
+    })
+}
+
+/// A store made before envelopes was sealed under the key itself: one of its sealed values
+/// must open under it before that key is adopted.
+async fn prove_it_opens(kek: &Kek, store: &dyn Store) -> Result<(), StartError> {
+    use realname_core::ports::{SealContext, Vault};
+    if let Some((id, form)) = store.sample_sealed().await.map_err(store_error)? {
+        kek.legacy_vault()
+            .open(SealContext::ApplicationForm(id), &form)
+            .map_err(|_| StartError::Key(KeyError::DoesNotOpenData))?;
+    }
+    Ok(())
+}
+
+fn store_error(e: realname_core::store::StoreError) -> StartError {
+    StartError::Store(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use base64::Engine;
+    use realname_core::ports::{SealContext, Vault};
+    use realname_core::store::{Account, Consent, NewApplication, Role, Store};
+    use realname_store_sqlite::SqliteStore;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn config(key: [u8; 32]) -> Config {
+        let key = base64::engine::general_purpose::STANDARD.encode(key);
+        Config::load(None, |_| None, &[("data_key", key)]).unwrap()
+    }
+
+    /// A store as realname made it before envelopes: one application, its form sealed under
+    /// the configured key itself.
+    async fn store_before_envelopes(key: [u8; 32]) -> (tempfile::TempDir, SqliteStore, Uuid) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("old.db")).unwrap();
+        let account = Account {
+            id: Uuid::new_v4(),
+            login: "old@example.com".into(),
+            password_hash: "$argon2id$old".into(),
+            role: Role::User,
+            created_at: chrono::Utc::now(),
+        };
+        store.create_account(&account).await.unwrap();
+        let id = Uuid::new_v4();
+        let form = AesVault::new(&key)
+            .seal(SealContext::ApplicationForm(id), b"the old form")
+            .unwrap();
+        store
+            .create_application(&NewApplication {
+                id,
+                account_id: account.id,
+                form,
+                document_hashes: vec![],
+                warnings: "[]".into(),
+                consent: Consent {
+                    at: chrono::Utc::now(),
+                    version: "v1".into(),
+                    address: "127.0.0.1".into(),
+                },
+                at: chrono::Utc::now(),
+                livemode: false,
+            })
+            .await
+            .unwrap();
+        (dir, store, id)
+    }
+
+    #[tokio::test]
+    async fn a_store_made_before_envelopes_adopts_the_key_that_opens_its_data() {
+        let (_dir, store, id) = store_before_envelopes([4; 32]).await;
+        // Another key is not adopted: it does not open what is there.
+        assert!(matches!(
+            open(&config([5; 32]), &store).await,
+            Err(StartError::Key(KeyError::DoesNotOpenData))
+        ));
+        assert_eq!(store.vault_keys().await.unwrap(), None, "nothing written");
+        let opened = open(&config([4; 32]), &store).await.unwrap();
+        let (_, form) = store.sample_sealed().await.unwrap().unwrap();
+        assert_eq!(
+            opened
+                .vault
+                .open(SealContext::ApplicationForm(id), &form)
+                .unwrap(),
+            b"the old form"
+        );
+        // From now on the store names its key: another one is refused as not the store's.
+        assert!(store.vault_keys().await.unwrap().is_some());
+        assert!(matches!(
+            open(&config([5; 32]), &store).await,
+            Err(StartError::Key(KeyError::NotTheStoresKey { .. }))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_new_store_gets_keys_of_its_own_sealed_under_the_kek() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("new.db")).unwrap();
+        let first = open(&config([6; 32]), &store).await.unwrap();
+        let again = open(&config([6; 32]), &store).await.unwrap();
+        let sealed = first
+            .vault
+            .seal(SealContext::ApplicationForm(Uuid::nil()), b"x")
+            .unwrap();
+        assert_eq!(
+            again
+                .vault
+                .open(SealContext::ApplicationForm(Uuid::nil()), &sealed)
+                .unwrap(),
+            b"x"
+        );
+        // The data key is not the KEK itself.
+        assert!(
+            AesVault::new(&[6; 32])
+                .open(SealContext::ApplicationForm(Uuid::nil()), &sealed)
+                .is_err()
+        );
+    }
+}
