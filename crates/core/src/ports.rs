@@ -41,6 +41,9 @@ pub enum SealContext {
     Image(ImageSlot, Uuid),
     /// A webhook endpoint's signing secret.
     WebhookSecret(Uuid),
+    /// An answer kept for `Idempotency-Key` replays, named by the SHA-256 of its caller's
+    /// scope and key.
+    IdempotentAnswer([u8; 32]),
 }
 
 impl SealContext {
@@ -51,6 +54,10 @@ impl SealContext {
             SealContext::DepositAmount(id) => format!("deposits.amount:{id}"),
             SealContext::Image(slot, id) => format!("images.{}:{id}", slot.as_str()),
             SealContext::WebhookSecret(id) => format!("webhook_endpoints.secret:{id}"),
+            SealContext::IdempotentAnswer(name) => {
+                let hex: String = name.iter().map(|b| format!("{b:02x}")).collect();
+                format!("idempotency.answer:{hex}")
+            }
         }
         .into_bytes()
     }

@@ -1,13 +1,16 @@
 //! `Idempotency-Key` on every POST (CONTRACT 4): a repeat with the same key and body within
 //! 24 hours gets the first answer again without doing anything twice; the same key with
-//! another body is refused.
+//! another body is refused. Kept answers are sealed under the data key with the headers they
+//! were sent with; secrets in them are kept as null, never as themselves.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
 use realname_core::Code;
+use realname_core::ports::SealContext;
 use realname_core::store::Idempotency;
 use sha2::{Digest, Sha256};
 
@@ -41,6 +44,88 @@ fn without_secrets(bytes: &[u8], secrets: Option<Secrets>) -> Vec<u8> {
         // An answer that says it has secrets but is no object is not kept at all.
         _ => Vec::new(),
     }
+}
+
+/// The headers a replay does not repeat: they belong to the request that was answered
+/// (its id, its date, its length), or must never be sent twice (a cookie).
+const NOT_REPLAYED: &[&str] = &["x-request-id", "date", "content-length", "set-cookie"];
+
+/// An answer as kept: its headers and its body (sealed as a whole).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Kept {
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+fn answer_name(scope: &str, key: &str) -> SealContext {
+    let mut hasher = Sha256::new();
+    hasher.update(scope);
+    hasher.update([0]);
+    hasher.update(key);
+    SealContext::IdempotentAnswer(hasher.finalize().into())
+}
+
+fn seal_answer(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Option<Vec<u8>> {
+    let kept = Kept {
+        headers: headers
+            .iter()
+            .filter(|(name, _)| !NOT_REPLAYED.contains(&name.as_str()))
+            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+            .collect(),
+        body: base64::engine::general_purpose::STANDARD.encode(body),
+    };
+    let plain = serde_json::to_vec(&kept).ok()?;
+    state.vault.seal(answer_name(scope, key), &plain).ok()
+}
+
+/// A kept answer as it is sent again. Answers kept before they were sealed (plain JSON, at
+/// most a day old after an upgrade) are sent as they are.
+fn replay(state: &AppState, scope: &str, key: &str, status: StatusCode, stored: &[u8]) -> Response {
+    let opened = state
+        .vault
+        .open(answer_name(scope, key), stored)
+        .ok()
+        .and_then(|plain| serde_json::from_slice::<Kept>(&plain).ok());
+    let mut response = match opened {
+        Some(kept) => {
+            let body = base64::engine::general_purpose::STANDARD
+                .decode(kept.body)
+                .unwrap_or_default();
+            let mut response = Response::new(Body::from(body));
+            *response.status_mut() = status;
+            for (name, value) in kept.headers {
+                if let (Ok(name), Ok(value)) = (
+                    axum::http::HeaderName::try_from(name),
+                    HeaderValue::try_from(value),
+                ) {
+                    response.headers_mut().append(name, value);
+                }
+            }
+            response
+        }
+        None if stored.first().is_none_or(|b| *b == b'{' || *b == b'[') => {
+            let mut response = (status, stored.to_vec()).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        None => {
+            return ApiError::internal("idempotent replay", "a kept answer does not open")
+                .into_response();
+        }
+    };
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
 }
 
 /// Whether an answer is kept for replays. As Stripe does, an answer is kept only once the
@@ -110,14 +195,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         }
         Ok(Idempotency::Replay { status, body }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let mut response = (status, body).into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
-            response
+            replay(&state, &scope, &key, status, &body)
         }
         Ok(Idempotency::New) => {
             // The first request runs to its end in its own task, so a client that goes away
@@ -131,10 +209,16 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                     state.store.abandon_idempotent(&scope, &key).await
                 } else {
                     let kept = without_secrets(&bytes, parts.extensions.get::<Secrets>().copied());
-                    state
-                        .store
-                        .finish_idempotent(&scope, &key, parts.status.as_u16(), &kept)
-                        .await
+                    match seal_answer(&state, &scope, &key, &parts.headers, &kept) {
+                        Some(sealed) => {
+                            state
+                                .store
+                                .finish_idempotent(&scope, &key, parts.status.as_u16(), &sealed)
+                                .await
+                        }
+                        // Not kept rather than kept in plain text: a retry runs afresh.
+                        None => state.store.abandon_idempotent(&scope, &key).await,
+                    }
                 };
                 if let Err(e) = stored {
                     tracing::warn!(error = %e, "could not record an idempotent answer");

@@ -258,3 +258,89 @@ async fn only_an_admin_or_a_test_key_moves_the_sandbox_clock_and_not_too_far() {
     let (status, me) = app.get("/v1/me", answer["token"].as_str()).await;
     assert_eq!(status, StatusCode::OK, "{me}");
 }
+
+/// What the database holds of the service's files, on SQLite: the database and its WAL.
+fn database_bytes(app: &TestApp) -> Vec<u8> {
+    let mut all = Vec::new();
+    for name in ["realname.db", "realname.db-wal"] {
+        if let Ok(bytes) = std::fs::read(app.dir.path().join(name)) {
+            all.extend(bytes);
+        }
+    }
+    all
+}
+
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    let needle = needle.to_ascii_lowercase();
+    haystack
+        .to_ascii_lowercase()
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// Answers kept for replays are sealed under the data key: neither the real name in a kept
+/// application nor a session token is in the database in plain text, and a replay is the
+/// first answer again, with its headers.
+#[tokio::test]
+async fn kept_answers_are_sealed_and_replayed_with_their_headers() {
+    let app = spawn_app().await;
+    app.register("sealed@example.com").await;
+    let login = json!({"login": "sealed@example.com", "password": PASSWORD});
+    let signed_in = |key: &'static str| {
+        app.client
+            .post(app.url("/v1/sessions"))
+            .header("idempotency-key", key)
+            .json(&login)
+            .send()
+    };
+    let (status, first) = read(signed_in("login-1").await.unwrap()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let token = first["token"].as_str().unwrap().to_owned();
+    let replayed = signed_in("login-1").await.unwrap();
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+    let (status, again) = read(replayed).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        again["token"],
+        Value::Null,
+        "a replay never hands a token out"
+    );
+    assert_eq!(again["expires_at"], first["expires_at"]);
+
+    let mut identity = identity();
+    identity["real_name"] = json!("Zebulon Quaxford");
+    let create = || {
+        app.client
+            .post(app.url("/v1/verifications"))
+            .bearer_auth(&token)
+            .header("idempotency-key", "draft-1")
+            .json(&identity)
+            .send()
+    };
+    let first = create().await.unwrap();
+    let first_headers = first.headers().clone();
+    let (status, draft) = read(first).await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let replay = create().await.unwrap();
+    for header in ["content-type", "cache-control", "x-content-type-options"] {
+        assert_eq!(
+            replay.headers().get(header),
+            first_headers.get(header),
+            "{header}"
+        );
+    }
+    assert_ne!(
+        replay.headers()["x-request-id"],
+        first_headers["x-request-id"],
+        "the request id is the replay's own"
+    );
+    let (status, again) = read(replay).await;
+    assert_eq!((status, &again), (StatusCode::CREATED, &draft));
+
+    if !on_postgres() {
+        let stored = database_bytes(&app);
+        assert!(!stored.is_empty());
+        assert!(!holds(&stored, "Zebulon"), "the real name is sealed");
+        assert!(!holds(&stored, &token), "the session token is not kept");
+    }
+}
