@@ -10,7 +10,8 @@ use realname_core::ports::SealContext;
 use realname_core::review::{Decision, DecisionForm, FlagFacts, flags};
 use realname_core::state::{Event, Status, transition};
 use realname_core::store::{
-    ApplicationRecord, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome, ImageMeta, StateChange,
+    Account, ApplicationRecord, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome, ImageMeta, Role,
+    StateChange,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -106,30 +107,50 @@ fn audit(actor: Uuid, action: &str, app: Uuid, at: DateTime<Utc>, detail: Value)
     }
 }
 
-/// Everything of a case, unmasked; the reveal is written to the audit log first.
+/// Whether `staff` sees a case unmasked (CONTRACT 2.7): an admin, or the reviewer who holds
+/// its claim now. Other staff see the masked view, as the user does.
+fn may_unmask(staff: &Account, case: &CaseRecord, now: DateTime<Utc>) -> bool {
+    staff.role == Role::Admin
+        || (case.claimed_by == Some(staff.id)
+            && case.claimed_until.is_some_and(|until| until > now))
+}
+
+/// Staff never claim or decide the case of an application their own account made.
+fn not_their_own(staff: &Account, case: &CaseRecord) -> AppResult<()> {
+    if case.account_id == staff.id {
+        return Err(AppError::new(Code::Forbidden));
+    }
+    Ok(())
+}
+
+/// A case with its application, and whether it may be shown unmasked (the last field); an
+/// unmasked reveal is written to the audit log first.
 pub async fn reveal(
     state: &Service,
     who: &Principal,
     id: &str,
-) -> AppResult<(CaseRecord, ApplicationRecord, Opened, Vec<Code>)> {
-    let staff = who.staff()?.id;
+) -> AppResult<(CaseRecord, ApplicationRecord, Opened, Vec<Code>, bool)> {
+    let staff = who.staff()?;
     let (case, app) = load(state, id).await?;
     let opened = views::open(state, &app)?;
     let flags = flags_of(state, &[(app.id, app.updated_at.date_naive())])
         .await?
         .remove(&app.id)
         .unwrap_or_default();
-    state
-        .store
-        .append_audit(&audit(
-            staff,
-            "reveal_application",
-            app.id,
-            state.now(),
-            json!({"case_id": case.id}),
-        ))
-        .await?;
-    Ok((case, app, opened, flags))
+    let unmasked = may_unmask(staff, &case, state.now());
+    if unmasked {
+        state
+            .store
+            .append_audit(&audit(
+                staff.id,
+                "reveal_application",
+                app.id,
+                state.now(),
+                json!({"case_id": case.id}),
+            ))
+            .await?;
+    }
+    Ok((case, app, opened, flags, unmasked))
 }
 
 /// A document image of a case, decrypted; the reveal is written to the audit log first.
@@ -139,8 +160,12 @@ pub async fn document(
     id: &str,
     slot: &str,
 ) -> AppResult<(ImageMeta, Vec<u8>)> {
-    let staff = who.staff()?.id;
+    let account = who.staff()?;
+    let staff = account.id;
     let (case, app) = load(state, id).await?;
+    if !may_unmask(account, &case, state.now()) {
+        return Err(AppError::new(Code::Forbidden));
+    }
     let slot = ImageSlot::parse(slot).ok_or_else(|| AppError::new(Code::NotFound))?;
     let (meta, sealed) = state
         .store
@@ -178,8 +203,10 @@ async fn reload(state: &Service, case: Uuid) -> AppResult<CaseRecord> {
 }
 
 pub async fn claim(state: &Service, who: &Principal, id: &str) -> AppResult<CaseRecord> {
-    let staff = who.staff()?.id;
+    let account = who.staff()?;
+    let staff = account.id;
     let (case, _) = load(state, id).await?;
+    not_their_own(account, &case)?;
     let now = state.now();
     refused(
         state
@@ -197,9 +224,11 @@ pub async fn decide(
     id: &str,
     form: &DecisionForm,
 ) -> AppResult<CaseRecord> {
-    let staff = who.staff()?.id;
+    let account = who.staff()?;
+    let staff = account.id;
     let decision = Decision::parse(form).map_err(AppError::validation)?;
     let (case, app) = load(state, id).await?;
+    not_their_own(account, &case)?;
     if case.decided_at.is_some() || app.status != Status::UnderReview {
         return Err(AppError::new(Code::InvalidState));
     }

@@ -125,17 +125,18 @@ pub async fn list(
 #[utoipa::path(get, path = "/v1/review/cases/{id}", tag = "review", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses(
-        (status = 200, description = "The case and its application, unmasked (the reveal is audited)", body = CaseDetail),
+        (status = 200, description = "The case and its application: unmasked with its images for the reviewer who holds its claim and for admins (the reveal is audited), masked and without images for other staff", body = CaseDetail),
         (status = 403, description = "forbidden: staff only", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Signed(who): Signed,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<CaseDetail>> {
-    let (case, app, opened, flags) = casework::reveal(&state, &who, &id).await?;
+    let (case, app, opened, flags, unmasked) = casework::reveal(&state, &who, &id).await?;
     let images = app
         .images
         .iter()
+        .filter(|_| unmasked)
         .filter_map(|i| {
             Some(CaseImage {
                 slot: ImageSlot::parse(&i.slot)?,
@@ -147,7 +148,7 @@ pub async fn get(
         .collect();
     Ok(axum::Json(CaseDetail {
         case: views::case_summary(&case, state.now(), &flags),
-        application: views::render(&state, &app, &opened, true),
+        application: views::render(&state, &app, &opened, unmasked),
         images,
     }))
 }
@@ -156,7 +157,7 @@ pub async fn get(
     params(("id" = uuid::Uuid, Path), ("slot" = ImageSlot, Path)),
     responses(
         (status = 200, description = "The image as uploaded, in its own content type (the reveal is audited)"),
-        (status = 403, description = "forbidden: staff only", body = ErrorBody)))]
+        (status = 403, description = "forbidden: only the reviewer who holds the claim and admins see the images", body = ErrorBody)))]
 pub async fn document(
     State(state): State<AppState>,
     Signed(who): Signed,
@@ -178,7 +179,7 @@ pub async fn document(
     params(("id" = uuid::Uuid, Path)),
     responses(
         (status = 200, description = "Claimed, until claimed_until", body = CaseView),
-        (status = 403, description = "forbidden: staff only", body = ErrorBody),
+        (status = 403, description = "forbidden: staff only, and never on an application of their own account", body = ErrorBody),
         (status = 409, description = "case_claimed: held by another reviewer; invalid_state: decided", body = ErrorBody)))]
 pub async fn claim(
     State(state): State<AppState>,
@@ -194,7 +195,7 @@ pub async fn claim(
     request_body = DecisionBody,
     responses(
         (status = 200, description = "Decided", body = CaseView),
-        (status = 403, description = "forbidden: staff only", body = ErrorBody),
+        (status = 403, description = "forbidden: staff only, and never on an application of their own account", body = ErrorBody),
         (status = 409, description = "case_claimed: only the claimant decides; invalid_state: decided", body = ErrorBody),
         (status = 422, description = "validation_failed: an outcome, reason or note this API does not take", body = ErrorBody)))]
 pub async fn decide(

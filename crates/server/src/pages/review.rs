@@ -7,6 +7,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use realname_app::views;
 use realname_core::Code;
 use realname_core::review::{DecisionForm, ReviewReason};
 use serde::Deserialize;
@@ -151,25 +152,35 @@ async fn case_page(
     id: &str,
     error: Option<String>,
 ) -> Result<CasePage, AppError> {
-    let (case, app, opened, flags) = casework::reveal(state, who, id).await?;
+    let (case, app, opened, flags, unmasked) = casework::reveal(state, who, id).await?;
     let t = ctx.t;
     let form = &opened.form();
     let docs = form.documents.clone().unwrap_or_default();
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    // Staff who do not hold the claim (and are no admin) see what the user's own pages show.
+    let shown = |v: &Option<String>, mask: fn(&str) -> String| {
+        let v = text(v);
+        if unmasked { v } else { mask(&v) }
+    };
     let mut rows = vec![
         (t.real_name(), text(&form.real_name)),
         (t.nationality(), text(&form.nationality)),
-        (t.date_of_birth(), text(&form.date_of_birth)),
-        (t.phone(), text(&form.phone)),
+        (
+            t.date_of_birth(),
+            shown(&form.date_of_birth, views::masked_date),
+        ),
+        (t.phone(), shown(&form.phone, views::masked_phone)),
     ];
     if let Some(p) = &docs.passport {
-        rows.push((t.passport_number(), text(&p.number)));
+        rows.push((t.passport_number(), shown(&p.number, views::masked_number)));
         rows.push((t.expiry_date(), text(&p.expiry_date)));
     }
     if let Some(s) = &docs.stay_permit {
         rows.push((t.proof_of_stay(), text(&s.kind)));
+        if s.number.is_some() {
+            rows.push((t.permit_number(), shown(&s.number, views::masked_number)));
+        }
         for (label, value) in [
-            (t.permit_number(), &s.number),
             (t.expiry_date(), &s.expiry_date),
             (t.entry_date(), &s.entry_date),
         ] {
@@ -179,14 +190,19 @@ async fn case_page(
         }
     }
     if let Some(card) = &opened.card_form() {
+        let last4 = |n: &str| {
+            let tail: String = n.chars().rev().take(4).collect();
+            format!("**** {}", tail.chars().rev().collect::<String>())
+        };
         rows.push((t.bank(), text(&card.bank)));
-        rows.push((t.card_number(), text(&card.card_number)));
+        rows.push((t.card_number(), shown(&card.card_number, last4)));
         rows.push((t.account_name(), text(&card.account_name)));
         rows.push((t.account_type(), text(&card.account_type)));
     }
     let images = app
         .images
         .iter()
+        .filter(|_| unmasked)
         .map(|i| {
             let label = if i.slot == "passport_photo_page" {
                 t.passport_photo_page()

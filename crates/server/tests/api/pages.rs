@@ -490,25 +490,34 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
         .and_then(|s| s.split('"').next())
         .unwrap()
         .to_owned();
+    // Until the reviewer holds the case, it is masked and its images are not shown.
+    let (_, html) = r.get(&app, &format!("/review/cases/{case}")).await;
+    assert!(
+        !html.contains("E12345678") && !html.contains(CARD) && html.contains("accesskey=\"c\""),
+        "masked before the claim"
+    );
+    assert!(!html.contains("/documents/passport_photo_page"));
+    let (status, _) = r
+        .get(&app, &format!("/review/cases/{case}/documents/stay_permit"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = r
+        .post(&app, &format!("/review/cases/{case}/claim"), &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = r.get(&app, &format!("/review/cases/{case}")).await;
     assert!(
         html.contains("E12345678") && html.contains(CARD),
-        "a reviewer sees everything unmasked"
+        "the reviewer who holds it sees everything unmasked"
     );
-    assert!(
-        html.contains(&format!(
-            "/review/cases/{case}/documents/passport_photo_page"
-        )) && html.contains("accesskey=\"c\"")
-    );
+    assert!(html.contains(&format!(
+        "/review/cases/{case}/documents/passport_photo_page"
+    )));
     let (status, bytes) = r
         .get(&app, &format!("/review/cases/{case}/documents/stay_permit"))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(!bytes.is_empty());
-    let (status, _) = r
-        .post(&app, &format!("/review/cases/{case}/claim"), &[])
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = r.get(&app, &format!("/review/cases/{case}")).await;
     assert!(
         html.contains("accesskey=\"a\"")

@@ -278,3 +278,85 @@ async fn users_cannot_reach_review_or_each_others_applications() {
         (StatusCode::UNAUTHORIZED, Some("unauthorized"))
     );
 }
+
+/// Separation of duties (CONTRACT 2.7): nobody reviews their own application, and a case is
+/// unmasked only for the reviewer who holds it and for admins.
+#[tokio::test]
+async fn staff_never_review_their_own_and_see_others_cases_masked_unless_they_hold_them() {
+    let app = spawn_app().await;
+    let rita = app.staff("rita", "reviewer").await;
+    let rob = app.staff("rob", "reviewer").await;
+    let ada = app.staff("ada", "admin").await;
+
+    // Rita applies like anybody; her own case is not hers to claim or decide.
+    let id = app.ready_draft(&rita, CARD).await;
+    app.submit_and_settle(&rita, &id).await;
+    let amount = app.deposit_amount(CARD).await;
+    let (status, body) = app
+        .post(
+            &format!("/v1/verifications/{id}/deposit_confirmation"),
+            Some(&rita),
+            json!({"amount": amount}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let case = case_of(&app, &rob, &id).await;
+    let case_id = case["id"].as_str().unwrap();
+    let path = |tail: &str| format!("/v1/review/cases/{case_id}{tail}");
+    for tail in ["/claim", "/decision"] {
+        let (status, body) = app
+            .post(&path(tail), Some(&rita), json!({"outcome": "approve"}))
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden")),
+            "{tail}"
+        );
+    }
+
+    // Before anyone holds it, a reviewer sees the masked view and no images.
+    let masked = |case: &Value| {
+        let a = &case["application"];
+        a["phone"].as_str().unwrap().contains('*')
+            && a["date_of_birth"].as_str().unwrap().contains('*')
+            && a["documents"]["passport"]["number"]
+                .as_str()
+                .unwrap()
+                .contains('*')
+            && case["images"].as_array().unwrap().is_empty()
+    };
+    let (status, seen) = app.get(&path(""), Some(&rob)).await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    assert!(masked(&seen), "{seen}");
+    let (status, _) = app
+        .get(&path("/documents/passport_photo_page"), Some(&rob))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Rob claims it: now he sees it whole; Rita, another reviewer, still masked; an admin whole.
+    let (status, _) = app.post(&path("/claim"), Some(&rob), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, held) = app.get(&path(""), Some(&rob)).await;
+    assert!(!masked(&held), "{held}");
+    assert_eq!(held["application"]["phone"], "+8613800138000");
+    let (status, _) = app
+        .get(&path("/documents/passport_photo_page"), Some(&rob))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, other) = app.get(&path(""), Some(&rita)).await;
+    assert!(masked(&other), "{other}");
+    let (_, admin) = app.get(&path(""), Some(&ada)).await;
+    assert!(!masked(&admin), "{admin}");
+
+    // Only the unmasked reads are in the audit trail.
+    let (_, trail) = app
+        .get(&format!("/v1/audit?verification_id={id}"), Some(&ada))
+        .await;
+    let reveals = trail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "reveal_application")
+        .count();
+    assert_eq!(reveals, 2, "{trail}");
+}
