@@ -65,7 +65,11 @@ pub struct Session {
 
 /// A new session for a login and password, with failed attempts slowed down per login.
 pub async fn open_session(app: &Service, login: &str, password: String) -> AppResult<Session> {
-    let key = auth::lookup_login(login);
+    let Some(key) = auth::lookup_login(login) else {
+        // No account has such a login: answered as a wrong password is, in about its time.
+        auth::verify_password(password, auth::dummy_hash().await).await;
+        return Err(AppError::new(Code::InvalidCredentials));
+    };
     let now = app.now();
     let throttle = app.store.throttle(&key).await?;
     if let Some(until) = throttle.locked_until.filter(|u| *u > now) {

@@ -181,6 +181,14 @@ pub fn check_password(password: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Characters no login may hold (CONTRACT 4): spaces, control characters, and format
+/// characters — bidi overrides (U+202E) and zero-width ones (U+200B) would make two logins
+/// look alike, or one look like another.
+fn refused_in_login(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    c.is_whitespace() || c.is_control() || c.general_category() == GeneralCategory::Format
+}
+
 /// A user's login: an e-mail address (lower-cased) or a phone number (E.164).
 pub fn normalise_user_login(login: &str) -> Result<String, AppError> {
     let login = login.trim();
@@ -190,7 +198,7 @@ pub fn normalise_user_login(login: &str) -> Result<String, AppError> {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && login.len() <= 254
-            && !login.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !login.chars().any(refused_in_login)
             && !domain.contains('@');
         return if ok {
             Ok(login.to_lowercase())
@@ -218,11 +226,13 @@ pub fn normalise_staff_login(login: &str) -> Result<String, AppError> {
     }
 }
 
-/// How a login is looked up: the same normalisation whichever form was typed.
-pub fn lookup_login(login: &str) -> String {
+/// How a login is looked up: the same normalisation whichever form was typed. `None` for what
+/// no account can have as its login (a NUL, a bidi override, 60 000 characters): it is not
+/// looked up, and leaves no throttle row behind.
+pub fn lookup_login(login: &str) -> Option<String> {
     normalise_user_login(login)
         .or_else(|_| normalise_staff_login(login))
-        .unwrap_or_else(|_| login.trim().to_lowercase())
+        .ok()
 }
 
 pub fn new_token() -> Result<String, AppError> {
@@ -268,8 +278,16 @@ mod tests {
             assert!(normalise_user_login(bad).is_err(), "{bad}");
         }
         assert_eq!(normalise_staff_login("Alice").unwrap(), "alice");
-        assert_eq!(lookup_login("ALICE"), "alice");
-        assert_eq!(lookup_login("13800138000"), "+8613800138000");
+        assert_eq!(lookup_login("ALICE").as_deref(), Some("alice"));
+        assert_eq!(
+            lookup_login("13800138000").as_deref(),
+            Some("+8613800138000")
+        );
+        for unlike_any in ["a\u{0}b", "anna\u{202e}@x.com", "an\u{200b}na@x.com", "x"] {
+            assert_eq!(lookup_login(unlike_any), None, "{unlike_any:?}");
+            assert!(normalise_user_login(unlike_any).is_err());
+        }
+        assert_eq!(lookup_login(&"a".repeat(60_000)), None);
     }
 
     #[test]

@@ -153,3 +153,41 @@ async fn repeated_failed_logins_are_slowed_down() {
     app.advance(31).await;
     app.login("target@example.com", PASSWORD).await;
 }
+
+/// A login no account can have is refused as such, on either backend, never with a 500: NUL,
+/// bidi overrides and zero-width characters are not logins, and a huge one is not stored.
+#[tokio::test]
+async fn logins_with_nul_bidi_or_zero_width_characters_are_refused() {
+    let app = spawn_app().await;
+    for login in ["a\u{0}b@x.com", "anna\u{202e}@x.com", "an\u{200b}na@x.com"] {
+        let (status, body) = app
+            .post(
+                "/v1/accounts",
+                None,
+                json!({"login": login, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{login:?}: {body}"
+        );
+        assert_eq!(body["error"]["details"][0]["code"], "login_invalid");
+    }
+    let huge = "a".repeat(60_000);
+    for login in ["a\u{0}b", "anna\u{202e}@x.com", huge.as_str()] {
+        let (status, body) = app
+            .post(
+                "/v1/sessions",
+                None,
+                json!({"login": login, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_credentials")),
+            "{}",
+            login.len()
+        );
+    }
+}
