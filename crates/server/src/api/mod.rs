@@ -29,8 +29,29 @@ use crate::{auth, idempotency, openapi};
 
 const JSON_LIMIT: usize = 64 * 1024;
 
-async fn not_found() -> ApiError {
-    ApiError::new(Code::NotFound)
+/// An unknown path: the error shape under the API, a page (with the page headers) elsewhere.
+async fn not_found(uri: axum::http::Uri, ctx: crate::pages::PageContext) -> Response {
+    if is_api(uri.path()) {
+        return ApiError::new(Code::NotFound).into_response();
+    }
+    crate::pages::with_page_headers(ctx.error_page(&realname_app::AppError::new(Code::NotFound)))
+}
+
+/// HSTS on every answer when users reach the service over https: a browser that has been
+/// here once never tries plain http again.
+async fn strict_transport(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(req).await;
+    if state.app.settings.public_url.starts_with("https://") {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -173,6 +194,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), auth::layer))
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(middleware::from_fn(api_answers))
+        .layer(middleware::from_fn_with_state(state.clone(), strict_transport))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))

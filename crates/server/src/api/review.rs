@@ -164,15 +164,30 @@ pub async fn document(
     Path((id, slot)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (meta, bytes) = casework::document(&state, &who, &id, &slot).await?;
-    Ok((
+    Ok(served_document(&meta, bytes))
+}
+
+/// A document as a reviewer's browser gets it, from the API or the pages: in a sandbox (no
+/// script, no form, no same-origin access, whatever the file holds), never sniffed, and shown
+/// in the page only when it is an image — anything else is a download.
+pub fn served_document(meta: &realname_core::store::ImageMeta, bytes: Vec<u8>) -> Response {
+    let disposition = if meta.content_type.starts_with("image/") {
+        "inline".to_owned()
+    } else {
+        let extension = meta.content_type.rsplit('/').next().unwrap_or("bin");
+        format!("attachment; filename=\"{}.{extension}\"", meta.slot)
+    };
+    (
         [
-            (header::CONTENT_TYPE, meta.content_type),
+            (header::CONTENT_TYPE, meta.content_type.clone()),
             (header::CACHE_CONTROL, "no-store".to_owned()),
-            (header::CONTENT_DISPOSITION, "inline".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 #[utoipa::path(post, path = "/v1/review/cases/{id}/claim", tag = "review", security(("bearer" = [])),
@@ -275,5 +290,29 @@ mod tests {
         for bad in ["garbage", "", &"F".repeat(48), &"0".repeat(47)] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
         }
+    }
+
+    fn meta(content_type: &str) -> realname_core::store::ImageMeta {
+        realname_core::store::ImageMeta {
+            slot: "stay_permit".into(),
+            content_type: content_type.into(),
+            bytes: 3,
+            sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn documents_are_sandboxed_and_only_images_shown_inline() {
+        let image = served_document(&meta("image/jpeg"), vec![1, 2, 3]);
+        let pdf = served_document(&meta("application/pdf"), vec![1, 2, 3]);
+        for answer in [&image, &pdf] {
+            assert_eq!(answer.headers()[header::CONTENT_SECURITY_POLICY], "sandbox");
+            assert_eq!(answer.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        }
+        assert_eq!(image.headers()[header::CONTENT_DISPOSITION], "inline");
+        assert_eq!(
+            pdf.headers()[header::CONTENT_DISPOSITION],
+            "attachment; filename=\"stay_permit.pdf\""
+        );
     }
 }

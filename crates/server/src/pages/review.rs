@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use realname_app::views;
 use realname_core::Code;
@@ -265,7 +265,7 @@ pub async fn document(
         return turn_away(&ctx);
     };
     match casework::document(&state, &who, &id, &slot).await {
-        Ok((meta, bytes)) => ([(header::CONTENT_TYPE, meta.content_type)], bytes).into_response(),
+        Ok((meta, bytes)) => crate::api::review::served_document(&meta, bytes),
         Err(e) => ctx.error_page(&e),
     }
 }

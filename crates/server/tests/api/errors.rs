@@ -344,3 +344,44 @@ async fn kept_answers_are_sealed_and_replayed_with_their_headers() {
         assert!(!holds(&stored, &token), "the session token is not kept");
     }
 }
+
+/// An unknown page is a page, with the page headers; HSTS is sent once users reach the
+/// service over https, and not before (a plain-http deployment would lock its users out).
+#[tokio::test]
+async fn unknown_pages_carry_the_page_headers_and_https_deployments_send_hsts() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .get(app.url("/no-such-page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let headers = res.headers().clone();
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(res.text().await.unwrap().contains("<html"));
+    assert!(headers.get("strict-transport-security").is_none());
+
+    let https = spawn_with(&[("public_url", "https://realname.example.com")]).await;
+    for path in ["/healthz", "/login", "/v1/me"] {
+        let res = https.client.get(https.url(path)).send().await.unwrap();
+        assert_eq!(
+            res.headers()["strict-transport-security"],
+            "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
+    }
+}
