@@ -19,6 +19,8 @@ use crate::views::PlatformEventView;
 
 /// How long an `Idempotency-Key`'s answer is kept (CONTRACT 4).
 pub const IDEMPOTENCY_KEPT_FOR: TimeDelta = TimeDelta::hours(24);
+/// How long a failed-login counter outlives its last failure.
+pub const THROTTLE_KEPT_FOR: TimeDelta = TimeDelta::hours(24);
 const LEASE_SECONDS: i64 = 60;
 const BATCH: u32 = 32;
 const TICK: Duration = Duration::from_secs(1);
@@ -44,6 +46,16 @@ pub async fn run(state: std::sync::Arc<Service>, mut stop: watch::Receiver<bool>
             let before = state.now() - IDEMPOTENCY_KEPT_FOR;
             if let Err(e) = state.store.purge_idempotent(before).await {
                 tracing::warn!(error = %e, "could not purge old idempotency keys");
+            }
+            // Sessions lapse on the service clock; failed-login counters are forgotten after
+            // a day of real time without a failure (and never while they lock).
+            let real = state.clock.now();
+            if let Err(e) = state
+                .store
+                .purge_lapsed(state.now(), real - THROTTLE_KEPT_FOR, real)
+                .await
+            {
+                tracing::warn!(error = %e, "could not purge lapsed sessions and counters");
             }
         }
         passes += 1;

@@ -480,6 +480,14 @@ pub trait Store: Send + Sync {
     /// Forgets a key whose request failed on the server's side, so a retry can run.
     async fn abandon_idempotent(&self, scope: &str, key: &str) -> StoreResult<()>;
     async fn purge_idempotent(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Deletes sessions that expired before `sessions_before`, and failed-login counters
+    /// that last counted before `throttles_before` and lock nothing at `now`.
+    async fn purge_lapsed(
+        &self,
+        sessions_before: DateTime<Utc>,
+        throttles_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
 
     // Applications.
     /// `Conflict("application_in_progress")` when the account already has an open one.

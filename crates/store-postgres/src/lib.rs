@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_5.sql"),
     include_str!("schema_6.sql"),
     include_str!("schema_7.sql"),
+    include_str!("schema_8.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -845,9 +846,10 @@ impl Store for PgStore {
             .map_err(err)?;
             let lock = policy.lock_seconds(failures as u32);
             let locked_until = (lock > 0).then(|| now + TimeDelta::seconds(lock));
-            sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE login_key = $2")
+            sqlx::query("UPDATE login_throttle SET locked_until = $1, last_failure_at = $3 WHERE login_key = $2")
                 .bind(locked_until)
                 .bind(&key)
+                .bind(now)
                 .execute(&mut *tx)
                 .await
                 .map_err(err)?;
@@ -970,6 +972,36 @@ impl Store for PgStore {
                 .await
                 .map(|r| r.rows_affected())
                 .map_err(err)
+        })
+        .await
+    }
+
+    async fn purge_lapsed(
+        &self,
+        sessions_before: DateTime<Utc>,
+        throttles_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let pool = self.pool.clone();
+        detached(async move {
+            let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                .bind(sessions_before)
+                .execute(&pool)
+                .await
+                .map_err(err)?
+                .rows_affected();
+            let throttles = sqlx::query(
+                "DELETE FROM login_throttle
+                 WHERE (last_failure_at IS NULL OR last_failure_at < $1)
+                   AND (locked_until IS NULL OR locked_until < $2)",
+            )
+            .bind(throttles_before)
+            .bind(now)
+            .execute(&pool)
+            .await
+            .map_err(err)?
+            .rows_affected();
+            Ok(sessions + throttles)
         })
         .await
     }

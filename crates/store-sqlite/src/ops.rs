@@ -509,8 +509,8 @@ impl Store for SqliteStore {
             let lock = policy.lock_seconds(failures);
             let locked_until = (lock > 0).then(|| now + TimeDelta::seconds(lock));
             tx.exec(
-                "UPDATE login_throttle SET locked_until = ?1 WHERE login_key = ?2",
-                params![locked_until.map(ts), key],
+                "UPDATE login_throttle SET locked_until = ?1, last_failure_at = ?3 WHERE login_key = ?2",
+                params![locked_until.map(ts), key, ts(now)],
             )
             .map_err(failed)?;
             Ok(Throttle {
@@ -608,6 +608,32 @@ impl Store for SqliteStore {
             )
             .map(|n| n as u64)
             .map_err(failed)
+        })
+        .await
+    }
+
+    async fn purge_lapsed(
+        &self,
+        sessions_before: DateTime<Utc>,
+        throttles_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.write(move |tx| {
+            let sessions = tx
+                .exec(
+                    "DELETE FROM sessions WHERE expires_at < ?1",
+                    params![ts(sessions_before)],
+                )
+                .map_err(failed)?;
+            let throttles = tx
+                .exec(
+                    "DELETE FROM login_throttle
+                     WHERE (last_failure_at IS NULL OR last_failure_at < ?1)
+                       AND (locked_until IS NULL OR locked_until < ?2)",
+                    params![ts(throttles_before), ts(now)],
+                )
+                .map_err(failed)?;
+            Ok((sessions + throttles) as u64)
         })
         .await
     }

@@ -72,6 +72,7 @@ macro_rules! all_cases {
             every_status_change_makes_one_event_in_its_sequence,
             events_are_dispatched_only_when_an_endpoint_listens,
             the_vault_keys_are_written_once,
+            lapsed_sessions_and_quiet_counters_are_purged,
         );
     };
 }
@@ -1625,4 +1626,55 @@ pub async fn the_vault_keys_are_written_once(store: DynStore) {
         store.sample_sealed().await.unwrap(),
         Some((id, b"sealed form".to_vec()))
     );
+}
+
+pub async fn lapsed_sessions_and_quiet_counters_are_purged(store: DynStore) {
+    let owner = account(&store, "purge@example.com").await;
+    store
+        .create_session(b"lapsed", owner, t0() - TimeDelta::minutes(1))
+        .await
+        .unwrap();
+    store
+        .create_session(b"live", owner, t0() + TimeDelta::hours(1))
+        .await
+        .unwrap();
+    let policy = ThrottlePolicy::default();
+    let yesterday = t0() - TimeDelta::hours(25);
+    store
+        .record_login_failure("quiet", yesterday, &policy)
+        .await
+        .unwrap();
+    store
+        .record_login_failure("recent", t0(), &policy)
+        .await
+        .unwrap();
+    for _ in 0..9 {
+        // Locked until well after now, though its last failure was long ago.
+        store
+            .record_login_failure("locked", yesterday + TimeDelta::hours(24), &policy)
+            .await
+            .unwrap();
+    }
+    let purged = store
+        .purge_lapsed(t0(), t0() - TimeDelta::hours(24), t0())
+        .await
+        .unwrap();
+    assert_eq!(purged, 2, "the lapsed session and the quiet counter");
+    assert!(
+        store
+            .session_account(b"lapsed", t0() - TimeDelta::hours(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_account(b"live", t0())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.throttle("quiet").await.unwrap().failures, 0);
+    assert_eq!(store.throttle("recent").await.unwrap().failures, 1);
+    assert_eq!(store.throttle("locked").await.unwrap().failures, 9);
 }
