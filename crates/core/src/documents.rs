@@ -254,6 +254,104 @@ impl ImageSlot {
 }
 
 pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+/// The most pixels an uploaded image may claim: a phone's photo is 12–50 megapixels.
+pub const MAX_PIXELS: u64 = 50_000_000;
+
+fn within_pixels((width, height): (u32, u32)) -> bool {
+    u64::from(width) * u64::from(height) <= MAX_PIXELS
+}
+
+/// The width and height a PNG's header (IHDR) declares.
+fn png_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let ihdr = bytes.get(12..24)?;
+    if &ihdr[..4] != b"IHDR" {
+        return None;
+    }
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    Some((be(&ihdr[4..8]), be(&ihdr[8..12])))
+}
+
+/// The width and height a JPEG's frame header (SOFn) declares, found by walking its segments.
+fn jpeg_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let mut at = 2;
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            return None;
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            at += 1;
+            continue;
+        }
+        if matches!(marker, 0x01 | 0xD0..=0xD7) {
+            at += 2;
+            continue;
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        let is_frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if is_frame {
+            let frame = bytes.get(at + 5..at + 9)?;
+            let height = u32::from(u16::from_be_bytes([frame[0], frame[1]]));
+            let width = u32::from(u16::from_be_bytes([frame[2], frame[3]]));
+            return Some((width, height));
+        }
+        if marker == 0xDA || length < 2 {
+            return None;
+        }
+        at += 2 + length;
+    }
+    None
+}
+
+/// Whether a PDF names an action that runs something when it is opened: JavaScript, or a
+/// launch of another program. Names may hide letters as `#xx` escapes (`/J#61vaScript`); they
+/// are read unescaped. (What sits inside compressed object streams is not read: the reviewer's
+/// browser gets every PDF as a download in a sandbox.)
+fn pdf_acts(bytes: &[u8]) -> bool {
+    const ACTIONS: &[&[u8]] = &[b"JavaScript", b"JS", b"Launch"];
+    let delimiter = |b: u8| b.is_ascii_whitespace() || b"()<>[]{}/%".contains(&b);
+    let mut at = 0;
+    while let Some(offset) = bytes[at..].iter().position(|b| *b == b'/') {
+        let mut name = Vec::new();
+        let mut i = at + offset + 1;
+        while i < bytes.len() && !delimiter(bytes[i]) && name.len() <= 16 {
+            let hex = |b: u8| char::from(b).to_digit(16);
+            match (
+                bytes[i],
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
+                (b'#', Some(hi), Some(lo)) => {
+                    name.push((hi * 16 + lo) as u8);
+                    i += 3;
+                }
+                (b, _, _) => {
+                    name.push(b);
+                    i += 1;
+                }
+            }
+        }
+        if ACTIONS.contains(&name.as_slice()) {
+            return true;
+        }
+        at = i.max(at + offset + 1);
+    }
+    false
+}
+
+/// Whether a file also reads as a web page or an SVG (a polyglot): browsers that sniff would
+/// run it.
+fn reads_as_markup(bytes: &[u8]) -> bool {
+    const TAGS: &[&[u8]] = &[b"<script", b"<html", b"<svg", b"<!doctype html"];
+    bytes.iter().enumerate().any(|(i, b)| {
+        *b == b'<'
+            && TAGS.iter().any(|tag| {
+                bytes
+                    .get(i..i + tag.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(tag))
+            })
+    })
+}
 
 /// What a document image really is, judged by its first bytes and never by its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -277,12 +375,24 @@ impl ImageFormat {
         }
     }
 
-    /// Judges an upload from its first bytes and its size (CONTRACT 2.4).
-    pub fn check_upload(head: &[u8], size: u64) -> Result<ImageFormat, Code> {
+    /// Judges an upload (CONTRACT 2.4): its size, what its first bytes say it is, and what a
+    /// reviewer's browser would do with it. Images that claim more than [`MAX_PIXELS`] (a
+    /// decompression bomb), PDFs with JavaScript or launch actions, and files that also read
+    /// as HTML or SVG are `document_image_unsupported`.
+    pub fn check_upload(bytes: &[u8], size: u64) -> Result<ImageFormat, Code> {
         if size > MAX_IMAGE_BYTES {
             return Err(Code::DocumentImageTooLarge);
         }
-        ImageFormat::sniff(head).ok_or(Code::DocumentImageUnsupported)
+        let format = ImageFormat::sniff(bytes).ok_or(Code::DocumentImageUnsupported)?;
+        let sound = match format {
+            ImageFormat::Jpeg => jpeg_dimensions(bytes).is_none_or(within_pixels),
+            ImageFormat::Png => png_dimensions(bytes).is_none_or(within_pixels),
+            ImageFormat::Pdf => !pdf_acts(bytes),
+        };
+        if !sound || reads_as_markup(bytes) {
+            return Err(Code::DocumentImageUnsupported);
+        }
+        Ok(format)
     }
 
     pub fn content_type(self) -> &'static str {
@@ -298,6 +408,52 @@ impl ImageFormat {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn uploads_that_would_harm_a_reviewer_are_refused() {
+        let ok = |bytes: &[u8]| ImageFormat::check_upload(bytes, bytes.len() as u64);
+        let refused = Err(Code::DocumentImageUnsupported);
+        // A PNG's header names its size: 65 500 × 65 500 is a bomb, 4000 × 3000 a photo.
+        let png = |w: u32, h: u32| {
+            let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+            b.extend(w.to_be_bytes());
+            b.extend(h.to_be_bytes());
+            b.extend([8, 2, 0, 0, 0]);
+            b
+        };
+        assert_eq!(ok(&png(4000, 3000)), Ok(ImageFormat::Png));
+        assert_eq!(ok(&png(65_500, 65_500)), refused);
+        // A JPEG's frame header, after an APP0 segment.
+        let jpeg = |w: u16, h: u16| {
+            let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x4A, 0x46];
+            b.extend([0xFF, 0xC0, 0x00, 0x11, 0x08]);
+            b.extend(h.to_be_bytes());
+            b.extend(w.to_be_bytes());
+            b.extend([3, 1, 0x22, 0]);
+            b
+        };
+        assert_eq!(ok(&jpeg(4000, 3000)), Ok(ImageFormat::Jpeg));
+        assert_eq!(ok(&jpeg(65_500, 65_500)), refused);
+        // PDFs that run something when opened, however the name is spelt.
+        assert_eq!(
+            ok(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj"),
+            Ok(ImageFormat::Pdf)
+        );
+        for acts in [
+            &b"%PDF-1.7\n<< /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>"[..],
+            b"%PDF-1.7\n<< /OpenAction << /S /J#61vaScript >> >>",
+            b"%PDF-1.7\n<< /AA << /O << /S /Launch /F (cmd.exe) >> >> >>",
+        ] {
+            assert_eq!(ok(acts), refused, "{}", String::from_utf8_lossy(acts));
+        }
+        // Polyglots: an image head with a page or an SVG behind it.
+        let mut polyglot = jpeg(100, 100);
+        polyglot.extend(b"<html><SCRIPT>alert(1)</SCRIPT>");
+        assert_eq!(ok(&polyglot), refused);
+        let mut svg = b"%PDF-1.4\n".to_vec();
+        svg.extend(b"<svg onload=alert(1)>");
+        assert_eq!(ok(&svg), refused);
+    }
 
     #[test]
     fn passport_numbers_are_5_to_20_letters_and_digits() {
