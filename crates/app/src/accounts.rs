@@ -8,6 +8,7 @@ use realname_core::store::{Account, Role, StoreError, ThrottlePolicy};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
+use crate::security::{self, SecurityEvent};
 use crate::{Principal, Service, auth};
 
 /// A login and a password as sent: either may be missing. (No `Debug`: it holds a password.)
@@ -68,12 +69,18 @@ pub async fn open_session(app: &Service, login: &str, password: String) -> AppRe
     let Some(key) = auth::lookup_login(login) else {
         // No account has such a login: answered as a wrong password is, in about its time.
         auth::verify_password(password, auth::dummy_hash().await).await;
+        security::record(SecurityEvent::LoginFailed { account: None });
         return Err(AppError::new(Code::InvalidCredentials));
     };
     let now = app.now();
     let throttle = app.store.throttle(&key).await?;
     if let Some(until) = throttle.locked_until.filter(|u| *u > now) {
         let wait = (until - now).num_seconds().max(1) as u64;
+        let account = app.store.account_by_login(&key).await?.map(|a| a.id);
+        security::record(SecurityEvent::LoginThrottled {
+            account,
+            seconds: wait,
+        });
         return Err(AppError::new(Code::RateLimited).retry_after(wait));
     }
     let account = app.store.account_by_login(&key).await?;
@@ -82,11 +89,18 @@ pub async fn open_session(app: &Service, login: &str, password: String) -> AppRe
         None => auth::dummy_hash().await,
     };
     let verified = auth::verify_password(password, hash).await && account.is_some();
+    let account_id = account.as_ref().map(|a| a.id);
     let Some(account) = account.filter(|_| verified) else {
         let policy = ThrottlePolicy::default();
         let throttle = app.store.record_login_failure(&key, now, &policy).await?;
+        let account = account_id;
+        security::record(SecurityEvent::LoginFailed { account });
         if let Some(until) = throttle.locked_until {
             let wait = (until - now).num_seconds().max(1) as u64;
+            security::record(SecurityEvent::LockedOut {
+                account,
+                seconds: wait,
+            });
             return Err(AppError::new(Code::RateLimited).retry_after(wait));
         }
         return Err(AppError::new(Code::InvalidCredentials));

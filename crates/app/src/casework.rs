@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
+use crate::security::{self, SecurityEvent};
 use crate::views::{self, Opened};
 use crate::{Principal, Service};
 
@@ -139,6 +140,11 @@ pub async fn reveal(
         .unwrap_or_default();
     let unmasked = may_unmask(staff, &case, state.now());
     if unmasked {
+        security::record(SecurityEvent::Revealed {
+            staff: staff.id,
+            application: app.id,
+            what: "application",
+        });
         state
             .store
             .append_audit(&audit(
@@ -181,6 +187,11 @@ pub async fn document(
         json!({"case_id": case.id, "slot": meta.slot}),
     );
     state.store.append_audit(&entry).await?;
+    security::record(SecurityEvent::Revealed {
+        staff,
+        application: app.id,
+        what: slot.as_str(),
+    });
     Ok((meta, bytes))
 }
 
@@ -270,6 +281,11 @@ async fn decide_held(
             .await?,
     )?;
     state.status_changed();
+    security::record(SecurityEvent::Decided {
+        staff: reviewer,
+        application,
+        outcome,
+    });
     reload(state, case.id).await
 }
 

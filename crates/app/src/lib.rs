@@ -14,6 +14,7 @@ pub mod error;
 pub mod journey;
 pub mod platform;
 pub mod principal;
+pub mod security;
 pub mod views;
 pub mod workers;
 

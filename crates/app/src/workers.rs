@@ -266,6 +266,7 @@ pub async fn advance_sandbox_clock(
         .await?
         .ok_or_else(out_of_range)?;
     state.set_offset(offset);
+    crate::security::record(crate::security::SecurityEvent::SandboxClockMoved { seconds });
     run_pending(state)
         .await
         .map_err(|e| crate::AppError::internal("sandbox clock", e))

@@ -522,3 +522,68 @@ fn a_key_that_is_missing_another_or_readable_by_others_is_refused_over_existing_
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
     assert!(String::from_utf8_lossy(&check.stdout).contains(fingerprint));
 }
+
+/// The security log (log.format = "json"): failed sign-ins and the lockout they cause are
+/// structured lines with the service's own request id and the client's address, and name
+/// neither the login nor the password; a client's own request id is logged beside ours,
+/// never answered as ours.
+#[test]
+fn failed_sign_ins_and_lockouts_are_in_the_security_log_without_the_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("serve.log");
+    let mut command = Command::new(BIN);
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "info")
+        .env("REALNAME_LOG_FORMAT", "json")
+        .stderr(std::fs::File::create(&log).unwrap());
+    let (server, base) = common::start_serve(command);
+    let c = reqwest::blocking::Client::new();
+    let (login, password) = ("sec@example.com", "correct horse battery");
+    call(
+        &c,
+        reqwest::Method::POST,
+        format!("{base}/v1/accounts"),
+        None,
+        Some(json!({"login": login, "password": password})),
+    );
+    let mut locked = false;
+    for _ in 0..6 {
+        let res = c
+            .post(format!("{base}/v1/sessions"))
+            .header("x-request-id", "client-chosen-1")
+            .json(&json!({"login": login, "password": "wrong password here"}))
+            .send()
+            .unwrap();
+        assert_ne!(res.headers()["x-request-id"], "client-chosen-1");
+        locked |= res.status() == reqwest::StatusCode::TOO_MANY_REQUESTS;
+    }
+    assert!(locked, "the login was locked");
+    drop(server);
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !text.contains(login) && !text.contains("wrong password"),
+        "{text}"
+    );
+    let events: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["target"] == "realname::security")
+        .collect();
+    let named = |name: &str| {
+        events
+            .iter()
+            .filter(|e| e["fields"]["event"] == name)
+            .count()
+    };
+    assert!(named("login_failed") >= 5, "{text}");
+    assert!(named("login_locked_out") >= 1, "{text}");
+    for event in &events {
+        let span = &event["span"];
+        assert_eq!(span["client"], "127.0.0.1", "{event}");
+        assert_eq!(span["client_request_id"], "client-chosen-1", "{event}");
+        assert_eq!(span["request_id"].as_str().unwrap().len(), 36, "{event}");
+    }
+}

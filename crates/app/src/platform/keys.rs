@@ -8,6 +8,7 @@ use realname_core::Code;
 use realname_core::platform::{ApiKey, KeyMode, Scope, key_mode_of, key_prefix};
 use realname_core::ports::Lookup;
 
+use crate::security::{self, SecurityEvent};
 use crate::{AppError, AppResult, Service};
 
 /// How stale a key's last-used time may be before a request records it again.
@@ -59,6 +60,9 @@ pub async fn create(
         revoked_at: None,
     };
     app.store.create_api_key(&record).await?;
+    security::record(SecurityEvent::ApiKeyCreated {
+        prefix: &record.prefix,
+    });
     Ok(NewKey { key, record })
 }
 
@@ -68,7 +72,12 @@ pub async fn list(app: &Service) -> AppResult<Vec<ApiKey>> {
 
 /// Ends the key named by `prefix`; `false` when there is no such live key.
 pub async fn revoke(app: &Service, prefix: &str) -> AppResult<bool> {
-    Ok(app.store.revoke_api_key(prefix.trim(), app.now()).await?)
+    let prefix = prefix.trim();
+    let revoked = app.store.revoke_api_key(prefix, app.now()).await?;
+    if revoked {
+        security::record(SecurityEvent::ApiKeyRevoked { prefix });
+    }
+    Ok(revoked)
 }
 
 /// The live key `token` is, if it is one.
@@ -91,5 +100,8 @@ pub async fn resolve(app: &Service, token: &str) -> AppResult<Option<ApiKey>> {
     {
         tracing::warn!(error = %e, "could not record a key's use");
     }
+    security::record(SecurityEvent::ApiKeyUsed {
+        prefix: &key.prefix,
+    });
     Ok(Some(key))
 }

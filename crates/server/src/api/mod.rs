@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use realname_core::Code;
 use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::PropagateRequestIdLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Rail;
@@ -28,6 +28,28 @@ use crate::state::AppState;
 use crate::{auth, idempotency, openapi};
 
 const JSON_LIMIT: usize = 64 * 1024;
+const REQUEST_ID: &str = "x-request-id";
+/// Where a client's own request id is kept, for the log beside the service's.
+const CLIENT_REQUEST_ID: &str = "x-client-request-id";
+
+/// Every request gets the service's own id (answered in `X-Request-Id`); an id the client
+/// sent is not taken as ours — it could repeat or forge another's — but kept for the log,
+/// when it is a short visible string.
+async fn own_request_id(mut req: Request, next: Next) -> Response {
+    let headers = req.headers_mut();
+    let theirs = headers
+        .remove(REQUEST_ID)
+        .filter(|v| v.len() <= 64 && v.as_bytes().iter().all(u8::is_ascii_graphic));
+    headers.remove(CLIENT_REQUEST_ID);
+    if let Some(theirs) = theirs {
+        headers.insert(CLIENT_REQUEST_ID, theirs);
+    }
+    let ours = uuid::Uuid::new_v4().to_string();
+    if let Ok(value) = HeaderValue::from_str(&ours) {
+        headers.insert(REQUEST_ID, value);
+    }
+    next.run(req).await
+}
 
 /// An unknown path: the error shape under the API, a page (with the page headers) elsewhere.
 async fn not_found(uri: axum::http::Uri, ctx: crate::pages::PageContext) -> Response {
@@ -182,7 +204,7 @@ pub fn router(state: AppState) -> Router {
             .route("/sandbox/clock/advance", post(sandbox::advance))
             .route("/sandbox/verifications/{id}/review", post(sandbox::review));
     }
-    let request_id = HeaderName::from_static("x-request-id");
+    let request_id = HeaderName::from_static(REQUEST_ID);
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -197,12 +219,20 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), strict_transport))
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(middleware::from_fn(own_request_id))
                 // The span names the method and path only: query strings can carry a card
-                // number (the sandbox statement) and never reach a log.
+                // number (the sandbox statement) and never reach a log. Every line logged
+                // while a request runs (the security events included) carries its fields.
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+                    let client = req
+                        .extensions()
+                        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                        .map(|c| c.0.ip().to_string())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(),
+                        request_id = %header(REQUEST_ID), client_request_id = %header(CLIENT_REQUEST_ID),
+                        client = %client)
                 }))
                 .layer(PropagateRequestIdLayer::new(request_id)),
         )
