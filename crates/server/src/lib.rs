@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -200,13 +201,8 @@ impl App {
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = tokio::spawn(workers::run(Arc::clone(&self.state.app), stop_rx));
-        let router = api::router(self.state.clone());
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let router = edge::bounded(api::router(self.state.clone()));
+        let served = edge::serve(self.listener, router, shutdown).await;
         let _ = stop_tx.send(true);
         let _ = worker.await;
         served

@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod concurrency;
 mod deposit;
+mod edge;
 mod errors;
 mod journey;
 mod pages;
