@@ -41,7 +41,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'realname-e2e-'));
   server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--database', 'sqlite://e2e.db'], {
     cwd: dir,
-    env: { ...process.env, REALNAME_PLATFORM_RETURN_ORIGINS: RETURN_ORIGIN },
+    env: { ...process.env, REALNAME_PLATFORM_RETURN_ORIGINS: RETURN_ORIGIN, REALNAME_LIMITS_SESSIONS_PER_MINUTE: '1000' },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   const line = await new Promise((ok, fail) => {

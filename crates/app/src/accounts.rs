@@ -8,6 +8,7 @@ use realname_core::store::{Account, Role, StoreError, ThrottlePolicy};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
+use crate::limits::{self, Counted};
 use crate::security::{self, SecurityEvent};
 use crate::{Principal, Service, auth};
 
@@ -35,8 +36,15 @@ impl Credentials {
     }
 }
 
-/// Registers a user: the login normalised, the password checked and hashed.
-pub async fn create_user(app: &Service, login: &str, password: String) -> AppResult<Account> {
+/// Registers a user: the login normalised, the password checked and hashed; at most
+/// `limits.accounts_per_minute` from one client address (`from`).
+pub async fn create_user(
+    app: &Service,
+    login: &str,
+    password: String,
+    from: &str,
+) -> AppResult<Account> {
+    limits::admit(app, Counted::Registration { address: from }).await?;
     let login = auth::normalise_user_login(login)?;
     auth::check_password(&password)?;
     let account = Account {
@@ -64,26 +72,36 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A new session for a login and password, with failed attempts slowed down per login.
-pub async fn open_session(app: &Service, login: &str, password: String) -> AppResult<Session> {
-    let Some(key) = auth::lookup_login(login) else {
+/// A new session for a login and password. At most `limits.sessions_per_minute` attempts from
+/// one client address (`from`); failures are slowed down per login and address, so a login
+/// under attack from one address still opens with its password from another (OWASP ASVS
+/// 2.2.1).
+pub async fn open_session(
+    app: &Service,
+    login: &str,
+    password: String,
+    from: &str,
+) -> AppResult<Session> {
+    limits::admit(app, Counted::SignIn { address: from }).await?;
+    let Some(login_key) = auth::lookup_login(login) else {
         // No account has such a login: answered as a wrong password is, in about its time.
         auth::verify_password(password, auth::dummy_hash().await).await;
         security::record(SecurityEvent::LoginFailed { account: None });
         return Err(AppError::new(Code::InvalidCredentials));
     };
+    let key = format!("{login_key} {from}");
     let now = app.now();
     let throttle = app.store.throttle(&key).await?;
     if let Some(until) = throttle.locked_until.filter(|u| *u > now) {
         let wait = (until - now).num_seconds().max(1) as u64;
-        let account = app.store.account_by_login(&key).await?.map(|a| a.id);
+        let account = app.store.account_by_login(&login_key).await?.map(|a| a.id);
         security::record(SecurityEvent::LoginThrottled {
             account,
             seconds: wait,
         });
         return Err(AppError::new(Code::RateLimited).retry_after(wait));
     }
-    let account = app.store.account_by_login(&key).await?;
+    let account = app.store.account_by_login(&login_key).await?;
     let hash = match &account {
         Some(a) => a.password_hash.clone(),
         None => auth::dummy_hash().await,

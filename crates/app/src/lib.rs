@@ -12,6 +12,7 @@ pub mod auth;
 pub mod casework;
 pub mod error;
 pub mod journey;
+pub mod limits;
 pub mod platform;
 pub mod principal;
 pub mod security;
@@ -49,6 +50,7 @@ pub struct Settings {
     pub link_ttl: TimeDelta,
     /// The origins a platform session's `return_url` may lead to.
     pub return_origins: Vec<String>,
+    pub limits: limits::Limits,
 }
 
 impl Default for Settings {
@@ -62,6 +64,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             link_ttl: TimeDelta::minutes(15),
             return_origins: Vec::new(),
+            limits: limits::Limits::default(),
         }
     }
 }

@@ -48,6 +48,11 @@ pub enum SecurityEvent<'a> {
     SandboxClockMoved {
         seconds: i64,
     },
+    /// A client address or a key past its allowance for the minute (`what`: sign-in,
+    /// registration, link or key).
+    RateLimited {
+        what: &'a str,
+    },
 }
 
 const TARGET: &str = "realname::security";
@@ -89,6 +94,7 @@ pub fn record(event: SecurityEvent<'_>) {
             tracing::warn!(target: TARGET, event = "api_key_revoked", prefix)
         }
         ApiKeyUsed { prefix } => tracing::info!(target: TARGET, event = "api_key_used", prefix),
+        RateLimited { what } => tracing::warn!(target: TARGET, event = "rate_limited", what),
         SandboxClockMoved { seconds } => {
             tracing::warn!(target: TARGET, event = "sandbox_clock_moved", seconds)
         }

@@ -34,6 +34,18 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         },
         None => None,
     };
+    // A platform's backend sends everything from one address: its key is what is counted.
+    if let Some(Principal::Platform(key)) = &caller
+        && let Err(e) = realname_app::limits::admit(
+            &state,
+            realname_app::limits::Counted::Platform {
+                prefix: &key.prefix,
+            },
+        )
+        .await
+    {
+        return ApiError::from(e).into_response();
+    }
     req.extensions_mut().insert(Caller(caller));
     next.run(req).await
 }

@@ -33,6 +33,11 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("platform.link_ttl", Some("15m")),
     ("platform.return_origins", Some("")),
     ("webhooks.allow_cidrs", Some("")),
+    ("trusted_proxies", Some("")),
+    ("limits.sessions_per_minute", Some("30")),
+    ("limits.accounts_per_minute", Some("10")),
+    ("limits.links_per_minute", Some("30")),
+    ("limits.platform_per_minute", Some("600")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +74,9 @@ pub struct Config {
     /// Networks a webhook may be delivered into although they are not public (tests, an
     /// internal receiver), as CIDRs.
     pub webhook_allow_cidrs: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client (CONTRACT 4); none by default.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub limits: realname_app::limits::Limits,
 }
 
 /// One line that names the key and what is wrong with it.
@@ -287,7 +295,24 @@ impl Config {
                 format!("{bad:?} is not a CIDR like 10.0.0.0/8"),
             ));
         }
+        let mut trusted_proxies = Vec::new();
+        for text in list("trusted_proxies") {
+            trusted_proxies.push(text.parse::<ipnet::IpNet>().map_err(|_| {
+                problem(
+                    "trusted_proxies",
+                    format!("{text:?} is not a CIDR like 10.0.0.0/8"),
+                )
+            })?);
+        }
+        let limits = realname_app::limits::Limits {
+            sessions_per_minute: count("limits.sessions_per_minute", 1_000_000)?,
+            accounts_per_minute: count("limits.accounts_per_minute", 1_000_000)?,
+            links_per_minute: count("limits.links_per_minute", 1_000_000)?,
+            platform_per_minute: count("limits.platform_per_minute", 1_000_000)?,
+        };
         Ok(Config {
+            trusted_proxies,
+            limits,
             public_url,
             link_ttl: duration("platform.link_ttl")?,
             return_origins,

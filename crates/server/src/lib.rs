@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod edge;
 pub mod error;
@@ -113,6 +114,7 @@ pub fn settings(config: &Config) -> realname_app::Settings {
             .unwrap_or_else(|| format!("http://{}", config.listen)),
         link_ttl: config.link_ttl,
         return_origins: config.return_origins.clone(),
+        limits: config.limits,
     }
 }
 

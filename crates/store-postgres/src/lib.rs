@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_6.sql"),
     include_str!("schema_7.sql"),
     include_str!("schema_8.sql"),
+    include_str!("schema_9.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -976,6 +977,24 @@ impl Store for PgStore {
         .await
     }
 
+    async fn count_hit(&self, bucket: &str, window: DateTime<Utc>) -> StoreResult<u32> {
+        let (pool, bucket) = (self.pool.clone(), bucket.to_owned());
+        detached(async move {
+            sqlx::query_scalar::<_, i32>(
+                "INSERT INTO rate_windows (bucket, window_start, hits) VALUES ($1, $2, 1)
+                 ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_windows.hits + 1
+                 RETURNING hits",
+            )
+            .bind(bucket)
+            .bind(window)
+            .fetch_one(&pool)
+            .await
+            .map(|n| n.max(0) as u32)
+            .map_err(err)
+        })
+        .await
+    }
+
     async fn purge_lapsed(
         &self,
         sessions_before: DateTime<Utc>,
@@ -1001,7 +1020,14 @@ impl Store for PgStore {
             .await
             .map_err(err)?
             .rows_affected();
-            Ok(sessions + throttles)
+            // A window is counted for its minute only.
+            let windows = sqlx::query("DELETE FROM rate_windows WHERE window_start < $1")
+                .bind(now - TimeDelta::minutes(5))
+                .execute(&pool)
+                .await
+                .map_err(err)?
+                .rows_affected();
+            Ok(sessions + throttles + windows)
         })
         .await
     }

@@ -612,6 +612,21 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn count_hit(&self, bucket: &str, window: DateTime<Utc>) -> StoreResult<u32> {
+        let bucket = bucket.to_owned();
+        self.write(move |tx| {
+            tx.one(
+                "INSERT INTO rate_windows (bucket, window_start, hits) VALUES (?1, ?2, 1)
+                 ON CONFLICT (bucket, window_start) DO UPDATE SET hits = hits + 1
+                 RETURNING hits",
+                params![bucket, ts(window)],
+                |r| r.get(0),
+            )
+            .map_err(failed)
+        })
+        .await
+    }
+
     async fn purge_lapsed(
         &self,
         sessions_before: DateTime<Utc>,
@@ -633,7 +648,14 @@ impl Store for SqliteStore {
                     params![ts(throttles_before), ts(now)],
                 )
                 .map_err(failed)?;
-            Ok((sessions + throttles) as u64)
+            // A window is counted for its minute only.
+            let windows = tx
+                .exec(
+                    "DELETE FROM rate_windows WHERE window_start < ?1",
+                    params![ts(now - TimeDelta::minutes(5))],
+                )
+                .map_err(failed)?;
+            Ok((sessions + throttles + windows) as u64)
         })
         .await
     }

@@ -10,6 +10,7 @@ use realname_core::Code;
 use crate::api::answers::{AccountCreated, ErrorBody, MeView, SessionCreated};
 use crate::api::requests::CredentialsBody;
 use crate::auth::{Signed, bearer};
+use crate::client::ClientAddress;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::AppState;
@@ -18,13 +19,16 @@ use crate::state::AppState;
     responses(
         (status = 201, description = "Registered", body = AccountCreated),
         (status = 409, description = "login_taken", body = ErrorBody),
-        (status = 422, description = "validation_failed: login_invalid, password_too_weak, field_required", body = ErrorBody)))]
+        (status = 422, description = "validation_failed: login_invalid, password_too_weak, field_required", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many registrations from this address", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 pub async fn register(
     State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
     Json(body): Json<CredentialsBody>,
 ) -> ApiResult<(StatusCode, axum::Json<AccountCreated>)> {
     let (login, password) = Credentials::from(body).fields()?;
-    let account = accounts::create_user(&state, &login, password).await?;
+    let account = accounts::create_user(&state, &login, password, &from).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(AccountCreated {
@@ -39,14 +43,15 @@ pub async fn register(
         (status = 201, description = "Signed in", body = SessionCreated),
         (status = 401, description = "invalid_credentials", body = ErrorBody),
         (status = 422, description = "validation_failed: field_required", body = ErrorBody),
-        (status = 429, description = "rate_limited: too many failures for this login", body = ErrorBody,
+        (status = 429, description = "rate_limited: too many failures for this login from this address, or too many sign-ins from this address", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
     Json(body): Json<CredentialsBody>,
 ) -> ApiResult<Response> {
     let (login, password) = Credentials::from(body).fields()?;
-    let session = accounts::open_session(&state, &login, password).await?;
+    let session = accounts::open_session(&state, &login, password, &from).await?;
     let mut response = (
         StatusCode::CREATED,
         axum::Json(SessionCreated {

@@ -14,6 +14,7 @@ use realname_app::AppError;
 use realname_app::accounts::{create_user, open_session};
 use realname_app::auth::token_hash;
 
+use crate::client::ClientAddress;
 use crate::error::HttpStatus;
 use crate::state::AppState;
 
@@ -80,6 +81,7 @@ fn signed_in(ctx: &PageContext, state: &AppState, token: &str, to: &str) -> Resp
 
 pub async fn login_submit(
     State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
     ctx: PageContext,
     headers: HeaderMap,
     Form(form): Form<CredentialsForm>,
@@ -88,7 +90,7 @@ pub async fn login_submit(
         return expired_form(&ctx);
     }
     let login = form.login.unwrap_or_default();
-    match open_session(&state, &login, form.password.unwrap_or_default()).await {
+    match open_session(&state, &login, form.password.unwrap_or_default(), &from).await {
         Ok(session) => {
             let home = if session.account.role.is_staff() {
                 "/review"
@@ -119,6 +121,7 @@ pub async fn register_page(ctx: PageContext) -> Response {
 
 pub async fn register_submit(
     State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
     ctx: PageContext,
     headers: HeaderMap,
     Form(form): Form<CredentialsForm>,
@@ -128,9 +131,9 @@ pub async fn register_submit(
     }
     let login = form.login.unwrap_or_default();
     let password = form.password.unwrap_or_default();
-    let created = create_user(&state, &login, password.clone()).await;
+    let created = create_user(&state, &login, password.clone(), &from).await;
     let opened = match created {
-        Ok(_) => open_session(&state, &login, password).await,
+        Ok(_) => open_session(&state, &login, password, &from).await,
         Err(e) => Err(e),
     };
     match opened {

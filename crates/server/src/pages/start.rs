@@ -12,7 +12,9 @@ use realname_app::platform::sessions;
 use realname_core::platform::PlatformSession;
 
 use super::{Chrome, CsrfOnly, LANG_COOKIE, Lang, PageContext, set_cookie};
+use crate::client::ClientAddress;
 use crate::state::AppState;
+use realname_app::limits::{self, Counted};
 
 #[derive(Template)]
 #[template(path = "start.html")]
@@ -59,9 +61,14 @@ fn with_locale(ctx: PageContext, session: &PlatformSession) -> PageContext {
 
 pub async fn open(
     State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
     ctx: PageContext,
     Path(token): Path<String>,
 ) -> Response {
+    // Link tokens cannot be guessed; counting them per address keeps anyone from trying.
+    if let Err(e) = limits::admit(&state, Counted::Link { address: &from }).await {
+        return ctx.error_page(&e);
+    }
     match sessions::peek(&state, &token).await {
         Ok(Some((session, true))) => {
             let ctx = with_locale(ctx, &session);
@@ -79,6 +86,7 @@ pub async fn open(
 
 pub async fn continue_(
     State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
     ctx: PageContext,
     headers: HeaderMap,
     Path(token): Path<String>,
@@ -86,6 +94,9 @@ pub async fn continue_(
 ) -> Response {
     if !ctx.genuine(&headers, Some(&form.csrf)) {
         return ctx.forbidden_form();
+    }
+    if let Err(e) = limits::admit(&state, Counted::Link { address: &from }).await {
+        return ctx.error_page(&e);
     }
     match sessions::start(&state, &token).await {
         Ok(Some(started)) => {

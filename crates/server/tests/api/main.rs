@@ -11,6 +11,7 @@ mod deposit;
 mod edge;
 mod errors;
 mod journey;
+mod limits;
 mod pages;
 mod platform;
 mod rails;
