@@ -112,8 +112,9 @@ pub async fn create(
         livemode: state.mode() == realname_core::platform::KeyMode::Live,
     };
     state.store.create_application(&new).await?;
+    let created = reload(state, id).await;
     state.status_changed();
-    reload(state, id).await
+    created
 }
 
 /// Fields present in the patch replace the stored ones; `documents.passport` and
@@ -251,7 +252,7 @@ pub async fn submit(state: &Service, app: &ApplicationRecord) -> AppResult<Appli
         sealed_amount: state.seal_amount(app.id, amount)?,
     };
     match state.store.submit(&command).await? {
-        SubmitOutcome::Submitted => state.status_changed(),
+        SubmitOutcome::Submitted => {}
         SubmitOutcome::Moved => return Err(AppError::new(Code::InvalidState)),
         SubmitOutcome::DepositLimitReached => return Err(AppError::new(Code::DepositLimitReached)),
         SubmitOutcome::CardReturnedByBank => {
@@ -264,7 +265,11 @@ pub async fn submit(state: &Service, app: &ApplicationRecord) -> AppResult<Appli
             return Err(AppError::field("bank_card.card_number", Code::CardInUse));
         }
     }
-    reload(state, app.id).await
+    // The answer is the state the submit made; only then may the worker pay (and, with a
+    // bank that settles at once, move it on).
+    let submitted = reload(state, app.id).await;
+    state.status_changed();
+    submitted
 }
 
 pub async fn cancel(state: &Service, app: &ApplicationRecord) -> AppResult<ApplicationRecord> {
@@ -274,8 +279,9 @@ pub async fn cancel(state: &Service, app: &ApplicationRecord) -> AppResult<Appli
     if state.store.apply(&change).await? == Applied::Moved {
         return Err(AppError::new(Code::InvalidState));
     }
+    let cancelled = reload(state, app.id).await;
     state.status_changed();
-    reload(state, app.id).await
+    cancelled
 }
 
 /// Judges the amount the user typed. A malformed one uses no attempt; a wrong one uses one,
