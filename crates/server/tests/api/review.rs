@@ -8,20 +8,26 @@ use crate::helpers::*;
 /// An application of a new user, taken to `under_review`; returns (user token, application id).
 async fn under_review(app: &TestApp, login: &str, card: &str, passport: &str) -> (String, String) {
     let token = app.register(login).await;
+    let id = under_review_as(app, &token, card, passport).await;
+    (token, id)
+}
+
+/// An application of the account signed in with `token`, taken to `under_review`.
+async fn under_review_as(app: &TestApp, token: &str, card: &str, passport: &str) -> String {
     let mut identity = identity();
     identity["documents"]["passport"]["number"] = json!(passport);
-    let id = app.ready_draft_with(&token, identity, card).await;
-    app.submit_and_settle(&token, &id).await;
+    let id = app.ready_draft_with(token, identity, card).await;
+    app.submit_and_settle(token, &id).await;
     let amount = app.deposit_amount(card).await;
     let (status, body) = app
         .post(
             &format!("/v1/verifications/{id}/deposit_confirmation"),
-            Some(&token),
+            Some(token),
             json!({"amount": amount}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    (token, id)
+    id
 }
 
 async fn case_of(app: &TestApp, reviewer: &str, id: &str) -> Value {
@@ -289,17 +295,7 @@ async fn staff_never_review_their_own_and_see_others_cases_masked_unless_they_ho
     let ada = app.staff("ada", "admin").await;
 
     // Rita applies like anybody; her own case is not hers to claim or decide.
-    let id = app.ready_draft(&rita, CARD).await;
-    app.submit_and_settle(&rita, &id).await;
-    let amount = app.deposit_amount(CARD).await;
-    let (status, body) = app
-        .post(
-            &format!("/v1/verifications/{id}/deposit_confirmation"),
-            Some(&rita),
-            json!({"amount": amount}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = under_review_as(&app, &rita, CARD, "E12345678").await;
     let case = case_of(&app, &rob, &id).await;
     let case_id = case["id"].as_str().unwrap();
     let path = |tail: &str| format!("/v1/review/cases/{case_id}{tail}");
