@@ -94,11 +94,8 @@ pub async fn open_session(
     let throttle = app.store.throttle(&key).await?;
     if let Some(until) = throttle.locked_until.filter(|u| *u > now) {
         let wait = (until - now).num_seconds().max(1) as u64;
-        let account = app.store.account_by_login(&login_key).await?.map(|a| a.id);
-        security::record(SecurityEvent::LoginThrottled {
-            account,
-            seconds: wait,
-        });
+        // No look-up of the account here: a refused attempt costs the store nothing more.
+        security::record(SecurityEvent::LoginThrottled { seconds: wait });
         return Err(AppError::new(Code::RateLimited).retry_after(wait));
     }
     let account = app.store.account_by_login(&login_key).await?;

@@ -309,12 +309,7 @@ pub async fn decide_in_sandbox(
     application_id: &str,
     form: &DecisionForm,
 ) -> AppResult<CaseRecord> {
-    let Principal::Platform(key) = who else {
-        return Err(AppError::new(Code::Unauthorized));
-    };
-    if key.mode != realname_core::platform::KeyMode::Test || state.sandbox.is_none() {
-        return Err(AppError::new(Code::KeyModeMismatch));
-    }
+    let key = who.sandbox_key(state)?;
     let decision = Decision::parse(form).map_err(AppError::validation)?;
     let application_id =
         Uuid::parse_str(application_id).map_err(|_| AppError::new(Code::NotFound))?;

@@ -39,12 +39,22 @@ pub enum Counted<'a> {
 }
 
 impl Counted<'_> {
+    /// What is counted, as the bucket and the security log name it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Counted::SignIn { .. } => "sign-in",
+            Counted::Registration { .. } => "registration",
+            Counted::Link { .. } => "link",
+            Counted::Platform { .. } => "key",
+        }
+    }
+
     fn bucket(&self) -> String {
         match self {
-            Counted::SignIn { address } => format!("sign-in {address}"),
-            Counted::Registration { address } => format!("registration {address}"),
-            Counted::Link { address } => format!("link {address}"),
-            Counted::Platform { prefix } => format!("key {prefix}"),
+            Counted::SignIn { address }
+            | Counted::Registration { address }
+            | Counted::Link { address } => format!("{} {address}", self.kind()),
+            Counted::Platform { prefix } => format!("{} {prefix}", self.kind()),
         }
     }
 
@@ -70,9 +80,7 @@ pub async fn admit(app: &Service, what: Counted<'_>) -> AppResult<()> {
     let hits = app.store.count_hit(&what.bucket(), window).await?;
     if hits > what.allowed(&app.settings.limits) {
         let wait = (window + TimeDelta::minutes(1) - now).num_seconds().max(1) as u64;
-        crate::security::record(crate::security::SecurityEvent::RateLimited {
-            what: what.bucket().split(' ').next().unwrap_or(""),
-        });
+        crate::security::record(crate::security::SecurityEvent::RateLimited { what: what.kind() });
         return Err(AppError::new(Code::RateLimited).retry_after(wait));
     }
     Ok(())

@@ -83,11 +83,20 @@ impl Principal {
     pub fn sandbox_operator(&self, app: &Service) -> AppResult<()> {
         match self {
             Principal::Staff(a) if a.role == Role::Admin => Ok(()),
+            Principal::Platform(_) => self.sandbox_key(app).map(drop),
+            _ => Err(AppError::new(Code::Forbidden)),
+        }
+    }
+
+    /// A test key while the rail is the sandbox (CONTRACT 4, Sandbox): a live key is
+    /// `key_mode_mismatch`, a session `unauthorized`.
+    pub fn sandbox_key(&self, app: &Service) -> AppResult<&ApiKey> {
+        match self {
             Principal::Platform(key) if key.mode == KeyMode::Test && app.sandbox.is_some() => {
-                Ok(())
+                Ok(key)
             }
             Principal::Platform(_) => Err(AppError::new(Code::KeyModeMismatch)),
-            _ => Err(AppError::new(Code::Forbidden)),
+            _ => Err(AppError::new(Code::Unauthorized)),
         }
     }
 

@@ -19,9 +19,8 @@ pub enum SecurityEvent<'a> {
         account: Option<Uuid>,
         seconds: u64,
     },
-    /// A sign-in refused because the login is locked.
+    /// A sign-in refused because the login is locked for that address.
     LoginThrottled {
-        account: Option<Uuid>,
         seconds: u64,
     },
     /// Staff saw a case unmasked, or one of its documents.
@@ -72,8 +71,8 @@ pub fn record(event: SecurityEvent<'_>) {
         LockedOut { account, seconds } => {
             tracing::warn!(target: TARGET, event = "login_locked_out", account = %shown(account), seconds)
         }
-        LoginThrottled { account, seconds } => {
-            tracing::warn!(target: TARGET, event = "login_throttled", account = %shown(account), seconds)
+        LoginThrottled { seconds } => {
+            tracing::warn!(target: TARGET, event = "login_throttled", seconds)
         }
         Revealed {
             staff,

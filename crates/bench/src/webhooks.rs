@@ -16,7 +16,7 @@ use axum::extract::State;
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
-use crate::{Backend, Driver, PASSWORD, Server, fresh_database, percentile, realname_bin};
+use crate::{Backend, Driver, Server, fresh_database, percentile, realname_bin};
 
 #[derive(clap::Args)]
 pub struct WebhookArgs {
@@ -182,42 +182,14 @@ async fn make_and_cancel(
     pause: Duration,
 ) -> Vec<(String, &'static str, Instant)> {
     let mut made = Vec::new();
+    let labels = ["setup", "setup", "POST /v1/verifications"];
     let login = format!("hooks{u}@example.com");
-    let credentials = json!({"login": login, "password": PASSWORD});
-    d.call(
-        "setup",
-        Method::POST,
-        "/v1/accounts",
-        None,
-        Some(credentials.clone()),
-    )
-    .await;
-    let session = d
-        .call(
-            "setup",
-            Method::POST,
-            "/v1/sessions",
-            None,
-            Some(credentials),
-        )
-        .await;
-    let Some(token) = session["token"].as_str().map(str::to_owned) else {
+    let first = crate::register_and_draft(d, &login, &format!("H{u:03}00000"), labels).await;
+    let Some((token, mut id)) = first else {
         return made;
     };
-    let mut n = 0;
-    while Instant::now() < deadline {
-        let draft = d
-            .call(
-                "POST /v1/verifications",
-                Method::POST,
-                "/v1/verifications",
-                Some(&token),
-                Some(crate::identity(&format!("H{u:03}{n:05}"))),
-            )
-            .await;
-        let Some(id) = draft["id"].as_str().map(str::to_owned) else {
-            break;
-        };
+    let mut n = 1;
+    loop {
         made.push((id.clone(), "verification.created", Instant::now()));
         let cancelled = d
             .call(
@@ -231,8 +203,24 @@ async fn make_and_cancel(
         if cancelled["status"] == "cancelled" {
             made.push((id, "verification.cancelled", Instant::now()));
         }
-        n += 1;
         tokio::time::sleep(pause).await;
+        if Instant::now() >= deadline {
+            break;
+        }
+        let draft = d
+            .call(
+                labels[2],
+                Method::POST,
+                "/v1/verifications",
+                Some(&token),
+                Some(crate::identity(&format!("H{u:03}{n:05}"))),
+            )
+            .await;
+        let Some(next) = draft["id"].as_str().map(str::to_owned) else {
+            break;
+        };
+        id = next;
+        n += 1;
     }
     made
 }

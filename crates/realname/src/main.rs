@@ -334,6 +334,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             runtime()?.block_on(async {
                 let store = open_store(&config).await?.store;
                 let opened = keys::open(&config, store.as_ref()).await?;
+                // A store has one data key until `realname key rotate --data` exists (issue
+                // 15): nothing can be sealed under a retired one yet.
                 println!(
                     "key-encryption key {}: opens the store's data key and look-up key; no value is sealed under a retired data key",
                     opened.fingerprint

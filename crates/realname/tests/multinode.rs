@@ -133,8 +133,9 @@ fn identity(i: usize) -> Value {
                       "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})
 }
 
-async fn start_journey(cluster: &Cluster, i: usize) -> (String, String) {
-    let login = format!("user{i}@example.com");
+/// Registers `login` on node `i`, signs in and makes a draft with passport `passport`:
+/// answers the token and the draft's id.
+async fn draft(cluster: &Cluster, i: usize, login: &str, passport: usize) -> (String, String) {
     cluster
         .ok(
             i,
@@ -144,17 +145,21 @@ async fn start_journey(cluster: &Cluster, i: usize) -> (String, String) {
             Some(json!({"login": login, "password": PASSWORD})),
         )
         .await;
-    let token = cluster.login(i, &login, PASSWORD).await;
+    let token = cluster.login(i, login, PASSWORD).await;
     let app = cluster
         .ok(
             i,
             Method::POST,
             "/v1/verifications",
             Some(&token),
-            Some(identity(i)),
+            Some(identity(passport)),
         )
         .await;
-    let id = app["id"].as_str().unwrap().to_owned();
+    (token, app["id"].as_str().unwrap().to_owned())
+}
+
+async fn start_journey(cluster: &Cluster, i: usize) -> (String, String) {
+    let (token, id) = draft(cluster, i, &format!("user{i}@example.com"), i).await;
     for slot in ["passport_photo_page", "stay_permit"] {
         let base = cluster.node(i).await;
         let res = cluster
@@ -570,27 +575,7 @@ async fn three_nodes_deliver_each_attempt_once_and_refuse_a_revoked_key_at_once(
     // Drafts made on every node: each makes one `verification.created` event.
     let mut events = std::collections::BTreeSet::new();
     for i in 0..DRAFTS {
-        let login = format!("hook{i}@example.com");
-        cluster
-            .ok(
-                i,
-                Method::POST,
-                "/v1/accounts",
-                None,
-                Some(json!({"login": login, "password": PASSWORD})),
-            )
-            .await;
-        let token = cluster.login(i, &login, PASSWORD).await;
-        let app = cluster
-            .ok(
-                i,
-                Method::POST,
-                "/v1/verifications",
-                Some(&token),
-                Some(identity(1000 + i)),
-            )
-            .await;
-        let id = app["id"].as_str().unwrap().to_owned();
+        let (_, id) = draft(&cluster, i, &format!("hook{i}@example.com"), 1000 + i).await;
         let feed = cluster
             .ok(
                 i,

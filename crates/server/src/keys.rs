@@ -64,13 +64,15 @@ fn missing(source: &Source) -> StartError {
 pub async fn open(config: &Config, store: &dyn Store) -> Result<Opened, StartError> {
     let source = source(config);
     let stored = store.vault_keys().await.map_err(store_error)?;
+    // Asked once, and only of a store without keys: a store before envelopes, or a new one.
+    let holds_data = match stored {
+        Some(_) => true,
+        None => store.holds_data().await.map_err(store_error)?,
+    };
     let (kek, created) = match (read(config, &source)?, &stored) {
         (Some(kek), _) => (kek, None),
-        (None, Some(_)) => return Err(missing(&source)),
-        (None, None) => {
-            if store.holds_data().await.map_err(store_error)? {
-                return Err(missing(&source));
-            }
+        (None, _) if holds_data => return Err(missing(&source)),
+        (None, _) => {
             let Source::File(path) = &source else {
                 return Err(missing(&source));
             };
@@ -83,7 +85,7 @@ pub async fn open(config: &Config, store: &dyn Store) -> Result<Opened, StartErr
         Some(keys) => keys,
         None => {
             let now = chrono::Utc::now();
-            let proposed = if store.holds_data().await.map_err(store_error)? {
+            let proposed = if holds_data {
                 prove_it_opens(&kek, store).await?;
                 kek.adopted_keys(now)?
             } else {

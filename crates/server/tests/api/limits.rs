@@ -84,14 +84,12 @@ async fn registrations_and_platform_keys_are_limited_across_nodes() {
         let _ = stopped.await;
     }));
 
+    // Requests alternate between the two nodes.
+    let node = |n: u32| if n % 2 == 0 { &app.base } else { &other_base };
     let register = |n: u32| json!({"login": format!("r{n}@example.com"), "password": PASSWORD});
     let mut statuses = Vec::new();
     for n in 0..4 {
-        let base = if n % 2 == 0 {
-            app.base.clone()
-        } else {
-            other_base.clone()
-        };
+        let base = node(n);
         let res = app
             .client
             .post(format!("{base}/v1/accounts"))
@@ -122,11 +120,7 @@ async fn registrations_and_platform_keys_are_limited_across_nodes() {
     let key = platform_key(&app, &[Scope::EventsRead], KeyMode::Test).await;
     let mut statuses = Vec::new();
     for n in 0..5 {
-        let base = if n % 2 == 0 {
-            app.base.clone()
-        } else {
-            other_base.clone()
-        };
+        let base = node(n);
         let res = app
             .client
             .get(format!("{base}/v1/events"))
