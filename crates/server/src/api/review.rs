@@ -45,12 +45,10 @@ fn decode_cursor(text: &str) -> Option<(DateTime<Utc>, Uuid)> {
         return None;
     }
     let micros = u64::from_str_radix(&text[..16], 16).ok()? as i64;
-    // A position before or after every case the store can hold is still a position.
-    let due = DateTime::from_timestamp_micros(micros).unwrap_or(if micros < 0 {
-        DateTime::<Utc>::MIN_UTC
-    } else {
-        DateTime::<Utc>::MAX_UTC
-    });
+    // A position before or after every case is still a position: held to years 1 to 9999,
+    // which every store can compare with (PostgreSQL's timestamps end at 4713 BC).
+    let (first, last) = (-62_135_596_800_000_000, 253_402_300_799_999_999);
+    let due = DateTime::from_timestamp_micros(micros.clamp(first, last))?;
     Some((due, Uuid::parse_str(&text[16..]).ok()?))
 }
 
