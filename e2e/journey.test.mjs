@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -55,6 +56,9 @@ before(async () => {
       input: `${PASSWORD}\n`,
     });
     assert.equal(added.status, 0, String(added.stderr));
+    const uri = String(added.stdout).match(/otpauth:\/\/totp\/\S+/);
+    assert.ok(uri, `staff add prints the second factor: ${added.stdout}`);
+    authenticators[login] = authenticator(new URL(uri[0]).searchParams.get('secret'));
   }
   const made = spawnSync(BIN, ['apikey', 'create', 'clock', '--test', '--database', 'sqlite://e2e.db'], { cwd: dir });
   assert.equal(made.status, 0, String(made.stderr));
@@ -70,6 +74,42 @@ after(async () => {
   await browser?.close();
   server?.kill();
 });
+
+/** The second factors of the staff accounts, by login. */
+const authenticators = {};
+
+/**
+ * What an authenticator app does with a base32 secret (RFC 6238: HMAC-SHA-1, 6 digits, 30 s):
+ * each call answers the code of a step not used before, as the service accepts each once,
+ * waiting for the next step when the three it accepts (one either side of now) are used.
+ */
+function authenticator(base32) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const codeOf = (step) => {
+    const counter = Buffer.alloc(8);
+    counter.writeBigUInt64BE(BigInt(step));
+    const mac = createHmac('sha1', key).update(counter).digest();
+    const offset = mac[mac.length - 1] & 15;
+    return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+  };
+  let last = -1;
+  return async function next() {
+    for (;;) {
+      const seconds = Date.now() / 1000;
+      const now = Math.floor(seconds / 30);
+      const earliest = 30 - (seconds % 30) > 3 ? now - 1 : now;
+      const step = Math.max(earliest, last + 1);
+      if (step <= now + 1) {
+        last = step;
+        return codeOf(step);
+      }
+      await new Promise((ok) => setTimeout(ok, (30 - (seconds % 30)) * 1000 + 100));
+    }
+  };
+}
 
 /** A screenshot of the page at both widths. */
 async function shoot(page, lang, step) {
@@ -185,6 +225,7 @@ for (const [lang, accept, card, words] of [
     await desk.goto(`${base}/login`);
     await desk.fill('#login', 'rita');
     await desk.fill('#password', PASSWORD);
+    await desk.fill('#totp', await authenticators.rita());
     await desk.click('main form button[type=submit]');
     await desk.waitForURL('**/review');
     await shoot(desk, lang, '12-review-queue');

@@ -72,14 +72,16 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A new session for a login and password. At most `limits.sessions_per_minute` attempts from
-/// one client address (`from`); failures are slowed down per login and address, so a login
+/// A new session for a login and password, and for staff their second factor's current
+/// `code`. At most `limits.sessions_per_minute` attempts from one client address (`from`);
+/// failures (a wrong or missing code is one) are slowed down per login and address, so a login
 /// under attack from one address still opens with its password from another (OWASP ASVS
 /// 2.2.1).
 pub async fn open_session(
     app: &Service,
     login: &str,
     password: String,
+    code: Option<&str>,
     from: &str,
 ) -> AppResult<Session> {
     limits::admit(app, Counted::SignIn { address: from }).await?;
@@ -103,7 +105,18 @@ pub async fn open_session(
         Some(a) => a.password_hash.clone(),
         None => auth::dummy_hash().await,
     };
-    let verified = auth::verify_password(password, hash).await && account.is_some();
+    let mut verified = auth::verify_password(password, hash).await && account.is_some();
+    if let Some(staff) = account.as_ref().filter(|a| verified && a.role.is_staff()) {
+        let unix_seconds = app.real_now().timestamp().max(0) as u64;
+        verified = crate::second_factor::accept(
+            app.store.as_ref(),
+            app.vault.as_ref(),
+            staff,
+            code,
+            unix_seconds,
+        )
+        .await?;
+    }
     let account_id = account.as_ref().map(|a| a.id);
     let Some(account) = account.filter(|_| verified) else {
         let policy = ThrottlePolicy::default();

@@ -15,6 +15,7 @@ pub mod journey;
 pub mod limits;
 pub mod platform;
 pub mod principal;
+pub mod second_factor;
 pub mod security;
 pub mod views;
 pub mod workers;
@@ -140,6 +141,11 @@ impl Service {
     /// The service's time: the base clock moved forward by the sandbox's offset.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now() + TimeDelta::seconds(self.offset_seconds.load(Ordering::SeqCst))
+    }
+
+    /// Real time, without the sandbox offset: what TOTP codes and rate-limit windows follow.
+    pub fn real_now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     pub fn today(&self) -> NaiveDate {

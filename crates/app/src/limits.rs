@@ -75,7 +75,7 @@ fn minute_of(at: DateTime<Utc>) -> DateTime<Utc> {
 /// Counts the request; `rate_limited` with the seconds to the next minute once this minute's
 /// allowance is spent.
 pub async fn admit(app: &Service, what: Counted<'_>) -> AppResult<()> {
-    let now = app.clock.now();
+    let now = app.real_now();
     let window = minute_of(now);
     let hits = app.store.count_hit(&what.bucket(), window).await?;
     if hits > what.allowed(&app.settings.limits) {

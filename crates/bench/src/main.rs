@@ -81,9 +81,23 @@ struct Server {
     dir: tempfile::TempDir,
     bin: PathBuf,
     url: String,
+    /// The reviewer's second factor, as `realname staff add` printed it.
+    reviewer_factor: std::sync::Mutex<realname_app::second_factor::Authenticator>,
 }
 
 impl Server {
+    /// The reviewer's sign-in, with the next code of their second factor.
+    fn reviewer_sign_in(&self) -> serde_json::Value {
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let code = self
+            .reviewer_factor
+            .lock()
+            .unwrap()
+            .code_at(now)
+            .expect("the reviewer signs in once or twice a run");
+        json!({"login": "bench-reviewer", "password": PASSWORD, "totp": code})
+    }
+
     /// Runs a `realname` command against the server's database: what it printed, if it
     /// succeeded (an older binary may not have the command).
     fn cli(&self, args: &[&str]) -> Option<String> {
@@ -176,7 +190,7 @@ fn start_server(bin: &Path, dir: tempfile::TempDir, url: &str) -> Server {
         .current_dir(dir.path())
         .env("REALNAME_DATA_KEY", &key)
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     staff
@@ -185,13 +199,23 @@ fn start_server(bin: &Path, dir: tempfile::TempDir, url: &str) -> Server {
         .unwrap()
         .write_all(format!("{PASSWORD}\n").as_bytes())
         .unwrap();
-    assert!(staff.wait().unwrap().success());
+    let added = staff.wait_with_output().unwrap();
+    assert!(added.status.success());
+    let uri = String::from_utf8_lossy(&added.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("otpauth://"))
+        .map(str::to_owned)
+        .expect("staff add prints the second factor");
+    let reviewer_factor = realname_app::second_factor::Authenticator::from_uri(&uri)
+        .expect("an otpauth URI")
+        .into();
     Server {
         child,
         base,
         dir,
         bin: bin.to_path_buf(),
         url: url.to_owned(),
+        reviewer_factor,
     }
 }
 
@@ -927,7 +951,7 @@ async fn main() {
             Method::POST,
             "/v1/sessions",
             None,
-            Some(json!({"login": "bench-reviewer", "password": PASSWORD})),
+            Some(server.reviewer_sign_in()),
         )
         .await["token"]
         .as_str()

@@ -26,7 +26,7 @@ use reqwest::Client;
 use serde_json::{Value, json};
 
 use crate::{
-    Backend, PASSWORD, data_key, fresh_database, percentile, realname_bin, start_server, write_out,
+    Backend, Server, data_key, fresh_database, percentile, realname_bin, start_server, write_out,
 };
 
 #[derive(clap::Args)]
@@ -66,7 +66,7 @@ pub async fn run(args: &QueueArgs) {
     let server = start_server(&bin, dir, &url);
     let client = Client::new();
     let page_url = format!("{}{PAGE_PATH}", server.base);
-    let token = reviewer_token(&client, &server.base).await;
+    let token = reviewer_token(&client, &server).await;
 
     // One page read and checked before the runs: a full page of open cases, answered 200 (a
     // case whose form the server could not open would make it a 500).
@@ -274,10 +274,10 @@ async fn open_one_case(state: &Service, n: usize) -> Result<(), String> {
     Ok(())
 }
 
-async fn reviewer_token(client: &Client, base: &str) -> String {
+async fn reviewer_token(client: &Client, server: &Server) -> String {
     let session: Value = client
-        .post(format!("{base}/v1/sessions"))
-        .json(&json!({"login": "bench-reviewer", "password": PASSWORD}))
+        .post(format!("{}/v1/sessions", server.base))
+        .json(&server.reviewer_sign_in())
         .send()
         .await
         .unwrap()

@@ -44,6 +44,8 @@ pub enum SealContext {
     /// An answer kept for `Idempotency-Key` replays, named by the SHA-256 of its caller's
     /// scope and key.
     IdempotentAnswer([u8; 32]),
+    /// A staff account's TOTP secret.
+    SecondFactor(Uuid),
 }
 
 impl SealContext {
@@ -54,6 +56,7 @@ impl SealContext {
             SealContext::DepositAmount(id) => format!("deposits.amount:{id}"),
             SealContext::Image(slot, id) => format!("images.{}:{id}", slot.as_str()),
             SealContext::WebhookSecret(id) => format!("webhook_endpoints.secret:{id}"),
+            SealContext::SecondFactor(id) => format!("accounts.second_factor:{id}"),
             SealContext::IdempotentAnswer(name) => {
                 let hex: String = name.iter().map(|b| format!("{b:02x}")).collect();
                 format!("idempotency.answer:{hex}")

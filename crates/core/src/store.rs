@@ -452,6 +452,17 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Account>>;
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
+    /// Gives an account a new second factor (its TOTP secret, sealed), with no step used yet;
+    /// false when there is no such account that is not disabled.
+    async fn set_second_factor(&self, account_id: Uuid, sealed_secret: &[u8]) -> StoreResult<bool>;
+    /// The sealed TOTP secret of an account, if it has one.
+    async fn second_factor(&self, account_id: Uuid) -> StoreResult<Option<Vec<u8>>>;
+    /// Takes TOTP step `step` for the account when it is later than every step taken before,
+    /// in one statement, so that a code opens one session however many nodes it is sent to.
+    async fn take_second_factor_step(&self, account_id: Uuid, step: i64) -> StoreResult<bool>;
+    /// Ends an account's sign-ins and every one of its sessions at once; false when there is no
+    /// such account that is not already disabled.
+    async fn disable_account(&self, account_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
     async fn throttle(&self, login_key: &str) -> StoreResult<Throttle>;
     /// Counts a failed login and, past the policy's free failures, slows the login down.
     async fn record_login_failure(

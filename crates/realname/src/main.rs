@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use realname_app::auth;
 use realname_core::policy::Policy;
-use realname_core::store::{Account, Role};
+use realname_core::store::Role;
 use realname_server::config::Config;
+use realname_server::staff::{self, StaffError};
 use realname_server::{App, StartError, keys, load_policy, open_store};
 use realname_vault::KeyError;
 
@@ -90,12 +91,17 @@ enum ApikeyCommand {
 
 #[derive(Subcommand)]
 enum StaffCommand {
-    /// Create a staff account; the password is read from standard input.
+    /// Create a staff account; the password is read from standard input. Prints, once, the
+    /// otpauth:// URI of its second factor for an authenticator app.
     Add {
         login: String,
         #[arg(long, value_parser = ["reviewer", "admin"])]
         role: String,
     },
+    /// Give a staff account a new second factor (printing its URI); the old codes stop at once.
+    Totp { login: String },
+    /// End a staff account's sign-ins and sessions at once, on every node.
+    Disable { login: String },
 }
 
 #[derive(Subcommand)]
@@ -242,51 +248,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     .map_err(|e| Failure::Runtime(format!("serve: {e}")))
             })
         }
-        Command::Staff {
-            command: StaffCommand::Add { login, role },
-        } => {
+        Command::Staff { command } => {
             let config = config(&cli, None)?;
-            let role = Role::parse(role)
-                .ok_or_else(|| Failure::Usage("--role must be reviewer or admin".into()))?;
-            let login = auth::normalise_staff_login(login).map_err(|_| {
-                Failure::Usage(
-                    "LOGIN must be 3-64 letters, digits, '.', '_' or '-', an e-mail or a phone"
-                        .into(),
-                )
-            })?;
-            let mut input = String::new();
-            std::io::stdin()
-                .read_to_string(&mut input)
-                .map_err(|e| Failure::Runtime(format!("stdin: {e}")))?;
-            let password = input.lines().next().unwrap_or("").to_owned();
-            auth::check_password(&password).map_err(|_| {
-                Failure::Usage(format!(
-                    "the password must have at least {} characters",
-                    auth::MIN_PASSWORD_CHARS
-                ))
-            })?;
-            runtime()?.block_on(async {
-                let store = open_store(&config).await?.store;
-                // Refused, like every command over the store, with a key that is not the store's.
-                keys::open(&config, store.as_ref()).await?;
-                let account = Account {
-                    id: uuid_v4(),
-                    login: login.clone(),
-                    password_hash: auth::hash_password(password)
-                        .await
-                        .map_err(|_| Failure::Runtime("password hashing failed".into()))?,
-                    role,
-                    created_at: chrono_now(),
-                };
-                store.create_account(&account).await.map_err(|e| match e {
-                    realname_core::store::StoreError::Conflict(_) => {
-                        Failure::Usage(format!("login {login} is taken"))
-                    }
-                    other => Failure::Runtime(other.to_string()),
-                })?;
-                println!("created {} {login}", role.as_str());
-                Ok(())
-            })
+            runtime()?.block_on(staff(config, command))
         }
         Command::Apikey { command } => {
             let config = config(&cli, None)?;
@@ -354,12 +318,58 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-fn uuid_v4() -> realname_server::Uuid {
-    realname_server::Uuid::new_v4()
+fn staff_login(login: &str) -> Result<String, Failure> {
+    auth::normalise_staff_login(login).map_err(|_| {
+        Failure::Usage(
+            "LOGIN must be 3-64 letters, digits, '.', '_' or '-', an e-mail or a phone".into(),
+        )
+    })
 }
 
-fn chrono_now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
+async fn staff(config: Config, command: &StaffCommand) -> Result<(), Failure> {
+    let failure = |e: StaffError| match e {
+        StaffError::Start(e) => Failure::from(e),
+        e @ (StaffError::Taken(_) | StaffError::NoSuchStaff(_)) => Failure::Usage(e.to_string()),
+        e @ StaffError::Failed(_) => Failure::Runtime(e.to_string()),
+    };
+    match command {
+        StaffCommand::Add { login, role } => {
+            let role = Role::parse(role)
+                .ok_or_else(|| Failure::Usage("--role must be reviewer or admin".into()))?;
+            let login = staff_login(login)?;
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .map_err(|e| Failure::Runtime(format!("stdin: {e}")))?;
+            let password = input.lines().next().unwrap_or("").to_owned();
+            auth::check_password(&password).map_err(|_| {
+                Failure::Usage(format!(
+                    "the password must have at least {} characters",
+                    auth::MIN_PASSWORD_CHARS
+                ))
+            })?;
+            let uri = staff::add(&config, &login, role, password)
+                .await
+                .map_err(failure)?;
+            println!("created {} {login}", role.as_str());
+            println!("second factor (shown once; add it to an authenticator app): {uri}");
+        }
+        StaffCommand::Totp { login } => {
+            let login = staff_login(login)?;
+            let uri = staff::new_second_factor(&config, &login)
+                .await
+                .map_err(failure)?;
+            println!(
+                "new second factor for {login} (shown once; the old codes no longer work): {uri}"
+            );
+        }
+        StaffCommand::Disable { login } => {
+            let login = staff_login(login)?;
+            staff::disable(&config, &login).await.map_err(failure)?;
+            println!("disabled {login}: its sessions are ended and it can no longer sign in");
+        }
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {

@@ -124,6 +124,35 @@ fn migrate_and_staff_add_reach_the_same_store_whatever_the_flag_order() {
         Some("a long password\n"),
     );
     assert_eq!(added.status.code(), Some(0), "{}", stderr(&added));
+    let first = second_factor_in(&added);
+    let replaced = realname(
+        dir.path(),
+        &["staff", "totp", "alice", "--database", db],
+        None,
+    );
+    assert_eq!(replaced.status.code(), Some(0), "{}", stderr(&replaced));
+    assert_ne!(second_factor_in(&replaced), first, "a new secret");
+    for command in ["totp", "disable"] {
+        let unknown = realname(
+            dir.path(),
+            &["staff", command, "nobody", "--database", db],
+            None,
+        );
+        assert_eq!(unknown.status.code(), Some(2), "staff {command} nobody");
+        assert!(stderr(&unknown).contains("no staff account nobody"));
+    }
+    let disabled = realname(
+        dir.path(),
+        &["staff", "disable", "alice", "--database", db],
+        None,
+    );
+    assert_eq!(disabled.status.code(), Some(0), "{}", stderr(&disabled));
+    let again = realname(
+        dir.path(),
+        &["staff", "disable", "alice", "--database", db],
+        None,
+    );
+    assert_eq!(again.status.code(), Some(2), "already disabled");
     let again = realname(
         dir.path(),
         &["--database", db, "staff", "add", "alice", "--role", "admin"],
@@ -143,6 +172,17 @@ fn migrate_and_staff_add_reach_the_same_store_whatever_the_flag_order() {
         Some("a long password\n"),
     );
     assert_eq!(role.status.code(), Some(2));
+}
+
+/// The otpauth:// URI of a second factor a `staff` command printed, once.
+fn second_factor_in(output: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let uris: Vec<&str> = stdout
+        .split_whitespace()
+        .filter(|w| w.starts_with("otpauth://totp/"))
+        .collect();
+    assert_eq!(uris.len(), 1, "{stdout}");
+    uris[0].to_owned()
 }
 
 struct Server {
@@ -286,12 +326,16 @@ fn a_served_journey_leaves_no_personal_data_in_the_log_or_the_database() {
         Some("a long password\n"),
     );
     assert_eq!(added.status.code(), Some(0), "{}", stderr(&added));
+    let mut authenticator =
+        realname_app::second_factor::Authenticator::from_uri(&second_factor_in(&added)).unwrap();
+    let now = chrono::Utc::now().timestamp() as u64;
+    let code = authenticator.code_at(now).unwrap();
     let staff = call(
         &c,
         Method::POST,
         url("/v1/sessions"),
         None,
-        Some(json!({"login": "rita", "password": "a long password"})),
+        Some(json!({"login": "rita", "password": "a long password", "totp": code})),
     )["token"]
         .as_str()
         .unwrap()

@@ -218,7 +218,7 @@ async fn three_nodes_share_the_work_and_survive_losing_one() {
         .current_dir(dir.path())
         .env("REALNAME_DATA_KEY", &key)
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .spawn()
         .and_then(|mut c| {
             use std::io::Write;
@@ -226,10 +226,16 @@ async fn three_nodes_share_the_work_and_survive_losing_one() {
                 .take()
                 .unwrap()
                 .write_all(b"a long staff password\n")?;
-            c.wait()
+            c.wait_with_output()
         })
         .unwrap();
-    assert!(staff.success());
+    assert!(staff.status.success());
+    let uri = String::from_utf8_lossy(&staff.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("otpauth://"))
+        .map(str::to_owned)
+        .expect("staff add prints the second factor");
+    let mut authenticator = realname_app::second_factor::Authenticator::from_uri(&uri).unwrap();
     let clock = cli(
         &url,
         &key,
@@ -300,7 +306,19 @@ async fn three_nodes_share_the_work_and_survive_losing_one() {
     }
 
     // Confirm each amount on the next node, then review on the one after.
-    let reviewer = cluster.login(2, "rita", "a long staff password").await;
+    let code = authenticator.code().await;
+    let reviewer = cluster
+        .ok(
+            2,
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(json!({"login": "rita", "password": "a long staff password", "totp": code})),
+        )
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let finished: Vec<(usize, String, Value)> = futures_util::stream::iter(started.clone())
         .map(|(i, token, id)| {
             let (cluster, reviewer) = (Arc::clone(&cluster), reviewer.clone());

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod openapi;
 pub mod outbound;
 pub mod pages;
+pub mod staff;
 pub mod state;
 
 use std::future::Future;

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_7.sql"),
     include_str!("schema_8.sql"),
     include_str!("schema_9.sql"),
+    include_str!("schema_10.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -750,7 +751,8 @@ impl Store for PgStore {
 
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
         let row = sqlx::query(
-            "SELECT id, login, password_hash, role, created_at FROM accounts WHERE login = $1",
+            "SELECT id, login, password_hash, role, created_at FROM accounts
+             WHERE login = $1 AND disabled_at IS NULL",
         )
         .bind(login)
         .fetch_optional(&self.pool)
@@ -789,7 +791,8 @@ impl Store for PgStore {
         let row = sqlx::query(
             "SELECT a.id, a.login, a.password_hash, a.role, a.created_at FROM sessions s
              JOIN accounts a ON a.id = s.account_id
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT s.pages_only",
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT s.pages_only
+               AND a.disabled_at IS NULL",
         )
         .bind(token_hash)
         .bind(now)
@@ -808,6 +811,74 @@ impl Store for PgStore {
                 .await
                 .map(drop)
                 .map_err(err)
+        })
+        .await
+    }
+
+    async fn set_second_factor(&self, account_id: Uuid, sealed_secret: &[u8]) -> StoreResult<bool> {
+        let (pool, secret) = (self.pool.clone(), sealed_secret.to_vec());
+        detached(async move {
+            sqlx::query(
+                "UPDATE accounts SET second_factor = $1, second_factor_step = NULL
+                 WHERE id = $2 AND disabled_at IS NULL",
+            )
+            .bind(secret)
+            .bind(account_id)
+            .execute(&pool)
+            .await
+            .map(|done| done.rows_affected() > 0)
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn second_factor(&self, account_id: Uuid) -> StoreResult<Option<Vec<u8>>> {
+        sqlx::query_scalar::<_, Option<Vec<u8>>>("SELECT second_factor FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map(Option::flatten)
+            .map_err(err)
+    }
+
+    async fn take_second_factor_step(&self, account_id: Uuid, step: i64) -> StoreResult<bool> {
+        let pool = self.pool.clone();
+        detached(async move {
+            sqlx::query(
+                "UPDATE accounts SET second_factor_step = $1
+                 WHERE id = $2 AND second_factor IS NOT NULL
+                   AND (second_factor_step IS NULL OR second_factor_step < $1)",
+            )
+            .bind(step)
+            .bind(account_id)
+            .execute(&pool)
+            .await
+            .map(|done| done.rows_affected() > 0)
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn disable_account(&self, account_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        let pool = self.pool.clone();
+        detached(async move {
+            let mut tx = pool.begin().await.map_err(err)?;
+            let disabled = sqlx::query(
+                "UPDATE accounts SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL",
+            )
+            .bind(at)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?
+            .rows_affected();
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            tx.commit().await.map_err(err)?;
+            Ok(disabled > 0)
         })
         .await
     }
@@ -1937,7 +2008,8 @@ impl Store for PgStore {
     ) -> StoreResult<Option<Account>> {
         let row = sqlx::query(
             "SELECT a.id, a.login, a.password_hash, a.role, a.created_at FROM sessions s
-             JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+             JOIN accounts a ON a.id = s.account_id
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL",
         )
         .bind(token_hash)
         .bind(now)

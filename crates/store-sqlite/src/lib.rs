@@ -28,6 +28,7 @@ const SCHEMA: &[&str] = &[
     include_str!("schema_7.sql"),
     include_str!("schema_8.sql"),
     include_str!("schema_9.sql"),
+    include_str!("schema_10.sql"),
 ];
 const READERS: usize = 4;
 /// The most jobs one commit carries: enough for every user of a busy node at once, few enough

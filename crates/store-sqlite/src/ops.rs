@@ -410,7 +410,8 @@ impl Store for SqliteStore {
         let login = login.to_owned();
         self.read(move |c| {
             c.one(
-                "SELECT id, login, password_hash, role, created_at FROM accounts WHERE login = ?1",
+                "SELECT id, login, password_hash, role, created_at FROM accounts
+                 WHERE login = ?1 AND disabled_at IS NULL",
                 params![login],
                 account_row,
             )
@@ -448,7 +449,8 @@ impl Store for SqliteStore {
             c.one(
                 "SELECT a.id, a.login, a.password_hash, a.role, a.created_at
                  FROM sessions s JOIN accounts a ON a.id = s.account_id
-                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.pages_only = 0",
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.pages_only = 0
+                   AND a.disabled_at IS NULL",
                 params![hash, ts(now)],
                 account_row,
             )
@@ -464,6 +466,66 @@ impl Store for SqliteStore {
             tx.exec("DELETE FROM sessions WHERE token_hash = ?1", params![hash])
                 .map(drop)
                 .map_err(failed)
+        })
+        .await
+    }
+
+    async fn set_second_factor(&self, account_id: Uuid, sealed_secret: &[u8]) -> StoreResult<bool> {
+        let secret = sealed_secret.to_vec();
+        self.write(move |tx| {
+            tx.exec(
+                "UPDATE accounts SET second_factor = ?1, second_factor_step = NULL
+                 WHERE id = ?2 AND disabled_at IS NULL",
+                params![secret, id(account_id)],
+            )
+            .map(|n| n > 0)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn second_factor(&self, account_id: Uuid) -> StoreResult<Option<Vec<u8>>> {
+        self.read(move |c| {
+            c.one(
+                "SELECT second_factor FROM accounts WHERE id = ?1",
+                params![id(account_id)],
+                |r| r.get::<_, Option<Vec<u8>>>(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn take_second_factor_step(&self, account_id: Uuid, step: i64) -> StoreResult<bool> {
+        self.write(move |tx| {
+            tx.exec(
+                "UPDATE accounts SET second_factor_step = ?1
+                 WHERE id = ?2 AND second_factor IS NOT NULL
+                   AND (second_factor_step IS NULL OR second_factor_step < ?1)",
+                params![step, id(account_id)],
+            )
+            .map(|n| n > 0)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn disable_account(&self, account_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.write(move |tx| {
+            let disabled = tx
+                .exec(
+                    "UPDATE accounts SET disabled_at = ?1 WHERE id = ?2 AND disabled_at IS NULL",
+                    params![ts(at), id(account_id)],
+                )
+                .map_err(failed)?;
+            tx.exec(
+                "DELETE FROM sessions WHERE account_id = ?1",
+                params![id(account_id)],
+            )
+            .map_err(failed)?;
+            Ok(disabled > 0)
         })
         .await
     }
@@ -1523,7 +1585,7 @@ impl Store for SqliteStore {
             c.one(
                 "SELECT a.id, a.login, a.password_hash, a.role, a.created_at
                  FROM sessions s JOIN accounts a ON a.id = s.account_id
-                 WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND a.disabled_at IS NULL",
                 params![hash, ts(now)],
                 account_row,
             )

@@ -73,6 +73,7 @@ macro_rules! all_cases {
             events_are_dispatched_only_when_an_endpoint_listens,
             the_vault_keys_are_written_once,
             lapsed_sessions_and_quiet_counters_are_purged,
+            a_second_factor_step_is_taken_once_and_disabling_ends_every_session,
         );
     };
 }
@@ -1677,4 +1678,59 @@ pub async fn lapsed_sessions_and_quiet_counters_are_purged(store: DynStore) {
     assert_eq!(store.throttle("quiet").await.unwrap().failures, 0);
     assert_eq!(store.throttle("recent").await.unwrap().failures, 1);
     assert_eq!(store.throttle("locked").await.unwrap().failures, 9);
+}
+
+pub async fn a_second_factor_step_is_taken_once_and_disabling_ends_every_session(store: DynStore) {
+    let staff = account(&store, "rita").await;
+    assert_eq!(store.second_factor(staff).await.unwrap(), None);
+    assert!(
+        !store.take_second_factor_step(staff, 100).await.unwrap(),
+        "no factor, no step"
+    );
+    assert!(store.set_second_factor(staff, b"sealed-1").await.unwrap());
+    assert_eq!(
+        store.second_factor(staff).await.unwrap().as_deref(),
+        Some(&b"sealed-1"[..])
+    );
+    assert!(store.take_second_factor_step(staff, 100).await.unwrap());
+    assert!(
+        !store.take_second_factor_step(staff, 100).await.unwrap(),
+        "the same step"
+    );
+    assert!(
+        !store.take_second_factor_step(staff, 99).await.unwrap(),
+        "an earlier step"
+    );
+    assert!(store.take_second_factor_step(staff, 101).await.unwrap());
+    // Taken at once from many callers (nodes), a step goes to one of them.
+    let mut takers = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let store = Arc::clone(&store);
+        takers.spawn(async move { store.take_second_factor_step(staff, 102).await.unwrap() });
+    }
+    let taken = takers.join_all().await;
+    assert_eq!(taken.iter().filter(|t| **t).count(), 1);
+    // A new factor starts with no step used.
+    assert!(store.set_second_factor(staff, b"sealed-2").await.unwrap());
+    assert!(store.take_second_factor_step(staff, 50).await.unwrap());
+
+    for token in [&b"api"[..], b"pages"] {
+        store
+            .create_session(token, staff, t0() + TimeDelta::hours(1))
+            .await
+            .unwrap();
+    }
+    assert!(store.session_account(b"api", t0()).await.unwrap().is_some());
+    assert!(store.disable_account(staff, t0()).await.unwrap());
+    assert!(!store.disable_account(staff, t0()).await.unwrap(), "once");
+    assert_eq!(store.session_account(b"api", t0()).await.unwrap(), None);
+    assert_eq!(
+        store.page_session_account(b"pages", t0()).await.unwrap(),
+        None
+    );
+    assert_eq!(store.account_by_login("rita").await.unwrap(), None);
+    assert!(
+        !store.set_second_factor(staff, b"sealed-3").await.unwrap(),
+        "a disabled account gets no new factor"
+    );
 }

@@ -8,7 +8,7 @@ use realname_app::views::Timestamp;
 use realname_core::Code;
 
 use crate::api::answers::{AccountCreated, ErrorBody, MeView, SessionCreated};
-use crate::api::requests::CredentialsBody;
+use crate::api::requests::{CredentialsBody, SignInBody};
 use crate::auth::{Signed, bearer};
 use crate::client::ClientAddress;
 use crate::error::{ApiError, ApiResult};
@@ -38,20 +38,25 @@ pub async fn register(
     ))
 }
 
-#[utoipa::path(post, path = "/v1/sessions", tag = "accounts", request_body = CredentialsBody,
+#[utoipa::path(post, path = "/v1/sessions", tag = "accounts", request_body = SignInBody,
     responses(
         (status = 201, description = "Signed in", body = SessionCreated),
-        (status = 401, description = "invalid_credentials", body = ErrorBody),
+        (status = 401, description = "invalid_credentials: a wrong login or password, or for staff a missing, wrong or already used code", body = ErrorBody),
         (status = 422, description = "validation_failed: field_required", body = ErrorBody),
         (status = 429, description = "rate_limited: too many failures for this login from this address, or too many sign-ins from this address", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(from): ClientAddress,
-    Json(body): Json<CredentialsBody>,
+    Json(body): Json<SignInBody>,
 ) -> ApiResult<Response> {
-    let (login, password) = Credentials::from(body).fields()?;
-    let session = accounts::open_session(&state, &login, password, &from).await?;
+    let code = body.totp;
+    let credentials = Credentials {
+        login: body.login,
+        password: body.password,
+    };
+    let (login, password) = credentials.fields()?;
+    let session = accounts::open_session(&state, &login, password, code.as_deref(), &from).await?;
     let mut response = (
         StatusCode::CREATED,
         axum::Json(SessionCreated {

@@ -38,6 +38,19 @@ pub struct CredentialsBody {
     pub password: Option<String>,
 }
 
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"login": "anna@example.com", "password": "correct horse"}))]
+pub struct SignInBody {
+    /// An e-mail address or a phone number (staff: also a plain name).
+    #[schema(required = true, nullable = false, min_length = 1)]
+    pub login: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1)]
+    pub password: Option<String>,
+    /// Staff only: the current 6-digit code of their second factor (RFC 6238).
+    #[schema(nullable = false, pattern = "^[0-9]{6}$")]
+    pub totp: Option<String>,
+}
+
 impl From<CredentialsBody> for Credentials {
     fn from(body: CredentialsBody) -> Credentials {
         Credentials {

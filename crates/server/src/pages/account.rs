@@ -48,6 +48,8 @@ pub struct CredentialsForm {
     csrf: Option<String>,
     login: Option<String>,
     password: Option<String>,
+    /// Staff's second factor, on the login form only.
+    totp: Option<String>,
 }
 
 fn expired_form(ctx: &PageContext) -> Response {
@@ -90,7 +92,9 @@ pub async fn login_submit(
         return expired_form(&ctx);
     }
     let login = form.login.unwrap_or_default();
-    match open_session(&state, &login, form.password.unwrap_or_default(), &from).await {
+    let password = form.password.unwrap_or_default();
+    let code = form.totp.filter(|c| !c.trim().is_empty());
+    match open_session(&state, &login, password, code.as_deref(), &from).await {
         Ok(session) => {
             let home = if session.account.role.is_staff() {
                 "/review"
@@ -133,7 +137,7 @@ pub async fn register_submit(
     let password = form.password.unwrap_or_default();
     let created = create_user(&state, &login, password.clone(), &from).await;
     let opened = match created {
-        Ok(_) => open_session(&state, &login, password, &from).await,
+        Ok(_) => open_session(&state, &login, password, None, &from).await,
         Err(e) => Err(e),
     };
     match opened {

@@ -47,6 +47,8 @@ texts! {
     login_label: "E-mail or phone number", "电子邮箱或手机号码";
     password_label: "Password", "密码";
     password_hint: "At least 8 characters.", "至少 8 个字符。";
+    totp_label: "Staff only: 6-digit code from your authenticator app", "仅限工作人员：身份验证器应用中的 6 位验证码";
+    totp_hint: "Leave empty if you are not staff.", "非工作人员请留空。";
     no_account: "No account yet?", "还没有账户？";
     have_account: "Already have an account?", "已有账户？";
     account_settings: "Account settings", "账户设置";

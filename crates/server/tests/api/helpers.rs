@@ -19,6 +19,10 @@ pub struct TestApp {
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// The test key that moves the sandbox clock, made on first use.
     clock_key: tokio::sync::OnceCell<String>,
+    /// The second factors of the staff accounts `staff` made, by login.
+    authenticators: tokio::sync::Mutex<
+        std::collections::HashMap<String, realname_app::second_factor::Authenticator>,
+    >,
 }
 
 pub fn data_key() -> String {
@@ -111,6 +115,7 @@ async fn start_parts(
         stop: Some(stop),
         task: Some(task),
         clock_key: tokio::sync::OnceCell::new(),
+        authenticators: Default::default(),
     }
 }
 
@@ -181,23 +186,48 @@ impl TestApp {
         body["token"].as_str().expect("token").to_owned()
     }
 
-    /// A staff account, created the way `realname staff add` does.
+    /// A staff account, created as `realname staff add` makes it, signed in with its code.
     pub async fn staff(&self, login: &str, role: &str) -> String {
-        let store = realname_server::open_store(&config(self.dir.path(), &[]))
+        let role = realname_core::store::Role::parse(role).expect("role");
+        let uri = realname_server::staff::add(
+            &config(self.dir.path(), &[]),
+            login,
+            role,
+            PASSWORD.into(),
+        )
+        .await
+        .expect("staff account");
+        let authenticator =
+            realname_app::second_factor::Authenticator::from_uri(&uri).expect("otpauth URI");
+        self.authenticators
+            .lock()
             .await
-            .expect("store")
-            .store;
-        let account = realname_core::store::Account {
-            id: uuid::Uuid::new_v4(),
-            login: login.to_owned(),
-            password_hash: realname_app::auth::hash_password(PASSWORD.into())
-                .await
-                .expect("hash"),
-            role: realname_core::store::Role::parse(role).expect("role"),
-            created_at: chrono::Utc::now(),
-        };
-        store.create_account(&account).await.expect("staff account");
-        self.login(login, PASSWORD).await
+            .insert(login.to_owned(), authenticator);
+        self.staff_login(login).await
+    }
+
+    /// The next code of a staff account `staff` made: each is accepted once.
+    pub async fn totp(&self, login: &str) -> String {
+        let mut authenticators = self.authenticators.lock().await;
+        authenticators
+            .get_mut(login)
+            .expect("a staff account made by `staff`")
+            .code()
+            .await
+    }
+
+    /// Signs a staff account `staff` made in again, with a fresh code.
+    pub async fn staff_login(&self, login: &str) -> String {
+        let code = self.totp(login).await;
+        let (status, body) = self
+            .post(
+                "/v1/sessions",
+                None,
+                json!({"login": login, "password": PASSWORD, "totp": code}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["token"].as_str().expect("token").to_owned()
     }
 
     pub async fn upload(

@@ -17,4 +17,5 @@ mod platform;
 mod rails;
 mod review;
 mod rules;
+mod staff;
 mod webhooks;

@@ -474,11 +474,27 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
     // A reviewer works the case through the pages.
     app.staff("rita", "reviewer").await;
     let mut r = Browser::open(&app).await;
-    let (status, to) = r
+    let (status, html) = r.get(&app, "/login?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"name="totp""#),
+        "the login page asks staff for the code"
+    );
+    let (status, html) = r
         .post(
             &app,
             "/login?lang=en",
             &[("login", "rita"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "staff need their code");
+    assert!(html.contains(r#"name="totp""#), "{html}");
+    let code = app.totp("rita").await;
+    let (status, to) = r
+        .post(
+            &app,
+            "/login?lang=en",
+            &[("login", "rita"), ("password", PASSWORD), ("totp", &code)],
         )
         .await;
     assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/review"));
@@ -549,8 +565,13 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
     assert_eq!(status, StatusCode::FORBIDDEN, "the audit log is for admins");
     app.staff("ada", "admin").await;
     let mut a = Browser::open(&app).await;
-    a.post(&app, "/login", &[("login", "ada"), ("password", PASSWORD)])
-        .await;
+    let code = app.totp("ada").await;
+    a.post(
+        &app,
+        "/login",
+        &[("login", "ada"), ("password", PASSWORD), ("totp", &code)],
+    )
+    .await;
     let (status, html) = a.get(&app, &format!("/audit?verification_id={id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(

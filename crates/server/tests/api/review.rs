@@ -211,7 +211,7 @@ async fn the_queue_puts_overdue_first_pages_by_cursor_and_shows_flags() {
     let (_, second) = under_review(&app, "q2@example.com", &card_number(2), "SAME12345").await;
     let (_, third) = under_review(&app, "q3@example.com", &card_number(3), "Q3000000").await;
     app.advance(86_400 + 60).await;
-    let reviewer = app.login("rita", PASSWORD).await;
+    let reviewer = app.staff_login("rita").await;
 
     let (status, page) = app
         .get("/v1/review/cases?status=open&limit=2", Some(&reviewer))
@@ -240,6 +240,22 @@ async fn the_queue_puts_overdue_first_pages_by_cursor_and_shows_flags() {
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0]["verification_id"], third.as_str());
     assert_eq!(rest[0]["flags"], json!([]));
+
+    // Any 48 hex digits are a position, even one thousands of years before or after any date a
+    // store keeps (found by schemathesis on PostgreSQL): before every case, or after them all.
+    for (cursor, cases) in [
+        ("fcb34bcc60c4dff306b5f9ae0bf471386ffc6c04853754cf", 3),
+        ("7fffffffffffffff00000000000000000000000000000000", 0),
+    ] {
+        let (status, page) = app
+            .get(
+                &format!("/v1/review/cases?cursor={cursor}"),
+                Some(&reviewer),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["cases"].as_array().unwrap().len(), cases, "{cursor}");
+    }
 
     let (status, body) = app
         .get("/v1/review/cases?cursor=garbage", Some(&reviewer))
