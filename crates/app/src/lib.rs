@@ -111,6 +111,8 @@ pub struct Service {
     /// One worker pass at a time in this process, so that the sandbox clock's "run what fell
     /// due" waits for a pass already under way instead of finding its jobs leased.
     pub(crate) work: tokio::sync::Mutex<()>,
+    /// Platform keys' request counts between syncs with the store.
+    pub(crate) key_counts: limits::KeyCounts,
 }
 
 impl Service {
@@ -129,6 +131,7 @@ impl Service {
             webhooks: parts.webhooks,
             wake: Notify::new(),
             work: tokio::sync::Mutex::new(()),
+            key_counts: limits::KeyCounts::default(),
         })
     }
 

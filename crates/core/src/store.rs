@@ -491,10 +491,10 @@ pub trait Store: Send + Sync {
     /// Forgets a key whose request failed on the server's side, so a retry can run.
     async fn abandon_idempotent(&self, scope: &str, key: &str) -> StoreResult<()>;
     async fn purge_idempotent(&self, before: DateTime<Utc>) -> StoreResult<u64>;
-    /// Counts one more request in `bucket` (a client address or an API key, with what it
-    /// asks) for the minute starting at `window`; answers the count so far, this one
-    /// included. One statement, so nodes counting together never lose a hit.
-    async fn count_hit(&self, bucket: &str, window: DateTime<Utc>) -> StoreResult<u32>;
+    /// Counts `hits` more requests in `bucket` (a client address or an API key, with what it
+    /// asks) for the minute starting at `window`; answers the count so far, these included.
+    /// One statement, so nodes counting together never lose a hit.
+    async fn count_hits(&self, bucket: &str, window: DateTime<Utc>, hits: u32) -> StoreResult<u32>;
     /// Deletes sessions that expired before `sessions_before`, and failed-login counters
     /// that last counted before `throttles_before` and lock nothing at `now`.
     async fn purge_lapsed(

@@ -1048,16 +1048,19 @@ impl Store for PgStore {
         .await
     }
 
-    async fn count_hit(&self, bucket: &str, window: DateTime<Utc>) -> StoreResult<u32> {
+    async fn count_hits(&self, bucket: &str, window: DateTime<Utc>, hits: u32) -> StoreResult<u32> {
         let (pool, bucket) = (self.pool.clone(), bucket.to_owned());
+        let hits = i32::try_from(hits).unwrap_or(i32::MAX);
         detached(async move {
             sqlx::query_scalar::<_, i32>(
-                "INSERT INTO rate_windows (bucket, window_start, hits) VALUES ($1, $2, 1)
-                 ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_windows.hits + 1
+                "INSERT INTO rate_windows (bucket, window_start, hits) VALUES ($1, $2, $3)
+                 ON CONFLICT (bucket, window_start)
+                 DO UPDATE SET hits = rate_windows.hits + excluded.hits
                  RETURNING hits",
             )
             .bind(bucket)
             .bind(window)
+            .bind(hits)
             .fetch_one(&pool)
             .await
             .map(|n| n.max(0) as u32)

@@ -674,14 +674,14 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn count_hit(&self, bucket: &str, window: DateTime<Utc>) -> StoreResult<u32> {
+    async fn count_hits(&self, bucket: &str, window: DateTime<Utc>, hits: u32) -> StoreResult<u32> {
         let bucket = bucket.to_owned();
         self.write(move |tx| {
             tx.one(
-                "INSERT INTO rate_windows (bucket, window_start, hits) VALUES (?1, ?2, 1)
-                 ON CONFLICT (bucket, window_start) DO UPDATE SET hits = hits + 1
+                "INSERT INTO rate_windows (bucket, window_start, hits) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (bucket, window_start) DO UPDATE SET hits = hits + excluded.hits
                  RETURNING hits",
-                params![bucket, ts(window)],
+                params![bucket, ts(window), hits],
                 |r| r.get(0),
             )
             .map_err(failed)
