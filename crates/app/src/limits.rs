@@ -85,6 +85,18 @@ struct Tally {
     sending: bool,
 }
 
+impl Tally {
+    fn new(window: DateTime<Utc>) -> Tally {
+        Tally {
+            window,
+            stored: 0,
+            unsent: 0,
+            sent_at: None,
+            sending: false,
+        }
+    }
+}
+
 /// Platform keys' counts as this node holds them between syncs with the store. Every platform
 /// request is counted, and a write per request was the dearest part of a platform read (half
 /// its rate on PostgreSQL, where a key's requests all update one row). So while a key has used
@@ -112,21 +124,11 @@ impl KeyCounts {
         if tallies.len() > 10_000 {
             tallies.retain(|_, t| t.window == window);
         }
-        let tally = tallies.entry(bucket.to_owned()).or_insert(Tally {
-            window,
-            stored: 0,
-            unsent: 0,
-            sent_at: None,
-            sending: false,
-        });
+        let tally = tallies
+            .entry(bucket.to_owned())
+            .or_insert_with(|| Tally::new(window));
         if tally.window != window {
-            *tally = Tally {
-                window,
-                stored: 0,
-                unsent: 0,
-                sent_at: None,
-                sending: false,
-            };
+            *tally = Tally::new(window);
         }
         tally.unsent += 1;
         let known = tally.stored.saturating_add(tally.unsent);
@@ -169,22 +171,21 @@ pub async fn admit(app: &Service, what: Counted<'_>) -> AppResult<()> {
     let bucket = what.bucket();
     let allowed = what.allowed(&app.settings.limits);
     let hits = match what {
-        Counted::Platform { .. } => match app.key_counts.step(&bucket, window, allowed) {
-            KeyStep::Admitted => return Ok(()),
-            KeyStep::Batch(hits) => {
-                let total = app.store.count_hits(&bucket, window, hits).await;
-                let answered = total.as_ref().ok().copied();
-                app.key_counts.sent(&bucket, window, hits, answered);
-                total?;
+        Counted::Platform { .. } => {
+            let (hits, decides) = match app.key_counts.step(&bucket, window, allowed) {
+                KeyStep::Admitted => return Ok(()),
+                KeyStep::Batch(hits) => (hits, false),
+                KeyStep::Count(hits) => (hits, true),
+            };
+            let total = app.store.count_hits(&bucket, window, hits).await;
+            let answered = total.as_ref().ok().copied();
+            app.key_counts.sent(&bucket, window, hits, answered);
+            let total = total?;
+            if !decides {
                 return Ok(());
             }
-            KeyStep::Count(hits) => {
-                let total = app.store.count_hits(&bucket, window, hits).await;
-                let answered = total.as_ref().ok().copied();
-                app.key_counts.sent(&bucket, window, hits, answered);
-                total?
-            }
-        },
+            total
+        }
         _ => app.store.count_hits(&bucket, window, 1).await?,
     };
     if hits > allowed {

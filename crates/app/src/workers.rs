@@ -49,7 +49,7 @@ pub async fn run(state: std::sync::Arc<Service>, mut stop: watch::Receiver<bool>
             }
             // Sessions lapse on the service clock; failed-login counters are forgotten after
             // a day of real time without a failure (and never while they lock).
-            let real = state.clock.now();
+            let real = state.real_now();
             if let Err(e) = state
                 .store
                 .purge_lapsed(state.now(), real - THROTTLE_KEPT_FOR, real)

@@ -61,6 +61,23 @@ pub fn config(dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
     Config::load(None, |_| None, &flags).expect("test config")
 }
 
+/// Another node over `app`'s database, configured with `extra`: its base URL, and the sender
+/// that stops it (dropping it stops it too).
+pub async fn second_node(
+    app: &TestApp,
+    extra: &[(&str, &str)],
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let other = App::build(config(app.dir.path(), extra))
+        .await
+        .expect("second node builds");
+    let base = format!("http://127.0.0.1:{}", other.port());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(other.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    (base, stop)
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_with(&[]).await
 }

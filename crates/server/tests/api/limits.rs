@@ -75,14 +75,7 @@ async fn registrations_and_platform_keys_are_limited_across_nodes() {
     ];
     let app = spawn_with(&extra).await;
     // A second node over the same database.
-    let other = realname_server::App::build(config(app.dir.path(), &extra))
-        .await
-        .unwrap();
-    let other_base = format!("http://127.0.0.1:{}", other.port());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(other.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    let (other_base, stop) = second_node(&app, &extra).await;
 
     // Requests alternate between the two nodes.
     let node = |n: u32| if n % 2 == 0 { &app.base } else { &other_base };

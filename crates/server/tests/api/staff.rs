@@ -90,14 +90,7 @@ async fn staff_need_a_fresh_code_of_real_time_and_a_new_factor_ends_the_old_one(
 async fn missing_codes_count_as_failures_and_a_code_sent_to_two_nodes_opens_one_session() {
     let app = spawn_app().await;
     app.staff("rita", "reviewer").await;
-    let other = realname_server::App::build(config(app.dir.path(), &[]))
-        .await
-        .unwrap();
-    let other_base = format!("http://127.0.0.1:{}", other.port());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(other.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    let (other_base, stop) = second_node(&app, &[]).await;
 
     let code = app.totp("rita").await;
     let (first, second) = tokio::join!(
