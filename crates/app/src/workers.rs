@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use realname_core::Code;
-use realname_core::ports::{PayoutInstruction, PayoutNotice};
+use realname_core::ports::{BankMessage, PayoutInstruction, PayoutNotice, UnmatchedEntry};
 use realname_core::state::{Event, Status, transition};
-use realname_core::store::{JobKind, StateChange};
+use realname_core::store::{JobKind, MessageApplied, NewJob, StateChange};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -36,6 +36,13 @@ fn err(e: impl std::fmt::Display) -> WorkError {
 
 /// Runs until `stop` says so, waking every second or when new work is queued.
 pub async fn run(state: std::sync::Arc<Service>, mut stop: watch::Receiver<bool>) {
+    if state.rail.batch_every().is_some() {
+        // One job for the whole service (its key is fixed): the first node to start queues it.
+        let first = NewJob::send_payouts(state.now());
+        if let Err(e) = state.store.queue_job(&first).await {
+            tracing::warn!(error = %e, "could not queue the payout batches; the next start will");
+        }
+    }
     let mut passes: u64 = 0;
     loop {
         if let Err(e) = run_pending(&state).await {
@@ -78,7 +85,7 @@ pub async fn run_pending(state: &Service) -> Result<(), WorkError> {
     let offset = state.store.sandbox_offset().await.map_err(err)?;
     state.set_offset(offset);
     for _ in 0..50 {
-        let notices = record_notices(state).await?;
+        let notices = record_messages(state).await?;
         let jobs = run_jobs(state).await?;
         if notices == 0 && jobs == 0 {
             break;
@@ -87,11 +94,61 @@ pub async fn run_pending(state: &Service) -> Result<(), WorkError> {
     Ok(())
 }
 
-async fn record_notices(state: &Service) -> Result<usize, WorkError> {
-    let notices = state.rail.notices(state.now()).await.map_err(err)?;
-    let mut seen = Vec::with_capacity(notices.len());
-    for notice in &notices {
-        // The rail says when the money arrived; the deadline counts from then.
+/// Applies what the bank has sent now, outside the worker's own passes (`realname rail
+/// import`); answers how many messages.
+pub async fn apply_bank_messages(state: &Service) -> Result<usize, WorkError> {
+    let _one_at_a_time = state.work.lock().await;
+    record_messages(state).await
+}
+
+/// How often a bank message is worked out again when applications move under it.
+const MESSAGE_TRIES: usize = 5;
+
+/// Applies every message the bank has sent, each in one transaction; answers how many.
+async fn record_messages(state: &Service) -> Result<usize, WorkError> {
+    let messages = state.rail.messages(state.now()).await.map_err(err)?;
+    for message in &messages {
+        let mut applied = MessageApplied::Moved;
+        for _ in 0..MESSAGE_TRIES {
+            let (changes, unmatched) = changes_of(state, message).await?;
+            applied = state
+                .store
+                .apply_bank_message(message, &changes, &unmatched, state.now())
+                .await
+                .map_err(err)?;
+            if applied != MessageApplied::Moved {
+                break;
+            }
+        }
+        if applied == MessageApplied::Moved {
+            // Left where it is: the next pass works it out again.
+            tracing::warn!(source = %message.source, "bank message not applied: applications kept moving");
+            continue;
+        }
+        state.rail.finish(message).await.map_err(err)?;
+    }
+    Ok(messages.len())
+}
+
+/// What a bank message changes: the transitions it makes, and the entries that change
+/// nothing and are kept for the operator.
+async fn changes_of(
+    state: &Service,
+    message: &BankMessage,
+) -> Result<(Vec<StateChange>, Vec<UnmatchedEntry>), WorkError> {
+    let mut changes = Vec::new();
+    let mut unmatched = Vec::new();
+    let now = state.now();
+    let mut keep = |reference: &str, what: String| {
+        unmatched.push(UnmatchedEntry {
+            message: message.key.clone(),
+            source: message.source.clone(),
+            reference: Some(reference.to_owned()),
+            what,
+            at: now,
+        });
+    };
+    for notice in &message.notices {
         let (e2e, event, at) = match notice {
             PayoutNotice::Settled { end_to_end_id, at } => {
                 (end_to_end_id, Event::DepositSettled, *at)
@@ -107,21 +164,59 @@ async fn record_notices(state: &Service) -> Result<usize, WorkError> {
                 },
                 *at,
             ),
+            PayoutNotice::Refused { end_to_end_id, .. } => {
+                if state
+                    .store
+                    .deposit_application(end_to_end_id)
+                    .await
+                    .map_err(err)?
+                    .is_none()
+                {
+                    keep(end_to_end_id, "no payout has this end-to-end id".into());
+                }
+                continue;
+            }
+            PayoutNotice::File { .. } | PayoutNotice::Unnamed { .. } => continue,
         };
-        if let Some((app, status)) = state.store.deposit_application(e2e).await.map_err(err)?
-            && status == Status::DepositPending
-            && let Ok(moved) = transition(status, &event, &state.moment(app, at))
+        let Some((app, status)) = state.store.deposit_application(e2e).await.map_err(err)? else {
+            keep(e2e, "no payout has this end-to-end id".into());
+            continue;
+        };
+        // One change per application and message: a file that names a payout twice, or
+        // settles it and then returns it, is worked out from the status the first one left.
+        if changes
+            .iter()
+            .any(|c: &StateChange| c.application_id == app)
         {
-            let change = StateChange::new(app, status, moved, at);
-            // Moved means another worker recorded this notice first.
-            let _ = state.store.apply(&change).await.map_err(err)?;
+            keep(e2e, "named again in the same message".into());
+            continue;
         }
-        seen.push(e2e.clone());
+        match transition(status, &event, &state.moment(app, at)) {
+            Ok(moved) => changes.push(StateChange::new(app, status, moved, at)),
+            // Said before: the deposit settled already, or was returned already.
+            Err(_) if repeats(status, &event) => {}
+            Err(_) => keep(
+                e2e,
+                format!(
+                    "{} is no longer possible: the application is {}",
+                    event.name(),
+                    status.as_str()
+                ),
+            ),
+        }
     }
-    if !seen.is_empty() {
-        state.rail.acknowledge(&seen).await.map_err(err)?;
-    }
-    Ok(notices.len())
+    Ok((changes, unmatched))
+}
+
+/// Whether `event` only repeats what the application's status already records: a deposit
+/// settled twice (a status report, then the booking). A return reaching a failed
+/// application is kept and reported: it may have failed for another reason.
+fn repeats(status: Status, event: &Event) -> bool {
+    matches!(event, Event::DepositSettled)
+        && matches!(
+            status,
+            Status::AwaitingAmount | Status::UnderReview | Status::Verified
+        )
 }
 
 async fn run_jobs(state: &Service) -> Result<usize, WorkError> {
@@ -144,6 +239,7 @@ async fn run_job(state: &Service, job: &realname_core::store::Job) -> Result<(),
         (JobKind::PayDeposit, Some(app)) => pay_deposit(state, app).await,
         (JobKind::ExpireDeposit, Some(app)) => expire_deposit(state, app).await,
         (JobKind::DispatchEvent, _) => webhook_step(webhooks::dispatch(state, job).await),
+        (JobKind::SendPayouts, _) => send_payouts(state).await,
         (JobKind::DeliverEvent, _) => webhook_step(
             webhooks::deliver(state, job, |event| {
                 serde_json::to_vec(&PlatformEventView::of(event)).unwrap_or_default()
@@ -203,6 +299,7 @@ async fn pay_deposit(state: &Service, application_id: Uuid) -> Result<Done, Work
         return Err(err("stored card unreadable"));
     };
     let payout = PayoutInstruction {
+        application_id: app.id,
         end_to_end_id: deposit.end_to_end_id.clone(),
         bank: card.bank.clone(),
         card_number: bound.card_number,
@@ -217,6 +314,16 @@ async fn pay_deposit(state: &Service, application_id: Uuid) -> Result<Done, Work
         .await
         .map_err(err)?;
     Ok(Done::Finished)
+}
+
+/// Sends the rail's next batch, and comes back at the next cut-off.
+async fn send_payouts(state: &Service) -> Result<Done, WorkError> {
+    let Some(every) = state.rail.batch_every() else {
+        return Ok(Done::Finished);
+    };
+    let now = state.now();
+    state.rail.send_due(now).await.map_err(err)?;
+    Ok(Done::Later(now + every))
 }
 
 async fn expire_deposit(state: &Service, application_id: Uuid) -> Result<Done, WorkError> {

@@ -42,6 +42,14 @@ pub struct Bank {
     pub account_types: Vec<AccountType>,
     pub luhn: bool,
     pub bins: Vec<Bin>,
+    /// The bank's SWIFT code (ISO 9362), for the creditor agent of an ISO 20022 payout.
+    pub bic: Option<String>,
+    /// The bank's CNAPS code: its 12-digit member id in China's payment system (or its id
+    /// in `clearing_system`, when that is another).
+    pub cnaps: Option<String>,
+    /// The clearing system `cnaps` is a member id of: an ISO 20022 external clearing system
+    /// code, `CNAPS` unless the policy says otherwise (a test bank, say).
+    pub clearing_system: String,
 }
 
 impl Bank {
@@ -257,8 +265,59 @@ impl Policy {
                 }
                 bins.push(Bin { prefix, kind });
             }
+            if let Some(bic) = &raw_bank.bic
+                && !is_bic(bic.get_ref())
+            {
+                err(
+                    at(bic.span()),
+                    format!(
+                        "bic {:?} of {code} is not a BIC: 4 letters, 2 letters of country, 2 letters or digits, and an optional branch of 3",
+                        bic.get_ref()
+                    ),
+                );
+            }
+            let clearing_system = match raw_bank.clearing_system {
+                None => CNAPS.to_owned(),
+                Some(system) => {
+                    let value = system.get_ref();
+                    if !(1..=5).contains(&value.len())
+                        || !value
+                            .bytes()
+                            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                    {
+                        err(
+                            at(system.span()),
+                            format!(
+                                "clearing_system {value:?} of {code} is not a clearing system code: 1 to 5 upper-case letters or digits"
+                            ),
+                        );
+                    }
+                    system.into_inner()
+                }
+            };
+            if let Some(cnaps) = &raw_bank.cnaps {
+                let value = cnaps.get_ref();
+                if clearing_system == CNAPS && !is_cnaps(value) {
+                    err(
+                        at(cnaps.span()),
+                        format!("cnaps {value:?} of {code} is not a CNAPS code: 12 digits"),
+                    );
+                } else if !(1..=35).contains(&value.len())
+                    || !value.bytes().all(|b| b.is_ascii_alphanumeric())
+                {
+                    err(
+                        at(cnaps.span()),
+                        format!(
+                            "cnaps {value:?} of {code} is not a member id of {clearing_system}: 1 to 35 letters or digits"
+                        ),
+                    );
+                }
+            }
             banks.push(Bank {
                 code,
+                bic: raw_bank.bic.map(Spanned::into_inner),
+                cnaps: raw_bank.cnaps.map(Spanned::into_inner),
+                clearing_system,
                 name: raw_bank.name,
                 name_zh: raw_bank.name_zh,
                 supported: raw_bank.supported,
@@ -432,6 +491,24 @@ impl Policy {
     }
 }
 
+/// China's payment system, the clearing system of every bank of the default policy.
+pub const CNAPS: &str = "CNAPS";
+
+/// ISO 9362: institution (4 letters), country (2 letters), location (2 letters or digits),
+/// and an optional branch (3 letters or digits).
+pub fn is_bic(value: &str) -> bool {
+    let b = value.as_bytes();
+    let alnum = |c: &u8| c.is_ascii_uppercase() || c.is_ascii_digit();
+    (b.len() == 8 || b.len() == 11)
+        && b[..6].iter().all(u8::is_ascii_uppercase)
+        && b[6..].iter().all(alnum)
+}
+
+/// A CNAPS bank code (联行号): 12 digits.
+pub fn is_cnaps(value: &str) -> bool {
+    value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset)
         .map_or(1, |before| before.matches('\n').count() + 1)
@@ -461,6 +538,9 @@ struct RawBank {
     luhn: bool,
     #[serde(default)]
     bins: Vec<Spanned<RawBin>>,
+    bic: Option<Spanned<String>>,
+    cnaps: Option<Spanned<String>>,
+    clearing_system: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -539,6 +619,58 @@ mod tests {
             );
         }
         assert_eq!(Policy::default_policy().banks().len(), 14);
+        for bank in p.banks() {
+            assert!(bank.bic.as_deref().is_some_and(is_bic), "{}", bank.code);
+            assert!(bank.cnaps.as_deref().is_some_and(is_cnaps), "{}", bank.code);
+        }
+        assert_eq!(
+            p.bank("ICBC").and_then(|b| b.cnaps.as_deref()),
+            Some("102100099996")
+        );
+    }
+
+    #[test]
+    fn bic_and_cnaps_are_checked_for_form() {
+        for good in ["ICBKCNBJ", "ICBKCNBJ400", "GDBKCN22"] {
+            assert!(is_bic(good), "{good}");
+        }
+        for bad in [
+            "ICBKCNB",
+            "icbkcnbj",
+            "ICBK1NBJ",
+            "ICBKCNBJ40",
+            "ICBKCNBJ4000",
+            "",
+        ] {
+            assert!(!is_bic(bad), "{bad}");
+        }
+        assert!(is_cnaps("102100099996"));
+        for bad in ["10210009999", "1021000999960", "10210009999X"] {
+            assert!(!is_cnaps(bad), "{bad}");
+        }
+        let text = "[[bank]]\ncode = \"X\"\nname = \"X\"\nname_zh = \"X\"\nsupported = true\nbic = \"XX\"\ncnaps = \"123\"\n";
+        let errors = Policy::from_toml(text).err().unwrap_or_default();
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [6, 7], "{errors:?}");
+        assert!(errors[0].message.contains("is not a BIC"), "{errors:?}");
+        assert!(errors[1].message.contains("12 digits"), "{errors:?}");
+
+        // Another clearing system's member id (mock-bank's routing number, in the tests).
+        let other = "[[bank]]\ncode = \"X\"\nname = \"X\"\nname_zh = \"X\"\nsupported = true\nclearing_system = \"USABA\"\ncnaps = \"999999992\"\n";
+        let policy = Policy::from_toml(other).unwrap_or_else(|e| Policy {
+            banks: Vec::new(),
+            source: format!("{e:?}"),
+        });
+        assert_eq!(
+            policy
+                .bank("X")
+                .map(|b| (b.clearing_system.as_str(), b.cnaps.as_deref())),
+            Some(("USABA", Some("999999992"))),
+            "{}",
+            policy.source()
+        );
+        let bad = other.replace("USABA", "usaba!");
+        assert!(Policy::from_toml(&bad).is_err());
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub enum SealContext {
     IdempotentAnswer([u8; 32]),
     /// A staff account's TOTP secret.
     SecondFactor(Uuid),
+    /// A payout a file rail holds until the bank has answered for it, named by its
+    /// application.
+    Transfer(Uuid),
 }
 
 impl SealContext {
@@ -57,6 +60,7 @@ impl SealContext {
             SealContext::Image(slot, id) => format!("images.{}:{id}", slot.as_str()),
             SealContext::WebhookSecret(id) => format!("webhook_endpoints.secret:{id}"),
             SealContext::SecondFactor(id) => format!("accounts.second_factor:{id}"),
+            SealContext::Transfer(id) => format!("rail_transfers.instruction:{id}"),
             SealContext::IdempotentAnswer(name) => {
                 let hex: String = name.iter().map(|b| format!("{b:02x}")).collect();
                 format!("idempotency.answer:{hex}")
@@ -115,6 +119,7 @@ pub trait Vault: Send + Sync {
 /// One micro-deposit to pay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PayoutInstruction {
+    pub application_id: Uuid,
     /// Unique per application; the bank echoes it in its notices.
     pub end_to_end_id: String,
     pub bank: String,
@@ -136,6 +141,59 @@ pub enum PayoutNotice {
         reason: String,
         at: DateTime<Utc>,
     },
+    /// Not paid, for a reason about the platform or its bank (`AM04`, `RC01`, …): the user
+    /// is not at fault, and the rail sends the payout again.
+    Refused {
+        end_to_end_id: String,
+        reason: String,
+    },
+    /// The bank's word on one of the rail's files as a whole.
+    File { msg_id: String, answer: FileAnswer },
+    /// An entry the bank sent that names no payout (no end-to-end id): kept and reported.
+    Unnamed { what: String },
+}
+
+/// What a bank said of a whole file the rail sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileAnswer {
+    /// Received and read (`ACCP`, `ACTC`, `PART`, …): the transfers' own answers follow.
+    Received { status: String },
+    /// Refused for its form (`FF01`, `AM10`, …): nothing of it is paid; its payouts go
+    /// again in a new file.
+    Refused { reason: String },
+    /// The bank already holds a file with this `MsgId` (`DUPL`): nothing changes.
+    Duplicate,
+}
+
+impl PayoutNotice {
+    /// The payout the notice is about, if it names one.
+    pub fn end_to_end_id(&self) -> Option<&str> {
+        match self {
+            PayoutNotice::Settled { end_to_end_id, .. }
+            | PayoutNotice::Returned { end_to_end_id, .. }
+            | PayoutNotice::Refused { end_to_end_id, .. } => Some(end_to_end_id),
+            PayoutNotice::File { .. } | PayoutNotice::Unnamed { .. } => None,
+        }
+    }
+}
+
+/// A message's identity at the bank: its type and `MsgId`. A message is applied once by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MessageKey {
+    pub kind: String,
+    pub msg_id: String,
+}
+
+/// One message from the bank, applied all or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankMessage {
+    /// None for a rail whose notices are not messages of their own (the sandbox bank).
+    pub key: Option<MessageKey>,
+    /// Where the rail found it (a file's name), for the operator.
+    pub source: String,
+    pub notices: Vec<PayoutNotice>,
+    /// When payouts the message refuses for a reason that is not the user's go again.
+    pub resend_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -160,6 +218,130 @@ pub trait PayoutRail: Send + Sync {
 
     /// Forgets notices the caller has recorded, so they are not sent again.
     async fn acknowledge(&self, end_to_end_ids: &[String]) -> Result<(), RailError>;
+
+    /// What the bank has sent up to `now`, message by message; the caller applies each in
+    /// one transaction and then calls [`PayoutRail::finish`]. A rail that reports payout by
+    /// payout gives its notices as one message without a key.
+    async fn messages(&self, now: DateTime<Utc>) -> Result<Vec<BankMessage>, RailError> {
+        let notices = self.notices(now).await?;
+        if notices.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![BankMessage {
+            key: None,
+            source: String::new(),
+            notices,
+            resend_at: now,
+        }])
+    }
+
+    /// The caller has applied `message` (or found it applied before).
+    async fn finish(&self, message: &BankMessage) -> Result<(), RailError> {
+        let ids: Vec<String> = message
+            .notices
+            .iter()
+            .filter_map(|n| n.end_to_end_id().map(str::to_owned))
+            .collect();
+        self.acknowledge(&ids).await
+    }
+
+    /// How often a rail that sends in batches wants [`PayoutRail::send_due`] called; `None`
+    /// for a rail that pays as it is told.
+    fn batch_every(&self) -> Option<chrono::TimeDelta> {
+        None
+    }
+
+    /// For a rail that sends in batches: sends what is due at `now`.
+    async fn send_due(&self, now: DateTime<Utc>) -> Result<(), RailError> {
+        let _ = now;
+        Ok(())
+    }
+}
+
+/// A payout a file rail holds until the bank has seen it through: its instruction sealed
+/// under [`SealContext::Transfer`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldTransfer {
+    pub end_to_end_id: String,
+    pub application_id: Uuid,
+    pub sealed: Vec<u8>,
+}
+
+/// A file of transfers the rail has made, by its `MsgId`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingFile {
+    pub msg_id: String,
+    pub created_at: DateTime<Utc>,
+    pub transfers: Vec<HeldTransfer>,
+}
+
+/// A file sent and not yet answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentFile {
+    pub msg_id: String,
+    pub transfers: u32,
+    pub written_at: DateTime<Utc>,
+}
+
+/// A payout the bank refused for a reason that is not the user's, waiting to go again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingTransfer {
+    pub end_to_end_id: String,
+    pub reason: String,
+    pub due_at: DateTime<Utc>,
+    pub sends: u32,
+}
+
+/// An entry of a bank message that matched no payout, or whose change was no longer
+/// possible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmatchedEntry {
+    /// The message it came in, when it has a key.
+    pub message: Option<MessageKey>,
+    pub source: String,
+    /// The end-to-end id it named, if any.
+    pub reference: Option<String>,
+    pub what: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What `realname rail status` prints.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RailReport {
+    pub awaiting_report: Vec<SentFile>,
+    /// Payouts held and not yet in a file.
+    pub held: u64,
+    /// Payouts in a file the bank has not settled or returned yet.
+    pub sent: u64,
+    pub settled: u64,
+    pub returned: u64,
+    pub waiting_to_resend: Vec<WaitingTransfer>,
+    /// The newest first, at most 100.
+    pub unmatched: Vec<UnmatchedEntry>,
+}
+
+/// A file rail's own records: the payouts it holds and the files it has made. The stores keep
+/// them in the service's database, so every node sees the same rail; what the bank answers is
+/// applied to them by [`crate::store::Store::apply_bank_message`], in the same transaction
+/// as the applications it moves.
+#[async_trait::async_trait]
+pub trait TransferLedger: Send + Sync {
+    /// Holds a payout to send from `due_at`, once per end-to-end id; a repeat changes nothing.
+    async fn hold(&self, transfer: &HeldTransfer, due_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Puts up to `max` held payouts due by `now` into a new file `msg_id`, in one
+    /// transaction, and answers them; when none is due no file is made.
+    async fn take_batch(
+        &self,
+        msg_id: &str,
+        now: DateTime<Utc>,
+        max: u32,
+    ) -> StoreResult<Vec<HeldTransfer>>;
+    /// Files made and never recorded written (a crash came between): to be written again
+    /// under the same `MsgId`, which the bank refuses to pay twice.
+    async fn unwritten(&self) -> StoreResult<Vec<OutgoingFile>>;
+    /// The file is whole in the bank's folder.
+    async fn written(&self, msg_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn rail_report(&self) -> StoreResult<RailReport>;
 }
 
 /// One line of the sandbox bank's statement.

@@ -100,7 +100,9 @@ impl serde::Serialize for Breach {
 pub fn return_reason(code: &str) -> (&'static str, &'static str) {
     match code {
         "AC01" => ("the account number is wrong", "账号错误"),
+        "AC03" => ("the account number is not valid", "账号无效"),
         "AC04" => ("the account is closed", "账户已销户"),
+        "AC07" => ("the account is closed", "账户已销户"),
         "AC06" => ("the account is blocked", "账户已冻结"),
         "AG01" => (
             "the account cannot receive this payment",
@@ -114,6 +116,19 @@ pub fn return_reason(code: &str) -> (&'static str, &'static str) {
             "银行未提供可识别的原因",
         ),
     }
+}
+
+/// The reasons a bank gives for a payout that are about the card's account, not about the
+/// platform or its bank (CONTRACT 10): the application fails with the reason and the card is
+/// refused later. Every other reason (`AM04`, `AM02`, `RC01`, `MS03`, `FF01`, …) fails nobody
+/// and the payout is sent again.
+pub const ACCOUNT_REASONS: [&str; 8] = [
+    "AC01", "AC03", "AC04", "AC06", "AC07", "AG01", "BE01", "MD07",
+];
+
+/// Whether a bank's reason code is about the creditor account (see [`ACCOUNT_REASONS`]).
+pub fn is_about_the_account(code: &str) -> bool {
+    ACCOUNT_REASONS.contains(&code)
 }
 
 /// Breaches and warnings found in one request. Breaches block; warnings only advise.
@@ -179,6 +194,14 @@ mod tests {
             .with_detail(Detail::BankReason("AC04".into()));
         assert!(b.message_en().contains("the account is closed (AC04)"));
         assert!(b.message_zh().contains("账户已销户（AC04）"));
+        let fallback = return_reason("ZZ99");
+        for code in ACCOUNT_REASONS {
+            assert!(is_about_the_account(code));
+            assert_ne!(return_reason(code), fallback, "{code} has words of its own");
+        }
+        for code in ["AM04", "AM02", "RC01", "MS03", "FF01", "DUPL"] {
+            assert!(!is_about_the_account(code), "{code}");
+        }
         let b = Breach::new("bank_card.bank", Code::NameTooLongForBank).with_detail(Detail::Banks(
             vec![("China Merchants Bank".into(), "招商银行".into())],
         ));

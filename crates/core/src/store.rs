@@ -204,14 +204,18 @@ pub enum JobKind {
     DispatchEvent,
     /// One attempt at delivering an event to one endpoint, tried again on its schedule.
     DeliverEvent,
+    /// A rail that sends in batches makes its next batch (about no application; one job for
+    /// the whole service, run again at every cut-off).
+    SendPayouts,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 5] = [
         JobKind::PayDeposit,
         JobKind::ExpireDeposit,
         JobKind::DispatchEvent,
         JobKind::DeliverEvent,
+        JobKind::SendPayouts,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -220,6 +224,7 @@ impl JobKind {
             JobKind::ExpireDeposit => "expire_deposit",
             JobKind::DispatchEvent => "dispatch_event",
             JobKind::DeliverEvent => "deliver_event",
+            JobKind::SendPayouts => "send_payouts",
         }
     }
 
@@ -277,6 +282,17 @@ impl NewJob {
         }
     }
 
+    /// The batches of a rail that sends in batches: one job, run again at every cut-off.
+    pub fn send_payouts(due_at: DateTime<Utc>) -> NewJob {
+        NewJob {
+            key: "send_payouts".into(),
+            kind: JobKind::SendPayouts,
+            application_id: None,
+            subject: None,
+            due_at,
+        }
+    }
+
     /// The delivery of one event to one endpoint; `round` tells a resend from the first.
     pub fn deliver_event(
         event_id: &str,
@@ -330,6 +346,17 @@ impl StateChange {
             at,
         }
     }
+}
+
+/// What became of a bank message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageApplied {
+    Applied,
+    /// A message of this type and `MsgId` was applied before; nothing was written.
+    AlreadyApplied,
+    /// An application was no longer in the status a change starts from; nothing was
+    /// written, and the caller works the changes out again.
+    Moved,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -543,6 +570,17 @@ pub trait Store: Send + Sync {
     async fn submit(&self, command: &SubmitCommand) -> StoreResult<SubmitOutcome>;
     /// Any other transition, guarded by `change.from` (and the attempt count it replaces).
     async fn apply(&self, change: &StateChange) -> StoreResult<Applied>;
+    /// Applies one message from the bank all or nothing: records it by its key (once), makes
+    /// `changes`, brings the file rail's transfers and files up to date with its notices (a
+    /// payout settled, returned, or to go again at the message's `resend_at`), and keeps
+    /// `unmatched` for the operator.
+    async fn apply_bank_message(
+        &self,
+        message: &crate::ports::BankMessage,
+        changes: &[StateChange],
+        unmatched: &[crate::ports::UnmatchedEntry],
+        at: DateTime<Utc>,
+    ) -> StoreResult<MessageApplied>;
     /// Stores a wrong answer that leaves attempts: `Moved` when the count was not
     /// `attempts_before` (a concurrent answer won), so the caller judges again.
     async fn record_wrong_answer(

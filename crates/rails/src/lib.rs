@@ -3,7 +3,10 @@
 //! layer pays through whichever rail it was built with.
 //!
 //! - [`sandbox`]: the sandbox bank, whose ledger lives in the service's own database.
+//! - [`iso20022`]: the platform's bank, through ISO 20022 files in a host-to-host folder pair.
 
+pub mod iso20022;
 pub mod sandbox;
 
+pub use iso20022::Iso20022Rail;
 pub use sandbox::SandboxBank;

@@ -56,11 +56,25 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// The ISO 20022 payout rail (CONTRACT 10).
+    Rail {
+        #[command(subcommand)]
+        command: RailCommand,
+    },
     /// The keys the store's data is sealed under (CONTRACT 11).
     Key {
         #[command(subcommand)]
         command: KeyCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum RailCommand {
+    /// Hand a file from the bank (a pain.002 or camt.054) to the inbox by hand, and apply it.
+    Import { file: PathBuf },
+    /// Files sent and awaiting a report, payouts settled, returned and pending, payouts
+    /// waiting to be sent again, and unmatched entries.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -256,6 +270,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let config = config(&cli, None)?;
             runtime()?.block_on(apikey(config, command))
         }
+        Command::Rail { command } => {
+            let config = config(&cli, None)?;
+            runtime()?.block_on(rail(config, command))
+        }
         Command::Policy {
             command: PolicyCommand::Check { file },
         } => {
@@ -316,6 +334,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
             })
         }
     }
+}
+
+async fn rail(config: Config, command: &RailCommand) -> Result<(), Failure> {
+    use realname_server::rail::{self, RailCliError};
+    let failure = |e: RailCliError| match e {
+        RailCliError::Start(e) => Failure::from(e),
+        RailCliError::Usage(e) => Failure::Usage(e),
+        RailCliError::Failed(e) => Failure::Runtime(e),
+    };
+    match command {
+        RailCommand::Import { file } => {
+            let (name, applied) = rail::import(&config, file).await.map_err(failure)?;
+            println!("handed {name} to the inbox; {applied} message(s) applied now");
+        }
+        RailCommand::Status => print!("{}", rail::status(&config).await.map_err(failure)?),
+    }
+    Ok(())
 }
 
 fn staff_login(login: &str) -> Result<String, Failure> {

@@ -38,11 +38,22 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("limits.accounts_per_minute", Some("10")),
     ("limits.links_per_minute", Some("30")),
     ("limits.platform_per_minute", Some("600")),
+    ("iso20022.outbox_dir", None),
+    ("iso20022.inbox_dir", None),
+    ("iso20022.debtor_name", None),
+    ("iso20022.debtor_account", None),
+    ("iso20022.debtor_agent", None),
+    ("iso20022.batch_every", Some("15m")),
+    ("iso20022.batch_max", Some("1000")),
+    ("iso20022.retry_after", Some("1h")),
+    ("iso20022.overdue_after", Some("2h")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rail {
     Sandbox,
+    /// The platform's bank, through ISO 20022 files (CONTRACT 10).
+    Iso20022,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +65,10 @@ pub struct Config {
     pub policy_file: Option<PathBuf>,
     pub rail: Rail,
     pub settle_after: TimeDelta,
+    /// The `iso20022.*` keys, when that is the rail.
+    pub iso20022: Option<realname_rails::iso20022::Settings>,
+    /// How long a file sent may wait for its status report before `rail status` calls it out.
+    pub overdue_after: TimeDelta,
     pub deposit: DepositRules,
     pub review_sla: TimeDelta,
     pub claim_ttl: TimeDelta,
@@ -229,12 +244,62 @@ impl Config {
         }
         let rail = match required("rail")?.as_str() {
             "sandbox" => Rail::Sandbox,
+            "iso20022" => Rail::Iso20022,
             other => {
                 return Err(problem(
                     "rail",
-                    format!("{other:?} is not a payout rail this build has (sandbox)"),
+                    format!("{other:?} is not a payout rail this build has (sandbox, iso20022)"),
                 ));
             }
+        };
+        let iso20022 = if rail == Rail::Iso20022 {
+            let needed = |key: &str| {
+                get(key)
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| problem(key, "is required when rail is iso20022"))
+            };
+            let debtor_agent = needed("iso20022.debtor_agent")?;
+            if !realname_core::policy::is_bic(&debtor_agent) {
+                return Err(problem(
+                    "iso20022.debtor_agent",
+                    format!("{debtor_agent:?} is not a BIC like BKCHCNBJ"),
+                ));
+            }
+            let debtor_account = needed("iso20022.debtor_account")?;
+            if debtor_account.len() > 34
+                || !debtor_account.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                return Err(problem(
+                    "iso20022.debtor_account",
+                    "must be an IBAN or the bank's account id: up to 34 letters or digits",
+                ));
+            }
+            let debtor_name = needed("iso20022.debtor_name")?;
+            if debtor_name.chars().count() > 140 {
+                return Err(problem(
+                    "iso20022.debtor_name",
+                    "is longer than 140 characters",
+                ));
+            }
+            let batch_every = duration("iso20022.batch_every")?;
+            if batch_every < TimeDelta::seconds(1) {
+                return Err(problem("iso20022.batch_every", "must be at least 1s"));
+            }
+            Some(realname_rails::iso20022::Settings {
+                outbox_dir: PathBuf::from(needed("iso20022.outbox_dir")?),
+                inbox_dir: PathBuf::from(needed("iso20022.inbox_dir")?),
+                debtor: realname_rails::iso20022::Debtor {
+                    name: debtor_name,
+                    account: debtor_account,
+                    agent_bic: debtor_agent,
+                },
+                batch_every,
+                batch_max: count("iso20022.batch_max", 100_000)?,
+                retry_after: duration("iso20022.retry_after")?,
+            })
+        } else {
+            None
         };
         let max_rounds = count("deposit.max_rounds", 100)?;
         let deposit = DepositRules {
@@ -327,6 +392,8 @@ impl Config {
                 .filter(|k| !k.is_empty())
                 .map(PathBuf::from),
             rail,
+            iso20022,
+            overdue_after: duration("iso20022.overdue_after")?,
             settle_after: duration("sandbox.settle_after")?,
             deposit,
             review_sla: duration("review.sla")?,

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod openapi;
 pub mod outbound;
 pub mod pages;
+pub mod rail;
 pub mod staff;
 pub mod state;
 
@@ -65,10 +66,46 @@ pub fn load_policy(config: &Config) -> Result<Policy, StartError> {
     })
 }
 
-/// A store, and the sandbox bank's ledger kept beside it in the same database.
+/// The ISO 20022 rail's settings, once what it needs outside the configuration is there: its
+/// two folders, and a BIC and CNAPS code for every bank the policy supports.
+pub fn iso20022_settings(
+    config: &Config,
+    policy: &Policy,
+) -> Result<realname_rails::iso20022::Settings, StartError> {
+    let Some(settings) = config.iso20022.clone() else {
+        return Err(StartError::Config(config::ConfigError {
+            key: "rail".into(),
+            problem: "iso20022 needs the iso20022.* keys".into(),
+        }));
+    };
+    for (key, dir) in [
+        ("iso20022.outbox_dir", &settings.outbox_dir),
+        ("iso20022.inbox_dir", &settings.inbox_dir),
+    ] {
+        if !dir.is_dir() {
+            return Err(StartError::Config(config::ConfigError {
+                key: key.into(),
+                problem: format!("{} is not a folder", dir.display()),
+            }));
+        }
+    }
+    if let Some(bank) = policy
+        .supported_banks()
+        .find(|b| b.bic.is_none() || b.cnaps.is_none())
+    {
+        return Err(StartError::Policy(format!(
+            "bank {} has no bic and cnaps, which the iso20022 rail needs for every supported bank",
+            bank.code
+        )));
+    }
+    Ok(settings)
+}
+
+/// A store, and the rails' ledgers kept beside it in the same database.
 pub struct Opened {
     pub store: Arc<dyn Store>,
     pub ledger: Arc<dyn SandboxLedger>,
+    pub transfers: Arc<dyn realname_core::ports::TransferLedger>,
 }
 
 /// Opens the store the URL names and applies its migrations.
@@ -80,7 +117,8 @@ pub async fn open_store(config: &Config) -> Result<Opened, StartError> {
         let store = Arc::new(store);
         Ok(Opened {
             store: store.clone(),
-            ledger: store,
+            ledger: store.clone(),
+            transfers: store,
         })
     } else {
         let settings = PoolSettings {
@@ -96,7 +134,8 @@ pub async fn open_store(config: &Config) -> Result<Opened, StartError> {
         let store = Arc::new(store);
         Ok(Opened {
             store: store.clone(),
-            ledger: store,
+            ledger: store.clone(),
+            transfers: store,
         })
     }
 }
@@ -150,6 +189,16 @@ impl App {
                     config.settle_after,
                 ));
                 (bank.clone(), Some(bank))
+            }
+            Rail::Iso20022 => {
+                let settings = iso20022_settings(config, &policy)?;
+                let rail = realname_rails::Iso20022Rail::new(
+                    settings,
+                    opened.transfers,
+                    Arc::clone(&vault),
+                    Arc::new(policy.clone()),
+                );
+                (Arc::new(rail), None)
             }
         };
         let allow = realname_webhooks::AddressPolicy::parse(&config.webhook_allow_cidrs)

@@ -26,6 +26,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
+mod rail;
+
 const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("schema_2.sql"),
@@ -37,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_8.sql"),
     include_str!("schema_9.sql"),
     include_str!("schema_10.sql"),
+    include_str!("schema_11.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -53,7 +56,7 @@ fn holding_card() -> Vec<&'static str> {
 
 #[derive(Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 /// How the pool behaves: how many connections, and how long a request waits for one before
@@ -73,7 +76,7 @@ impl Default for PoolSettings {
     }
 }
 
-fn err(e: sqlx::Error) -> StoreError {
+pub(crate) fn err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
             StoreError::Conflict(db.constraint().unwrap_or("unique").to_owned())
@@ -102,7 +105,7 @@ fn conflict_as(e: sqlx::Error, what: &str) -> StoreError {
 }
 
 /// Runs `work` in its own task so that it finishes even if the caller stops waiting.
-async fn detached<T: Send + 'static>(
+pub(crate) async fn detached<T: Send + 'static>(
     work: impl Future<Output = StoreResult<T>> + Send + 'static,
 ) -> StoreResult<T> {
     tokio::spawn(work)
@@ -330,7 +333,7 @@ fn case_row(r: &PgRow) -> Result<CaseRecord, sqlx::Error> {
     })
 }
 
-type Tx = Transaction<'static, Postgres>;
+pub(crate) type Tx = Transaction<'static, Postgres>;
 
 async fn replace_documents(
     tx: &mut Tx,
@@ -578,7 +581,7 @@ fn platform_event_row(r: &PgRow) -> StoreResult<PlatformEvent> {
 
 /// A transition inside an open transaction, guarded by its starting status. Its effects
 /// carry everything they write; nothing here decides.
-async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<Applied> {
+pub(crate) async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<Applied> {
     let app = change.application_id;
     let t = &change.transition;
     let moved = sqlx::query("UPDATE applications SET status = $1, failure = $2, updated_at = $3 WHERE id = $4 AND status = $5")
@@ -707,7 +710,7 @@ async fn card_history_in(
     })
 }
 
-async fn begin(pool: &PgPool) -> StoreResult<Tx> {
+pub(crate) async fn begin(pool: &PgPool) -> StoreResult<Tx> {
     pool.begin().await.map_err(err)
 }
 
@@ -1385,6 +1388,16 @@ impl Store for PgStore {
             }
         })
         .await
+    }
+
+    async fn apply_bank_message(
+        &self,
+        message: &realname_core::ports::BankMessage,
+        changes: &[StateChange],
+        unmatched: &[realname_core::ports::UnmatchedEntry],
+        at: DateTime<Utc>,
+    ) -> StoreResult<realname_core::store::MessageApplied> {
+        rail::apply_message(self, message, changes, unmatched, at).await
     }
 
     async fn apply(&self, change: &StateChange) -> StoreResult<Applied> {

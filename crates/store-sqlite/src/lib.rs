@@ -7,6 +7,7 @@
 //! never leave a connection mid-transaction (the failure seen with sqlx 0.8 on SQLite).
 
 mod ops;
+mod rail;
 mod sql;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ const SCHEMA: &[&str] = &[
     include_str!("schema_8.sql"),
     include_str!("schema_9.sql"),
     include_str!("schema_10.sql"),
+    include_str!("schema_11.sql"),
 ];
 const READERS: usize = 4;
 /// The most jobs one commit carries: enough for every user of a busy node at once, few enough

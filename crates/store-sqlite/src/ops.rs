@@ -267,7 +267,7 @@ fn platform_event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlatformEvent> 
 
 /// A transition inside an open transaction, guarded by its starting status. Its effects
 /// carry everything they write; nothing here decides.
-fn apply_in(tx: &Connection, change: &StateChange) -> StoreResult<Applied> {
+pub(crate) fn apply_in(tx: &Connection, change: &StateChange) -> StoreResult<Applied> {
     let app = id(change.application_id);
     let t = &change.transition;
     let moved = tx
@@ -960,6 +960,22 @@ impl Store for SqliteStore {
     async fn apply(&self, change: &StateChange) -> StoreResult<Applied> {
         let change = change.clone();
         self.write(move |tx| apply_in(tx, &change)).await
+    }
+
+    async fn apply_bank_message(
+        &self,
+        message: &realname_core::ports::BankMessage,
+        changes: &[StateChange],
+        unmatched: &[realname_core::ports::UnmatchedEntry],
+        at: DateTime<Utc>,
+    ) -> StoreResult<realname_core::store::MessageApplied> {
+        let (message, changes, unmatched) = (message.clone(), changes.to_vec(), unmatched.to_vec());
+        crate::rail::settled(
+            self.write(move |tx| {
+                crate::rail::apply_message_in(tx, &message, &changes, &unmatched, at)
+            })
+            .await,
+        )
     }
 
     async fn record_wrong_answer(

@@ -83,13 +83,31 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
+    spawn_in(tempfile::tempdir().expect("temp dir"), extra).await
+}
+
+/// A new service whose folder is `dir` (its database on PostgreSQL when the tests run there).
+pub async fn spawn_in(dir: tempfile::TempDir, extra: &[(&str, &str)]) -> TestApp {
+    spawn_in_changed(dir, extra, |parts| parts).await
+}
+
+/// As [`spawn_in`], with the service's parts changed by `change`.
+pub async fn spawn_in_changed(
+    dir: tempfile::TempDir,
+    extra: &[(&str, &str)],
+    change: impl FnOnce(realname_app::Parts) -> realname_app::Parts,
+) -> TestApp {
+    new_database_in(dir.path()).await;
+    start_parts(dir, extra, change).await
+}
+
+/// Gives `dir` a database of its own: a fresh one on PostgreSQL when the tests run there (the
+/// folder remembers it, so a restart finds it), else the SQLite file inside it.
+pub async fn new_database_in(dir: &std::path::Path) {
     if on_postgres() {
-        // The folder remembers which database this service uses, so a restart finds it.
         let url = realname_store_tests::backends::fresh_postgres_url().await;
-        std::fs::write(dir.path().join("database_url"), url).expect("write database url");
+        std::fs::write(dir.join("database_url"), url).expect("write database url");
     }
-    start_in(dir, extra).await
 }
 
 /// Starts a service over the database already in `dir`.
@@ -102,15 +120,10 @@ pub async fn start_in(dir: tempfile::TempDir, extra: &[(&str, &str)]) -> TestApp
 pub async fn spawn_changed(
     change: impl FnOnce(realname_app::Parts) -> realname_app::Parts,
 ) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    if on_postgres() {
-        let url = realname_store_tests::backends::fresh_postgres_url().await;
-        std::fs::write(dir.path().join("database_url"), url).expect("write database url");
-    }
-    start_parts(dir, &[], change).await
+    spawn_in_changed(tempfile::tempdir().expect("temp dir"), &[], change).await
 }
 
-async fn start_parts(
+pub async fn start_parts(
     dir: tempfile::TempDir,
     extra: &[(&str, &str)],
     change: impl FnOnce(realname_app::Parts) -> realname_app::Parts,
