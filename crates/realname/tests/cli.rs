@@ -631,3 +631,73 @@ fn failed_sign_ins_and_lockouts_are_in_the_security_log_without_the_login() {
         assert_eq!(span["request_id"].as_str().unwrap().len(), 36, "{event}");
     }
 }
+
+#[test]
+fn the_iso20022_rail_is_refused_at_start_when_incomplete_and_its_commands_work() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("out")).unwrap();
+    std::fs::create_dir_all(dir.path().join("in")).unwrap();
+    let complete = "rail = \"iso20022\"\n[iso20022]\noutbox_dir = \"out\"\ninbox_dir = \"in\"\ndebtor_name = \"Realname Ltd\"\ndebtor_account = \"110060123456789012\"\ndebtor_agent = \"BKCHCNBJ\"\n";
+    std::fs::write(
+        dir.path().join("incomplete.toml"),
+        complete.replace("debtor_agent = \"BKCHCNBJ\"\n", ""),
+    )
+    .unwrap();
+    let refused = realname(dir.path(), &["serve", "--config", "incomplete.toml"], None);
+    assert_eq!(refused.status.code(), Some(2));
+    let text = stderr(&refused);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("iso20022.debtor_agent"), "{text}");
+    std::fs::write(
+        dir.path().join("no-folder.toml"),
+        complete.replace("inbox_dir = \"in\"", "inbox_dir = \"nowhere\""),
+    )
+    .unwrap();
+    let refused = realname(dir.path(), &["serve", "--config", "no-folder.toml"], None);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("iso20022.inbox_dir"),
+        "{}",
+        stderr(&refused)
+    );
+
+    std::fs::write(dir.path().join("iso.toml"), complete).unwrap();
+    let status = realname(
+        dir.path(),
+        &["rail", "status", "--config", "iso.toml"],
+        None,
+    );
+    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
+    let text = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert!(text.contains("files awaiting a report: 0"), "{text}");
+    assert!(text.contains("unmatched entries: 0"), "{text}");
+
+    // A file handed over by hand is read as the inbox reads it: this one is refused.
+    std::fs::write(
+        dir.path().join("answer.xml"),
+        "<?xml version=\"1.0\"?><Document><x/></Document>",
+    )
+    .unwrap();
+    let import = realname(
+        dir.path(),
+        &["rail", "import", "answer.xml", "--config", "iso.toml"],
+        None,
+    );
+    assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
+    assert!(String::from_utf8_lossy(&import.stdout).contains("0 message(s) applied"));
+    assert!(dir.path().join("in/rejected/answer.xml").exists());
+    let why = std::fs::read_to_string(dir.path().join("in/rejected/answer.xml.why.txt")).unwrap();
+    assert!(why.contains("namespace"), "{why}");
+    let missing = realname(
+        dir.path(),
+        &["rail", "import", "nothing.xml", "--config", "iso.toml"],
+        None,
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    let sandbox = realname(dir.path(), &["rail", "import", "answer.xml"], None);
+    assert_eq!(
+        sandbox.status.code(),
+        Some(2),
+        "the sandbox rail has no inbox"
+    );
+}

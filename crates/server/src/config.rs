@@ -472,6 +472,45 @@ mod tests {
         assert!(err("database_url = \"mysql://x\"\n").starts_with("config: database_url:"));
         assert!(err("listen = [1]\n").starts_with("config: listen:"));
         assert!(err("not toml").starts_with("config: --config:"));
+        let iso = "rail = \"iso20022\"\n[iso20022]\noutbox_dir = \"out\"\ninbox_dir = \"in\"\ndebtor_name = \"Realname Ltd\"\ndebtor_account = \"110060123456789012\"\ndebtor_agent = \"BKCHCNBJ\"\n";
+        let c = Config::load(Some(iso), |_| None, &[]).unwrap();
+        let settings = c.iso20022.unwrap();
+        assert_eq!(
+            (
+                settings.batch_every,
+                settings.batch_max,
+                settings.retry_after
+            ),
+            (TimeDelta::minutes(15), 1000, TimeDelta::hours(1)),
+            "the contract's defaults"
+        );
+        for (missing, key) in [
+            ("outbox_dir", "iso20022.outbox_dir"),
+            ("inbox_dir", "iso20022.inbox_dir"),
+            ("debtor_name", "iso20022.debtor_name"),
+            ("debtor_account", "iso20022.debtor_account"),
+            ("debtor_agent", "iso20022.debtor_agent"),
+        ] {
+            let without: String = iso
+                .lines()
+                .filter(|l| !l.starts_with(missing))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let message = err(&without);
+            assert_eq!(
+                message,
+                format!("config: {key}: is required when rail is iso20022")
+            );
+            assert!(!message.contains('\n'));
+        }
+        assert!(
+            err(&iso.replace("BKCHCNBJ", "BANK OF CHINA"))
+                .starts_with("config: iso20022.debtor_agent:")
+        );
+        assert!(
+            err(&format!("{iso}batch_every = \"soon\"\n"))
+                .starts_with("config: iso20022.batch_every:")
+        );
         let env = |name: &str| (name == "REALNAME_SESSION_TTL").then(|| "forever".to_owned());
         assert!(
             Config::load(None, env, &[])

@@ -493,6 +493,20 @@ async fn a_batch_of_accepted_transfers_settles_and_the_users_reach_review() {
     let Some(rig) = Rig::start(&[]).await else {
         return;
     };
+    // Under this rail the sandbox bank and clock do not exist.
+    let (status, _) = rig
+        .app
+        .get(
+            "/v1/sandbox/bank/statement?card_number=6222020000000000018",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = rig
+        .app
+        .post("/v1/sandbox/clock/advance", None, json!({"seconds": 1}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let (anna, anna_app) = rig.applicant("anna@example.com", 1).await;
     let (ben, ben_app) = rig.applicant("ben@example.com", 2).await;
     let files = rig.files_out(2).await;
@@ -890,6 +904,24 @@ async fn the_same_status_report_dropped_twice_is_applied_once() {
     let status = rig.rail_status().await;
     assert!(status.contains("unmatched entries: 0"), "{status}");
     assert!(status.contains("0 settled, 1 returned"), "{status}");
+    // A notification naming no payout of ours is kept and reported.
+    let foreign = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../rails/iso20022/samples/mock-camt.054.001.08.xml"),
+    )
+    .unwrap();
+    std::fs::write(rig.inbox.join("camt.054-other.xml"), foreign).unwrap();
+    rig.inbox_read().await;
+    let status = rig.rail_status().await;
+    assert!(status.contains("unmatched entries: 1"), "{status}");
+    let line = status
+        .lines()
+        .find(|l| l.contains("RN-KYC-000123"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("no payout has this end-to-end id"),
+        "{status}"
+    );
 }
 
 #[tokio::test]
