@@ -139,6 +139,16 @@ async fn changes_of(
     let mut changes = Vec::new();
     let mut unmatched = Vec::new();
     let now = state.now();
+    let named: Vec<String> = message
+        .notices
+        .iter()
+        .filter_map(|n| n.end_to_end_id().map(str::to_owned))
+        .collect();
+    let found = state
+        .store
+        .deposit_applications(&named)
+        .await
+        .map_err(err)?;
     let mut keep = |reference: &str, what: String| {
         unmatched.push(UnmatchedEntry {
             message: message.key.clone(),
@@ -148,6 +158,7 @@ async fn changes_of(
             at: now,
         });
     };
+    let mut changed = std::collections::HashSet::new();
     for notice in &message.notices {
         let (e2e, event, at) = match notice {
             PayoutNotice::Settled { end_to_end_id, at } => {
@@ -165,35 +176,26 @@ async fn changes_of(
                 *at,
             ),
             PayoutNotice::Refused { end_to_end_id, .. } => {
-                if state
-                    .store
-                    .deposit_application(end_to_end_id)
-                    .await
-                    .map_err(err)?
-                    .is_none()
-                {
+                if !found.contains_key(end_to_end_id) {
                     keep(end_to_end_id, "no payout has this end-to-end id".into());
                 }
                 continue;
             }
             PayoutNotice::File { .. } | PayoutNotice::Unnamed { .. } => continue,
         };
-        let Some((app, status)) = state.store.deposit_application(e2e).await.map_err(err)? else {
+        let Some(&(app, status)) = found.get(e2e) else {
             keep(e2e, "no payout has this end-to-end id".into());
             continue;
         };
         // One change per application and message: a file that names a payout twice, or
         // settles it and then returns it, is worked out from the status the first one left.
-        if changes
-            .iter()
-            .any(|c: &StateChange| c.application_id == app)
-        {
+        if !changed.insert(app) {
             keep(e2e, "named again in the same message".into());
             continue;
         }
         match transition(status, &event, &state.moment(app, at)) {
             Ok(moved) => changes.push(StateChange::new(app, status, moved, at)),
-            // Said before: the deposit settled already, or was returned already.
+            // Said before: the deposit settled already.
             Err(_) if repeats(status, &event) => {}
             Err(_) => keep(
                 e2e,

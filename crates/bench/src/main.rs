@@ -6,7 +6,8 @@
 //! `cargo run --release -p realname-bench -- --database sqlite|postgres [--users 32] [--seconds 20]`
 //!
 //! `realname-bench queue` measures the reviewers' queue page alone instead (see `queue.rs`);
-//! `realname-bench webhooks` the delivery of events to a receiver (see `webhooks.rs`).
+//! `realname-bench webhooks` the delivery of events to a receiver (see `webhooks.rs`);
+//! `realname-bench rail` the ISO 20022 rail's files at size (see `rail.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -24,6 +25,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 mod queue;
+mod rail;
 mod webhooks;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,6 +71,8 @@ enum Mode {
     Queue(queue::QueueArgs),
     /// Webhook delivery: events made and delivered per second, and the delay to the receiver.
     Webhooks(webhooks::WebhookArgs),
+    /// The ISO 20022 rail's files: writing a pain.001 and applying a camt.054 of a size.
+    Rail(rail::RailArgs),
 }
 
 const PASSWORD: &str = "correct horse battery";
@@ -917,6 +921,7 @@ async fn main() {
     match &args.mode {
         Some(Mode::Queue(queue_args)) => return queue::run(queue_args).await,
         Some(Mode::Webhooks(webhook_args)) => return webhooks::run(webhook_args).await,
+        Some(Mode::Rail(rail_args)) => return rail::run(rail_args).await,
         None => {}
     }
     let bin = realname_bin(args.bin.as_deref());

@@ -609,6 +609,12 @@ pub trait Store: Send + Sync {
     /// notice into a [`StateChange`] from that status; `apply` records it once.
     async fn deposit_application(&self, end_to_end_id: &str)
     -> StoreResult<Option<(Uuid, Status)>>;
+    /// [`Store::deposit_application`] for many payouts in one read (a bank file names
+    /// thousands): those found, by end-to-end id.
+    async fn deposit_applications(
+        &self,
+        end_to_end_ids: &[String],
+    ) -> StoreResult<std::collections::HashMap<String, (Uuid, Status)>>;
 
     // Review.
     async fn review_cases(

@@ -26,6 +26,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
+mod bulk;
 mod rail;
 
 const MIGRATIONS: &[&str] = &[
@@ -1552,6 +1553,29 @@ impl Store for PgStore {
                 Ok(Some((r.try_get("id").map_err(err)?, status_of(&status)?)))
             }
         }
+    }
+
+    async fn deposit_applications(
+        &self,
+        end_to_end_ids: &[String],
+    ) -> StoreResult<std::collections::HashMap<String, (Uuid, Status)>> {
+        let rows = sqlx::query(
+            "SELECT d.end_to_end_id, a.id, a.status FROM deposits d
+             JOIN applications a ON a.id = d.application_id WHERE d.end_to_end_id = ANY($1)",
+        )
+        .bind(end_to_end_ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for r in rows {
+            let status: String = r.try_get("status").map_err(err)?;
+            found.insert(
+                r.try_get("end_to_end_id").map_err(err)?,
+                (r.try_get("id").map_err(err)?, status_of(&status)?),
+            );
+        }
+        Ok(found)
     }
 
     async fn review_cases(

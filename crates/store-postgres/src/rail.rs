@@ -10,7 +10,7 @@ use realname_core::store::{Applied, MessageApplied, StateChange, StoreResult};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-use crate::{PgStore, Tx, apply_in, begin, detached, err};
+use crate::{PgStore, Tx, begin, detached, err};
 
 /// Applies `message` in its own transaction (see `Store::apply_bank_message`).
 pub(crate) async fn apply_message(
@@ -58,79 +58,76 @@ async fn apply_in_tx(
             return Ok(MessageApplied::AlreadyApplied);
         }
     }
-    for change in changes {
-        if apply_in(tx, change).await? == Applied::Moved {
-            return Ok(MessageApplied::Moved);
-        }
+    if crate::bulk::apply_all_in(tx, changes).await? == Applied::Moved {
+        return Ok(MessageApplied::Moved);
     }
+    // A notification names thousands of payouts: each kind of change is one statement.
+    let (mut settled, mut returned, mut returned_why, mut refused, mut refused_why) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for notice in &message.notices {
-        let query = match notice {
-            PayoutNotice::Settled { end_to_end_id, .. } => sqlx::query(
-                "UPDATE rail_transfers SET state = 'settled', instruction = NULL, reason = NULL,
-                     updated_at = $2
-                 WHERE end_to_end_id = $1 AND state IN ('held', 'sent')",
-            )
-            .bind(end_to_end_id)
-            .bind(at),
+        match notice {
+            PayoutNotice::Settled { end_to_end_id, .. } => settled.push(end_to_end_id.as_str()),
             PayoutNotice::Returned {
                 end_to_end_id,
                 reason,
                 ..
-            } => sqlx::query(
-                "UPDATE rail_transfers SET state = 'returned', instruction = NULL, reason = $2,
-                     updated_at = $3
-                 WHERE end_to_end_id = $1 AND state <> 'returned'",
-            )
-            .bind(end_to_end_id)
-            .bind(reason)
-            .bind(at),
+            } => {
+                returned.push(end_to_end_id.as_str());
+                returned_why.push(reason.as_str());
+            }
             PayoutNotice::Refused {
                 end_to_end_id,
                 reason,
-            } => sqlx::query(
-                "UPDATE rail_transfers SET state = 'held', msg_id = NULL, due_at = $3, reason = $2,
-                     updated_at = $4
-                 WHERE end_to_end_id = $1 AND state = 'sent'",
-            )
-            .bind(end_to_end_id)
-            .bind(reason)
-            .bind(message.resend_at)
-            .bind(at),
-            PayoutNotice::File { msg_id, answer } => match answer {
-                FileAnswer::Received { status } => sqlx::query(
-                    "UPDATE rail_files SET answered_at = $2, answer = $3
-                     WHERE msg_id = $1 AND answered_at IS NULL",
-                )
-                .bind(msg_id)
-                .bind(at)
-                .bind(status),
-                FileAnswer::Refused { reason } => {
-                    sqlx::query(
-                        "UPDATE rail_files SET answered_at = $2, answer = 'RJCT ' || $3
-                         WHERE msg_id = $1",
-                    )
-                    .bind(msg_id)
-                    .bind(at)
-                    .bind(reason)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(err)?;
-                    sqlx::query(
-                        "UPDATE rail_transfers SET state = 'held', msg_id = NULL, due_at = $3,
-                             reason = $2, updated_at = $4
-                         WHERE msg_id = $1 AND state = 'sent'",
-                    )
-                    .bind(msg_id)
-                    .bind(reason)
-                    .bind(message.resend_at)
-                    .bind(at)
-                }
-                // The bank already holds the file: its own answer is the one that counts.
-                FileAnswer::Duplicate => continue,
-            },
-            PayoutNotice::Unnamed { .. } => continue,
-        };
-        query.execute(&mut **tx).await.map_err(err)?;
+            } => {
+                refused.push(end_to_end_id.as_str());
+                refused_why.push(reason.as_str());
+            }
+            PayoutNotice::File { msg_id, answer } => {
+                file_answer(tx, msg_id, answer, message.resend_at, at).await?
+            }
+            PayoutNotice::Unnamed { .. } => {}
+        }
+    }
+    if !settled.is_empty() {
+        sqlx::query(
+            "UPDATE rail_transfers SET state = 'settled', instruction = NULL, reason = NULL,
+                 updated_at = $2
+             WHERE end_to_end_id = ANY($1) AND state IN ('held', 'sent')",
+        )
+        .bind(&settled)
+        .bind(at)
+        .execute(&mut **tx)
+        .await
+        .map_err(err)?;
+    }
+    if !returned.is_empty() {
+        sqlx::query(
+            "UPDATE rail_transfers t SET state = 'returned', instruction = NULL, reason = u.reason,
+                 updated_at = $3
+             FROM UNNEST($1::text[], $2::text[]) AS u(e2e, reason)
+             WHERE t.end_to_end_id = u.e2e AND t.state <> 'returned'",
+        )
+        .bind(&returned)
+        .bind(&returned_why)
+        .bind(at)
+        .execute(&mut **tx)
+        .await
+        .map_err(err)?;
+    }
+    if !refused.is_empty() {
+        sqlx::query(
+            "UPDATE rail_transfers t SET state = 'held', msg_id = NULL, due_at = $3,
+                 reason = u.reason, updated_at = $4
+             FROM UNNEST($1::text[], $2::text[]) AS u(e2e, reason)
+             WHERE t.end_to_end_id = u.e2e AND t.state = 'sent'",
+        )
+        .bind(&refused)
+        .bind(&refused_why)
+        .bind(message.resend_at)
+        .bind(at)
+        .execute(&mut **tx)
+        .await
+        .map_err(err)?;
     }
     let unnamed = message.notices.iter().filter_map(|n| match n {
         PayoutNotice::Unnamed { what } => Some(UnmatchedEntry {
@@ -162,6 +159,56 @@ async fn apply_in_tx(
         .map_err(err)?;
     }
     Ok(MessageApplied::Applied)
+}
+
+/// What the bank said of one of the rail's files as a whole.
+async fn file_answer(
+    tx: &mut Tx,
+    msg_id: &str,
+    answer: &FileAnswer,
+    resend_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    match answer {
+        FileAnswer::Received { status } => {
+            sqlx::query(
+                "UPDATE rail_files SET answered_at = $2, answer = $3
+                 WHERE msg_id = $1 AND answered_at IS NULL",
+            )
+            .bind(msg_id)
+            .bind(at)
+            .bind(status)
+            .execute(&mut **tx)
+            .await
+            .map_err(err)?;
+        }
+        FileAnswer::Refused { reason } => {
+            sqlx::query(
+                "UPDATE rail_files SET answered_at = $2, answer = 'RJCT ' || $3 WHERE msg_id = $1",
+            )
+            .bind(msg_id)
+            .bind(at)
+            .bind(reason)
+            .execute(&mut **tx)
+            .await
+            .map_err(err)?;
+            sqlx::query(
+                "UPDATE rail_transfers SET state = 'held', msg_id = NULL, due_at = $3,
+                     reason = $2, updated_at = $4
+                 WHERE msg_id = $1 AND state = 'sent'",
+            )
+            .bind(msg_id)
+            .bind(reason)
+            .bind(resend_at)
+            .bind(at)
+            .execute(&mut **tx)
+            .await
+            .map_err(err)?;
+        }
+        // The bank already holds the file: its own answer is the one that counts.
+        FileAnswer::Duplicate => {}
+    }
+    Ok(())
 }
 
 fn held_row(r: &PgRow) -> Result<HeldTransfer, sqlx::Error> {

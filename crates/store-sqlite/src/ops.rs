@@ -1111,6 +1111,36 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn deposit_applications(
+        &self,
+        end_to_end_ids: &[String],
+    ) -> StoreResult<std::collections::HashMap<String, (Uuid, Status)>> {
+        let ids = end_to_end_ids.to_vec();
+        // One snapshot, one cached statement: in-process look-ups by the unique index.
+        self.read_blocking(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT a.id, a.status FROM deposits d JOIN applications a ON a.id = d.application_id
+                     WHERE d.end_to_end_id = ?1",
+                )
+                .map_err(failed)?;
+            let mut found = std::collections::HashMap::with_capacity(ids.len());
+            for e2e in ids {
+                let row = stmt
+                    .query_row(params![e2e], |r| {
+                        Ok((parse_id(&r.get::<_, String>(0)?)?, crate::sql::parse_status(&r.get::<_, String>(1)?)?))
+                    })
+                    .optional()
+                    .map_err(failed)?;
+                if let Some(row) = row {
+                    found.insert(e2e, row);
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     async fn review_cases(
         &self,
         filter: CaseFilter,

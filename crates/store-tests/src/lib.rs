@@ -79,6 +79,7 @@ macro_rules! all_cases {
             a_second_factor_step_is_taken_once_and_disabling_ends_every_session,
             a_file_rail_puts_each_payout_in_one_file_at_a_time,
             a_bank_message_is_applied_once_and_all_or_nothing,
+            a_bank_message_moves_many_applications_as_each_would_move_alone,
         );
     };
 }
@@ -2044,4 +2045,139 @@ pub async fn a_bank_message_is_applied_once_and_all_or_nothing(store: DynStore) 
         "{outcomes:?}"
     );
     assert_eq!(store.rail_report().await.unwrap().settled, 1);
+}
+
+/// A notification settles thousands at once (PostgreSQL writes them in bulk): what is written
+/// for each is what one change alone writes, and one stale change writes nothing of any.
+pub async fn a_bank_message_moves_many_applications_as_each_would_move_alone(store: DynStore) {
+    let mut apps = Vec::new();
+    for n in 0..20 {
+        let user = account(&store, &format!("bulk{n}@example.com")).await;
+        let app = draft_with_card(
+            &store,
+            user,
+            &[format!("doc-bulk-{n}").as_bytes()],
+            format!("card-bulk-{n}").as_bytes(),
+        )
+        .await;
+        assert_eq!(
+            store
+                .submit(&submit_command(
+                    app,
+                    user,
+                    format!("card-bulk-{n}").as_bytes(),
+                    &[],
+                    t0()
+                ))
+                .await
+                .unwrap(),
+            SubmitOutcome::Submitted
+        );
+        apps.push(app);
+    }
+    let settle = |at: DateTime<Utc>| -> Vec<StateChange> {
+        apps.iter()
+            .map(|a| change(*a, Status::DepositPending, Event::DepositSettled, at))
+            .collect()
+    };
+    let mut stale = settle(t0());
+    stale[19] = change(
+        apps[19],
+        Status::AwaitingAmount,
+        Event::AmountAccepted,
+        t0(),
+    );
+    let empty = |id: &str| message("camt.054.001.08", id, Vec::new(), t0());
+    assert_eq!(
+        store
+            .apply_bank_message(&empty("BULK-0"), &stale, &[], t0())
+            .await
+            .unwrap(),
+        MessageApplied::Moved
+    );
+    for app in &apps {
+        assert_eq!(
+            store.application(*app).await.unwrap().unwrap().status,
+            Status::DepositPending,
+            "nothing written"
+        );
+    }
+    assert_eq!(
+        store
+            .apply_bank_message(&empty("BULK-1"), &settle(t0()), &[], t0())
+            .await
+            .unwrap(),
+        MessageApplied::Applied
+    );
+    for app in &apps {
+        let stored = store.application(*app).await.unwrap().unwrap();
+        assert_eq!(stored.status, Status::AwaitingAmount);
+        let deposit = stored.deposit.unwrap();
+        assert_eq!(
+            (deposit.settled_at, deposit.expires_at),
+            (Some(t0()), Some(t0() + TimeDelta::days(10)))
+        );
+        let statuses: Vec<Status> = stored.events.iter().map(|e| e.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                Status::Draft,
+                Status::DepositPending,
+                Status::AwaitingAmount
+            ]
+        );
+        let feed = store
+            .events(&realname_core::platform::EventQuery {
+                event_type: None,
+                application_id: Some(*app),
+                since: t0() - TimeDelta::days(1),
+                livemode: false,
+                before: None,
+                limit: 10,
+            })
+            .await
+            .unwrap();
+        let mut sequences: Vec<i64> = feed.iter().map(|e| i64::from(e.sequence)).collect();
+        sequences.sort();
+        assert_eq!(
+            sequences,
+            [1, 2, 3],
+            "created, submitted, settled, in its own sequence: {feed:?}"
+        );
+    }
+    let expiring = store
+        .claim_jobs(t0() + TimeDelta::days(10), 60, 100)
+        .await
+        .unwrap();
+    for app in &apps {
+        assert!(
+            expiring
+                .iter()
+                .any(|j| j.application_id == Some(*app) && j.kind == JobKind::ExpireDeposit)
+        );
+    }
+    // Returned in bulk: every card is refused from then on.
+    let returned: Vec<StateChange> = apps
+        .iter()
+        .map(|a| {
+            change(
+                *a,
+                Status::AwaitingAmount,
+                Event::DepositReturned {
+                    reason: "AC04".into(),
+                },
+                t0(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        store
+            .apply_bank_message(&empty("BULK-2"), &returned, &[], t0())
+            .await
+            .unwrap(),
+        MessageApplied::Applied
+    );
+    let other = account(&store, "bulk-other@example.com").await;
+    let history = store.card_history(other, b"card-bulk-7").await.unwrap();
+    assert!(history.returned_by_bank);
 }
