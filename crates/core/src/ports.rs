@@ -258,6 +258,24 @@ pub trait PayoutRail: Send + Sync {
     }
 }
 
+impl BankMessage {
+    /// What the message leaves for the operator: `kept` (entries the caller could not
+    /// match), then the message's own entries that named no payout.
+    pub fn unmatched(&self, kept: &[UnmatchedEntry], at: DateTime<Utc>) -> Vec<UnmatchedEntry> {
+        let unnamed = self.notices.iter().filter_map(|n| match n {
+            PayoutNotice::Unnamed { what } => Some(UnmatchedEntry {
+                message: self.key.clone(),
+                source: self.source.clone(),
+                reference: None,
+                what: what.clone(),
+                at,
+            }),
+            _ => None,
+        });
+        kept.iter().cloned().chain(unnamed).collect()
+    }
+}
+
 /// A payout a file rail holds until the bank has seen it through: its instruction sealed
 /// under [`SealContext::Transfer`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -96,17 +96,7 @@ pub(crate) fn apply_message_in(
         }
         .map_err(failed)?;
     }
-    let unnamed = message.notices.iter().filter_map(|n| match n {
-        PayoutNotice::Unnamed { what } => Some(UnmatchedEntry {
-            message: message.key.clone(),
-            source: message.source.clone(),
-            reference: None,
-            what: what.clone(),
-            at,
-        }),
-        _ => None,
-    });
-    for entry in unmatched.iter().cloned().chain(unnamed) {
+    for entry in message.unmatched(unmatched, at) {
         let (kind, msg_id) = entry
             .message
             .map(|k| (Some(k.kind), Some(k.msg_id)))
