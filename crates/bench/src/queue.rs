@@ -203,13 +203,21 @@ async fn seeding_state(url: &str) -> Arc<Service> {
 /// journey's own functions, as its user and the server's worker would. Each has its own
 /// passport number and card, so that no deposit-round limit (3 per card and per document in
 /// 30 days) or card-history rule refuses it and no case is a duplicate document.
-async fn open_one_case(state: &Service, n: usize) -> Result<(), String> {
+/// A new account (no real password hash: nobody logs in as it) whose application, with
+/// passport `passport` and ICBC card `card`, is submitted through the journey's own functions:
+/// it answers the application's id, `deposit_pending`.
+pub(crate) async fn submit_one(
+    state: &Service,
+    login: &str,
+    passport: &str,
+    card: &str,
+) -> Result<uuid::Uuid, String> {
     fn failed(step: &'static str) -> impl Fn(AppError) -> String {
         move |e| format!("{step}: {} {:?}", e.code.as_str(), e.details)
     }
     let account = Account {
         id: uuid::Uuid::new_v4(),
-        login: format!("queue{n}@example.com"),
+        login: login.to_owned(),
         // Nobody logs in as these users; a real Argon2 hash would cost 40 ms each.
         password_hash: "$argon2id$seed".to_owned(),
         role: Role::User,
@@ -223,7 +231,7 @@ async fn open_one_case(state: &Service, n: usize) -> Result<(), String> {
     let form: ApplicationForm = serde_json::from_value(json!({
         "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
         "phone": "13800138000",
-        "documents": {"passport": {"number": format!("Q{n:08}"), "expiry_date": "2034-01-01"},
+        "documents": {"passport": {"number": passport, "expiry_date": "2034-01-01"},
                       "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}}))
     .map_err(|e| format!("form: {e}"))?;
     let who = Principal::User(account.clone());
@@ -237,7 +245,7 @@ async fn open_one_case(state: &Service, n: usize) -> Result<(), String> {
     }
     let card = BankCardForm {
         bank: Some("ICBC".to_owned()),
-        card_number: Some(realname_store_tests::fixtures::icbc_card(n, "3333")),
+        card_number: Some(card.to_owned()),
         card_type: Some("savings".to_owned()),
         account_type: Some("current".to_owned()),
         account_name: Some("John Smith".to_owned()),
@@ -248,13 +256,28 @@ async fn open_one_case(state: &Service, n: usize) -> Result<(), String> {
     let submitted = journey::submit(state, &ready)
         .await
         .map_err(failed("submit"))?;
+    Ok(submitted.id)
+}
+
+async fn open_one_case(state: &Service, n: usize) -> Result<(), String> {
+    fn failed(step: &'static str) -> impl Fn(AppError) -> String {
+        move |e| format!("{step}: {} {:?}", e.code.as_str(), e.details)
+    }
+    let card = realname_store_tests::fixtures::icbc_card(n, "3333");
+    let submitted = submit_one(
+        state,
+        &format!("queue{n}@example.com"),
+        &format!("Q{n:08}"),
+        &card,
+    )
+    .await?;
     // The worker pays the deposit and records the sandbox bank's settlement (settle delay 0).
     // Passes run one at a time, so one pass pays every deposit the other tasks submitted
     // meanwhile, and this one returns only after a pass that started after this submit.
     workers::run_pending(state)
         .await
         .map_err(|e| format!("run_pending: {e}"))?;
-    let settled = journey::reload(state, submitted.id)
+    let settled = journey::reload(state, submitted)
         .await
         .map_err(failed("reload"))?;
     let sealed_amount = settled

@@ -11,14 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use realname_app::{AppError, Principal, Service, journey, workers};
-use realname_core::application::ApplicationForm;
-use realname_core::documents::ImageSlot;
-use realname_core::policy::BankCardForm;
-use realname_core::store::{Account, Role};
+use realname_app::{Service, workers};
 use realname_server::App;
 use realname_server::config::Config;
-use serde_json::json;
 
 use crate::{Backend, data_key, fresh_database};
 
@@ -32,7 +27,6 @@ pub struct RailArgs {
 }
 
 const SEEDING_TASKS: usize = 16;
-const TINY_JPEG: &[u8] = b"\xFF\xD8\xFF\xE0JFIF bench image";
 
 /// The process's peak resident memory so far, in MiB (Linux; 0 elsewhere).
 fn peak_mib() -> f64 {
@@ -108,7 +102,11 @@ async fn measure(backend: Backend, n: usize) {
                     if i >= n {
                         break;
                     }
-                    if let Err(e) = submit_one(&state, i).await {
+                    let card = realname_store_tests::fixtures::icbc_card(i, "4444");
+                    let login = format!("rail{i}@example.com");
+                    if let Err(e) =
+                        crate::queue::submit_one(&state, &login, &format!("R{i:08}"), &card).await
+                    {
                         panic!("seeding application {i}: {e}");
                     }
                 }
@@ -172,53 +170,4 @@ fn camt054(e2e: &[&str]) -> String {
     }
     out.push_str("</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>");
     out
-}
-
-/// Takes application `n` from a new account to `deposit_pending`, as its user would.
-async fn submit_one(state: &Service, n: usize) -> Result<(), String> {
-    fn failed(step: &'static str) -> impl Fn(AppError) -> String {
-        move |e| format!("{step}: {} {:?}", e.code.as_str(), e.details)
-    }
-    let account = Account {
-        id: uuid::Uuid::new_v4(),
-        login: format!("rail{n}@example.com"),
-        // Nobody logs in as these users; a real Argon2 hash would cost 40 ms each.
-        password_hash: "$argon2id$seed".to_owned(),
-        role: Role::User,
-        created_at: state.now(),
-    };
-    state
-        .store
-        .create_account(&account)
-        .await
-        .map_err(|e| format!("create_account: {e}"))?;
-    let form: ApplicationForm = serde_json::from_value(json!({
-        "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
-        "phone": "13800138000",
-        "documents": {"passport": {"number": format!("R{n:08}"), "expiry_date": "2034-01-01"},
-                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}}))
-    .map_err(|e| format!("form: {e}"))?;
-    let who = Principal::User(account.clone());
-    let draft = journey::create(state, &who, &form, "127.0.0.1".to_owned())
-        .await
-        .map_err(failed("create"))?;
-    for slot in ImageSlot::ALL {
-        journey::store_image(state, &draft, slot, TINY_JPEG)
-            .await
-            .map_err(failed("store_image"))?;
-    }
-    let card = BankCardForm {
-        bank: Some("ICBC".to_owned()),
-        card_number: Some(realname_store_tests::fixtures::icbc_card(n, "4444")),
-        card_type: Some("savings".to_owned()),
-        account_type: Some("current".to_owned()),
-        account_name: Some("John Smith".to_owned()),
-    };
-    let ready = journey::bind_card(state, &draft, &card)
-        .await
-        .map_err(failed("bind_card"))?;
-    journey::submit(state, &ready)
-        .await
-        .map_err(failed("submit"))?;
-    Ok(())
 }
