@@ -43,7 +43,7 @@ async fn flags_of(
         // The identity was valid when submitted; expiry is judged on the earliest expiry
         // date whether or not a document has expired since.
         let facts = FlagFacts {
-            duplicate_document: fact.duplicate_document,
+            duplicate_document: fact.duplicate_of.is_some(),
             earliest_expiry: identity.earliest_expiry(),
             date_of_birth: identity.date_of_birth,
         };
@@ -298,6 +298,32 @@ pub async fn audit_trail(
 ) -> AppResult<Vec<AuditEntry>> {
     who.admin()?;
     Ok(state.store.audit_trail(application_id, limit).await?)
+}
+
+/// The other account's application that holds one of this application's documents, and its
+/// case if it reached review: the reviewer compares the two.
+pub async fn duplicate_of(
+    state: &Service,
+    who: &Principal,
+    application_id: Uuid,
+) -> AppResult<Option<(Uuid, Option<Uuid>)>> {
+    who.staff()?;
+    let facts = state.store.case_facts(&[application_id]).await?;
+    let Some(other) = facts.first().and_then(|f| f.duplicate_of) else {
+        return Ok(None);
+    };
+    let case = state.store.review_case_of(other).await?.map(|c| c.id);
+    Ok(Some((other, case)))
+}
+
+/// The logins of the staff these ids name, for pages that say who holds or did what.
+pub async fn staff_logins(
+    state: &Service,
+    who: &Principal,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, String>> {
+    who.staff()?;
+    Ok(state.store.logins(ids).await?)
 }
 
 /// A test platform key deciding an `under_review` application as a reviewer would, so a

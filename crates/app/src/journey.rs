@@ -117,6 +117,57 @@ pub async fn create(
     created
 }
 
+/// The failed application a new one may start from: the account's latest, if it may retry.
+pub fn retry_source(history: &[ApplicationRecord]) -> Option<&ApplicationRecord> {
+    history
+        .iter()
+        .filter(|a| a.status == Status::Failed)
+        .max_by_key(|a| a.updated_at)
+        .filter(|a| a.failure.as_ref().is_some_and(|f| f.can_retry))
+}
+
+/// Whether a failure was about the documents themselves: a retry then needs new images.
+pub fn needs_new_images(failure: &realname_core::state::Failure) -> bool {
+    matches!(
+        failure.code,
+        Code::DocumentUnreadable
+            | Code::DocumentPageMissing
+            | Code::DocumentInvalid
+            | Code::DocumentExpired
+            | Code::IdentityMismatch
+    )
+}
+
+/// Whether a failure was about the card's account: a retry then needs another card.
+pub fn needs_new_card(failure: &realname_core::state::Failure) -> bool {
+    failure
+        .bank_reason
+        .as_deref()
+        .is_some_and(realname_core::report::is_about_the_account)
+}
+
+/// A retry takes the failed application's document images along (re-sealed for the new
+/// draft), unless the failure was about them; `from` must be the same account's.
+pub async fn carry_images(
+    state: &Service,
+    from: &ApplicationRecord,
+    to: &ApplicationRecord,
+) -> AppResult<()> {
+    if from.account_id != to.account_id || from.failure.as_ref().is_none_or(needs_new_images) {
+        return Ok(());
+    }
+    for meta in &from.images {
+        let Some(slot) = ImageSlot::parse(&meta.slot) else {
+            continue;
+        };
+        if let Some((_, sealed)) = state.store.image(from.id, slot.as_str()).await? {
+            let bytes = state.open(SealContext::Image(slot, from.id), &sealed)?;
+            store_image(state, to, slot, &bytes).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Fields present in the patch replace the stored ones; `documents.passport` and
 /// `documents.stay_permit` are replaced as wholes.
 pub fn merge(stored: ApplicationForm, patch: ApplicationForm) -> ApplicationForm {

@@ -178,6 +178,17 @@ impl Service {
         Ok(self.vault.open(context, sealed)?)
     }
 
+    /// What a page carries to the next in the browser's cookie, sealed so that the browser
+    /// holds no personal data in the clear and cannot forge it.
+    pub fn seal_flash(&self, plaintext: &[u8]) -> AppResult<Vec<u8>> {
+        self.seal(SealContext::PageFlash, plaintext)
+    }
+
+    /// A flash cookie's contents; none when it is not one this deployment sealed.
+    pub fn open_flash(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        self.vault.open(SealContext::PageFlash, sealed).ok()
+    }
+
     /// The deposit amount, sealed: a secret between the platform and the bank.
     pub(crate) fn seal_amount(&self, id: Uuid, amount: Fen) -> AppResult<Vec<u8>> {
         self.seal(

@@ -42,23 +42,39 @@ impl serde::Serialize for Nationality {
 impl<'de> serde::Deserialize<'de> for Nationality {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Nationality::parse(&text)
-            .map_err(|_| serde::de::Error::custom("a stored nationality that is not one"))
+        Nationality::lookup(&text)
+            .ok_or_else(|| serde::de::Error::custom("a stored nationality that is not one"))
     }
 }
 
 impl Nationality {
+    /// A nationality this flow accepts: China, and Hong Kong, Macao and Taiwan (whose
+    /// residents verify with their Mainland Travel Permit), are refused as not foreign.
     pub fn parse(input: &str) -> Result<Nationality, Code> {
-        let code = input.trim().to_ascii_uppercase();
-        let index = COUNTRIES
-            .iter()
-            .position(|c| c.0 == code)
-            .ok_or(Code::NationalityInvalid)?;
-        let nationality = Nationality { index };
-        if nationality.code() == "CHN" {
+        let nationality = Nationality::lookup(input).ok_or(Code::NationalityInvalid)?;
+        if !nationality.is_foreign() {
             return Err(Code::NationalityNotForeign);
         }
         Ok(nationality)
+    }
+
+    /// Any assigned alpha-3 code, as stored data may carry one accepted under older rules.
+    pub fn lookup(input: &str) -> Option<Nationality> {
+        let code = input.trim().to_ascii_uppercase();
+        COUNTRIES
+            .iter()
+            .position(|c| c.0 == code)
+            .map(|index| Nationality { index })
+    }
+
+    /// Whether this flow is for its holders: not China, nor its Hong Kong, Macao and Taiwan.
+    pub fn is_foreign(self) -> bool {
+        !matches!(self.code(), "CHN" | "HKG" | "MAC" | "TWN")
+    }
+
+    /// Hong Kong, Macao or Taiwan: their residents verify with a Mainland Travel Permit.
+    pub fn needs_travel_permit(self) -> bool {
+        matches!(self.code(), "HKG" | "MAC" | "TWN")
     }
 
     pub fn code(self) -> &'static str {
@@ -82,7 +98,7 @@ impl Nationality {
     pub fn all() -> impl Iterator<Item = Nationality> {
         (0..COUNTRIES.len())
             .map(|index| Nationality { index })
-            .filter(|n| n.code() != "CHN")
+            .filter(|n| n.is_foreign())
     }
 }
 
@@ -197,7 +213,13 @@ mod tests {
             Nationality::parse("KAZ").map(|n| n.name_zh()),
             Ok("哈萨克斯坦")
         );
-        assert_eq!(Nationality::parse("CHN"), Err(Code::NationalityNotForeign));
+        for not_foreign in ["CHN", "HKG", "MAC", "twn"] {
+            assert_eq!(
+                Nationality::parse(not_foreign),
+                Err(Code::NationalityNotForeign)
+            );
+        }
+        assert_eq!(Nationality::lookup("HKG").map(|n| n.code()), Some("HKG"));
         for bad in ["", "US", "XXX", "UTO", "USAA", "840"] {
             assert_eq!(
                 Nationality::parse(bad),
@@ -205,7 +227,7 @@ mod tests {
                 "{bad}"
             );
         }
-        assert_eq!(Nationality::all().count(), 248);
+        assert_eq!(Nationality::all().count(), 245);
     }
 
     #[test]

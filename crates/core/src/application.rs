@@ -12,7 +12,7 @@ use crate::documents::{
 use crate::name::RealName;
 use crate::phone::Phone;
 use crate::policy::{BankCard, BankCardForm, Policy};
-use crate::report::{Breach, Report};
+use crate::report::{Breach, Detail, Report};
 
 /// The identity part of an application, as sent: every field may be missing.
 #[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -237,7 +237,12 @@ pub fn check_identity(
 
     let nationality = required(&form.nationality, "nationality", &mut report).and_then(|t| {
         Nationality::parse(t)
-            .map_err(|c| report.breach("nationality", c))
+            .map_err(|c| match Nationality::lookup(t) {
+                Some(n) if n.needs_travel_permit() => report
+                    .breaches
+                    .push(Breach::new("nationality", c).with_detail(Detail::TravelPermit)),
+                _ => report.breach("nationality", c),
+            })
             .ok()
     });
 

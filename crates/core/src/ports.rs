@@ -49,6 +49,9 @@ pub enum SealContext {
     /// A payout a file rail holds until the bank has answered for it, named by its
     /// application.
     Transfer(Uuid),
+    /// What a page form carried over a redirect (its typed values and errors), kept for a
+    /// few minutes in the browser's own cookie: never stored by the service.
+    PageFlash,
 }
 
 impl SealContext {
@@ -61,6 +64,7 @@ impl SealContext {
             SealContext::WebhookSecret(id) => format!("webhook_endpoints.secret:{id}"),
             SealContext::SecondFactor(id) => format!("accounts.second_factor:{id}"),
             SealContext::Transfer(id) => format!("rail_transfers.instruction:{id}"),
+            SealContext::PageFlash => "pages.flash".to_owned(),
             SealContext::IdempotentAnswer(name) => {
                 let hex: String = name.iter().map(|b| format!("{b:02x}")).collect();
                 format!("idempotency.answer:{hex}")

@@ -14,6 +14,8 @@ pub enum Detail {
     AttemptsRemaining(u32),
     /// The bank's ISO 20022 return reason (`deposit_returned`).
     BankReason(String),
+    /// A Hong Kong, Macao or Taiwan nationality (`nationality_not_foreign`): where to go instead.
+    TravelPermit,
 }
 
 /// One breach of a rule (or one warning), with the field it concerns.
@@ -60,6 +62,10 @@ impl Breach {
                     return_reason(reason).0
                 )
             }
+            Some(Detail::TravelPermit) => "This authentication is for foreign nationals. \
+                Residents of Hong Kong, Macao and Taiwan verify with their Mainland Travel \
+                Permit in the platform's own flow instead."
+                .to_owned(),
         }
     }
 
@@ -80,6 +86,10 @@ impl Breach {
                     "{base}银行退回原因：{}（{reason}）。",
                     return_reason(reason).1
                 )
+            }
+            Some(Detail::TravelPermit) => {
+                "此认证仅适用于外国国籍用户。港澳台居民请在平台的相应流程中使用港澳居民来往内地通行证或台湾居民来往大陆通行证认证。"
+                    .to_owned()
             }
         }
     }

@@ -399,8 +399,9 @@ pub struct CaseFacts {
     pub application_id: Uuid,
     /// The sealed identity, for the flags that need the applicant's dates.
     pub form: Vec<u8>,
-    /// Another account's application carries one of this one's documents (by keyed hash).
-    pub duplicate_document: bool,
+    /// Another account's application that carries one of this one's documents (by keyed
+    /// hash): the earliest made, when several do.
+    pub duplicate_of: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -465,6 +466,12 @@ pub trait Store: Send + Sync {
     /// `Conflict("login")` when the login is taken.
     async fn create_account(&self, account: &Account) -> StoreResult<()>;
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
+    /// The logins of these accounts (disabled ones included: the audit trail names them),
+    /// for pages that say who did what; unknown ids are left out.
+    async fn logins(
+        &self,
+        account_ids: &[Uuid],
+    ) -> StoreResult<std::collections::HashMap<Uuid, String>>;
     async fn create_session(
         &self,
         token_hash: &[u8],

@@ -765,6 +765,25 @@ impl Store for PgStore {
         row.as_ref().map(account_row).transpose().map_err(err)
     }
 
+    async fn logins(
+        &self,
+        account_ids: &[Uuid],
+    ) -> StoreResult<std::collections::HashMap<Uuid, String>> {
+        let rows = sqlx::query("SELECT id, login FROM accounts WHERE id = ANY($1)")
+            .bind(account_ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id").map_err(err)?,
+                    r.try_get("login").map_err(err)?,
+                ))
+            })
+            .collect()
+    }
+
     async fn create_session(
         &self,
         token_hash: &[u8],
@@ -1633,10 +1652,12 @@ impl Store for PgStore {
 
     async fn case_facts(&self, application_ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
         let rows = sqlx::query(
-            "SELECT a.id, a.form, EXISTS (
-                 SELECT 1 FROM application_documents mine
+            "SELECT a.id, a.form, (
+                 SELECT other.application_id FROM application_documents mine
                  JOIN application_documents other ON other.document_hash = mine.document_hash
-                 WHERE mine.application_id = a.id AND other.account_id <> a.account_id) AS duplicate
+                 JOIN applications o ON o.id = other.application_id
+                 WHERE mine.application_id = a.id AND other.account_id <> a.account_id
+                 ORDER BY o.created_at, o.id LIMIT 1) AS duplicate
              FROM applications a WHERE a.id = ANY($1)",
         )
         .bind(application_ids)
@@ -1648,7 +1669,7 @@ impl Store for PgStore {
                 Ok(CaseFacts {
                     application_id: r.try_get("id").map_err(err)?,
                     form: r.try_get("form").map_err(err)?,
-                    duplicate_document: r.try_get("duplicate").map_err(err)?,
+                    duplicate_of: r.try_get("duplicate").map_err(err)?,
                 })
             })
             .collect()

@@ -421,6 +421,27 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn logins(
+        &self,
+        account_ids: &[Uuid],
+    ) -> StoreResult<std::collections::HashMap<Uuid, String>> {
+        let ids: Vec<String> = account_ids.iter().map(|a| id(*a)).collect();
+        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Failed(e.to_string()))?;
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, login FROM accounts WHERE id IN (SELECT value FROM json_each(?1))",
+                )
+                .map_err(failed)?;
+            stmt.query_map(params![ids], |r| {
+                Ok((parse_id(&r.get::<_, String>(0)?)?, r.get::<_, String>(1)?))
+            })
+            .and_then(Iterator::collect)
+            .map_err(failed)
+        })
+        .await
+    }
+
     async fn create_session(
         &self,
         token_hash: &[u8],
@@ -1206,10 +1227,12 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT a.id, a.form, EXISTS (
-                         SELECT 1 FROM application_documents mine
+                    "SELECT a.id, a.form, (
+                         SELECT other.application_id FROM application_documents mine
                          JOIN application_documents other ON other.document_hash = mine.document_hash
-                         WHERE mine.application_id = a.id AND other.account_id != a.account_id)
+                         JOIN applications o ON o.id = other.application_id
+                         WHERE mine.application_id = a.id AND other.account_id != a.account_id
+                         ORDER BY o.created_at, o.id LIMIT 1)
                      FROM applications a WHERE a.id IN (SELECT value FROM json_each(?1))",
                 )
                 .map_err(failed)?;
@@ -1217,7 +1240,10 @@ impl Store for SqliteStore {
                 Ok(CaseFacts {
                     application_id: parse_id(&r.get::<_, String>(0)?)?,
                     form: r.get(1)?,
-                    duplicate_document: r.get(2)?,
+                    duplicate_of: r
+                        .get::<_, Option<String>>(2)?
+                        .map(|o| parse_id(&o))
+                        .transpose()?,
                 })
             })
             .and_then(Iterator::collect)

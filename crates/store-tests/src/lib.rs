@@ -959,13 +959,13 @@ pub async fn duplicate_documents_are_found_across_accounts(store: DynStore) {
             found.sort_by_key(|f| ids.iter().position(|i| *i == f.application_id));
             found
                 .into_iter()
-                .map(|f| (f.application_id, f.duplicate_document))
+                .map(|f| (f.application_id, f.duplicate_of))
                 .collect::<Vec<_>>()
         }
     };
     assert_eq!(
         facts(vec![first]).await,
-        [(first, false)],
+        [(first, None)],
         "one's own is no duplicate"
     );
     let second = draft(&store, b, &[b"passport-1", b"x"]).await;
@@ -973,9 +973,13 @@ pub async fn duplicate_documents_are_found_across_accounts(store: DynStore) {
     let unknown = Uuid::new_v4();
     assert_eq!(
         facts(vec![first, second, other, unknown]).await,
-        [(first, true), (second, true), (other, false)],
-        "both holders of a document see it; an unknown id is left out"
+        [(first, Some(second)), (second, Some(first)), (other, None)],
+        "both holders of a document see the other's application; an unknown id is left out"
     );
+    let logins = store.logins(&[a, c, Uuid::new_v4()]).await.unwrap();
+    assert_eq!(logins.len(), 2, "an unknown account is left out");
+    assert_eq!(logins[&a], "a@example.com");
+    assert_eq!(logins[&c], "c@example.com");
     let stored = store.case_facts(&[second]).await.unwrap();
     assert_eq!(stored[0].form, b"sealed form");
     assert!(store.case_facts(&[]).await.unwrap().is_empty());

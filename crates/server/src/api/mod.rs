@@ -76,12 +76,16 @@ async fn strict_transport(
     response
 }
 
-async fn method_not_allowed() -> ApiError {
-    ApiError::malformed(
-        "This path does not take that method.",
-        "此路径不接受该请求方法。",
-    )
-    .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
+async fn method_not_allowed(uri: axum::http::Uri, ctx: crate::pages::PageContext) -> Response {
+    if is_api(uri.path()) {
+        return ApiError::malformed(
+            "This path does not take that method.",
+            "此路径不接受该请求方法。",
+        )
+        .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
+        .into_response();
+    }
+    crate::pages::with_page_headers(ctx.method_not_allowed())
 }
 
 fn is_api(path: &str) -> bool {

@@ -1,29 +1,63 @@
-//! Register, log in and out, account settings, and the choice of nationality.
+//! Register, log in and out, account settings, the choice of nationality, and the language
+//! switch that keeps what a form holds.
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
 use realname_core::Code;
-use realname_core::state::{RealNameStatus, Status, may_apply, real_name_status};
-use serde::Deserialize;
+use realname_core::state::{RealNameStatus, Status, real_name_status};
+use serde::{Deserialize, Serialize};
 
-use super::{Chrome, CsrfOnly, PageContext};
+use super::flash::{Flash, Notice, local_path, pairs_of};
+use super::forms::{FormErrors, SummaryLine, said_all, said_code};
+use super::journey::{back_to_platform, continue_path, may_start};
+use super::{Chrome, CsrfOnly, LANG_COOKIE, Lang, PageContext, encode_component, set_cookie};
 use realname_app::AppError;
 use realname_app::accounts::{create_user, open_session};
 use realname_app::auth::token_hash;
 
 use crate::client::ClientAddress;
-use crate::error::HttpStatus;
 use crate::state::AppState;
+
+#[derive(Deserialize, Serialize, Default)]
+#[serde(default)]
+pub struct CredentialsForm {
+    csrf: Option<String>,
+    login: Option<String>,
+    #[serde(skip_serializing)]
+    password: Option<String>,
+    /// Staff's second factor, on the login form only.
+    #[serde(skip_serializing)]
+    totp: Option<String>,
+    /// Where to go once signed in: the step the user was at.
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: Option<String>,
+    /// The session ended mid-journey.
+    ended: Option<String>,
+}
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
     chrome: Chrome,
     login: String,
-    error: Option<String>,
+    next: String,
+    errors: FormErrors,
+    summary: Vec<SummaryLine>,
+    /// The session ended: log in again to come back where you were.
+    ended: bool,
+    /// A platform's link signed this browser in: its way back, for a new link.
+    platform_back: Option<String>,
+    /// Whether the staff code is shown open (a staff sign-in that needed it).
+    staff_open: bool,
+    register_href: String,
 }
 
 #[derive(Template)]
@@ -31,53 +65,89 @@ struct LoginPage {
 struct RegisterPage {
     chrome: Chrome,
     login: String,
-    errors: Vec<(String, String)>,
+    next: String,
+    errors: FormErrors,
+    summary: Vec<SummaryLine>,
 }
 
-impl RegisterPage {
-    fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+fn safe_next(next: Option<&str>) -> String {
+    next.and_then(local_path)
+        .filter(|p| !p.starts_with("/login") && !p.starts_with("/register"))
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn with_next(path: &str, next: &str) -> String {
+    if next.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?next={}", encode_component(next))
     }
 }
 
-#[derive(Deserialize)]
-pub struct CredentialsForm {
-    csrf: Option<String>,
-    login: Option<String>,
-    password: Option<String>,
-    /// Staff's second factor, on the login form only.
-    totp: Option<String>,
+/// The platform a link came from, for an account that has no password to log in with.
+async fn platform_return(state: &AppState, ctx: &PageContext) -> Option<String> {
+    let id = uuid::Uuid::parse_str(ctx.platform_session.as_deref()?).ok()?;
+    let session = state.store.platform_session(id).await.ok()??;
+    super::start::return_link(&session)
 }
 
-fn expired_form(ctx: &PageContext) -> Response {
-    let page = LoginPage {
-        chrome: ctx.chrome("/login"),
-        login: String::new(),
-        error: Some(ctx.t.forbidden_request().to_owned()),
-    };
-    ctx.render_status(StatusCode::FORBIDDEN, &page)
-}
-
-pub async fn login_page(ctx: PageContext) -> Response {
+pub async fn login_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let next = safe_next(q.next.as_deref());
     if ctx.account.is_some() {
-        return ctx.finish(Redirect::to("/account").into_response());
+        return ctx.see_other(if next.is_empty() { "/account" } else { &next });
     }
+    let flash = ctx.take_flash("/login");
+    let errors = ctx.form_errors(flash.as_ref());
+    let login = flash
+        .as_ref()
+        .and_then(|f| f.value("login"))
+        .unwrap_or("")
+        .to_owned();
+    let ended = q.ended.is_some()
+        || flash
+            .as_ref()
+            .is_some_and(|f| f.notice == Some(Notice::SessionEnded));
+    let mut chrome = ctx.form_chrome("/login").with_notice(
+        flash
+            .as_ref()
+            .and_then(|f| f.notice)
+            .filter(|n| *n != Notice::SessionEnded)
+            .map(|n| ctx.notice_text(n)),
+    );
+    chrome.has_errors = errors.any();
+    chrome.switch_action = chrome
+        .switch_action
+        .map(|a| format!("{a}{}", encode_component(&with_next("", &next))));
+    let staff_open = errors.has("totp");
     ctx.render(&LoginPage {
-        chrome: ctx.chrome("/login"),
-        login: String::new(),
-        error: None,
+        chrome,
+        login,
+        summary: errors.summary("#login"),
+        errors,
+        ended,
+        platform_back: platform_return(&state, &ctx).await,
+        staff_open,
+        register_href: with_next("/register", &next),
+        next,
     })
 }
 
-fn signed_in(ctx: &PageContext, state: &AppState, token: &str, to: &str) -> Response {
-    let mut response = ctx.finish(Redirect::to(to).into_response());
+fn signed_in(
+    ctx: &PageContext,
+    state: &AppState,
+    session: &realname_app::accounts::Session,
+    to: &str,
+) -> Response {
+    let mut response = ctx.see_other(to);
     let max_age = state.config.session_ttl.num_seconds();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, ctx.login_session(token, max_age));
+    for cookie in ctx.login_session(&session.token, max_age, session.expires_at) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     response
 }
 
@@ -88,38 +158,72 @@ pub async fn login_submit(
     headers: HeaderMap,
     Form(form): Form<CredentialsForm>,
 ) -> Response {
+    let next = safe_next(form.next.as_deref());
+    let back = with_next("/login", &next);
     if !ctx.genuine(&headers, form.csrf.as_deref()) {
         return expired_form(&ctx);
     }
-    let login = form.login.unwrap_or_default();
-    let password = form.password.unwrap_or_default();
-    let code = form.totp.filter(|c| !c.trim().is_empty());
+    let login = form.login.clone().unwrap_or_default();
+    let password = form.password.clone().unwrap_or_default();
+    let code = form.totp.clone().filter(|c| !c.trim().is_empty());
     match open_session(&state, &login, password, code.as_deref(), &from).await {
         Ok(session) => {
-            let home = if session.account.role.is_staff() {
+            let home = if !next.is_empty() {
+                next.as_str()
+            } else if session.account.role.is_staff() {
                 "/review"
             } else {
                 "/account"
             };
-            signed_in(&ctx, &state, &session.token, home)
+            signed_in(&ctx, &state, &session, home)
         }
         Err(error) => {
-            let status = error.status();
-            let page = LoginPage {
-                chrome: ctx.chrome("/login"),
-                login,
-                error: Some(ctx.lang.error(&error)),
-            };
-            ctx.render_status(status, &page)
+            // A wrong code and a wrong password read the same; both are said at the password.
+            let errors = said_all(&error, |f, _| {
+                if f.is_empty() {
+                    "password".into()
+                } else {
+                    f.into()
+                }
+            })
+            .into_iter()
+            .map(|mut s| {
+                if s.field.is_empty() {
+                    s.field = "password".into();
+                }
+                s
+            })
+            .collect();
+            let flash = Flash::to("/login")
+                .with_values(pairs_of(&form))
+                .with_errors(errors);
+            ctx.see_other_with(&state, &back, flash)
         }
     }
 }
 
-pub async fn register_page(ctx: PageContext) -> Response {
+/// A form whose CSRF token is not the browser's (it expired, or another site sent it):
+/// refused, saying so, and nothing done.
+fn expired_form(ctx: &PageContext) -> Response {
+    ctx.forbidden_form()
+}
+
+pub async fn register_page(ctx: PageContext, Query(q): Query<LoginQuery>) -> Response {
+    let next = safe_next(q.next.as_deref());
+    let flash = ctx.take_flash("/register");
+    let errors = ctx.form_errors(flash.as_ref());
+    let mut chrome = ctx.form_chrome("/register");
+    chrome.has_errors = errors.any();
     ctx.render(&RegisterPage {
-        chrome: ctx.chrome("/register"),
-        login: String::new(),
-        errors: Vec::new(),
+        chrome,
+        login: flash
+            .as_ref()
+            .and_then(|f| f.value("login"))
+            .unwrap_or("")
+            .to_owned(),
+        next,
+        summary: errors.summary("#login"),
+        errors,
     })
 }
 
@@ -130,39 +234,38 @@ pub async fn register_submit(
     headers: HeaderMap,
     Form(form): Form<CredentialsForm>,
 ) -> Response {
+    let next = safe_next(form.next.as_deref());
+    let back = with_next("/register", &next);
     if !ctx.genuine(&headers, form.csrf.as_deref()) {
         return expired_form(&ctx);
     }
-    let login = form.login.unwrap_or_default();
-    let password = form.password.unwrap_or_default();
+    let login = form.login.clone().unwrap_or_default();
+    let password = form.password.clone().unwrap_or_default();
     let created = create_user(&state, &login, password.clone(), &from).await;
     let opened = match created {
         Ok(_) => open_session(&state, &login, password, None, &from).await,
         Err(e) => Err(e),
     };
     match opened {
-        Ok(session) => signed_in(&ctx, &state, &session.token, "/account"),
+        Ok(session) => {
+            let to = if next.is_empty() { "/account" } else { &next };
+            signed_in(&ctx, &state, &session, to)
+        }
         Err(error) => {
-            let field_errors: Vec<(String, String)> = if error.details.is_empty() {
+            let errors = if error.details.is_empty() {
                 let field = if error.code == Code::LoginTaken {
                     "login"
                 } else {
                     "password"
                 };
-                vec![(field.to_owned(), ctx.lang.says(error.code).to_owned())]
+                vec![said_code(field, error.code)]
             } else {
-                error
-                    .details
-                    .iter()
-                    .map(|b| (b.field.clone(), ctx.lang.breach(b)))
-                    .collect()
+                said_all(&error, |f, _| f.to_owned())
             };
-            let page = RegisterPage {
-                chrome: ctx.chrome("/register"),
-                login,
-                errors: field_errors,
-            };
-            ctx.render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            let flash = Flash::to("/register")
+                .with_values(pairs_of(&form))
+                .with_errors(errors);
+            ctx.see_other_with(&state, &back, flash)
         }
     }
 }
@@ -179,11 +282,58 @@ pub async fn logout(
     if let Some(token) = &ctx.session_token {
         let _ = state.store.delete_session(&token_hash(token)).await;
     }
-    let mut response = ctx.finish(Redirect::to("/login").into_response());
+    let mut response = ctx.see_other_with(
+        &state,
+        "/login",
+        Flash::to("/login").with_notice(Notice::LoggedOut),
+    );
+    for cookie in ctx.clear_session() {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     response
-        .headers_mut()
-        .append(header::SET_COOKIE, ctx.clear_session());
+}
+
+/// The language switch of a page with a form: what the form held goes back to the page, in
+/// the other language.
+pub async fn switch_language(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    headers: HeaderMap,
+    Query(q): Query<SwitchQuery>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let back = local_path(&q.back).unwrap_or("/").to_owned();
+    let csrf = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str());
+    let (path, query) = back.split_once('?').unwrap_or((&back, ""));
+    let lang = if q.to == "en" { Lang::En } else { Lang::Zh };
+    let to = if query.is_empty() {
+        format!("{path}?lang={}", lang.short())
+    } else {
+        format!("{path}?{query}&lang={}", lang.short())
+    };
+    if !ctx.genuine(&headers, csrf) {
+        return ctx.see_other(&to);
+    }
+    let values: Vec<(String, String)> = fields
+        .into_iter()
+        .filter(|(k, _)| k != "csrf" && k != "password" && k != "totp")
+        .collect();
+    let mut response = ctx.see_other_with(&state, &to, Flash::to(path).with_values(values));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LANG_COOKIE, lang.code(), Some(365 * 86_400), "Lax"),
+    );
     response
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SwitchQuery {
+    to: String,
+    back: String,
 }
 
 #[derive(Template)]
@@ -195,38 +345,73 @@ struct AccountPage {
     status_text: &'static str,
     real_name: Option<String>,
     can_apply: bool,
-    application: Option<String>,
+    /// The open application: where it goes on, and what it waits for.
+    open: Option<(String, &'static str)>,
+    /// The latest failure: why, whether the user may try again, and the application's page.
+    failure: Option<(String, bool, String)>,
+    back: Option<String>,
 }
 
 pub async fn settings(State(state): State<AppState>, ctx: PageContext) -> Response {
     let Some(account) = ctx.account.clone() else {
-        return ctx.finish(Redirect::to("/login").into_response());
+        return super::journey::login_first(&state, &ctx, "/account", Vec::new(), false);
     };
     let apps = match state.store.applications_of(account.id).await {
         Ok(apps) => apps,
         Err(e) => return ctx.error_page(&AppError::from(e)),
     };
+    let flash = ctx.take_flash("/account");
     let statuses: Vec<Status> = apps.iter().map(|a| a.status).collect();
     let status = real_name_status(&statuses);
+    let t = ctx.t;
     let (code, text) = match status {
-        RealNameStatus::Unverified => ("unverified", ctx.t.status_unverified()),
-        RealNameStatus::Pending => ("pending", ctx.t.status_pending()),
-        RealNameStatus::Verified => ("verified", ctx.t.status_verified()),
+        RealNameStatus::Unverified => ("unverified", t.status_unverified()),
+        RealNameStatus::Pending => ("pending", t.status_pending()),
+        RealNameStatus::Verified => ("verified", t.status_verified()),
     };
     let real_name = realname_app::journey::verified_name(&state, &apps)
         .ok()
         .flatten();
+    let open = apps.iter().find(|a| a.status.is_open()).map(|a| {
+        let what = match a.status {
+            Status::Draft => t.open_draft(),
+            Status::DepositPending => t.deposit_on_its_way(),
+            Status::AwaitingAmount => t.enter_amount(),
+            _ => t.under_review(),
+        };
+        (continue_path(&state, a), what)
+    });
+    let latest = apps
+        .iter()
+        .filter(|a| a.status != Status::Cancelled)
+        .max_by_key(|a| a.updated_at);
+    let failure = latest.filter(|a| a.status == Status::Failed).and_then(|a| {
+        let f = a.failure.as_ref()?;
+        Some((
+            ctx.lang.failure(f),
+            f.can_retry,
+            format!("/verifications/{}", a.id),
+        ))
+    });
+    let back = match latest {
+        Some(app) => back_to_platform(&state, &ctx, app).await,
+        None => None,
+    };
+    let can_apply =
+        realname_core::state::may_apply(apps.iter().map(|a| (a.status, a.failure.as_ref())))
+            .is_ok();
     let page = AccountPage {
-        chrome: ctx.chrome("/account"),
+        chrome: ctx
+            .chrome("/account")
+            .with_flash_notice(ctx.lang, flash.as_ref()),
         login: account.login.clone(),
         status: code,
         status_text: text,
         real_name,
-        can_apply: may_apply(apps.iter().map(|a| (a.status, a.failure.as_ref()))).is_ok(),
-        application: apps
-            .iter()
-            .find(|a| a.status.is_open())
-            .map(|a| a.id.to_string()),
+        can_apply,
+        open,
+        failure,
+        back,
     };
     ctx.render(&page)
 }
@@ -237,9 +422,9 @@ struct ChooseNationalityPage {
     chrome: Chrome,
 }
 
-pub async fn choose_nationality(ctx: PageContext) -> Response {
-    if ctx.account.is_none() {
-        return ctx.finish(Redirect::to("/login").into_response());
+pub async fn choose_nationality(State(state): State<AppState>, ctx: PageContext) -> Response {
+    if let Err(r) = may_start(&state, &ctx).await {
+        return r;
     }
     ctx.render(&ChooseNationalityPage {
         chrome: ctx.chrome("/authenticate"),

@@ -1,71 +1,45 @@
 //! The user's journey, page by page: identity, documents, bank card, confirmation, then the
 //! status page that waits for the deposit, takes the amount, and tells the outcome.
+//!
+//! Every form is Post/Redirect/Get: a post answers 303, handing what was typed and every
+//! error to the page in a flash, so Back and Reload never send a form again. Each step opens
+//! only when it makes sense: a submitted application's steps lead to its status page, which
+//! shows what was submitted, read-only; a later step opened too early leads to the first one
+//! not done.
 
 use std::net::SocketAddr;
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use realname_app::AppError;
+use realname_app::journey;
+use realname_app::views::{self, Opened};
 use realname_core::Code;
 use realname_core::applicant::Nationality;
-use realname_core::application::{ApplicationForm, DocumentsForm, PassportForm, StayPermitForm};
+use realname_core::application::{
+    ApplicationForm, DocumentsForm, PassportForm, StayPermitForm, check_identity,
+};
 use realname_core::card::CardNumber;
 use realname_core::deposit::Fen;
-use realname_core::documents::ImageSlot;
-use realname_core::name::normalise;
+use realname_core::documents::{ImageSlot, StayPermitKind};
 use realname_core::policy::BankCardForm;
-use realname_core::state::Status;
+use realname_core::state::{Status, may_apply};
 use realname_core::store::ApplicationRecord;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Chrome, CsrfOnly, Lang, PageContext, china_time};
+use super::flash::{Flash, Notice, Said, pairs_of, restore};
+use super::forms::{FormErrors, SummaryLine, said, said_all, said_code};
+use super::progress::{self, Progress, Step};
+use super::{Chrome, CsrfOnly, Lang, PageContext, china_time, encode_component};
 use crate::config::Rail;
-use realname_app::AppError;
-
-use crate::error::HttpStatus;
 use crate::state::AppState;
-use realname_app::journey;
-use realname_app::views;
-
-/// Breaches by form field, in the page's language; the first entry with an empty field is a
-/// message for the whole form.
-#[derive(Default)]
-pub struct FormErrors {
-    pub list: Vec<(String, String)>,
-}
-
-impl FormErrors {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.list
-            .iter()
-            .find(|(f, _)| f == name)
-            .map(|(_, m)| m.as_str())
-    }
-
-    pub fn any(&self) -> bool {
-        !self.list.is_empty()
-    }
-
-    fn from_error(lang: Lang, error: &AppError) -> FormErrors {
-        if error.details.is_empty() {
-            return FormErrors {
-                list: vec![(String::new(), lang.says(error.code).to_owned())],
-            };
-        }
-        let list = error
-            .details
-            .iter()
-            .map(|b| (form_field(&b.field, b.code).to_owned(), lang.breach(b)))
-            .collect();
-        FormErrors { list }
-    }
-}
 
 /// The input a breach belongs next to.
-fn form_field(path: &str, code: Code) -> &str {
-    match (path, code) {
+fn form_field(path: &str, code: Code) -> String {
+    let input = match (path, code) {
         ("documents.passport", Code::DocumentExpired) | ("documents.passport.expiry_date", _) => {
             "passport_expiry"
         }
@@ -79,32 +53,80 @@ fn form_field(path: &str, code: Code) -> &str {
             .strip_prefix("bank_card.")
             .or_else(|| p.strip_prefix("images."))
             .unwrap_or(p),
+    };
+    input.to_owned()
+}
+
+/// Where on which step a breach found at submission is fixed.
+fn fix_link(id: &str, path: &str, code: Code) -> String {
+    let input = form_field(path, code);
+    let step = if path.starts_with("bank_card") {
+        "bank_card"
+    } else if path.starts_with("images") {
+        "documents"
+    } else if path.is_empty() {
+        "confirm"
+    } else {
+        "identity"
+    };
+    if input.is_empty() {
+        format!("/verifications/{id}/{step}")
+    } else {
+        format!("/verifications/{id}/{step}#{input}")
     }
 }
 
-fn login_first(ctx: &PageContext) -> Response {
-    ctx.finish(Redirect::to("/login").into_response())
+/// To the login page, handing what was typed to `back`, where login returns the user.
+pub fn login_first(
+    state: &AppState,
+    ctx: &PageContext,
+    back: &str,
+    values: Vec<(String, String)>,
+    posted: bool,
+) -> Response {
+    let ended = posted || ctx.session_until.is_some() || ctx.session_token.is_some();
+    let to = format!(
+        "/login?next={}{}",
+        encode_component(back),
+        if ended { "&ended=1" } else { "" }
+    );
+    if values.is_empty() {
+        ctx.see_other(&to)
+    } else {
+        ctx.see_other_with(state, &to, Flash::to(back).with_values(values))
+    }
 }
 
 /// The logged-in user's own application, or the page that says why not.
-async fn own(state: &AppState, ctx: &PageContext, id: &str) -> Result<ApplicationRecord, Response> {
+async fn own(
+    state: &AppState,
+    ctx: &PageContext,
+    id: &str,
+    back: &str,
+) -> Result<ApplicationRecord, Response> {
     let Some(who) = &ctx.principal else {
-        return Err(login_first(ctx));
+        return Err(login_first(state, ctx, back, Vec::new(), false));
     };
     journey::owned(state, who, id)
         .await
         .map_err(|e| ctx.error_page(&e))
 }
 
-/// The user's own application for a form post that is this site's own.
+/// The user's own application for a form post that is this site's own; a session that ended
+/// keeps what was typed for after the login.
 async fn own_for_post(
     state: &AppState,
     ctx: &PageContext,
     headers: &HeaderMap,
     id: &str,
     csrf: &str,
+    back: &str,
+    values: Vec<(String, String)>,
 ) -> Result<ApplicationRecord, Response> {
-    let app = own(state, ctx, id).await?;
+    if ctx.principal.is_none() {
+        return Err(login_first(state, ctx, back, values, true));
+    }
+    let app = own(state, ctx, id, back).await?;
     if ctx.genuine(headers, Some(csrf)) {
         Ok(app)
     } else {
@@ -112,11 +134,101 @@ async fn own_for_post(
     }
 }
 
-fn go(ctx: &PageContext, to: String) -> Response {
-    ctx.finish(Redirect::to(&to).into_response())
+fn status_path(app: &ApplicationRecord) -> String {
+    format!("/verifications/{}", app.id)
 }
 
-#[derive(Deserialize, Default)]
+/// A step of a draft, for an application that is no draft any more: its status page, which
+/// says what happened (and, after a post, that the form was not needed).
+fn draft_only(
+    state: &AppState,
+    ctx: &PageContext,
+    app: &ApplicationRecord,
+    posted: bool,
+) -> Option<Response> {
+    if app.status == Status::Draft {
+        return None;
+    }
+    let to = status_path(app);
+    Some(if posted {
+        ctx.see_other_with(
+            state,
+            &to,
+            Flash::to(&to).with_notice(Notice::AlreadySubmitted),
+        )
+    } else {
+        ctx.see_other(&to)
+    })
+}
+
+fn opened(
+    state: &AppState,
+    ctx: &PageContext,
+    app: &ApplicationRecord,
+) -> Result<Opened, Box<Response>> {
+    views::open(state, app).map_err(|e| Box::new(ctx.error_page(&e)))
+}
+
+fn kind_of(opened: &Opened) -> StayPermitKind {
+    opened.identity.stay_permit.kind()
+}
+
+fn missing_images(app: &ApplicationRecord, kind: StayPermitKind) -> Vec<ImageSlot> {
+    progress::required_slots(Some(kind))
+        .iter()
+        .filter(|slot| !app.images.iter().any(|i| i.slot == slot.as_str()))
+        .copied()
+        .collect()
+}
+
+/// Where a user who wants to apply goes instead, when they may not start a new application:
+/// their open application, or their account page that says why.
+pub async fn may_start(
+    state: &AppState,
+    ctx: &PageContext,
+) -> Result<Option<ApplicationRecord>, Response> {
+    let Some(who) = &ctx.principal else {
+        return Err(login_first(
+            state,
+            ctx,
+            "/verifications/new",
+            Vec::new(),
+            false,
+        ));
+    };
+    let history = journey::mine(state, who)
+        .await
+        .map_err(|e| ctx.error_page(&e))?;
+    match may_apply(history.iter().map(|a| (a.status, a.failure.as_ref()))) {
+        Ok(()) => Ok(journey::retry_source(&history).cloned()),
+        Err(Code::ApplicationInProgress) => {
+            let open = history.iter().find(|a| a.status.is_open());
+            Err(match open {
+                Some(app) => ctx.see_other(&continue_path(state, app)),
+                None => ctx.see_other("/account"),
+            })
+        }
+        Err(code) => {
+            let notice = if code == Code::AlreadyVerified {
+                Notice::AlreadyVerified
+            } else {
+                Notice::Blocked
+            };
+            Err(ctx.see_other_with(state, "/account", Flash::to("/account").with_notice(notice)))
+        }
+    }
+}
+
+/// The page an application goes on at: a draft's first step not done, else its status.
+pub fn continue_path(state: &AppState, app: &ApplicationRecord) -> String {
+    if app.status != Status::Draft {
+        return status_path(app);
+    }
+    let kind = views::open(state, app).ok().map(|o| kind_of(&o));
+    progress::resume_path(app, kind)
+}
+
+#[derive(Deserialize, Serialize, Default, Clone)]
 #[serde(default)]
 pub struct IdentityValues {
     csrf: String,
@@ -131,16 +243,75 @@ pub struct IdentityValues {
     stay_number: String,
     stay_expiry: String,
     entry_date: String,
+    /// The failed application this one starts from ("apply again").
+    based_on: String,
 }
 
 fn some(text: &str) -> Option<String> {
     Some(text.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
+/// The nationality a person typed or picked: its code, or its name in either language.
+fn nationality_code(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let wanted = text.to_lowercase();
+    let by_name = Nationality::all()
+        .chain(
+            ["CHN", "HKG", "MAC", "TWN"]
+                .iter()
+                .filter_map(|c| Nationality::lookup(c)),
+        )
+        .find(|n| {
+            n.name_en().to_lowercase() == wanted
+                || n.name_zh() == text
+                || shown_name(*n, Lang::En).to_lowercase() == wanted
+                || shown_name(*n, Lang::Zh) == text
+        });
+    Some(by_name.map_or_else(|| text.to_owned(), |n| n.code().to_owned()))
+}
+
+/// A nationality as the pick list shows it.
+fn shown_name(n: Nationality, lang: Lang) -> String {
+    match lang {
+        Lang::En => n.name_en().to_owned(),
+        Lang::Zh => n.name_zh().to_owned(),
+    }
+}
+
+/// Every nationality this flow takes, by its name in the reader's language: alphabetical in
+/// English, by pinyin in Chinese.
+fn nationality_choices(lang: Lang) -> Vec<(&'static str, String)> {
+    use pinyin::ToPinyin;
+    let mut all: Vec<(String, &'static str, String)> = Nationality::all()
+        .map(|n| {
+            let name = shown_name(n, lang);
+            let key = match lang {
+                Lang::En => name.to_lowercase(),
+                Lang::Zh => name
+                    .chars()
+                    .map(|c| match c.to_pinyin() {
+                        Some(p) => format!("{} ", p.plain()),
+                        None => c.to_lowercase().to_string(),
+                    })
+                    .collect(),
+            };
+            (key, n.code(), name)
+        })
+        .collect();
+    all.sort();
+    all.into_iter()
+        .map(|(_, code, name)| (code, name))
+        .collect()
+}
+
 impl IdentityValues {
     fn to_form(&self) -> ApplicationForm {
-        let passport = (some(&self.passport_number).is_some()
-            || some(&self.passport_expiry).is_some())
+        let card_holder = self.stay_kind == "permanent_residence_card";
+        let passport = (!card_holder
+            && (some(&self.passport_number).is_some() || some(&self.passport_expiry).is_some()))
         .then(|| PassportForm {
             number: some(&self.passport_number),
             expiry_date: some(&self.passport_expiry),
@@ -154,7 +325,7 @@ impl IdentityValues {
         ApplicationForm {
             consent: Some(self.consent.is_some()),
             real_name: some(&self.real_name),
-            nationality: some(&self.nationality),
+            nationality: nationality_code(&self.nationality),
             date_of_birth: some(&self.date_of_birth),
             phone: some(&self.phone),
             documents: Some(DocumentsForm {
@@ -182,54 +353,53 @@ impl IdentityValues {
             stay_number: text(&stay.number),
             stay_expiry: text(&stay.expiry_date),
             entry_date: text(&stay.entry_date),
+            based_on: String::new(),
+        }
+    }
+
+    /// The nationality as the field shows it: the name in the reader's language.
+    fn nationality_shown(&self, lang: Lang) -> String {
+        match Nationality::lookup(&self.nationality) {
+            Some(n) if self.nationality.trim().len() == 3 => shown_name(n, lang),
+            _ => self.nationality.clone(),
         }
     }
 }
 
-/// What the identity template reads of the values.
-pub struct IdentityView {
-    real_name: String,
-    nationality: String,
-    date_of_birth: String,
-    phone: String,
-    passport_number: String,
-    passport_expiry: String,
-    stay_kind: String,
-    stay_number: String,
-    stay_expiry: String,
-    entry_date: String,
-    consent: bool,
-}
-
-impl From<&IdentityValues> for IdentityView {
-    fn from(v: &IdentityValues) -> Self {
-        IdentityView {
-            real_name: v.real_name.clone(),
-            nationality: v.nationality.clone(),
-            date_of_birth: v.date_of_birth.clone(),
-            phone: v.phone.clone(),
-            passport_number: v.passport_number.clone(),
-            passport_expiry: v.passport_expiry.clone(),
-            stay_kind: v.stay_kind.clone(),
-            stay_number: v.stay_number.clone(),
-            stay_expiry: v.stay_expiry.clone(),
-            entry_date: v.entry_date.clone(),
-            consent: v.consent.is_some(),
-        }
-    }
+/// Breaches and warnings of an identity form, said next to their inputs; warnings come from
+/// the core's own check, so an identity with errors still shows its advice.
+fn identity_messages(
+    state: &AppState,
+    form: &ApplicationForm,
+    error: Option<&AppError>,
+) -> (Vec<Said>, Vec<Said>) {
+    let errors = error.map(|e| said_all(e, form_field)).unwrap_or_default();
+    let warnings = match check_identity(form, state.today()) {
+        Ok(checked) => checked.warnings,
+        Err(report) => report.warnings,
+    };
+    let warnings = warnings
+        .iter()
+        .map(|w| said(&form_field(&w.field, w.code), w))
+        .collect();
+    (errors, warnings)
 }
 
 #[derive(Template)]
 #[template(path = "identity.html")]
 struct IdentityPage {
     chrome: Chrome,
+    progress: Progress,
     action: String,
     is_new: bool,
-    v: IdentityView,
+    v: IdentityValues,
+    nationality_text: String,
     errors: FormErrors,
-    warning: Option<String>,
+    summary: Vec<SummaryLine>,
     nationalities: Vec<(&'static str, String)>,
     kinds: Vec<(&'static str, &'static str)>,
+    /// "Apply again": what the new application starts from.
+    retry_note: Option<String>,
 }
 
 impl IdentityPage {
@@ -242,49 +412,74 @@ fn identity_page(
     ctx: &PageContext,
     action: String,
     is_new: bool,
-    values: &IdentityValues,
+    values: IdentityValues,
     errors: FormErrors,
+    retry_note: Option<String>,
 ) -> IdentityPage {
-    let nationalities = Nationality::all()
-        .map(|n| {
-            let name = if ctx.lang == Lang::Zh {
-                n.name_zh()
-            } else {
-                n.name_en()
-            };
-            (n.code(), format!("{name} ({})", n.code()))
-        })
-        .collect();
+    let mut chrome = ctx.form_chrome(&action);
+    chrome.has_errors = errors.any();
     IdentityPage {
-        chrome: ctx.chrome(&action),
+        progress: progress::progress(ctx.t, ctx.lang, Step::Identity, None, false),
+        summary: errors.summary("#real_name"),
+        chrome,
         action,
         is_new,
-        v: values.into(),
+        nationality_text: values.nationality_shown(ctx.lang),
+        v: values,
         errors,
-        warning: None,
-        nationalities,
+        nationalities: nationality_choices(ctx.lang),
         kinds: vec![
             ("entry_record", ctx.t.entry_record()),
             ("residence_permit", ctx.t.residence_permit()),
             ("permanent_residence_card", ctx.t.permanent_residence_card()),
         ],
+        retry_note,
     }
 }
 
-pub async fn new_identity(ctx: PageContext) -> Response {
-    if ctx.account.is_none() {
-        return login_first(&ctx);
+pub async fn new_identity(State(state): State<AppState>, ctx: PageContext) -> Response {
+    let retry = match may_start(&state, &ctx).await {
+        Ok(retry) => retry,
+        Err(r) => return r,
+    };
+    let flash = ctx.take_flash("/verifications/new");
+    let errors = ctx.form_errors(flash.as_ref());
+    let mut note = None;
+    let values = match flash.as_ref().and_then(restore::<IdentityValues>) {
+        Some(v) => v,
+        None => match retry.as_ref().and_then(|a| views::open(&state, a).ok()) {
+            // Apply again: everything as the failed application had it, but consent, which
+            // each application asks for anew.
+            Some(previous) => {
+                let mut v = IdentityValues::from_form(&previous.form());
+                v.consent = None;
+                v
+            }
+            None => IdentityValues::default(),
+        },
+    };
+    if let Some(previous) = &retry {
+        let images = previous
+            .failure
+            .as_ref()
+            .is_some_and(|f| !journey::needs_new_images(f));
+        note = Some(if images {
+            ctx.t.retry_note_with_images().to_owned()
+        } else {
+            ctx.t.retry_note_new_images().to_owned()
+        });
     }
     let values = IdentityValues {
-        stay_kind: "entry_record".into(),
-        ..IdentityValues::default()
+        based_on: retry.map(|a| a.id.to_string()).unwrap_or_default(),
+        ..values
     };
     ctx.render(&identity_page(
         &ctx,
         "/verifications/new".into(),
         true,
-        &values,
-        FormErrors::default(),
+        values,
+        errors,
+        note,
     ))
 }
 
@@ -295,25 +490,68 @@ pub async fn create_identity(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(values): Form<IdentityValues>,
 ) -> Response {
+    let back = "/verifications/new";
     let Some(who) = ctx.principal.clone() else {
-        return login_first(&ctx);
+        return login_first(&state, &ctx, back, pairs_of(&values), true);
     };
     if !ctx.genuine(&headers, Some(&values.csrf)) {
         return ctx.forbidden_form();
     }
-    match journey::create(&state, &who, &values.to_form(), peer.ip().to_string()).await {
-        Ok(app) => go(&ctx, format!("/verifications/{}/documents", app.id)),
+    let form = values.to_form();
+    match journey::create(&state, &who, &form, peer.ip().to_string()).await {
+        Ok(app) => {
+            let history = journey::mine(&state, &who).await.unwrap_or_default();
+            let source = history
+                .iter()
+                .find(|a| a.id.to_string() == values.based_on && a.status == Status::Failed);
+            let mut app = app;
+            if let Some(source) = source
+                && journey::carry_images(&state, source, &app).await.is_ok()
+            {
+                app = journey::reload(&state, app.id).await.unwrap_or(app);
+            }
+            after_identity(&state, &ctx, &app)
+        }
+        Err(error)
+            if matches!(
+                error.code,
+                Code::ApplicationInProgress | Code::AlreadyVerified | Code::ApplicationBlocked
+            ) =>
+        {
+            match may_start(&state, &ctx).await {
+                Err(r) => r,
+                Ok(_) => ctx.see_other(back),
+            }
+        }
         Err(error) => {
-            let page = identity_page(
-                &ctx,
-                "/verifications/new".into(),
-                true,
-                &values,
-                FormErrors::from_error(ctx.lang, &error),
-            );
-            ctx.render_status(error.status(), &page)
+            let (errors, warnings) = identity_messages(&state, &form, Some(&error));
+            let flash = Flash::to(back)
+                .with_values(pairs_of(&values))
+                .with_errors(errors)
+                .with_warnings(warnings);
+            ctx.see_other_with(&state, back, flash)
         }
     }
+}
+
+/// After the identity is saved: on to the first step not done, with its warnings said there.
+fn after_identity(state: &AppState, ctx: &PageContext, app: &ApplicationRecord) -> Response {
+    let to = continue_path(state, app);
+    let warnings: Vec<Said> = views::warnings(&app.warnings)
+        .iter()
+        .map(|w| Said {
+            field: String::new(),
+            en: w.message.clone(),
+            zh: w.message_zh.clone(),
+        })
+        .collect();
+    if warnings.is_empty() {
+        return ctx.see_other(&to);
+    }
+    let flash = Flash::to(&to)
+        .with_notice(Notice::SavedWithWarning)
+        .with_warnings(warnings);
+    ctx.see_other_with(state, &to, flash)
 }
 
 pub async fn edit_identity(
@@ -321,22 +559,33 @@ pub async fn edit_identity(
     ctx: PageContext,
     Path(id): Path<String>,
 ) -> Response {
-    let app = match own(&state, &ctx, &id).await {
+    let action = format!("/verifications/{id}/identity");
+    let app = match own(&state, &ctx, &id, &action).await {
         Ok(app) => app,
         Err(r) => return r,
     };
-    let form = match views::open(&state, &app) {
-        Ok(o) => o.form(),
-        Err(e) => return ctx.error_page(&e),
+    if let Some(r) = draft_only(&state, &ctx, &app, false) {
+        return r;
+    }
+    let opened = match opened(&state, &ctx, &app) {
+        Ok(o) => o,
+        Err(r) => return *r,
     };
-    let values = IdentityValues::from_form(&form);
-    ctx.render(&identity_page(
-        &ctx,
-        format!("/verifications/{id}/identity"),
-        false,
-        &values,
-        FormErrors::default(),
-    ))
+    let flash = ctx.take_flash(&action);
+    let mut errors = ctx.form_errors(flash.as_ref());
+    let values = match flash.as_ref().and_then(restore::<IdentityValues>) {
+        Some(v) => v,
+        None => {
+            let form = opened.form();
+            errors = FormErrors::new(
+                ctx.lang,
+                Vec::new(),
+                identity_messages(&state, &form, None).1,
+            );
+            IdentityValues::from_form(&form)
+        }
+    };
+    ctx.render(&identity_page(&ctx, action, false, values, errors, None))
 }
 
 pub async fn update_identity(
@@ -346,24 +595,35 @@ pub async fn update_identity(
     Path(id): Path<String>,
     Form(values): Form<IdentityValues>,
 ) -> Response {
-    let app = match own_for_post(&state, &ctx, &headers, &id, &values.csrf).await {
+    let back = format!("/verifications/{id}/identity");
+    let app = match own_for_post(
+        &state,
+        &ctx,
+        &headers,
+        &id,
+        &values.csrf,
+        &back,
+        pairs_of(&values),
+    )
+    .await
+    {
         Ok(app) => app,
         Err(r) => return r,
     };
+    if let Some(r) = draft_only(&state, &ctx, &app, true) {
+        return r;
+    }
     let mut form = values.to_form();
     form.consent = Some(true);
     match journey::update(&state, &app, &form).await {
-        Ok(app) => go(&ctx, format!("/verifications/{}/documents", app.id)),
+        Ok(app) => after_identity(&state, &ctx, &app),
         Err(error) => {
-            let action = format!("/verifications/{id}/identity");
-            let page = identity_page(
-                &ctx,
-                action,
-                false,
-                &values,
-                FormErrors::from_error(ctx.lang, &error),
-            );
-            ctx.render_status(error.status(), &page)
+            let (errors, warnings) = identity_messages(&state, &form, Some(&error));
+            let flash = Flash::to(&back)
+                .with_values(pairs_of(&values))
+                .with_errors(errors)
+                .with_warnings(warnings);
+            ctx.see_other_with(&state, &back, flash)
         }
     }
 }
@@ -378,29 +638,21 @@ pub struct SlotView {
 #[template(path = "documents.html")]
 struct DocumentsPage {
     chrome: Chrome,
+    progress: Progress,
     id: String,
     slots: Vec<SlotView>,
     errors: FormErrors,
+    summary: Vec<SummaryLine>,
 }
 
-fn documents_page(ctx: &PageContext, app: &ApplicationRecord, errors: FormErrors) -> DocumentsPage {
-    let uploaded = |slot: ImageSlot| app.images.iter().any(|i| i.slot == slot.as_str());
-    DocumentsPage {
-        chrome: ctx.chrome(&format!("/verifications/{}/documents", app.id)),
-        id: app.id.to_string(),
-        slots: vec![
-            SlotView {
-                name: "passport_photo_page",
-                label: ctx.t.passport_photo_page(),
-                uploaded: uploaded(ImageSlot::PassportPhotoPage),
-            },
-            SlotView {
-                name: "stay_permit",
-                label: ctx.t.stay_permit_image(),
-                uploaded: uploaded(ImageSlot::StayPermit),
-            },
-        ],
-        errors,
+fn slot_label(ctx: &PageContext, slot: ImageSlot, kind: StayPermitKind) -> &'static str {
+    match (slot, kind) {
+        (ImageSlot::PassportPhotoPage, _) => ctx.t.passport_photo_page(),
+        (ImageSlot::StayPermit, StayPermitKind::EntryRecord) => ctx.t.entry_stamp_image(),
+        (ImageSlot::StayPermit, StayPermitKind::ResidencePermit) => ctx.t.residence_permit_image(),
+        (ImageSlot::StayPermit, StayPermitKind::PermanentResidenceCard) => {
+            ctx.t.residence_card_image()
+        }
     }
 }
 
@@ -409,10 +661,44 @@ pub async fn documents(
     ctx: PageContext,
     Path(id): Path<String>,
 ) -> Response {
-    match own(&state, &ctx, &id).await {
-        Ok(app) => ctx.render(&documents_page(&ctx, &app, FormErrors::default())),
-        Err(r) => r,
+    let path = format!("/verifications/{id}/documents");
+    let app = match own(&state, &ctx, &id, &path).await {
+        Ok(app) => app,
+        Err(r) => return r,
+    };
+    if let Some(r) = draft_only(&state, &ctx, &app, false) {
+        return r;
     }
+    let kind = match opened(&state, &ctx, &app) {
+        Ok(o) => kind_of(&o),
+        Err(r) => return *r,
+    };
+    let flash = ctx.take_flash(&path);
+    let errors = ctx.form_errors(flash.as_ref());
+    let slots = progress::required_slots(Some(kind))
+        .iter()
+        .map(|&slot| SlotView {
+            name: slot.as_str(),
+            label: slot_label(&ctx, slot, kind),
+            uploaded: app.images.iter().any(|i| i.slot == slot.as_str()),
+        })
+        .collect::<Vec<_>>();
+    let first = slots
+        .first()
+        .map(|s| format!("#{}", s.name))
+        .unwrap_or_default();
+    let mut chrome = ctx
+        .chrome(&path)
+        .with_flash_notice(ctx.lang, flash.as_ref());
+    chrome.has_errors = errors.any();
+    ctx.render(&DocumentsPage {
+        chrome,
+        progress: progress::progress(ctx.t, ctx.lang, Step::Documents, None, false),
+        id,
+        summary: errors.summary(&first),
+        slots,
+        errors,
+    })
 }
 
 pub async fn upload_documents(
@@ -422,19 +708,21 @@ pub async fn upload_documents(
     Path(id): Path<String>,
     mut multipart: Multipart,
 ) -> Response {
-    let app = match own(&state, &ctx, &id).await {
+    let back = format!("/verifications/{id}/documents");
+    if ctx.principal.is_none() {
+        return login_first(&state, &ctx, &back, Vec::new(), true);
+    }
+    let app = match own(&state, &ctx, &id, &back).await {
         Ok(app) => app,
         Err(r) => return r,
     };
     let mut csrf = None;
     let mut files: Vec<(ImageSlot, Vec<u8>)> = Vec::new();
-    let mut errors = FormErrors::default();
+    let mut errors: Vec<Said> = Vec::new();
     while let Ok(Some(field)) = multipart.next_field().await {
         let name = field.name().unwrap_or("").to_owned();
         let Ok(bytes) = field.bytes().await else {
-            errors
-                .list
-                .push((name, ctx.lang.says(Code::DocumentImageTooLarge).to_owned()));
+            errors.push(said_code(&name, Code::DocumentImageTooLarge));
             break;
         };
         match (name.as_str(), ImageSlot::parse(&name)) {
@@ -446,24 +734,32 @@ pub async fn upload_documents(
     if !ctx.genuine(&headers, csrf.as_deref()) {
         return ctx.forbidden_form();
     }
-    for (slot, bytes) in files {
-        if let Err(e) = journey::store_image(&state, &app, slot, &bytes).await {
-            errors
-                .list
-                .push((slot.as_str().to_owned(), ctx.lang.says(e.code).to_owned()));
+    if let Some(r) = draft_only(&state, &ctx, &app, true) {
+        return r;
+    }
+    let kind = match opened(&state, &ctx, &app) {
+        Ok(o) => kind_of(&o),
+        Err(r) => return *r,
+    };
+    let wanted = progress::required_slots(Some(kind));
+    for (slot, bytes) in files.iter().filter(|(slot, _)| wanted.contains(slot)) {
+        if let Err(e) = journey::store_image(&state, &app, *slot, bytes).await {
+            errors.push(said_code(slot.as_str(), e.code));
         }
     }
-    if errors.any() {
-        let app = journey::reload(&state, app.id).await.unwrap_or(app);
-        return ctx.render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &documents_page(&ctx, &app, errors),
-        );
+    let app = journey::reload(&state, app.id).await.unwrap_or(app);
+    for slot in missing_images(&app, kind) {
+        if !errors.iter().any(|e| e.field == slot.as_str()) {
+            errors.push(said_code(slot.as_str(), Code::DocumentImageRequired));
+        }
     }
-    go(&ctx, format!("/verifications/{id}/bank_card"))
+    if !errors.is_empty() {
+        return ctx.see_other_with(&state, &back, Flash::to(&back).with_errors(errors));
+    }
+    ctx.see_other(&continue_path(&state, &app))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default)]
 #[serde(default)]
 pub struct CardValues {
     csrf: String,
@@ -478,9 +774,11 @@ pub struct CardValues {
 #[template(path = "bank_card.html")]
 struct BankCardPage {
     chrome: Chrome,
+    progress: Progress,
     id: String,
     v: CardValues,
     errors: FormErrors,
+    summary: Vec<SummaryLine>,
     banks: Vec<(String, String)>,
     card_types: Vec<(&'static str, &'static str)>,
     account_types: Vec<(&'static str, &'static str)>,
@@ -492,31 +790,93 @@ impl BankCardPage {
     }
 }
 
-fn bank_card_page(
-    state: &AppState,
-    ctx: &PageContext,
-    id: &str,
-    v: CardValues,
-    errors: FormErrors,
-) -> BankCardPage {
+fn bank_name(state: &AppState, lang: Lang, code: &str) -> String {
+    state
+        .policy
+        .bank(code)
+        .map(|b| match lang {
+            Lang::Zh => b.name_zh.clone(),
+            Lang::En => b.name.clone(),
+        })
+        .unwrap_or_else(|| code.to_owned())
+}
+
+/// The card a retry starts from: the failed application's, unless the bank returned it.
+async fn previous_card(state: &AppState, app: &ApplicationRecord) -> Option<BankCardForm> {
+    let history = state.store.applications_of(app.account_id).await.ok()?;
+    let previous = journey::retry_source(&history)?;
+    if previous
+        .failure
+        .as_ref()
+        .is_some_and(journey::needs_new_card)
+    {
+        return None;
+    }
+    views::open(state, previous).ok()?.card_form()
+}
+
+pub async fn bank_card(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+) -> Response {
+    let path = format!("/verifications/{id}/bank_card");
+    let app = match own(&state, &ctx, &id, &path).await {
+        Ok(app) => app,
+        Err(r) => return r,
+    };
+    if let Some(r) = draft_only(&state, &ctx, &app, false) {
+        return r;
+    }
+    let opened = match opened(&state, &ctx, &app) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    if !missing_images(&app, kind_of(&opened)).is_empty() {
+        let to = format!("/verifications/{id}/documents");
+        return ctx.see_other_with(
+            &state,
+            &to,
+            Flash::to(&to).with_notice(Notice::DocumentsFirst),
+        );
+    }
+    let flash = ctx.take_flash(&path);
+    let errors = ctx.form_errors(flash.as_ref());
+    let v = match flash.as_ref().and_then(restore::<CardValues>) {
+        Some(v) => v,
+        None => {
+            let card = match opened.card_form() {
+                Some(card) => Some(card),
+                None => previous_card(&state, &app).await,
+            };
+            let card = card.unwrap_or_default();
+            CardValues {
+                csrf: String::new(),
+                bank: card.bank.unwrap_or_default(),
+                card_number: card.card_number.unwrap_or_default(),
+                card_type: card.card_type.unwrap_or_else(|| "savings".into()),
+                account_type: card.account_type.unwrap_or_else(|| "current".into()),
+                account_name: card
+                    .account_name
+                    .unwrap_or_else(|| opened.identity.real_name.as_str().to_owned()),
+            }
+        }
+    };
     let banks = state
         .policy
         .supported_banks()
-        .map(|b| {
-            (
-                b.code.clone(),
-                if ctx.lang == Lang::Zh {
-                    b.name_zh.clone()
-                } else {
-                    b.name.clone()
-                },
-            )
-        })
+        .map(|b| (b.code.clone(), bank_name(&state, ctx.lang, &b.code)))
         .collect();
-    BankCardPage {
-        chrome: ctx.chrome(&format!("/verifications/{id}/bank_card")),
-        id: id.to_owned(),
+    let mut chrome = ctx
+        .form_chrome(&path)
+        .with_flash_notice(ctx.lang, flash.as_ref());
+    chrome.has_errors = errors.any();
+    ctx.render(&BankCardPage {
+        chrome,
+        progress: progress::progress(ctx.t, ctx.lang, Step::Card, None, false),
+        id,
         v,
+        summary: errors.summary("#bank"),
         errors,
         banks,
         card_types: vec![
@@ -528,35 +888,7 @@ fn bank_card_page(
             ("current", ctx.t.current_account()),
             ("fixed", ctx.t.fixed_account()),
         ],
-    }
-}
-
-pub async fn bank_card(
-    State(state): State<AppState>,
-    ctx: PageContext,
-    Path(id): Path<String>,
-) -> Response {
-    let app = match own(&state, &ctx, &id).await {
-        Ok(app) => app,
-        Err(r) => return r,
-    };
-    let opened = match views::open(&state, &app) {
-        Ok(o) => o,
-        Err(e) => return ctx.error_page(&e),
-    };
-    let card = opened.card_form().unwrap_or_default();
-    let v = CardValues {
-        csrf: String::new(),
-        bank: card.bank.unwrap_or_default(),
-        card_number: card.card_number.unwrap_or_default(),
-        card_type: card.card_type.unwrap_or_else(|| "savings".into()),
-        account_type: card.account_type.unwrap_or_else(|| "current".into()),
-        account_name: card
-            .account_name
-            .or(Some(opened.identity.real_name.as_str().to_owned()))
-            .unwrap_or_default(),
-    };
-    ctx.render(&bank_card_page(&state, &ctx, &id, v, FormErrors::default()))
+    })
 }
 
 pub async fn bind_card(
@@ -566,10 +898,14 @@ pub async fn bind_card(
     Path(id): Path<String>,
     Form(v): Form<CardValues>,
 ) -> Response {
-    let app = match own_for_post(&state, &ctx, &headers, &id, &v.csrf).await {
+    let back = format!("/verifications/{id}/bank_card");
+    let app = match own_for_post(&state, &ctx, &headers, &id, &v.csrf, &back, pairs_of(&v)).await {
         Ok(app) => app,
         Err(r) => return r,
     };
+    if let Some(r) = draft_only(&state, &ctx, &app, true) {
+        return r;
+    }
     let card = BankCardForm {
         bank: some(&v.bank),
         card_number: some(&v.card_number),
@@ -578,46 +914,31 @@ pub async fn bind_card(
         account_name: some(&v.account_name),
     };
     match journey::bind_card(&state, &app, &card).await {
-        Ok(_) => go(&ctx, format!("/verifications/{id}/confirm")),
+        Ok(app) => ctx.see_other(&continue_path(&state, &app)),
         Err(error) => {
-            let errors = FormErrors::from_error(ctx.lang, &error);
-            ctx.render_status(
-                error.status(),
-                &bank_card_page(&state, &ctx, &id, v, errors),
-            )
+            let flash = Flash::to(&back)
+                .with_values(pairs_of(&v))
+                .with_errors(said_all(&error, form_field));
+            ctx.see_other_with(&state, &back, flash)
         }
     }
 }
 
-#[derive(Template)]
-#[template(path = "confirm.html")]
-struct ConfirmPage {
-    chrome: Chrome,
-    id: String,
-    rows: Vec<(&'static str, String)>,
-    errors: FormErrors,
-}
-
-fn confirm_page(
+/// What an application holds, masked, with labels instead of codes: the confirmation page and
+/// a submitted application's read-only view.
+fn summary_rows(
     state: &AppState,
     ctx: &PageContext,
-    app: &ApplicationRecord,
-    errors: FormErrors,
-) -> Result<ConfirmPage, AppError> {
-    let opened = views::open(state, app)?;
-    let form = &opened.form();
+    opened: &Opened,
+) -> Vec<(&'static str, String)> {
     let t = ctx.t;
+    let identity = &opened.identity;
+    let form = opened.form();
     let docs = form.documents.clone().unwrap_or_default();
     let masked = |v: &Option<String>| v.as_deref().map(views::masked_number).unwrap_or_default();
     let mut rows = vec![
-        (
-            t.real_name(),
-            form.real_name.as_deref().map(normalise).unwrap_or_default(),
-        ),
-        (
-            t.nationality(),
-            form.nationality.clone().unwrap_or_default(),
-        ),
+        (t.real_name(), identity.real_name.as_str().to_owned()),
+        (t.nationality(), shown_name(identity.nationality, ctx.lang)),
         (
             t.date_of_birth(),
             form.date_of_birth
@@ -637,42 +958,38 @@ fn confirm_page(
         rows.push((t.passport_number(), masked(&p.number)));
     }
     if let Some(s) = &docs.stay_permit {
-        let kind = match s.kind.as_deref() {
-            Some("entry_record") => t.entry_record(),
-            Some("residence_permit") => t.residence_permit(),
-            _ => t.permanent_residence_card(),
-        };
-        rows.push((t.proof_of_stay(), kind.to_owned()));
+        rows.push((
+            t.proof_of_stay(),
+            stay_kind_label(t, s.kind.as_deref()).to_owned(),
+        ));
         if s.number.is_some() {
             rows.push((t.permit_number(), masked(&s.number)));
         }
     }
-    if let Some(card) = &opened.card_form() {
-        let bank = card.bank.as_deref().and_then(|b| state.policy.bank(b));
-        let name = bank
-            .map(|b| {
-                if ctx.lang == Lang::Zh {
-                    b.name_zh.clone()
-                } else {
-                    b.name.clone()
-                }
-            })
-            .unwrap_or_default();
-        let last4 = card
-            .card_number
-            .as_deref()
-            .and_then(CardNumber::parse)
-            .map(|c| c.masked())
-            .unwrap_or_default();
-        rows.push((t.bank(), name));
-        rows.push((t.card_number(), last4));
+    if let Some(card) = &opened.card {
+        rows.push((t.bank(), bank_name(state, ctx.lang, &card.bank)));
+        rows.push((t.card_number(), card.card_number.masked()));
     }
-    Ok(ConfirmPage {
-        chrome: ctx.chrome(&format!("/verifications/{}/confirm", app.id)),
-        id: app.id.to_string(),
-        rows,
-        errors,
-    })
+    rows
+}
+
+pub fn stay_kind_label(t: super::Text, kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("entry_record") => t.entry_record(),
+        Some("residence_permit") => t.residence_permit(),
+        _ => t.permanent_residence_card(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    progress: Progress,
+    id: String,
+    rows: Vec<(&'static str, String)>,
+    warnings: Vec<String>,
+    summary: Vec<SummaryLine>,
 }
 
 pub async fn confirm(
@@ -680,14 +997,66 @@ pub async fn confirm(
     ctx: PageContext,
     Path(id): Path<String>,
 ) -> Response {
-    let app = match own(&state, &ctx, &id).await {
+    let path = format!("/verifications/{id}/confirm");
+    let app = match own(&state, &ctx, &id, &path).await {
         Ok(app) => app,
         Err(r) => return r,
     };
-    match confirm_page(&state, &ctx, &app, FormErrors::default()) {
-        Ok(page) => ctx.render(&page),
-        Err(e) => ctx.error_page(&e),
+    if let Some(r) = draft_only(&state, &ctx, &app, false) {
+        return r;
     }
+    let opened = match opened(&state, &ctx, &app) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    if !missing_images(&app, kind_of(&opened)).is_empty() {
+        let to = format!("/verifications/{id}/documents");
+        return ctx.see_other_with(
+            &state,
+            &to,
+            Flash::to(&to).with_notice(Notice::DocumentsFirst),
+        );
+    }
+    if opened.card.is_none() {
+        let to = format!("/verifications/{id}/bank_card");
+        return ctx.see_other_with(&state, &to, Flash::to(&to).with_notice(Notice::CardFirst));
+    }
+    let flash = ctx.take_flash(&path);
+    // A breach found at submission links to the step and input where it is fixed.
+    let summary = flash
+        .as_ref()
+        .map(|f| {
+            f.errors
+                .iter()
+                .map(|e| {
+                    let code = Code::parse(e.field.rsplit('|').next().unwrap_or(""))
+                        .unwrap_or(Code::ValidationFailed);
+                    let path = e.field.split('|').next().unwrap_or("");
+                    SummaryLine {
+                        href: fix_link(&id, path, code),
+                        text: e.in_lang(ctx.lang).to_owned(),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let warnings = views::warnings(&app.warnings)
+        .iter()
+        .map(|w| match ctx.lang {
+            Lang::En => w.message.clone(),
+            Lang::Zh => w.message_zh.clone(),
+        })
+        .collect();
+    let mut chrome = ctx.chrome(&path);
+    chrome.has_errors = !Vec::is_empty(&summary);
+    ctx.render(&ConfirmPage {
+        chrome,
+        progress: progress::progress(ctx.t, ctx.lang, Step::Card, None, false),
+        rows: summary_rows(&state, &ctx, &opened),
+        id,
+        warnings,
+        summary,
+    })
 }
 
 pub async fn submit(
@@ -697,19 +1066,59 @@ pub async fn submit(
     Path(id): Path<String>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    let app = match own_for_post(&state, &ctx, &headers, &id, &f.csrf).await {
+    let back = format!("/verifications/{id}/confirm");
+    let app = match own_for_post(&state, &ctx, &headers, &id, &f.csrf, &back, Vec::new()).await {
         Ok(app) => app,
         Err(r) => return r,
     };
+    // Submit pressed again, or in another tab: the application is on its way already.
+    if let Some(r) = draft_only(&state, &ctx, &app, true) {
+        return r;
+    }
     match journey::submit(&state, &app).await {
-        Ok(_) => go(&ctx, format!("/verifications/{id}")),
+        Ok(app) => ctx.see_other(&status_path(&app)),
         Err(error) => {
-            match confirm_page(&state, &ctx, &app, FormErrors::from_error(ctx.lang, &error)) {
-                Ok(page) => ctx.render_status(error.status(), &page),
-                Err(e) => ctx.error_page(&e),
-            }
+            let errors = if error.details.is_empty() {
+                vec![said_code("", error.code)]
+            } else {
+                error
+                    .details
+                    .iter()
+                    .map(|b| said(&format!("{}|{}", b.field, b.code.as_str()), b))
+                    .collect()
+            };
+            ctx.see_other_with(&state, &back, Flash::to(&back).with_errors(errors))
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "cancel.html")]
+struct CancelPage {
+    chrome: Chrome,
+    id: String,
+    keep: String,
+}
+
+/// Cancelling asks first: it cannot be undone.
+pub async fn cancel_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+) -> Response {
+    let path = format!("/verifications/{id}/cancel");
+    let app = match own(&state, &ctx, &id, &path).await {
+        Ok(app) => app,
+        Err(r) => return r,
+    };
+    if let Some(r) = draft_only(&state, &ctx, &app, false) {
+        return r;
+    }
+    ctx.render(&CancelPage {
+        chrome: ctx.chrome(&path),
+        keep: continue_path(&state, &app),
+        id,
+    })
 }
 
 pub async fn cancel(
@@ -719,12 +1128,20 @@ pub async fn cancel(
     Path(id): Path<String>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    let app = match own_for_post(&state, &ctx, &headers, &id, &f.csrf).await {
+    let back = format!("/verifications/{id}/cancel");
+    let app = match own_for_post(&state, &ctx, &headers, &id, &f.csrf, &back, Vec::new()).await {
         Ok(app) => app,
         Err(r) => return r,
     };
+    if let Some(r) = draft_only(&state, &ctx, &app, true) {
+        return r;
+    }
     match journey::cancel(&state, &app).await {
-        Ok(_) => go(&ctx, "/account".into()),
+        Ok(_) => ctx.see_other_with(
+            &state,
+            "/account",
+            Flash::to("/account").with_notice(Notice::Cancelled),
+        ),
         Err(e) => ctx.error_page(&e),
     }
 }
@@ -733,24 +1150,30 @@ pub async fn cancel(
 #[template(path = "status.html")]
 struct StatusPage {
     chrome: Chrome,
+    progress: Option<Progress>,
     id: String,
     status: &'static str,
     heading: &'static str,
-    error: Option<String>,
+    errors: FormErrors,
+    summary: Vec<SummaryLine>,
     amount: String,
     attempts_left: u32,
     deadline: String,
+    arrived: String,
+    card: String,
     failure: String,
     can_retry: bool,
+    new_images: bool,
     sandbox: bool,
     review_due: String,
+    rows: Vec<(&'static str, String)>,
     /// "Back to the platform", once the user has submitted or reached an outcome.
     back: Option<String>,
 }
 
 /// The way back to the platform a link came from: its `return_url`, told which session, once
 /// the application is submitted or has an outcome (CONTRACT 9).
-async fn back_to_platform(
+pub async fn back_to_platform(
     state: &AppState,
     ctx: &PageContext,
     app: &ApplicationRecord,
@@ -765,14 +1188,31 @@ async fn back_to_platform(
         .flatten()
 }
 
-fn status_page(
-    state: &AppState,
-    ctx: &PageContext,
-    app: &ApplicationRecord,
-    error: Option<String>,
-    amount: String,
-    back: Option<String>,
-) -> StatusPage {
+pub async fn status(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+) -> Response {
+    let path = format!("/verifications/{id}");
+    let app = match own(&state, &ctx, &id, &path).await {
+        Ok(app) => app,
+        Err(r) => return r,
+    };
+    if app.status == Status::Draft {
+        return ctx.see_other(&continue_path(&state, &app));
+    }
+    let opened = match opened(&state, &ctx, &app) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    let flash = ctx.take_flash(&path);
+    let errors = ctx.form_errors(flash.as_ref());
+    let amount = flash
+        .as_ref()
+        .and_then(|f| f.value("amount"))
+        .unwrap_or("")
+        .to_owned();
+    let back = back_to_platform(&state, &ctx, &app).await;
     let t = ctx.t;
     let heading = match app.status {
         Status::Draft => t.continue_application(),
@@ -783,13 +1223,32 @@ fn status_page(
         Status::Failed => t.failed_title(),
         Status::Cancelled => t.cancelled_title(),
     };
-    let failure = app.failure.as_ref().map(|f| ctx.lang.failure(f));
-    StatusPage {
-        chrome: ctx.chrome(&format!("/verifications/{}", app.id)),
-        id: app.id.to_string(),
+    let card = opened
+        .card
+        .as_ref()
+        .map(|c| {
+            t.card_ending(
+                &bank_name(&state, ctx.lang, &c.bank),
+                &c.card_number.masked().replace("**** ", ""),
+            )
+        })
+        .unwrap_or_default();
+    let mut chrome = ctx
+        .form_chrome(&path)
+        .with_flash_notice(ctx.lang, flash.as_ref());
+    chrome.has_errors = errors.any();
+    if matches!(app.status, Status::DepositPending | Status::UnderReview) {
+        chrome.script = Some(super::static_files::refresh_script_path());
+    }
+    let lang = ctx.lang;
+    let page = StatusPage {
+        chrome,
+        progress: progress::of_application(t, lang, &app),
+        id,
         status: app.status.as_str(),
         heading,
-        error,
+        summary: errors.summary("#amount"),
+        errors,
         amount,
         attempts_left: app.deposit.as_ref().map_or(0, |d| {
             state.config.deposit.attempts_remaining(d.attempts_used)
@@ -798,37 +1257,37 @@ fn status_page(
             .deposit
             .as_ref()
             .and_then(|d| d.expires_at)
-            .map(china_time)
+            .map(|at| china_time(lang, at))
             .unwrap_or_default(),
-        failure: failure.unwrap_or_default(),
+        arrived: app
+            .events
+            .iter()
+            .find(|e| e.status == Status::AwaitingAmount)
+            .map(|e| china_time(lang, e.at))
+            .unwrap_or_default(),
+        card,
+        failure: app
+            .failure
+            .as_ref()
+            .map(|f| lang.failure(f))
+            .unwrap_or_default(),
         can_retry: app.failure.as_ref().is_some_and(|f| f.can_retry),
+        new_images: app.failure.as_ref().is_some_and(journey::needs_new_images),
         sandbox: state.config.rail == Rail::Sandbox,
         review_due: app
             .events
             .iter()
             .rev()
             .find(|e| e.status == Status::UnderReview)
-            .map(|e| china_time(e.at + state.config.review_sla))
+            .map(|e| china_time(lang, e.at + state.config.review_sla))
             .unwrap_or_default(),
+        rows: summary_rows(&state, &ctx, &opened),
         back,
-    }
+    };
+    ctx.render(&page)
 }
 
-pub async fn status(
-    State(state): State<AppState>,
-    ctx: PageContext,
-    Path(id): Path<String>,
-) -> Response {
-    match own(&state, &ctx, &id).await {
-        Ok(app) => {
-            let back = back_to_platform(&state, &ctx, &app).await;
-            ctx.render(&status_page(&state, &ctx, &app, None, String::new(), back))
-        }
-        Err(r) => r,
-    }
-}
-
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default)]
 #[serde(default)]
 pub struct AmountValues {
     csrf: String,
@@ -842,19 +1301,25 @@ pub async fn answer_amount(
     Path(id): Path<String>,
     Form(v): Form<AmountValues>,
 ) -> Response {
-    let app = match own_for_post(&state, &ctx, &headers, &id, &v.csrf).await {
+    let back = format!("/verifications/{id}");
+    let app = match own_for_post(&state, &ctx, &headers, &id, &v.csrf, &back, pairs_of(&v)).await {
         Ok(app) => app,
         Err(r) => return r,
     };
+    if app.status != Status::AwaitingAmount {
+        return ctx.see_other(&back);
+    }
     match journey::confirm_amount(&state, &app, &v.amount).await {
-        Ok(_) => go(&ctx, format!("/verifications/{id}")),
+        Ok(_) => ctx.see_other(&back),
         Err(error) => {
-            let app = journey::reload(&state, app.id).await.unwrap_or(app);
-            let text = ctx.lang.error(&error);
-            ctx.render_status(
-                error.status(),
-                &status_page(&state, &ctx, &app, Some(text), v.amount, None),
-            )
+            let errors = match error.details.first() {
+                Some(b) => vec![said("amount", b)],
+                None => vec![said_code("amount", error.code)],
+            };
+            let flash = Flash::to(&back)
+                .with_values(pairs_of(&v))
+                .with_errors(errors);
+            ctx.see_other_with(&state, &back, flash)
         }
     }
 }
@@ -900,13 +1365,22 @@ pub async fn statement(
                         page.searched = true;
                         page.lines = rows
                             .into_iter()
-                            .map(|r| (china_time(r.at), r.memo, Fen::new(r.amount_fen).to_string()))
+                            .map(|r| {
+                                (
+                                    china_time(ctx.lang, r.at),
+                                    r.memo,
+                                    Fen::new(r.amount_fen).to_string(),
+                                )
+                            })
                             .collect();
                     }
                     Err(e) => return ctx.error_page(&AppError::from(e)),
                 }
             }
         }
+    }
+    if page.error.is_some() {
+        page.chrome.has_errors = true;
     }
     ctx.render(&page)
 }

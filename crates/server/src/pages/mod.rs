@@ -8,9 +8,13 @@
 //! and a request another site started is refused.
 
 mod account;
+pub mod flash;
+mod forms;
 mod journey;
+mod progress;
 mod review;
 mod start;
+mod static_files;
 mod text;
 
 use askama::Template;
@@ -28,7 +32,9 @@ use realname_app::Principal;
 use realname_core::state::Failure;
 use realname_core::store::Account;
 use realname_core::{Breach, Code};
+use std::sync::atomic::{AtomicBool, Ordering};
 
+pub use flash::{Flash, Notice};
 pub use text::Text;
 
 use crate::error::HttpStatus;
@@ -39,7 +45,13 @@ pub const CSRF_COOKIE: &str = "rn_csrf";
 pub const LANG_COOKIE: &str = "rn_lang";
 /// The platform session a link signed this browser in from, to offer the way back to it.
 pub const PLATFORM_COOKIE: &str = "rn_platform_session";
-const STYLESHEET: &str = include_str!("../../static/app.css");
+/// When the current session ends (service clock), so that a page can warn before it does and
+/// tell a session that ended from a visitor who never had one.
+pub const SESSION_UNTIL_COOKIE: &str = "rn_session_until";
+/// The form a page's language switch sends along, so that switching keeps what was typed.
+pub const PAGE_FORM: &str = "page-form";
+/// How long before a session ends its pages warn about it.
+const SESSION_WARNING_MINUTES: i64 = 15;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -52,6 +64,14 @@ impl Lang {
         match self {
             Lang::En => "en",
             Lang::Zh => "zh-CN",
+        }
+    }
+
+    /// The value `?lang=` takes.
+    pub fn short(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
         }
     }
 
@@ -187,6 +207,14 @@ pub struct PageContext {
     pub platform_session: Option<String>,
     /// The id the request-id layer gave this request, shown on error pages.
     pub request_id: String,
+    /// What the last form post handed on, if this deployment sealed it.
+    flash: Option<Flash>,
+    /// Whether a page showed the flash, so that it is spent.
+    flash_taken: AtomicBool,
+    /// When the session ends, as the browser was told at sign-in.
+    pub session_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The service clock's now.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 impl FromRequestParts<AppState> for PageContext {
@@ -227,6 +255,14 @@ impl FromRequestParts<AppState> for PageContext {
             principal,
             session_token,
             platform_session: cookie(&parts.headers, PLATFORM_COOKIE),
+            flash: cookie(&parts.headers, flash::FLASH_COOKIE)
+                .filter(|c| !c.is_empty())
+                .and_then(|c| Flash::open(state, &c)),
+            flash_taken: AtomicBool::new(false),
+            session_until: cookie(&parts.headers, SESSION_UNTIL_COOKIE)
+                .and_then(|c| c.parse::<i64>().ok())
+                .and_then(|s| chrono::DateTime::from_timestamp(s, 0)),
+            now: state.now(),
             request_id: parts
                 .headers
                 .get("x-request-id")
@@ -252,6 +288,13 @@ impl PageContext {
 
     pub fn finish(&self, mut response: Response) -> Response {
         let headers = response.headers_mut();
+        let replaced = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|v| v.as_bytes().starts_with(flash::FLASH_COOKIE.as_bytes()));
+        if self.flash_taken.load(Ordering::Relaxed) && !replaced {
+            headers.append(header::SET_COOKIE, Flash::spent());
+        }
         if self.new_csrf {
             headers.append(
                 header::SET_COOKIE,
@@ -278,6 +321,17 @@ impl PageContext {
         self.render_status(error.status(), &page)
     }
 
+    /// A page asked for with a method it does not take (a form's URL opened by hand, say).
+    pub fn method_not_allowed(&self) -> Response {
+        let page = ErrorPage {
+            chrome: self.chrome("/"),
+            heading: self.t.error_title(),
+            text: self.t.method_not_allowed().to_owned(),
+            request_id: self.request_id.clone(),
+        };
+        self.render_status(StatusCode::METHOD_NOT_ALLOWED, &page)
+    }
+
     /// A form post that is not this site's own, or whose token expired.
     pub fn forbidden_form(&self) -> Response {
         let page = ErrorPage {
@@ -291,11 +345,51 @@ impl PageContext {
 
     /// A link to the same page in the other language.
     pub fn switch_href(&self, path: &str) -> String {
-        let code = match self.lang.other() {
-            Lang::En => "en",
-            Lang::Zh => "zh",
-        };
-        format!("{path}?lang={code}")
+        format!("{path}?lang={}", self.lang.other().short())
+    }
+
+    /// The flash handed to the page at `path`; showing it spends it.
+    pub fn take_flash(&self, path: &str) -> Option<Flash> {
+        let flash = self.flash.as_ref().filter(|f| f.path == path)?;
+        self.flash_taken.store(true, Ordering::Relaxed);
+        Some(flash.clone())
+    }
+
+    /// The notice a flash for `path` carries, in the reader's language.
+    pub fn notice_text(&self, notice: Notice) -> &'static str {
+        self.t.notice(notice)
+    }
+
+    /// A redirect after a form post (303: the browser follows with a GET, so Back and
+    /// Reload never send the form again).
+    pub fn see_other(&self, to: &str) -> Response {
+        self.finish(Redirect::to(to).into_response())
+    }
+
+    /// A redirect that hands a flash to the page it goes to.
+    pub fn see_other_with(&self, state: &AppState, to: &str, flash: Flash) -> Response {
+        let mut response = Redirect::to(to).into_response();
+        if let Some(cookie) = flash.cookie(state) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        self.finish(response)
+    }
+
+    /// The form errors and warnings a flash carries, in the reader's language.
+    pub fn form_errors(&self, flash: Option<&Flash>) -> forms::FormErrors {
+        match flash {
+            Some(f) => forms::FormErrors::new(self.lang, f.errors.clone(), f.warnings.clone()),
+            None => forms::FormErrors::new(self.lang, Vec::new(), Vec::new()),
+        }
+    }
+
+    /// The warning to show when the session ends soon.
+    fn session_warning(&self) -> Option<String> {
+        let until = self.session_until.filter(|_| self.account.is_some())?;
+        let left = until - self.now;
+        (left > chrono::Duration::zero()
+            && left <= chrono::Duration::minutes(SESSION_WARNING_MINUTES))
+        .then(|| self.t.session_ends_soon(&china_time(self.lang, until)))
     }
 
     /// Whether a form post is this site's own: its CSRF field matches its cookie, and the
@@ -313,12 +407,30 @@ impl PageContext {
             })
     }
 
-    pub fn login_session(&self, token: &str, max_age: i64) -> HeaderValue {
-        set_cookie(SESSION_COOKIE, token, Some(max_age), "Lax")
+    /// The cookies of a new session: its token, and when it ends (kept a day longer, so that
+    /// a page can tell a session that ended from none).
+    pub fn login_session(
+        &self,
+        token: &str,
+        max_age: i64,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> [HeaderValue; 2] {
+        [
+            set_cookie(SESSION_COOKIE, token, Some(max_age), "Lax"),
+            set_cookie(
+                SESSION_UNTIL_COOKIE,
+                &until.timestamp().to_string(),
+                Some(max_age + 86_400),
+                "Lax",
+            ),
+        ]
     }
 
-    pub fn clear_session(&self) -> HeaderValue {
-        set_cookie(SESSION_COOKIE, "", Some(0), "Lax")
+    pub fn clear_session(&self) -> [HeaderValue; 2] {
+        [
+            set_cookie(SESSION_COOKIE, "", Some(0), "Lax"),
+            set_cookie(SESSION_UNTIL_COOKIE, "", Some(0), "Lax"),
+        ]
     }
 
     /// What the frame of every page needs.
@@ -327,10 +439,42 @@ impl PageContext {
             lang: self.lang.code(),
             t: self.t,
             switch_href: self.switch_href(path),
+            switch_action: None,
             csrf: self.csrf.clone(),
             logged_in: self.account.is_some(),
+            notice: None,
+            notice_lines: Vec::new(),
+            session_warning: self.session_warning(),
+            has_errors: false,
+            stylesheet: static_files::stylesheet_path(),
+            script: None,
+            wait: None,
         }
     }
+
+    /// The frame of a page whose form the language switch sends along (to `/language`, which
+    /// hands what was typed back to `path` in the other language).
+    pub fn form_chrome(&self, path: &str) -> Chrome {
+        let mut chrome = self.chrome(path);
+        chrome.switch_action = Some(format!(
+            "/language?to={}&back={}",
+            self.lang.other().short(),
+            encode_component(path)
+        ));
+        chrome
+    }
+}
+
+/// A URL query component, percent-encoded.
+pub fn encode_component(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -342,23 +486,60 @@ struct ErrorPage {
     request_id: String,
 }
 
-/// The frame around every page: language, the language switch, the CSRF token, the nav.
+/// The frame around every page: language, the language switch, the CSRF token, the nav,
+/// a notice and the session's warning.
 pub struct Chrome {
     pub lang: &'static str,
     pub t: Text,
     pub switch_href: String,
+    /// Where the language switch sends the page's form, on a page with one.
+    pub switch_action: Option<String>,
     pub csrf: String,
     pub logged_in: bool,
+    /// What the last action did, said at the top of the page, and advice that came with it.
+    pub notice: Option<String>,
+    pub notice_lines: Vec<String>,
+    pub session_warning: Option<String>,
+    /// The title starts with "Error" while the page shows errors.
+    pub has_errors: bool,
+    pub stylesheet: &'static str,
+    /// A small script of our own, as an enhancement only.
+    pub script: Option<&'static str>,
+    /// The status a waiting page waits to leave (the script reloads it when it does).
+    pub wait: Option<&'static str>,
 }
 
-/// A time as people in China read it.
-pub fn china_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    match chrono::FixedOffset::east_opt(8 * 3600) {
-        Some(china) => format!(
-            "{} (UTC+8)",
-            at.with_timezone(&china).format("%Y-%m-%d %H:%M")
-        ),
-        None => format!("{} UTC", at.format("%Y-%m-%d %H:%M")),
+impl Chrome {
+    pub fn with_notice(mut self, notice: Option<&'static str>) -> Chrome {
+        self.notice = notice.map(str::to_owned);
+        self
+    }
+
+    /// The notice a flash carries, with the advice for the whole page that came with it.
+    pub fn with_flash_notice(mut self, lang: Lang, flash: Option<&Flash>) -> Chrome {
+        let Some(flash) = flash else {
+            return self;
+        };
+        if let Some(notice) = flash.notice {
+            self.notice = Some(Text { lang }.notice(notice).to_owned());
+        }
+        self.notice_lines = flash
+            .warnings
+            .iter()
+            .filter(|w| w.field.is_empty())
+            .map(|w| w.in_lang(lang).to_owned())
+            .collect();
+        self
+    }
+}
+
+/// A time as people in China read it: Beijing time, said in the reader's language.
+pub fn china_time(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
+    // China keeps one time zone all year, eight hours ahead of UTC.
+    let shown = (at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M");
+    match lang {
+        Lang::En => format!("{shown} (Beijing time)"),
+        Lang::Zh => format!("{shown}（北京时间）"),
     }
 }
 
@@ -396,19 +577,11 @@ pub fn with_page_headers(mut response: Response) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Pages hold personal data: never cached. A static file says otherwise itself.
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
-}
-
-async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        STYLESHEET,
-    )
-        .into_response()
 }
 
 async fn home(ctx: PageContext) -> Response {
@@ -426,7 +599,8 @@ const UPLOAD_LIMIT: usize = 2 * 10 * 1024 * 1024 + 64 * 1024;
 pub fn router(sandbox: bool) -> Router<AppState> {
     let mut router = Router::new()
         .route("/", get(home))
-        .route("/static/app.css", get(stylesheet))
+        .route("/static/{name}", get(static_files::serve))
+        .route("/language", axum::routing::post(account::switch_language))
         .route(
             "/login",
             get(account::login_page).post(account::login_submit),
@@ -465,7 +639,7 @@ pub fn router(sandbox: bool) -> Router<AppState> {
         )
         .route(
             "/verifications/{id}/cancel",
-            axum::routing::post(journey::cancel),
+            get(journey::cancel_page).post(journey::cancel),
         )
         .route(
             "/verifications/{id}/amount",

@@ -12,12 +12,13 @@ use realname_core::Code;
 use realname_core::review::{DecisionForm, ReviewReason};
 use serde::Deserialize;
 
-use super::{Chrome, PageContext, Text, china_time};
+use super::flash::Flash;
+use super::forms::{FormErrors, SummaryLine, said_all};
+use super::{Chrome, Lang, PageContext, Text, china_time};
 use crate::api::review::parse_filter;
 use realname_app::casework;
 use realname_app::{AppError, Principal};
 
-use crate::error::HttpStatus;
 use crate::state::AppState;
 
 /// The logged-in staff member; without one, `turn_away` answers. (The application layer
@@ -55,6 +56,10 @@ pub struct QueueRow {
     due: String,
     overdue: bool,
     flags: Vec<String>,
+    /// Who holds the claim, and until when (the claimed tab).
+    holder: String,
+    /// How it was decided (the decided tab).
+    outcome: String,
 }
 
 #[derive(Template)]
@@ -100,16 +105,38 @@ pub async fn queue(
         Err(e) => return ctx.error_page(&e),
     };
     let now = state.now();
+    let holders: Vec<uuid::Uuid> = page.iter().filter_map(|(c, _)| c.claimed_by).collect();
+    let logins = casework::staff_logins(&state, &who, &holders)
+        .await
+        .unwrap_or_default();
+    let decided: Vec<uuid::Uuid> = page
+        .iter()
+        .filter(|(c, _)| c.decided_at.is_some())
+        .map(|(c, _)| c.application_id)
+        .collect();
+    let mut failures = std::collections::HashMap::new();
+    for id in decided {
+        if let Ok(Some(app)) = state.store.application(id).await {
+            failures.insert(id, app.failure);
+        }
+    }
+    let lang = ctx.lang;
     let rows = page
         .into_iter()
         .map(|(case, flags)| QueueRow {
             id: case.id.to_string(),
-            submitted: china_time(case.submitted_at),
-            due: china_time(case.due_at),
+            submitted: china_time(lang, case.submitted_at),
+            due: china_time(lang, case.due_at),
             overdue: case.decided_at.is_none() && case.due_at < now,
+            holder: holder_text(&ctx, &case, &logins, now),
+            outcome: outcome_text(
+                ctx.t,
+                &case,
+                failures.get(&case.application_id).and_then(Option::as_ref),
+            ),
             flags: flags
                 .into_iter()
-                .map(|f| ctx.lang.says(f).to_owned())
+                .map(|f| flag_label(ctx.t, f).to_owned())
                 .collect(),
         })
         .collect();
@@ -128,20 +155,79 @@ pub async fn queue(
     ctx.render(&page)
 }
 
+/// A flag as the reviewer reads it.
+fn flag_label(t: Text, flag: Code) -> &'static str {
+    match flag {
+        Code::DuplicateDocument => t.flag_duplicate_document(),
+        Code::DocumentExpiresSoon => t.flag_document_expires_soon(),
+        _ => t.flag_turns_18_recently(),
+    }
+}
+
+/// Who holds a case's claim and until when; empty when nobody does.
+fn holder_text(
+    ctx: &PageContext,
+    case: &realname_core::store::CaseRecord,
+    logins: &std::collections::HashMap<uuid::Uuid, String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    match (case.claimed_by, case.claimed_until) {
+        (Some(by), Some(until)) if until > now && case.decided_at.is_none() => {
+            let who = if ctx.account.as_ref().is_some_and(|a| a.id == by) {
+                ctx.t.you().to_owned()
+            } else {
+                logins
+                    .get(&by)
+                    .cloned()
+                    .unwrap_or_else(|| ctx.t.another_reviewer().to_owned())
+            };
+            ctx.t.held_by(&who, &china_time(ctx.lang, until))
+        }
+        _ => String::new(),
+    }
+}
+
+/// How a case was decided, with the reason of a rejection.
+fn outcome_text(
+    t: Text,
+    case: &realname_core::store::CaseRecord,
+    failure: Option<&realname_core::state::Failure>,
+) -> String {
+    match case.outcome.as_deref() {
+        Some("approve") => t.outcome_approved().to_owned(),
+        Some(_) => {
+            let reason = failure
+                .and_then(|f| ReviewReason::ALL.iter().find(|r| r.code() == f.code))
+                .map(|r| reason_label(t, *r));
+            match reason {
+                Some(reason) => format!("{}: {reason}", t.outcome_rejected()),
+                None => t.outcome_rejected().to_owned(),
+            }
+        }
+        None => String::new(),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "case.html")]
 struct CasePage {
     chrome: Chrome,
     id: String,
     short_id: String,
-    error: Option<String>,
+    errors: FormErrors,
+    summary: Vec<SummaryLine>,
     flags: Vec<String>,
+    /// The other application that holds one of this one's documents: a link to its case (or
+    /// its audit trail, before it reached review), and its short id.
+    duplicate: Option<(String, String)>,
     rows: Vec<(&'static str, String)>,
     images: Vec<(&'static str, String, bool)>,
     decided: bool,
     outcome: String,
     held: bool,
     held_until: String,
+    /// Another reviewer holds it: who, and until when.
+    held_by_other: String,
     reasons: Vec<(&'static str, &'static str)>,
 }
 
@@ -150,7 +236,7 @@ async fn case_page(
     ctx: &PageContext,
     who: &Principal,
     id: &str,
-    error: Option<String>,
+    errors: FormErrors,
 ) -> Result<CasePage, AppError> {
     let (case, app, opened, flags, unmasked) = casework::reveal(state, who, id).await?;
     let t = ctx.t;
@@ -162,9 +248,14 @@ async fn case_page(
         let v = text(v);
         if unmasked { v } else { mask(&v) }
     };
+    let lang = ctx.lang;
+    let nationality = match lang {
+        Lang::En => opened.identity.nationality.name_en(),
+        Lang::Zh => opened.identity.nationality.name_zh(),
+    };
     let mut rows = vec![
         (t.real_name(), text(&form.real_name)),
-        (t.nationality(), text(&form.nationality)),
+        (t.nationality(), nationality.to_owned()),
         (
             t.date_of_birth(),
             shown(&form.date_of_birth, views::masked_date),
@@ -176,7 +267,10 @@ async fn case_page(
         rows.push((t.expiry_date(), text(&p.expiry_date)));
     }
     if let Some(s) = &docs.stay_permit {
-        rows.push((t.proof_of_stay(), text(&s.kind)));
+        rows.push((
+            t.proof_of_stay(),
+            super::journey::stay_kind_label(t, s.kind.as_deref()).to_owned(),
+        ));
         if s.number.is_some() {
             rows.push((t.permit_number(), shown(&s.number, views::masked_number)));
         }
@@ -194,10 +288,22 @@ async fn case_page(
             let tail: String = n.chars().rev().take(4).collect();
             format!("**** {}", tail.chars().rev().collect::<String>())
         };
-        rows.push((t.bank(), text(&card.bank)));
+        let bank = card.bank.as_deref().and_then(|b| state.policy.bank(b));
+        let bank = bank.map_or_else(
+            || text(&card.bank),
+            |b| match lang {
+                Lang::En => b.name.clone(),
+                Lang::Zh => b.name_zh.clone(),
+            },
+        );
+        let account_type = match card.account_type.as_deref() {
+            Some("fixed") => t.fixed_account(),
+            _ => t.current_account(),
+        };
+        rows.push((t.bank(), bank));
         rows.push((t.card_number(), shown(&card.card_number, last4)));
         rows.push((t.account_name(), text(&card.account_name)));
-        rows.push((t.account_type(), text(&card.account_type)));
+        rows.push((t.account_type(), account_type.to_owned()));
     }
     let images = app
         .images
@@ -220,21 +326,50 @@ async fn case_page(
     let held = case.decided_at.is_none()
         && who.account().is_ok_and(|a| case.claimed_by == Some(a.id))
         && case.claimed_until.is_some_and(|u| u >= now);
+    let logins = match case.claimed_by {
+        Some(by) => casework::staff_logins(state, who, &[by]).await?,
+        None => Default::default(),
+    };
+    let held_by_other = if held {
+        String::new()
+    } else {
+        holder_text(ctx, &case, &logins, now)
+    };
+    let duplicate = casework::duplicate_of(state, who, app.id)
+        .await?
+        .map(|(other, case)| {
+            let href = match case {
+                Some(case) => format!("/review/cases/{case}"),
+                None => format!("/audit?verification_id={other}"),
+            };
+            (href, other.simple().to_string()[..8].to_owned())
+        });
     Ok(CasePage {
-        chrome: ctx.chrome(&format!("/review/cases/{}", case.id)),
+        chrome: {
+            let mut chrome = ctx.chrome(&format!("/review/cases/{}", case.id));
+            chrome.has_errors = errors.any();
+            chrome
+        },
         id: case.id.to_string(),
         short_id: case.id.simple().to_string()[..8].to_owned(),
-        error,
+        summary: errors.summary("#reason"),
+        errors,
         flags: flags
             .into_iter()
-            .map(|f| ctx.lang.says(f).to_owned())
+            .filter(|f| *f != Code::DuplicateDocument || duplicate.is_none())
+            .map(|f| flag_label(t, f).to_owned())
             .collect(),
+        duplicate,
         rows,
         images,
         decided: case.decided_at.is_some(),
-        outcome: case.outcome.clone().unwrap_or_default(),
+        outcome: outcome_text(t, &case, app.failure.as_ref()),
         held,
-        held_until: case.claimed_until.map(china_time).unwrap_or_default(),
+        held_until: case
+            .claimed_until
+            .map(|u| china_time(lang, u))
+            .unwrap_or_default(),
+        held_by_other,
         reasons: ReviewReason::ALL
             .iter()
             .map(|r| (r.code().as_str(), reason_label(t, *r)))
@@ -250,7 +385,10 @@ pub async fn case(
     let Some(who) = staff(&ctx) else {
         return turn_away(&ctx);
     };
-    match case_page(&state, &ctx, &who, &id, None).await {
+    let path = format!("/review/cases/{id}");
+    let flash = ctx.take_flash(&path);
+    let errors = ctx.form_errors(flash.as_ref());
+    match case_page(&state, &ctx, &who, &id, errors).await {
         Ok(page) => ctx.render(&page),
         Err(e) => ctx.error_page(&e),
     }
@@ -279,21 +417,19 @@ pub struct DecisionValues {
     note: Option<String>,
 }
 
-async fn after_action(
+/// Back to the case, with what went wrong said there.
+fn after_action(
     state: &AppState,
     ctx: &PageContext,
-    who: &Principal,
     id: &str,
     result: Result<(), AppError>,
 ) -> Response {
+    let path = format!("/review/cases/{id}");
     match result {
-        Ok(()) => ctx.finish(Redirect::to(&format!("/review/cases/{id}")).into_response()),
+        Ok(()) => ctx.see_other(&path),
         Err(error) => {
-            let text = ctx.lang.error(&error);
-            match case_page(state, ctx, who, id, Some(text)).await {
-                Ok(page) => ctx.render_status(error.status(), &page),
-                Err(e) => ctx.error_page(&e),
-            }
+            let errors = said_all(&error, |f, _| f.to_owned());
+            ctx.see_other_with(state, &path, Flash::to(&path).with_errors(errors))
         }
     }
 }
@@ -312,7 +448,7 @@ pub async fn claim(
         return ctx.forbidden_form();
     }
     let result = casework::claim(&state, &who, &id).await.map(drop);
-    after_action(&state, &ctx, &who, &id, result).await
+    after_action(&state, &ctx, &id, result)
 }
 
 pub async fn decide(
@@ -330,11 +466,20 @@ pub async fn decide(
     }
     let form = DecisionForm {
         outcome: v.outcome,
-        reason: v.reason,
+        reason: v.reason.filter(|r| !r.is_empty()),
         note: v.note,
     };
     let result = casework::decide(&state, &who, &id, &form).await.map(drop);
-    after_action(&state, &ctx, &who, &id, result).await
+    after_action(&state, &ctx, &id, result)
+}
+
+pub struct AuditRow {
+    at: String,
+    who: String,
+    action: &'static str,
+    /// The application's short id, and a link to its trail.
+    application: Option<(String, String)>,
+    details: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -342,7 +487,58 @@ pub async fn decide(
 struct AuditPage {
     chrome: Chrome,
     filter: String,
-    rows: Vec<(String, String, String, String, String)>,
+    rows: Vec<AuditRow>,
+}
+
+fn action_label(t: Text, action: &str) -> &'static str {
+    match action {
+        "reveal_application" => t.audit_reveal_application(),
+        "reveal_document" => t.audit_reveal_document(),
+        "decide" => t.audit_decide(),
+        "reveal_real_name" => t.audit_reveal_real_name(),
+        "reveal_identity" => t.audit_reveal_identity(),
+        _ => t.audit_other(),
+    }
+}
+
+/// An entry's detail (JSON) as label–value pairs a person reads.
+fn details(t: Text, detail: &str) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(detail)
+    else {
+        return Vec::new();
+    };
+    map.into_iter()
+        .map(|(key, value)| {
+            let label = match key.as_str() {
+                "case_id" => t.detail_case().to_owned(),
+                "slot" => t.detail_slot().to_owned(),
+                "outcome" => t.detail_outcome().to_owned(),
+                "reason" => t.reason().to_owned(),
+                "api_key" => t.detail_api_key().to_owned(),
+                "unmasked" => t.detail_unmasked().to_owned(),
+                other => other.replace('_', " "),
+            };
+            let value = match &value {
+                serde_json::Value::String(s) => match (key.as_str(), s.as_str()) {
+                    ("case_id", id) => id.chars().take(8).collect(),
+                    ("slot", "passport_photo_page") => t.passport_photo_page().to_owned(),
+                    ("slot", "stay_permit") => t.stay_permit_image().to_owned(),
+                    ("outcome", "approve") => t.outcome_approved().to_owned(),
+                    ("outcome", "reject") => t.outcome_rejected().to_owned(),
+                    ("reason", code) => ReviewReason::ALL
+                        .iter()
+                        .find(|r| r.code().as_str() == code)
+                        .map_or_else(|| code.to_owned(), |r| reason_label(t, *r).to_owned()),
+                    (_, s) => s.to_owned(),
+                },
+                serde_json::Value::Bool(true) => t.yes().to_owned(),
+                serde_json::Value::Bool(false) => t.no().to_owned(),
+                serde_json::Value::Null => "—".to_owned(),
+                other => other.to_string(),
+            };
+            (label, value)
+        })
+        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -364,17 +560,31 @@ pub async fn audit(
         Ok(e) => e,
         Err(e) => return ctx.error_page(&e),
     };
+    let actors: Vec<uuid::Uuid> = entries.iter().map(|e| e.actor).collect();
+    let logins = casework::staff_logins(&state, who, &actors)
+        .await
+        .unwrap_or_default();
+    let t = ctx.t;
     let rows = entries
         .into_iter()
-        .map(|e| {
-            let app = e.application_id.map(|a| a.to_string()).unwrap_or_default();
-            (
-                china_time(e.at),
-                e.actor.to_string()[..8].to_owned(),
-                e.action,
-                app,
-                e.detail,
-            )
+        .map(|e| AuditRow {
+            at: china_time(ctx.lang, e.at),
+            who: if e.actor.is_nil() {
+                t.platform_key().to_owned()
+            } else {
+                logins
+                    .get(&e.actor)
+                    .cloned()
+                    .unwrap_or_else(|| e.actor.simple().to_string()[..8].to_owned())
+            },
+            action: action_label(t, &e.action),
+            application: e.application_id.map(|a| {
+                (
+                    format!("/audit?verification_id={a}"),
+                    a.simple().to_string()[..8].to_owned(),
+                )
+            }),
+            details: details(t, &e.detail),
         })
         .collect();
     ctx.render(&AuditPage {

@@ -16,6 +16,9 @@ use crate::client::ClientAddress;
 use crate::state::AppState;
 use realname_app::limits::{self, Counted};
 
+/// How long a browser remembers the platform a link came from.
+const PLATFORM_COOKIE_SECONDS: i64 = 30 * 86_400;
+
 #[derive(Template)]
 #[template(path = "start.html")]
 struct StartPage {
@@ -103,10 +106,9 @@ pub async fn continue_(
             let max_age = (started.expires_at - state.now()).num_seconds().max(0);
             let mut response = Redirect::to(&started.next).into_response();
             let cookies = response.headers_mut();
-            cookies.append(
-                header::SET_COOKIE,
-                ctx.login_session(&started.session_token, max_age),
-            );
+            for cookie in ctx.login_session(&started.session_token, max_age, started.expires_at) {
+                cookies.append(header::SET_COOKIE, cookie);
+            }
             if let Some(locale) = started.session.locale.as_deref() {
                 cookies.append(
                     header::SET_COOKIE,
@@ -115,10 +117,12 @@ pub async fn continue_(
             }
             cookies.append(
                 header::SET_COOKIE,
+                // Kept after the session ends: an account a link opened has no password, and
+                // its way back to the platform is the way to a new link.
                 set_cookie(
                     super::PLATFORM_COOKIE,
                     &started.session.id.to_string(),
-                    Some(max_age),
+                    Some(PLATFORM_COOKIE_SECONDS),
                     "Lax",
                 ),
             );

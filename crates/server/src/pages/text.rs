@@ -67,10 +67,89 @@ texts! {
     chinese_citizen: "Chinese citizen", "中国公民";
     chinese_citizen_hint: "Chinese citizens authenticate with their Resident Identity Card in the platform's own flow; this service is for foreign nationals.", "中国公民请在平台的身份证认证流程中完成认证，本服务仅面向外国国籍用户。";
     form_has_errors: "Please correct the fields marked below.", "请修改下方标出的内容。";
-    step_identity: "1. Identity", "1. 身份信息";
-    step_documents: "2. Documents", "2. 证件照片";
-    step_card: "3. Bank card", "3. 银行卡";
-    step_confirm: "4. Confirm", "4. 确认";
+    step_registered: "Account", "注册账户";
+    step_identity: "Identity", "身份信息";
+    step_documents: "Documents", "证件照片";
+    step_card: "Bank card", "银行卡";
+    step_deposit: "Deposit", "小额打款";
+    step_amount: "Amount", "填写金额";
+    step_review: "Review", "人工审核";
+    step_result: "Result", "认证结果";
+    step_done: "done", "已完成";
+    step_current: "you are here", "当前步骤";
+    step_failed: "failed", "未通过";
+    step_todo: "to do", "待完成";
+    progress_label: "Your progress", "认证进度";
+    site_nav: "Site", "站点";
+    queue_tabs: "Queues", "案件分类";
+    ahead_documents: "photos of your documents", "上传证件照片";
+    ahead_card: "a mainland savings card in your name", "绑定本人名下的大陆储蓄卡";
+    ahead_deposit: "we pay under 1 yuan into the card", "我们向该卡支付 1 元以下的金额";
+    ahead_amount: "you enter the amount from your statement", "您填写银行流水中的金额";
+    ahead_review: "staff check your application within 2 days", "工作人员在 2 天内审核";
+    ahead_result: "you see the outcome here", "在此查看结果";
+    error_summary_title: "There is a problem", "请先修改以下问题";
+    error_word: "Error", "错误";
+    notice_session_ended: "Your session ended. Log in again to continue: what you typed is kept.", "登录已过期。请重新登录后继续，您填写的内容已保留。";
+    notice_already_submitted: "This application has been submitted already; nothing was changed.", "本申请已提交，未做任何更改。";
+    notice_cancelled: "Your application was cancelled. You can start a new one at any time.", "您的申请已取消，您可随时重新申请。";
+    notice_documents_first: "Upload the photos of your documents first.", "请先上传证件照片。";
+    notice_card_first: "Add your bank card first.", "请先填写银行卡信息。";
+    notice_already_verified: "You are authenticated already: there is nothing more to do.", "您已完成实名认证，无需再次申请。";
+    notice_blocked: "This account cannot apply again; the reason is below.", "该账户无法再次申请，原因见下方。";
+    notice_saved_with_warning: "Saved. Please read the advice below before you go on.", "已保存。继续前请阅读下方提示。";
+    notice_claimed: "You hold this case now.", "您已认领此案件。";
+    notice_decided: "The decision is recorded.", "审核结果已记录。";
+    notice_logged_out: "You have logged out.", "您已退出登录。";
+    login_ended: "Your session ended. Log in again and you come back to the step you were at, with what you typed.", "登录已过期。重新登录后将回到您所在的步骤，已填写的内容会保留。";
+    linked_ended: "You came here from your platform's link, and that session has ended. Go back to the platform to get a new link; your application is kept.", "您是通过平台链接进入的，该会话已结束。请返回平台获取新的链接，您的申请会保留。";
+    staff_sign_in: "Staff sign-in: code from your authenticator app", "工作人员登录：身份验证器中的验证码";
+    retry_note_with_images: "Your details and document photos from the last application are filled in. Check them, change what was wrong, and give your consent again.", "已为您填入上次申请的信息和证件照片。请核对并修改有误之处，然后重新授权。";
+    retry_note_new_images: "Your details from the last application are filled in. Check them, give your consent again, and upload new photos of your documents: the last ones could not be used.", "已为您填入上次申请的信息。请核对并重新授权，然后重新上传证件照片：上次的照片无法使用。";
+    entry_stamp_image: "Passport page with the China entry stamp", "护照中国入境章页";
+    residence_permit_image: "Passport page with the residence permit", "护照居留许可页";
+    residence_card_image: "Foreigner's Permanent Residence ID Card (front)", "外国人永久居留身份证（正面）";
+    open_draft: "Not submitted yet", "尚未提交";
+    you: "you", "您";
+    another_reviewer: "another reviewer", "其他审核员";
+    outcome_approved: "Approved", "已通过";
+    outcome_rejected: "Rejected", "已拒绝";
+    outcome: "Outcome", "结果";
+    held_by_column: "Held by", "认领人";
+    case_column: "Case", "案件";
+    flag_duplicate_document: "The same document is on another account's application", "其他账户的申请中有相同证件";
+    flag_document_expires_soon: "A document expires within 30 days", "证件将在 30 天内到期";
+    flag_turns_18_recently: "Turned 18 within the last 30 days", "近 30 天内刚满 18 周岁";
+    duplicate_link: "Compare with application", "对比申请";
+    audit_reveal_application: "Opened the case unmasked", "查看案件完整信息";
+    audit_reveal_document: "Viewed a document image", "查看证件图片";
+    audit_decide: "Decided the case", "作出审核决定";
+    audit_reveal_real_name: "Platform read the real name", "平台读取真实姓名";
+    audit_reveal_identity: "Platform read the identity", "平台读取身份信息";
+    audit_other: "Other action", "其他操作";
+    detail_case: "Case", "案件";
+    detail_slot: "Document", "证件";
+    detail_outcome: "Outcome", "结果";
+    detail_api_key: "API key", "API 密钥";
+    detail_unmasked: "Unmasked", "完整信息";
+    platform_key: "The platform (API key)", "平台（API 密钥）";
+    yes: "yes", "是";
+    no: "no", "否";
+    cancel_title: "Cancel this application?", "确定取消本次申请？";
+    cancel_text: "What you entered will not be used, and the application cannot be continued. You can start a new one at any time.", "已填写的内容将不再使用，本申请也无法继续。您可随时重新申请。";
+    cancel_confirm: "Yes, cancel it", "确定取消";
+    keep_application: "No, go back to my application", "不取消，返回申请";
+    check_again: "Check again", "刷新状态";
+    look_at_card: "Look for it on the statement of", "请查看以下银行卡的流水：";
+    paid_in_at: "Paid in", "到账时间";
+    submitted_title: "What you submitted", "您提交的信息";
+    may_retry: "You may apply again: your details are filled in for you.", "您可以重新申请，系统会为您填入上次的信息。";
+    new_images_needed: "You will need new photos of your documents.", "您需要重新上传证件照片。";
+    failure_reason: "Reason", "原因";
+    nationality_hint: "Type the first letters of your country and pick it from the list.", "输入国家名称的开头并从列表中选择。";
+    hk_mo_tw_hint: "Residents of Hong Kong, Macao and Taiwan: use your Mainland Travel Permit in the platform's own flow.", "港澳台居民请在平台的相应流程中使用来往内地（大陆）通行证认证。";
+    stay_kind_hint: "Choose one; only its fields are asked for.", "请选择一项，只需填写该项信息。";
+    method_not_allowed: "This page does not take that kind of request.", "此页面不接受该请求方式。";
     real_name_hint: "Exactly as on your passport: letters, Chinese characters, spaces, dots and hyphens.", "与护照一致：字母、汉字、空格、点和中横线。";
     nationality: "Nationality", "国籍";
     choose: "Choose…", "请选择…";
@@ -117,13 +196,13 @@ texts! {
     edit: "Edit", "修改";
     cancel_application: "Cancel this application", "取消本次申请";
     deposit_on_its_way: "A small deposit is on its way to your card", "小额打款正在途中";
-    deposit_on_its_way_text: "It usually arrives within 1–2 days. Then check your bank statement for an amount under 1 yuan and enter it here.", "通常 1–2 天内到账。到账后请在银行流水中查看这笔 1 元以下的金额并在此填写。";
+    deposit_on_its_way_text: "We are paying an amount under 1 yuan into your card; banks take up to 1–2 days. This page changes by itself when it has arrived.", "我们正在向您的银行卡支付一笔 1 元以下的金额，银行最长需要 1–2 天。到账后此页面会自动更新。";
+    amount_arrived_text: "The deposit has arrived. Find the amount under 1 yuan on your statement and enter it here.", "小额打款已到账。请在银行流水中找到这笔 1 元以下的金额并在此填写。";
     enter_amount: "Enter the amount you received", "请填写收到的金额";
     amount_label: "Amount in yuan, e.g. 0.37", "金额（元），例如 0.37";
     attempts_left: "Attempts left", "剩余次数";
     confirm_before: "Confirm before", "请在此时间前确认";
     under_review: "Your application is being reviewed", "您的申请正在审核中";
-    under_review_text: "Staff review each application within the service level; expect a decision by", "工作人员将在服务时限内完成审核，预计最晚于以下时间前给出结果：";
     back_home: "Back to the start", "返回首页";
     request_id: "Request id", "请求编号";
     error_title: "Something is not right", "出了点问题";
@@ -179,6 +258,60 @@ texts! {
     reason_suspected_fraud: "Suspected fraud (final)", "疑似欺诈（最终）";
     reason_other: "Other (needs a note)", "其他（须填写备注）";
     forbidden_request: "This form has expired. Please try again.", "表单已过期，请重试。";
+}
+
+/// Texts with a value inside, where the two languages put it in different places.
+impl Text {
+    pub fn notice(&self, notice: super::Notice) -> &'static str {
+        use super::Notice;
+        match notice {
+            Notice::SessionEnded => self.notice_session_ended(),
+            Notice::AlreadySubmitted => self.notice_already_submitted(),
+            Notice::Cancelled => self.notice_cancelled(),
+            Notice::DocumentsFirst => self.notice_documents_first(),
+            Notice::CardFirst => self.notice_card_first(),
+            Notice::AlreadyVerified => self.notice_already_verified(),
+            Notice::Blocked => self.notice_blocked(),
+            Notice::SavedWithWarning => self.notice_saved_with_warning(),
+            Notice::Claimed => self.notice_claimed(),
+            Notice::Decided => self.notice_decided(),
+            Notice::LoggedOut => self.notice_logged_out(),
+        }
+    }
+
+    pub fn session_ends_soon(&self, at: &str) -> String {
+        match self.lang {
+            Lang::En => format!(
+                "Your session ends at {at}. If it does, log in again: you come back here with what you typed."
+            ),
+            Lang::Zh => {
+                format!("您的登录将于{at}过期。过期后请重新登录，将回到此页并保留已填写的内容。")
+            }
+        }
+    }
+
+    pub fn card_ending(&self, bank: &str, last4: &str) -> String {
+        match self.lang {
+            Lang::En => format!("{bank}, card ending {last4}"),
+            Lang::Zh => format!("{bank}（尾号 {last4}）"),
+        }
+    }
+
+    pub fn held_by(&self, who: &str, until: &str) -> String {
+        match self.lang {
+            Lang::En => format!("Held by {who} until {until}"),
+            Lang::Zh => format!("{who}认领中，至{until}"),
+        }
+    }
+
+    pub fn review_expected(&self, due: &str) -> String {
+        match self.lang {
+            Lang::En => format!(
+                "Staff review each application within the service level; expect a decision by {due}."
+            ),
+            Lang::Zh => format!("工作人员将在服务时限内完成审核，预计最晚于{due}前给出结果。"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -120,6 +120,7 @@ impl Bank {
             .arg("--pickup-dir")
             .arg(inbox)
             .args(["--drop-settle-ms", "0", "--drop-interval-ms", "3600000"])
+            .args(["--clock", &bank_clock()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -486,6 +487,22 @@ fn done_like(rig: &Rig, prefix: &str) -> PathBuf {
 
 fn count(text: &str, needle: &str) -> usize {
     text.matches(needle).count()
+}
+
+/// Where the bank's clock starts: after its 15:00 cut-off, on the first day from China's
+/// today (the execution date the rail asks for) that is followed by a business day. A file
+/// is then accepted today and settles the next day whatever the hour or weekday the tests run
+/// at; with the real clock, a file taken before the cut-off settles at once.
+fn bank_clock() -> String {
+    use chrono::Datelike;
+    let mut day = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    while matches!(
+        day.weekday(),
+        chrono::Weekday::Fri | chrono::Weekday::Sat | chrono::Weekday::Sun
+    ) {
+        day = day.succ_opt().unwrap();
+    }
+    format!("{day}T16:00")
 }
 
 #[tokio::test]

@@ -124,9 +124,10 @@ async fn forms_need_their_csrf_token_and_register_logs_in() {
         .unwrap();
     assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
 
-    // A breach shows next to its field, in the page's language, keeping what was typed.
+    // A breach is said next to its field after a redirect (Reload never sends the form
+    // again), in the page's language, keeping what was typed; the flash is spent once shown.
     let weak = client
-        .post(app.url("/register?lang=zh"))
+        .post(app.url("/register"))
         .header("cookie", &cookie)
         .form(&[
             ("csrf", csrf.as_str()),
@@ -136,10 +137,26 @@ async fn forms_need_their_csrf_token_and_register_logs_in() {
         .send()
         .await
         .unwrap();
-    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = weak.text().await.unwrap();
+    assert_eq!(weak.status(), StatusCode::SEE_OTHER);
+    assert_eq!(weak.headers()["location"], "/register");
+    let flash = set_cookie(&weak, "rn_flash").expect("the errors ride in a flash");
+    assert!(!flash.contains("web@example.com"), "the flash is sealed");
+    let shown = client
+        .get(app.url("/register?lang=zh"))
+        .header("cookie", format!("{cookie}; rn_flash={}", value(&flash)))
+        .send()
+        .await
+        .unwrap();
     assert!(
-        html.contains("密码至少需要 8 个字符") && html.contains("value=\"web@example.com\""),
+        set_cookie(&shown, "rn_flash").is_some_and(|c| c.contains("Max-Age=0")),
+        "shown once"
+    );
+    let html = shown.text().await.unwrap();
+    assert!(
+        html.contains("密码至少需要 8 个字符")
+            && html.contains("value=\"web@example.com\"")
+            && html.contains("aria-describedby=\"password-error password-hint\"")
+            && html.contains("<title>错误:"),
         "{html}"
     );
 
@@ -214,32 +231,34 @@ async fn forms_need_their_csrf_token_and_register_logs_in() {
         .send()
         .await
         .unwrap();
-    assert_eq!(gone.headers()["location"], "/login");
+    let to = gone.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/login?next=/account"), "{to}");
 }
 
 #[tokio::test]
 async fn a_wrong_password_is_said_on_the_login_page() {
     let app = spawn_app().await;
     app.register("pw@example.com").await;
-    let client = no_redirects();
-    let res = client.get(app.url("/login")).send().await.unwrap();
-    let csrf = value(&set_cookie(&res, "rn_csrf").unwrap());
-    let wrong = client
-        .post(app.url("/login?lang=en"))
-        .header("cookie", format!("rn_csrf={csrf}"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("login", "pw@example.com"),
-            ("password", "not my password"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let html = wrong.text().await.unwrap();
+    let mut b = Browser::open(&app).await;
+    let (status, to) = b
+        .post(
+            &app,
+            "/login",
+            &[("login", "pw@example.com"), ("password", "not my password")],
+        )
+        .await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/login"));
+    let (_, html) = b.get(&app, "/login?lang=en").await;
     assert!(
         html.contains("The login or password is wrong.")
             && html.contains("value=\"pw@example.com\"")
+            && !html.contains("not my password"),
+        "{html}"
+    );
+    let (_, again) = b.get(&app, "/login?lang=en").await;
+    assert!(
+        !again.contains("The login or password is wrong."),
+        "reloading does not say it again"
     );
 }
 
@@ -280,7 +299,11 @@ impl Browser {
             .filter_map(|v| v.to_str().ok())
         {
             if let Some((k, rest)) = v.split(';').next().and_then(|kv| kv.split_once('=')) {
-                self.cookies.insert(k.to_owned(), rest.to_owned());
+                if v.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), rest.to_owned());
+                }
             }
         }
     }
@@ -295,6 +318,24 @@ impl Browser {
             .unwrap();
         self.keep(&res);
         (res.status(), res.text().await.unwrap())
+    }
+
+    /// A GET that redirects: its status and where to.
+    async fn get_location(&mut self, app: &TestApp, path: &str) -> (StatusCode, String) {
+        let res = self
+            .client
+            .get(app.url(path))
+            .header("cookie", self.header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        let to = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (res.status(), to)
     }
 
     /// Posts a form; answers the status and where it redirects to (or the page's HTML).
@@ -350,8 +391,12 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
     // Without consent and with a bad phone: both said next to their fields, input kept.
     let mut bad = identity.to_vec();
     bad[3] = ("phone", "91234567");
-    let (status, html) = b.post(&app, "/verifications/new", &bad).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, to) = b.post(&app, "/verifications/new", &bad).await;
+    assert_eq!(
+        (status, to.as_str()),
+        (StatusCode::SEE_OTHER, "/verifications/new")
+    );
+    let (_, html) = b.get(&app, &to).await;
     assert!(
         html.contains("id=\"phone-error\"") && html.contains("international code"),
         "{html}"
@@ -448,15 +493,38 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
     assert!(amount.starts_with("0."), "{amount}");
     let (_, html) = b.get(&app, &format!("/verifications/{id}")).await;
     assert!(html.contains("name=\"amount\"") && html.contains("Attempts left"));
-    let (status, html) = b
+    let (status, to) = b
         .post(
             &app,
             &format!("/verifications/{id}/amount"),
             &[("amount", "0.999")],
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = b.get(&app, &to).await;
     assert!(html.contains("did not use an attempt") && html.contains("value=\"0.999\""));
+    // A wrong amount, then Reload: the reload is a GET and uses no attempt.
+    let wrong = if amount == "0.01" { "0.02" } else { "0.01" };
+    let (_, to) = b
+        .post(
+            &app,
+            &format!("/verifications/{id}/amount"),
+            &[("amount", wrong)],
+        )
+        .await;
+    let attempts = |html: &str| {
+        html.split("Attempts left</dt><dd>")
+            .nth(1)
+            .map(|s| s[..1].to_owned())
+    };
+    let (_, first) = b.get(&app, &format!("{to}?lang=en")).await;
+    let (_, reloaded) = b.get(&app, &format!("{to}?lang=en")).await;
+    assert_eq!(attempts(&first).as_deref(), Some("2"), "{first}");
+    assert_eq!(
+        attempts(&reloaded).as_deref(),
+        Some("2"),
+        "Reload used no attempt"
+    );
     let (status, to) = b
         .post(
             &app,
@@ -480,15 +548,15 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
         html.contains(r#"name="totp""#),
         "the login page asks staff for the code"
     );
-    let (status, html) = r
-        .post(
-            &app,
-            "/login?lang=en",
-            &[("login", "rita"), ("password", PASSWORD)],
-        )
+    let (status, to) = r
+        .post(&app, "/login", &[("login", "rita"), ("password", PASSWORD)])
         .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "staff need their code");
-    assert!(html.contains(r#"name="totp""#), "{html}");
+    assert_eq!(status, StatusCode::SEE_OTHER, "staff need their code");
+    let (_, html) = r.get(&app, &to).await;
+    assert!(
+        html.contains(r#"name="totp""#) && html.contains("The login or password is wrong."),
+        "{html}"
+    );
     let code = app.totp("rita").await;
     let (status, to) = r
         .post(
@@ -540,14 +608,19 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
             && html.contains("accesskey=\"r\"")
             && html.contains("Document page missing")
     );
-    let (status, html) = r
+    assert!(
+        html.contains(r#"<option value="" selected>"#),
+        "no reason is chosen for the reviewer"
+    );
+    let (status, to) = r
         .post(
             &app,
             &format!("/review/cases/{case}/decision"),
             &[("outcome", "reject"), ("reason", "other"), ("note", "")],
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = r.get(&app, &to).await;
     assert!(html.contains("needs a note"), "{html}");
     let (status, _) = r
         .post(
@@ -572,12 +645,17 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
         &[("login", "ada"), ("password", PASSWORD), ("totp", &code)],
     )
     .await;
-    let (status, html) = a.get(&app, &format!("/audit?verification_id={id}")).await;
+    let (status, html) = a
+        .get(&app, &format!("/audit?verification_id={id}&lang=en"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        html.contains("reveal_application")
-            && html.contains("reveal_document")
-            && html.contains("decide")
+        html.contains("Opened the case unmasked")
+            && html.contains("Viewed a document image")
+            && html.contains("Decided the case")
+            && html.contains(">rita<")
+            && !html.contains("reveal_application"),
+        "the audit log says who did what in words: {html}"
     );
 
     // A user is no reviewer.
@@ -600,5 +678,224 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
     assert!(
         html.contains("Not found.") && html.contains("Request id: "),
         "an error page, with the id to quote: {html}"
+    );
+}
+
+/// Posts the documents form with the given files; answers where it redirects.
+async fn upload(b: &mut Browser, app: &TestApp, id: &str, files: &[&str]) -> String {
+    let mut form = reqwest::multipart::Form::new().text("csrf", b.csrf.clone());
+    for slot in files {
+        form = form.part(
+            slot.to_string(),
+            reqwest::multipart::Part::bytes(jpeg()).file_name("d.jpg"),
+        );
+    }
+    let res = b
+        .client
+        .post(app.url(&format!("/verifications/{id}/documents")))
+        .header("cookie", b.header())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    b.keep(&res);
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    res.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_pages_guide_a_card_holder_and_recover_what_was_typed() {
+    let app = spawn_app().await;
+    let mut b = Browser::open(&app).await;
+    let login = "holder@example.com";
+    b.post(
+        &app,
+        "/register?lang=en",
+        &[("login", login), ("password", PASSWORD)],
+    )
+    .await;
+
+    // Nationality by name, in the reader's order; Hong Kong is sent where it belongs.
+    let (_, html) = b.get(&app, "/verifications/new").await;
+    let at = |name: &str| html.find(&format!("<option value=\"{name}\"")).unwrap();
+    assert!(at("Afghanistan") < at("Albania") && at("Albania") < at("Aruba"));
+    assert!(at("United States") < at("United States Minor Outlying Islands"));
+    assert!(
+        !html.contains("<option value=\"Hong Kong\""),
+        "not offered as foreign"
+    );
+    let name = "Maria·Fernanda Gonzalez Rodriguez";
+    let identity = |nationality: &'static str| {
+        vec![
+            ("consent", "true"),
+            ("real_name", name),
+            ("nationality", nationality),
+            ("date_of_birth", "1990-05-17"),
+            ("phone", "+852-91234567"),
+            ("stay_kind", "permanent_residence_card"),
+            ("stay_number", "USA110000000001"),
+            ("stay_expiry", "2034-01-01"),
+            // A passport typed before choosing the card is not asked for and not kept.
+            ("passport_number", "E1"),
+        ]
+    };
+    let (_, to) = b
+        .post(&app, "/verifications/new", &identity("Hong Kong"))
+        .await;
+    let (_, html) = b.get(&app, &to).await;
+    assert!(html.contains("Mainland Travel Permit"), "{html}");
+    assert!(html.contains("value=\"Hong Kong\""), "what was typed stays");
+    assert!(
+        html.contains("id=\"phone-warning\""),
+        "the phone's advice shows beside the errors: {html}"
+    );
+
+    // Saved: on to the documents with the phone's advice said; a card holder is asked for the
+    // card alone.
+    let (_, to) = b
+        .post(&app, "/verifications/new", &identity("United States"))
+        .await;
+    assert!(to.ends_with("/documents"), "{to}");
+    let id = to.split('/').nth(2).unwrap().to_owned();
+    let (_, html) = b.get(&app, &to).await;
+    assert!(
+        html.contains("mainland mobile number"),
+        "the warning: {html}"
+    );
+    assert!(html.contains("Permanent Residence ID Card (front)"));
+    assert!(!html.contains("name=\"passport_photo_page\""), "{html}");
+    let (_, again) = b.get(&app, &to).await;
+    assert!(!again.contains("mainland mobile number"), "said once");
+
+    // Next without a file: said at the input, not at the end.
+    let to = upload(&mut b, &app, &id, &[]).await;
+    assert_eq!(to, format!("/verifications/{id}/documents"));
+    let (_, html) = b.get(&app, &to).await;
+    assert!(
+        html.contains("id=\"stay_permit-error\"") && html.contains("aria-invalid=\"true\""),
+        "{html}"
+    );
+    // The card step waits for the documents.
+    let (status, to) = b
+        .get_location(&app, &format!("/verifications/{id}/bank_card"))
+        .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (
+            StatusCode::SEE_OTHER,
+            format!("/verifications/{id}/documents").as_str()
+        )
+    );
+    let to = upload(&mut b, &app, &id, &["stay_permit"]).await;
+    assert_eq!(to, format!("/verifications/{id}/bank_card"));
+
+    // Every error of a field: Bank of China refuses the dot and the length both.
+    let card = |bank: &'static str, number: &'static str| {
+        vec![
+            ("bank", bank),
+            ("card_number", number),
+            ("card_type", "savings"),
+            ("account_type", "current"),
+            ("account_name", name),
+        ]
+    };
+    let path = format!("/verifications/{id}/bank_card");
+    let (_, to) = b
+        .post(&app, &path, &card("BOC", "6216600000000060012"))
+        .await;
+    let (_, html) = b.get(&app, &to).await;
+    assert!(
+        html.contains("dot") && html.contains("China Merchants Bank"),
+        "both breaches are said: {html}"
+    );
+
+    // The session ends while the card is typed: after logging in, the user is back on the
+    // step with the card number kept.
+    b.cookies.remove("rn_session");
+    let (status, to) = b.post(&app, &path, &card("CMB", "6225880000090002")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        to.starts_with(&format!("/login?next={path}")) && to.ends_with("ended=1"),
+        "{to}"
+    );
+    let (_, html) = b.get(&app, &format!("{to}&lang=en")).await;
+    assert!(html.contains("Your session ended"), "{html}");
+    let (_, back) = b
+        .post(
+            &app,
+            "/login",
+            &[("login", login), ("password", PASSWORD), ("next", &path)],
+        )
+        .await;
+    assert_eq!(back, path);
+    let (_, html) = b.get(&app, &path).await;
+    assert!(html.contains("value=\"6225880000090002\""), "{html}");
+
+    // Switching language keeps what the form holds.
+    let mut fields = card("CMB", "6225880000090002");
+    fields[1] = ("card_number", "6225 8800 0009 0002");
+    let (_, to) = b
+        .post(&app, &format!("/language?to=zh&back={path}"), &fields)
+        .await;
+    assert_eq!(to, format!("{path}?lang=zh"));
+    let (_, html) = b.get(&app, &to).await;
+    assert!(html.contains("value=\"6225 8800 0009 0002\"") && html.contains("银行卡号"));
+
+    // Submitted: Submit again, and the steps' pages, lead to the status page, which shows
+    // the application read-only.
+    let (_, to) = b.post(&app, &path, &card("CMB", "6225880000090002")).await;
+    assert_eq!(to, format!("/verifications/{id}/confirm"));
+    let (_, to) = b
+        .post(&app, &format!("/verifications/{id}/submit"), &[])
+        .await;
+    assert_eq!(to, format!("/verifications/{id}"));
+    let (_, to) = b
+        .post(&app, &format!("/verifications/{id}/submit"), &[])
+        .await;
+    assert_eq!(to, format!("/verifications/{id}"));
+    let (_, html) = b.get(&app, &format!("{to}?lang=en")).await;
+    assert!(html.contains("submitted already"), "{html}");
+    for step in ["identity", "documents", "bank_card", "confirm"] {
+        let (status, to) = b
+            .get_location(&app, &format!("/verifications/{id}/{step}"))
+            .await;
+        assert_eq!(
+            (status, to),
+            (StatusCode::SEE_OTHER, format!("/verifications/{id}"))
+        );
+    }
+    let (_, to) = b.get_location(&app, "/verifications/new").await;
+    assert_eq!(to, format!("/verifications/{id}"), "one open application");
+
+    // The bank returns the deposit (the sandbox's card ending 0002: AC04): the account page
+    // says why, and applying again starts from what was there, but the card.
+    app.advance(0).await;
+    let (_, html) = b.get(&app, "/account?lang=en").await;
+    assert!(
+        html.contains("account is closed") && html.contains("Apply again"),
+        "{html}"
+    );
+    let (_, html) = b.get(&app, "/verifications/new").await;
+    assert!(
+        html.contains(&format!("value=\"{name}\"")) && html.contains("value=\"USA110000000001\""),
+        "pre-filled: {html}"
+    );
+    assert!(
+        !html.contains("name=\"consent\" value=\"true\" checked"),
+        "consent is asked anew"
+    );
+    let based_on = format!("name=\"based_on\" value=\"{id}\"");
+    assert!(html.contains(&based_on));
+    let mut again = identity("United States");
+    again.push(("based_on", &id));
+    let (_, to) = b.post(&app, "/verifications/new", &again).await;
+    assert!(
+        to.ends_with("/bank_card"),
+        "the document photos came along: {to}"
+    );
+    let (_, html) = b.get(&app, &to).await;
+    assert!(
+        !html.contains("6225880000090002"),
+        "a returned card is not offered again"
     );
 }
