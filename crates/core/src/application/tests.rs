@@ -475,3 +475,23 @@ fn no_debug_of_a_form_or_an_identity_shows_a_number() {
     };
     assert!(!format!("{card:?}").contains("6222020000000000018"));
 }
+
+#[test]
+fn hong_kong_macao_and_taiwan_are_sent_to_the_mainland_travel_permit() {
+    for region in ["HKG", "MAC", "TWN"] {
+        let mut f = form();
+        f.nationality = Some(region.into());
+        let report = check_new_application(&f, day("2026-11-26")).unwrap_err();
+        let breach = &report.breaches[0];
+        assert_eq!(
+            (breach.field.as_str(), breach.code),
+            ("nationality", Code::NationalityNotForeign)
+        );
+        assert!(breach.message_en().contains("Mainland Travel Permit"));
+        assert!(breach.message_zh().contains("通行证"));
+    }
+    let mut f = form();
+    f.nationality = Some("CHN".into());
+    let report = check_new_application(&f, day("2026-11-26")).unwrap_err();
+    assert!(report.breaches[0].message_en().contains("Resident Identity Card"));
+}

@@ -419,7 +419,7 @@ fn identity_page(
     let mut chrome = ctx.form_chrome(&action);
     chrome.has_errors = errors.any();
     IdentityPage {
-        progress: progress::progress(ctx.t, ctx.lang, Step::Identity, None, false),
+        progress: progress::progress(ctx.t, Step::Identity, None, false),
         summary: errors.summary("#real_name"),
         chrome,
         action,
@@ -693,7 +693,7 @@ pub async fn documents(
     chrome.has_errors = errors.any();
     ctx.render(&DocumentsPage {
         chrome,
-        progress: progress::progress(ctx.t, ctx.lang, Step::Documents, None, false),
+        progress: progress::progress(ctx.t, Step::Documents, None, false),
         id,
         summary: errors.summary(&first),
         slots,
@@ -873,7 +873,7 @@ pub async fn bank_card(
     chrome.has_errors = errors.any();
     ctx.render(&BankCardPage {
         chrome,
-        progress: progress::progress(ctx.t, ctx.lang, Step::Card, None, false),
+        progress: progress::progress(ctx.t, Step::Card, None, false),
         id,
         v,
         summary: errors.summary("#bank"),
@@ -1051,7 +1051,7 @@ pub async fn confirm(
     chrome.has_errors = !Vec::is_empty(&summary);
     ctx.render(&ConfirmPage {
         chrome,
-        progress: progress::progress(ctx.t, ctx.lang, Step::Card, None, false),
+        progress: progress::progress(ctx.t, Step::Card, None, false),
         rows: summary_rows(&state, &ctx, &opened),
         id,
         warnings,
@@ -1233,17 +1233,22 @@ pub async fn status(
             )
         })
         .unwrap_or_default();
-    let mut chrome = ctx
-        .form_chrome(&path)
-        .with_flash_notice(ctx.lang, flash.as_ref());
+    // Only the amount step has a form for the language switch to carry.
+    let chrome = if app.status == Status::AwaitingAmount {
+        ctx.form_chrome(&path)
+    } else {
+        ctx.chrome(&path)
+    };
+    let mut chrome = chrome.with_flash_notice(ctx.lang, flash.as_ref());
     chrome.has_errors = errors.any();
     if matches!(app.status, Status::DepositPending | Status::UnderReview) {
         chrome.script = Some(super::static_files::refresh_script_path());
+        chrome.wait = Some(app.status.as_str());
     }
     let lang = ctx.lang;
     let page = StatusPage {
         chrome,
-        progress: progress::of_application(t, lang, &app),
+        progress: progress::of_application(t, &app),
         id,
         status: app.status.as_str(),
         heading,

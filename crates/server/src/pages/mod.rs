@@ -533,6 +533,13 @@ impl Chrome {
     }
 }
 
+/// A time of the journey's progress, short for a phone: month, day and Beijing time of day.
+pub fn china_time_short(at: chrono::DateTime<chrono::Utc>) -> String {
+    (at + chrono::Duration::hours(8))
+        .format("%m-%d %H:%M")
+        .to_string()
+}
+
 /// A time as people in China read it: Beijing time, said in the reader's language.
 pub fn china_time(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
     // China keeps one time zone all year, eight hours ahead of UTC.

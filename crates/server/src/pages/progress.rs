@@ -6,7 +6,7 @@ use realname_core::documents::{ImageSlot, StayPermitKind};
 use realname_core::state::Status;
 use realname_core::store::ApplicationRecord;
 
-use super::{Lang, Text, china_time};
+use super::{Text, china_time_short};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
@@ -90,7 +90,6 @@ fn step_of(status: Status) -> Option<Step> {
 /// failed result says it failed.
 pub fn progress(
     t: Text,
-    lang: Lang,
     current: Step,
     app: Option<&ApplicationRecord>,
     with_times: bool,
@@ -123,7 +122,7 @@ pub fn progress(
                 .map(|e| e.at),
             _ => None,
         };
-        when.map(|at| china_time(lang, at)).unwrap_or_default()
+        when.map(china_time_short).unwrap_or_default()
     };
     let failed = app.is_some_and(|a| a.status == Status::Failed);
     let verified = app.is_some_and(|a| a.status == Status::Verified);
@@ -162,8 +161,8 @@ pub fn progress(
 }
 
 /// The indicator of a submitted application's status page, with its times.
-pub fn of_application(t: Text, lang: Lang, app: &ApplicationRecord) -> Option<Progress> {
-    step_of(app.status).map(|step| progress(t, lang, step, Some(app), true))
+pub fn of_application(t: Text, app: &ApplicationRecord) -> Option<Progress> {
+    step_of(app.status).map(|step| progress(t, step, Some(app), true))
 }
 
 /// The slots a draft must have images in, for its proof of stay.

@@ -103,6 +103,7 @@ texts! {
     notice_logged_out: "You have logged out.", "您已退出登录。";
     login_ended: "Your session ended. Log in again and you come back to the step you were at, with what you typed.", "登录已过期。重新登录后将回到您所在的步骤，已填写的内容会保留。";
     linked_ended: "You came here from your platform's link, and that session has ended. Go back to the platform to get a new link; your application is kept.", "您是通过平台链接进入的，该会话已结束。请返回平台获取新的链接，您的申请会保留。";
+    linked_return: "Came here from your platform's link? Go back to the platform to get a new one; your application is kept.", "是通过平台链接进入的？请返回平台获取新的链接，您的申请会保留。";
     staff_sign_in: "Staff sign-in: code from your authenticator app", "工作人员登录：身份验证器中的验证码";
     retry_note_with_images: "Your details and document photos from the last application are filled in. Check them, change what was wrong, and give your consent again.", "已为您填入上次申请的信息和证件照片。请核对并修改有误之处，然后重新授权。";
     retry_note_new_images: "Your details from the last application are filled in. Check them, give your consent again, and upload new photos of your documents: the last ones could not be used.", "已为您填入上次申请的信息。请核对并重新授权，然后重新上传证件照片：上次的照片无法使用。";

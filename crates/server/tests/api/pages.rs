@@ -898,4 +898,11 @@ async fn the_pages_guide_a_card_holder_and_recover_what_was_typed() {
         !html.contains("6225880000090002"),
         "a returned card is not offered again"
     );
+
+    // A quarter of an hour before the session ends, the pages say so.
+    let (_, html) = b.get(&app, "/account?lang=en").await;
+    assert!(!html.contains("Your session ends at"));
+    app.advance(12 * 3600 - 10 * 60).await;
+    let (_, html) = b.get(&app, "/account?lang=en").await;
+    assert!(html.contains("Your session ends at"), "{html}");
 }

@@ -229,6 +229,25 @@ async fn the_queue_puts_overdue_first_pages_by_cursor_and_shows_flags() {
             .iter()
             .any(|f| f == "duplicate_document")
     );
+    // The reviewer's page links the other application that holds the same passport.
+    let (first_case, second_case) = (
+        cases[0]["id"].as_str().unwrap(),
+        cases[1]["id"].as_str().unwrap(),
+    );
+    let html = reqwest::Client::new()
+        .get(app.url(&format!("/review/cases/{first_case}?lang=en")))
+        .header("cookie", format!("rn_session={reviewer}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("href=\"/review/cases/{second_case}\""))
+            && html.contains("The same document is on another account"),
+        "{html}"
+    );
     let cursor = page["next_cursor"].as_str().unwrap();
     let (_, rest) = app
         .get(
