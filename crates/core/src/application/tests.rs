@@ -493,5 +493,9 @@ fn hong_kong_macao_and_taiwan_are_sent_to_the_mainland_travel_permit() {
     let mut f = form();
     f.nationality = Some("CHN".into());
     let report = check_new_application(&f, day("2026-11-26")).unwrap_err();
-    assert!(report.breaches[0].message_en().contains("Resident Identity Card"));
+    assert!(
+        report.breaches[0]
+            .message_en()
+            .contains("Resident Identity Card")
+    );
 }

@@ -173,6 +173,40 @@ fn kind_of(opened: &Opened) -> StayPermitKind {
     opened.identity.stay_permit.kind()
 }
 
+/// A draft's step page: the user's own draft, opened, or the page to go to instead (the
+/// login, the status page of a submitted application, an error).
+async fn draft_step(
+    state: &AppState,
+    ctx: &PageContext,
+    id: &str,
+    path: &str,
+) -> Result<(ApplicationRecord, Opened), Response> {
+    let app = own(state, ctx, id, path).await?;
+    if let Some(r) = draft_only(state, ctx, &app, false) {
+        return Err(r);
+    }
+    let opened = opened(state, ctx, &app).map_err(|r| *r)?;
+    Ok((app, opened))
+}
+
+/// A step after the documents, opened before they are all there: to the documents, saying so.
+fn documents_first(
+    state: &AppState,
+    ctx: &PageContext,
+    app: &ApplicationRecord,
+    opened: &Opened,
+) -> Option<Response> {
+    if missing_images(app, kind_of(opened)).is_empty() {
+        return None;
+    }
+    let to = format!("/verifications/{}/documents", app.id);
+    Some(ctx.see_other_with(
+        state,
+        &to,
+        Flash::to(&to).with_notice(Notice::DocumentsFirst),
+    ))
+}
+
 fn missing_images(app: &ApplicationRecord, kind: StayPermitKind) -> Vec<ImageSlot> {
     progress::required_slots(Some(kind))
         .iter()
@@ -560,16 +594,9 @@ pub async fn edit_identity(
     Path(id): Path<String>,
 ) -> Response {
     let action = format!("/verifications/{id}/identity");
-    let app = match own(&state, &ctx, &id, &action).await {
-        Ok(app) => app,
+    let (_, opened) = match draft_step(&state, &ctx, &id, &action).await {
+        Ok(found) => found,
         Err(r) => return r,
-    };
-    if let Some(r) = draft_only(&state, &ctx, &app, false) {
-        return r;
-    }
-    let opened = match opened(&state, &ctx, &app) {
-        Ok(o) => o,
-        Err(r) => return *r,
     };
     let flash = ctx.take_flash(&action);
     let mut errors = ctx.form_errors(flash.as_ref());
@@ -662,17 +689,11 @@ pub async fn documents(
     Path(id): Path<String>,
 ) -> Response {
     let path = format!("/verifications/{id}/documents");
-    let app = match own(&state, &ctx, &id, &path).await {
-        Ok(app) => app,
+    let (app, opened) = match draft_step(&state, &ctx, &id, &path).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
-    if let Some(r) = draft_only(&state, &ctx, &app, false) {
-        return r;
-    }
-    let kind = match opened(&state, &ctx, &app) {
-        Ok(o) => kind_of(&o),
-        Err(r) => return *r,
-    };
+    let kind = kind_of(&opened);
     let flash = ctx.take_flash(&path);
     let errors = ctx.form_errors(flash.as_ref());
     let slots = progress::required_slots(Some(kind))
@@ -821,24 +842,12 @@ pub async fn bank_card(
     Path(id): Path<String>,
 ) -> Response {
     let path = format!("/verifications/{id}/bank_card");
-    let app = match own(&state, &ctx, &id, &path).await {
-        Ok(app) => app,
+    let (app, opened) = match draft_step(&state, &ctx, &id, &path).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
-    if let Some(r) = draft_only(&state, &ctx, &app, false) {
+    if let Some(r) = documents_first(&state, &ctx, &app, &opened) {
         return r;
-    }
-    let opened = match opened(&state, &ctx, &app) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
-    if !missing_images(&app, kind_of(&opened)).is_empty() {
-        let to = format!("/verifications/{id}/documents");
-        return ctx.see_other_with(
-            &state,
-            &to,
-            Flash::to(&to).with_notice(Notice::DocumentsFirst),
-        );
     }
     let flash = ctx.take_flash(&path);
     let errors = ctx.form_errors(flash.as_ref());
@@ -998,24 +1007,12 @@ pub async fn confirm(
     Path(id): Path<String>,
 ) -> Response {
     let path = format!("/verifications/{id}/confirm");
-    let app = match own(&state, &ctx, &id, &path).await {
-        Ok(app) => app,
+    let (app, opened) = match draft_step(&state, &ctx, &id, &path).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
-    if let Some(r) = draft_only(&state, &ctx, &app, false) {
+    if let Some(r) = documents_first(&state, &ctx, &app, &opened) {
         return r;
-    }
-    let opened = match opened(&state, &ctx, &app) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
-    if !missing_images(&app, kind_of(&opened)).is_empty() {
-        let to = format!("/verifications/{id}/documents");
-        return ctx.see_other_with(
-            &state,
-            &to,
-            Flash::to(&to).with_notice(Notice::DocumentsFirst),
-        );
     }
     if opened.card.is_none() {
         let to = format!("/verifications/{id}/bank_card");

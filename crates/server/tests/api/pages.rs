@@ -416,29 +416,8 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
     let (status, html) = b.get(&app, &format!("/verifications/{id}/documents")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("enctype=\"multipart/form-data\""));
-    let upload = reqwest::multipart::Form::new()
-        .text("csrf", b.csrf.clone())
-        .part(
-            "passport_photo_page",
-            reqwest::multipart::Part::bytes(jpeg()).file_name("p.jpg"),
-        )
-        .part(
-            "stay_permit",
-            reqwest::multipart::Part::bytes(jpeg()).file_name("s.jpg"),
-        );
-    let res = b
-        .client
-        .post(app.url(&format!("/verifications/{id}/documents")))
-        .header("cookie", b.header())
-        .multipart(upload)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        res.headers()["location"],
-        format!("/verifications/{id}/bank_card").as_str()
-    );
+    let to = upload(&mut b, &app, &id, &["passport_photo_page", "stay_permit"]).await;
+    assert_eq!(to, format!("/verifications/{id}/bank_card"));
 
     let (_, html) = b.get(&app, &format!("/verifications/{id}/bank_card")).await;
     assert!(
