@@ -47,19 +47,22 @@ async function toCardStep(page, passport) {
   await page.waitForURL('**/bank_card');
 }
 
-test('a failure says why, applying again starts from it, and cancelling asks first', async (t) => {
+for (const [lang, words] of [
+  ['en', { closed: /account is closed/, cancelled: /cancelled/, passport: 'E34567890', card: '6222020000000080002', good: '6222020000000000026' }],
+  ['zh', { closed: /账户已销户/, cancelled: /已取消/, passport: 'G34567890', card: '6222020000000160002', good: '6222020000000000042' }],
+]) test(`a failure says why, applying again starts from it, and cancelling asks first (${lang})`, async (t) => {
   if (missing().length) return t.skip(`needs ${missing().join(', ')}`);
-  const { context, page } = await newUser('en', 'again@example.com');
+  const { context, page } = await newUser(lang, `again-${lang}@example.com`);
 
   // Next on the documents step without a file: said at the input, not at the end.
   await page.goto(`${rn.base}/verifications/new`);
-  await fillIdentity(page, { passport: 'E34567890' });
+  await fillIdentity(page, { passport: words.passport });
   await page.click(NEXT);
   await page.waitForURL('**/documents');
   await page.click(NEXT);
   await page.waitForURL('**/documents');
   assert.ok(await page.isVisible('#passport_photo_page-error') && await page.isVisible('#stay_permit-error'));
-  await look(page, 'recovery-01-documents-missing');
+  await look(page, `recovery-${lang}-01-documents-missing`);
   await page.setInputFiles('#passport_photo_page', documentImage());
   await page.setInputFiles('#stay_permit', documentImage());
   await page.click(NEXT);
@@ -67,7 +70,7 @@ test('a failure says why, applying again starts from it, and cancelling asks fir
 
   // The sandbox bank returns a card ending 0002 as a closed account (AC04).
   await page.selectOption('#bank', 'ICBC');
-  await page.fill('#card_number', '6222020000000080002');
+  await page.fill('#card_number', words.card);
   await page.click(NEXT);
   await page.waitForURL('**/confirm');
   await page.click('form[action$="/submit"] button');
@@ -75,36 +78,36 @@ test('a failure says why, applying again starts from it, and cancelling asks fir
   const failed = page.url();
   await rn.advanceClock(SETTLE_SECONDS);
   await page.reload();
-  assert.match(await page.textContent('.failure'), /account is closed/);
-  await look(page, 'recovery-02-failed');
+  assert.match(await page.textContent('.failure'), words.closed);
+  await look(page, `recovery-${lang}-02-failed`);
   await page.goto(`${rn.base}/account`);
-  assert.match(await page.textContent('main'), /account is closed/);
+  assert.match(await page.textContent('main'), words.closed);
   assert.ok(await page.isVisible(`a[href="${new URL(failed).pathname}"]`), 'the failed application is linked');
-  await look(page, 'recovery-03-account-after-failure');
+  await look(page, `recovery-${lang}-03-account-after-failure`);
 
   // Apply again: everything as it was but consent and the returned card; the photos came along.
   await page.click('a[href="/authenticate"]');
   await page.click('a[href="/verifications/new"]');
   assert.equal(await page.inputValue('#real_name'), 'John Smith');
-  assert.equal(await page.inputValue('#passport_number'), 'E34567890');
+  assert.equal(await page.inputValue('#passport_number'), words.passport);
   assert.ok(!(await page.isChecked('#consent')), 'consent is asked anew');
-  await look(page, 'recovery-04-apply-again');
+  await look(page, `recovery-${lang}-04-apply-again`);
   await page.check('#consent');
   await page.click(NEXT);
   await page.waitForURL('**/bank_card');
   assert.equal(await page.inputValue('#card_number'), '', 'a card the bank returned is not offered again');
   await page.selectOption('#bank', 'ICBC');
-  await page.fill('#card_number', '6222020000000000026');
+  await page.fill('#card_number', words.good);
   await page.click(NEXT);
   await page.waitForURL('**/confirm');
 
   // Cancel asks first, then says it is done.
   await page.click('a[href$="/cancel"]');
-  await look(page, 'recovery-05-cancel-asks');
+  await look(page, `recovery-${lang}-05-cancel-asks`);
   await page.click('form[action$="/cancel"] button');
   await page.waitForURL('**/account');
-  assert.match(await page.textContent('.notice'), /cancelled/);
-  await look(page, 'recovery-06-cancelled');
+  assert.match(await page.textContent('.notice'), words.cancelled);
+  await look(page, `recovery-${lang}-06-cancelled`);
   await context.close();
 });
 
