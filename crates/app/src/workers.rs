@@ -9,7 +9,7 @@ use chrono::TimeDelta;
 use realname_core::Code;
 use realname_core::ports::{BankMessage, PayoutInstruction, PayoutNotice, UnmatchedEntry};
 use realname_core::state::{Event, Status, transition};
-use realname_core::store::{JobKind, MessageApplied, NewJob, StateChange};
+use realname_core::store::{Forget, Forgotten, JobKind, MessageApplied, NewJob, StateChange};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -21,6 +21,14 @@ use crate::views::PlatformEventView;
 pub const IDEMPOTENCY_KEPT_FOR: TimeDelta = TimeDelta::hours(24);
 /// How long a failed-login counter outlives its last failure.
 pub const THROTTLE_KEPT_FOR: TimeDelta = TimeDelta::hours(24);
+/// How long the platform's events (and the attempts at delivering them) are kept: the feed
+/// answers 30 days (CONTRACT 9, 11).
+pub const EVENTS_KEPT_FOR: TimeDelta = TimeDelta::days(30);
+/// How long a finished job is kept, to see what the workers did.
+pub const JOBS_KEPT_FOR: TimeDelta = TimeDelta::days(30);
+/// How long an expired link is kept: a day, so that opening it says "used or expired" and
+/// not "unknown" for a while, though both read the same.
+pub const LINKS_KEPT_FOR: TimeDelta = TimeDelta::days(1);
 const LEASE_SECONDS: i64 = 60;
 const BATCH: u32 = 32;
 const TICK: Duration = Duration::from_secs(1);
@@ -48,22 +56,9 @@ pub async fn run(state: std::sync::Arc<Service>, mut stop: watch::Receiver<bool>
         if let Err(e) = run_pending(&state).await {
             tracing::warn!(error = %e, "worker pass failed; trying again");
         }
-        // Idempotency keys are kept for 24 hours; sweeping them every few minutes is plenty.
+        // What is kept for hours or days at least: sweeping every few minutes is plenty.
         if passes % 300 == 0 {
-            let before = state.now() - IDEMPOTENCY_KEPT_FOR;
-            if let Err(e) = state.store.purge_idempotent(before).await {
-                tracing::warn!(error = %e, "could not purge old idempotency keys");
-            }
-            // Sessions lapse on the service clock; failed-login counters are forgotten after
-            // a day of real time without a failure (and never while they lock).
-            let real = state.real_now();
-            if let Err(e) = state
-                .store
-                .purge_lapsed(state.now(), real - THROTTLE_KEPT_FOR, real)
-                .await
-            {
-                tracing::warn!(error = %e, "could not purge lapsed sessions and counters");
-            }
+            purge(&state).await;
         }
         passes += 1;
         tokio::select! {
@@ -75,6 +70,47 @@ pub async fn run(state: std::sync::Arc<Service>, mut stop: watch::Receiver<bool>
         if *stop.borrow() {
             break;
         }
+    }
+}
+
+/// Forgets what is kept for a while only (CONTRACT 11): idempotency answers, lapsed sessions
+/// and counters, and the history of events, deliveries, finished jobs and links.
+pub async fn purge(state: &Service) {
+    let before = state.now() - IDEMPOTENCY_KEPT_FOR;
+    if let Err(e) = state.store.purge_idempotent(before).await {
+        tracing::warn!(error = %e, "could not purge old idempotency keys");
+    }
+    // Sessions lapse on the service clock; failed-login counters are forgotten after a day of
+    // real time without a failure (and never while they lock).
+    let real = state.real_now();
+    if let Err(e) = state
+        .store
+        .purge_lapsed(state.now(), real - THROTTLE_KEPT_FOR, real)
+        .await
+    {
+        tracing::warn!(error = %e, "could not purge lapsed sessions and counters");
+    }
+    purge_history(state).await;
+}
+
+/// Forgets the history kept for a while only (events, deliveries, finished jobs, links).
+async fn purge_history(state: &Service) {
+    let now = state.now();
+    let forget = Forget {
+        events_before: now - EVENTS_KEPT_FOR,
+        jobs_before: now - JOBS_KEPT_FOR,
+        links_before: now - LINKS_KEPT_FOR,
+    };
+    match state.store.purge_history(&forget).await {
+        Ok(gone) if gone != Forgotten::default() => tracing::info!(
+            events = gone.events,
+            deliveries = gone.deliveries,
+            jobs = gone.jobs,
+            links = gone.links,
+            "purged old history"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not purge old history"),
     }
 }
 
@@ -378,5 +414,8 @@ pub async fn advance_sandbox_clock(
     crate::security::record(crate::security::SecurityEvent::SandboxClockMoved { seconds });
     run_pending(state)
         .await
-        .map_err(|e| crate::AppError::internal("sandbox clock", e))
+        .map_err(|e| crate::AppError::internal("sandbox clock", e))?;
+    // What the new time lets go is forgotten now too, so tests of retention are exact.
+    purge(state).await;
+    Ok(())
 }

@@ -195,6 +195,26 @@ pub struct ApplicationRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What a purge forgets: the rows of each kind from before its horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forget {
+    /// Platform events and webhook delivery attempts made before this.
+    pub events_before: DateTime<Utc>,
+    /// Jobs finished before this.
+    pub jobs_before: DateTime<Utc>,
+    /// Link tokens that expired before this.
+    pub links_before: DateTime<Utc>,
+}
+
+/// How many rows of each kind a purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    pub events: u64,
+    pub deliveries: u64,
+    pub jobs: u64,
+    pub links: u64,
+}
+
 /// Work that follows a state change, done by a worker that leases it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobKind {
@@ -537,6 +557,11 @@ pub trait Store: Send + Sync {
         throttles_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<u64>;
+
+    /// Forgets the history that is kept for a while only (CONTRACT 11): platform events and
+    /// delivery attempts, finished jobs and expired links, each older than its horizon. An
+    /// application's status history is not among them, and `sequence` goes on counting.
+    async fn purge_history(&self, forget: &Forget) -> StoreResult<Forgotten>;
 
     // Applications.
     /// `Conflict("application_in_progress")` when the account already has an open one.

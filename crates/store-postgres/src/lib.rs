@@ -18,9 +18,9 @@ use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
-    ClaimOutcome, DepositRecord, EventRecord, Idempotency, ImageMeta, Job, JobKind, NewApplication,
-    NewJob, Role, SealedKeys, StateChange, Store, StoreError, StoreResult, StoredCard,
-    SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+    ClaimOutcome, DepositRecord, EventRecord, Forget, Forgotten, Idempotency, ImageMeta, Job,
+    JobKind, NewApplication, NewJob, Role, SealedKeys, StateChange, Store, StoreError, StoreResult,
+    StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_9.sql"),
     include_str!("schema_10.sql"),
     include_str!("schema_11.sql"),
+    include_str!("schema_12.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -1125,6 +1126,46 @@ impl Store for PgStore {
                 .map_err(err)?
                 .rows_affected();
             Ok(sessions + throttles + windows)
+        })
+        .await
+    }
+
+    async fn purge_history(&self, forget: &Forget) -> StoreResult<Forgotten> {
+        let (pool, forget) = (self.pool.clone(), *forget);
+        detached(async move {
+            let deleted = |sql: &'static str, before: DateTime<Utc>| {
+                let pool = pool.clone();
+                async move {
+                    sqlx::query(sql)
+                        .bind(before)
+                        .execute(&pool)
+                        .await
+                        .map(|r| r.rows_affected())
+                        .map_err(err)
+                }
+            };
+            Ok(Forgotten {
+                deliveries: deleted(
+                    "DELETE FROM delivery_attempts WHERE at < $1",
+                    forget.events_before,
+                )
+                .await?,
+                events: deleted(
+                    "DELETE FROM platform_events WHERE created_at < $1",
+                    forget.events_before,
+                )
+                .await?,
+                jobs: deleted(
+                    "DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1",
+                    forget.jobs_before,
+                )
+                .await?,
+                links: deleted(
+                    "DELETE FROM link_tokens WHERE expires_at < $1",
+                    forget.links_before,
+                )
+                .await?,
+            })
         })
         .await
     }

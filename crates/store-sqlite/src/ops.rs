@@ -13,9 +13,9 @@ use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
-    ClaimOutcome, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Role, SealedKeys,
-    StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
-    Throttle, ThrottlePolicy,
+    ClaimOutcome, Forget, Forgotten, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob,
+    Role, SealedKeys, StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand,
+    SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -739,6 +739,36 @@ impl Store for SqliteStore {
                 )
                 .map_err(failed)?;
             Ok((sessions + throttles + windows) as u64)
+        })
+        .await
+    }
+
+    async fn purge_history(&self, forget: &Forget) -> StoreResult<Forgotten> {
+        let forget = *forget;
+        self.write(move |tx| {
+            let deleted = |sql: &str, before: DateTime<Utc>| {
+                tx.exec(sql, params![ts(before)])
+                    .map(|n| n as u64)
+                    .map_err(failed)
+            };
+            Ok(Forgotten {
+                deliveries: deleted(
+                    "DELETE FROM delivery_attempts WHERE at < ?1",
+                    forget.events_before,
+                )?,
+                events: deleted(
+                    "DELETE FROM platform_events WHERE created_at < ?1",
+                    forget.events_before,
+                )?,
+                jobs: deleted(
+                    "DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < ?1",
+                    forget.jobs_before,
+                )?,
+                links: deleted(
+                    "DELETE FROM link_tokens WHERE expires_at < ?1",
+                    forget.links_before,
+                )?,
+            })
         })
         .await
     }

@@ -10,8 +10,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use realname_core::Code;
 use realname_core::deposit::DepositRules;
 use realname_core::platform::{
-    ApiKey, EventQuery, EventType, KeyMode, LinkToken, LinkUse, PlatformSession, Scope,
-    WebhookEndpoint,
+    ApiKey, DeliveryAttempt, DeliveryState, EventQuery, EventType, KeyMode, LinkToken, LinkUse,
+    PlatformSession, Scope, WebhookEndpoint,
 };
 use realname_core::ports::{
     BankMessage, FileAnswer, HeldTransfer, MessageKey, PayoutNotice, SandboxLedger, SandboxPayout,
@@ -76,6 +76,7 @@ macro_rules! all_cases {
             events_are_dispatched_only_when_an_endpoint_listens,
             the_vault_keys_are_written_once,
             lapsed_sessions_and_quiet_counters_are_purged,
+            old_events_deliveries_jobs_and_links_are_purged,
             a_second_factor_step_is_taken_once_and_disabling_ends_every_session,
             a_file_rail_puts_each_payout_in_one_file_at_a_time,
             a_bank_message_is_applied_once_and_all_or_nothing,
@@ -2184,4 +2185,133 @@ pub async fn a_bank_message_moves_many_applications_as_each_would_move_alone(sto
     let other = account(&store, "bulk-other@example.com").await;
     let history = store.card_history(other, b"card-bulk-7").await.unwrap();
     assert!(history.returned_by_bank);
+}
+
+pub async fn old_events_deliveries_jobs_and_links_are_purged(store: DynStore) {
+    let later = t0() + TimeDelta::days(40);
+    let id = account(&store, "purge@example.com").await;
+    // Three events at t0 (created, submitted, awaiting_amount), one 40 days on.
+    let app = settled(&store, id, b"card-purge").await;
+    store
+        .apply(&change(
+            app,
+            Status::AwaitingAmount,
+            Event::AmountAccepted,
+            later,
+        ))
+        .await
+        .unwrap();
+    let endpoint = Uuid::new_v4();
+    let attempt = |at: DateTime<Utc>| DeliveryAttempt {
+        id: Uuid::new_v4(),
+        position: 0,
+        endpoint_id: endpoint,
+        event_id: "evt_x".into(),
+        attempt: 1,
+        state: DeliveryState::Delivered,
+        status_code: Some(200),
+        error: None,
+        at,
+        next_attempt_at: None,
+        livemode: false,
+    };
+    store.record_delivery_attempt(&attempt(t0())).await.unwrap();
+    store
+        .record_delivery_attempt(&attempt(later))
+        .await
+        .unwrap();
+    // One job finished long ago; the transitions' own jobs are not finished.
+    let job = NewJob {
+        key: "purge-me".into(),
+        kind: JobKind::SendPayouts,
+        application_id: None,
+        due_at: t0(),
+        subject: None,
+    };
+    assert!(store.queue_job(&job).await.unwrap());
+    let claimed = store.claim_jobs(t0(), 60, 100).await.unwrap();
+    let mine = claimed
+        .iter()
+        .find(|j| j.kind == JobKind::SendPayouts)
+        .unwrap();
+    store.finish_job(mine, t0()).await.unwrap();
+    let session = PlatformSession {
+        id: Uuid::new_v4(),
+        account_id: id,
+        external_user_id: "ext-purge".into(),
+        return_url: None,
+        locale: None,
+        metadata: "{}".into(),
+        mode: KeyMode::Test,
+        created_at: t0(),
+    };
+    let link = |hash: &[u8], expires_at| LinkToken {
+        token_hash: hash.to_vec(),
+        session_id: session.id,
+        expires_at,
+    };
+    store
+        .create_platform_session(&session, &link(b"purge-old", t0()))
+        .await
+        .unwrap();
+    store.add_link(&link(b"purge-new", later)).await.unwrap();
+
+    let horizon = t0() + TimeDelta::days(10);
+    let forget = Forget {
+        events_before: horizon,
+        jobs_before: horizon,
+        links_before: horizon,
+    };
+    let gone = store.purge_history(&forget).await.unwrap();
+    assert_eq!(
+        gone,
+        Forgotten {
+            events: 3,
+            deliveries: 1,
+            jobs: 1,
+            links: 1
+        }
+    );
+    assert_eq!(
+        store.purge_history(&forget).await.unwrap(),
+        Forgotten::default(),
+        "a second purge finds nothing"
+    );
+    let kept = store
+        .events(&EventQuery {
+            event_type: None,
+            application_id: Some(app),
+            since: t0() - TimeDelta::days(1),
+            livemode: false,
+            before: None,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].sequence, 4);
+    let attempts = store.delivery_attempts(endpoint, None, 10).await.unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].at, later);
+    assert_eq!(store.link(b"purge-old", later).await.unwrap(), None);
+    assert!(store.link(b"purge-new", t0()).await.unwrap().is_some());
+    // The status history stays whole, and the next event goes on counting.
+    let history = store.application(app).await.unwrap().unwrap().events;
+    assert_eq!(history.len(), 4);
+    store
+        .apply(&change(app, Status::UnderReview, Event::Approve, later))
+        .await
+        .unwrap();
+    let next = store
+        .events(&EventQuery {
+            event_type: None,
+            application_id: Some(app),
+            since: t0() - TimeDelta::days(1),
+            livemode: false,
+            before: None,
+            limit: 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(next[0].sequence, 5);
 }

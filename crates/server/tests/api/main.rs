@@ -15,6 +15,7 @@ mod journey;
 mod limits;
 mod pages;
 mod platform;
+mod purges;
 mod rails;
 mod review;
 mod rules;
