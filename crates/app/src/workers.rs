@@ -76,7 +76,8 @@ pub async fn run(state: std::sync::Arc<Service>, mut stop: watch::Receiver<bool>
 /// Forgets what is kept for a while only (CONTRACT 11): idempotency answers, lapsed sessions
 /// and counters, and the history of events, deliveries, finished jobs and links.
 pub async fn purge(state: &Service) {
-    let before = state.now() - IDEMPOTENCY_KEPT_FOR;
+    // An `Idempotency-Key` lasts 24 hours of real time (CONTRACT 4), as it was stamped.
+    let before = state.real_now() - IDEMPOTENCY_KEPT_FOR;
     if let Err(e) = state.store.purge_idempotent(before).await {
         tracing::warn!(error = %e, "could not purge old idempotency keys");
     }

@@ -184,7 +184,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 
     match state
         .store
-        .begin_idempotent(&scope, &key, &request_hash, state.now())
+        // Real time: a key's 24 hours are the caller's, whatever the sandbox clock does.
+        .begin_idempotent(&scope, &key, &request_hash, state.real_now())
         .await
     {
         Err(e) => ApiError::from(e).into_response(),

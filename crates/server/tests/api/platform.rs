@@ -282,6 +282,14 @@ async fn a_replayed_session_answer_carries_no_link() {
     assert_eq!(replay.0, StatusCode::CREATED);
     assert_eq!(replay.1["id"], first.1["id"], "nothing was done twice");
     assert_eq!(replay.1["url"], json!(null));
+    // A key's 24 hours are real time: moving the sandbox clock two days (which purges what
+    // the service clock lets go) still replays it.
+    app.advance(2 * 86_400).await;
+    let replay = read(send().await.unwrap()).await;
+    assert_eq!(
+        replay.1["id"], first.1["id"],
+        "still a replay after the clock moved"
+    );
 
     // A session token is never replayed either.
     app.register("anna@example.com").await;
