@@ -52,6 +52,8 @@ pub struct Settings {
     /// The origins a platform session's `return_url` may lead to.
     pub return_origins: Vec<String>,
     pub limits: limits::Limits,
+    /// How long personal data is kept (CONTRACT 11).
+    pub retention: realname_core::retention::RetentionRules,
 }
 
 impl Default for Settings {
@@ -66,6 +68,7 @@ impl Default for Settings {
             link_ttl: TimeDelta::minutes(15),
             return_origins: Vec::new(),
             limits: limits::Limits::default(),
+            retention: realname_core::retention::RetentionRules::default(),
         }
     }
 }

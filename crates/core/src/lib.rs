@@ -27,6 +27,7 @@ pub mod platform;
 pub mod policy;
 pub mod ports;
 pub mod report;
+pub mod retention;
 pub mod review;
 pub mod state;
 pub mod store;

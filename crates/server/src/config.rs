@@ -47,6 +47,10 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("iso20022.batch_max", Some("1000")),
     ("iso20022.retry_after", Some("1h")),
     ("iso20022.overdue_after", Some("2h")),
+    ("retention.failed_after", Some("90d")),
+    ("retention.draft_after", Some("30d")),
+    ("retention.fraud_hold", Some("1825d")),
+    ("retention.verified_after", Some("1825d")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +96,8 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` names the client (CONTRACT 4); none by default.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub limits: realname_app::limits::Limits,
+    /// How long personal data is kept (CONTRACT 11).
+    pub retention: realname_core::retention::RetentionRules,
 }
 
 /// One line that names the key and what is wrong with it.
@@ -403,6 +409,12 @@ impl Config {
             log_json,
             max_connections: count("database.max_connections", 1000)?,
             acquire_timeout: duration("database.acquire_timeout")?,
+            retention: realname_core::retention::RetentionRules {
+                failed_after: duration("retention.failed_after")?,
+                draft_after: duration("retention.draft_after")?,
+                fraud_hold: duration("retention.fraud_hold")?,
+                verified_after: duration("retention.verified_after")?,
+            },
         })
     }
 
@@ -439,6 +451,10 @@ mod tests {
         assert_eq!(c.session_ttl, TimeDelta::hours(12));
         assert_eq!(c.settle_after, TimeDelta::zero());
         assert_eq!(c.rail, Rail::Sandbox);
+        assert_eq!(
+            c.retention,
+            realname_core::retention::RetentionRules::default()
+        );
     }
 
     #[test]

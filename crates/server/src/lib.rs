@@ -155,6 +155,7 @@ pub fn settings(config: &Config) -> realname_app::Settings {
         link_ttl: config.link_ttl,
         return_origins: config.return_origins.clone(),
         limits: config.limits,
+        retention: config.retention,
     }
 }
 
