@@ -92,10 +92,13 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
         | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // secure_delete: a deleted row's bytes are overwritten with zeros, not left in free pages
+    // for anyone with the file to read back (CONTRACT 11: erased must mean gone).
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;",
+         PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;",
     )?;
     Ok(conn)
 }
@@ -344,6 +347,53 @@ mod tests {
         );
         assert_eq!(path_of_url("sqlite:x.db?mode=rwc"), PathBuf::from("x.db"));
         assert_eq!(path_of_url("plain.db"), PathBuf::from("plain.db"));
+    }
+
+    /// What is deleted is overwritten: once the write-ahead log is checkpointed, neither file
+    /// holds the bytes (without secure_delete they stay in the freed page).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn deleted_rows_leave_no_bytes_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let secret = "DISTINCTIVE-VALUE-7f3a9c";
+        store
+            .write(move |c| {
+                c.exec("CREATE TABLE scratch (v TEXT)", [])
+                    .map_err(failed)?;
+                for n in 0..50 {
+                    c.exec(
+                        "INSERT INTO scratch (v) VALUES (?1)",
+                        [format!("{secret}-{n}")],
+                    )
+                    .map_err(failed)?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let holds = |path: &Path| {
+            let files = [path.to_path_buf(), path.with_extension("db-wal")];
+            files.iter().any(|f| {
+                std::fs::read(f)
+                    .unwrap_or_default()
+                    .windows(secret.len())
+                    .any(|w| w == secret.as_bytes())
+            })
+        };
+        let checkpoint = |path: &Path| {
+            let c = Connection::open(path).unwrap();
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .unwrap();
+        };
+        checkpoint(&path);
+        assert!(holds(&path), "the rows are there before they are deleted");
+        store
+            .write(|c| c.exec("DELETE FROM scratch", []).map_err(failed))
+            .await
+            .unwrap();
+        checkpoint(&path);
+        assert!(!holds(&path), "deleted bytes linger in the file");
     }
 
     #[test]
