@@ -193,6 +193,8 @@ pub struct ApplicationRecord {
     pub events: Vec<EventRecord>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The consent the application was made under: when, which text, from where.
+    pub consent: Consent,
 }
 
 /// What a purge forgets: the rows of each kind from before its horizon.

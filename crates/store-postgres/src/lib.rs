@@ -18,9 +18,9 @@ use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
-    ClaimOutcome, DepositRecord, EventRecord, Forget, Forgotten, Idempotency, ImageMeta, Job,
-    JobKind, NewApplication, NewJob, Role, SealedKeys, StateChange, Store, StoreError, StoreResult,
-    StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+    ClaimOutcome, Consent, DepositRecord, EventRecord, Forget, Forgotten, Idempotency, ImageMeta,
+    Job, JobKind, NewApplication, NewJob, Role, SealedKeys, StateChange, Store, StoreError,
+    StoreResult, StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
@@ -232,6 +232,7 @@ macro_rules! application_select {
         concat!(
             "SELECT a.id, a.account_id, a.status, a.form, a.warnings,
         a.card_bank, a.card_sealed, a.card_hash, a.failure, a.created_at, a.updated_at,
+        a.consent_at, a.consent_version, a.consent_address,
         ARRAY(SELECT i.slot FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_slots,
         ARRAY(SELECT i.content_type FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_types,
         ARRAY(SELECT i.bytes FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_bytes,
@@ -316,6 +317,11 @@ fn application_row(r: &PgRow) -> StoreResult<ApplicationRecord> {
         events,
         created_at: r.try_get("created_at").map_err(get)?,
         updated_at: r.try_get("updated_at").map_err(get)?,
+        consent: Consent {
+            at: r.try_get("consent_at").map_err(get)?,
+            version: r.try_get("consent_version").map_err(get)?,
+            address: r.try_get("consent_address").map_err(get)?,
+        },
     })
 }
 

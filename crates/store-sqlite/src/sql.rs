@@ -3,8 +3,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use realname_core::state::{Failure, Status};
 use realname_core::store::{
-    ApplicationRecord, CaseRecord, DepositRecord, EventRecord, ImageMeta, StoreError, StoreResult,
-    StoredCard,
+    ApplicationRecord, CaseRecord, Consent, DepositRecord, EventRecord, ImageMeta, StoreError,
+    StoreResult, StoredCard,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
@@ -75,7 +75,7 @@ pub fn parse_status(text: &str) -> rusqlite::Result<Status> {
 macro_rules! application_columns {
     () => {
         "id, account_id, status, form, warnings, card_bank, card_sealed, card_hash, failure, \
-         created_at, updated_at"
+         created_at, updated_at, consent_at, consent_version, consent_address"
     };
 }
 pub(crate) use application_columns;
@@ -110,6 +110,11 @@ pub fn application_row(row: &Row<'_>) -> rusqlite::Result<ApplicationRecord> {
         events: Vec::new(),
         created_at: parse_ts(&row.get::<_, String>(9)?)?,
         updated_at: parse_ts(&row.get::<_, String>(10)?)?,
+        consent: Consent {
+            at: parse_ts(&row.get::<_, String>(11)?)?,
+            version: row.get(12)?,
+            address: row.get(13)?,
+        },
     })
 }
 

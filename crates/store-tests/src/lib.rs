@@ -2295,9 +2295,18 @@ pub async fn old_events_deliveries_jobs_and_links_are_purged(store: DynStore) {
     assert_eq!(attempts[0].at, later);
     assert_eq!(store.link(b"purge-old", later).await.unwrap(), None);
     assert!(store.link(b"purge-new", t0()).await.unwrap().is_some());
-    // The status history stays whole, and the next event goes on counting.
-    let history = store.application(app).await.unwrap().unwrap().events;
-    assert_eq!(history.len(), 4);
+    // The status history stays whole, and the next event goes on counting; the consent the
+    // application was made under reads back as given.
+    let stored = store.application(app).await.unwrap().unwrap();
+    assert_eq!(stored.events.len(), 4);
+    assert_eq!(
+        stored.consent,
+        Consent {
+            at: t0(),
+            version: "v1".into(),
+            address: "127.0.0.1".into()
+        }
+    );
     store
         .apply(&change(app, Status::UnderReview, Event::Approve, later))
         .await

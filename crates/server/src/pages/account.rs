@@ -350,6 +350,58 @@ struct AccountPage {
     /// The latest failure: why, whether the user may try again, and the application's page.
     failure: Option<(String, bool, String)>,
     back: Option<String>,
+    /// What is held about the user, until when, why, and the consent it rests on.
+    held: Option<Held>,
+}
+
+pub struct Held {
+    until: String,
+    why: &'static str,
+    consent: String,
+}
+
+/// What the account holds of the latest application, as its owner reads it (CONTRACT 11).
+fn held(
+    ctx: &PageContext,
+    state: &AppState,
+    app: &realname_core::store::ApplicationRecord,
+) -> Held {
+    use realname_core::retention::{Retention, RetentionFacts, retention};
+    let t = ctx.t;
+    let since = match app.status {
+        Status::Draft => app.updated_at,
+        _ => app.events.last().map_or(app.updated_at, |e| e.at),
+    };
+    let facts = RetentionFacts {
+        status: app.status,
+        failure: app.failure.as_ref(),
+        since,
+        account_closed_at: None,
+    };
+    let rules = &state.app.settings.retention;
+    let when = |at| super::china_time(ctx.lang, at);
+    let until = match retention(&facts, rules) {
+        Retention::InUse => t.held_in_use().to_owned(),
+        Retention::CancelDraftAt(at) => t.held_draft(&when(at)),
+        Retention::EraseAt(at) => t.held_until(&when(at)),
+        Retention::WhileAccountOpen => t.held_while_open(rules.verified_after.num_days()),
+    };
+    let fraud = app.failure.as_ref().is_some_and(|f| !f.can_retry);
+    let why = match app.status {
+        Status::Verified => t.why_verified(),
+        Status::Failed if fraud => t.why_fraud(),
+        Status::Failed | Status::Cancelled => t.why_failed(),
+        _ => t.why_in_use(),
+    };
+    Held {
+        until,
+        why,
+        consent: t.consent_given(
+            &app.consent.version,
+            &when(app.consent.at),
+            &app.consent.address,
+        ),
+    }
 }
 
 pub async fn settings(State(state): State<AppState>, ctx: PageContext) -> Response {
@@ -397,6 +449,7 @@ pub async fn settings(State(state): State<AppState>, ctx: PageContext) -> Respon
         Some(app) => back_to_platform(&state, &ctx, app).await,
         None => None,
     };
+    let held_about = latest.map(|app| held(&ctx, &state, app));
     let can_apply =
         realname_core::state::may_apply(apps.iter().map(|a| (a.status, a.failure.as_ref())))
             .is_ok();
@@ -412,6 +465,7 @@ pub async fn settings(State(state): State<AppState>, ctx: PageContext) -> Respon
         open,
         failure,
         back,
+        held: held_about,
     };
     ctx.render(&page)
 }

@@ -150,6 +150,17 @@ texts! {
     nationality_hint: "Type the first letters of your country and pick it from the list.", "输入国家名称的开头并从列表中选择。";
     hk_mo_tw_hint: "Residents of Hong Kong, Macao and Taiwan: use your Mainland Travel Permit in the platform's own flow.", "港澳台居民请在平台的相应流程中使用来往内地（大陆）通行证认证。";
     stay_kind_hint: "Choose one; only its fields are asked for.", "请选择一项，只需填写该项信息。";
+    held_title: "What we hold about you", "我们保存的您的信息";
+    held_what: "What", "内容";
+    held_what_text: "Your real name, nationality, date of birth and phone; your passport and proof-of-stay numbers and photos; your bank card. All of it encrypted; staff see it only to review your application, and every look is logged.", "您的真实姓名、国籍、出生日期和电话；护照和在华停留证明的号码及照片；银行卡信息。全部加密保存；工作人员仅为审核您的申请查看，每次查看均有记录。";
+    held_until_label: "Kept", "保存期限";
+    held_why: "Why", "原因";
+    held_consent: "Your consent", "您的授权";
+    held_in_use: "while your application is in progress", "申请处理期间";
+    why_in_use: "To verify your identity (your consent).", "用于核验您的身份（基于您的授权）。";
+    why_failed: "Only as long as a new application or a question about this one may need it (PIPL art. 19); then it is erased.", "仅在重新申请或处理与本次申请有关的问题所需期间保存（《个人信息保护法》第十九条），之后删除。";
+    why_fraud: "The review found a reason that must be upheld if questioned; the record is kept for that.", "审核结论需要在受到质询时予以维持，因此保存相关记录。";
+    why_verified: "Payment institutions must keep customer identity records for 5 years after the relationship ends (PBOC).", "支付机构须在业务关系结束后保存客户身份资料 5 年（中国人民银行规定）。";
     method_not_allowed: "This page does not take that kind of request.", "此页面不接受该请求方式。";
     real_name_hint: "Exactly as on your passport: letters, Chinese characters, spaces, dots and hyphens.", "与护照一致：字母、汉字、空格、点和中横线。";
     nationality: "Nationality", "国籍";
@@ -302,6 +313,34 @@ impl Text {
         match self.lang {
             Lang::En => format!("Held by {who} until {until}"),
             Lang::Zh => format!("{who}认领中，至{until}"),
+        }
+    }
+
+    pub fn held_until(&self, at: &str) -> String {
+        match self.lang {
+            Lang::En => format!("until {at}, then erased"),
+            Lang::Zh => format!("至{at}，之后删除"),
+        }
+    }
+
+    pub fn held_draft(&self, at: &str) -> String {
+        match self.lang {
+            Lang::En => format!("until {at} if you do not go on with it, then erased"),
+            Lang::Zh => format!("如不继续填写，保存至{at}，之后删除"),
+        }
+    }
+
+    pub fn held_while_open(&self, days: i64) -> String {
+        match self.lang {
+            Lang::En => format!("while your account is open, and {days} days after you close it"),
+            Lang::Zh => format!("账户存续期间，以及注销后 {days} 天"),
+        }
+    }
+
+    pub fn consent_given(&self, version: &str, at: &str, address: &str) -> String {
+        match self.lang {
+            Lang::En => format!("text version {version}, given {at} from {address}"),
+            Lang::Zh => format!("授权文本版本 {version}，于{at}从 {address} 作出"),
         }
     }
 

@@ -850,6 +850,14 @@ async fn the_pages_guide_a_card_holder_and_recover_what_was_typed() {
     // says why, and applying again starts from what was there, but the card.
     app.advance(0).await;
     let (_, html) = b.get(&app, "/account?lang=en").await;
+    // What is held about the user, until when, why, and the consent it rests on.
+    assert!(
+        html.contains("What we hold about you")
+            && html.contains("then erased")
+            && html.contains("PIPL art. 19")
+            && html.contains("from 127.0.0.1"),
+        "{html}"
+    );
     assert!(
         html.contains("account is closed") && html.contains("Apply again"),
         "{html}"
