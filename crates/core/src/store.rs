@@ -775,6 +775,14 @@ pub trait Store: Send + Sync {
     /// Writes `keys` unless keys are stored already, and answers the keys stored: when two
     /// nodes start a new store together, both end up with the first one's.
     async fn init_vault_keys(&self, keys: &SealedKeys) -> StoreResult<SealedKeys>;
+    /// Replaces the stored keys with `keys` (the same keys sealed under a new key-encryption
+    /// key) in one statement, if they are still sealed under the key `current_check` names;
+    /// `false` when they are not (another rotation came first).
+    async fn replace_vault_keys(
+        &self,
+        current_check: &[u8],
+        keys: &SealedKeys,
+    ) -> StoreResult<bool>;
     /// Whether anything sealed or hashed under the vault's keys is stored: an application, an
     /// API key, a platform link, a webhook endpoint. Accounts alone are not (their password
     /// hashes are no key's).

@@ -82,6 +82,9 @@ enum KeyCommand {
     /// Say which key-encryption key the store's keys are sealed under, and whether the
     /// configured key opens them.
     Check,
+    /// Make a new key-encryption key: the store's keys are sealed anew under it, the new key
+    /// file written and the old one kept as FILE.retired.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -321,6 +324,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 println!(
                     "key-encryption key {}: opens the store's data key and look-up key; no value is sealed under a retired data key",
                     opened.fingerprint
+                );
+                Ok(())
+            })
+        }
+        Command::Key {
+            command: KeyCommand::Rotate,
+        } => {
+            let config = config(&cli, None)?;
+            runtime()?.block_on(async {
+                let store = open_store(&config).await?.store;
+                let rotated = keys::rotate(&config, store.as_ref()).await?;
+                println!(
+                    "key-encryption key {} replaced by {}; the old key is kept in {}; copy {} to every node before it restarts",
+                    rotated.old,
+                    rotated.new,
+                    rotated.retired.display(),
+                    rotated.file.display()
                 );
                 Ok(())
             })

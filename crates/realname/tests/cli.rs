@@ -701,3 +701,105 @@ fn the_iso20022_rail_is_refused_at_start_when_incomplete_and_its_commands_work()
         "the sandbox rail has no inbox"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn key_rotate_reseals_the_stores_keys_and_retires_the_old_key_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let read = |name: &str| std::fs::read_to_string(path(name)).unwrap();
+    let made = exits(dir.path(), &["apikey", "create", "shop", "--test"], &[]);
+    assert_eq!(made.status.code(), Some(0), "{}", stderr(&made));
+    let api_key = String::from_utf8_lossy(&made.stdout).trim().to_owned();
+    let old = read("realname.key");
+
+    let rotated = exits(dir.path(), &["key", "rotate"], &[]);
+    assert_eq!(rotated.status.code(), Some(0), "{}", stderr(&rotated));
+    let said = String::from_utf8_lossy(&rotated.stdout).into_owned();
+    assert!(
+        said.contains("replaced by") && said.contains("realname.key.retired"),
+        "{said}"
+    );
+    let new = read("realname.key");
+    assert_ne!(new, old, "a new key file");
+    assert_eq!(
+        read("realname.key.retired"),
+        old,
+        "the old one kept beside it"
+    );
+    for name in ["realname.key", "realname.key.retired"] {
+        let mode = std::fs::metadata(path(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name}");
+    }
+    let fingerprint = said
+        .split_whitespace()
+        .nth(5)
+        .unwrap()
+        .trim_end_matches(';');
+    let check = exits(dir.path(), &["key", "check"], &[]);
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains(fingerprint),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+
+    // A node started with the retired key refuses to start.
+    let refused = exits(
+        dir.path(),
+        &["serve", "--listen", "127.0.0.1:0"],
+        &[("REALNAME_DATA_KEY_FILE", "realname.key.retired")],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("not the key"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // What was hashed and sealed before still works: the API key authenticates.
+    let server = serve(dir.path(), &path("serve.log"));
+    let res = reqwest::blocking::Client::new()
+        .get(format!("{}/v1/platform/users/nobody", server.base))
+        .bearer_auth(&api_key)
+        .send()
+        .unwrap();
+    assert_ne!(res.status(), reqwest::StatusCode::UNAUTHORIZED);
+    drop(server);
+
+    // Rotating again keeps the last key as .retired and moves the older one aside.
+    let again = exits(dir.path(), &["key", "rotate"], &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(read("realname.key.retired"), new);
+    let aside = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("realname.key.retired.")
+        });
+    assert!(aside, "the older retired key is kept aside");
+
+    // A key in the configuration cannot be rotated into a file.
+    use base64::Engine;
+    let inline = base64::engine::general_purpose::STANDARD.encode([8u8; 32]);
+    let inline_dir = tempfile::tempdir().unwrap();
+    let created = exits(
+        inline_dir.path(),
+        &["apikey", "create", "shop", "--test"],
+        &[("REALNAME_DATA_KEY", inline.as_str())],
+    );
+    assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
+    let refused = exits(
+        inline_dir.path(),
+        &["key", "rotate"],
+        &[("REALNAME_DATA_KEY", inline.as_str())],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("data_key_file"),
+        "{}",
+        stderr(&refused)
+    );
+}

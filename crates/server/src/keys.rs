@@ -123,6 +123,107 @@ fn store_error(e: realname_core::store::StoreError) -> StartError {
     StartError::Store(e.to_string())
 }
 
+/// What `realname key rotate` did.
+pub struct Rotated {
+    pub old: String,
+    pub new: String,
+    pub file: PathBuf,
+    pub retired: PathBuf,
+}
+
+fn beside(path: &std::path::Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}{suffix}", path.display()))
+}
+
+fn rotate_error(what: impl std::fmt::Display) -> StartError {
+    StartError::Rotate(what.to_string())
+}
+
+/// A new key-encryption key (CONTRACT 11): the store's keys are sealed anew under it in one
+/// statement, the new key file is written and the old one kept beside it as `.retired`. The
+/// new key is written (as `FILE.new`) before the store changes, so a crash anywhere leaves a
+/// key that opens the store, and running it again finishes the job.
+pub async fn rotate(config: &Config, store: &dyn Store) -> Result<Rotated, StartError> {
+    let Source::File(path) = source(config) else {
+        return Err(rotate_error(
+            "the key-encryption key is in the configuration (data_key); rotating writes a key file, so use data_key_file",
+        ));
+    };
+    let (pending, retired) = (beside(&path, ".new"), beside(&path, ".retired"));
+    let stored = store
+        .vault_keys()
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| rotate_error("the store has no keys yet: start it once first"))?;
+    // A rotation that stopped after the store took the new key: finish moving the files.
+    if let Some(new) = Kek::read_file(&pending)?
+        && new.check() == stored.kek_check
+    {
+        let old = match Kek::read_file(&path)? {
+            Some(old) => {
+                retire(&path, &pending, &retired)?;
+                old
+            }
+            // It stopped between the two renames: the old key is retired already.
+            None => {
+                std::fs::rename(&pending, &path).map_err(rotate_error)?;
+                Kek::read_file(&retired)?.unwrap_or(new)
+            }
+        };
+        return Ok(Rotated {
+            old: old.fingerprint(),
+            new: Kek::read_file(&path)?
+                .map(|k| k.fingerprint())
+                .unwrap_or_default(),
+            file: path,
+            retired,
+        });
+    }
+    let current = Kek::read_file(&path)?.ok_or_else(|| missing(&Source::File(path.clone())))?;
+    let new = Kek::generate();
+    let resealed = current.reseal_under(&stored, &new, chrono::Utc::now())?;
+    if pending.exists() {
+        std::fs::remove_file(&pending).map_err(rotate_error)?;
+    }
+    new.create_file(&pending)?;
+    if !store
+        .replace_vault_keys(&current.check(), &resealed)
+        .await
+        .map_err(store_error)?
+    {
+        let _ = std::fs::remove_file(&pending);
+        return Err(rotate_error(
+            "the store's keys changed while rotating (another rotation?); run it again",
+        ));
+    }
+    retire(&path, &pending, &retired)?;
+    Ok(Rotated {
+        old: current.fingerprint(),
+        new: new.fingerprint(),
+        file: path,
+        retired,
+    })
+}
+
+/// The old key file becomes `.retired` (an older retired key moves aside, named by the time),
+/// and the new one takes its name.
+fn retire(
+    path: &std::path::Path,
+    pending: &std::path::Path,
+    retired: &std::path::Path,
+) -> Result<(), StartError> {
+    if retired.exists() {
+        let aside = beside(retired, &format!(".{}", chrono::Utc::now().timestamp()));
+        std::fs::rename(retired, aside).map_err(rotate_error)?;
+    }
+    std::fs::rename(path, retired).map_err(rotate_error)?;
+    std::fs::rename(pending, path).map_err(rotate_error)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -50,6 +50,9 @@ pub enum StartError {
     Listen(String),
     #[error("{0}")]
     Webhooks(String),
+    /// `realname key rotate` cannot go on (the reason, in one line).
+    #[error("key rotate: {0}")]
+    Rotate(String),
 }
 
 pub use keys::DEFAULT_KEY_FILE;

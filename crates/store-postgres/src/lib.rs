@@ -2344,6 +2344,31 @@ impl Store for PgStore {
         .await
     }
 
+    async fn replace_vault_keys(
+        &self,
+        current_check: &[u8],
+        keys: &SealedKeys,
+    ) -> StoreResult<bool> {
+        let (pool, current, keys) = (self.pool.clone(), current_check.to_vec(), keys.clone());
+        detached(async move {
+            let done = sqlx::query(
+                "UPDATE vault_keys SET kek_check = $1, data_key = $2, lookup_key = $3, created_at = $4
+                 WHERE id = 1 AND kek_check = $5",
+            )
+            .bind(&keys.kek_check)
+            .bind(&keys.data_key)
+            .bind(&keys.lookup_key)
+            .bind(keys.created_at)
+            .bind(&current)
+            .execute(&pool)
+            .await
+            .map_err(err)?
+            .rows_affected();
+            Ok(done == 1)
+        })
+        .await
+    }
+
     async fn holds_data(&self) -> StoreResult<bool> {
         sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM applications) OR EXISTS (SELECT 1 FROM api_keys)

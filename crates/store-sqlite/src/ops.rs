@@ -1927,6 +1927,30 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn replace_vault_keys(
+        &self,
+        current_check: &[u8],
+        keys: &SealedKeys,
+    ) -> StoreResult<bool> {
+        let (current, keys) = (current_check.to_vec(), keys.clone());
+        self.write(move |tx| {
+            tx.exec(
+                "UPDATE vault_keys SET kek_check = ?1, data_key = ?2, lookup_key = ?3, created_at = ?4
+                 WHERE id = 1 AND kek_check = ?5",
+                params![
+                    keys.kek_check,
+                    keys.data_key,
+                    keys.lookup_key,
+                    ts(keys.created_at),
+                    current
+                ],
+            )
+            .map(|n| n == 1)
+            .map_err(failed)
+        })
+        .await
+    }
+
     async fn holds_data(&self) -> StoreResult<bool> {
         self.read(|c| {
             c.one(

@@ -1629,6 +1629,15 @@ pub async fn the_vault_keys_are_written_once(store: DynStore) {
     assert_eq!(store.init_vault_keys(&keys(2)).await.unwrap(), keys(1));
     assert_eq!(store.vault_keys().await.unwrap(), Some(keys(1)));
 
+    // A rotation replaces them only if they are still under the key it started from.
+    assert!(!store.replace_vault_keys(&[9; 32], &keys(3)).await.unwrap());
+    assert!(store.replace_vault_keys(&[1; 32], &keys(3)).await.unwrap());
+    assert_eq!(store.vault_keys().await.unwrap(), Some(keys(3)));
+    assert!(
+        !store.replace_vault_keys(&[1; 32], &keys(4)).await.unwrap(),
+        "a second rotation from the old key finds it gone"
+    );
+
     // Accounts alone are no key's data; an application is.
     let owner = account(&store, "keys@example.com").await;
     assert!(!store.holds_data().await.unwrap());

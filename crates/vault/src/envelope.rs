@@ -121,6 +121,20 @@ impl Kek {
         Ok(AesVault::with_keys(&data, &lookup))
     }
 
+    /// The store's keys sealed anew under `new` (`realname key rotate`): the same data and
+    /// look-up keys, so every sealed value still opens and every hash still matches.
+    pub fn reseal_under(
+        &self,
+        keys: &SealedKeys,
+        new: &Kek,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<SealedKeys, KeyError> {
+        self.open(keys)?;
+        let data = self.unwrap(DATA_KEY, &keys.data_key)?;
+        let lookup = self.unwrap(LOOKUP_KEY, &keys.lookup_key)?;
+        new.seal_keys(&data, &lookup, at)
+    }
+
     /// The vault of a store made before envelopes, before its keys are written.
     pub fn legacy_vault(&self) -> AesVault {
         AesVault::with_keys(&self.0, &self.0)
