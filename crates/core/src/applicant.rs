@@ -96,9 +96,12 @@ impl Nationality {
 
     /// Every nationality this flow accepts, for pick lists.
     pub fn all() -> impl Iterator<Item = Nationality> {
-        (0..COUNTRIES.len())
-            .map(|index| Nationality { index })
-            .filter(|n| n.is_foreign())
+        Nationality::countries().filter(|n| n.is_foreign())
+    }
+
+    /// Every assigned country, China and its regions included.
+    pub fn countries() -> impl Iterator<Item = Nationality> {
+        (0..COUNTRIES.len()).map(|index| Nationality { index })
     }
 }
 

@@ -58,7 +58,7 @@ pub enum Retention {
 }
 
 /// Whether a failure keeps its data for the fraud hold.
-fn is_fraud_finding(failure: Option<&Failure>) -> bool {
+pub fn is_fraud_finding(failure: Option<&Failure>) -> bool {
     failure.is_some_and(|f| matches!(f.code, Code::SuspectedFraud | Code::DuplicateIdentity))
 }
 

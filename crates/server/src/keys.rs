@@ -159,22 +159,16 @@ pub async fn rotate(config: &Config, store: &dyn Store) -> Result<Rotated, Start
     if let Some(new) = Kek::read_file(&pending)?
         && new.check() == stored.kek_check
     {
-        let old = match Kek::read_file(&path)? {
-            Some(old) => {
-                retire(&path, &pending, &retired)?;
-                old
-            }
+        if path.exists() {
+            retire(&path, &pending, &retired)?;
+        } else {
             // It stopped between the two renames: the old key is retired already.
-            None => {
-                std::fs::rename(&pending, &path).map_err(rotate_error)?;
-                Kek::read_file(&retired)?.unwrap_or(new)
-            }
-        };
+            std::fs::rename(&pending, &path).map_err(rotate_error)?;
+        }
+        let old = Kek::read_file(&retired)?.map(|k| k.fingerprint());
         return Ok(Rotated {
-            old: old.fingerprint(),
-            new: Kek::read_file(&path)?
-                .map(|k| k.fingerprint())
-                .unwrap_or_default(),
+            old: old.unwrap_or_default(),
+            new: new.fingerprint(),
             file: path,
             retired,
         });

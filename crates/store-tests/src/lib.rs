@@ -2286,17 +2286,15 @@ pub async fn old_events_deliveries_jobs_and_links_are_purged(store: DynStore) {
         Forgotten::default(),
         "a second purge finds nothing"
     );
-    let kept = store
-        .events(&EventQuery {
-            event_type: None,
-            application_id: Some(app),
-            since: t0() - TimeDelta::days(1),
-            livemode: false,
-            before: None,
-            limit: 100,
-        })
-        .await
-        .unwrap();
+    let events_of_app = |limit: u32| EventQuery {
+        event_type: None,
+        application_id: Some(app),
+        since: t0() - TimeDelta::days(1),
+        livemode: false,
+        before: None,
+        limit,
+    };
+    let kept = store.events(&events_of_app(100)).await.unwrap();
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].sequence, 4);
     let attempts = store.delivery_attempts(endpoint, None, 10).await.unwrap();
@@ -2320,16 +2318,6 @@ pub async fn old_events_deliveries_jobs_and_links_are_purged(store: DynStore) {
         .apply(&change(app, Status::UnderReview, Event::Approve, later))
         .await
         .unwrap();
-    let next = store
-        .events(&EventQuery {
-            event_type: None,
-            application_id: Some(app),
-            since: t0() - TimeDelta::days(1),
-            livemode: false,
-            before: None,
-            limit: 1,
-        })
-        .await
-        .unwrap();
+    let next = store.events(&events_of_app(1)).await.unwrap();
     assert_eq!(next[0].sequence, 5);
 }

@@ -87,9 +87,7 @@ fn with_next(path: &str, next: &str) -> String {
 
 /// The platform a link came from, for an account that has no password to log in with.
 async fn platform_return(state: &AppState, ctx: &PageContext) -> Option<String> {
-    let id = uuid::Uuid::parse_str(ctx.platform_session.as_deref()?).ok()?;
-    let session = state.store.platform_session(id).await.ok()??;
-    super::start::return_link(&session)
+    super::start::return_link(&super::start::linked_session(state, ctx).await?)
 }
 
 pub async fn login_page(
@@ -103,26 +101,13 @@ pub async fn login_page(
     }
     let flash = ctx.take_flash("/login");
     let errors = ctx.form_errors(flash.as_ref());
-    let login = flash
-        .as_ref()
-        .and_then(|f| f.value("login"))
-        .unwrap_or("")
-        .to_owned();
-    let ended = q.ended.is_some()
-        || flash
-            .as_ref()
-            .is_some_and(|f| f.notice == Some(Notice::SessionEnded));
-    let mut chrome = ctx.form_chrome("/login").with_notice(
-        flash
-            .as_ref()
-            .and_then(|f| f.notice)
-            .filter(|n| *n != Notice::SessionEnded)
-            .map(|n| ctx.notice_text(n)),
-    );
+    let login = Flash::typed(flash.as_ref(), "login");
+    let ended = q.ended.is_some();
+    // The language switch brings the form back here with where to go after it.
+    let mut chrome = ctx
+        .form_chrome(&with_next("/login", &next))
+        .with_flash_notice(ctx.lang, flash.as_ref());
     chrome.has_errors = errors.any();
-    chrome.switch_action = chrome
-        .switch_action
-        .map(|a| format!("{a}{}", encode_component(&with_next("", &next))));
     let staff_open = errors.has("totp");
     ctx.render(&LoginPage {
         chrome,
@@ -216,11 +201,7 @@ pub async fn register_page(ctx: PageContext, Query(q): Query<LoginQuery>) -> Res
     chrome.has_errors = errors.any();
     ctx.render(&RegisterPage {
         chrome,
-        login: flash
-            .as_ref()
-            .and_then(|f| f.value("login"))
-            .unwrap_or("")
-            .to_owned(),
+        login: Flash::typed(flash.as_ref(), "login"),
         next,
         summary: errors.summary("#login"),
         errors,
@@ -386,10 +367,11 @@ fn held(
         Retention::EraseAt(at) => t.held_until(&when(at)),
         Retention::WhileAccountOpen => t.held_while_open(rules.verified_after.num_days()),
     };
-    let fraud = app.failure.as_ref().is_some_and(|f| !f.can_retry);
     let why = match app.status {
         Status::Verified => t.why_verified(),
-        Status::Failed if fraud => t.why_fraud(),
+        Status::Failed if realname_core::retention::is_fraud_finding(app.failure.as_ref()) => {
+            t.why_fraud()
+        }
         Status::Failed | Status::Cancelled => t.why_failed(),
         _ => t.why_in_use(),
     };

@@ -40,8 +40,6 @@ impl Said {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Notice {
-    /// The session ended before the form was sent; what was typed is kept.
-    SessionEnded,
     /// The step's form was sent after the application had been submitted.
     AlreadySubmitted,
     Cancelled,
@@ -99,12 +97,12 @@ impl Flash {
         self
     }
 
-    /// A value typed into the field `name`.
-    pub fn value(&self, name: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+    /// What was typed into the field `name`, as a flash (if any) handed it back.
+    pub fn typed(flash: Option<&Flash>, name: &str) -> String {
+        flash
+            .and_then(|f| f.values.iter().find(|(k, _)| k == name))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     }
 
     /// The cookie that carries it, sealed; a flash too large for a cookie keeps its messages

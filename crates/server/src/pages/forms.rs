@@ -10,9 +10,8 @@ use super::flash::Said;
 
 /// Every error and warning of a form, in the page's language. An entry with an empty field is
 /// about the whole form.
-#[derive(Default)]
 pub struct FormErrors {
-    pub lang: Option<Lang>,
+    pub lang: Lang,
     pub errors: Vec<Said>,
     pub warnings: Vec<Said>,
 }
@@ -26,14 +25,10 @@ pub struct SummaryLine {
 impl FormErrors {
     pub fn new(lang: Lang, errors: Vec<Said>, warnings: Vec<Said>) -> FormErrors {
         FormErrors {
-            lang: Some(lang),
+            lang,
             errors,
             warnings,
         }
-    }
-
-    fn lang(&self) -> Lang {
-        self.lang.unwrap_or(Lang::Zh)
     }
 
     pub fn any(&self) -> bool {
@@ -45,7 +40,7 @@ impl FormErrors {
         self.errors
             .iter()
             .filter(|s| s.field == name)
-            .map(|s| s.in_lang(self.lang()))
+            .map(|s| s.in_lang(self.lang))
             .collect()
     }
 
@@ -54,7 +49,7 @@ impl FormErrors {
         self.warnings
             .iter()
             .filter(|s| s.field == name)
-            .map(|s| s.in_lang(self.lang()))
+            .map(|s| s.in_lang(self.lang))
             .collect()
     }
 
@@ -88,7 +83,7 @@ impl FormErrors {
                 } else {
                     format!("#{}", s.field)
                 },
-                text: s.in_lang(self.lang()).to_owned(),
+                text: s.in_lang(self.lang).to_owned(),
             })
             .collect()
     }

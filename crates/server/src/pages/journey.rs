@@ -291,54 +291,54 @@ fn nationality_code(text: &str) -> Option<String> {
     if text.is_empty() {
         return None;
     }
+    // Every country, China's regions included, so that those get the message of their own.
     let wanted = text.to_lowercase();
-    let by_name = Nationality::all()
-        .chain(
-            ["CHN", "HKG", "MAC", "TWN"]
-                .iter()
-                .filter_map(|c| Nationality::lookup(c)),
-        )
-        .find(|n| {
-            n.name_en().to_lowercase() == wanted
-                || n.name_zh() == text
-                || shown_name(*n, Lang::En).to_lowercase() == wanted
-                || shown_name(*n, Lang::Zh) == text
-        });
+    let by_name = Nationality::countries()
+        .find(|n| n.name_en().to_lowercase() == wanted || n.name_zh() == text);
     Some(by_name.map_or_else(|| text.to_owned(), |n| n.code().to_owned()))
 }
 
 /// A nationality as the pick list shows it.
-fn shown_name(n: Nationality, lang: Lang) -> String {
+fn shown_name(n: Nationality, lang: Lang) -> &'static str {
     match lang {
-        Lang::En => n.name_en().to_owned(),
-        Lang::Zh => n.name_zh().to_owned(),
+        Lang::En => n.name_en(),
+        Lang::Zh => n.name_zh(),
     }
 }
 
 /// Every nationality this flow takes, by its name in the reader's language: alphabetical in
-/// English, by pinyin in Chinese.
-fn nationality_choices(lang: Lang) -> Vec<(&'static str, String)> {
-    use pinyin::ToPinyin;
-    let mut all: Vec<(String, &'static str, String)> = Nationality::all()
-        .map(|n| {
-            let name = shown_name(n, lang);
-            let key = match lang {
-                Lang::En => name.to_lowercase(),
-                Lang::Zh => name
-                    .chars()
-                    .map(|c| match c.to_pinyin() {
-                        Some(p) => format!("{} ", p.plain()),
-                        None => c.to_lowercase().to_string(),
-                    })
-                    .collect(),
-            };
-            (key, n.code(), name)
-        })
-        .collect();
-    all.sort();
-    all.into_iter()
-        .map(|(_, code, name)| (code, name))
-        .collect()
+/// English, by pinyin in Chinese. Sorted once per language, not on every page.
+fn nationality_choices(lang: Lang) -> &'static [(&'static str, &'static str)] {
+    use std::sync::LazyLock;
+    fn sorted(lang: Lang) -> Vec<(&'static str, &'static str)> {
+        use pinyin::ToPinyin;
+        let mut all: Vec<(String, &'static str, &'static str)> = Nationality::all()
+            .map(|n| {
+                let name = shown_name(n, lang);
+                let key = match lang {
+                    Lang::En => name.to_lowercase(),
+                    Lang::Zh => name
+                        .chars()
+                        .map(|c| match c.to_pinyin() {
+                            Some(p) => format!("{} ", p.plain()),
+                            None => c.to_lowercase().to_string(),
+                        })
+                        .collect(),
+                };
+                (key, n.code(), name)
+            })
+            .collect();
+        all.sort();
+        all.into_iter()
+            .map(|(_, code, name)| (code, name))
+            .collect()
+    }
+    static EN: LazyLock<Vec<(&str, &str)>> = LazyLock::new(|| sorted(Lang::En));
+    static ZH: LazyLock<Vec<(&str, &str)>> = LazyLock::new(|| sorted(Lang::Zh));
+    match lang {
+        Lang::En => &EN,
+        Lang::Zh => &ZH,
+    }
 }
 
 impl IdentityValues {
@@ -394,7 +394,7 @@ impl IdentityValues {
     /// The nationality as the field shows it: the name in the reader's language.
     fn nationality_shown(&self, lang: Lang) -> String {
         match Nationality::lookup(&self.nationality) {
-            Some(n) if self.nationality.trim().len() == 3 => shown_name(n, lang),
+            Some(n) if self.nationality.trim().len() == 3 => shown_name(n, lang).to_owned(),
             _ => self.nationality.clone(),
         }
     }
@@ -430,7 +430,7 @@ struct IdentityPage {
     nationality_text: String,
     errors: FormErrors,
     summary: Vec<SummaryLine>,
-    nationalities: Vec<(&'static str, String)>,
+    nationalities: &'static [(&'static str, &'static str)],
     kinds: Vec<(&'static str, &'static str)>,
     /// "Apply again": what the new application starts from.
     retry_note: Option<String>,
@@ -453,7 +453,7 @@ fn identity_page(
     let mut chrome = ctx.form_chrome(&action);
     chrome.has_errors = errors.any();
     IdentityPage {
-        progress: progress::progress(ctx.t, Step::Identity, None, false),
+        progress: progress::progress(ctx.t, Step::Identity, None),
         summary: errors.summary("#real_name"),
         chrome,
         action,
@@ -534,12 +534,16 @@ pub async fn create_identity(
     let form = values.to_form();
     match journey::create(&state, &who, &form, peer.ip().to_string()).await {
         Ok(app) => {
-            let history = journey::mine(&state, &who).await.unwrap_or_default();
-            let source = history
-                .iter()
-                .find(|a| a.id.to_string() == values.based_on && a.status == Status::Failed);
+            // Apply again: the failed application it starts from, if it is this user's.
+            let source = match values.based_on.as_str() {
+                "" => None,
+                id => journey::owned(&state, &who, id)
+                    .await
+                    .ok()
+                    .filter(|a| a.status == Status::Failed),
+            };
             let mut app = app;
-            if let Some(source) = source
+            if let Some(source) = &source
                 && journey::carry_images(&state, source, &app).await.is_ok()
             {
                 app = journey::reload(&state, app.id).await.unwrap_or(app);
@@ -714,7 +718,7 @@ pub async fn documents(
     chrome.has_errors = errors.any();
     ctx.render(&DocumentsPage {
         chrome,
-        progress: progress::progress(ctx.t, Step::Documents, None, false),
+        progress: progress::progress(ctx.t, Step::Documents, None),
         id,
         summary: errors.summary(&first),
         slots,
@@ -882,7 +886,7 @@ pub async fn bank_card(
     chrome.has_errors = errors.any();
     ctx.render(&BankCardPage {
         chrome,
-        progress: progress::progress(ctx.t, Step::Card, None, false),
+        progress: progress::progress(ctx.t, Step::Card, None),
         id,
         v,
         summary: errors.summary("#bank"),
@@ -947,7 +951,10 @@ fn summary_rows(
     let masked = |v: &Option<String>| v.as_deref().map(views::masked_number).unwrap_or_default();
     let mut rows = vec![
         (t.real_name(), identity.real_name.as_str().to_owned()),
-        (t.nationality(), shown_name(identity.nationality, ctx.lang)),
+        (
+            t.nationality(),
+            shown_name(identity.nationality, ctx.lang).to_owned(),
+        ),
         (
             t.date_of_birth(),
             form.date_of_birth
@@ -1019,24 +1026,20 @@ pub async fn confirm(
         return ctx.see_other_with(&state, &to, Flash::to(&to).with_notice(Notice::CardFirst));
     }
     let flash = ctx.take_flash(&path);
-    // A breach found at submission links to the step and input where it is fixed.
-    let summary = flash
-        .as_ref()
-        .map(|f| {
-            f.errors
-                .iter()
-                .map(|e| {
-                    let code = Code::parse(e.field.rsplit('|').next().unwrap_or(""))
-                        .unwrap_or(Code::ValidationFailed);
-                    let path = e.field.split('|').next().unwrap_or("");
-                    SummaryLine {
-                        href: fix_link(&id, path, code),
-                        text: e.in_lang(ctx.lang).to_owned(),
-                    }
-                })
-                .collect()
+    // A breach found at submission links to the step and input where it is fixed (the
+    // submit named the link as the breach's place).
+    let summary: Vec<SummaryLine> = flash
+        .iter()
+        .flat_map(|f| &f.errors)
+        .map(|e| SummaryLine {
+            href: if e.field.is_empty() {
+                fix_link(&id, "", Code::ValidationFailed)
+            } else {
+                e.field.clone()
+            },
+            text: e.in_lang(ctx.lang).to_owned(),
         })
-        .unwrap_or_default();
+        .collect();
     let warnings = views::warnings(&app.warnings)
         .iter()
         .map(|w| match ctx.lang {
@@ -1045,10 +1048,10 @@ pub async fn confirm(
         })
         .collect();
     let mut chrome = ctx.chrome(&path);
-    chrome.has_errors = !Vec::is_empty(&summary);
+    chrome.has_errors = !summary.is_empty();
     ctx.render(&ConfirmPage {
         chrome,
-        progress: progress::progress(ctx.t, Step::Card, None, false),
+        progress: progress::progress(ctx.t, Step::Card, None),
         rows: summary_rows(&state, &ctx, &opened),
         id,
         warnings,
@@ -1075,15 +1078,8 @@ pub async fn submit(
     match journey::submit(&state, &app).await {
         Ok(app) => ctx.see_other(&status_path(&app)),
         Err(error) => {
-            let errors = if error.details.is_empty() {
-                vec![said_code("", error.code)]
-            } else {
-                error
-                    .details
-                    .iter()
-                    .map(|b| said(&format!("{}|{}", b.field, b.code.as_str()), b))
-                    .collect()
-            };
+            // Said on the confirmation page, each linking to where it is fixed.
+            let errors = said_all(&error, |field, code| fix_link(&id, field, code));
             ctx.see_other_with(&state, &back, Flash::to(&back).with_errors(errors))
         }
     }
@@ -1178,8 +1174,7 @@ pub async fn back_to_platform(
     if app.status == Status::Draft {
         return None;
     }
-    let id = uuid::Uuid::parse_str(ctx.platform_session.as_deref()?).ok()?;
-    let session = state.store.platform_session(id).await.ok()??;
+    let session = super::start::linked_session(state, ctx).await?;
     (session.account_id == app.account_id)
         .then(|| super::start::return_link(&session))
         .flatten()
@@ -1204,11 +1199,7 @@ pub async fn status(
     };
     let flash = ctx.take_flash(&path);
     let errors = ctx.form_errors(flash.as_ref());
-    let amount = flash
-        .as_ref()
-        .and_then(|f| f.value("amount"))
-        .unwrap_or("")
-        .to_owned();
+    let amount = Flash::typed(flash.as_ref(), "amount");
     let back = back_to_platform(&state, &ctx, &app).await;
     let t = ctx.t;
     let heading = match app.status {

@@ -29,9 +29,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::TryRngCore;
 use realname_app::Principal;
+use realname_core::Code;
 use realname_core::state::Failure;
 use realname_core::store::Account;
-use realname_core::{Breach, Code};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use flash::{Flash, Notice};
@@ -129,25 +129,10 @@ impl Lang {
         }
     }
 
-    pub fn breach(self, breach: &Breach) -> String {
-        match self {
-            Lang::En => breach.message_en(),
-            Lang::Zh => breach.message_zh(),
-        }
-    }
-
     pub fn failure(self, failure: &Failure) -> String {
         match self {
             Lang::En => failure.message_en(),
             Lang::Zh => failure.message_zh(),
-        }
-    }
-
-    /// What an error tells a person: its first breach, or its code's message.
-    pub fn error(self, error: &realname_app::AppError) -> String {
-        match error.details.first() {
-            Some(breach) => self.breach(breach),
-            None => self.says(error.code).to_owned(),
         }
     }
 
@@ -310,37 +295,30 @@ impl PageContext {
         response
     }
 
-    /// An error as a page in the reader's language, with the request id to quote.
-    pub fn error_page(&self, error: &realname_app::AppError) -> Response {
+    /// A page that says what went wrong, with the request id to quote.
+    fn problem_page(&self, status: StatusCode, text: &str) -> Response {
         let page = ErrorPage {
             chrome: self.chrome("/"),
             heading: self.t.error_title(),
-            text: self.lang.says(error.code).to_owned(),
+            text: text.to_owned(),
             request_id: self.request_id.clone(),
         };
-        self.render_status(error.status(), &page)
+        self.render_status(status, &page)
+    }
+
+    /// An error as a page in the reader's language.
+    pub fn error_page(&self, error: &realname_app::AppError) -> Response {
+        self.problem_page(error.status(), self.lang.says(error.code))
     }
 
     /// A page asked for with a method it does not take (a form's URL opened by hand, say).
     pub fn method_not_allowed(&self) -> Response {
-        let page = ErrorPage {
-            chrome: self.chrome("/"),
-            heading: self.t.error_title(),
-            text: self.t.method_not_allowed().to_owned(),
-            request_id: self.request_id.clone(),
-        };
-        self.render_status(StatusCode::METHOD_NOT_ALLOWED, &page)
+        self.problem_page(StatusCode::METHOD_NOT_ALLOWED, self.t.method_not_allowed())
     }
 
     /// A form post that is not this site's own, or whose token expired.
     pub fn forbidden_form(&self) -> Response {
-        let page = ErrorPage {
-            chrome: self.chrome("/"),
-            heading: self.t.error_title(),
-            text: self.t.forbidden_request().to_owned(),
-            request_id: self.request_id.clone(),
-        };
-        self.render_status(StatusCode::FORBIDDEN, &page)
+        self.problem_page(StatusCode::FORBIDDEN, self.t.forbidden_request())
     }
 
     /// A link to the same page in the other language.
@@ -353,11 +331,6 @@ impl PageContext {
         let flash = self.flash.as_ref().filter(|f| f.path == path)?;
         self.flash_taken.store(true, Ordering::Relaxed);
         Some(flash.clone())
-    }
-
-    /// The notice a flash for `path` carries, in the reader's language.
-    pub fn notice_text(&self, notice: Notice) -> &'static str {
-        self.t.notice(notice)
     }
 
     /// A redirect after a form post (303: the browser follows with a GET, so Back and
@@ -510,11 +483,6 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub fn with_notice(mut self, notice: Option<&'static str>) -> Chrome {
-        self.notice = notice.map(str::to_owned);
-        self
-    }
-
     /// The notice a flash carries, with the advice for the whole page that came with it.
     pub fn with_flash_notice(mut self, lang: Lang, flash: Option<&Flash>) -> Chrome {
         let Some(flash) = flash else {

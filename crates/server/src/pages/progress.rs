@@ -88,14 +88,9 @@ fn step_of(status: Status) -> Option<Step> {
 
 /// The indicator for `current`; with the application, each step done says when, and a
 /// failed result says it failed.
-pub fn progress(
-    t: Text,
-    current: Step,
-    app: Option<&ApplicationRecord>,
-    with_times: bool,
-) -> Progress {
+pub fn progress(t: Text, current: Step, app: Option<&ApplicationRecord>) -> Progress {
     let at_of = |step: Step| -> String {
-        let Some(app) = app.filter(|_| with_times) else {
+        let Some(app) = app else {
             return String::new();
         };
         let when = match step {
@@ -162,7 +157,7 @@ pub fn progress(
 
 /// The indicator of a submitted application's status page, with its times.
 pub fn of_application(t: Text, app: &ApplicationRecord) -> Option<Progress> {
-    step_of(app.status).map(|step| progress(t, step, Some(app), true))
+    step_of(app.status).map(|step| progress(t, step, Some(app)))
 }
 
 /// The slots a draft must have images in, for its proof of stay.

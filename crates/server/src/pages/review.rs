@@ -12,7 +12,7 @@ use realname_core::Code;
 use realname_core::review::{DecisionForm, ReviewReason};
 use serde::Deserialize;
 
-use super::flash::Flash;
+use super::flash::{Flash, Notice};
 use super::forms::{FormErrors, SummaryLine, said_all};
 use super::{Chrome, Lang, PageContext, Text, china_time};
 use crate::api::review::parse_filter;
@@ -109,17 +109,6 @@ pub async fn queue(
     let logins = casework::staff_logins(&state, &who, &holders)
         .await
         .unwrap_or_default();
-    let decided: Vec<uuid::Uuid> = page
-        .iter()
-        .filter(|(c, _)| c.decided_at.is_some())
-        .map(|(c, _)| c.application_id)
-        .collect();
-    let mut failures = std::collections::HashMap::new();
-    for id in decided {
-        if let Ok(Some(app)) = state.store.application(id).await {
-            failures.insert(id, app.failure);
-        }
-    }
     let lang = ctx.lang;
     let rows = page
         .into_iter()
@@ -129,11 +118,8 @@ pub async fn queue(
             due: china_time(lang, case.due_at),
             overdue: case.decided_at.is_none() && case.due_at < now,
             holder: holder_text(&ctx, &case, &logins, now),
-            outcome: outcome_text(
-                ctx.t,
-                &case,
-                failures.get(&case.application_id).and_then(Option::as_ref),
-            ),
+            // The outcome alone: its reason is on the case (a read per row is not worth it).
+            outcome: outcome_text(ctx.t, &case, None),
             flags: flags
                 .into_iter()
                 .map(|f| flag_label(ctx.t, f).to_owned())
@@ -236,8 +222,9 @@ async fn case_page(
     ctx: &PageContext,
     who: &Principal,
     id: &str,
-    errors: FormErrors,
+    flash: Option<&Flash>,
 ) -> Result<CasePage, AppError> {
+    let errors = ctx.form_errors(flash);
     let (case, app, opened, flags, unmasked) = casework::reveal(state, who, id).await?;
     let t = ctx.t;
     let form = &opened.form();
@@ -335,18 +322,24 @@ async fn case_page(
     } else {
         holder_text(ctx, &case, &logins, now)
     };
-    let duplicate = casework::duplicate_of(state, who, app.id)
-        .await?
-        .map(|(other, case)| {
-            let href = match case {
-                Some(case) => format!("/review/cases/{case}"),
-                None => format!("/audit?verification_id={other}"),
-            };
-            (href, other.simple().to_string()[..8].to_owned())
-        });
+    // Looked up only when the flags say there is one to link.
+    let other = if flags.contains(&Code::DuplicateDocument) {
+        casework::duplicate_of(state, who, app.id).await?
+    } else {
+        None
+    };
+    let duplicate = other.map(|(other, case)| {
+        let href = match case {
+            Some(case) => format!("/review/cases/{case}"),
+            None => format!("/audit?verification_id={other}"),
+        };
+        (href, other.simple().to_string()[..8].to_owned())
+    });
     Ok(CasePage {
         chrome: {
-            let mut chrome = ctx.chrome(&format!("/review/cases/{}", case.id));
+            let mut chrome = ctx
+                .chrome(&format!("/review/cases/{}", case.id))
+                .with_flash_notice(ctx.lang, flash);
             chrome.has_errors = errors.any();
             chrome
         },
@@ -387,8 +380,7 @@ pub async fn case(
     };
     let path = format!("/review/cases/{id}");
     let flash = ctx.take_flash(&path);
-    let errors = ctx.form_errors(flash.as_ref());
-    match case_page(&state, &ctx, &who, &id, errors).await {
+    match case_page(&state, &ctx, &who, &id, flash.as_ref()).await {
         Ok(page) => ctx.render(&page),
         Err(e) => ctx.error_page(&e),
     }
@@ -417,16 +409,17 @@ pub struct DecisionValues {
     note: Option<String>,
 }
 
-/// Back to the case, with what went wrong said there.
+/// Back to the case, saying what was done (`done`) or what went wrong.
 fn after_action(
     state: &AppState,
     ctx: &PageContext,
     id: &str,
     result: Result<(), AppError>,
+    done: Notice,
 ) -> Response {
     let path = format!("/review/cases/{id}");
     match result {
-        Ok(()) => ctx.see_other(&path),
+        Ok(()) => ctx.see_other_with(state, &path, Flash::to(&path).with_notice(done)),
         Err(error) => {
             let errors = said_all(&error, |f, _| f.to_owned());
             ctx.see_other_with(state, &path, Flash::to(&path).with_errors(errors))
@@ -448,7 +441,7 @@ pub async fn claim(
         return ctx.forbidden_form();
     }
     let result = casework::claim(&state, &who, &id).await.map(drop);
-    after_action(&state, &ctx, &id, result)
+    after_action(&state, &ctx, &id, result, Notice::Claimed)
 }
 
 pub async fn decide(
@@ -470,7 +463,7 @@ pub async fn decide(
         note: v.note,
     };
     let result = casework::decide(&state, &who, &id, &form).await.map(drop);
-    after_action(&state, &ctx, &id, result)
+    after_action(&state, &ctx, &id, result, Notice::Decided)
 }
 
 pub struct AuditRow {

@@ -33,6 +33,12 @@ struct LinkSpentPage {
     back: Option<String>,
 }
 
+/// The platform session a link signed this browser in from, if the browser remembers one.
+pub async fn linked_session(state: &AppState, ctx: &PageContext) -> Option<PlatformSession> {
+    let id = uuid::Uuid::parse_str(ctx.platform_session.as_deref()?).ok()?;
+    state.store.platform_session(id).await.ok()?
+}
+
 /// The platform's page to go back to, told which session the user comes from.
 pub fn return_link(session: &PlatformSession) -> Option<String> {
     let url = session.return_url.as_deref()?;

@@ -66,7 +66,6 @@ texts! {
     foreign_nationality_hint: "Passport with entry record or residence permit, or the Foreigner's Permanent Residence ID Card.", "护照及入境记录或居留许可，或外国人永久居留身份证。";
     chinese_citizen: "Chinese citizen", "中国公民";
     chinese_citizen_hint: "Chinese citizens authenticate with their Resident Identity Card in the platform's own flow; this service is for foreign nationals.", "中国公民请在平台的身份证认证流程中完成认证，本服务仅面向外国国籍用户。";
-    form_has_errors: "Please correct the fields marked below.", "请修改下方标出的内容。";
     step_registered: "Account", "注册账户";
     step_identity: "Identity", "身份信息";
     step_documents: "Documents", "证件照片";
@@ -90,7 +89,6 @@ texts! {
     ahead_result: "you see the outcome here", "在此查看结果";
     error_summary_title: "There is a problem", "请先修改以下问题";
     error_word: "Error", "错误";
-    notice_session_ended: "Your session ended. Log in again to continue: what you typed is kept.", "登录已过期。请重新登录后继续，您填写的内容已保留。";
     notice_already_submitted: "This application has been submitted already; nothing was changed.", "本申请已提交，未做任何更改。";
     notice_cancelled: "Your application was cancelled. You can start a new one at any time.", "您的申请已取消，您可随时重新申请。";
     notice_documents_first: "Upload the photos of your documents first.", "请先上传证件照片。";
@@ -181,7 +179,6 @@ texts! {
     consent_text: "To authenticate you we collect your name, nationality, date of birth, phone, document numbers and images, and your bank card. They are encrypted, used only for this authentication and its review, and kept as the law requires.", "为完成实名认证，我们将收集您的姓名、国籍、出生日期、电话、证件号码及照片和银行卡信息。这些信息将加密保存，仅用于本次认证及审核，并按法律要求留存。";
     consent_label: "I have read the above and agree to the processing of this sensitive personal information.", "我已阅读上述内容，同意处理上述敏感个人信息。";
     next: "Next", "下一步";
-    save: "Save", "保存";
     passport_photo_page: "Passport photo page", "护照个人信息页";
     stay_permit_image: "Proof of stay (entry stamp page, permit or card)", "停留证明（入境章页、居留许可或永居证）";
     image_hint: "JPEG, PNG or PDF, at most 10 MiB.", "JPEG、PNG 或 PDF，不超过 10 MiB。";
@@ -277,7 +274,6 @@ impl Text {
     pub fn notice(&self, notice: super::Notice) -> &'static str {
         use super::Notice;
         match notice {
-            Notice::SessionEnded => self.notice_session_ended(),
             Notice::AlreadySubmitted => self.notice_already_submitted(),
             Notice::Cancelled => self.notice_cancelled(),
             Notice::DocumentsFirst => self.notice_documents_first(),

@@ -308,7 +308,8 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, app: &TestApp, path: &str) -> (StatusCode, String) {
+    /// A GET with the cookies kept so far; the answer's cookies are kept in turn.
+    async fn fetch(&mut self, app: &TestApp, path: &str) -> reqwest::Response {
         let res = self
             .client
             .get(app.url(path))
@@ -317,19 +318,17 @@ impl Browser {
             .await
             .unwrap();
         self.keep(&res);
+        res
+    }
+
+    async fn get(&mut self, app: &TestApp, path: &str) -> (StatusCode, String) {
+        let res = self.fetch(app, path).await;
         (res.status(), res.text().await.unwrap())
     }
 
     /// A GET that redirects: its status and where to.
     async fn get_location(&mut self, app: &TestApp, path: &str) -> (StatusCode, String) {
-        let res = self
-            .client
-            .get(app.url(path))
-            .header("cookie", self.header())
-            .send()
-            .await
-            .unwrap();
-        self.keep(&res);
+        let res = self.fetch(app, path).await;
         let to = res
             .headers()
             .get("location")
