@@ -35,10 +35,13 @@ async fn flags_of(
     let mut flagged = HashMap::with_capacity(facts.len());
     for fact in facts {
         let checked_on = checked.get(&fact.application_id).copied().unwrap_or(today);
-        let bytes = state.open(
-            SealContext::ApplicationForm(fact.application_id),
-            &fact.form,
-        )?;
+        // Erased: only the keyed hashes speak for it still.
+        let Some(form) = &fact.form else {
+            let only = fact.duplicate_of.map(|_| Code::DuplicateDocument);
+            flagged.insert(fact.application_id, only.into_iter().collect());
+            continue;
+        };
+        let bytes = state.open(SealContext::ApplicationForm(fact.application_id), form)?;
         let identity = views::decode_identity(&bytes, checked_on)?;
         // The identity was valid when submitted; expiry is judged on the earliest expiry
         // date whether or not a document has expired since.
@@ -124,13 +127,19 @@ fn not_their_own(staff: &Account, case: &CaseRecord) -> AppResult<()> {
     Ok(())
 }
 
-/// A case with its application, and whether it may be shown unmasked (the last field); an
-/// unmasked reveal is written to the audit log first.
+/// A case with its application (its identity `None` once erased), and whether it may be
+/// shown unmasked (the last field); an unmasked reveal is written to the audit log first.
 pub async fn reveal(
     state: &Service,
     who: &Principal,
     id: &str,
-) -> AppResult<(CaseRecord, ApplicationRecord, Opened, Vec<Code>, bool)> {
+) -> AppResult<(
+    CaseRecord,
+    ApplicationRecord,
+    Option<Opened>,
+    Vec<Code>,
+    bool,
+)> {
     let staff = who.staff()?;
     let (case, app) = load(state, id).await?;
     let opened = views::open(state, &app)?;

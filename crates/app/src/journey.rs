@@ -53,13 +53,10 @@ pub fn verified_name(
     applications: &[ApplicationRecord],
 ) -> AppResult<Option<String>> {
     match applications.iter().find(|a| a.status == Status::Verified) {
-        Some(app) => Ok(Some(
-            views::open(state, app)?
-                .identity
-                .real_name
-                .as_str()
-                .to_owned(),
-        )),
+        // Erased (its account was closed long ago): the name is no longer known.
+        Some(app) => Ok(
+            views::open(state, app)?.map(|opened| opened.identity.real_name.as_str().to_owned())
+        ),
         None => Ok(None),
     }
 }
@@ -243,7 +240,7 @@ pub async fn bind_card(
     card: &BankCardForm,
 ) -> AppResult<ApplicationRecord> {
     require_draft(state, app)?;
-    let name = views::open(state, app)?.identity.real_name;
+    let name = views::open_kept(state, app)?.identity.real_name;
     let checked = state
         .policy
         .check_card(card, &name)
@@ -273,7 +270,7 @@ pub async fn bind_card(
 /// Re-checks every rule and, if the limits allow, pays the one deposit.
 pub async fn submit(state: &Service, app: &ApplicationRecord) -> AppResult<ApplicationRecord> {
     require_draft(state, app)?;
-    let opened = views::open(state, app)?;
+    let opened = views::open_kept(state, app)?;
     let images: Vec<ImageSlot> = app
         .images
         .iter()

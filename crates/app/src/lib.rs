@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod casework;
+pub mod erasure;
 pub mod error;
 pub mod journey;
 pub mod limits;

@@ -18,6 +18,11 @@ pub enum Principal {
     Platform(ApiKey),
 }
 
+/// The `Idempotency-Key` scope of a person's account.
+pub fn account_scope(account_id: uuid::Uuid) -> String {
+    account_id.to_string()
+}
+
 impl Principal {
     pub fn of(account: Account) -> Principal {
         if account.role.is_staff() {
@@ -44,7 +49,7 @@ impl Principal {
     /// What idempotency keys are scoped to: the same key from two callers is two keys.
     pub fn scope(&self) -> String {
         match self {
-            Principal::User(a) | Principal::Staff(a) => a.id.to_string(),
+            Principal::User(a) | Principal::Staff(a) => account_scope(a.id),
             Principal::Platform(key) => format!("key {}", key.prefix),
         }
     }

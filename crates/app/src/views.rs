@@ -91,7 +91,12 @@ fn decode_card(bytes: &[u8]) -> Result<BankCard, AppError> {
     })
 }
 
-pub fn open(state: &Service, app: &ApplicationRecord) -> Result<Opened, AppError> {
+/// The application's identity and card, opened; `None` once they were erased (CONTRACT 11):
+/// every answer, page and case then shows null where they were.
+pub fn open(state: &Service, app: &ApplicationRecord) -> Result<Option<Opened>, AppError> {
+    if app.redacted_at.is_some() {
+        return Ok(None);
+    }
     let bytes = state.open(SealContext::ApplicationForm(app.id), &app.form)?;
     let identity = decode_identity(&bytes, app.updated_at.date_naive())?;
     let card = match &app.card {
@@ -101,7 +106,13 @@ pub fn open(state: &Service, app: &ApplicationRecord) -> Result<Opened, AppError
         }
         None => None,
     };
-    Ok(Opened { identity, card })
+    Ok(Some(Opened { identity, card }))
+}
+
+/// The identity and card of an application that must still hold them (a draft being edited
+/// or submitted, a deposit being paid): `invalid_state` once they were erased.
+pub fn open_kept(state: &Service, app: &ApplicationRecord) -> Result<Opened, AppError> {
+    open(state, app)?.ok_or_else(|| AppError::new(realname_core::Code::InvalidState))
 }
 
 /// `[{field, code}]` as stored → the warnings with both messages.
@@ -182,16 +193,18 @@ fn bank_card(policy: &Policy, card: Option<&BankCard>, reveal: bool) -> Option<B
 /// The application as its owner sees it: personal data masked, no deposit amount.
 pub fn application(state: &Service, app: &ApplicationRecord) -> Result<ApplicationView, AppError> {
     let opened = open(state, app)?;
-    Ok(render(state, app, &opened, false))
+    Ok(render(state, app, opened.as_ref(), false))
 }
 
+/// The application as a view; `opened` is `None` once its personal data was erased, and
+/// those fields are null.
 pub fn render(
     state: &Service,
     app: &ApplicationRecord,
-    opened: &Opened,
+    opened: Option<&Opened>,
     reveal: bool,
 ) -> ApplicationView {
-    let identity = &opened.identity;
+    let identity = opened.map(|o| &o.identity);
     let rules: &DepositRules = &state.settings.deposit;
     let deposit = app.deposit.as_ref().map(|d| DepositView {
         status: if d.settled_at.is_some() {
@@ -221,21 +234,31 @@ pub fn render(
     ApplicationView {
         id: app.id,
         status: app.status,
-        real_name: Some(identity.real_name.as_str().to_owned()),
-        nationality: Some(identity.nationality.code().to_owned()),
-        date_of_birth: Some(if reveal {
-            identity.date_of_birth.date().to_string()
-        } else {
-            identity.date_of_birth.masked()
+        real_name: identity.map(|i| i.real_name.as_str().to_owned()),
+        nationality: identity.map(|i| i.nationality.code().to_owned()),
+        date_of_birth: identity.map(|i| {
+            if reveal {
+                i.date_of_birth.date().to_string()
+            } else {
+                i.date_of_birth.masked()
+            }
         }),
-        phone: Some(if reveal {
-            identity.phone.e164().to_owned()
-        } else {
-            identity.phone.masked()
+        phone: identity.map(|i| {
+            if reveal {
+                i.phone.e164().to_owned()
+            } else {
+                i.phone.masked()
+            }
         }),
-        documents: documents(identity, reveal),
+        documents: match identity {
+            Some(i) => documents(i, reveal),
+            None => DocumentsView {
+                passport: None,
+                stay_permit: None,
+            },
+        },
         images,
-        bank_card: bank_card(&state.policy, opened.card.as_ref(), reveal),
+        bank_card: bank_card(&state.policy, opened.and_then(|o| o.card.as_ref()), reveal),
         warnings: warnings(&app.warnings),
         deposit,
         failure: app.failure.as_ref().map(FailureView::of),
@@ -249,6 +272,7 @@ pub fn render(
             .collect(),
         created_at: Timestamp(app.created_at),
         updated_at: Timestamp(app.updated_at),
+        redacted_at: app.redacted_at.map(Timestamp),
     }
 }
 
@@ -361,6 +385,9 @@ pub struct ApplicationView {
     pub events: Vec<EventView>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When its personal data was erased (CONTRACT 11): the name, the documents, the images,
+    /// the card, the phone and the date of birth are then null.
+    pub redacted_at: Option<Timestamp>,
 }
 
 /// The identity of an application, unmasked (`?expand=identity`). No `Debug`: it is all

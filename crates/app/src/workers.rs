@@ -74,7 +74,8 @@ pub async fn run(state: std::sync::Arc<Service>, mut stop: watch::Receiver<bool>
 }
 
 /// Forgets what is kept for a while only (CONTRACT 11): idempotency answers, lapsed sessions
-/// and counters, and the history of events, deliveries, finished jobs and links.
+/// and counters, the history of events, deliveries, finished jobs and links, and the personal
+/// data whose retention ran out.
 pub async fn purge(state: &Service) {
     // An `Idempotency-Key` lasts 24 hours of real time (CONTRACT 4), as it was stamped.
     let before = state.real_now() - IDEMPOTENCY_KEPT_FOR;
@@ -92,6 +93,8 @@ pub async fn purge(state: &Service) {
         tracing::warn!(error = %e, "could not purge lapsed sessions and counters");
     }
     purge_history(state).await;
+    // Personal data whose retention ran out, on the service clock (CONTRACT 11).
+    crate::erasure::sweep(state).await;
 }
 
 /// Forgets the history kept for a while only (events, deliveries, finished jobs, links).
@@ -331,7 +334,7 @@ async fn pay_deposit(state: &Service, application_id: Uuid) -> Result<Done, Work
     let amount = state
         .open_amount(app.id, &deposit.amount)
         .map_err(|_| err("deposit amount unreadable"))?;
-    let Some(bound) = crate::views::open(state, &app)
+    let Some(bound) = crate::views::open_kept(state, &app)
         .map_err(|_| err("stored card unreadable"))?
         .card
     else {

@@ -401,6 +401,10 @@ catalogue! {
         en: "A request with this Idempotency-Key is still being handled. Try again in a moment.",
         zh: "使用该 Idempotency-Key 的请求仍在处理中，请稍后再试。"
     }
+    RetentionHold = "retention_hold" {
+        en: "This personal data must be kept for now: the law or an open account holds it until hold_until.",
+        zh: "这些个人信息目前须依法保留（或账户仍在使用），保留至 hold_until。"
+    }
     PasswordTooWeak = "password_too_weak" {
         en: "Choose a password of at least 8 characters.",
         zh: "密码至少需要 8 个字符。"
@@ -547,6 +551,7 @@ mod tests {
             "deposit_expired",
             "deposit_returned",
             "deposit_limit_reached",
+            "retention_hold",
             "card_returned_by_bank",
             "card_in_use",
             "document_unreadable",

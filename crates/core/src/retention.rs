@@ -49,7 +49,8 @@ pub struct RetentionFacts<'a> {
 pub enum Retention {
     /// In progress: kept, and no clock runs.
     InUse,
-    /// A draft nobody touched: cancelled at this moment, then erased.
+    /// A draft nobody touched: cancelled at this moment and erased with it (nobody applied
+    /// with it, so nothing needs it any longer).
     CancelDraftAt(DateTime<Utc>),
     /// Erased at this moment (at once, when it has passed).
     EraseAt(DateTime<Utc>),
@@ -59,7 +60,7 @@ pub enum Retention {
 
 /// Whether a failure keeps its data for the fraud hold.
 pub fn is_fraud_finding(failure: Option<&Failure>) -> bool {
-    failure.is_some_and(|f| matches!(f.code, Code::SuspectedFraud | Code::DuplicateIdentity))
+    failure.is_some_and(|f| FRAUD_FINDINGS.contains(&f.code))
 }
 
 /// When the personal data of an application in these facts may go.
@@ -75,6 +76,44 @@ pub fn retention(facts: &RetentionFacts, rules: &RetentionRules) -> Retention {
             Some(closed) => Retention::EraseAt(closed + rules.verified_after),
             None => Retention::WhileAccountOpen,
         },
+    }
+}
+
+/// What a sweep at some moment looks for, as instants a store compares its stored times
+/// with: an application whose time (`RetentionFacts::since`, or its account's closure) is at
+/// or before its instant is due. A store selects by these; [`retention`] has the last word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    /// Failed (other than a fraud finding) or cancelled at or before this.
+    pub ended_before: DateTime<Utc>,
+    /// Failed as a fraud finding at or before this.
+    pub fraud_before: DateTime<Utc>,
+    /// Drafts last touched at or before this.
+    pub untouched_before: DateTime<Utc>,
+    /// Verified, in accounts closed at or before this.
+    pub closed_before: DateTime<Utc>,
+    /// The failure codes that the fraud hold keeps.
+    pub fraud_codes: Vec<&'static str>,
+}
+
+/// The failures whose data the fraud hold keeps.
+pub const FRAUD_FINDINGS: [Code; 2] = [Code::SuspectedFraud, Code::DuplicateIdentity];
+
+pub fn due(rules: &RetentionRules, now: DateTime<Utc>) -> Due {
+    Due {
+        ended_before: now - rules.failed_after,
+        fraud_before: now - rules.fraud_hold,
+        untouched_before: now - rules.draft_after,
+        closed_before: now - rules.verified_after,
+        fraud_codes: FRAUD_FINDINGS.iter().map(|c| c.as_str()).collect(),
+    }
+}
+
+/// Whether the rules let an application's data go by `now`.
+pub fn is_due(facts: &RetentionFacts, rules: &RetentionRules, now: DateTime<Utc>) -> bool {
+    match retention(facts, rules) {
+        Retention::CancelDraftAt(at) | Retention::EraseAt(at) => at <= now,
+        Retention::InUse | Retention::WhileAccountOpen => false,
     }
 }
 
@@ -210,5 +249,35 @@ mod tests {
             on_request(&facts(Status::UnderReview, None), &rules, at(1)),
             OnRequest::Held(None)
         );
+    }
+
+    #[test]
+    fn a_sweep_finds_what_is_due_to_the_second() {
+        let rules = RetentionRules::default();
+        let failed = Failure::deposit(Code::DepositExpired);
+        let ended = facts(Status::Failed, Some(&failed));
+        let boundary = at(90 * 86_400);
+        let second = TimeDelta::seconds(1);
+        assert!(!is_due(&ended, &rules, boundary - second));
+        assert!(is_due(&ended, &rules, boundary));
+        let due = due(&rules, boundary);
+        assert_eq!(
+            due.ended_before, ended.since,
+            "the store's instant is the same boundary"
+        );
+        assert_eq!(due.fraud_codes, ["suspected_fraud", "duplicate_identity"]);
+        let fraud = Failure::rejected(ReviewReason::DuplicateIdentity);
+        assert!(!is_due(
+            &facts(Status::Failed, Some(&fraud)),
+            &rules,
+            boundary
+        ));
+        assert!(!is_due(
+            &facts(Status::Verified, None),
+            &rules,
+            at(100 * 365 * 86_400)
+        ));
+        assert!(is_due(&facts(Status::Draft, None), &rules, at(30 * 86_400)));
+        assert!(!is_due(&facts(Status::UnderReview, None), &rules, boundary));
     }
 }

@@ -195,6 +195,72 @@ pub struct ApplicationRecord {
     pub updated_at: DateTime<Utc>,
     /// The consent the application was made under: when, which text, from where.
     pub consent: Consent,
+    /// When its personal data was erased (CONTRACT 11): `form` is then empty, and the card,
+    /// the images and the deposit's amount are gone.
+    pub redacted_at: Option<DateTime<Utc>>,
+}
+
+/// Erasing an application's personal data (CONTRACT 11), all in one transaction: the sealed
+/// identity, card and images, the deposit's sealed amount and the rail's sealed instruction
+/// go, and with them the answers kept for its account's replays; the status, the status
+/// history, the decision, the audit rows and the keyed hashes stay. The store writes the
+/// `verification.redacted` event and the audit row beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    pub application_id: Uuid,
+    /// The status it must be in (after `cancel`): a change meanwhile leaves it untouched.
+    pub status: Status,
+    /// An untouched draft is cancelled first, in the same transaction.
+    pub cancel: Option<StateChange>,
+    pub at: DateTime<Utc>,
+    /// The mode of the `verification.redacted` event.
+    pub livemode: bool,
+    /// Who erased it, and under which rule.
+    pub audit: AuditEntry,
+    /// The `Idempotency-Key` scope of its account: an answer kept for a replay may quote it.
+    pub answers_scope: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Erased {
+    Done,
+    /// Erased before; nothing was written.
+    Already,
+    /// No longer in the status the erasure starts from; nothing was written.
+    Moved,
+    NotFound,
+}
+
+/// An application whose retention a sweep found run out, with what the rules read of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionCandidate {
+    pub application_id: Uuid,
+    pub account_id: Uuid,
+    pub status: Status,
+    pub failure: Option<Failure>,
+    pub updated_at: DateTime<Utc>,
+    pub account_closed_at: Option<DateTime<Utc>>,
+}
+
+/// Closing a platform's user (CONTRACT 11): the relationship ends, its retention holds
+/// start, and a later session for the same id makes a new account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closure {
+    pub account_id: Uuid,
+    pub at: DateTime<Utc>,
+    /// Its open draft, cancelled in the same transaction.
+    pub cancel: Option<StateChange>,
+    pub audit: AuditEntry,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    Done,
+    /// Closed before, or never bound to a platform's user.
+    NotOpen,
+    /// An application moved meanwhile (the draft was submitted, or one was started); nothing
+    /// was written.
+    Moved,
 }
 
 /// What a purge forgets: the rows of each kind from before its horizon.
@@ -419,8 +485,9 @@ pub enum SubmitOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseFacts {
     pub application_id: Uuid,
-    /// The sealed identity, for the flags that need the applicant's dates.
-    pub form: Vec<u8>,
+    /// The sealed identity, for the flags that need the applicant's dates; `None` once it
+    /// was erased.
+    pub form: Option<Vec<u8>>,
     /// Another account's application that carries one of this one's documents (by keyed
     /// hash): the earliest made, when several do.
     pub duplicate_of: Option<Uuid>,
@@ -564,6 +631,27 @@ pub trait Store: Send + Sync {
     /// delivery attempts, finished jobs and expired links, each older than its horizon. An
     /// application's status history is not among them, and `sequence` goes on counting.
     async fn purge_history(&self, forget: &Forget) -> StoreResult<Forgotten>;
+
+    // Erasure (CONTRACT 11).
+    /// Erases one application's personal data, as [`Erasure`] says.
+    async fn erase(&self, erasure: &Erasure) -> StoreResult<Erased>;
+    /// Applications not yet erased whose retention has run out by `due`, oldest first, at
+    /// most `limit`.
+    async fn retention_due(
+        &self,
+        due: &crate::retention::Due,
+        limit: u32,
+    ) -> StoreResult<Vec<RetentionCandidate>>;
+    /// Makes sure what was erased is gone from the files too (SQLite: a WAL checkpoint); run
+    /// after each batch of erasures.
+    async fn settle_erasures(&self) -> StoreResult<()> {
+        Ok(())
+    }
+    /// When the account's relationship ended (its platform user was closed).
+    async fn account_closed_at(&self, account_id: Uuid) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Closes a platform's user, as [`Closure`] says: its sessions and unused links end, and
+    /// the id is free for a new account.
+    async fn close_platform_user(&self, closure: &Closure) -> StoreResult<Closed>;
 
     // Applications.
     /// `Conflict("application_in_progress")` when the account already has an open one.

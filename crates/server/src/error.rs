@@ -28,7 +28,8 @@ pub fn status_of(code: Code) -> StatusCode {
         | Code::LoginTaken
         | Code::CaseClaimed
         | Code::DepositLimitReached
-        | Code::RequestInProgress => StatusCode::CONFLICT,
+        | Code::RequestInProgress
+        | Code::RetentionHold => StatusCode::CONFLICT,
         Code::PayloadTooLarge | Code::DocumentImageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Code::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -59,6 +59,8 @@ impl Modify for Bearer {
         api::platform::get_session,
         api::platform::user,
         api::platform::verification,
+        api::platform::redact,
+        api::platform::close_user,
         api::events::feed,
         api::webhooks::resend,
         api::webhooks::create,

@@ -18,9 +18,10 @@ use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
-    ClaimOutcome, Consent, DepositRecord, EventRecord, Forget, Forgotten, Idempotency, ImageMeta,
-    Job, JobKind, NewApplication, NewJob, Role, SealedKeys, StateChange, Store, StoreError,
-    StoreResult, StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+    ClaimOutcome, Closed, Closure, Consent, DepositRecord, Erased, Erasure, EventRecord, Forget,
+    Forgotten, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, RetentionCandidate,
+    Role, SealedKeys, StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand,
+    SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
@@ -42,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_10.sql"),
     include_str!("schema_11.sql"),
     include_str!("schema_12.sql"),
+    include_str!("schema_13.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -232,7 +234,7 @@ macro_rules! application_select {
         concat!(
             "SELECT a.id, a.account_id, a.status, a.form, a.warnings,
         a.card_bank, a.card_sealed, a.card_hash, a.failure, a.created_at, a.updated_at,
-        a.consent_at, a.consent_version, a.consent_address,
+        a.consent_at, a.consent_version, a.consent_address, a.redacted_at,
         ARRAY(SELECT i.slot FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_slots,
         ARRAY(SELECT i.content_type FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_types,
         ARRAY(SELECT i.bytes FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_bytes,
@@ -322,6 +324,7 @@ fn application_row(r: &PgRow) -> StoreResult<ApplicationRecord> {
             version: r.try_get("consent_version").map_err(get)?,
             address: r.try_get("consent_address").map_err(get)?,
         },
+        redacted_at: r.try_get("redacted_at").map_err(get)?,
     })
 }
 
@@ -1136,6 +1139,187 @@ impl Store for PgStore {
         .await
     }
 
+    async fn erase(&self, erasure: &Erasure) -> StoreResult<Erased> {
+        let (pool, e) = (self.pool.clone(), erasure.clone());
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            if let Some(cancel) = &e.cancel
+                && apply_in(&mut tx, cancel).await? == Applied::Moved
+            {
+                return Ok(Erased::Moved);
+            }
+            let app = e.application_id;
+            let found: Option<(String, Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
+                "SELECT status, failure, redacted_at FROM applications WHERE id = $1 FOR UPDATE",
+            )
+            .bind(app)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?;
+            let Some((status, failure, redacted_at)) = found else {
+                return Ok(Erased::NotFound);
+            };
+            if redacted_at.is_some() {
+                return Ok(Erased::Already);
+            }
+            if status != e.status.as_str() {
+                return Ok(Erased::Moved);
+            }
+            let statements = [
+                "UPDATE applications SET form = ''::bytea, card_bank = NULL, card_sealed = NULL
+                 WHERE id = $1",
+                "DELETE FROM images WHERE application_id = $1",
+                "UPDATE deposits SET amount = ''::bytea WHERE application_id = $1",
+                "UPDATE rail_transfers SET instruction = NULL WHERE application_id = $1",
+            ];
+            for sql in statements {
+                sqlx::query(sql)
+                    .bind(app)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+            }
+            sqlx::query("UPDATE applications SET redacted_at = $1 WHERE id = $2")
+                .bind(e.at)
+                .bind(app)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            sqlx::query("DELETE FROM idempotency WHERE scope = $1")
+                .bind(&e.answers_scope)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            let failure = failure.as_deref().and_then(Failure::decode);
+            publish(
+                &mut tx,
+                app,
+                EventType::Redacted,
+                e.status,
+                failure.as_ref(),
+                e.livemode,
+                e.at,
+            )
+            .await?;
+            insert_audit(&mut tx, &e.audit).await?;
+            tx.commit().await.map_err(err)?;
+            Ok(Erased::Done)
+        })
+        .await
+    }
+
+    async fn retention_due(
+        &self,
+        due: &realname_core::retention::Due,
+        limit: u32,
+    ) -> StoreResult<Vec<RetentionCandidate>> {
+        let fraud: Vec<String> = due.fraud_codes.iter().map(|c| (*c).to_owned()).collect();
+        let rows = sqlx::query(
+            "SELECT a.id, a.account_id, a.status, a.failure, a.updated_at, pu.closed_at
+             FROM applications a LEFT JOIN platform_users pu ON pu.account_id = a.account_id
+             WHERE a.redacted_at IS NULL AND (
+                (a.status IN ('failed', 'cancelled') AND a.updated_at <= $1
+                 AND NOT (a.status = 'failed' AND coalesce(split_part(a.failure, ';', 1), '') = ANY($5)))
+                OR (a.status = 'failed' AND a.updated_at <= $2
+                    AND coalesce(split_part(a.failure, ';', 1), '') = ANY($5))
+                OR (a.status = 'draft' AND a.updated_at <= $3)
+                OR (a.status = 'verified' AND pu.closed_at <= $4))
+             ORDER BY a.updated_at LIMIT $6",
+        )
+        .bind(due.ended_before)
+        .bind(due.fraud_before)
+        .bind(due.untouched_before)
+        .bind(due.closed_before)
+        .bind(&fraud)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status").map_err(err)?;
+                let failure: Option<String> = r.try_get("failure").map_err(err)?;
+                Ok(RetentionCandidate {
+                    application_id: r.try_get("id").map_err(err)?,
+                    account_id: r.try_get("account_id").map_err(err)?,
+                    status: status_of(&status)?,
+                    failure: failure.as_deref().and_then(Failure::decode),
+                    updated_at: r.try_get("updated_at").map_err(err)?,
+                    account_closed_at: r.try_get("closed_at").map_err(err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn account_closed_at(&self, account_id: Uuid) -> StoreResult<Option<DateTime<Utc>>> {
+        let closed: Option<Option<DateTime<Utc>>> =
+            sqlx::query_scalar("SELECT closed_at FROM platform_users WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(err)?;
+        Ok(closed.flatten())
+    }
+
+    async fn close_platform_user(&self, closure: &Closure) -> StoreResult<Closed> {
+        let (pool, c) = (self.pool.clone(), closure.clone());
+        detached(async move {
+            let mut tx = begin(&pool).await?;
+            let open: Option<Uuid> = sqlx::query_scalar(
+                "SELECT account_id FROM platform_users WHERE account_id = $1 AND closed_at IS NULL
+                 FOR UPDATE",
+            )
+            .bind(c.account_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?;
+            if open.is_none() {
+                return Ok(Closed::NotOpen);
+            }
+            if let Some(cancel) = &c.cancel
+                && apply_in(&mut tx, cancel).await? == Applied::Moved
+            {
+                return Ok(Closed::Moved);
+            }
+            let in_progress: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM applications WHERE account_id = $1
+                 AND status IN ('draft', 'deposit_pending', 'awaiting_amount', 'under_review'))",
+            )
+            .bind(c.account_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(err)?;
+            if in_progress {
+                // Dropping the transaction undoes the draft's cancellation with the rest.
+                return Err(StoreError::Conflict("application_in_progress".into()));
+            }
+            sqlx::query("UPDATE platform_users SET closed_at = $1 WHERE account_id = $2")
+                .bind(c.at)
+                .bind(c.account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            let statements = [
+                // The login names the platform's user; a new account for it takes it over.
+                "UPDATE accounts SET login = 'closed:' || id::text WHERE id = $1",
+                "DELETE FROM sessions WHERE account_id = $1",
+                "DELETE FROM link_tokens WHERE used_at IS NULL
+                 AND session_id IN (SELECT id FROM platform_sessions WHERE account_id = $1)",
+            ];
+            for sql in statements {
+                sqlx::query(sql)
+                    .bind(c.account_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+            }
+            insert_audit(&mut tx, &c.audit).await?;
+            tx.commit().await.map_err(err)?;
+            Ok(Closed::Done)
+        })
+        .await
+    }
+
     async fn purge_history(&self, forget: &Forget) -> StoreResult<Forgotten> {
         let (pool, forget) = (self.pool.clone(), *forget);
         detached(async move {
@@ -1699,7 +1883,7 @@ impl Store for PgStore {
 
     async fn case_facts(&self, application_ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
         let rows = sqlx::query(
-            "SELECT a.id, a.form, (
+            "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END AS form, (
                  SELECT other.application_id FROM application_documents mine
                  JOIN application_documents other ON other.document_hash = mine.document_hash
                  JOIN applications o ON o.id = other.application_id
@@ -2380,7 +2564,7 @@ impl Store for PgStore {
     }
 
     async fn sample_sealed(&self) -> StoreResult<Option<(Uuid, Vec<u8>)>> {
-        sqlx::query_as("SELECT id, form FROM applications LIMIT 1")
+        sqlx::query_as("SELECT id, form FROM applications WHERE redacted_at IS NULL LIMIT 1")
             .fetch_optional(&self.pool)
             .await
             .map_err(err)

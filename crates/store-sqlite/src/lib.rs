@@ -32,6 +32,7 @@ const SCHEMA: &[&str] = &[
     include_str!("schema_10.sql"),
     include_str!("schema_11.sql"),
     include_str!("schema_12.sql"),
+    include_str!("schema_13.sql"),
 ];
 const READERS: usize = 4;
 /// The most jobs one commit carries: enough for every user of a busy node at once, few enough
@@ -163,6 +164,28 @@ impl SqliteStore {
     pub fn migrate_only(path: impl AsRef<Path>) -> StoreResult<u32> {
         let mut conn = open_connection(path.as_ref()).map_err(failed)?;
         migrate(&mut conn).map_err(failed)
+    }
+
+    /// Copies every page of the write-ahead log into the database file and empties the log
+    /// (`wal_checkpoint(TRUNCATE)`): after an erasure, the main file's old pages are
+    /// overwritten (secure_delete zeroed what was deleted) and the log holds no copy of them.
+    pub(crate) async fn checkpoint(&self) -> StoreResult<()> {
+        let path = self.inner.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = open_connection(&path).map_err(failed)?;
+            let busy: i64 = conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+                .map_err(failed)?;
+            if busy != 0 {
+                return Err(StoreError::Unavailable(
+                    "a reader held the write-ahead log; the checkpoint is left to the next batch"
+                        .into(),
+                ));
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Failed(format!("checkpoint task failed: {e}")))?
     }
 
     pub fn path(&self) -> &Path {

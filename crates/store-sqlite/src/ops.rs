@@ -13,9 +13,9 @@ use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
-    ClaimOutcome, Forget, Forgotten, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob,
-    Role, SealedKeys, StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand,
-    SubmitOutcome, Throttle, ThrottlePolicy,
+    ClaimOutcome, Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job,
+    JobKind, NewApplication, NewJob, RetentionCandidate, Role, SealedKeys, StateChange, Store,
+    StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -32,6 +32,16 @@ static HOLDS_CARD: LazyLock<String> = LazyLock::new(|| {
     let names: Vec<String> = Status::ALL
         .into_iter()
         .filter(|s| s.holds_card())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("({})", names.join(", "))
+});
+
+/// The statuses of an open application (`application_in_progress`), as an SQL list.
+static OPEN: LazyLock<String> = LazyLock::new(|| {
+    let names: Vec<String> = Status::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
     format!("({})", names.join(", "))
@@ -773,6 +783,202 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn erase(&self, erasure: &Erasure) -> StoreResult<Erased> {
+        let e = erasure.clone();
+        self.write(move |tx| {
+            if let Some(cancel) = &e.cancel
+                && apply_in(tx, cancel)? == Applied::Moved
+            {
+                return Ok(Erased::Moved);
+            }
+            let app = id(e.application_id);
+            let found = tx
+                .one(
+                    "SELECT status, failure, redacted_at FROM applications WHERE id = ?1",
+                    params![app],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(failed)?;
+            let Some((status, failure, redacted_at)) = found else {
+                return Ok(Erased::NotFound);
+            };
+            if redacted_at.is_some() {
+                return Ok(Erased::Already);
+            }
+            if status != e.status.as_str() {
+                return Ok(Erased::Moved);
+            }
+            let statements = [
+                "UPDATE applications SET form = X'', card_bank = NULL, card_sealed = NULL
+                 WHERE id = ?1",
+                "DELETE FROM images WHERE application_id = ?1",
+                "UPDATE deposits SET amount = X'' WHERE application_id = ?1",
+                "UPDATE rail_transfers SET instruction = NULL WHERE application_id = ?1",
+            ];
+            for sql in statements {
+                tx.exec(sql, params![app]).map_err(failed)?;
+            }
+            tx.exec(
+                "UPDATE applications SET redacted_at = ?1 WHERE id = ?2",
+                params![ts(e.at), app],
+            )
+            .map_err(failed)?;
+            tx.exec(
+                "DELETE FROM idempotency WHERE scope = ?1",
+                params![e.answers_scope],
+            )
+            .map_err(failed)?;
+            let failure = failure.as_deref().and_then(Failure::decode);
+            publish(
+                tx,
+                e.application_id,
+                EventType::Redacted,
+                e.status,
+                failure.as_ref(),
+                e.livemode,
+                e.at,
+            )?;
+            insert_audit(tx, &e.audit)?;
+            Ok(Erased::Done)
+        })
+        .await
+    }
+
+    async fn retention_due(
+        &self,
+        due: &realname_core::retention::Due,
+        limit: u32,
+    ) -> StoreResult<Vec<RetentionCandidate>> {
+        let fraud = serde_json::to_string(&due.fraud_codes)
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        let due = due.clone();
+        self.read_blocking(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT a.id, a.account_id, a.status, a.failure, a.updated_at, pu.closed_at
+                     FROM applications a LEFT JOIN platform_users pu ON pu.account_id = a.account_id
+                     WHERE a.redacted_at IS NULL AND (
+                        (a.status IN ('failed', 'cancelled') AND a.updated_at <= ?1
+                         AND NOT (a.status = 'failed' AND coalesce(substr(a.failure, 1, instr(a.failure, ';') - 1), '')
+                                  IN (SELECT value FROM json_each(?5))))
+                        OR (a.status = 'failed' AND a.updated_at <= ?2
+                            AND coalesce(substr(a.failure, 1, instr(a.failure, ';') - 1), '')
+                                IN (SELECT value FROM json_each(?5)))
+                        OR (a.status = 'draft' AND a.updated_at <= ?3)
+                        OR (a.status = 'verified' AND pu.closed_at <= ?4))
+                     ORDER BY a.updated_at LIMIT ?6",
+                )
+                .map_err(failed)?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        ts(due.ended_before),
+                        ts(due.fraud_before),
+                        ts(due.untouched_before),
+                        ts(due.closed_before),
+                        fraud,
+                        limit
+                    ],
+                    |r| {
+                        Ok(RetentionCandidate {
+                            application_id: parse_id(&r.get::<_, String>(0)?)?,
+                            account_id: parse_id(&r.get::<_, String>(1)?)?,
+                            status: crate::sql::parse_status(&r.get::<_, String>(2)?)?,
+                            failure: r
+                                .get::<_, Option<String>>(3)?
+                                .as_deref()
+                                .and_then(Failure::decode),
+                            updated_at: parse_ts(&r.get::<_, String>(4)?)?,
+                            account_closed_at: opt_ts(r.get(5)?)?,
+                        })
+                    },
+                )
+                .map_err(failed)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(failed)
+        })
+        .await
+    }
+
+    async fn settle_erasures(&self) -> StoreResult<()> {
+        self.checkpoint().await
+    }
+
+    async fn account_closed_at(&self, account_id: Uuid) -> StoreResult<Option<DateTime<Utc>>> {
+        self.read(move |c| {
+            let closed: Option<Option<String>> = c
+                .one(
+                    "SELECT closed_at FROM platform_users WHERE account_id = ?1",
+                    params![id(account_id)],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(failed)?;
+            opt_ts(closed.flatten()).map_err(failed)
+        })
+        .await
+    }
+
+    async fn close_platform_user(&self, closure: &Closure) -> StoreResult<Closed> {
+        let c = closure.clone();
+        self.write(move |tx| {
+            let account = id(c.account_id);
+            let open: bool = tx
+                .one(
+                    "SELECT EXISTS (SELECT 1 FROM platform_users WHERE account_id = ?1 AND closed_at IS NULL)",
+                    params![account],
+                    |r| r.get(0),
+                )
+                .map_err(failed)?;
+            if !open {
+                return Ok(Closed::NotOpen);
+            }
+            if let Some(cancel) = &c.cancel
+                && apply_in(tx, cancel)? == Applied::Moved
+            {
+                return Ok(Closed::Moved);
+            }
+            let in_progress: bool = tx
+                .one(
+                    &format!(
+                        "SELECT EXISTS (SELECT 1 FROM applications WHERE account_id = ?1 AND status IN {})",
+                        *OPEN
+                    ),
+                    params![account],
+                    |r| r.get(0),
+                )
+                .map_err(failed)?;
+            if in_progress {
+                // Undoes the draft's cancellation with the rest.
+                return Err(StoreError::Conflict("application_in_progress".into()));
+            }
+            tx.exec(
+                "UPDATE platform_users SET closed_at = ?1 WHERE account_id = ?2",
+                params![ts(c.at), account],
+            )
+            .map_err(failed)?;
+            let statements = [
+                // The login names the platform's user; a new account for it takes it over.
+                "UPDATE accounts SET login = 'closed:' || id WHERE id = ?1",
+                "DELETE FROM sessions WHERE account_id = ?1",
+                "DELETE FROM link_tokens WHERE used_at IS NULL
+                 AND session_id IN (SELECT id FROM platform_sessions WHERE account_id = ?1)",
+            ];
+            for sql in statements {
+                tx.exec(sql, params![account]).map_err(failed)?;
+            }
+            insert_audit(tx, &c.audit)?;
+            Ok(Closed::Done)
+        })
+        .await
+    }
+
     async fn create_application(&self, application: &NewApplication) -> StoreResult<()> {
         let a = application.clone();
         self.write(move |tx| {
@@ -1257,7 +1463,7 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT a.id, a.form, (
+                    "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END, (
                          SELECT other.application_id FROM application_documents mine
                          JOIN application_documents other ON other.document_hash = mine.document_hash
                          JOIN applications o ON o.id = other.application_id
@@ -1966,9 +2172,11 @@ impl Store for SqliteStore {
 
     async fn sample_sealed(&self) -> StoreResult<Option<(Uuid, Vec<u8>)>> {
         self.read(|c| {
-            c.one("SELECT id, form FROM applications LIMIT 1", [], |r| {
-                Ok((parse_id(&r.get::<_, String>(0)?)?, r.get(1)?))
-            })
+            c.one(
+                "SELECT id, form FROM applications WHERE redacted_at IS NULL LIMIT 1",
+                [],
+                |r| Ok((parse_id(&r.get::<_, String>(0)?)?, r.get(1)?)),
+            )
             .optional()
             .map_err(failed)
         })

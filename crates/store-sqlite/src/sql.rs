@@ -75,7 +75,7 @@ pub fn parse_status(text: &str) -> rusqlite::Result<Status> {
 macro_rules! application_columns {
     () => {
         "id, account_id, status, form, warnings, card_bank, card_sealed, card_hash, failure, \
-         created_at, updated_at, consent_at, consent_version, consent_address"
+         created_at, updated_at, consent_at, consent_version, consent_address, redacted_at"
     };
 }
 pub(crate) use application_columns;
@@ -115,6 +115,7 @@ pub fn application_row(row: &Row<'_>) -> rusqlite::Result<ApplicationRecord> {
             version: row.get(12)?,
             address: row.get(13)?,
         },
+        redacted_at: opt_ts(row.get(14)?)?,
     })
 }
 

@@ -47,9 +47,14 @@ pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> App
     });
     let real_name = match &verified {
         Some(app_record) if key.has(Scope::VerificationsReadPii) => {
-            let opened = views::open(app, app_record)?;
-            audit(app, key, app_record.id, "reveal_real_name").await?;
-            Some(opened.identity.real_name.as_str().to_owned())
+            // Erased once the account's hold ran out: nothing to reveal, nothing audited.
+            match views::open(app, app_record)? {
+                Some(opened) => {
+                    audit(app, key, app_record.id, "reveal_real_name").await?;
+                    Some(opened.identity.real_name.as_str().to_owned())
+                }
+                None => None,
+            }
         }
         _ => None,
     };
@@ -64,7 +69,8 @@ pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> App
 /// An application for a platform: as its user sees it, and with `expand` its identity whole.
 pub struct VerificationRead {
     pub record: ApplicationRecord,
-    pub opened: Opened,
+    /// `None` once its personal data was erased.
+    pub opened: Option<Opened>,
     pub external_user_id: Option<String>,
     /// Whether the identity is to be shown unmasked.
     pub expanded: bool,
@@ -88,7 +94,7 @@ pub async fn verification(
         .ok_or_else(|| AppError::new(Code::NotFound))?;
     let opened = views::open(app, &record)?;
     let external_user_id = app.store.external_user_of(record.account_id).await?;
-    if expand_identity {
+    if expand_identity && opened.is_some() {
         audit(app, key, record.id, "reveal_identity").await?;
     }
     Ok(VerificationRead {

@@ -210,7 +210,13 @@ pub async fn get(app: &Service, who: &Principal, id: &str) -> AppResult<SessionV
         .filter(|s| s.mode == key.mode)
         .ok_or_else(|| AppError::new(Code::NotFound))?;
     let standing = standing_of(app, session.account_id).await?;
-    if standing.real_name_status == RealNameStatus::Verified {
+    // A closed account signs in no more: a new session for its id makes a new account.
+    let closed = app
+        .store
+        .account_closed_at(session.account_id)
+        .await?
+        .is_some();
+    if standing.real_name_status == RealNameStatus::Verified || closed {
         return Ok(SessionView {
             session,
             url: None,

@@ -31,6 +31,11 @@ pub struct ErrorDetail {
     /// With `amount_incorrect`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts_remaining: Option<u32>,
+    /// With `retention_hold`: when the hold ends (null while it has not started: the account
+    /// is open, or the application in progress).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Timestamp>, nullable)]
+    pub hold_until: Option<Option<Timestamp>>,
     /// With `internal_error`: the id to quote.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -172,15 +177,55 @@ pub struct PlatformUserView {
     pub real_name: Option<String>,
 }
 
+/// What a request to erase became (CONTRACT 11).
+#[derive(Serialize, ToSchema)]
+pub struct RedactionView {
+    /// `done`: erased; `scheduled`: held until `hold_until`, then erased by the service.
+    #[schema(pattern = "^(done|scheduled)$")]
+    pub status: &'static str,
+    pub hold_until: Option<Timestamp>,
+}
+
+impl RedactionView {
+    pub fn of(redaction: &realname_app::erasure::Redaction) -> RedactionView {
+        RedactionView {
+            status: match redaction.status {
+                realname_app::erasure::RedactionStatus::Done => "done",
+                realname_app::erasure::RedactionStatus::Scheduled => "scheduled",
+            },
+            hold_until: redaction.hold_until.map(Timestamp),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RedactionAnswer {
+    pub redaction: RedactionView,
+}
+
+/// A platform's user, closed: its holds have started.
+#[derive(Serialize, ToSchema)]
+pub struct ClosedUserView {
+    #[schema(pattern = "^platform_user$")]
+    pub object: &'static str,
+    pub external_user_id: String,
+    pub closed_at: Timestamp,
+    /// What is still held of the account, and until when the last of it is kept.
+    pub redaction: RedactionView,
+    pub livemode: bool,
+}
+
 /// An application as its user sees it, with the platform's id of that user.
 #[derive(Serialize, ToSchema)]
 pub struct PlatformVerificationView {
     #[serde(flatten)]
     pub application: ApplicationView,
     pub external_user_id: Option<String>,
-    /// With `?expand=identity` and the scope `verifications:read_pii`.
+    /// With `?expand=identity` and the scope `verifications:read_pii`; null once the
+    /// application's personal data was erased.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub identity: Option<IdentityView>,
+    #[schema(value_type = Option<IdentityView>, nullable)]
+    pub identity: Option<Option<IdentityView>>,
 }
 
 #[derive(Serialize, ToSchema)]

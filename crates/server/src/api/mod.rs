@@ -181,8 +181,15 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(review::audit_trail))
         .route("/platform/sessions", post(platform::create_session))
         .route("/platform/sessions/{id}", get(platform::get_session))
-        .route("/platform/users/{external_user_id}", get(platform::user))
+        .route(
+            "/platform/users/{external_user_id}",
+            get(platform::user).delete(platform::close_user),
+        )
         .route("/platform/verifications/{id}", get(platform::verification))
+        .route(
+            "/platform/verifications/{id}/redact",
+            post(platform::redact),
+        )
         .route("/events", get(events::feed))
         .route("/events/{id}/resend", post(webhooks::resend))
         .route(

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use realname_app::erasure;
 use realname_app::platform::sessions::SessionView;
 use realname_app::platform::{reads, sessions};
 use realname_app::views::{self, Timestamp};
@@ -14,7 +15,8 @@ use realname_core::platform::KeyMode;
 use serde::Deserialize;
 
 use crate::api::answers::{
-    ErrorBody, PlatformSessionView, PlatformUserView, PlatformVerificationView,
+    ClosedUserView, ErrorBody, PlatformSessionView, PlatformUserView, PlatformVerificationView,
+    RedactionAnswer, RedactionView,
 };
 use crate::api::requests::PlatformSessionBody;
 use crate::auth::Platform;
@@ -68,7 +70,7 @@ pub async fn create_session(
 #[utoipa::path(get, path = "/v1/platform/sessions/{id}", tag = "platform", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses(
-        (status = 200, description = "The session, with a fresh link (earlier unused ones stay good until they expire)", body = PlatformSessionView),
+        (status = 200, description = "The session, with a fresh link (earlier unused ones stay good until they expire); null once verified or closed", body = PlatformSessionView),
         (status = 403, description = "key_mode_mismatch; forbidden: the key lacks sessions:write", body = ErrorBody)))]
 pub async fn get_session(
     State(state): State<AppState>,
@@ -132,8 +134,59 @@ pub async fn verification(
     };
     let read = reads::verification(&state, &who, &id, expand).await?;
     Ok(axum::Json(PlatformVerificationView {
-        application: views::render(&state, &read.record, &read.opened, false),
+        application: views::render(&state, &read.record, read.opened.as_ref(), false),
         external_user_id: read.external_user_id,
-        identity: read.expanded.then(|| views::identity(&state, &read.opened)),
+        // Null once erased, as every other personal field is.
+        identity: read.expanded.then(|| {
+            read.opened
+                .as_ref()
+                .map(|opened| views::identity(&state, opened))
+        }),
     }))
+}
+
+#[utoipa::path(post, path = "/v1/platform/verifications/{id}/redact", tag = "platform", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses(
+        (status = 202, description = "Erased: a failed or cancelled application outside a fraud hold goes at once", body = RedactionAnswer),
+        (status = 403, description = "key_mode_mismatch; forbidden: the key lacks verifications:redact", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "retention_hold: kept until hold_until (null while the account is open or the application in progress)", body = ErrorBody)))]
+pub async fn redact(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, axum::Json<RedactionAnswer>)> {
+    let redaction = erasure::redact(&state, &who, &id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(RedactionAnswer {
+            redaction: RedactionView::of(&redaction),
+        }),
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/platform/users/{external_user_id}", tag = "platform", security(("bearer" = [])),
+    params(("external_user_id" = String, Path)),
+    responses(
+        (status = 202, description = "Closed: the relationship ended, an open draft was cancelled, and the holds run from now", body = ClosedUserView),
+        (status = 403, description = "key_mode_mismatch; forbidden: the key lacks verifications:redact", body = ErrorBody),
+        (status = 404, description = "not_found: no open account is bound to this id", body = ErrorBody),
+        (status = 409, description = "application_in_progress: an application is being verified", body = ErrorBody)))]
+pub async fn close_user(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Path(external_user_id): Path<String>,
+) -> ApiResult<(StatusCode, axum::Json<ClosedUserView>)> {
+    let closed = erasure::close_user(&state, &who, &external_user_id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(ClosedUserView {
+            object: "platform_user",
+            external_user_id: closed.external_user_id,
+            closed_at: Timestamp(closed.closed_at),
+            redaction: RedactionView::of(&closed.redaction),
+            livemode: state.mode() == KeyMode::Live,
+        }),
+    ))
 }

@@ -146,7 +146,7 @@ pub async fn get(
         .collect();
     Ok(axum::Json(CaseDetail {
         case: views::case_summary(&case, state.now(), &flags),
-        application: views::render(&state, &app, &opened, unmasked),
+        application: views::render(&state, &app, opened.as_ref(), unmasked),
         images,
     }))
 }

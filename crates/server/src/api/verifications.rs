@@ -87,7 +87,7 @@ pub async fn update(
     Json(patch): Json<ApplicationPatchBody>,
 ) -> Answer {
     let app = journey::owned(&state, &who, &id).await?;
-    let stored = views::open(&state, &app)?.form();
+    let stored = views::open_kept(&state, &app)?.form();
     let app = journey::update(&state, &app, &journey::merge(stored, patch.into())).await?;
     answer(&state, StatusCode::OK, &app)
 }

@@ -349,19 +349,19 @@ fn held(
 ) -> Held {
     use realname_core::retention::{Retention, RetentionFacts, retention};
     let t = ctx.t;
-    let since = match app.status {
-        Status::Draft => app.updated_at,
-        _ => app.events.last().map_or(app.updated_at, |e| e.at),
-    };
+    // As the retention sweep reads it: the time it reached its status, or was last touched.
     let facts = RetentionFacts {
         status: app.status,
         failure: app.failure.as_ref(),
-        since,
+        since: app.updated_at,
         account_closed_at: None,
     };
     let rules = &state.app.settings.retention;
     let when = |at| super::china_time(ctx.lang, at);
     let until = match retention(&facts, rules) {
+        _ if app.redacted_at.is_some() => {
+            t.erased_on(&app.redacted_at.map(when).unwrap_or_default())
+        }
         Retention::InUse => t.held_in_use().to_owned(),
         Retention::CancelDraftAt(at) => t.held_draft(&when(at)),
         Retention::EraseAt(at) => t.held_until(&when(at)),

@@ -166,7 +166,7 @@ fn opened(
     ctx: &PageContext,
     app: &ApplicationRecord,
 ) -> Result<Opened, Box<Response>> {
-    views::open(state, app).map_err(|e| Box::new(ctx.error_page(&e)))
+    views::open_kept(state, app).map_err(|e| Box::new(ctx.error_page(&e)))
 }
 
 fn kind_of(opened: &Opened) -> StayPermitKind {
@@ -258,7 +258,7 @@ pub fn continue_path(state: &AppState, app: &ApplicationRecord) -> String {
     if app.status != Status::Draft {
         return status_path(app);
     }
-    let kind = views::open(state, app).ok().map(|o| kind_of(&o));
+    let kind = views::open(state, app).ok().flatten().map(|o| kind_of(&o));
     progress::resume_path(app, kind)
 }
 
@@ -481,7 +481,11 @@ pub async fn new_identity(State(state): State<AppState>, ctx: PageContext) -> Re
     let mut note = None;
     let values = match flash.as_ref().and_then(restore::<IdentityValues>) {
         Some(v) => v,
-        None => match retry.as_ref().and_then(|a| views::open(&state, a).ok()) {
+        // An erased application has nothing left to carry over.
+        None => match retry
+            .as_ref()
+            .and_then(|a| views::open(&state, a).ok().flatten())
+        {
             // Apply again: everything as the failed application had it, but consent, which
             // each application asks for anew.
             Some(previous) => {
@@ -837,7 +841,7 @@ async fn previous_card(state: &AppState, app: &ApplicationRecord) -> Option<Bank
     {
         return None;
     }
-    views::open(state, previous).ok()?.card_form()
+    views::open(state, previous).ok()??.card_form()
 }
 
 pub async fn bank_card(
@@ -939,6 +943,15 @@ pub async fn bind_card(
 
 /// What an application holds, masked, with labels instead of codes: the confirmation page and
 /// a submitted application's read-only view.
+/// What an erased application's page says in place of its personal data.
+pub fn erased_rows(
+    ctx: &PageContext,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Vec<(&'static str, String)> {
+    let when = at.map(|at| china_time(ctx.lang, at)).unwrap_or_default();
+    vec![(ctx.t.personal_data(), ctx.t.erased_on(&when))]
+}
+
 fn summary_rows(
     state: &AppState,
     ctx: &PageContext,
@@ -1193,9 +1206,10 @@ pub async fn status(
     if app.status == Status::Draft {
         return ctx.see_other(&continue_path(&state, &app));
     }
-    let opened = match opened(&state, &ctx, &app) {
+    // Erased once its retention ran out: the status and its history stay, the rest is null.
+    let opened = match views::open(&state, &app) {
         Ok(o) => o,
-        Err(r) => return *r,
+        Err(e) => return ctx.error_page(&e),
     };
     let flash = ctx.take_flash(&path);
     let errors = ctx.form_errors(flash.as_ref());
@@ -1212,8 +1226,8 @@ pub async fn status(
         Status::Cancelled => t.cancelled_title(),
     };
     let card = opened
-        .card
         .as_ref()
+        .and_then(|o| o.card.as_ref())
         .map(|c| {
             t.card_ending(
                 &bank_name(&state, ctx.lang, &c.bank),
@@ -1274,7 +1288,10 @@ pub async fn status(
             .find(|e| e.status == Status::UnderReview)
             .map(|e| china_time(lang, e.at + state.config.review_sla))
             .unwrap_or_default(),
-        rows: summary_rows(&state, &ctx, &opened),
+        rows: match (&opened, app.redacted_at) {
+            (Some(opened), _) => summary_rows(&state, &ctx, opened),
+            (None, at) => erased_rows(&ctx, at),
+        },
         back,
     };
     ctx.render(&page)

@@ -217,15 +217,14 @@ struct CasePage {
     reasons: Vec<(&'static str, &'static str)>,
 }
 
-async fn case_page(
+/// The applicant's identity and card as the case shows them: whole to the reviewer who holds
+/// the claim, masked to anyone else.
+fn identity_rows(
     state: &AppState,
     ctx: &PageContext,
-    who: &Principal,
-    id: &str,
-    flash: Option<&Flash>,
-) -> Result<CasePage, AppError> {
-    let errors = ctx.form_errors(flash);
-    let (case, app, opened, flags, unmasked) = casework::reveal(state, who, id).await?;
+    opened: &realname_app::views::Opened,
+    unmasked: bool,
+) -> Vec<(&'static str, String)> {
     let t = ctx.t;
     let form = &opened.form();
     let docs = form.documents.clone().unwrap_or_default();
@@ -292,6 +291,25 @@ async fn case_page(
         rows.push((t.account_name(), text(&card.account_name)));
         rows.push((t.account_type(), account_type.to_owned()));
     }
+    rows
+}
+
+async fn case_page(
+    state: &AppState,
+    ctx: &PageContext,
+    who: &Principal,
+    id: &str,
+    flash: Option<&Flash>,
+) -> Result<CasePage, AppError> {
+    let errors = ctx.form_errors(flash);
+    let (case, app, opened, flags, unmasked) = casework::reveal(state, who, id).await?;
+    let t = ctx.t;
+    let lang = ctx.lang;
+    let rows = match &opened {
+        Some(opened) => identity_rows(state, ctx, opened, unmasked),
+        // Erased once its retention ran out: the reviewer sees null where the data was.
+        None => super::journey::erased_rows(ctx, app.redacted_at),
+    };
     let images = app
         .images
         .iter()
@@ -490,6 +508,8 @@ fn action_label(t: Text, action: &str) -> &'static str {
         "decide" => t.audit_decide(),
         "reveal_real_name" => t.audit_reveal_real_name(),
         "reveal_identity" => t.audit_reveal_identity(),
+        "erase" => t.audit_erase(),
+        "close_account" => t.audit_close_account(),
         _ => t.audit_other(),
     }
 }
@@ -509,6 +529,7 @@ fn details(t: Text, detail: &str) -> Vec<(String, String)> {
                 "reason" => t.reason().to_owned(),
                 "api_key" => t.detail_api_key().to_owned(),
                 "unmasked" => t.detail_unmasked().to_owned(),
+                "rule" => t.detail_rule().to_owned(),
                 other => other.replace('_', " "),
             };
             let value = match &value {

@@ -125,6 +125,10 @@ texts! {
     audit_decide: "Decided the case", "作出审核决定";
     audit_reveal_real_name: "Platform read the real name", "平台读取真实姓名";
     audit_reveal_identity: "Platform read the identity", "平台读取身份信息";
+    audit_erase: "Personal data erased", "删除个人信息";
+    audit_close_account: "Platform closed the account", "平台注销账户";
+    detail_rule: "Rule", "规则";
+    personal_data: "Personal data", "个人信息";
     audit_other: "Other action", "其他操作";
     detail_case: "Case", "案件";
     detail_slot: "Document", "证件";
@@ -309,6 +313,15 @@ impl Text {
         match self.lang {
             Lang::En => format!("Held by {who} until {until}"),
             Lang::Zh => format!("{who}认领中，至{until}"),
+        }
+    }
+
+    pub fn erased_on(&self, at: &str) -> String {
+        match self.lang {
+            Lang::En => format!(
+                "Erased on {at}, as the retention rules say. The status and its history are kept."
+            ),
+            Lang::Zh => format!("已于{at}按保存期限规定删除。认证状态及其记录仍保留。"),
         }
     }
 

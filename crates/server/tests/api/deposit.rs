@@ -246,7 +246,20 @@ async fn a_card_bound_elsewhere_is_refused_and_rounds_are_limited() {
         "draft",
         "nothing changed"
     );
-    app.advance(31 * 86_400).await;
+    // The user comes back to the draft within 30 days (an untouched one would be cancelled
+    // and erased), and submits once the window has passed.
+    app.advance(29 * 86_400).await;
+    let token = app.login("rounds@example.com", PASSWORD).await;
+    let (status, body) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/v1/verifications/{id}"),
+            Some(&token),
+            Some(json!({"phone": "+8613800138000"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.advance(2 * 86_400).await;
     let token = app.login("rounds@example.com", PASSWORD).await;
     let (status, body) = app
         .post(

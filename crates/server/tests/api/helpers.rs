@@ -474,3 +474,33 @@ pub fn event_statuses(application: &Value) -> Vec<&str> {
         .map(|e| e["status"].as_str().expect("a status"))
         .collect()
 }
+
+/// Rows of one text column, read from the database itself: `sqlite` on SQLite, `pg` on
+/// PostgreSQL.
+pub fn db_column(app: &TestApp, sqlite: &str, pg: &str) -> Vec<String> {
+    match std::fs::read_to_string(app.dir.path().join("database_url")) {
+        Ok(url) => {
+            let out = std::process::Command::new("psql")
+                .args([url.trim(), "-Atc", pg])
+                .output()
+                .expect("psql runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        }
+        Err(_) => {
+            let db = rusqlite::Connection::open(app.dir.path().join("realname.db")).unwrap();
+            let mut stmt = db.prepare(sqlite).unwrap();
+            stmt.query_map([], |r| r.get::<_, String>(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        }
+    }
+}

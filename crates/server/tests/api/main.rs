@@ -10,6 +10,7 @@ mod accounts;
 mod concurrency;
 mod deposit;
 mod edge;
+mod erasure;
 mod errors;
 mod journey;
 mod limits;

@@ -263,14 +263,14 @@ async fn a_wrong_password_is_said_on_the_login_page() {
 }
 
 /// A browser-like client for the pages: it keeps the cookies it is given.
-struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
     cookies: std::collections::BTreeMap<String, String>,
     csrf: String,
 }
 
 impl Browser {
-    async fn open(app: &TestApp) -> Browser {
+    pub(crate) async fn open(app: &TestApp) -> Browser {
         let client = no_redirects();
         let res = client.get(app.url("/login")).send().await.unwrap();
         let csrf = value(&set_cookie(&res, "rn_csrf").unwrap());
@@ -291,7 +291,7 @@ impl Browser {
             .join("; ")
     }
 
-    fn keep(&mut self, res: &reqwest::Response) {
+    pub(crate) fn keep(&mut self, res: &reqwest::Response) {
         for v in res
             .headers()
             .get_all(header::SET_COOKIE)
@@ -321,7 +321,7 @@ impl Browser {
         res
     }
 
-    async fn get(&mut self, app: &TestApp, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&mut self, app: &TestApp, path: &str) -> (StatusCode, String) {
         let res = self.fetch(app, path).await;
         (res.status(), res.text().await.unwrap())
     }
@@ -338,7 +338,7 @@ impl Browser {
     }
 
     /// Posts a form; answers the status and where it redirects to (or the page's HTML).
-    async fn post(
+    pub(crate) async fn post(
         &mut self,
         app: &TestApp,
         path: &str,
@@ -660,7 +660,7 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
 }
 
 /// Posts the documents form with the given files; answers where it redirects.
-async fn upload(b: &mut Browser, app: &TestApp, id: &str, files: &[&str]) -> String {
+pub(crate) async fn upload(b: &mut Browser, app: &TestApp, id: &str, files: &[&str]) -> String {
     let mut form = reqwest::multipart::Form::new().text("csrf", b.csrf.clone());
     for slot in files {
         form = form.part(

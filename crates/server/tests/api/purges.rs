@@ -5,25 +5,9 @@ use crate::helpers::*;
 
 /// How many rows `table` holds now, read from the database itself.
 fn rows(app: &TestApp, table: &str) -> i64 {
-    let sql = format!("SELECT count(*) FROM {table}");
-    match std::fs::read_to_string(app.dir.path().join("database_url")) {
-        Ok(url) => {
-            let out = std::process::Command::new("psql")
-                .args([url.trim(), "-Atc", &sql])
-                .output()
-                .expect("psql runs");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
-        }
-        Err(_) => {
-            let db = rusqlite::Connection::open(app.dir.path().join("realname.db")).unwrap();
-            db.query_row(&sql, [], |r| r.get(0)).unwrap()
-        }
-    }
+    let sql = format!("SELECT CAST(count(*) AS TEXT) FROM {table}");
+    let count = db_column(app, &sql, &sql);
+    count[0].parse().unwrap()
 }
 
 #[tokio::test]
