@@ -15,12 +15,50 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// `[1][nonce][ciphertext]`: sealed before values named their key, under the store's first
+/// data key.
 const FORMAT_V1: u8 = 1;
+/// `[2][key id][nonce][ciphertext]`: the key id names the data key it was sealed under, so a
+/// vault holding two keys during a rotation opens each value with the right one, and a value
+/// still under the retired key can be found without opening it.
+const FORMAT_V2: u8 = 2;
+const KEY_ID_LEN: usize = 4;
 const NONCE_LEN: usize = 12;
 
-pub struct AesVault {
+/// A data key, ready to seal: its cipher (under a key derived from it) and its id.
+struct DataKey {
+    id: [u8; KEY_ID_LEN],
     cipher: Aes256Gcm,
+}
+
+impl DataKey {
+    fn new(data_key: &[u8; 32]) -> DataKey {
+        let enc = derive(data_key, b"realname encryption v1");
+        let named = derive(data_key, b"realname data key id v1");
+        let mut id = [0u8; KEY_ID_LEN];
+        id.copy_from_slice(&named[..KEY_ID_LEN]);
+        DataKey {
+            id,
+            cipher: Aes256Gcm::new(&enc.into()),
+        }
+    }
+}
+
+/// Seals under the current data key; opens under it, or under the retired one while a data-key
+/// rotation re-seals what that key sealed.
+pub struct AesVault {
+    current: DataKey,
+    retired: Option<DataKey>,
     index_key: [u8; 32],
+}
+
+/// Under which data key a sealed value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedUnder {
+    Current,
+    Retired,
+    /// Neither key this vault holds (or not a sealed value at all).
+    Unknown,
 }
 
 /// Why a node cannot use the key it was given; each is the one line it refuses to start with.
@@ -83,10 +121,39 @@ impl AesVault {
     /// A vault over a data key (sealing) and a look-up key (keyed hashes); each use gets a
     /// key of its own derived from them.
     pub fn with_keys(data_key: &[u8; 32], lookup_key: &[u8; 32]) -> AesVault {
-        let enc = derive(data_key, b"realname encryption v1");
         AesVault {
-            cipher: Aes256Gcm::new(&enc.into()),
+            current: DataKey::new(data_key),
+            retired: None,
             index_key: derive(lookup_key, b"realname blind index v1"),
+        }
+    }
+
+    /// This vault, also opening what `retired` sealed (a data-key rotation under way).
+    pub fn with_retired(mut self, retired: &[u8; 32]) -> AesVault {
+        self.retired = Some(DataKey::new(retired));
+        self
+    }
+
+    /// Which of this vault's data keys sealed `sealed`, read from its header. A value sealed
+    /// before values named their key is under the store's first data key: the retired one
+    /// while the first rotation runs, else the current one.
+    pub fn sealed_under(&self, sealed: &[u8]) -> SealedUnder {
+        match sealed.first() {
+            Some(&FORMAT_V1) if sealed.len() > NONCE_LEN => match self.retired {
+                Some(_) => SealedUnder::Retired,
+                None => SealedUnder::Current,
+            },
+            Some(&FORMAT_V2) if sealed.len() >= 1 + KEY_ID_LEN + NONCE_LEN => {
+                let id = &sealed[1..1 + KEY_ID_LEN];
+                if id == self.current.id {
+                    SealedUnder::Current
+                } else if self.retired.as_ref().is_some_and(|r| id == r.id) {
+                    SealedUnder::Retired
+                } else {
+                    SealedUnder::Unknown
+                }
+            }
+            _ => SealedUnder::Unknown,
         }
     }
 }
@@ -114,6 +181,7 @@ impl AesVault {
     fn seal_bytes(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let sealed = self
+            .current
             .cipher
             .encrypt(
                 &nonce,
@@ -123,26 +191,27 @@ impl AesVault {
                 },
             )
             .map_err(|_| VaultError::Failed)?;
-        let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
-        out.push(FORMAT_V1);
+        let mut out = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + sealed.len());
+        out.push(FORMAT_V2);
+        out.extend_from_slice(&self.current.id);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         Ok(out)
     }
 
     fn open_bytes(&self, context: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, VaultError> {
-        if ciphertext.len() < 1 + NONCE_LEN || ciphertext[0] != FORMAT_V1 {
-            return Err(VaultError::Tampered);
-        }
-        let nonce = Nonce::from_slice(&ciphertext[1..1 + NONCE_LEN]);
-        self.cipher
-            .decrypt(
-                nonce,
-                Payload {
-                    msg: &ciphertext[1 + NONCE_LEN..],
-                    aad: context,
-                },
-            )
+        let key = match self.sealed_under(ciphertext) {
+            SealedUnder::Current => &self.current,
+            SealedUnder::Retired => self.retired.as_ref().ok_or(VaultError::Tampered)?,
+            SealedUnder::Unknown => return Err(VaultError::Tampered),
+        };
+        let body = match ciphertext[0] {
+            FORMAT_V1 => &ciphertext[1..],
+            _ => &ciphertext[1 + KEY_ID_LEN..],
+        };
+        let (nonce, msg) = body.split_at(NONCE_LEN);
+        key.cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg, aad: context })
             .map_err(|_| VaultError::Tampered)
     }
 }
@@ -206,6 +275,56 @@ mod tests {
             ),
             Err(VaultError::Tampered)
         );
+    }
+
+    /// A value sealed the way values were before they named their key.
+    fn sealed_v1(key: &[u8; 32], context: SealContext, plaintext: &[u8]) -> Vec<u8> {
+        let cipher = DataKey::new(key).cipher;
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let body = cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: &context.bytes(),
+                },
+            )
+            .unwrap();
+        [vec![FORMAT_V1], nonce.to_vec(), body].concat()
+    }
+
+    #[test]
+    fn during_a_rotation_values_under_either_data_key_open_and_say_which() {
+        let (old, new, lookup) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        let before = AesVault::with_keys(&old, &lookup);
+        let under_old = before.seal(form(1), b"old").unwrap();
+        let first = sealed_v1(&old, form(2), b"first");
+        assert_eq!(before.open(form(2), &first).unwrap(), b"first");
+        assert_eq!(before.sealed_under(&under_old), SealedUnder::Current);
+        assert_eq!(before.sealed_under(&first), SealedUnder::Current);
+
+        let during = AesVault::with_keys(&new, &lookup).with_retired(&old);
+        let under_new = during.seal(form(3), b"new").unwrap();
+        assert_eq!(during.open(form(1), &under_old).unwrap(), b"old");
+        assert_eq!(during.open(form(2), &first).unwrap(), b"first");
+        assert_eq!(during.open(form(3), &under_new).unwrap(), b"new");
+        assert_eq!(during.sealed_under(&under_old), SealedUnder::Retired);
+        assert_eq!(during.sealed_under(&first), SealedUnder::Retired);
+        assert_eq!(during.sealed_under(&under_new), SealedUnder::Current);
+        assert_eq!(
+            during.keyed_hash(Lookup::CardNumber, b"1"),
+            before.keyed_hash(Lookup::CardNumber, b"1"),
+            "the look-up key does not rotate"
+        );
+
+        // Once it ends, the retired key opens nothing, and a node still on it opens nothing new.
+        let after = AesVault::with_keys(&new, &lookup);
+        assert_eq!(after.open(form(1), &under_old), Err(VaultError::Tampered));
+        assert_eq!(after.sealed_under(&under_old), SealedUnder::Unknown);
+        assert_eq!(before.open(form(3), &under_new), Err(VaultError::Tampered));
+        let mut renamed = under_new.clone();
+        renamed[1] ^= 1;
+        assert_eq!(after.open(form(3), &renamed), Err(VaultError::Tampered));
     }
 
     #[test]

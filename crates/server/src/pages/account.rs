@@ -336,6 +336,7 @@ struct AccountPage {
 }
 
 pub struct Held {
+    what: &'static str,
     until: String,
     why: &'static str,
     consent: String,
@@ -375,9 +376,15 @@ fn held(
         Status::Failed | Status::Cancelled => t.why_failed(),
         _ => t.why_in_use(),
     };
+    let erased = app.redacted_at.is_some();
     Held {
+        what: if erased {
+            t.held_what_erased()
+        } else {
+            t.held_what_text()
+        },
         until,
-        why,
+        why: if erased { t.why_erased() } else { why },
         consent: t.consent_given(
             &app.consent.version,
             &when(app.consent.at),

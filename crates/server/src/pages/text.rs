@@ -155,6 +155,8 @@ texts! {
     held_title: "What we hold about you", "我们保存的您的信息";
     held_what: "What", "内容";
     held_what_text: "Your real name, nationality, date of birth and phone; your passport and proof-of-stay numbers and photos; your bank card. All of it encrypted; staff see it only to review your application, and every look is logged.", "您的真实姓名、国籍、出生日期和电话；护照和在华停留证明的号码及照片；银行卡信息。全部加密保存；工作人员仅为审核您的申请查看，每次查看均有记录。";
+    held_what_erased: "Only your application's status, its history and the decision. Your personal data and photos are erased.", "仅保存申请的状态、记录及审核结论。您的个人信息和照片已删除。";
+    why_erased: "The record of what was decided, with no identity data in it.", "审核结论的记录，其中不含身份信息。";
     held_until_label: "Kept", "保存期限";
     held_why: "Why", "原因";
     held_consent: "Your consent", "您的授权";

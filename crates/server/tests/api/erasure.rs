@@ -248,6 +248,12 @@ async fn erasure_at_the_retention_boundary_leaves_nothing_behind() {
         let (status, html) = b.get(&app, &page).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(html.contains("Erased on"), "{page}: {html}");
+        if page.starts_with("/account") {
+            assert!(
+                html.contains("Your personal data and photos are erased."),
+                "{html}"
+            );
+        }
         assert!(
             !html.contains("John Smith") && !html.contains("0018"),
             "{page}: {html}"
