@@ -43,19 +43,33 @@ impl Why<'_> {
     }
 }
 
-/// What the rules read of an application.
-fn facts<'a>(
+/// What the rules read of an application: its clock runs from when it reached its status (a
+/// draft: when it was last changed), as the sweep's store query reads it too.
+fn facts(
     status: Status,
-    failure: Option<&'a Failure>,
+    failure: Option<&Failure>,
     updated_at: DateTime<Utc>,
     account_closed_at: Option<DateTime<Utc>>,
-) -> RetentionFacts<'a> {
+) -> RetentionFacts<'_> {
     RetentionFacts {
         status,
         failure,
         since: updated_at,
         account_closed_at,
     }
+}
+
+/// What the rules read of a stored application (the account page, a request, a closure).
+pub fn facts_of(
+    record: &ApplicationRecord,
+    account_closed_at: Option<DateTime<Utc>>,
+) -> RetentionFacts<'_> {
+    facts(
+        record.status,
+        record.failure.as_ref(),
+        record.updated_at,
+        account_closed_at,
+    )
 }
 
 /// The `retention.*` key whose span lets these facts go.
@@ -187,7 +201,8 @@ fn is_due(c: &RetentionCandidate, rules: &retention::RetentionRules, now: DateTi
 }
 
 /// What a request to erase became.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum RedactionStatus {
     /// Erased, now or before.
     Done,
@@ -213,20 +228,10 @@ fn held(until: Option<DateTime<Utc>>) -> AppError {
     refused
 }
 
-/// When an application's data goes, as its owner or the platform may be told: `None` while
-/// no clock runs (in progress, or verified in an open account).
-pub fn erase_at(
-    record: &ApplicationRecord,
-    rules: &retention::RetentionRules,
-    account_closed_at: Option<DateTime<Utc>>,
-) -> Option<DateTime<Utc>> {
-    let facts = facts(
-        record.status,
-        record.failure.as_ref(),
-        record.updated_at,
-        account_closed_at,
-    );
-    match retention::retention(&facts, rules) {
+/// When the personal data these facts describe goes: `None` while no clock runs (in
+/// progress, or verified in an open account).
+fn erase_at(facts: &RetentionFacts, rules: &retention::RetentionRules) -> Option<DateTime<Utc>> {
+    match retention::retention(facts, rules) {
         Retention::CancelDraftAt(at) | Retention::EraseAt(at) => Some(at),
         Retention::InUse | Retention::WhileAccountOpen => None,
     }
@@ -249,13 +254,11 @@ pub async fn redact(state: &Service, who: &Principal, id: &str) -> AppResult<Red
         });
     }
     let closed_at = state.store.account_closed_at(record.account_id).await?;
-    let facts = facts(
-        record.status,
-        record.failure.as_ref(),
-        record.updated_at,
-        closed_at,
-    );
-    match retention::on_request(&facts, &state.settings.retention, state.now()) {
+    match retention::on_request(
+        &facts_of(&record, closed_at),
+        &state.settings.retention,
+        state.now(),
+    ) {
         OnRequest::Held(until) => Err(held(until)),
         OnRequest::EraseNow => {
             match erase(
@@ -341,13 +344,23 @@ pub async fn close_user(
         match state.store.close_platform_user(&closure).await {
             Ok(Closed::Done) => {
                 state.status_changed();
-                let remaining = state.store.applications_of(account).await?;
-                let hold_until = remaining
+                // The holds as of the closure, from what was read before it: the draft it
+                // cancelled counts from now, as a cancelled application.
+                let kept: Vec<_> = applications
                     .iter()
                     .filter(|a| a.redacted_at.is_none())
-                    .filter_map(|a| erase_at(a, &state.settings.retention, Some(at)))
-                    .max();
-                let held = remaining.iter().any(|a| a.redacted_at.is_none());
+                    .map(|a| {
+                        let mut facts = facts_of(a, Some(at));
+                        if a.status == Status::Draft {
+                            facts.status = Status::Cancelled;
+                            facts.since = at;
+                        }
+                        facts
+                    })
+                    .collect();
+                let rules = &state.settings.retention;
+                let hold_until = kept.iter().filter_map(|f| erase_at(f, rules)).max();
+                let held = !kept.is_empty();
                 return Ok(ClosedUser {
                     external_user_id: external_user_id.to_owned(),
                     closed_at: at,

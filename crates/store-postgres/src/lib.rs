@@ -1218,10 +1218,9 @@ impl Store for PgStore {
             "SELECT a.id, a.account_id, a.status, a.failure, a.updated_at, pu.closed_at
              FROM applications a LEFT JOIN platform_users pu ON pu.account_id = a.account_id
              WHERE a.redacted_at IS NULL AND (
-                (a.status IN ('failed', 'cancelled') AND a.updated_at <= $1
-                 AND NOT (a.status = 'failed' AND coalesce(split_part(a.failure, ';', 1), '') = ANY($5)))
-                OR (a.status = 'failed' AND a.updated_at <= $2
-                    AND coalesce(split_part(a.failure, ';', 1), '') = ANY($5))
+                -- A fraud finding (its failure's code) is held to its own instant.
+                (a.status IN ('failed', 'cancelled') AND a.updated_at <= CASE
+                    WHEN split_part(a.failure, ';', 1) = ANY($5) THEN $2 ELSE $1 END)
                 OR (a.status = 'draft' AND a.updated_at <= $3)
                 OR (a.status = 'verified' AND pu.closed_at <= $4))
              ORDER BY a.updated_at LIMIT $6",

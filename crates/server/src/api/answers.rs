@@ -181,18 +181,14 @@ pub struct PlatformUserView {
 #[derive(Serialize, ToSchema)]
 pub struct RedactionView {
     /// `done`: erased; `scheduled`: held until `hold_until`, then erased by the service.
-    #[schema(pattern = "^(done|scheduled)$")]
-    pub status: &'static str,
+    pub status: realname_app::erasure::RedactionStatus,
     pub hold_until: Option<Timestamp>,
 }
 
 impl RedactionView {
     pub fn of(redaction: &realname_app::erasure::Redaction) -> RedactionView {
         RedactionView {
-            status: match redaction.status {
-                realname_app::erasure::RedactionStatus::Done => "done",
-                realname_app::erasure::RedactionStatus::Scheduled => "scheduled",
-            },
+            status: redaction.status,
             hold_until: redaction.hold_until.map(Timestamp),
         }
     }

@@ -348,15 +348,10 @@ fn held(
     state: &AppState,
     app: &realname_core::store::ApplicationRecord,
 ) -> Held {
-    use realname_core::retention::{Retention, RetentionFacts, retention};
+    use realname_core::retention::{Retention, retention};
     let t = ctx.t;
-    // As the retention sweep reads it: the time it reached its status, or was last touched.
-    let facts = RetentionFacts {
-        status: app.status,
-        failure: app.failure.as_ref(),
-        since: app.updated_at,
-        account_closed_at: None,
-    };
+    // The account is open: whoever reads this page is signed in to it.
+    let facts = realname_app::erasure::facts_of(app, None);
     let rules = &state.app.settings.retention;
     let when = |at| super::china_time(ctx.lang, at);
     let until = match retention(&facts, rules) {

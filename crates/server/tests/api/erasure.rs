@@ -2,7 +2,7 @@
 //! it (CONTRACT 11): the fields answer null everywhere, the status and its history stay, and
 //! the sealed bytes are gone from the database files themselves.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use realname_core::documents::ImageSlot;
 use realname_core::platform::{KeyMode, Scope};
 use realname_core::ports::SealContext;
@@ -11,39 +11,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 use crate::pages::{Browser, upload};
-
-fn time(value: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(value.as_str().expect("a time"))
-        .expect("RFC 3339")
-        .with_timezone(&Utc)
-}
-
-/// The service's clock now, as the sandbox says.
-async fn clock(app: &TestApp, key: &str) -> DateTime<Utc> {
-    let (status, body) = app
-        .post(
-            "/v1/sandbox/clock/advance",
-            Some(key),
-            json!({"seconds": 0}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    time(&body["now"])
-}
-
-/// Moves the sandbox clock to about `at` (the clock reads in whole seconds, so it lands in
-/// the second after `at`, plus the moment the call takes).
-async fn move_to(app: &TestApp, key: &str, at: DateTime<Utc>) {
-    let now = clock(app, key).await;
-    let (status, body) = app
-        .post(
-            "/v1/sandbox/clock/advance",
-            Some(key),
-            json!({"seconds": (at - now).num_seconds()}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
 
 /// Every sealed value the store holds of one kind, as (owner id, hex of the bytes).
 fn sealed(app: &TestApp, table: &str, id_column: &str, column_name: &str) -> Vec<(String, String)> {
@@ -204,13 +171,13 @@ async fn erasure_at_the_retention_boundary_leaves_nothing_behind() {
 
     // Two seconds before 90 days are up (the clock reads whole seconds): kept.
     let boundary = failed_at + TimeDelta::days(90);
-    move_to(&app, &key, boundary - TimeDelta::seconds(2)).await;
+    app.advance_to(boundary - TimeDelta::seconds(2)).await;
     let token = app.login("forget-me@example.com", PASSWORD).await;
     let before = app.application(&token, &id).await;
     assert_eq!(before["redacted_at"], json!(null));
     assert_eq!(before["real_name"], "John Smith");
     // A second after: erased.
-    move_to(&app, &key, boundary + TimeDelta::seconds(1)).await;
+    app.advance_to(boundary + TimeDelta::seconds(1)).await;
     let after = app.application(&token, &id).await;
     assert!(after["redacted_at"].is_string(), "{after}");
     for field in [
@@ -291,21 +258,6 @@ async fn erasure_at_the_retention_boundary_leaves_nothing_behind() {
     assert_eq!(event_statuses(&idled), ["draft", "cancelled"]);
 }
 
-/// Takes a submitted application to `under_review`: the bank settles, the user types the amount.
-async fn to_review(app: &TestApp, token: &str, id: &str, card: &str) {
-    app.submit_and_settle(token, id).await;
-    let amount = app.deposit_amount(card).await;
-    let (status, body) = app
-        .post(
-            &format!("/v1/verifications/{id}/deposit_confirmation"),
-            Some(token),
-            json!({"amount": amount}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["status"], "under_review");
-}
-
 async fn decide(app: &TestApp, key: &str, id: &str, decision: Value) {
     let (status, body) = app
         .post(
@@ -342,7 +294,7 @@ async fn a_platform_erases_what_no_hold_keeps_and_is_told_until_when_the_rest_is
         (StatusCode::CONFLICT, Some("retention_hold"), &json!(null)),
         "a draft is in use: {body}"
     );
-    to_review(&app, &token, &id, CARD).await;
+    app.to_review(&token, &id, CARD).await;
     let (status, body) = app.post(&redact(&id), Some(&redactor), json!({})).await;
     assert_eq!(
         (status, code(&body), &body["error"]["hold_until"]),
@@ -447,7 +399,7 @@ async fn a_platform_erases_what_no_hold_keeps_and_is_told_until_when_the_rest_is
     let fraud = app
         .ready_draft_with(&fraud_token, person, &card_number(3))
         .await;
-    to_review(&app, &fraud_token, &fraud, &card_number(3)).await;
+    app.to_review(&fraud_token, &fraud, &card_number(3)).await;
     decide(
         &app,
         &redactor,
@@ -481,7 +433,8 @@ async fn a_platform_erases_what_no_hold_keeps_and_is_told_until_when_the_rest_is
     let verified = app
         .ready_draft_with(&verified_token, person, &card_number(4))
         .await;
-    to_review(&app, &verified_token, &verified, &card_number(4)).await;
+    app.to_review(&verified_token, &verified, &card_number(4))
+        .await;
     decide(&app, &redactor, &verified, json!({"outcome": "approve"})).await;
     let (status, body) = app
         .post(&redact(&verified), Some(&redactor), json!({}))
@@ -673,12 +626,8 @@ async fn closing_a_platform_user_starts_its_holds_and_frees_its_id() {
         (status, &read["real_name"]),
         (StatusCode::OK, &json!("John Smith"))
     );
-    move_to(
-        &app,
-        &key,
-        closed_at + TimeDelta::days(1825) + TimeDelta::seconds(1),
-    )
-    .await;
+    app.advance_to(closed_at + TimeDelta::days(1825) + TimeDelta::seconds(1))
+        .await;
     let (_, read) = app
         .get(&format!("/v1/platform/verifications/{id}"), Some(&key))
         .await;

@@ -279,9 +279,9 @@ impl TestApp {
         read(res).await
     }
 
-    /// Moves the sandbox clock and runs everything that fell due.
-    /// Moves the sandbox clock with a test key (keys, unlike sessions, outlive the jump).
-    pub async fn advance(&self, seconds: i64) {
+    /// Moves the sandbox clock with a test key (keys, unlike sessions, outlive the jump), runs
+    /// everything that fell due, and answers the service's time after the move.
+    pub async fn advance(&self, seconds: i64) -> chrono::DateTime<chrono::Utc> {
         let key = self
             .clock_key
             .get_or_init(|| platform_key(self, &[], realname_core::platform::KeyMode::Test))
@@ -294,6 +294,14 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        time(&body["now"])
+    }
+
+    /// Moves the sandbox clock to about `at`: the clock reads in whole seconds, so it lands in
+    /// the second after `at`, plus the moment the call takes.
+    pub async fn advance_to(&self, at: chrono::DateTime<chrono::Utc>) {
+        let now = self.advance(0).await;
+        self.advance((at - now).num_seconds()).await;
     }
 
     pub async fn statement(&self, card: &str) -> Vec<Value> {
@@ -351,6 +359,22 @@ impl TestApp {
         self.advance(0).await;
     }
 
+    /// Takes a ready draft to `under_review`: submitted, settled by the bank, and the amount
+    /// typed.
+    pub async fn to_review(&self, token: &str, id: &str, card: &str) {
+        self.submit_and_settle(token, id).await;
+        let amount = self.deposit_amount(card).await;
+        let (status, body) = self
+            .post(
+                &format!("/v1/verifications/{id}/deposit_confirmation"),
+                Some(token),
+                json!({"amount": amount}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "under_review");
+    }
+
     pub async fn deposit_amount(&self, card: &str) -> String {
         let lines = self.statement(card).await;
         lines
@@ -367,6 +391,13 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
+}
+
+/// A time in an answer.
+pub fn time(value: &Value) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(value.as_str().expect("a time"))
+        .expect("RFC 3339")
+        .with_timezone(&chrono::Utc)
 }
 
 pub async fn read(res: Response) -> (StatusCode, Value) {

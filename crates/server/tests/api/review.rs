@@ -17,16 +17,7 @@ async fn under_review_as(app: &TestApp, token: &str, card: &str, passport: &str)
     let mut identity = identity();
     identity["documents"]["passport"]["number"] = json!(passport);
     let id = app.ready_draft_with(token, identity, card).await;
-    app.submit_and_settle(token, &id).await;
-    let amount = app.deposit_amount(card).await;
-    let (status, body) = app
-        .post(
-            &format!("/v1/verifications/{id}/deposit_confirmation"),
-            Some(token),
-            json!({"amount": amount}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    app.to_review(token, &id, card).await;
     id
 }
 
