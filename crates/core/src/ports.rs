@@ -25,6 +25,12 @@ pub enum VaultError {
     Tampered,
     #[error("encryption failed")]
     Failed,
+    /// The store's keys are sealed under another key-encryption key while a data-key
+    /// rotation runs: this node cannot follow it, so it seals nothing more.
+    #[error(
+        "the store's keys are sealed under another key-encryption key; start this node with the new key file"
+    )]
+    KeysMoved,
 }
 
 /// Where a sealed value is stored: the context it is bound to, so that a ciphertext copied to
@@ -105,6 +111,13 @@ pub trait Vault: Send + Sync {
     /// HMAC-SHA-256 of `value` under a key derived for `lookup`: equal values give equal
     /// hashes, and the hash reveals nothing without the key.
     fn keyed_hash(&self, lookup: Lookup, value: &[u8]) -> [u8; 32];
+
+    /// Takes up the store's keys as they are now (a data-key rotation began or ended on
+    /// another node); `true` when they changed. A vault of fixed keys has nothing to follow.
+    fn follow(&self, keys: &crate::store::SealedKeys) -> Result<bool, VaultError> {
+        let _ = keys;
+        Ok(false)
+    }
 
     /// The hash a card is looked up by: its history with the bank, the deposit limits, the
     /// sandbox bank's statement.

@@ -126,7 +126,121 @@ pub struct SealedKeys {
     pub kek_check: Vec<u8>,
     pub data_key: Vec<u8>,
     pub lookup_key: Vec<u8>,
+    /// The data key a data-key rotation is re-sealing values away from, sealed under the
+    /// key-encryption key: present while the rotation runs, so every node opens both.
+    pub retired_data_key: Option<Vec<u8>>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A column of sealed values (CONTRACT 11): what a data-key rotation re-seals, one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedColumn {
+    ApplicationForm,
+    ApplicationCard,
+    Image,
+    DepositAmount,
+    Transfer,
+    IdempotentAnswer,
+    WebhookSecret,
+    WebhookPreviousSecret,
+    SecondFactor,
+}
+
+impl SealedColumn {
+    pub const ALL: [SealedColumn; 9] = [
+        SealedColumn::ApplicationForm,
+        SealedColumn::ApplicationCard,
+        SealedColumn::Image,
+        SealedColumn::DepositAmount,
+        SealedColumn::Transfer,
+        SealedColumn::IdempotentAnswer,
+        SealedColumn::WebhookSecret,
+        SealedColumn::WebhookPreviousSecret,
+        SealedColumn::SecondFactor,
+    ];
+
+    /// Where the column is, for a store to build its statements from.
+    pub fn place(self) -> SealedPlace {
+        const ID: &[KeyPart] = &[KeyPart::id("id")];
+        const APPLICATION: &[KeyPart] = &[KeyPart::id("application_id")];
+        const IMAGE: &[KeyPart] = &[KeyPart::id("application_id"), KeyPart::text("slot")];
+        const TRANSFER: &[KeyPart] = &[KeyPart::text("end_to_end_id")];
+        const ANSWER: &[KeyPart] = &[KeyPart::text("scope"), KeyPart::text("key")];
+        let (table, column, key, named_by) = match self {
+            SealedColumn::ApplicationForm => ("applications", "form", ID, None),
+            SealedColumn::ApplicationCard => ("applications", "card_sealed", ID, None),
+            SealedColumn::Image => ("images", "sealed", IMAGE, None),
+            SealedColumn::DepositAmount => ("deposits", "amount", APPLICATION, None),
+            SealedColumn::Transfer => (
+                "rail_transfers",
+                "instruction",
+                TRANSFER,
+                Some("application_id"),
+            ),
+            SealedColumn::IdempotentAnswer => ("idempotency", "body", ANSWER, None),
+            SealedColumn::WebhookSecret => ("webhook_endpoints", "secret", ID, None),
+            SealedColumn::WebhookPreviousSecret => {
+                ("webhook_endpoints", "previous_secret", ID, None)
+            }
+            SealedColumn::SecondFactor => ("accounts", "second_factor", ID, None),
+        };
+        SealedPlace {
+            table,
+            column,
+            key,
+            named_by,
+        }
+    }
+
+    /// `table.column`, for an operator reading progress.
+    pub fn name(self) -> String {
+        let place = self.place();
+        format!("{}.{}", place.table, place.column)
+    }
+}
+
+/// A sealed column's table, its primary key, and the column that names a value's seal where
+/// the key does not.
+#[derive(Debug, Clone, Copy)]
+pub struct SealedPlace {
+    pub table: &'static str,
+    pub column: &'static str,
+    pub key: &'static [KeyPart],
+    pub named_by: Option<&'static str>,
+}
+
+/// A column of a primary key: an id (a UUID) or text.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyPart {
+    pub name: &'static str,
+    pub is_id: bool,
+}
+
+impl KeyPart {
+    const fn id(name: &'static str) -> KeyPart {
+        KeyPart { name, is_id: true }
+    }
+
+    const fn text(name: &'static str) -> KeyPart {
+        KeyPart { name, is_id: false }
+    }
+}
+
+/// One stored sealed value. `row` is its row's primary key, part by part as text (what a
+/// batch resumes after and a re-seal is written to), followed, for a transfer, by the
+/// application that names its seal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedValue {
+    pub row: Vec<String>,
+    pub sealed: Vec<u8>,
+}
+
+/// A value sealed anew: written only where its row still holds `old`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resealed {
+    pub row: Vec<String>,
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -863,14 +977,29 @@ pub trait Store: Send + Sync {
     /// Writes `keys` unless keys are stored already, and answers the keys stored: when two
     /// nodes start a new store together, both end up with the first one's.
     async fn init_vault_keys(&self, keys: &SealedKeys) -> StoreResult<SealedKeys>;
-    /// Replaces the stored keys with `keys` (the same keys sealed under a new key-encryption
-    /// key) in one statement, if they are still sealed under the key `current_check` names;
-    /// `false` when they are not (another rotation came first).
+    /// Replaces the stored keys with `keys` in one statement (a rotation: the keys sealed under
+    /// a new key-encryption key, or a new data key), if they are still `expected` (their
+    /// key-encryption key, data key and retired data key); `false` when they are not
+    /// (another rotation came first).
     async fn replace_vault_keys(
         &self,
-        current_check: &[u8],
+        expected: &SealedKeys,
         keys: &SealedKeys,
     ) -> StoreResult<bool>;
+    /// Up to `limit` values of `column` whose first bytes are not `current` (the header of
+    /// values sealed under the current data key), after the row `after`, in row order.
+    /// Absent and erased (empty) values are not sealed values and are left out.
+    async fn sealed_values(
+        &self,
+        column: SealedColumn,
+        current: &[u8],
+        after: Option<&[String]>,
+        limit: u32,
+    ) -> StoreResult<Vec<SealedValue>>;
+    /// Writes each re-sealed value in one transaction, where its row still holds the bytes
+    /// read (a value the service sealed anew meanwhile is left as it is); answers how many
+    /// were written.
+    async fn reseal_values(&self, column: SealedColumn, values: &[Resealed]) -> StoreResult<u64>;
     /// Whether anything sealed or hashed under the vault's keys is stored: an application, an
     /// API key, a platform link, a webhook endpoint. Accounts alone are not (their password
     /// hashes are no key's).

@@ -11,7 +11,7 @@ use realname_core::policy::Policy;
 use realname_core::store::Role;
 use realname_server::config::Config;
 use realname_server::staff::{self, StaffError};
-use realname_server::{App, StartError, keys, load_policy, open_store};
+use realname_server::{App, StartError, keys, load_policy, open_store, rotation};
 use realname_vault::KeyError;
 
 #[derive(Parser)]
@@ -79,12 +79,24 @@ enum RailCommand {
 
 #[derive(Subcommand)]
 enum KeyCommand {
-    /// Say which key-encryption key the store's keys are sealed under, and whether the
-    /// configured key opens them.
+    /// Say which key-encryption key the store's keys are sealed under, whether the
+    /// configured key opens them, and whether any value is still under a retired data key.
     Check,
     /// Make a new key-encryption key: the store's keys are sealed anew under it, the new key
     /// file written and the old one kept as FILE.retired.
-    Rotate,
+    Rotate {
+        /// Make a new data key instead, and re-seal every sealed value under it while the
+        /// service runs; run it again after a crash to carry on.
+        #[arg(long)]
+        data: bool,
+        /// Values read and re-sealed per transaction (with --data).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        batch: u32,
+        /// Milliseconds to wait after each batch, leaving the database to the service
+        /// (with --data).
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -319,17 +331,56 @@ fn run(cli: Cli) -> Result<(), Failure> {
             runtime()?.block_on(async {
                 let store = open_store(&config).await?.store;
                 let opened = keys::open(&config, store.as_ref()).await?;
-                // A store has one data key until `realname key rotate --data` exists (issue
-                // 15): nothing can be sealed under a retired one yet.
+                let left = rotation::left(store.as_ref(), &opened.vault, 500).await?;
+                let under = match (left.retired, opened.vault.rotating()) {
+                    (0, false) => "no value is sealed under a retired data key".to_owned(),
+                    (0, true) => "a data-key rotation is under way and no value is left under the retired data key; run `realname key rotate --data` to end it".to_owned(),
+                    (n, _) => format!(
+                        "{n} value(s) are still sealed under a retired data key; run `realname key rotate --data` to re-seal them"
+                    ),
+                };
                 println!(
-                    "key-encryption key {}: opens the store's data key and look-up key; no value is sealed under a retired data key",
+                    "key-encryption key {}: opens the store's data key and look-up key; {under}",
                     opened.fingerprint
+                );
+                if left.unknown > 0 {
+                    println!(
+                        "{} value(s) are sealed under no key of this store and do not open",
+                        left.unknown
+                    );
+                }
+                Ok(())
+            })
+        }
+        Command::Key {
+            command:
+                KeyCommand::Rotate {
+                    data: true,
+                    batch,
+                    pause_ms,
+                },
+        } => {
+            let config = config(&cli, None)?;
+            runtime()?.block_on(async {
+                let store = open_store(&config).await?.store;
+                let pace = rotation::Pace {
+                    batch: *batch,
+                    pause: std::time::Duration::from_millis(*pause_ms),
+                };
+                let rotated = rotation::rotate_data(&config, store.as_ref(), pace, &mut |line| {
+                    println!("{line}")
+                })
+                .await?;
+                println!(
+                    "data key replaced: {} value(s) re-sealed under the new data key{}; the retired data key is forgotten",
+                    rotated.resealed,
+                    if rotated.resumed { " (a rotation resumed)" } else { "" }
                 );
                 Ok(())
             })
         }
         Command::Key {
-            command: KeyCommand::Rotate,
+            command: KeyCommand::Rotate { data: false, .. },
         } => {
             let config = config(&cli, None)?;
             runtime()?.block_on(async {

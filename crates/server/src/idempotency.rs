@@ -57,7 +57,7 @@ struct Kept {
     body: String,
 }
 
-fn answer_name(scope: &str, key: &str) -> SealContext {
+pub(crate) fn answer_name(scope: &str, key: &str) -> SealContext {
     let mut hasher = Sha256::new();
     hasher.update(scope);
     hasher.update([0]);

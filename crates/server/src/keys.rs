@@ -4,9 +4,14 @@
 
 use std::path::PathBuf;
 
-use realname_core::store::Store;
+use std::sync::Arc;
+
+use realname_app::Service;
+use realname_core::store::{SealedKeys, Store};
 use realname_vault::envelope::Kek;
+use realname_vault::keyring::Keyring;
 use realname_vault::{AesVault, KeyError};
+use tokio::sync::watch;
 
 use crate::StartError;
 use crate::config::Config;
@@ -23,6 +28,9 @@ enum Source {
 /// What opening the keys did, for the start-up log.
 pub struct Opened {
     pub vault: AesVault,
+    pub kek: Kek,
+    /// The store's keys as they were opened.
+    pub keys: SealedKeys,
     /// The key file made on this start (a new store, no key yet).
     pub created: Option<PathBuf>,
     pub fingerprint: String,
@@ -104,7 +112,52 @@ pub async fn open(config: &Config, store: &dyn Store) -> Result<Opened, StartErr
         vault,
         created,
         fingerprint: kek.fingerprint(),
+        kek,
+        keys,
     })
+}
+
+impl Opened {
+    /// The keys of a running node, which follow the store's through a data-key rotation.
+    pub fn into_keyring(self) -> Keyring {
+        Keyring::new(self.kek, self.keys, self.vault)
+    }
+}
+
+/// How often a running node reads the store's keys, to take up a data-key rotation begun or
+/// ended anywhere.
+pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Follows the store's keys until `stop`: a node whose key-encryption key no longer opens
+/// them during a data-key rotation stops sealing, and says so once.
+pub async fn follow(app: Arc<Service>, mut stop: watch::Receiver<bool>) {
+    let mut said = false;
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = tokio::time::sleep(FOLLOW_EVERY) => {}
+        }
+        let keys = match app.store.vault_keys().await {
+            Ok(Some(keys)) => keys,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the store's keys; trying again");
+                continue;
+            }
+        };
+        match app.vault.follow(&keys) {
+            Ok(true) if keys.retired_data_key.is_some() => {
+                tracing::info!("a data-key rotation began: sealing under the new data key");
+            }
+            Ok(true) => tracing::info!("the data-key rotation ended"),
+            Ok(false) => {}
+            Err(e) if !said => {
+                said = true;
+                tracing::error!(error = %e, "this node seals nothing more until it restarts");
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 /// A store made before envelopes was sealed under the key itself: one of its sealed values
@@ -181,7 +234,7 @@ pub async fn rotate(config: &Config, store: &dyn Store) -> Result<Rotated, Start
     }
     new.create_file(&pending)?;
     if !store
-        .replace_vault_keys(&current.check(), &resealed)
+        .replace_vault_keys(&stored, &resealed)
         .await
         .map_err(store_error)?
     {

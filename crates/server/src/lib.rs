@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod outbound;
 pub mod pages;
 pub mod rail;
+pub mod rotation;
 pub mod staff;
 pub mod state;
 
@@ -184,7 +185,7 @@ impl App {
         if let Some(path) = &keys.created {
             tracing::info!(path = %path.display(), "created a new key file for a new store; back it up");
         }
-        let vault: Arc<dyn realname_core::ports::Vault> = Arc::new(keys.vault);
+        let vault: Arc<dyn realname_core::ports::Vault> = Arc::new(keys.into_keyring());
         let (rail, sandbox): (Arc<dyn PayoutRail>, _) = match config.rail {
             Rail::Sandbox => {
                 let bank = Arc::new(SandboxBank::new(
@@ -256,11 +257,13 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
+        let follow = tokio::spawn(keys::follow(Arc::clone(&self.state.app), stop_rx.clone()));
         let worker = tokio::spawn(workers::run(Arc::clone(&self.state.app), stop_rx));
         let router = edge::bounded(api::router(self.state.clone()));
         let served = edge::serve(self.listener, router, shutdown).await;
         let _ = stop_tx.send(true);
         let _ = worker.await;
+        let _ = follow.await;
         served
     }
 }

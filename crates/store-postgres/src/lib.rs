@@ -19,9 +19,9 @@ use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
     ClaimOutcome, Closed, Closure, Consent, DepositRecord, Erased, Erasure, EventRecord, Forget,
-    Forgotten, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, RetentionCandidate,
-    Role, SealedKeys, StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand,
-    SubmitOutcome, Throttle, ThrottlePolicy,
+    Forgotten, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Resealed,
+    RetentionCandidate, Role, SealedColumn, SealedKeys, SealedValue, StateChange, Store,
+    StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_11.sql"),
     include_str!("schema_12.sql"),
     include_str!("schema_13.sql"),
+    include_str!("schema_14.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -527,19 +528,23 @@ async fn publish(
 }
 
 async fn vault_keys_in(pool: &sqlx::PgPool) -> StoreResult<Option<SealedKeys>> {
-    sqlx::query("SELECT kek_check, data_key, lookup_key, created_at FROM vault_keys WHERE id = 1")
-        .fetch_optional(pool)
-        .await
-        .map_err(err)?
-        .map(|r| {
-            Ok(SealedKeys {
-                kek_check: r.try_get("kek_check").map_err(err)?,
-                data_key: r.try_get("data_key").map_err(err)?,
-                lookup_key: r.try_get("lookup_key").map_err(err)?,
-                created_at: r.try_get("created_at").map_err(err)?,
-            })
+    sqlx::query(
+        "SELECT kek_check, data_key, lookup_key, retired_data_key, created_at
+         FROM vault_keys WHERE id = 1",
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(err)?
+    .map(|r| {
+        Ok(SealedKeys {
+            kek_check: r.try_get("kek_check").map_err(err)?,
+            data_key: r.try_get("data_key").map_err(err)?,
+            lookup_key: r.try_get("lookup_key").map_err(err)?,
+            retired_data_key: r.try_get("retired_data_key").map_err(err)?,
+            created_at: r.try_get("created_at").map_err(err)?,
         })
-        .transpose()
+    })
+    .transpose()
 }
 
 macro_rules! endpoint_columns {
@@ -2510,12 +2515,14 @@ impl Store for PgStore {
         let (pool, keys) = (self.pool.clone(), keys.clone());
         detached(async move {
             sqlx::query(
-                "INSERT INTO vault_keys (id, kek_check, data_key, lookup_key, created_at)
-                 VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO vault_keys
+                     (id, kek_check, data_key, lookup_key, retired_data_key, created_at)
+                 VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
             )
             .bind(&keys.kek_check)
             .bind(&keys.data_key)
             .bind(&keys.lookup_key)
+            .bind(&keys.retired_data_key)
             .bind(keys.created_at)
             .execute(&pool)
             .await
@@ -2529,25 +2536,118 @@ impl Store for PgStore {
 
     async fn replace_vault_keys(
         &self,
-        current_check: &[u8],
+        expected: &SealedKeys,
         keys: &SealedKeys,
     ) -> StoreResult<bool> {
-        let (pool, current, keys) = (self.pool.clone(), current_check.to_vec(), keys.clone());
+        let (pool, expected, keys) = (self.pool.clone(), expected.clone(), keys.clone());
         detached(async move {
             let done = sqlx::query(
-                "UPDATE vault_keys SET kek_check = $1, data_key = $2, lookup_key = $3, created_at = $4
-                 WHERE id = 1 AND kek_check = $5",
+                "UPDATE vault_keys SET kek_check = $1, data_key = $2, lookup_key = $3,
+                        retired_data_key = $4, created_at = $5
+                 WHERE id = 1 AND kek_check = $6 AND data_key = $7
+                   AND retired_data_key IS NOT DISTINCT FROM $8",
             )
             .bind(&keys.kek_check)
             .bind(&keys.data_key)
             .bind(&keys.lookup_key)
+            .bind(&keys.retired_data_key)
             .bind(keys.created_at)
-            .bind(&current)
+            .bind(&expected.kek_check)
+            .bind(&expected.data_key)
+            .bind(&expected.retired_data_key)
             .execute(&pool)
             .await
             .map_err(err)?
             .rows_affected();
             Ok(done == 1)
+        })
+        .await
+    }
+
+    async fn sealed_values(
+        &self,
+        column: SealedColumn,
+        current: &[u8],
+        after: Option<&[String]>,
+        limit: u32,
+    ) -> StoreResult<Vec<SealedValue>> {
+        let place = column.place();
+        let keys: Vec<&str> = place.key.iter().map(|k| k.name).collect();
+        let listed: Vec<String> = keys
+            .iter()
+            .copied()
+            .chain(place.named_by)
+            .map(|k| format!("{k}::text"))
+            .collect();
+        let (table, col) = (place.table, place.column);
+        let mut sql = format!(
+            "SELECT {}, {col} FROM {table}
+             WHERE {col} IS NOT NULL AND length({col}) > 0
+               AND substring({col} from 1 for {}) <> $1",
+            listed.join(", "),
+            current.len()
+        );
+        if after.is_some() {
+            let marks: Vec<String> = place
+                .key
+                .iter()
+                .enumerate()
+                .map(|(i, k)| format!("${}{}", i + 2, if k.is_id { "::uuid" } else { "" }))
+                .collect();
+            sql += &format!(" AND ({}) > ({})", keys.join(", "), marks.join(", "));
+        }
+        sql += &format!(" ORDER BY {} LIMIT {limit}", keys.join(", "));
+        let mut query = sqlx::query(&sql).bind(current);
+        for part in after.unwrap_or_default().iter().take(keys.len()) {
+            query = query.bind(part);
+        }
+        let width = listed.len();
+        query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|r| {
+                Ok(SealedValue {
+                    row: (0..width)
+                        .map(|i| r.try_get::<String, _>(i))
+                        .collect::<Result<_, _>>()
+                        .map_err(err)?,
+                    sealed: r.try_get(width).map_err(err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn reseal_values(&self, column: SealedColumn, values: &[Resealed]) -> StoreResult<u64> {
+        let place = column.place();
+        let (table, col) = (place.table, place.column);
+        let matched: Vec<String> = place
+            .key
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let cast = if k.is_id { "::uuid" } else { "" };
+                format!("{} = ${}{cast}", k.name, i + 3)
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE {table} SET {col} = $1 WHERE {col} = $2 AND {}",
+            matched.join(" AND ")
+        );
+        let (pool, values, width) = (self.pool.clone(), values.to_vec(), place.key.len());
+        detached(async move {
+            let mut tx = pool.begin().await.map_err(err)?;
+            let mut written = 0;
+            for value in &values {
+                let mut query = sqlx::query(&sql).bind(&value.new).bind(&value.old);
+                for part in value.row.iter().take(width) {
+                    query = query.bind(part);
+                }
+                written += query.execute(&mut *tx).await.map_err(err)?.rows_affected();
+            }
+            tx.commit().await.map_err(err)?;
+            Ok(written)
         })
         .await
     }

@@ -14,8 +14,9 @@ use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
     ClaimOutcome, Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job,
-    JobKind, NewApplication, NewJob, RetentionCandidate, Role, SealedKeys, StateChange, Store,
-    StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+    JobKind, NewApplication, NewJob, Resealed, RetentionCandidate, Role, SealedColumn, SealedKeys,
+    SealedValue, StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand,
+    SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -2117,12 +2118,14 @@ impl Store for SqliteStore {
         let keys = keys.clone();
         self.write(move |tx| {
             tx.exec(
-                "INSERT OR IGNORE INTO vault_keys (id, kek_check, data_key, lookup_key, created_at)
-                 VALUES (1, ?1, ?2, ?3, ?4)",
+                "INSERT OR IGNORE INTO vault_keys
+                     (id, kek_check, data_key, lookup_key, retired_data_key, created_at)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5)",
                 params![
                     keys.kek_check,
                     keys.data_key,
                     keys.lookup_key,
+                    keys.retired_data_key,
                     ts(keys.created_at)
                 ],
             )
@@ -2134,24 +2137,99 @@ impl Store for SqliteStore {
 
     async fn replace_vault_keys(
         &self,
-        current_check: &[u8],
+        expected: &SealedKeys,
         keys: &SealedKeys,
     ) -> StoreResult<bool> {
-        let (current, keys) = (current_check.to_vec(), keys.clone());
+        let (expected, keys) = (expected.clone(), keys.clone());
         self.write(move |tx| {
             tx.exec(
-                "UPDATE vault_keys SET kek_check = ?1, data_key = ?2, lookup_key = ?3, created_at = ?4
-                 WHERE id = 1 AND kek_check = ?5",
+                "UPDATE vault_keys SET kek_check = ?1, data_key = ?2, lookup_key = ?3,
+                        retired_data_key = ?4, created_at = ?5
+                 WHERE id = 1 AND kek_check = ?6 AND data_key = ?7 AND retired_data_key IS ?8",
                 params![
                     keys.kek_check,
                     keys.data_key,
                     keys.lookup_key,
+                    keys.retired_data_key,
                     ts(keys.created_at),
-                    current
+                    expected.kek_check,
+                    expected.data_key,
+                    expected.retired_data_key
                 ],
             )
             .map(|n| n == 1)
             .map_err(failed)
+        })
+        .await
+    }
+
+    async fn sealed_values(
+        &self,
+        column: SealedColumn,
+        current: &[u8],
+        after: Option<&[String]>,
+        limit: u32,
+    ) -> StoreResult<Vec<SealedValue>> {
+        let place = column.place();
+        let keys: Vec<&str> = place.key.iter().map(|k| k.name).collect();
+        let listed: Vec<&str> = keys.iter().copied().chain(place.named_by).collect();
+        let (table, col) = (place.table, place.column);
+        let mut binds: Vec<rusqlite::types::Value> = vec![current.to_vec().into()];
+        let mut sql = format!(
+            "SELECT {}, {col} FROM {table}
+             WHERE {col} IS NOT NULL AND length({col}) > 0 AND substr({col}, 1, {}) <> ?1",
+            listed.join(", "),
+            current.len()
+        );
+        if let Some(after) = after {
+            let marks: Vec<String> = (0..keys.len()).map(|i| format!("?{}", i + 2)).collect();
+            sql += &format!(" AND ({}) > ({})", keys.join(", "), marks.join(", "));
+            binds.extend(after.iter().take(keys.len()).map(|k| k.clone().into()));
+        }
+        sql += &format!(" ORDER BY {} LIMIT {limit}", keys.join(", "));
+        let width = listed.len();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&sql).map_err(failed)?;
+            stmt.query_map(rusqlite::params_from_iter(binds), |r| {
+                Ok(SealedValue {
+                    row: (0..width)
+                        .map(|i| r.get(i))
+                        .collect::<rusqlite::Result<_>>()?,
+                    sealed: r.get(width)?,
+                })
+            })
+            .and_then(Iterator::collect)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn reseal_values(&self, column: SealedColumn, values: &[Resealed]) -> StoreResult<u64> {
+        let place = column.place();
+        let (table, col) = (place.table, place.column);
+        let width = place.key.len();
+        let matched: Vec<String> = place
+            .key
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{} = ?{}", k.name, i + 3))
+            .collect();
+        let sql = format!(
+            "UPDATE {table} SET {col} = ?1 WHERE {col} = ?2 AND {}",
+            matched.join(" AND ")
+        );
+        let values = values.to_vec();
+        self.write(move |tx| {
+            let mut written = 0;
+            for value in &values {
+                let mut binds: Vec<rusqlite::types::Value> =
+                    vec![value.new.clone().into(), value.old.clone().into()];
+                binds.extend(value.row.iter().take(width).map(|k| k.clone().into()));
+                written += tx
+                    .exec(&sql, rusqlite::params_from_iter(binds))
+                    .map_err(failed)? as u64;
+            }
+            Ok(written)
         })
         .await
     }
@@ -2299,14 +2377,16 @@ impl SandboxLedger for SqliteStore {
 
 fn vault_keys_in(c: &Connection) -> StoreResult<Option<SealedKeys>> {
     c.one(
-        "SELECT kek_check, data_key, lookup_key, created_at FROM vault_keys WHERE id = 1",
+        "SELECT kek_check, data_key, lookup_key, retired_data_key, created_at
+         FROM vault_keys WHERE id = 1",
         [],
         |r| {
             Ok(SealedKeys {
                 kek_check: r.get(0)?,
                 data_key: r.get(1)?,
                 lookup_key: r.get(2)?,
-                created_at: parse_ts(&r.get::<_, String>(3)?)?,
+                retired_data_key: r.get(3)?,
+                created_at: parse_ts(&r.get::<_, String>(4)?)?,
             })
         },
     )

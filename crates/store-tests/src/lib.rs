@@ -24,8 +24,10 @@ use uuid::Uuid;
 pub mod backends;
 mod erasure;
 pub mod fixtures;
+mod rotation;
 
 pub use erasure::*;
+pub use rotation::*;
 
 /// What a backend gives the service: the store, and the rails' ledgers beside it.
 pub trait Backend: Store + SandboxLedger + TransferLedger {}
@@ -87,6 +89,7 @@ macro_rules! all_cases {
             erasure_takes_the_sealed_parts_and_keeps_the_history_and_hashes,
             the_sweep_finds_what_is_due_to_the_second,
             closing_a_platform_user_cancels_its_draft_and_frees_its_id,
+            a_rotation_lists_what_is_not_under_the_current_key_and_reseals_it_guarded,
         );
     };
 }
@@ -1628,6 +1631,7 @@ pub async fn the_vault_keys_are_written_once(store: DynStore) {
         kek_check: vec![n; 32],
         data_key: vec![n; 60],
         lookup_key: vec![n + 1; 60],
+        retired_data_key: None,
         created_at: t0(),
     };
     assert_eq!(store.init_vault_keys(&keys(1)).await.unwrap(), keys(1));
@@ -1635,14 +1639,32 @@ pub async fn the_vault_keys_are_written_once(store: DynStore) {
     assert_eq!(store.init_vault_keys(&keys(2)).await.unwrap(), keys(1));
     assert_eq!(store.vault_keys().await.unwrap(), Some(keys(1)));
 
-    // A rotation replaces them only if they are still under the key it started from.
-    assert!(!store.replace_vault_keys(&[9; 32], &keys(3)).await.unwrap());
-    assert!(store.replace_vault_keys(&[1; 32], &keys(3)).await.unwrap());
+    // A rotation replaces them only if they are still the keys it started from.
+    assert!(!store.replace_vault_keys(&keys(9), &keys(3)).await.unwrap());
+    assert!(store.replace_vault_keys(&keys(1), &keys(3)).await.unwrap());
     assert_eq!(store.vault_keys().await.unwrap(), Some(keys(3)));
     assert!(
-        !store.replace_vault_keys(&[1; 32], &keys(4)).await.unwrap(),
+        !store.replace_vault_keys(&keys(1), &keys(4)).await.unwrap(),
         "a second rotation from the old key finds it gone"
     );
+    // A data-key rotation keeps the retired key until it ends, and is guarded by it too.
+    let rotating = SealedKeys {
+        data_key: vec![5; 60],
+        retired_data_key: Some(keys(3).data_key),
+        ..keys(3)
+    };
+    assert!(store.replace_vault_keys(&keys(3), &rotating).await.unwrap());
+    assert_eq!(store.vault_keys().await.unwrap(), Some(rotating.clone()));
+    let other = SealedKeys {
+        retired_data_key: None,
+        ..rotating.clone()
+    };
+    assert!(
+        !store.replace_vault_keys(&other, &keys(4)).await.unwrap(),
+        "the same data key but not its retired one is not the stored keys"
+    );
+    assert!(store.replace_vault_keys(&rotating, &other).await.unwrap());
+    assert_eq!(store.vault_keys().await.unwrap(), Some(other));
 
     // Accounts alone are no key's data; an application is.
     let owner = account(&store, "keys@example.com").await;

@@ -17,6 +17,7 @@ use crate::{AesVault, KeyError, decode_key, derive};
 
 const DATA_KEY: &[u8] = b"realname envelope: data key";
 const LOOKUP_KEY: &[u8] = b"realname envelope: look-up key";
+const RETIRED_DATA_KEY: &[u8] = b"realname envelope: retired data key";
 const NONCE_LEN: usize = 12;
 
 /// The key-encryption key, as read from the key file or the configuration.
@@ -104,21 +105,75 @@ impl Kek {
             kek_check: self.check(),
             data_key: self.wrap(DATA_KEY, data)?,
             lookup_key: self.wrap(LOOKUP_KEY, lookup)?,
+            retired_data_key: None,
             created_at: at,
         })
     }
 
-    /// The vault over the store's keys, if they are sealed under this key.
-    pub fn open(&self, keys: &SealedKeys) -> Result<AesVault, KeyError> {
+    fn check_is(&self, keys: &SealedKeys) -> Result<(), KeyError> {
         if keys.kek_check != self.check() {
             return Err(KeyError::NotTheStoresKey {
                 stored: fingerprint(&keys.kek_check),
                 given: self.fingerprint(),
             });
         }
+        Ok(())
+    }
+
+    fn retired(&self, keys: &SealedKeys) -> Result<Option<[u8; 32]>, KeyError> {
+        keys.retired_data_key
+            .as_deref()
+            .map(|k| self.unwrap(RETIRED_DATA_KEY, k))
+            .transpose()
+    }
+
+    /// The vault over the store's keys, if they are sealed under this key.
+    /// While a data-key rotation runs it also opens what the retired data key sealed.
+    pub fn open(&self, keys: &SealedKeys) -> Result<AesVault, KeyError> {
+        self.check_is(keys)?;
         let data = self.unwrap(DATA_KEY, &keys.data_key)?;
         let lookup = self.unwrap(LOOKUP_KEY, &keys.lookup_key)?;
-        Ok(AesVault::with_keys(&data, &lookup))
+        let vault = AesVault::with_keys(&data, &lookup);
+        Ok(match self.retired(keys)? {
+            Some(retired) => vault.with_retired(&retired),
+            None => vault,
+        })
+    }
+
+    /// A data-key rotation begins (`realname key rotate --data`): a new random data key seals
+    /// from now on, and the current one is kept as retired until nothing is sealed under it.
+    /// The look-up key stays: hashes are not reversible.
+    pub fn begin_data_rotation(
+        &self,
+        keys: &SealedKeys,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<SealedKeys, KeyError> {
+        self.check_is(keys)?;
+        if keys.retired_data_key.is_some() {
+            return Err(KeyError::RotationUnderWay);
+        }
+        let old = self.unwrap(DATA_KEY, &keys.data_key)?;
+        let data: [u8; 32] = Aes256Gcm::generate_key(&mut OsRng).into();
+        Ok(SealedKeys {
+            data_key: self.wrap(DATA_KEY, &data)?,
+            retired_data_key: Some(self.wrap(RETIRED_DATA_KEY, &old)?),
+            created_at: at,
+            ..keys.clone()
+        })
+    }
+
+    /// The data-key rotation ends: the retired data key is forgotten.
+    pub fn end_data_rotation(
+        &self,
+        keys: &SealedKeys,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<SealedKeys, KeyError> {
+        self.check_is(keys)?;
+        Ok(SealedKeys {
+            retired_data_key: None,
+            created_at: at,
+            ..keys.clone()
+        })
     }
 
     /// The store's keys sealed anew under `new` (`realname key rotate`): the same data and
@@ -132,7 +187,13 @@ impl Kek {
         self.open(keys)?;
         let data = self.unwrap(DATA_KEY, &keys.data_key)?;
         let lookup = self.unwrap(LOOKUP_KEY, &keys.lookup_key)?;
-        new.seal_keys(&data, &lookup, at)
+        let retired = self.retired(keys)?;
+        Ok(SealedKeys {
+            retired_data_key: retired
+                .map(|k| new.wrap(RETIRED_DATA_KEY, &k))
+                .transpose()?,
+            ..new.seal_keys(&data, &lookup, at)?
+        })
     }
 
     /// The vault of a store made before envelopes, before its keys are written.

@@ -4,6 +4,7 @@
 //! the store, which sees ciphertext and keyed hashes only.
 
 pub mod envelope;
+pub mod keyring;
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -91,6 +92,8 @@ pub enum KeyError {
     DoesNotOpenData,
     #[error("data_key: the store's keys are damaged and do not open")]
     Unusable,
+    #[error("a data-key rotation is under way already")]
+    RotationUnderWay,
 }
 
 fn derive(key: &[u8; 32], label: &[u8]) -> [u8; 32] {
@@ -132,6 +135,19 @@ impl AesVault {
     pub fn with_retired(mut self, retired: &[u8; 32]) -> AesVault {
         self.retired = Some(DataKey::new(retired));
         self
+    }
+
+    /// The first bytes of every value sealed under the current data key: the store finds what
+    /// a rotation has left to re-seal by them, without opening anything.
+    pub fn current_header(&self) -> Vec<u8> {
+        let mut header = vec![FORMAT_V2];
+        header.extend_from_slice(&self.current.id);
+        header
+    }
+
+    /// Whether a data-key rotation is under way (this vault opens a retired key's values).
+    pub fn rotating(&self) -> bool {
+        self.retired.is_some()
     }
 
     /// Which of this vault's data keys sealed `sealed`, read from its header. A value sealed

@@ -45,11 +45,14 @@ pub const LIMITS: [&str; 4] = [
 pub fn config(dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
     let db = std::fs::read_to_string(dir.join("database_url"))
         .unwrap_or_else(|_| format!("sqlite://{}", dir.join("realname.db").display()));
-    let mut flags: Vec<(&str, String)> = vec![
-        ("listen", "127.0.0.1:0".into()),
-        ("database_url", db),
-        ("data_key", data_key()),
-    ];
+    // A test that rotates keys keeps them in a key file, as an operator does.
+    let key_file = dir.join("realname.key");
+    let key = match key_file.exists() {
+        true => ("data_key_file", key_file.display().to_string()),
+        false => ("data_key", data_key()),
+    };
+    let mut flags: Vec<(&str, String)> =
+        vec![("listen", "127.0.0.1:0".into()), ("database_url", db), key];
     // Every test calls from one address, many times a minute: the limits are the limit
     // tests' own (they set them lower through `extra`).
     for key in LIMITS {

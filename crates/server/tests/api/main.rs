@@ -19,6 +19,7 @@ mod platform;
 mod purges;
 mod rails;
 mod review;
+mod rotation;
 mod rules;
 mod staff;
 mod webhooks;

@@ -1,0 +1,170 @@
+//! Both key rotations (CONTRACT 11) over a store in use: what was hashed keeps matching and
+//! what was sealed keeps opening, under the new keys alone once they end.
+
+use realname_core::platform::KeyMode;
+use realname_core::store::{SealedColumn, Store};
+use realname_server::rotation::{self, Left, Pace};
+use realname_server::{keys, open_store};
+use realname_vault::envelope::Kek;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+const RETURNED: &str = "6222020000000080002";
+
+/// Opens every sealed value the store holds with a node's keys as they are now: answers how
+/// many opened; none may fail.
+async fn every_value_opens(store: &dyn Store, config: &realname_server::config::Config) -> usize {
+    use realname_core::ports::Vault;
+    let vault = keys::open(config, store).await.unwrap().vault;
+    assert!(!vault.rotating(), "the rotation ended");
+    let mut opened = 0;
+    for column in SealedColumn::ALL {
+        // No value starts with 0xff: every stored one is listed.
+        for value in store
+            .sealed_values(column, &[0xff], None, 10_000)
+            .await
+            .unwrap()
+        {
+            let context = rotation::context(column, &value.row).unwrap();
+            vault
+                .open(context, &value.sealed)
+                .unwrap_or_else(|_| panic!("a value of {} does not open", column.name()));
+            opened += 1;
+        }
+    }
+    opened
+}
+
+async fn passport_case(app: &TestApp, login: &str, card: &str) -> (String, String) {
+    let token = app.register(login).await;
+    let mut identity = identity();
+    identity["documents"]["passport"]["number"] = json!("TWIN12345");
+    let id = app.ready_draft_with(&token, identity, card).await;
+    app.to_review(&token, &id, card).await;
+    (token, id)
+}
+
+async fn flags_of(app: &TestApp, reviewer: &str, id: &str) -> Vec<String> {
+    let (_, queue) = app
+        .get("/v1/review/cases?status=open&limit=100", Some(reviewer))
+        .await;
+    let case = queue["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["verification_id"] == id)
+        .cloned()
+        .unwrap();
+    case["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn api_keys_returned_cards_and_duplicate_flags_work_after_both_rotations() {
+    let dir = tempfile::tempdir().unwrap();
+    Kek::from_base64(&data_key())
+        .unwrap()
+        .create_file(&dir.path().join("realname.key"))
+        .unwrap();
+    let app = spawn_in(dir, &[]).await;
+    let reviewer = app.staff("rita", "reviewer").await;
+    let api_key = platform_key(&app, &[], KeyMode::Test).await;
+    let returned_owner = app.register("returned@example.com").await;
+    let returned = app.ready_draft(&returned_owner, RETURNED).await;
+    app.submit_and_settle(&returned_owner, &returned).await;
+    assert_eq!(
+        app.application(&returned_owner, &returned).await["status"],
+        "failed"
+    );
+    let (first_owner, first) = passport_case(&app, "twin-1@example.com", &card_number(1)).await;
+
+    // A new key-encryption key; the node restarts with the new key file.
+    let config = config(app.dir.path(), &[]);
+    let store = open_store(&config).await.unwrap().store;
+    keys::rotate(&config, store.as_ref()).await.unwrap();
+    let app = start_in(app.stop().await, &[]).await;
+
+    // A new data key while the node serves, and takes a new application meanwhile.
+    let rotating = {
+        let (config, store) = (config.clone(), store.clone());
+        tokio::spawn(async move {
+            let pace = Pace {
+                batch: 2,
+                pause: std::time::Duration::ZERO,
+            };
+            rotation::rotate_data(&config, store.as_ref(), pace, &mut |_| {}).await
+        })
+    };
+    let during_owner = app.register("during@example.com").await;
+    let during = app.ready_draft(&during_owner, &card_number(2)).await;
+    let rotated = rotating.await.unwrap().unwrap();
+    assert!(!rotated.resumed);
+    assert!(rotated.resealed >= 10, "{rotated:?}");
+    assert_eq!(
+        rotation::left(
+            store.as_ref(),
+            &keys::open(&config, store.as_ref()).await.unwrap().vault,
+            100
+        )
+        .await
+        .unwrap(),
+        Left::default()
+    );
+    assert!(every_value_opens(store.as_ref(), &config).await >= 10);
+
+    // The running node has let the retired data key go; what it shows opens without it.
+    tokio::time::sleep(keys::FOLLOW_EVERY * 2).await;
+    for (owner, id) in [
+        (&returned_owner, &returned),
+        (&first_owner, &first),
+        (&during_owner, &during),
+    ] {
+        assert_eq!(app.application(owner, id).await["real_name"], "John Smith");
+    }
+    let (status, _) = app.get("/v1/platform/users/nobody", Some(&api_key)).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the API key still authenticates"
+    );
+
+    // The returned card is still refused.
+    let (_, again) = app
+        .post("/v1/verifications", Some(&returned_owner), identity())
+        .await;
+    let again = again["id"].as_str().unwrap();
+    let (status, body) = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/v1/verifications/{again}/bank_card"),
+            Some(&returned_owner),
+            Some(bank_card(RETURNED, "John Smith")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        detail_codes(&body),
+        [(
+            "bank_card.card_number".to_owned(),
+            "card_returned_by_bank".to_owned()
+        )]
+    );
+    // The same passport is still found in a case made before both rotations.
+    let (_, second) = passport_case(&app, "twin-2@example.com", &card_number(3)).await;
+    assert!(
+        flags_of(&app, &reviewer, &second)
+            .await
+            .contains(&"duplicate_document".to_owned())
+    );
+    assert!(
+        flags_of(&app, &reviewer, &first)
+            .await
+            .contains(&"duplicate_document".to_owned())
+    );
+}
