@@ -105,7 +105,15 @@ impl From<StoreError> for AppError {
 
 impl From<realname_core::ports::VaultError> for AppError {
     fn from(e: realname_core::ports::VaultError) -> AppError {
-        AppError::internal("vault", e)
+        match e {
+            // This node seals nothing more (its key-encryption key is stale during a data-key
+            // rotation): another node, or this one restarted with the new key, can answer.
+            realname_core::ports::VaultError::KeysMoved => {
+                tracing::warn!(error = %e, "refused a write");
+                AppError::new(Code::ServiceUnavailable).retry_after(1)
+            }
+            _ => AppError::internal("vault", e),
+        }
     }
 }
 

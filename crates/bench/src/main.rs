@@ -7,7 +7,8 @@
 //!
 //! `realname-bench queue` measures the reviewers' queue page alone instead (see `queue.rs`);
 //! `realname-bench webhooks` the delivery of events to a receiver (see `webhooks.rs`);
-//! `realname-bench rail` the ISO 20022 rail's files at size (see `rail.rs`).
+//! `realname-bench rail` the ISO 20022 rail's files at size (see `rail.rs`);
+//! `realname-bench rotation` a data-key rotation under the journey's load (see `rotation.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -26,6 +27,7 @@ use tokio::sync::Mutex;
 
 mod queue;
 mod rail;
+mod rotation;
 mod webhooks;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,6 +75,8 @@ enum Mode {
     Webhooks(webhooks::WebhookArgs),
     /// The ISO 20022 rail's files: writing a pain.001 and applying a camt.054 of a size.
     Rail(rail::RailArgs),
+    /// A data-key rotation: values re-sealed per second, and the journeys' latency during it.
+    Rotation(rotation::RotationArgs),
 }
 
 const PASSWORD: &str = "correct horse battery";
@@ -922,6 +926,7 @@ async fn main() {
         Some(Mode::Queue(queue_args)) => return queue::run(queue_args).await,
         Some(Mode::Webhooks(webhook_args)) => return webhooks::run(webhook_args).await,
         Some(Mode::Rail(rail_args)) => return rail::run(rail_args).await,
+        Some(Mode::Rotation(rotation_args)) => return rotation::run(rotation_args).await,
         None => {}
     }
     let bin = realname_bin(args.bin.as_deref());

@@ -146,24 +146,52 @@ pub async fn run(args: &QueueArgs) {
 async fn seed_open_cases(backend: Backend, url: &str, n: usize) -> f64 {
     let started = Instant::now();
     let state = seeding_state(url).await;
+    seed_each(&state, n, "open cases", |state, i| async move {
+        open_one_case(&state, i).await
+    })
+    .await;
+    // Closes the seeder's store (SQLite's writer thread, PostgreSQL's pool) before the server
+    // opens the same database.
+    drop(state);
+    write_out(backend, url).await;
+    started.elapsed().as_secs_f64()
+}
+
+/// Runs `seed_one` for each of `0..n`, `SEEDING_TASKS` at a time, saying how far it got every
+/// thousand; the first failure ends the run.
+pub(crate) async fn seed_each<F, Seeded>(
+    state: &Arc<Service>,
+    n: usize,
+    what: &'static str,
+    seed_one: F,
+) where
+    F: Fn(Arc<Service>, usize) -> Seeded + Clone + Send + 'static,
+    Seeded: Future<Output = Result<(), String>> + Send,
+{
+    let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<_> = (0..SEEDING_TASKS)
         .map(|_| {
-            let (state, next, done) = (state.clone(), Arc::clone(&next), Arc::clone(&done));
+            let (state, next, done, seed_one) = (
+                Arc::clone(state),
+                Arc::clone(&next),
+                Arc::clone(&done),
+                seed_one.clone(),
+            );
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= n {
                         break;
                     }
-                    if let Err(e) = open_one_case(&state, i).await {
-                        panic!("seeding open case {i}: {e}");
+                    if let Err(e) = seed_one(Arc::clone(&state), i).await {
+                        panic!("seeding {what} {i}: {e}");
                     }
                     let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if finished % 1000 == 0 {
                         eprintln!(
-                            "seeded {finished} of {n} open cases in {:.1} s",
+                            "seeded {finished} of {n} {what} in {:.1} s",
                             started.elapsed().as_secs_f64()
                         );
                     }
@@ -174,17 +202,12 @@ async fn seed_open_cases(backend: Backend, url: &str, n: usize) -> f64 {
     for task in tasks {
         task.await.unwrap();
     }
-    // Closes the seeder's store (SQLite's writer thread, PostgreSQL's pool) before the server
-    // opens the same database.
-    drop(state);
-    write_out(backend, url).await;
-    started.elapsed().as_secs_f64()
 }
 
 /// The service `realname serve` builds for the same database and data key (`App::parts`),
 /// without the listener and the worker loop: the same store, vault, policy, settings and
 /// sandbox bank, so that what it seals the server can open.
-async fn seeding_state(url: &str) -> Arc<Service> {
+pub(crate) async fn seeding_state(url: &str) -> Arc<Service> {
     let config = Config::load(
         None,
         |_| None,
@@ -211,6 +234,17 @@ pub(crate) async fn submit_one(
     login: &str,
     passport: &str,
     card: &str,
+) -> Result<uuid::Uuid, String> {
+    submit_with_images(state, login, passport, card, TINY_JPEG).await
+}
+
+/// As [`submit_one`], with `image` as both document images.
+pub(crate) async fn submit_with_images(
+    state: &Service,
+    login: &str,
+    passport: &str,
+    card: &str,
+    image: &[u8],
 ) -> Result<uuid::Uuid, String> {
     fn failed(step: &'static str) -> impl Fn(AppError) -> String {
         move |e| format!("{step}: {} {:?}", e.code.as_str(), e.details)
@@ -239,7 +273,7 @@ pub(crate) async fn submit_one(
         .await
         .map_err(failed("create"))?;
     for slot in ImageSlot::ALL {
-        journey::store_image(state, &draft, slot, TINY_JPEG)
+        journey::store_image(state, &draft, slot, image)
             .await
             .map_err(failed("store_image"))?;
     }

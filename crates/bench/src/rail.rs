@@ -8,7 +8,6 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use realname_app::{Service, workers};
@@ -92,30 +91,14 @@ async fn measure(backend: Backend, n: usize) {
         .transfers;
 
     let started = Instant::now();
-    let next = Arc::new(AtomicUsize::new(0));
-    let tasks: Vec<_> = (0..SEEDING_TASKS)
-        .map(|_| {
-            let (state, next) = (Arc::clone(&state), Arc::clone(&next));
-            tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n {
-                        break;
-                    }
-                    let card = realname_store_tests::fixtures::icbc_card(i, "4444");
-                    let login = format!("rail{i}@example.com");
-                    if let Err(e) =
-                        crate::queue::submit_one(&state, &login, &format!("R{i:08}"), &card).await
-                    {
-                        panic!("seeding application {i}: {e}");
-                    }
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    crate::queue::seed_each(&state, n, "applications", |state, i| async move {
+        let card = realname_store_tests::fixtures::icbc_card(i, "4444");
+        let login = format!("rail{i}@example.com");
+        crate::queue::submit_one(&state, &login, &format!("R{i:08}"), &card)
+            .await
+            .map(|_| ())
+    })
+    .await;
     // The worker's passes pay every deposit: each payout is held by the rail.
     while ledger.rail_report().await.unwrap().held < n as u64 {
         workers::run_pending(&state).await.unwrap();

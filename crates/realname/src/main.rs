@@ -90,11 +90,11 @@ enum KeyCommand {
         #[arg(long)]
         data: bool,
         /// Values read and re-sealed per transaction (with --data).
-        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        #[arg(long, default_value_t = 500, requires = "data", value_parser = clap::value_parser!(u32).range(1..=10_000))]
         batch: u32,
         /// Milliseconds to wait after each batch, leaving the database to the service
         /// (with --data).
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, requires = "data")]
         pause_ms: u64,
     },
 }

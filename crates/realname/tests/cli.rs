@@ -68,6 +68,16 @@ fn usage_errors_exit_2_in_one_line() {
     assert_eq!(key.status.code(), Some(2));
     assert!(stderr(&key).contains("data_key"), "{}", stderr(&key));
     assert_eq!(stderr(&key).lines().count(), 1);
+
+    // A data-key rotation's pace goes with --data only, and a batch holds one value at least.
+    for args in [
+        &["key", "rotate", "--batch", "5"][..],
+        &["key", "rotate", "--data", "--batch", "0"][..],
+    ] {
+        let refused = realname(dir.path(), args, None);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&refused).contains("--batch"), "{}", stderr(&refused));
+    }
 }
 
 #[test]
@@ -235,54 +245,8 @@ fn a_served_journey_leaves_no_personal_data_in_the_log_or_the_database() {
     let c = reqwest::blocking::Client::new();
     let url = |p: &str| format!("{}{p}", server.base);
     let password = "correct horse battery";
-    let (passport, card, phone) = ("E98765432", "6222020000000000018", "13912345678");
-
-    call(
-        &c,
-        Method::POST,
-        url("/v1/accounts"),
-        None,
-        Some(json!({"login": "p@example.com", "password": password})),
-    );
-    let token = call(
-        &c,
-        Method::POST,
-        url("/v1/sessions"),
-        None,
-        Some(json!({"login": "p@example.com", "password": password})),
-    )["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let app = call(
-        &c,
-        Method::POST,
-        url("/v1/verifications"),
-        Some(&token),
-        Some(json!({
-        "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
-        "phone": phone,
-        "documents": {"passport": {"number": passport, "expiry_date": "2034-01-01"},
-                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})),
-    );
-    let id = app["id"].as_str().unwrap().to_owned();
-    for slot in ["passport_photo_page", "stay_permit"] {
-        let res = c
-            .put(url(&format!("/v1/verifications/{id}/documents/{slot}")))
-            .bearer_auth(&token)
-            .body(b"\xff\xd8\xff\xe0 a secret photo of E98765432".to_vec())
-            .send()
-            .unwrap();
-        assert!(res.status().is_success());
-    }
-    call(
-        &c,
-        Method::PUT,
-        url(&format!("/v1/verifications/{id}/bank_card")),
-        Some(&token),
-        Some(json!({
-        "bank": "ICBC", "card_number": card, "card_type": "savings", "account_type": "current", "account_name": "John Smith"})),
-    );
+    let (passport, card, phone) = (PASSPORT, CARD, PHONE);
+    let (token, id) = sealed_draft(&c, &server.base, "p@example.com");
     call(
         &c,
         Method::POST,
@@ -801,5 +765,157 @@ fn key_rotate_reseals_the_stores_keys_and_retires_the_old_key_file() {
         stderr(&refused).contains("data_key_file"),
         "{}",
         stderr(&refused)
+    );
+}
+
+const PASSPORT: &str = "E98765432";
+const CARD: &str = "6222020000000000018";
+const PHONE: &str = "13912345678";
+
+/// A user's draft over `base`, with both images and a card: four sealed values, each holding
+/// something a test can look for (the passport, the card, the phone, "a secret photo").
+fn sealed_draft(c: &reqwest::blocking::Client, base: &str, login: &str) -> (String, String) {
+    use reqwest::Method;
+    let url = |p: &str| format!("{base}{p}");
+    let password = "correct horse battery";
+    let credentials = json!({"login": login, "password": password});
+    call(
+        c,
+        Method::POST,
+        url("/v1/accounts"),
+        None,
+        Some(credentials.clone()),
+    );
+    let token = call(
+        c,
+        Method::POST,
+        url("/v1/sessions"),
+        None,
+        Some(credentials),
+    )["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let app = call(
+        c,
+        Method::POST,
+        url("/v1/verifications"),
+        Some(&token),
+        Some(json!({
+        "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
+        "phone": PHONE,
+        "documents": {"passport": {"number": PASSPORT, "expiry_date": "2034-01-01"},
+                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})),
+    );
+    let id = app["id"].as_str().unwrap().to_owned();
+    for slot in ["passport_photo_page", "stay_permit"] {
+        let res = c
+            .put(url(&format!("/v1/verifications/{id}/documents/{slot}")))
+            .bearer_auth(&token)
+            .body(b"\xff\xd8\xff\xe0 a secret photo of E98765432".to_vec())
+            .send()
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+    call(
+        c,
+        Method::PUT,
+        url(&format!("/v1/verifications/{id}/bank_card")),
+        Some(&token),
+        Some(json!({
+        "bank": "ICBC", "card_number": CARD, "card_type": "savings", "account_type": "current", "account_name": "John Smith"})),
+    );
+    (token, id)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_data_key_rotation_killed_half_way_carries_on_and_leaves_no_value_under_the_old_key() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), &dir.path().join("serve.log"));
+    let c = reqwest::blocking::Client::new();
+    let drafts: Vec<(String, String)> = (0..4)
+        .map(|i| sealed_draft(&c, &server.base, &format!("rotate-{i}@example.com")))
+        .collect();
+    let real_name = |(token, id): &(String, String)| {
+        let url = format!("{}/v1/verifications/{id}", server.base);
+        call(&c, reqwest::Method::GET, url, Some(token), None)["real_name"].clone()
+    };
+
+    // One value per batch, slowly: killed after the first, the rest is still to do.
+    let mut rotation = KillOnDrop(
+        Command::new(BIN)
+            .args([
+                "key",
+                "rotate",
+                "--data",
+                "--batch",
+                "1",
+                "--pause-ms",
+                "500",
+            ])
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut said = Vec::new();
+    for line in std::io::BufReader::new(rotation.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let first_batch = line.contains("re-sealed");
+        said.push(line);
+        if first_batch {
+            break;
+        }
+    }
+    rotation.kill().unwrap();
+    rotation.wait().unwrap();
+    assert!(said[0].contains("data-key rotation begun"), "{said:?}");
+    assert!(
+        said.last().unwrap().contains("1 value(s) re-sealed"),
+        "{said:?}"
+    );
+
+    let check = exits(dir.path(), &["key", "check"], &[]);
+    let report = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert!(
+        report.contains("value(s) are still sealed under a retired data key"),
+        "{report}"
+    );
+    // The service opens values under either key meanwhile.
+    for draft in &drafts {
+        assert_eq!(real_name(draft), "John Smith");
+    }
+
+    let resumed = exits(dir.path(), &["key", "rotate", "--data"], &[]);
+    let out = String::from_utf8_lossy(&resumed.stdout).into_owned();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    assert!(out.contains("data-key rotation resumed"), "{out}");
+    assert!(out.contains("(a rotation resumed)"), "{out}");
+    let check = exits(dir.path(), &["key", "check"], &[]);
+    let report = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert!(
+        report.contains("no value is sealed under a retired data key"),
+        "{report}"
+    );
+    assert!(!report.contains("do not open"), "{report}");
+
+    // The node lets the retired key go within moments; every value opens without it.
+    std::thread::sleep(Duration::from_secs(5));
+    for draft in &drafts {
+        assert_eq!(real_name(draft), "John Smith");
+    }
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    assert!(
+        log.contains("a data-key rotation began"),
+        "the node followed"
+    );
+    assert!(
+        log.contains("the data-key rotation ended"),
+        "the node followed"
     );
 }

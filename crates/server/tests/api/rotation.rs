@@ -84,6 +84,9 @@ async fn api_keys_returned_cards_and_duplicate_flags_work_after_both_rotations()
     );
     let (first_owner, first) = passport_case(&app, "twin-1@example.com", &card_number(1)).await;
 
+    // Another node, left running on the old key-encryption key.
+    let (behind, _stop_behind) = second_node(&app, &[]).await;
+
     // A new key-encryption key; the node restarts with the new key file.
     let config = config(app.dir.path(), &[]);
     let store = open_store(&config).await.unwrap().store;
@@ -167,4 +170,26 @@ async fn api_keys_returned_cards_and_duplicate_flags_work_after_both_rotations()
             .await
             .contains(&"duplicate_document".to_owned())
     );
+
+    // The node left on the old key-encryption key could not follow the new data key: it
+    // neither seals nor answers with what it cannot open, and says to try elsewhere.
+    let client = reqwest::Client::new();
+    let late = app.register("late@example.com").await;
+    let res = client
+        .post(format!("{behind}/v1/verifications"))
+        .bearer_auth(&late)
+        .json(&identity())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let res = client
+        .get(format!("{behind}/v1/verifications/{first}"))
+        .bearer_auth(&first_owner)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(res).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "service_unavailable");
 }
