@@ -108,7 +108,7 @@ impl From<realname_core::ports::VaultError> for AppError {
         match e {
             // This node seals nothing more (its key-encryption key is stale during a data-key
             // rotation): another node, or this one restarted with the new key, can answer.
-            realname_core::ports::VaultError::KeysMoved => {
+            realname_core::ports::VaultError::KeysBehind => {
                 tracing::warn!(error = %e, "refused a write");
                 AppError::new(Code::ServiceUnavailable).retry_after(1)
             }

@@ -25,12 +25,14 @@ pub enum VaultError {
     Tampered,
     #[error("encryption failed")]
     Failed,
-    /// The store's keys are sealed under another key-encryption key while a data-key
-    /// rotation runs: this node cannot follow it, so it seals nothing more.
+    /// This node cannot be sure it seals under the store's current data key: the store's keys
+    /// moved to a data key its key-encryption key cannot open, or it has not been able to
+    /// read them for a while. It seals nothing until it catches up (or restarts with the new
+    /// key file), so nothing is sealed under a key a rotation is about to forget.
     #[error(
-        "the store's keys are sealed under another key-encryption key; start this node with the new key file"
+        "this node is behind the store's keys (a new data key it cannot open, or keys it could not read lately); it seals nothing until it catches up or restarts with the new key file"
     )]
-    KeysMoved,
+    KeysBehind,
 }
 
 /// Where a sealed value is stored: the context it is bound to, so that a ciphertext copied to

@@ -129,6 +129,10 @@ pub struct SealedKeys {
     /// The data key a data-key rotation is re-sealing values away from, sealed under the
     /// key-encryption key: present while the rotation runs, so every node opens both.
     pub retired_data_key: Option<Vec<u8>>,
+    /// The current data key's id, as every value it seals names it (not secret): a node
+    /// whose key-encryption key no longer opens these keys can still tell whether the data
+    /// key changed. Absent in a store whose keys were written before ids were kept.
+    pub data_key_id: Option<Vec<u8>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -959,9 +963,19 @@ pub trait Store: Send + Sync {
     /// Every endpoint, oldest first.
     async fn webhook_endpoints(&self) -> StoreResult<Vec<WebhookEndpoint>>;
     async fn webhook_endpoint(&self, id: Uuid) -> StoreResult<Option<WebhookEndpoint>>;
-    /// Replaces what can change of an endpoint: its url, events, description, status and
-    /// secrets. `false` when there is no such endpoint.
+    /// Replaces what a caller can change of an endpoint: its url, events, description and
+    /// status. Its secrets are left as stored (a copy read earlier may be under a data key a
+    /// rotation has since replaced). `false` when there is no such endpoint.
     async fn update_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<bool>;
+    /// A new signing secret: the stored one becomes the previous secret, as it is stored now,
+    /// signing beside the new one until `previous_expires_at`. `false` when there is no such
+    /// endpoint.
+    async fn rotate_webhook_secret(
+        &self,
+        id: Uuid,
+        secret: &[u8],
+        previous_expires_at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     async fn delete_webhook_endpoint(&self, id: Uuid) -> StoreResult<bool>;
     async fn record_delivery_attempt(&self, attempt: &DeliveryAttempt) -> StoreResult<()>;
     /// An endpoint's attempts, newest first, before a position.
@@ -999,7 +1013,10 @@ pub trait Store: Send + Sync {
     /// Writes each re-sealed value in one transaction, where its row still holds the bytes
     /// read (a value the service sealed anew meanwhile is left as it is); answers how many
     /// were written.
-    async fn reseal_values(&self, column: SealedColumn, values: &[Resealed]) -> StoreResult<u64>;
+    async fn reseal_values(&self, column: SealedColumn, values: Vec<Resealed>) -> StoreResult<u64>;
+    /// How many values of `column` begin with `prefix` (every stored one, for an empty
+    /// prefix), without reading them: absent and erased values are not counted.
+    async fn count_sealed(&self, column: SealedColumn, prefix: &[u8]) -> StoreResult<u64>;
     /// Whether anything sealed or hashed under the vault's keys is stored: an application, an
     /// API key, a platform link, a webhook endpoint. Accounts alone are not (their password
     /// hashes are no key's).

@@ -331,7 +331,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             runtime()?.block_on(async {
                 let store = open_store(&config).await?.store;
                 let opened = keys::open(&config, store.as_ref()).await?;
-                let left = rotation::left(store.as_ref(), &opened.vault, 500).await?;
+                let left = rotation::left(store.as_ref(), &opened.vault).await?;
                 let under = match (left.retired, opened.vault.rotating()) {
                     (0, false) => "no value is sealed under a retired data key".to_owned(),
                     (0, true) => "a data-key rotation is under way and no value is left under the retired data key; run `realname key rotate --data` to end it".to_owned(),
@@ -376,6 +376,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     rotated.resealed,
                     if rotated.resumed { " (a rotation resumed)" } else { "" }
                 );
+                if rotated.unknown > 0 {
+                    println!(
+                        "{} value(s) are sealed under no key of this store and do not open; they were left as they are",
+                        rotated.unknown
+                    );
+                }
                 Ok(())
             })
         }

@@ -886,6 +886,14 @@ fn a_data_key_rotation_killed_half_way_carries_on_and_leaves_no_value_under_the_
         report.contains("value(s) are still sealed under a retired data key"),
         "{report}"
     );
+    // A new key-encryption key waits until the data-key rotation is finished.
+    let refused = exits(dir.path(), &["key", "rotate"], &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("data-key rotation is under way"),
+        "{}",
+        stderr(&refused)
+    );
     // The service opens values under either key meanwhile.
     for draft in &drafts {
         assert_eq!(real_name(draft), "John Smith");

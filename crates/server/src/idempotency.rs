@@ -87,11 +87,16 @@ fn seal_answer(
 /// A kept answer as it is sent again. Answers kept before they were sealed (plain JSON, at
 /// most a day old after an upgrade) are sent as they are.
 fn replay(state: &AppState, scope: &str, key: &str, status: StatusCode, stored: &[u8]) -> Response {
-    let opened = state
-        .vault
-        .open(answer_name(scope, key), stored)
-        .ok()
-        .and_then(|plain| serde_json::from_slice::<Kept>(&plain).ok());
+    let opened = match state.vault.open(answer_name(scope, key), stored) {
+        // This node is behind the store's keys: another node (or this one, caught up) can
+        // replay it.
+        Err(e @ realname_core::ports::VaultError::KeysBehind) => {
+            return ApiError::from(realname_app::AppError::from(e)).into_response();
+        }
+        opened => opened
+            .ok()
+            .and_then(|plain| serde_json::from_slice::<Kept>(&plain).ok()),
+    };
     let mut response = match opened {
         Some(kept) => {
             let body = base64::engine::general_purpose::STANDARD

@@ -226,6 +226,11 @@ pub async fn rotate(config: &Config, store: &dyn Store) -> Result<Rotated, Start
             retired,
         });
     }
+    if stored.retired_data_key.is_some() {
+        return Err(rotate_error(
+            "a data-key rotation is under way: finish it first (realname key rotate --data)",
+        ));
+    }
     let current = Kek::read_file(&path)?.ok_or_else(|| missing(&Source::File(path.clone())))?;
     let new = Kek::generate();
     let resealed = current.reseal_under(&stored, &new, chrono::Utc::now())?;

@@ -6,7 +6,7 @@
 use realname_core::documents::ImageSlot;
 use realname_core::ports::{SealContext, Vault};
 use realname_core::store::{Resealed, SealedColumn, SealedValue, Store};
-use realname_vault::{AesVault, SealedUnder};
+use realname_vault::{AesVault, SealedUnder, UNNAMED_KEY_HEADER};
 use uuid::Uuid;
 
 use crate::StartError;
@@ -20,6 +20,10 @@ pub const TAKE_UP: std::time::Duration = FOLLOW_EVERY.saturating_mul(3);
 
 /// Passes over every sealed column before the rotation gives up on values that keep changing.
 const PASSES: usize = 3;
+
+/// Images per batch at most, whatever `--batch` says: an image may be 10 MiB, and a batch is
+/// held twice (as read and as re-sealed).
+const IMAGES_PER_BATCH: u32 = 16;
 
 /// How fast a rotation goes: values per transaction, and a pause after each batch that
 /// leaves the database to the service on a busy store.
@@ -102,20 +106,26 @@ impl<'a> Batches<'a> {
     }
 }
 
-/// Counts what is left under a retired data key, and under none of the store's keys.
-pub async fn left(store: &dyn Store, vault: &AesVault, batch: u32) -> Result<Left, StartError> {
+/// Counts what is left under a retired data key, and under none of the store's keys, from
+/// the values' headers alone.
+pub async fn left(store: &dyn Store, vault: &AesVault) -> Result<Left, StartError> {
+    let count =
+        async |column, prefix: &[u8]| store.count_sealed(column, prefix).await.map_err(failed);
     let mut left = Left::default();
     for column in SealedColumn::ALL {
-        let mut batches = Batches::new(store, vault, column, batch);
-        while let Some(values) = batches.next().await? {
-            for value in values {
-                match vault.sealed_under(&value.sealed) {
-                    SealedUnder::Current => {}
-                    SealedUnder::Retired => left.retired += 1,
-                    SealedUnder::Unknown => left.unknown += 1,
-                }
-            }
-        }
+        let all = count(column, &[]).await?;
+        // Values that name no key are under the store's first data key: the retired one while
+        // the first rotation runs.
+        let unnamed = count(column, UNNAMED_KEY_HEADER).await?;
+        let (current, retired) = match vault.retired_header() {
+            Some(header) => (
+                count(column, &vault.current_header()).await?,
+                count(column, &header).await? + unnamed,
+            ),
+            None => (count(column, &vault.current_header()).await? + unnamed, 0),
+        };
+        left.retired += retired;
+        left.unknown += all.saturating_sub(current + retired);
     }
     Ok(left)
 }
@@ -131,7 +141,11 @@ async fn pass(
 ) -> Result<(u64, u64), StartError> {
     let (mut written, mut damaged) = (0, 0);
     for column in SealedColumn::ALL {
-        let mut batches = Batches::new(store, vault, column, pace.batch);
+        let batch = match column {
+            SealedColumn::Image => pace.batch.min(IMAGES_PER_BATCH),
+            _ => pace.batch,
+        };
+        let mut batches = Batches::new(store, vault, column, batch);
         while let Some(values) = batches.next().await? {
             let mut resealed = Vec::with_capacity(values.len());
             for value in values {
@@ -152,7 +166,7 @@ async fn pass(
                 });
             }
             let n = store
-                .reseal_values(column, &resealed)
+                .reseal_values(column, resealed)
                 .await
                 .map_err(failed)?;
             written += n;
@@ -174,7 +188,6 @@ pub async fn rotate_data(
     pace: Pace,
     progress: &mut (dyn FnMut(String) + Send),
 ) -> Result<DataRotated, StartError> {
-    let batch = pace.batch;
     let opened = keys::open(config, store).await?;
     let (kek, mut stored) = (opened.kek, opened.keys);
     let mut rotated = DataRotated {
@@ -208,11 +221,22 @@ pub async fn rotate_data(
         let (written, broken) = pass(store, &vault, pace, progress).await?;
         rotated.resealed += written;
         damaged = broken;
-        if left(store, &vault, batch).await?.retired == damaged {
+        if left(store, &vault).await?.retired > damaged {
+            continue;
+        }
+        // Nothing is left but what does not open. Once more after the nodes' longest lag: a
+        // value sealed under the old key just before a node took up the new one may have
+        // been written since.
+        progress(format!(
+            "nothing left under the retired data key; checking again in {} s",
+            TAKE_UP.as_secs()
+        ));
+        tokio::time::sleep(TAKE_UP).await;
+        if left(store, &vault).await?.retired == damaged {
             break;
         }
     }
-    let still = left(store, &vault, batch).await?;
+    let still = left(store, &vault).await?;
     if still.retired > 0 {
         return Err(failed(format!(
             "{} value(s) are still sealed under the retired data key ({damaged} of them do not open: damaged); the rotation stays under way, and the retired key with it",

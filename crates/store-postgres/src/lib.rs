@@ -529,7 +529,7 @@ async fn publish(
 
 async fn vault_keys_in(pool: &sqlx::PgPool) -> StoreResult<Option<SealedKeys>> {
     sqlx::query(
-        "SELECT kek_check, data_key, lookup_key, retired_data_key, created_at
+        "SELECT kek_check, data_key, lookup_key, retired_data_key, data_key_id, created_at
          FROM vault_keys WHERE id = 1",
     )
     .fetch_optional(pool)
@@ -541,6 +541,7 @@ async fn vault_keys_in(pool: &sqlx::PgPool) -> StoreResult<Option<SealedKeys>> {
             data_key: r.try_get("data_key").map_err(err)?,
             lookup_key: r.try_get("lookup_key").map_err(err)?,
             retired_data_key: r.try_get("retired_data_key").map_err(err)?,
+            data_key_id: r.try_get("data_key_id").map_err(err)?,
             created_at: r.try_get("created_at").map_err(err)?,
         })
     })
@@ -2405,8 +2406,7 @@ impl Store for PgStore {
         let (pool, e) = (self.pool.clone(), endpoint.clone());
         detached(async move {
             sqlx::query(
-                "UPDATE webhook_endpoints SET url = $2, events = $3, description = $4, enabled = $5,
-                     secret = $6, previous_secret = $7, previous_expires_at = $8
+                "UPDATE webhook_endpoints SET url = $2, events = $3, description = $4, enabled = $5
                  WHERE id = $1",
             )
             .bind(e.id)
@@ -2414,9 +2414,30 @@ impl Store for PgStore {
             .bind(e.events.join(" "))
             .bind(&e.description)
             .bind(e.enabled)
-            .bind(&e.secret)
-            .bind(&e.previous_secret)
-            .bind(e.previous_expires_at)
+            .execute(&pool)
+            .await
+            .map(|done| done.rows_affected() > 0)
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        id: Uuid,
+        secret: &[u8],
+        previous_expires_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let (pool, secret) = (self.pool.clone(), secret.to_vec());
+        detached(async move {
+            sqlx::query(
+                "UPDATE webhook_endpoints
+                 SET previous_secret = secret, secret = $2, previous_expires_at = $3
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&secret)
+            .bind(previous_expires_at)
             .execute(&pool)
             .await
             .map(|done| done.rows_affected() > 0)
@@ -2516,14 +2537,15 @@ impl Store for PgStore {
         detached(async move {
             sqlx::query(
                 "INSERT INTO vault_keys
-                     (id, kek_check, data_key, lookup_key, retired_data_key, created_at)
-                 VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+                     (id, kek_check, data_key, lookup_key, retired_data_key, created_at, data_key_id)
+                 VALUES (1, $1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
             )
             .bind(&keys.kek_check)
             .bind(&keys.data_key)
             .bind(&keys.lookup_key)
             .bind(&keys.retired_data_key)
             .bind(keys.created_at)
+            .bind(&keys.data_key_id)
             .execute(&pool)
             .await
             .map_err(err)?;
@@ -2543,7 +2565,7 @@ impl Store for PgStore {
         detached(async move {
             let done = sqlx::query(
                 "UPDATE vault_keys SET kek_check = $1, data_key = $2, lookup_key = $3,
-                        retired_data_key = $4, created_at = $5
+                        retired_data_key = $4, created_at = $5, data_key_id = $9
                  WHERE id = 1 AND kek_check = $6 AND data_key = $7
                    AND retired_data_key IS NOT DISTINCT FROM $8",
             )
@@ -2555,6 +2577,7 @@ impl Store for PgStore {
             .bind(&expected.kek_check)
             .bind(&expected.data_key)
             .bind(&expected.retired_data_key)
+            .bind(&keys.data_key_id)
             .execute(&pool)
             .await
             .map_err(err)?
@@ -2573,11 +2596,14 @@ impl Store for PgStore {
     ) -> StoreResult<Vec<SealedValue>> {
         let place = column.place();
         let keys: Vec<&str> = place.key.iter().map(|k| k.name).collect();
+        // Named apart from the key columns: `ORDER BY id` must sort by the key itself (its
+        // index, its order), not by the text the answer carries.
         let listed: Vec<String> = keys
             .iter()
             .copied()
             .chain(place.named_by)
-            .map(|k| format!("{k}::text"))
+            .enumerate()
+            .map(|(i, k)| format!("{k}::text AS part_{i}"))
             .collect();
         let (table, col) = (place.table, place.column);
         let mut sql = format!(
@@ -2619,7 +2645,7 @@ impl Store for PgStore {
             .collect()
     }
 
-    async fn reseal_values(&self, column: SealedColumn, values: &[Resealed]) -> StoreResult<u64> {
+    async fn reseal_values(&self, column: SealedColumn, values: Vec<Resealed>) -> StoreResult<u64> {
         let place = column.place();
         let (table, col) = (place.table, place.column);
         let matched: Vec<String> = place
@@ -2635,7 +2661,7 @@ impl Store for PgStore {
             "UPDATE {table} SET {col} = $1 WHERE {col} = $2 AND {}",
             matched.join(" AND ")
         );
-        let (pool, values, width) = (self.pool.clone(), values.to_vec(), place.key.len());
+        let (pool, width) = (self.pool.clone(), place.key.len());
         detached(async move {
             let mut tx = pool.begin().await.map_err(err)?;
             let mut written = 0;
@@ -2650,6 +2676,23 @@ impl Store for PgStore {
             Ok(written)
         })
         .await
+    }
+
+    async fn count_sealed(&self, column: SealedColumn, prefix: &[u8]) -> StoreResult<u64> {
+        let place = column.place();
+        let (table, col) = (place.table, place.column);
+        let sql = format!(
+            "SELECT count(*) FROM {table}
+             WHERE {col} IS NOT NULL AND length({col}) > 0
+               AND substring({col} from 1 for {}) = $1",
+            prefix.len()
+        );
+        sqlx::query_scalar::<_, i64>(&sql)
+            .bind(prefix)
+            .fetch_one(&self.pool)
+            .await
+            .map(|n| n as u64)
+            .map_err(err)
     }
 
     async fn holds_data(&self) -> StoreResult<bool> {

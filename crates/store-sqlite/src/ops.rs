@@ -2015,19 +2015,35 @@ impl Store for SqliteStore {
         let e = endpoint.clone();
         self.write(move |tx| {
             tx.exec(
-                "UPDATE webhook_endpoints SET url = ?2, events = ?3, description = ?4, enabled = ?5,
-                     secret = ?6, previous_secret = ?7, previous_expires_at = ?8
+                "UPDATE webhook_endpoints SET url = ?2, events = ?3, description = ?4, enabled = ?5
                  WHERE id = ?1",
                 params![
                     id(e.id),
                     e.url,
                     e.events.join(" "),
                     e.description,
-                    e.enabled,
-                    e.secret,
-                    e.previous_secret,
-                    e.previous_expires_at.map(ts)
+                    e.enabled
                 ],
+            )
+            .map(|n| n > 0)
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        endpoint: Uuid,
+        secret: &[u8],
+        previous_expires_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let secret = secret.to_vec();
+        self.write(move |tx| {
+            tx.exec(
+                "UPDATE webhook_endpoints
+                 SET previous_secret = secret, secret = ?2, previous_expires_at = ?3
+                 WHERE id = ?1",
+                params![id(endpoint), secret, ts(previous_expires_at)],
             )
             .map(|n| n > 0)
             .map_err(failed)
@@ -2119,13 +2135,14 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             tx.exec(
                 "INSERT OR IGNORE INTO vault_keys
-                     (id, kek_check, data_key, lookup_key, retired_data_key, created_at)
-                 VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+                     (id, kek_check, data_key, lookup_key, retired_data_key, data_key_id, created_at)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     keys.kek_check,
                     keys.data_key,
                     keys.lookup_key,
                     keys.retired_data_key,
+                    keys.data_key_id,
                     ts(keys.created_at)
                 ],
             )
@@ -2144,7 +2161,7 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             tx.exec(
                 "UPDATE vault_keys SET kek_check = ?1, data_key = ?2, lookup_key = ?3,
-                        retired_data_key = ?4, created_at = ?5
+                        retired_data_key = ?4, created_at = ?5, data_key_id = ?9
                  WHERE id = 1 AND kek_check = ?6 AND data_key = ?7 AND retired_data_key IS ?8",
                 params![
                     keys.kek_check,
@@ -2154,7 +2171,8 @@ impl Store for SqliteStore {
                     ts(keys.created_at),
                     expected.kek_check,
                     expected.data_key,
-                    expected.retired_data_key
+                    expected.retired_data_key,
+                    keys.data_key_id
                 ],
             )
             .map(|n| n == 1)
@@ -2204,7 +2222,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn reseal_values(&self, column: SealedColumn, values: &[Resealed]) -> StoreResult<u64> {
+    async fn reseal_values(&self, column: SealedColumn, values: Vec<Resealed>) -> StoreResult<u64> {
         let place = column.place();
         let (table, col) = (place.table, place.column);
         let width = place.key.len();
@@ -2218,7 +2236,6 @@ impl Store for SqliteStore {
             "UPDATE {table} SET {col} = ?1 WHERE {col} = ?2 AND {}",
             matched.join(" AND ")
         );
-        let values = values.to_vec();
         self.write(move |tx| {
             let mut written = 0;
             for value in &values {
@@ -2230,6 +2247,23 @@ impl Store for SqliteStore {
                     .map_err(failed)? as u64;
             }
             Ok(written)
+        })
+        .await
+    }
+
+    async fn count_sealed(&self, column: SealedColumn, prefix: &[u8]) -> StoreResult<u64> {
+        let place = column.place();
+        let (table, col) = (place.table, place.column);
+        let sql = format!(
+            "SELECT count(*) FROM {table}
+             WHERE {col} IS NOT NULL AND length({col}) > 0 AND substr({col}, 1, {}) = ?1",
+            prefix.len()
+        );
+        let prefix = prefix.to_vec();
+        self.read(move |c| {
+            c.one(&sql, params![prefix], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(failed)
         })
         .await
     }
@@ -2377,7 +2411,7 @@ impl SandboxLedger for SqliteStore {
 
 fn vault_keys_in(c: &Connection) -> StoreResult<Option<SealedKeys>> {
     c.one(
-        "SELECT kek_check, data_key, lookup_key, retired_data_key, created_at
+        "SELECT kek_check, data_key, lookup_key, retired_data_key, data_key_id, created_at
          FROM vault_keys WHERE id = 1",
         [],
         |r| {
@@ -2386,7 +2420,8 @@ fn vault_keys_in(c: &Connection) -> StoreResult<Option<SealedKeys>> {
                 data_key: r.get(1)?,
                 lookup_key: r.get(2)?,
                 retired_data_key: r.get(3)?,
-                created_at: parse_ts(&r.get::<_, String>(4)?)?,
+                data_key_id: r.get(4)?,
+                created_at: parse_ts(&r.get::<_, String>(5)?)?,
             })
         },
     )

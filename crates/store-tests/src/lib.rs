@@ -90,6 +90,7 @@ macro_rules! all_cases {
             the_sweep_finds_what_is_due_to_the_second,
             closing_a_platform_user_cancels_its_draft_and_frees_its_id,
             a_rotation_lists_what_is_not_under_the_current_key_and_reseals_it_guarded,
+            an_endpoint_update_leaves_its_secrets_as_stored,
         );
     };
 }
@@ -1632,6 +1633,7 @@ pub async fn the_vault_keys_are_written_once(store: DynStore) {
         data_key: vec![n; 60],
         lookup_key: vec![n + 1; 60],
         retired_data_key: None,
+        data_key_id: Some(vec![n; 4]),
         created_at: t0(),
     };
     assert_eq!(store.init_vault_keys(&keys(1)).await.unwrap(), keys(1));
@@ -1651,6 +1653,7 @@ pub async fn the_vault_keys_are_written_once(store: DynStore) {
     let rotating = SealedKeys {
         data_key: vec![5; 60],
         retired_data_key: Some(keys(3).data_key),
+        data_key_id: Some(vec![5; 4]),
         ..keys(3)
     };
     assert!(store.replace_vault_keys(&keys(3), &rotating).await.unwrap());

@@ -48,10 +48,10 @@ pub async fn a_rotation_lists_what_is_not_under_the_current_key_and_reseals_it_g
         old: b"not what is stored".to_vec(),
         ..resealed(&page[0])
     };
-    assert_eq!(store.reseal_values(forms, &[stale]).await.unwrap(), 0);
+    assert_eq!(store.reseal_values(forms, vec![stale]).await.unwrap(), 0);
     assert_eq!(
         store
-            .reseal_values(forms, &[resealed(&page[0]), resealed(&next[0])])
+            .reseal_values(forms, vec![resealed(&page[0]), resealed(&next[0])])
             .await
             .unwrap(),
         2
@@ -88,7 +88,7 @@ pub async fn a_rotation_lists_what_is_not_under_the_current_key_and_reseals_it_g
     );
     assert_eq!(
         store
-            .reseal_values(SealedColumn::Image, &[resealed(&images[0])])
+            .reseal_values(SealedColumn::Image, vec![resealed(&images[0])])
             .await
             .unwrap(),
         1
@@ -102,6 +102,11 @@ pub async fn a_rotation_lists_what_is_not_under_the_current_key_and_reseals_it_g
             .1
             .starts_with(CURRENT)
     );
+    // An answer still being made holds no sealed value yet.
+    store
+        .begin_idempotent("scope", "in progress", b"h", t0())
+        .await
+        .unwrap();
     for key in ["a", "b"] {
         store
             .begin_idempotent("scope", key, b"h", t0())
@@ -127,14 +132,102 @@ pub async fn a_rotation_lists_what_is_not_under_the_current_key_and_reseals_it_g
         .unwrap();
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].row, vec!["scope".to_owned(), "b".to_owned()]);
+
+    // A held transfer is named by its end-to-end id, and its seal by its application.
+    let held = realname_core::ports::HeldTransfer {
+        end_to_end_id: "RNROTATE1".into(),
+        application_id: second,
+        sealed: b"instruction".to_vec(),
+    };
+    store.hold(&held, t0()).await.unwrap();
+    let transfers = store
+        .sealed_values(SealedColumn::Transfer, CURRENT, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        transfers,
+        vec![SealedValue {
+            row: vec!["RNROTATE1".into(), second.to_string()],
+            sealed: b"instruction".to_vec()
+        }]
+    );
+    assert_eq!(
+        store
+            .reseal_values(SealedColumn::Transfer, vec![resealed(&transfers[0])])
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+/// An endpoint's secrets change only by a rotation of its secret, which keeps the stored one
+/// as it is stored: a copy read before a data-key rotation re-sealed it is never written back.
+pub async fn an_endpoint_update_leaves_its_secrets_as_stored(store: DynStore) {
+    use realname_core::platform::WebhookEndpoint;
+    let mut endpoint = WebhookEndpoint {
+        id: uuid::Uuid::new_v4(),
+        url: "https://hooks.example.com/".into(),
+        events: vec!["*".into()],
+        description: None,
+        enabled: true,
+        secret: b"first".to_vec(),
+        previous_secret: None,
+        previous_expires_at: None,
+        livemode: false,
+        created_at: t0(),
+    };
+    store.create_webhook_endpoint(&endpoint).await.unwrap();
+    let secrets = SealedColumn::WebhookSecret;
+    let stored = store
+        .sealed_values(secrets, CURRENT, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(stored[0].row, vec![endpoint.id.to_string()]);
+    assert_eq!(
+        store
+            .reseal_values(secrets, vec![resealed(&stored[0])])
+            .await
+            .unwrap(),
+        1
+    );
+    // A copy read before the re-seal, disabled: the re-sealed secret stays.
+    endpoint.enabled = false;
+    assert!(store.update_webhook_endpoint(&endpoint).await.unwrap());
+    let now = store.webhook_endpoint(endpoint.id).await.unwrap().unwrap();
+    assert!(!now.enabled);
+    assert_eq!(now.secret, resealed(&stored[0]).new);
+
+    let until = t0() + chrono::TimeDelta::days(1);
+    assert!(
+        store
+            .rotate_webhook_secret(endpoint.id, b"second", until)
+            .await
+            .unwrap()
+    );
+    let rotated = store.webhook_endpoint(endpoint.id).await.unwrap().unwrap();
+    assert_eq!(rotated.secret, b"second");
+    assert_eq!(rotated.previous_secret, Some(resealed(&stored[0]).new));
+    assert_eq!(rotated.previous_expires_at, Some(until));
+    let previous = store
+        .sealed_values(SealedColumn::WebhookPreviousSecret, CURRENT, None, 10)
+        .await
+        .unwrap();
+    assert!(
+        previous.is_empty(),
+        "the previous secret is the re-sealed one"
+    );
+    assert!(
+        !store
+            .rotate_webhook_secret(uuid::Uuid::new_v4(), b"x", until)
+            .await
+            .unwrap()
+    );
     // Columns with nothing sealed in them answer nothing.
-    for column in [SealedColumn::WebhookSecret, SealedColumn::SecondFactor] {
-        assert!(
-            store
-                .sealed_values(column, CURRENT, None, 10)
-                .await
-                .unwrap()
-                .is_empty()
-        );
-    }
+    assert!(
+        store
+            .sealed_values(SealedColumn::SecondFactor, CURRENT, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

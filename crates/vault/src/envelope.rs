@@ -13,7 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use realname_core::store::SealedKeys;
 
-use crate::{AesVault, KeyError, decode_key, derive};
+use crate::{AesVault, KeyError, decode_key, derive, key_id};
 
 const DATA_KEY: &[u8] = b"realname envelope: data key";
 const LOOKUP_KEY: &[u8] = b"realname envelope: look-up key";
@@ -106,6 +106,7 @@ impl Kek {
             data_key: self.wrap(DATA_KEY, data)?,
             lookup_key: self.wrap(LOOKUP_KEY, lookup)?,
             retired_data_key: None,
+            data_key_id: Some(key_id(data)),
             created_at: at,
         })
     }
@@ -157,6 +158,7 @@ impl Kek {
         Ok(SealedKeys {
             data_key: self.wrap(DATA_KEY, &data)?,
             retired_data_key: Some(self.wrap(RETIRED_DATA_KEY, &old)?),
+            data_key_id: Some(key_id(&data)),
             created_at: at,
             ..keys.clone()
         })

@@ -3,12 +3,18 @@
 //! node within moments, without a restart.
 
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use realname_core::ports::{Lookup, SealContext, Vault, VaultError};
 use realname_core::store::SealedKeys;
 
 use crate::AesVault;
 use crate::envelope::Kek;
+
+/// How long a followed node goes on sealing without having read the store's keys. A
+/// data-key rotation waits longer than this before it looks for what is left under the old
+/// key, so a node that could not read the keys meanwhile has stopped sealing under it.
+pub const FOLLOW_LAPSE: Duration = Duration::from_secs(4);
 
 pub struct Keyring {
     kek: Kek,
@@ -22,6 +28,9 @@ struct Held {
     /// ran: this node cannot take up the new data key, and what it sealed under the old one
     /// would not open once the rotation ends, so it seals nothing more until it restarts.
     stale: bool,
+    /// When the store's keys were last read, once a follower reads them (a one-shot command
+    /// is never followed, and does not lapse).
+    read_at: Option<Instant>,
 }
 
 impl Keyring {
@@ -33,20 +42,23 @@ impl Keyring {
                 keys,
                 vault: Arc::new(vault),
                 stale: false,
+                read_at: None,
             }),
         }
     }
 
+    /// The vault, and whether this node is behind the store's keys.
     fn current(&self) -> (Arc<AesVault>, bool) {
         let held = self.held.read().unwrap_or_else(PoisonError::into_inner);
-        (Arc::clone(&held.vault), held.stale)
+        let lapsed = held.read_at.is_some_and(|at| at.elapsed() > FOLLOW_LAPSE);
+        (Arc::clone(&held.vault), held.stale || lapsed)
     }
 }
 
 impl Vault for Keyring {
     fn seal(&self, context: SealContext, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
         match self.current() {
-            (_, true) => Err(VaultError::KeysMoved),
+            (_, true) => Err(VaultError::KeysBehind),
             (vault, false) => vault.seal(context, plaintext),
         }
     }
@@ -57,7 +69,7 @@ impl Vault for Keyring {
         // key, not damaged: it says why, so the caller is told to go elsewhere.
         vault
             .open(context, ciphertext)
-            .map_err(|e| if stale { VaultError::KeysMoved } else { e })
+            .map_err(|e| if stale { VaultError::KeysBehind } else { e })
     }
 
     fn keyed_hash(&self, lookup: Lookup, value: &[u8]) -> [u8; 32] {
@@ -65,28 +77,32 @@ impl Vault for Keyring {
     }
 
     fn follow(&self, keys: &SealedKeys) -> Result<bool, VaultError> {
-        {
-            let held = self.held.read().unwrap_or_else(PoisonError::into_inner);
-            if held.stale {
-                return Err(VaultError::KeysMoved);
-            }
-            if held.keys == *keys {
-                return Ok(false);
-            }
-        }
         let mut held = self.held.write().unwrap_or_else(PoisonError::into_inner);
+        if held.stale {
+            return Err(VaultError::KeysBehind);
+        }
+        held.read_at = Some(Instant::now());
+        if held.keys == *keys {
+            return Ok(false);
+        }
         match self.kek.open(keys) {
             Ok(vault) => {
                 held.vault = Arc::new(vault);
                 held.keys = keys.clone();
                 Ok(true)
             }
-            // A new key-encryption key alone changes no value: this node's data key still
-            // seals what every node opens, until it restarts with the new key file.
-            Err(_) if keys.retired_data_key.is_none() && !held.vault.rotating() => Ok(false),
             Err(_) => {
+                // A new key-encryption key alone changes no value: this node's data key still
+                // seals what every node opens, until it restarts with the new key file.
+                let same_data_key = match &keys.data_key_id {
+                    Some(id) => *id == held.vault.data_key_id(),
+                    None => keys.retired_data_key.is_none() && !held.vault.rotating(),
+                };
+                if same_data_key {
+                    return Ok(false);
+                }
                 held.stale = true;
-                Err(VaultError::KeysMoved)
+                Err(VaultError::KeysBehind)
             }
         }
     }
@@ -155,12 +171,45 @@ mod tests {
         assert!(node.seal(form(), b"still").is_ok());
         // Then the data key rotates: what it sealed now would not open once that ends.
         let rotating = new.begin_data_rotation(&moved, at()).unwrap();
-        assert!(matches!(node.follow(&rotating), Err(VaultError::KeysMoved)));
+        assert!(matches!(
+            node.follow(&rotating),
+            Err(VaultError::KeysBehind)
+        ));
         assert!(matches!(
             node.seal(form(), b"x"),
-            Err(VaultError::KeysMoved)
+            Err(VaultError::KeysBehind)
         ));
         let ended = new.end_data_rotation(&rotating, at()).unwrap();
         assert!(node.follow(&ended).is_err(), "it stays stopped");
+    }
+
+    #[test]
+    fn a_node_that_missed_a_whole_data_rotation_stops_sealing() {
+        let old = Kek::from_base64(&base64_of(&[4; 32])).unwrap();
+        let keys = old.new_keys(at()).unwrap();
+        let node = ring(&[4; 32], &keys);
+        let new = Kek::from_base64(&base64_of(&[5; 32])).unwrap();
+        let moved = old.reseal_under(&keys, &new, at()).unwrap();
+        let rotating = new.begin_data_rotation(&moved, at()).unwrap();
+        let ended = new.end_data_rotation(&rotating, at()).unwrap();
+        // It never saw the rotation under way, but the data key's id tells it.
+        assert!(matches!(node.follow(&ended), Err(VaultError::KeysBehind)));
+        assert!(node.seal(form(), b"x").is_err());
+    }
+
+    #[test]
+    fn a_followed_node_that_cannot_read_the_keys_for_a_while_stops_sealing() {
+        let kek = Kek::from_base64(&base64_of(&[6; 32])).unwrap();
+        let keys = kek.new_keys(at()).unwrap();
+        let node = ring(&[6; 32], &keys);
+        assert!(node.seal(form(), b"never followed").is_ok());
+        assert!(!node.follow(&keys).unwrap());
+        node.held.write().unwrap().read_at = Some(Instant::now() - FOLLOW_LAPSE * 2);
+        assert!(matches!(
+            node.seal(form(), b"x"),
+            Err(VaultError::KeysBehind)
+        ));
+        assert!(!node.follow(&keys).unwrap(), "it read them again");
+        assert!(node.seal(form(), b"x").is_ok());
     }
 }

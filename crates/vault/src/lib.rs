@@ -24,12 +24,20 @@ const FORMAT_V1: u8 = 1;
 /// still under the retired key can be found without opening it.
 const FORMAT_V2: u8 = 2;
 const KEY_ID_LEN: usize = 4;
+/// The first byte of values sealed before values named their key: they are under the
+/// store's first data key.
+pub const UNNAMED_KEY_HEADER: &[u8] = &[FORMAT_V1];
 const NONCE_LEN: usize = 12;
 
 /// A data key, ready to seal: its cipher (under a key derived from it) and its id.
 struct DataKey {
     id: [u8; KEY_ID_LEN],
     cipher: Aes256Gcm,
+}
+
+/// The id of a data key, as the values it seals name it.
+pub(crate) fn key_id(data_key: &[u8; 32]) -> Vec<u8> {
+    DataKey::new(data_key).id.to_vec()
 }
 
 impl DataKey {
@@ -143,6 +151,20 @@ impl AesVault {
         let mut header = vec![FORMAT_V2];
         header.extend_from_slice(&self.current.id);
         header
+    }
+
+    /// The first bytes of every value sealed under the retired data key, while a rotation runs.
+    pub fn retired_header(&self) -> Option<Vec<u8>> {
+        self.retired.as_ref().map(|r| {
+            let mut header = vec![FORMAT_V2];
+            header.extend_from_slice(&r.id);
+            header
+        })
+    }
+
+    /// The current data key's id, as the values it seals name it.
+    pub fn data_key_id(&self) -> Vec<u8> {
+        self.current.id.to_vec()
     }
 
     /// Whether a data-key rotation is under way (this vault opens a retired key's values).

@@ -246,17 +246,21 @@ pub async fn rotate(
             Code::WebhookOverlapInvalid,
         ));
     }
-    let mut endpoint = one(app, id).await?;
+    let endpoint = one(app, id).await?;
     let secret = app
         .webhooks
         .new_secret()
         .map_err(|e| AppError::internal("webhook secret", e))?;
-    endpoint.previous_secret = Some(endpoint.secret.clone());
-    endpoint.previous_expires_at = Some(app.now() + TimeDelta::seconds(seconds));
-    endpoint.secret = seal_secret(app, endpoint.id, &secret)?;
-    if !app.store.update_webhook_endpoint(&endpoint).await? {
+    let sealed = seal_secret(app, endpoint.id, &secret)?;
+    let until = app.now() + TimeDelta::seconds(seconds);
+    if !app
+        .store
+        .rotate_webhook_secret(endpoint.id, &sealed, until)
+        .await?
+    {
         return Err(AppError::new(Code::NotFound));
     }
+    let endpoint = one(app, id).await?;
     Ok(EndpointView {
         endpoint,
         secret: Some(secret),

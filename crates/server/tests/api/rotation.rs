@@ -14,12 +14,15 @@ use crate::helpers::*;
 const RETURNED: &str = "6222020000000080002";
 
 /// Opens every sealed value the store holds with a node's keys as they are now: answers how
-/// many opened; none may fail.
-async fn every_value_opens(store: &dyn Store, config: &realname_server::config::Config) -> usize {
+/// many opened in each column; none may fail.
+async fn every_value_opens(
+    store: &dyn Store,
+    config: &realname_server::config::Config,
+) -> std::collections::BTreeMap<String, usize> {
     use realname_core::ports::Vault;
     let vault = keys::open(config, store).await.unwrap().vault;
     assert!(!vault.rotating(), "the rotation ended");
-    let mut opened = 0;
+    let mut opened = std::collections::BTreeMap::new();
     for column in SealedColumn::ALL {
         // No value starts with 0xff: every stored one is listed.
         for value in store
@@ -31,7 +34,7 @@ async fn every_value_opens(store: &dyn Store, config: &realname_server::config::
             vault
                 .open(context, &value.sealed)
                 .unwrap_or_else(|_| panic!("a value of {} does not open", column.name()));
-            opened += 1;
+            *opened.entry(column.name()).or_default() += 1;
         }
     }
     opened
@@ -72,7 +75,8 @@ async fn api_keys_returned_cards_and_duplicate_flags_work_after_both_rotations()
         .unwrap()
         .create_file(&dir.path().join("realname.key"))
         .unwrap();
-    let app = spawn_in(dir, &[]).await;
+    const EXTRA: &[(&str, &str)] = &[("webhooks.allow_cidrs", "127.0.0.0/8")];
+    let app = spawn_in(dir, EXTRA).await;
     let reviewer = app.staff("rita", "reviewer").await;
     let api_key = platform_key(&app, &[], KeyMode::Test).await;
     let returned_owner = app.register("returned@example.com").await;
@@ -83,6 +87,40 @@ async fn api_keys_returned_cards_and_duplicate_flags_work_after_both_rotations()
         "failed"
     );
     let (first_owner, first) = passport_case(&app, "twin-1@example.com", &card_number(1)).await;
+    // A webhook endpoint whose secret was rotated once: a secret and a previous one.
+    let (status, endpoint) = app
+        .post(
+            "/v1/webhook_endpoints",
+            Some(&api_key),
+            json!({"url": "http://127.0.0.1:9/hooks", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{endpoint}");
+    let endpoint = endpoint["id"].as_str().unwrap().to_owned();
+    let (status, _) = app
+        .post(
+            &format!("/v1/webhook_endpoints/{endpoint}/rotate_secret"),
+            Some(&api_key),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // An answer kept for an Idempotency-Key replay.
+    let replayer = app.register("replay@example.com").await;
+    let replay = async |app: &TestApp| {
+        let res = app
+            .client
+            .post(app.url("/v1/verifications"))
+            .bearer_auth(&replayer)
+            .header("idempotency-key", "rotate-1")
+            .json(&identity())
+            .send()
+            .await
+            .unwrap();
+        read(res).await
+    };
+    let (status, kept) = replay(&app).await;
+    assert_eq!(status, StatusCode::CREATED, "{kept}");
 
     // Another node, left running on the old key-encryption key.
     let (behind, _stop_behind) = second_node(&app, &[]).await;
@@ -91,7 +129,7 @@ async fn api_keys_returned_cards_and_duplicate_flags_work_after_both_rotations()
     let config = config(app.dir.path(), &[]);
     let store = open_store(&config).await.unwrap().store;
     keys::rotate(&config, store.as_ref()).await.unwrap();
-    let app = start_in(app.stop().await, &[]).await;
+    let app = start_in(app.stop().await, EXTRA).await;
 
     // A new data key while the node serves, and takes a new application meanwhile.
     let rotating = {
@@ -112,14 +150,29 @@ async fn api_keys_returned_cards_and_duplicate_flags_work_after_both_rotations()
     assert_eq!(
         rotation::left(
             store.as_ref(),
-            &keys::open(&config, store.as_ref()).await.unwrap().vault,
-            100
+            &keys::open(&config, store.as_ref()).await.unwrap().vault
         )
         .await
         .unwrap(),
         Left::default()
     );
-    assert!(every_value_opens(store.as_ref(), &config).await >= 10);
+    let opened = every_value_opens(store.as_ref(), &config).await;
+    for column in [
+        SealedColumn::ApplicationForm,
+        SealedColumn::ApplicationCard,
+        SealedColumn::Image,
+        SealedColumn::DepositAmount,
+        SealedColumn::IdempotentAnswer,
+        SealedColumn::WebhookSecret,
+        SealedColumn::WebhookPreviousSecret,
+        SealedColumn::SecondFactor,
+    ] {
+        assert!(
+            opened.get(&column.name()).is_some_and(|n| *n > 0),
+            "{} was exercised: {opened:?}",
+            column.name()
+        );
+    }
 
     // The running node has let the retired data key go; what it shows opens without it.
     tokio::time::sleep(keys::FOLLOW_EVERY * 2).await;
@@ -135,6 +188,23 @@ async fn api_keys_returned_cards_and_duplicate_flags_work_after_both_rotations()
         status,
         StatusCode::NOT_FOUND,
         "the API key still authenticates"
+    );
+    let (status, replayed) = replay(&app).await;
+    assert_eq!(
+        (status, &replayed["id"]),
+        (StatusCode::CREATED, &kept["id"])
+    );
+    let (status, _) = app
+        .post(
+            &format!("/v1/webhook_endpoints/{endpoint}/rotate_secret"),
+            Some(&api_key),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the endpoint's secret rotates again"
     );
 
     // The returned card is still refused.
