@@ -157,22 +157,8 @@ async fn returned_deposits_fail_with_the_banks_reason_and_the_card_is_refused_la
         );
         assert!(app.statement(card).await.is_empty());
 
-        let (status, again) = app
-            .post("/v1/verifications", Some(&token), identity())
-            .await;
-        assert_eq!(status, StatusCode::CREATED);
-        let id = again["id"].as_str().unwrap();
-        let (status, body) = app
-            .call(
-                reqwest::Method::PUT,
-                &format!("/v1/verifications/{id}/bank_card"),
-                Some(&token),
-                Some(bank_card(card, "John Smith")),
-            )
-            .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(
-            detail_codes(&body),
+            app.card_refusal(&token, card).await,
             [(
                 "bank_card.card_number".to_owned(),
                 "card_returned_by_bank".to_owned()
@@ -189,21 +175,8 @@ async fn a_card_bound_elsewhere_is_refused_and_rounds_are_limited() {
     app.submit_and_settle(&first, &id).await;
 
     let second = app.register("second@example.com").await;
-    let (_, created) = app
-        .post("/v1/verifications", Some(&second), identity())
-        .await;
-    let other = created["id"].as_str().unwrap();
-    let (status, body) = app
-        .call(
-            reqwest::Method::PUT,
-            &format!("/v1/verifications/{other}/bank_card"),
-            Some(&second),
-            Some(bank_card(CARD, "John Smith")),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        detail_codes(&body),
+        app.card_refusal(&second, CARD).await,
         [("bank_card.card_number".to_owned(), "card_in_use".to_owned())]
     );
 

@@ -343,6 +343,29 @@ impl TestApp {
         id
     }
 
+    /// A new application of the account signed in with `token`, and `card` bound to it: the
+    /// codes the card is refused with, by field (none: it was bound).
+    pub async fn card_refusal(&self, token: &str, card: &str) -> Vec<(String, String)> {
+        let (status, created) = self
+            .post("/v1/verifications", Some(token), identity())
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_str().expect("id");
+        let (status, body) = self
+            .call(
+                Method::PUT,
+                &format!("/v1/verifications/{id}/bank_card"),
+                Some(token),
+                Some(bank_card(card, "John Smith")),
+            )
+            .await;
+        match status {
+            StatusCode::OK => Vec::new(),
+            StatusCode::UNPROCESSABLE_ENTITY => detail_codes(&body),
+            other => panic!("binding a card answered {other}: {body}"),
+        }
+    }
+
     /// Submits: the application is `deposit_pending`, its payout on its way.
     pub async fn submit(&self, token: &str, id: &str) {
         let (status, body) = self

@@ -97,14 +97,11 @@ async fn api_keys_returned_cards_and_duplicate_flags_work_after_both_rotations()
         .await;
     assert_eq!(status, StatusCode::CREATED, "{endpoint}");
     let endpoint = endpoint["id"].as_str().unwrap().to_owned();
-    let (status, _) = app
-        .post(
-            &format!("/v1/webhook_endpoints/{endpoint}/rotate_secret"),
-            Some(&api_key),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let rotate_secret = async |app: &TestApp| {
+        let path = format!("/v1/webhook_endpoints/{endpoint}/rotate_secret");
+        app.post(&path, Some(&api_key), json!({})).await.0
+    };
+    assert_eq!(rotate_secret(&app).await, StatusCode::OK);
     // An answer kept for an Idempotency-Key replay.
     let replayer = app.register("replay@example.com").await;
     let replay = async |app: &TestApp| {
@@ -194,35 +191,15 @@ async fn api_keys_returned_cards_and_duplicate_flags_work_after_both_rotations()
         (status, &replayed["id"]),
         (StatusCode::CREATED, &kept["id"])
     );
-    let (status, _) = app
-        .post(
-            &format!("/v1/webhook_endpoints/{endpoint}/rotate_secret"),
-            Some(&api_key),
-            json!({}),
-        )
-        .await;
     assert_eq!(
-        status,
+        rotate_secret(&app).await,
         StatusCode::OK,
         "the endpoint's secret rotates again"
     );
 
     // The returned card is still refused.
-    let (_, again) = app
-        .post("/v1/verifications", Some(&returned_owner), identity())
-        .await;
-    let again = again["id"].as_str().unwrap();
-    let (status, body) = app
-        .call(
-            reqwest::Method::PUT,
-            &format!("/v1/verifications/{again}/bank_card"),
-            Some(&returned_owner),
-            Some(bank_card(RETURNED, "John Smith")),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        detail_codes(&body),
+        app.card_refusal(&returned_owner, RETURNED).await,
         [(
             "bank_card.card_number".to_owned(),
             "card_returned_by_bank".to_owned()
