@@ -17,6 +17,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -34,6 +35,15 @@ mod webhooks;
 enum Backend {
     Sqlite,
     Postgres,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
 }
 
 // A flag of the default mode given with a subcommand is refused rather than ignored.
@@ -337,7 +347,6 @@ async fn write_out(backend: Backend, url: &str) {
 struct Timings {
     by_endpoint: BTreeMap<&'static str, Vec<Duration>>,
     errors: BTreeMap<&'static str, usize>,
-    journeys: usize,
 }
 
 struct Driver {
@@ -598,6 +607,71 @@ async fn journey(d: &Driver, n: usize, reviewer: &str) -> bool {
         )
         .await;
     decided["status"] == "decided"
+}
+
+/// Signs the reviewer in through the driver (timed with the sessions): the session's token.
+async fn reviewer_token(driver: &Driver, server: &Server) -> String {
+    driver
+        .call(
+            "POST /v1/sessions",
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(server.reviewer_sign_in()),
+        )
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A flag set once `after` has passed.
+fn stop_after(after: Duration) -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        flag.store(true, Ordering::Relaxed);
+    });
+    stop
+}
+
+/// Whole journeys by `users` virtual users, numbered from `first`, until `stop` is set: how
+/// long each completed one took (the driver keeps each request's timing).
+async fn run_journeys(
+    driver: &Arc<Driver>,
+    users: usize,
+    reviewer: &str,
+    first: usize,
+    stop: &Arc<AtomicBool>,
+) -> Vec<Duration> {
+    let next = Arc::new(AtomicUsize::new(first));
+    let tasks: Vec<_> = (0..users)
+        .map(|_| {
+            let (driver, next, stop, reviewer) = (
+                Arc::clone(driver),
+                Arc::clone(&next),
+                Arc::clone(stop),
+                reviewer.to_owned(),
+            );
+            tokio::spawn(async move {
+                let mut took = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let started = Instant::now();
+                    if journey(&driver, n, &reviewer).await {
+                        took.push(started.elapsed());
+                    }
+                }
+                took
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    all
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -957,39 +1031,11 @@ async fn main() {
         "--scope",
         "verifications:read",
     ]);
-    let reviewer = driver
-        .call(
-            "POST /v1/sessions",
-            Method::POST,
-            "/v1/sessions",
-            None,
-            Some(server.reviewer_sign_in()),
-        )
-        .await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let reviewer = reviewer_token(&driver, &server).await;
 
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(args.seconds);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let users: Vec<_> = (0..args.users)
-        .map(|_| {
-            let (driver, next, reviewer) =
-                (Arc::clone(&driver), Arc::clone(&next), reviewer.clone());
-            tokio::spawn(async move {
-                while Instant::now() < deadline {
-                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if journey(&driver, n, &reviewer).await {
-                        driver.timings.lock().await.journeys += 1;
-                    }
-                }
-            })
-        })
-        .collect();
-    for u in users {
-        let _ = u.await;
-    }
+    let stop = stop_after(Duration::from_secs(args.seconds));
+    let journeys = run_journeys(&driver, args.users, &reviewer, 0, &stop).await;
     let wall = started.elapsed().as_secs_f64();
     let timings = std::mem::take(&mut *driver.timings.lock().await);
     let ceiling_seconds = args.probe_seconds.max(1);
@@ -1018,17 +1064,14 @@ async fn main() {
     };
     let hashing = hashing_rate().await;
 
-    let backend = match args.database {
-        Backend::Sqlite => "SQLite",
-        Backend::Postgres => "PostgreSQL",
-    };
+    let backend = args.database.name();
     println!(
         "realname-bench: {backend}, {} applications already stored, {} users, {:.1} s, {} journeys completed ({:.1}/s)",
         args.seed,
         args.users,
         wall,
-        timings.journeys,
-        timings.journeys as f64 / wall
+        journeys.len(),
+        journeys.len() as f64 / wall
     );
     println!("server peak RSS: {rss:.1} MiB");
     if let Some(delivered) = delivered {

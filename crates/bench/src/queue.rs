@@ -105,10 +105,7 @@ pub async fn run(args: &QueueArgs) {
     latencies.sort();
     let pages = latencies.len();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let backend = match args.database {
-        Backend::Sqlite => "SQLite",
-        Backend::Postgres => "PostgreSQL",
-    };
+    let backend = args.database.name();
     let rate = pages as f64 / wall;
     let p50 = ms(percentile(&latencies, 50.0));
     let p99 = ms(percentile(&latencies, 99.0));

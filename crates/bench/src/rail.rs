@@ -41,13 +41,7 @@ fn peak_mib() -> f64 {
 }
 
 pub async fn run(args: &RailArgs) {
-    println!(
-        "ISO 20022 rail, {} store",
-        match args.database {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        }
-    );
+    println!("ISO 20022 rail, {} store", args.database.name());
     println!(
         "transfers\tseed s\twrite pain.001 s\tfile MiB\tpeak MiB before→after\tapply camt.054 s\tpeak MiB before→after"
     );

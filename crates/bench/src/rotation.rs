@@ -7,14 +7,14 @@
 //! `queue.rs`): each holds a sealed form, a sealed card and two sealed images of the size asked.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, Method};
+use reqwest::Client;
 
 use crate::{
-    Backend, Driver, data_key, fresh_database, journey, percentile, realname_bin, start_server,
-    write_out,
+    Backend, Driver, data_key, fresh_database, percentile, realname_bin, reviewer_token,
+    run_journeys, start_server, stop_after, write_out,
 };
 
 #[derive(clap::Args)]
@@ -61,50 +61,10 @@ async fn seed(url: &str, n: usize, image_kib: usize) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
-/// Journeys by `users` virtual users until `stop` is set: the driver's timings, and each whole
-/// journey's duration.
-async fn journeys(
-    driver: &Arc<Driver>,
-    users: usize,
-    reviewer: &str,
-    first: usize,
-    stop: &Arc<AtomicBool>,
-) -> Vec<Duration> {
-    let next = Arc::new(AtomicUsize::new(first));
-    let tasks: Vec<_> = (0..users)
-        .map(|_| {
-            let (driver, next, stop, reviewer) = (
-                Arc::clone(driver),
-                Arc::clone(&next),
-                Arc::clone(stop),
-                reviewer.to_owned(),
-            );
-            tokio::spawn(async move {
-                let mut took = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let started = Instant::now();
-                    if journey(&driver, n, &reviewer).await {
-                        took.push(started.elapsed());
-                    }
-                }
-                took
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for task in tasks {
-        all.extend(task.await.unwrap());
-    }
-    all.sort();
-    all
-}
-
 /// One line of figures: journeys, and requests of every kind pooled.
-fn line(label: &str, wall: f64, mut whole: Vec<Duration>, requests: Vec<Duration>) {
+fn line(label: &str, wall: f64, mut whole: Vec<Duration>, mut requests: Vec<Duration>) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     whole.sort();
-    let mut requests = requests;
     requests.sort();
     println!(
         "| {label} | {wall:.1} | {} | {:.1} | {:.0} | {:.0} | {} | {:.1} | {:.1} |",
@@ -135,42 +95,20 @@ pub async fn run(args: &RotationArgs) {
     let server = start_server(&bin, dir, &url);
     println!(
         "data-key rotation, {} store: {} applications seeded in {seeded:.1} s (a form, a card and two {} KiB images each), {} users",
-        match args.database {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        },
+        args.database.name(),
         args.applications,
         args.image_kib,
         args.users
     );
     let driver = Arc::new(Driver::new(Client::new(), server.base.clone()));
-    let reviewer = driver
-        .call(
-            "POST /v1/sessions",
-            Method::POST,
-            "/v1/sessions",
-            None,
-            Some(server.reviewer_sign_in()),
-        )
-        .await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let reviewer = reviewer_token(&driver, &server).await;
     take_requests(&driver).await;
 
     // Before: the journeys alone.
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopper = {
-        let (stop, seconds) = (Arc::clone(&stop), args.seconds);
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(seconds)).await;
-            stop.store(true, Ordering::Relaxed);
-        })
-    };
+    let stop = stop_after(Duration::from_secs(args.seconds));
     let started = Instant::now();
-    let before = journeys(&driver, args.users, &reviewer, 0, &stop).await;
+    let before = run_journeys(&driver, args.users, &reviewer, 0, &stop).await;
     let before_wall = started.elapsed().as_secs_f64();
-    stopper.await.unwrap();
     let (before_requests, before_errors) = take_requests(&driver).await;
 
     // During: the same journeys while the rotation runs, until it ends.
@@ -225,7 +163,7 @@ pub async fn run(args: &RotationArgs) {
     // waited for the nodes to take up the new key.
     tokio::time::sleep(realname_server::rotation::TAKE_UP).await;
     let started = Instant::now();
-    let during = journeys(&driver, args.users, &reviewer, 1_000_000, &stop).await;
+    let during = run_journeys(&driver, args.users, &reviewer, 1_000_000, &stop).await;
     let during_wall = started.elapsed().as_secs_f64();
     let (took, said) = rotation.await.unwrap();
     let (during_requests, during_errors) = take_requests(&driver).await;

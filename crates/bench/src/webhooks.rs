@@ -141,10 +141,7 @@ pub async fn run(args: &WebhookArgs) {
     let making = (load - (first - started)).as_secs_f64();
     let delivering = (last - first).as_secs_f64().max(f64::MIN_POSITIVE);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let backend = match args.database {
-        Backend::Sqlite => "SQLite",
-        Backend::Postgres => "PostgreSQL",
-    };
+    let backend = args.database.name();
     println!(
         "realname-bench webhooks: {backend}, {} users making and cancelling drafts for {} s (pausing {} ms after each), one endpoint taking every event, a receiver on loopback",
         args.users, args.seconds, args.pause_ms

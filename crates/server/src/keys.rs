@@ -192,6 +192,11 @@ fn rotate_error(what: impl std::fmt::Display) -> StartError {
     StartError::Rotate(what.to_string())
 }
 
+/// A rotation's guarded replace of the store's keys found them changed.
+pub(crate) fn keys_changed() -> StartError {
+    rotate_error("the store's keys changed while rotating (another rotation?); run it again")
+}
+
 /// A new key-encryption key (CONTRACT 11): the store's keys are sealed anew under it in one
 /// statement, the new key file is written and the old one kept beside it as `.retired`. The
 /// new key is written (as `FILE.new`) before the store changes, so a crash anywhere leaves a
@@ -244,9 +249,7 @@ pub async fn rotate(config: &Config, store: &dyn Store) -> Result<Rotated, Start
         .map_err(store_error)?
     {
         let _ = std::fs::remove_file(&pending);
-        return Err(rotate_error(
-            "the store's keys changed while rotating (another rotation?); run it again",
-        ));
+        return Err(keys_changed());
     }
     retire(&path, &pending, &retired)?;
     Ok(Rotated {

@@ -117,12 +117,10 @@ pub async fn left(store: &dyn Store, vault: &AesVault) -> Result<Left, StartErro
         // Values that name no key are under the store's first data key: the retired one while
         // the first rotation runs.
         let unnamed = count(column, UNNAMED_KEY_HEADER).await?;
+        let current = count(column, &vault.current_header()).await?;
         let (current, retired) = match vault.retired_header() {
-            Some(header) => (
-                count(column, &vault.current_header()).await?,
-                count(column, &header).await? + unnamed,
-            ),
-            None => (count(column, &vault.current_header()).await? + unnamed, 0),
+            Some(header) => (current, count(column, &header).await? + unnamed),
+            None => (current + unnamed, 0),
         };
         left.retired += retired;
         left.unknown += all.saturating_sub(current + retired);
@@ -201,9 +199,7 @@ pub async fn rotate_data(
             .await
             .map_err(failed)?
         {
-            return Err(failed(
-                "the store's keys changed while rotating (another rotation?); run it again",
-            ));
+            return Err(keys::keys_changed());
         }
         stored = begun;
     }
@@ -216,12 +212,13 @@ pub async fn rotate_data(
     // Even on a resumed rotation: a node started just before the crash may not have read
     // the keys yet.
     tokio::time::sleep(TAKE_UP).await;
-    let mut damaged = 0;
+    let (mut damaged, mut still) = (0, Left::default());
     for _ in 0..PASSES {
         let (written, broken) = pass(store, &vault, pace, progress).await?;
         rotated.resealed += written;
         damaged = broken;
-        if left(store, &vault).await?.retired > damaged {
+        still = left(store, &vault).await?;
+        if still.retired > damaged {
             continue;
         }
         // Nothing is left but what does not open. Once more after the nodes' longest lag: a
@@ -232,11 +229,11 @@ pub async fn rotate_data(
             TAKE_UP.as_secs()
         ));
         tokio::time::sleep(TAKE_UP).await;
-        if left(store, &vault).await?.retired == damaged {
+        still = left(store, &vault).await?;
+        if still.retired == damaged {
             break;
         }
     }
-    let still = left(store, &vault).await?;
     if still.retired > 0 {
         return Err(failed(format!(
             "{} value(s) are still sealed under the retired data key ({damaged} of them do not open: damaged); the rotation stays under way, and the retired key with it",

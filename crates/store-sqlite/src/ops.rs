@@ -2238,10 +2238,10 @@ impl Store for SqliteStore {
         );
         self.write(move |tx| {
             let mut written = 0;
-            for value in &values {
+            for value in values {
                 let mut binds: Vec<rusqlite::types::Value> =
-                    vec![value.new.clone().into(), value.old.clone().into()];
-                binds.extend(value.row.iter().take(width).map(|k| k.clone().into()));
+                    vec![value.new.into(), value.old.into()];
+                binds.extend(value.row.into_iter().take(width).map(Into::into));
                 written += tx
                     .exec(&sql, rusqlite::params_from_iter(binds))
                     .map_err(failed)? as u64;

@@ -106,7 +106,7 @@ impl Kek {
             data_key: self.wrap(DATA_KEY, data)?,
             lookup_key: self.wrap(LOOKUP_KEY, lookup)?,
             retired_data_key: None,
-            data_key_id: Some(key_id(data)),
+            data_key_id: Some(key_id(data).to_vec()),
             created_at: at,
         })
     }
@@ -158,7 +158,7 @@ impl Kek {
         Ok(SealedKeys {
             data_key: self.wrap(DATA_KEY, &data)?,
             retired_data_key: Some(self.wrap(RETIRED_DATA_KEY, &old)?),
-            data_key_id: Some(key_id(&data)),
+            data_key_id: Some(key_id(&data).to_vec()),
             created_at: at,
             ..keys.clone()
         })
@@ -186,7 +186,7 @@ impl Kek {
         new: &Kek,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<SealedKeys, KeyError> {
-        self.open(keys)?;
+        self.check_is(keys)?;
         let data = self.unwrap(DATA_KEY, &keys.data_key)?;
         let lookup = self.unwrap(LOOKUP_KEY, &keys.lookup_key)?;
         let retired = self.retired(keys)?;

@@ -94,10 +94,12 @@ impl Vault for Keyring {
             Err(_) => {
                 // A new key-encryption key alone changes no value: this node's data key still
                 // seals what every node opens, until it restarts with the new key file.
-                let same_data_key = match &keys.data_key_id {
-                    Some(id) => *id == held.vault.data_key_id(),
-                    None => keys.retired_data_key.is_none() && !held.vault.rotating(),
-                };
+                // Keys without an id were written before ids were kept, by a binary that
+                // rotates no data key.
+                let same_data_key = keys
+                    .data_key_id
+                    .as_ref()
+                    .is_none_or(|id| *id == held.vault.data_key_id());
                 if same_data_key {
                     return Ok(false);
                 }

@@ -36,20 +36,28 @@ struct DataKey {
 }
 
 /// The id of a data key, as the values it seals name it.
-pub(crate) fn key_id(data_key: &[u8; 32]) -> Vec<u8> {
-    DataKey::new(data_key).id.to_vec()
+pub(crate) fn key_id(data_key: &[u8; 32]) -> [u8; KEY_ID_LEN] {
+    let named = derive(data_key, b"realname data key id v1");
+    let mut id = [0u8; KEY_ID_LEN];
+    id.copy_from_slice(&named[..KEY_ID_LEN]);
+    id
 }
 
 impl DataKey {
     fn new(data_key: &[u8; 32]) -> DataKey {
         let enc = derive(data_key, b"realname encryption v1");
-        let named = derive(data_key, b"realname data key id v1");
-        let mut id = [0u8; KEY_ID_LEN];
-        id.copy_from_slice(&named[..KEY_ID_LEN]);
         DataKey {
-            id,
+            id: key_id(data_key),
             cipher: Aes256Gcm::new(&enc.into()),
         }
+    }
+
+    /// The first bytes of every value this key seals.
+    fn header(&self) -> Vec<u8> {
+        let mut header = Vec::with_capacity(1 + KEY_ID_LEN);
+        header.push(FORMAT_V2);
+        header.extend_from_slice(&self.id);
+        header
     }
 }
 
@@ -148,18 +156,12 @@ impl AesVault {
     /// The first bytes of every value sealed under the current data key: the store finds what
     /// a rotation has left to re-seal by them, without opening anything.
     pub fn current_header(&self) -> Vec<u8> {
-        let mut header = vec![FORMAT_V2];
-        header.extend_from_slice(&self.current.id);
-        header
+        self.current.header()
     }
 
     /// The first bytes of every value sealed under the retired data key, while a rotation runs.
     pub fn retired_header(&self) -> Option<Vec<u8>> {
-        self.retired.as_ref().map(|r| {
-            let mut header = vec![FORMAT_V2];
-            header.extend_from_slice(&r.id);
-            header
-        })
+        self.retired.as_ref().map(DataKey::header)
     }
 
     /// The current data key's id, as the values it seals name it.
@@ -229,9 +231,8 @@ impl AesVault {
                 },
             )
             .map_err(|_| VaultError::Failed)?;
-        let mut out = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + sealed.len());
-        out.push(FORMAT_V2);
-        out.extend_from_slice(&self.current.id);
+        let mut out = self.current.header();
+        out.reserve(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         Ok(out)

@@ -246,7 +246,7 @@ pub async fn rotate(
             Code::WebhookOverlapInvalid,
         ));
     }
-    let endpoint = one(app, id).await?;
+    let mut endpoint = one(app, id).await?;
     let secret = app
         .webhooks
         .new_secret()
@@ -260,7 +260,10 @@ pub async fn rotate(
     {
         return Err(AppError::new(Code::NotFound));
     }
-    let endpoint = one(app, id).await?;
+    // As the store now holds it (the previous secret as it was stored, maybe re-sealed since
+    // it was read; the answer shows neither).
+    endpoint.previous_secret = Some(std::mem::replace(&mut endpoint.secret, sealed));
+    endpoint.previous_expires_at = Some(until);
     Ok(EndpointView {
         endpoint,
         secret: Some(secret),

@@ -331,16 +331,20 @@ impl TestApp {
             let (status, body) = self.upload(token, &id, slot, jpeg()).await;
             assert_eq!(status, StatusCode::OK, "{body}");
         }
-        let (status, body) = self
-            .call(
-                Method::PUT,
-                &format!("/v1/verifications/{id}/bank_card"),
-                Some(token),
-                Some(bank_card(card, "John Smith")),
-            )
-            .await;
+        let (status, body) = self.bind_card(token, &id, card).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         id
+    }
+
+    /// Binds `card`, held by John Smith, to the application `id`.
+    pub async fn bind_card(&self, token: &str, id: &str, card: &str) -> (StatusCode, Value) {
+        self.call(
+            Method::PUT,
+            &format!("/v1/verifications/{id}/bank_card"),
+            Some(token),
+            Some(bank_card(card, "John Smith")),
+        )
+        .await
     }
 
     /// A new application of the account signed in with `token`, and `card` bound to it: the
@@ -351,14 +355,7 @@ impl TestApp {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         let id = created["id"].as_str().expect("id");
-        let (status, body) = self
-            .call(
-                Method::PUT,
-                &format!("/v1/verifications/{id}/bank_card"),
-                Some(token),
-                Some(bank_card(card, "John Smith")),
-            )
-            .await;
+        let (status, body) = self.bind_card(token, id, card).await;
         match status {
             StatusCode::OK => Vec::new(),
             StatusCode::UNPROCESSABLE_ENTITY => detail_codes(&body),
