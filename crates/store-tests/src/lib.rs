@@ -120,8 +120,16 @@ async fn draft(store: &DynStore, account_id: Uuid, documents: &[&[u8]]) -> Uuid 
     draft_with_card(store, account_id, documents, b"card-1").await
 }
 
-/// A draft whose bound card has the keyed hash `card`; created "now", so that drafts made one
-/// after another are ordered.
+/// The moment of the next draft: a microsecond after the one before, from `t0()` on, so that
+/// drafts made one after another are ordered and every case runs on its own clock, whatever
+/// the real date is.
+fn next_moment() -> DateTime<Utc> {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static STEP: AtomicI64 = AtomicI64::new(0);
+    t0() + TimeDelta::microseconds(STEP.fetch_add(1, Ordering::Relaxed) + 1)
+}
+
+/// A draft whose bound card has the keyed hash `card`, created at `next_moment()`.
 async fn draft_with_card(
     store: &DynStore,
     account_id: Uuid,
@@ -141,7 +149,7 @@ async fn draft_with_card(
                 version: "v1".into(),
                 address: "127.0.0.1".into(),
             },
-            at: Utc::now(),
+            at: next_moment(),
             livemode: false,
         })
         .await
@@ -1578,7 +1586,7 @@ pub async fn events_are_dispatched_only_when_an_endpoint_listens(store: DynStore
     };
     let id = account(&store, "d@example.com").await;
     draft(&store, id, &[]).await;
-    let now = Utc::now() + TimeDelta::minutes(1);
+    let now = t0() + TimeDelta::minutes(1);
     assert_eq!(
         dispatches(&store.claim_jobs(now, 60, 100).await.unwrap()),
         0
