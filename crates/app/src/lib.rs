@@ -122,7 +122,11 @@ pub struct Service {
 impl Service {
     /// The service over its parts, with the sandbox clock's offset read from the store.
     pub async fn new(parts: Parts) -> AppResult<Service> {
-        let offset = parts.store.sandbox_offset().await?;
+        // A live store has no sandbox clock (CONTRACT 9): its service clock is real time.
+        let offset = match parts.sandbox {
+            Some(_) => parts.store.sandbox_offset().await?,
+            None => 0,
+        };
         Ok(Service {
             store: parts.store,
             vault: parts.vault,

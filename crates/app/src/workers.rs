@@ -122,8 +122,10 @@ async fn purge_history(state: &Service) {
 /// hold a request that waits for it).
 pub async fn run_pending(state: &Service) -> Result<(), WorkError> {
     let _one_at_a_time = state.work.lock().await;
-    let offset = state.store.sandbox_offset().await.map_err(err)?;
-    state.set_offset(offset);
+    if state.sandbox.is_some() {
+        let offset = state.store.sandbox_offset().await.map_err(err)?;
+        state.set_offset(offset);
+    }
     for _ in 0..50 {
         let notices = record_messages(state).await?;
         let jobs = run_jobs(state).await?;

@@ -101,6 +101,62 @@ impl KeyMode {
     }
 }
 
+/// A store's mode (CONTRACT 9): a store is of one mode for life, `sandbox` or `live`, so that
+/// no sandbox account, application, case, clock offset or event ever shows in live mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModeFacts {
+    /// The mode the first start wrote; none in a new store and in one made before the rule.
+    pub written: Option<KeyMode>,
+    /// It holds a customer's account, an application or an API key (staff accounts are the
+    /// operator's, made before the first start as often as after).
+    pub holds_data: bool,
+    /// A test key, a sandbox payout or a sandbox clock moved on.
+    pub sandbox_traces: bool,
+}
+
+/// What a start under a rail of mode `wanted` may do with a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeCheck {
+    /// The store is already of that mode.
+    Agrees,
+    /// The store has no mode yet, or holds nothing: the start writes `wanted`.
+    Write,
+    /// The store is of the other mode and holds data: the start is refused.
+    Refused(KeyMode),
+}
+
+impl ModeFacts {
+    /// The store's mode: the one written, else the one its data show (a store made before the
+    /// rule), else none.
+    pub fn mode(&self) -> Option<KeyMode> {
+        self.written.or(if self.sandbox_traces {
+            Some(KeyMode::Test)
+        } else if self.holds_data {
+            Some(KeyMode::Live)
+        } else {
+            None
+        })
+    }
+
+    pub fn check(&self, wanted: KeyMode) -> ModeCheck {
+        match self.mode() {
+            Some(mode) if mode == wanted && self.written == Some(mode) => ModeCheck::Agrees,
+            Some(mode) if mode != wanted && (self.holds_data || self.sandbox_traces) => {
+                ModeCheck::Refused(mode)
+            }
+            _ => ModeCheck::Write,
+        }
+    }
+}
+
+/// The one line a start over a store of the other mode ends with.
+pub fn mode_refusal(store: KeyMode) -> &'static str {
+    match store {
+        KeyMode::Test => "this store holds sandbox data; start live on a new database",
+        KeyMode::Live => "this store holds live data; start the sandbox on a new database",
+    }
+}
+
 /// How many characters of a key are kept in plain, to name it (`rn_live_AbCd`).
 pub const PREFIX_CHARS: usize = 12;
 /// 32 random bytes in unpadded base64url.
@@ -351,6 +407,56 @@ pub struct EventQuery {
 
 #[cfg(test)]
 mod tests {
+    use super::{KeyMode, ModeCheck, ModeFacts};
+
+    fn facts(written: Option<KeyMode>, holds_data: bool, sandbox_traces: bool) -> ModeFacts {
+        ModeFacts {
+            written,
+            holds_data,
+            sandbox_traces,
+        }
+    }
+
+    #[test]
+    fn a_store_keeps_the_mode_of_its_data() {
+        use KeyMode::{Live, Test};
+        // A new store takes the mode of its first start; an empty one may change it.
+        assert_eq!(facts(None, false, false).check(Live), ModeCheck::Write);
+        assert_eq!(
+            facts(Some(Test), false, false).check(Live),
+            ModeCheck::Write
+        );
+        // Written, it agrees with its own mode and refuses the other once it holds data.
+        assert_eq!(
+            facts(Some(Live), true, false).check(Live),
+            ModeCheck::Agrees
+        );
+        assert_eq!(
+            facts(Some(Test), true, true).check(Live),
+            ModeCheck::Refused(Test)
+        );
+        assert_eq!(
+            facts(Some(Live), true, false).check(Test),
+            ModeCheck::Refused(Live)
+        );
+        // A store made before the rule: a test key, sandbox payout or clock offset make it
+        // sandbox, other data live; the first start writes what agrees.
+        assert_eq!(
+            facts(None, true, true).check(Live),
+            ModeCheck::Refused(Test)
+        );
+        assert_eq!(
+            facts(None, false, true).check(Live),
+            ModeCheck::Refused(Test)
+        );
+        assert_eq!(facts(None, true, true).check(Test), ModeCheck::Write);
+        assert_eq!(
+            facts(None, true, false).check(Test),
+            ModeCheck::Refused(Live)
+        );
+        assert_eq!(facts(None, true, false).check(Live), ModeCheck::Write);
+    }
+
     use super::*;
 
     #[test]

@@ -1029,6 +1029,18 @@ pub trait Store: Send + Sync {
     /// Moves the clock `seconds` forward unless its offset would pass `at_most` (`None`: not
     /// moved), judged in the same statement so two nodes cannot pass the bound together.
     async fn advance_sandbox_clock(&self, seconds: i64, at_most: i64) -> StoreResult<Option<i64>>;
+
+    // The store's mode (CONTRACT 9): the core's `ModeFacts::check` decides what a start may do.
+    async fn mode_facts(&self) -> StoreResult<crate::platform::ModeFacts>;
+    /// Writes `mode` where the store has none, or replaces `seen` (the mode the caller read)
+    /// with it; answers the mode the store holds afterwards, so that of two nodes starting
+    /// together the one that lost sees the other's.
+    async fn write_mode(
+        &self,
+        mode: crate::platform::KeyMode,
+        seen: Option<crate::platform::KeyMode>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<crate::platform::KeyMode>>;
 }
 
 #[cfg(test)]

@@ -214,6 +214,19 @@ async fn apikey(config: Config, command: &ApikeyCommand) -> Result<(), Failure> 
                 return Err(Failure::Usage("NAME must not be empty".into()));
             }
             let mode = if *test { KeyMode::Test } else { KeyMode::Live };
+            // A store is of one mode for life (CONTRACT 9): a key of the other would never work.
+            if mode != app.mode() {
+                return Err(Failure::Usage(match mode {
+                    KeyMode::Test => {
+                        "--test: a test key works only under the sandbox rail, and this one is live"
+                            .into()
+                    }
+                    KeyMode::Live => {
+                        "a live key works only under a live rail, and this one is the sandbox: add --test"
+                            .into()
+                    }
+                }));
+            }
             let made = keys::create(&app, name, &scopes, mode)
                 .await
                 .map_err(failed)?;

@@ -927,3 +927,78 @@ fn a_data_key_rotation_killed_half_way_carries_on_and_leaves_no_value_under_the_
         "the node followed"
     );
 }
+
+#[test]
+fn a_store_is_of_one_mode_for_life() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("out")).unwrap();
+    std::fs::create_dir_all(dir.path().join("in")).unwrap();
+    std::fs::write(
+        dir.path().join("live.toml"),
+        "rail = \"iso20022\"\n[iso20022]\noutbox_dir = \"out\"\ninbox_dir = \"in\"\ndebtor_name = \"Realname Ltd\"\ndebtor_account = \"110060123456789012\"\ndebtor_agent = \"BKCHCNBJ\"\n",
+    )
+    .unwrap();
+    let refused = |args: &[&str], says: &str| {
+        let out = exits(dir.path(), args, &[]);
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains(says), "{text}");
+    };
+
+    // A sandbox store: a user registered while it served, and a test key.
+    let served = serve(dir.path(), &dir.path().join("serve.log"));
+    let c = reqwest::blocking::Client::new();
+    call(
+        &c,
+        reqwest::Method::POST,
+        format!("{}/v1/accounts", served.base),
+        None,
+        Some(json!({"login": "anna@example.com", "password": "correct horse"})),
+    );
+    drop(served);
+    let sandbox = "this store holds sandbox data; start live on a new database";
+    refused(
+        &["serve", "--listen", "127.0.0.1:0", "--config", "live.toml"],
+        sandbox,
+    );
+    refused(
+        &["apikey", "create", "shop", "--config", "live.toml"],
+        sandbox,
+    );
+    // The sandbox still starts over it.
+    drop(serve(dir.path(), &dir.path().join("serve.log")));
+
+    // A live store refuses the sandbox, and a test key, the same way.
+    let live = tempfile::tempdir().unwrap();
+    for folder in ["out", "in"] {
+        std::fs::create_dir_all(live.path().join(folder)).unwrap();
+    }
+    std::fs::copy(dir.path().join("live.toml"), live.path().join("live.toml")).unwrap();
+    let made = exits(
+        live.path(),
+        &["apikey", "create", "shop", "--config", "live.toml"],
+        &[],
+    );
+    assert_eq!(made.status.code(), Some(0), "{}", stderr(&made));
+    let test_key = exits(
+        live.path(),
+        &[
+            "apikey",
+            "create",
+            "shop",
+            "--test",
+            "--config",
+            "live.toml",
+        ],
+        &[],
+    );
+    assert_eq!(test_key.status.code(), Some(2), "{}", stderr(&test_key));
+    let out = exits(live.path(), &["serve", "--listen", "127.0.0.1:0"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("this store holds live data"),
+        "{}",
+        stderr(&out)
+    );
+}

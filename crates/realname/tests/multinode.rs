@@ -716,5 +716,30 @@ async fn three_nodes_deliver_each_attempt_once_and_refuse_a_revoked_key_at_once(
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "node {node}: {body}");
     }
+
+    // A fourth node started live over this sandbox store is refused, in one line, while the
+    // three go on: no sandbox account, case or event ever reaches live mode (CONTRACT 9).
+    for folder in ["out", "in"] {
+        std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+    }
+    let live = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
+        .current_dir(dir.path())
+        .env("REALNAME_DATA_KEY", &key)
+        .env("REALNAME_RAIL", "iso20022")
+        .env("REALNAME_ISO20022_OUTBOX_DIR", "out")
+        .env("REALNAME_ISO20022_INBOX_DIR", "in")
+        .env("REALNAME_ISO20022_DEBTOR_NAME", "Realname Ltd")
+        .env("REALNAME_ISO20022_DEBTOR_ACCOUNT", "110060123456789012")
+        .env("REALNAME_ISO20022_DEBTOR_AGENT", "BKCHCNBJ")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&live.stderr);
+    assert_eq!(live.status.code(), Some(1), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.contains("this store holds sandbox data"), "{said}");
+    let (status, _) = cluster.call(0, Method::GET, "/readyz", None, None).await;
+    assert_eq!(status, StatusCode::OK, "the sandbox nodes go on");
     drop(nodes);
 }

@@ -23,6 +23,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use realname_app::{Parts, Service, SystemClock, workers};
+use realname_core::platform::{KeyMode, ModeCheck, mode_refusal};
 use realname_core::policy::Policy;
 use realname_core::ports::{PayoutRail, SandboxLedger};
 use realname_core::store::Store;
@@ -54,6 +55,34 @@ pub enum StartError {
     /// `realname key rotate` cannot go on (the reason, in one line).
     #[error("key rotate: {0}")]
     Rotate(String),
+    /// The store is of the other mode (CONTRACT 9).
+    #[error("{0}")]
+    Mode(&'static str),
+}
+
+/// Refuses a store of the other mode than the rail's (CONTRACT 9). `serve` writes the mode
+/// (`write`); every other command only reads it.
+pub async fn settle_mode(
+    store: &dyn Store,
+    wanted: KeyMode,
+    write: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StartError> {
+    let store_error = |e: realname_core::store::StoreError| StartError::Store(e.to_string());
+    let facts = store.mode_facts().await.map_err(store_error)?;
+    match facts.check(wanted) {
+        ModeCheck::Refused(mode) => Err(StartError::Mode(mode_refusal(mode))),
+        ModeCheck::Agrees => Ok(()),
+        ModeCheck::Write if !write => Ok(()),
+        ModeCheck::Write => match store
+            .write_mode(wanted, facts.written, now)
+            .await
+            .map_err(store_error)?
+        {
+            Some(held) if held != wanted => Err(StartError::Mode(mode_refusal(held))),
+            _ => Ok(()),
+        },
+    }
 }
 
 pub use keys::DEFAULT_KEY_FILE;
@@ -182,6 +211,8 @@ impl App {
         let policy = load_policy(config)?;
         let opened = open_store(config).await?;
         let keys = keys::open(config, opened.store.as_ref()).await?;
+        let mode = KeyMode::of_rail(config.rail == Rail::Sandbox);
+        settle_mode(opened.store.as_ref(), mode, false, chrono::Utc::now()).await?;
         if let Some(path) = &keys.created {
             tracing::info!(path = %path.display(), "created a new key file for a new store; back it up");
         }
@@ -232,6 +263,8 @@ impl App {
         {
             parts.settings.public_url = format!("http://{bound}");
         }
+        let mode = KeyMode::of_rail(parts.sandbox.is_some());
+        settle_mode(parts.store.as_ref(), mode, true, parts.clock.now()).await?;
         let app = Service::new(parts)
             .await
             .map_err(|e| StartError::Store(format!("{:?}", e.code)))?;

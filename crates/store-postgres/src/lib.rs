@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use realname_core::application::CardHistory;
 use realname_core::platform::{
     ApiKey, DeliveryAttempt, DeliveryState, EventQuery, EventType, KeyMode, LinkToken, LinkUse,
-    PlatformEvent, PlatformSession, WebhookEndpoint,
+    ModeFacts, PlatformEvent, PlatformSession, WebhookEndpoint,
 };
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_12.sql"),
     include_str!("schema_13.sql"),
     include_str!("schema_14.sql"),
+    include_str!("schema_15.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -2731,6 +2732,56 @@ impl Store for PgStore {
             .fetch_optional(&pool)
             .await
             .map_err(err)
+        })
+        .await
+    }
+
+    async fn mode_facts(&self) -> StoreResult<ModeFacts> {
+        let (written, holds_data, sandbox_traces): (Option<String>, bool, bool) = sqlx::query_as(
+            "SELECT (SELECT mode FROM store_mode WHERE id = 1),
+                    EXISTS (SELECT 1 FROM accounts WHERE role = 'user')
+                        OR EXISTS (SELECT 1 FROM applications) OR EXISTS (SELECT 1 FROM api_keys),
+                    EXISTS (SELECT 1 FROM api_keys WHERE mode = 'test')
+                        OR EXISTS (SELECT 1 FROM sandbox_payouts)
+                        OR EXISTS (SELECT 1 FROM sandbox_clock WHERE offset_seconds <> 0)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(err)?;
+        Ok(ModeFacts {
+            written: written.as_deref().and_then(KeyMode::parse),
+            holds_data,
+            sandbox_traces,
+        })
+    }
+
+    async fn write_mode(
+        &self,
+        mode: KeyMode,
+        seen: Option<KeyMode>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<KeyMode>> {
+        let pool = self.pool.clone();
+        detached(async move {
+            let mut tx = pool.begin().await.map_err(err)?;
+            sqlx::query(
+                "INSERT INTO store_mode (id, mode, written_at) VALUES (1, $1, $2)
+                 ON CONFLICT (id) DO UPDATE SET mode = excluded.mode, written_at = excluded.written_at
+                 WHERE store_mode.mode = $3",
+            )
+            .bind(mode.as_str())
+            .bind(at)
+            .bind(seen.map(KeyMode::as_str))
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+            let held: Option<String> =
+                sqlx::query_scalar("SELECT mode FROM store_mode WHERE id = 1")
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(err)?;
+            tx.commit().await.map_err(err)?;
+            Ok(held.as_deref().and_then(KeyMode::parse))
         })
         .await
     }

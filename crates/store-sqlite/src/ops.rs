@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use realname_core::application::CardHistory;
 use realname_core::platform::{
     ApiKey, DeliveryAttempt, DeliveryState, EventQuery, EventType, KeyMode, LinkToken, LinkUse,
-    PlatformEvent, PlatformSession, WebhookEndpoint,
+    ModeFacts, PlatformEvent, PlatformSession, WebhookEndpoint,
 };
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
@@ -37,6 +37,14 @@ static HOLDS_CARD: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!("({})", names.join(", "))
 });
+
+/// What tells a store's mode: the one written; whether it holds a customer's account, an
+/// application or a key; whether a test key, a sandbox payout or a moved clock is in it.
+const MODE_FACTS: &str = "SELECT (SELECT mode FROM store_mode WHERE id = 1),
+        EXISTS (SELECT 1 FROM accounts WHERE role = 'user') OR EXISTS (SELECT 1 FROM applications)
+            OR EXISTS (SELECT 1 FROM api_keys),
+        EXISTS (SELECT 1 FROM api_keys WHERE mode = 'test') OR EXISTS (SELECT 1 FROM sandbox_payouts)
+            OR EXISTS (SELECT 1 FROM sandbox_clock WHERE offset_seconds <> 0)";
 
 /// The statuses of an open application (`application_in_progress`), as an SQL list.
 static OPEN: LazyLock<String> = LazyLock::new(|| {
@@ -2316,6 +2324,44 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(failed)
+        })
+        .await
+    }
+
+    async fn mode_facts(&self) -> StoreResult<ModeFacts> {
+        self.read(|c| {
+            c.one(MODE_FACTS, [], |r| {
+                let written: Option<String> = r.get(0)?;
+                Ok(ModeFacts {
+                    written: written.as_deref().and_then(KeyMode::parse),
+                    holds_data: r.get(1)?,
+                    sandbox_traces: r.get(2)?,
+                })
+            })
+            .map_err(failed)
+        })
+        .await
+    }
+
+    async fn write_mode(
+        &self,
+        mode: KeyMode,
+        seen: Option<KeyMode>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<KeyMode>> {
+        self.write(move |tx| {
+            tx.exec(
+                "INSERT INTO store_mode (id, mode, written_at) VALUES (1, ?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET mode = excluded.mode, written_at = excluded.written_at
+                 WHERE store_mode.mode = ?3",
+                params![mode.as_str(), ts(at), seen.map(KeyMode::as_str)],
+            )
+            .map_err(failed)?;
+            let held: Option<String> = tx
+                .one("SELECT mode FROM store_mode WHERE id = 1", [], |r| r.get(0))
+                .optional()
+                .map_err(failed)?;
+            Ok(held.as_deref().and_then(KeyMode::parse))
         })
         .await
     }

@@ -91,6 +91,7 @@ macro_rules! all_cases {
             closing_a_platform_user_cancels_its_draft_and_frees_its_id,
             a_rotation_lists_what_is_not_under_the_current_key_and_reseals_it_guarded,
             an_endpoint_update_leaves_its_secrets_as_stored,
+            a_store_tells_its_mode_and_keeps_the_first_written,
         );
     };
 }
@@ -2359,4 +2360,62 @@ pub async fn old_events_deliveries_jobs_and_links_are_purged(store: DynStore) {
         .unwrap();
     let next = store.events(&events_of_app(1)).await.unwrap();
     assert_eq!(next[0].sequence, 5);
+}
+
+pub async fn a_store_tells_its_mode_and_keeps_the_first_written(store: DynStore) {
+    use realname_core::platform::ModeFacts;
+    let facts = |written, holds_data, sandbox_traces| ModeFacts {
+        written,
+        holds_data,
+        sandbox_traces,
+    };
+    assert_eq!(
+        store.mode_facts().await.unwrap(),
+        facts(None, false, false),
+        "a new store"
+    );
+    // A staff account is the operator's, not data of either mode.
+    store
+        .create_account(&Account {
+            id: Uuid::new_v4(),
+            login: "rita".into(),
+            password_hash: "$argon2id$x".into(),
+            role: Role::Reviewer,
+            created_at: t0(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.mode_facts().await.unwrap(), facts(None, false, false));
+    account(&store, "anna@example.com").await;
+    assert_eq!(store.mode_facts().await.unwrap(), facts(None, true, false));
+    // A moved sandbox clock is a trace of the sandbox; so is a test key.
+    store.advance_sandbox_clock(60, 100).await.unwrap();
+    assert_eq!(store.mode_facts().await.unwrap(), facts(None, true, true));
+
+    // The first write wins; a second node that saw nothing learns the mode it lost to.
+    let live = Some(KeyMode::Live);
+    assert_eq!(
+        store.write_mode(KeyMode::Test, None, t0()).await.unwrap(),
+        Some(KeyMode::Test)
+    );
+    assert_eq!(
+        store.write_mode(KeyMode::Live, None, t0()).await.unwrap(),
+        Some(KeyMode::Test)
+    );
+    assert_eq!(
+        store.mode_facts().await.unwrap().written,
+        Some(KeyMode::Test)
+    );
+    // Replacing needs the mode the caller saw.
+    assert_eq!(
+        store.write_mode(KeyMode::Live, live, t0()).await.unwrap(),
+        Some(KeyMode::Test)
+    );
+    assert_eq!(
+        store
+            .write_mode(KeyMode::Live, Some(KeyMode::Test), t0())
+            .await
+            .unwrap(),
+        live
+    );
 }
