@@ -598,12 +598,21 @@ pub struct PlatformEventView {
     pub event_type: EventTypeName,
     pub created_at: Timestamp,
     pub livemode: bool,
-    pub data: EventData,
+    pub data: EventObject,
+}
+
+/// What an event is about: an application, or (for `screening.*`) its screening.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum EventObject {
+    Verification(EventData),
+    Screening(ScreeningEventData),
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct EventData {
     /// Always `verification`.
+    #[schema(pattern = "^verification$")]
     pub object: String,
     pub id: Uuid,
     pub external_user_id: Option<String>,
@@ -613,67 +622,132 @@ pub struct EventData {
     pub sequence: u32,
 }
 
-/// The event types (CONTRACT 9).
+/// A screening event's object: never a name or a list entry (CONTRACT 9, 12).
 #[derive(Serialize, ToSchema)]
-pub enum EventTypeName {
-    #[serde(rename = "verification.created")]
-    #[schema(rename = "verification.created")]
-    Created,
-    #[serde(rename = "verification.submitted")]
-    #[schema(rename = "verification.submitted")]
-    Submitted,
-    #[serde(rename = "verification.awaiting_amount")]
-    #[schema(rename = "verification.awaiting_amount")]
-    AwaitingAmount,
-    #[serde(rename = "verification.under_review")]
-    #[schema(rename = "verification.under_review")]
-    UnderReview,
-    #[serde(rename = "verification.verified")]
-    #[schema(rename = "verification.verified")]
-    Verified,
-    #[serde(rename = "verification.failed")]
-    #[schema(rename = "verification.failed")]
-    Failed,
-    #[serde(rename = "verification.cancelled")]
-    #[schema(rename = "verification.cancelled")]
-    Cancelled,
-    #[serde(rename = "verification.redacted")]
-    #[schema(rename = "verification.redacted")]
-    Redacted,
+pub struct ScreeningEventData {
+    /// Always `screening`.
+    #[schema(pattern = "^screening$")]
+    pub object: String,
+    pub verification_id: Uuid,
+    pub external_user_id: Option<String>,
+    pub status: ScreeningStatus,
+    /// The versions of the lists the screening ran against.
+    pub list_versions: Vec<ListVersion>,
+    /// The application's next event number, as for every event.
+    pub sequence: u32,
 }
 
-impl From<realname_core::platform::EventType> for EventTypeName {
-    fn from(t: realname_core::platform::EventType) -> Self {
-        use realname_core::platform::EventType as T;
-        match t {
-            T::Created => EventTypeName::Created,
-            T::Submitted => EventTypeName::Submitted,
-            T::AwaitingAmount => EventTypeName::AwaitingAmount,
-            T::UnderReview => EventTypeName::UnderReview,
-            T::Verified => EventTypeName::Verified,
-            T::Failed => EventTypeName::Failed,
-            T::Cancelled => EventTypeName::Cancelled,
-            T::Redacted => EventTypeName::Redacted,
+/// Where a customer stands against the lists (CONTRACT 12).
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum ScreeningStatus {
+    Clear,
+    PotentialMatch,
+    Dismissed,
+    Confirmed,
+    Delisted,
+}
+
+/// One list's version, as imported.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct ListVersion {
+    /// `un`, `ofac` or `national:NAME`.
+    pub source: String,
+    /// The SHA-256 of the version's files.
+    pub version: String,
+}
+
+macro_rules! event_type_names {
+    ($($variant:ident = $name:literal),* $(,)?) => {
+        /// The event types (CONTRACT 9).
+        #[derive(Serialize, ToSchema)]
+        pub enum EventTypeName {
+            $(
+                #[serde(rename = $name)]
+                #[schema(rename = $name)]
+                $variant,
+            )*
         }
-    }
+
+        impl From<realname_core::platform::EventType> for EventTypeName {
+            fn from(t: realname_core::platform::EventType) -> Self {
+                use realname_core::platform::EventType as T;
+                match t {
+                    $(T::$variant => EventTypeName::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+event_type_names! {
+    Created = "verification.created",
+    Submitted = "verification.submitted",
+    AwaitingAmount = "verification.awaiting_amount",
+    UnderReview = "verification.under_review",
+    Verified = "verification.verified",
+    Failed = "verification.failed",
+    Cancelled = "verification.cancelled",
+    Redacted = "verification.redacted",
+    RenewalDue = "verification.renewal_due",
+    Expired = "verification.expired",
+    Superseded = "verification.superseded",
+    Suspended = "verification.suspended",
+    Reinstated = "verification.reinstated",
+    RiskChanged = "verification.risk_changed",
+    ScreeningPotentialMatch = "screening.potential_match",
+    ScreeningConfirmed = "screening.confirmed",
+    ScreeningDismissed = "screening.dismissed",
+    ScreeningDelisted = "screening.delisted",
 }
 
 impl PlatformEventView {
     pub fn of(event: &realname_core::platform::PlatformEvent) -> PlatformEventView {
-        PlatformEventView {
-            id: event.id.clone(),
-            object: "event".into(),
-            event_type: event.event_type.into(),
-            created_at: Timestamp(event.created_at),
-            livemode: event.livemode,
-            data: EventData {
+        use realname_core::platform::EventType as T;
+        let screening = |status| {
+            EventObject::Screening(ScreeningEventData {
+                object: "screening".into(),
+                verification_id: event.application_id,
+                external_user_id: event.external_user_id.clone(),
+                status,
+                list_versions: Vec::new(),
+                sequence: event.sequence,
+            })
+        };
+        let data = match event.event_type {
+            T::ScreeningPotentialMatch => screening(ScreeningStatus::PotentialMatch),
+            T::ScreeningConfirmed => screening(ScreeningStatus::Confirmed),
+            T::ScreeningDismissed => screening(ScreeningStatus::Dismissed),
+            T::ScreeningDelisted => screening(ScreeningStatus::Delisted),
+            T::Created
+            | T::Submitted
+            | T::AwaitingAmount
+            | T::UnderReview
+            | T::Verified
+            | T::Failed
+            | T::Cancelled
+            | T::Redacted
+            | T::RenewalDue
+            | T::Expired
+            | T::Superseded
+            | T::Suspended
+            | T::Reinstated
+            | T::RiskChanged => EventObject::Verification(EventData {
                 object: "verification".into(),
                 id: event.application_id,
                 external_user_id: event.external_user_id.clone(),
                 status: event.status,
                 failure: event.failure.as_ref().map(FailureView::of),
                 sequence: event.sequence,
-            },
+            }),
+        };
+        PlatformEventView {
+            id: event.id.clone(),
+            object: "event".into(),
+            event_type: event.event_type.into(),
+            created_at: Timestamp(event.created_at),
+            livemode: event.livemode,
+            data,
         }
     }
 }

@@ -256,10 +256,22 @@ pub enum EventType {
     Failed,
     Cancelled,
     Redacted,
+    // After verification (CONTRACT 9, 12–14): accepted by endpoints and the feed's filter now,
+    // so that platforms subscribe once; made by the features that decide them.
+    RenewalDue,
+    Expired,
+    Superseded,
+    Suspended,
+    Reinstated,
+    RiskChanged,
+    ScreeningPotentialMatch,
+    ScreeningConfirmed,
+    ScreeningDismissed,
+    ScreeningDelisted,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 18] = [
         EventType::Created,
         EventType::Submitted,
         EventType::AwaitingAmount,
@@ -268,7 +280,28 @@ impl EventType {
         EventType::Failed,
         EventType::Cancelled,
         EventType::Redacted,
+        EventType::RenewalDue,
+        EventType::Expired,
+        EventType::Superseded,
+        EventType::Suspended,
+        EventType::Reinstated,
+        EventType::RiskChanged,
+        EventType::ScreeningPotentialMatch,
+        EventType::ScreeningConfirmed,
+        EventType::ScreeningDismissed,
+        EventType::ScreeningDelisted,
     ];
+
+    /// A screening event's `data.object` is `screening`; every other's is `verification`.
+    pub fn is_screening(self) -> bool {
+        matches!(
+            self,
+            EventType::ScreeningPotentialMatch
+                | EventType::ScreeningConfirmed
+                | EventType::ScreeningDismissed
+                | EventType::ScreeningDelisted
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -280,6 +313,16 @@ impl EventType {
             EventType::Failed => "verification.failed",
             EventType::Cancelled => "verification.cancelled",
             EventType::Redacted => "verification.redacted",
+            EventType::RenewalDue => "verification.renewal_due",
+            EventType::Expired => "verification.expired",
+            EventType::Superseded => "verification.superseded",
+            EventType::Suspended => "verification.suspended",
+            EventType::Reinstated => "verification.reinstated",
+            EventType::RiskChanged => "verification.risk_changed",
+            EventType::ScreeningPotentialMatch => "screening.potential_match",
+            EventType::ScreeningConfirmed => "screening.confirmed",
+            EventType::ScreeningDismissed => "screening.dismissed",
+            EventType::ScreeningDelisted => "screening.delisted",
         }
     }
 

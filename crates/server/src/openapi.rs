@@ -12,17 +12,43 @@ use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use axum::extract::State;
+use realname_core::platform::EventType;
+
 use crate::api;
+use crate::state::AppState;
 
-struct Bearer;
+/// Three kinds of caller, three schemes (CONTRACT 4): a user's session, a staff session and a
+/// platform key, whose scopes each operation names in its security requirement.
+struct Callers;
 
-impl Modify for Bearer {
+impl Modify for Callers {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         if let Some(components) = openapi.components.as_mut() {
-            components.add_security_scheme(
-                "bearer",
-                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-            );
+            for (name, description) in [
+                (
+                    "userSession",
+                    "A user's session token, from POST /v1/sessions.",
+                ),
+                (
+                    "staffSession",
+                    "A reviewer's or admin's session token, from POST /v1/sessions with the second factor's code.",
+                ),
+                (
+                    "platformKey",
+                    "A platform API key (rn_live_… or rn_test_…) from realname apikey create; the operation's requirement names the scope it needs: sessions:write, verifications:read, verifications:read_pii, verifications:redact, screening:read, webhooks:manage, events:read.",
+                ),
+            ] {
+                components.add_security_scheme(
+                    name,
+                    SecurityScheme::Http(
+                        HttpBuilder::new()
+                            .scheme(HttpAuthScheme::Bearer)
+                            .description(Some(description))
+                            .build(),
+                    ),
+                );
+            }
         }
     }
 }
@@ -70,8 +96,17 @@ impl Modify for Bearer {
         api::webhooks::rotate,
         api::webhooks::deliveries,
     ),
-    components(schemas(api::answers::ErrorBody)),
-    modifiers(&Bearer)
+    components(schemas(api::answers::ErrorBody, api::answers::PlatformEventView)),
+    tags(
+        (name = "operations", description = "Whether the service is up and ready."),
+        (name = "accounts", description = "Registering, signing in and out, the signed-in account."),
+        (name = "verifications", description = "A user's real-name application, step by step."),
+        (name = "review", description = "Staff: the review queue, cases, decisions and the audit log."),
+        (name = "sandbox", description = "Only while the payout rail is the sandbox: the bank's statement, the clock, a reviewer's decision."),
+        (name = "platform", description = "Server to server: linking a platform's users and reading how they stand."),
+        (name = "webhooks", description = "Webhook endpoints, their deliveries, and the events they receive."),
+    ),
+    modifiers(&Callers)
 )]
 pub struct ApiDoc;
 
@@ -111,7 +146,14 @@ fn complete(doc: &mut Value) {
                 continue;
             };
             let api = path.starts_with("/v1/");
-            let secured = op.contains_key("security");
+            // An operation that takes no caller says so with an empty list, as linters ask.
+            let secured = op
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|callers| !callers.is_empty());
+            if !secured {
+                op.insert("security".into(), Value::Array(Vec::new()));
+            }
             let has_body = op.contains_key("requestBody") || method == "put";
             let has_query = op
                 .get("parameters")
@@ -157,6 +199,79 @@ fn complete(doc: &mut Value) {
         }
     }
     images(paths);
+    webhooks(doc);
+}
+
+/// What each event type tells, for the document's `webhooks`.
+fn event_summary(event: EventType) -> &'static str {
+    match event {
+        EventType::Created => "An application was started (draft)",
+        EventType::Submitted => "An application was submitted; its deposit is on the way",
+        EventType::AwaitingAmount => "The deposit arrived; the user is to enter its amount",
+        EventType::UnderReview => "An application waits for a reviewer",
+        EventType::Verified => "An application was verified",
+        EventType::Failed => "An application failed; data.failure says why",
+        EventType::Cancelled => "A draft was cancelled",
+        EventType::Redacted => "An application's personal data were erased",
+        EventType::RenewalDue => "A verification's documents expire soon: a renewal is due",
+        EventType::Expired => "A verification's documents lapsed",
+        EventType::Superseded => "A renewal was verified and replaces this verification",
+        EventType::Suspended => "A verification was suspended",
+        EventType::Reinstated => "A suspended verification was reinstated",
+        EventType::RiskChanged => "A customer's risk grade changed",
+        EventType::ScreeningPotentialMatch => "Screening found a potential list match",
+        EventType::ScreeningConfirmed => "A list match was confirmed",
+        EventType::ScreeningDismissed => "A potential list match was dismissed",
+        EventType::ScreeningDelisted => "A confirmed list entry was delisted",
+    }
+}
+
+/// Every event type under the document's `webhooks`: what a platform's receiver is sent, with
+/// the Standard Webhooks headers it verifies.
+fn webhooks(doc: &mut Value) {
+    let headers: Vec<Value> = [
+        ("webhook-id", "The event's id, the same on every retry: de-duplicate by it."),
+        ("webhook-timestamp", "Unix seconds of this attempt, in real time."),
+        ("webhook-signature", "v1, and the base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body} under the endpoint's secret; several separated by a space."),
+    ]
+    .into_iter()
+    .map(|(name, description)| {
+        json!({"name": name, "in": "header", "required": true, "description": description,
+               "schema": {"type": "string"}})
+    })
+    .collect();
+    let hooks: Map<String, Value> = EventType::ALL
+        .into_iter()
+        .map(|event| {
+            let name = event.as_str();
+            let operation_id: String = name
+                .split(['.', '_'])
+                .map(|word| {
+                    let mut chars = word.chars();
+                    chars.next().map_or_else(String::new, |first| {
+                        first.to_uppercase().chain(chars).collect()
+                    })
+                })
+                .collect();
+            let post = json!({
+                "operationId": format!("on{operation_id}"),
+                "summary": event_summary(event),
+                "tags": ["webhooks"],
+                "security": [],
+                "parameters": headers,
+                "requestBody": {
+                    "required": true,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PlatformEventView"}}},
+                },
+                "responses": {
+                    "200": {"description": "Any 2xx within 15 s acknowledges the delivery."},
+                    "410": {"description": "Disables the endpoint."},
+                },
+            });
+            (name.to_owned(), json!({"post": post}))
+        })
+        .collect();
+    doc["webhooks"] = Value::Object(hooks);
 }
 
 /// Images travel as raw bytes in their own content type, judged by content.
@@ -257,6 +372,10 @@ pub fn document_value() -> &'static Value {
     })
 }
 
-pub async fn document() -> Response {
-    axum::Json(document_value()).into_response()
+/// The document as this node serves it: `servers` names its `public_url`.
+pub async fn document(State(state): State<AppState>) -> Response {
+    let mut doc = document_value().clone();
+    doc["servers"] =
+        json!([{"url": state.app.settings.public_url, "description": "This deployment"}]);
+    axum::Json(doc).into_response()
 }

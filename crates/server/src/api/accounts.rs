@@ -15,7 +15,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::AppState;
 
-#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CredentialsBody,
+#[utoipa::path(post, path = "/v1/accounts", operation_id = "createAccount",
+    summary = "Register an account",
+    tag = "accounts", request_body = CredentialsBody,
     responses(
         (status = 201, description = "Registered", body = AccountCreated),
         (status = 409, description = "login_taken", body = ErrorBody),
@@ -38,7 +40,9 @@ pub async fn register(
     ))
 }
 
-#[utoipa::path(post, path = "/v1/sessions", tag = "accounts", request_body = SignInBody,
+#[utoipa::path(post, path = "/v1/sessions", operation_id = "createSession",
+    summary = "Sign in",
+    tag = "accounts", request_body = SignInBody,
     responses(
         (status = 201, description = "Signed in", body = SessionCreated),
         (status = 401, description = "invalid_credentials: a wrong login or password, or for staff a missing, wrong or already used code", body = ErrorBody),
@@ -72,7 +76,10 @@ pub async fn login(
     Ok(response)
 }
 
-#[utoipa::path(delete, path = "/v1/sessions/current", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/sessions/current", operation_id = "deleteCurrentSession",
+    summary = "Sign out",
+    security(("userSession" = []), ("staffSession" = [])),
+    tag = "accounts",
     responses((status = 204, description = "Signed out")))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let token = bearer(&headers).ok_or_else(|| ApiError::new(Code::Unauthorized))?;
@@ -80,7 +87,10 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/me", operation_id = "getMe",
+    summary = "Read the signed-in account",
+    security(("userSession" = []), ("staffSession" = [])),
+    tag = "accounts",
     responses((status = 200, description = "The caller", body = MeView)))]
 pub async fn me(
     State(state): State<AppState>,

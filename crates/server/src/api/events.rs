@@ -30,7 +30,10 @@ pub fn position(cursor: &str) -> Option<i64> {
         .map(|n| n.min(i64::MAX as u64) as i64)
 }
 
-#[utoipa::path(get, path = "/v1/events", tag = "platform", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/events", operation_id = "listEvents",
+    summary = "List the events of the last 30 days",
+    security(("platformKey" = ["events:read"])),
+    tag = "platform",
     params(
         ("type" = Option<crate::api::answers::EventTypeName>, Query, description = "Only events of this type"),
         ("verification_id" = Option<uuid::Uuid>, Query, description = "Only the events of this application"),

@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use crate::api::answers::Health;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(get, path = "/healthz", operation_id = "getHealth",
+    summary = "Tell whether the process is up",
+    tag = "operations",
     responses((status = 200, description = "The process is up", body = Health)))]
 pub async fn healthz() -> axum::Json<Health> {
     axum::Json(Health {
@@ -14,7 +16,9 @@ pub async fn healthz() -> axum::Json<Health> {
     })
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "operations",
+#[utoipa::path(get, path = "/readyz", operation_id = "getReadiness",
+    summary = "Tell whether the store is reachable",
+    tag = "operations",
     responses(
         (status = 200, description = "The store answers", body = Health),
         (status = 503, description = "The store does not answer", body = Health)))]

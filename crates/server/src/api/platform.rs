@@ -52,7 +52,10 @@ fn with_link(status: StatusCode, answer: PlatformSessionView) -> Response {
     response
 }
 
-#[utoipa::path(post, path = "/v1/platform/sessions", tag = "platform", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/platform/sessions", operation_id = "createPlatformSession",
+    summary = "Send a platform user to realname",
+    security(("platformKey" = ["sessions:write"])),
+    tag = "platform",
     request_body = PlatformSessionBody,
     responses(
         (status = 201, description = "A session, with a single-use link for the user (null once verified)", body = PlatformSessionView),
@@ -67,7 +70,10 @@ pub async fn create_session(
     Ok(with_link(StatusCode::CREATED, session_answer(view)))
 }
 
-#[utoipa::path(get, path = "/v1/platform/sessions/{id}", tag = "platform", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/platform/sessions/{id}", operation_id = "getPlatformSession",
+    summary = "Read a verification session, with a fresh link",
+    security(("platformKey" = ["sessions:write"])),
+    tag = "platform",
     params(("id" = uuid::Uuid, Path)),
     responses(
         (status = 200, description = "The session, with a fresh link (earlier unused ones stay good until they expire); null once verified or closed", body = PlatformSessionView),
@@ -81,7 +87,10 @@ pub async fn get_session(
     Ok(with_link(StatusCode::OK, session_answer(view)))
 }
 
-#[utoipa::path(get, path = "/v1/platform/users/{external_user_id}", tag = "platform", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/platform/users/{external_user_id}", operation_id = "getPlatformUser",
+    summary = "Read how a platform user stands",
+    security(("platformKey" = ["verifications:read"])),
+    tag = "platform",
     params(("external_user_id" = String, Path)),
     responses(
         (status = 200, description = "Where the platform's user stands", body = PlatformUserView),
@@ -108,7 +117,10 @@ pub struct VerificationQuery {
     expand: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/platform/verifications/{id}", tag = "platform", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/platform/verifications/{id}", operation_id = "getPlatformVerification",
+    summary = "Read an application as its user sees it",
+    security(("platformKey" = ["verifications:read"])),
+    tag = "platform",
     params(("id" = uuid::Uuid, Path),
         ("expand" = Option<String>, Query, pattern = "^(identity)?$", description = "identity: add the identity unmasked (scope verifications:read_pii; audited)")),
     responses(
@@ -145,7 +157,10 @@ pub async fn verification(
     }))
 }
 
-#[utoipa::path(post, path = "/v1/platform/verifications/{id}/redact", tag = "platform", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/platform/verifications/{id}/redact", operation_id = "redactPlatformVerification",
+    summary = "Erase a failed or cancelled application",
+    security(("platformKey" = ["verifications:redact"])),
+    tag = "platform",
     params(("id" = uuid::Uuid, Path)),
     responses(
         (status = 202, description = "Erased: a failed or cancelled application outside a fraud hold goes at once", body = RedactionAnswer),
@@ -166,7 +181,10 @@ pub async fn redact(
     ))
 }
 
-#[utoipa::path(delete, path = "/v1/platform/users/{external_user_id}", tag = "platform", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/platform/users/{external_user_id}", operation_id = "closePlatformUser",
+    summary = "Close a platform user's account",
+    security(("platformKey" = ["verifications:redact"])),
+    tag = "platform",
     params(("external_user_id" = String, Path)),
     responses(
         (status = 202, description = "Closed: the relationship ended, an open draft was cancelled, and the holds run from now", body = ClosedUserView),

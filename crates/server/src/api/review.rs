@@ -62,7 +62,10 @@ pub fn parse_filter(text: Option<&str>) -> Option<CaseFilter> {
     }
 }
 
-#[utoipa::path(get, path = "/v1/review/cases", tag = "review", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/review/cases", operation_id = "listReviewCases",
+    summary = "List review cases",
+    security(("staffSession" = [])),
+    tag = "review",
     params(
         ("status" = Option<views::CaseStatus>, Query, description = "open (the default), claimed or decided"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 20"),
@@ -120,7 +123,10 @@ pub async fn list(
     Ok(axum::Json(CasePage { cases, next_cursor }))
 }
 
-#[utoipa::path(get, path = "/v1/review/cases/{id}", tag = "review", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/review/cases/{id}", operation_id = "getReviewCase",
+    summary = "Read a review case",
+    security(("staffSession" = [])),
+    tag = "review",
     params(("id" = uuid::Uuid, Path)),
     responses(
         (status = 200, description = "The case and its application: unmasked with its images for the reviewer who holds its claim and for admins (the reveal is audited), masked and without images for other staff", body = CaseDetail),
@@ -151,7 +157,10 @@ pub async fn get(
     }))
 }
 
-#[utoipa::path(get, path = "/v1/review/cases/{id}/documents/{slot}", tag = "review", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/review/cases/{id}/documents/{slot}", operation_id = "getReviewCaseDocument",
+    summary = "Open a case's document image",
+    security(("staffSession" = [])),
+    tag = "review",
     params(("id" = uuid::Uuid, Path), ("slot" = ImageSlot, Path)),
     responses(
         (status = 200, description = "The image as uploaded, in its own content type (the reveal is audited)"),
@@ -188,7 +197,10 @@ pub fn served_document(meta: &realname_core::store::ImageMeta, bytes: Vec<u8>) -
         .into_response()
 }
 
-#[utoipa::path(post, path = "/v1/review/cases/{id}/claim", tag = "review", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/review/cases/{id}/claim", operation_id = "claimReviewCase",
+    summary = "Claim a case",
+    security(("staffSession" = [])),
+    tag = "review",
     params(("id" = uuid::Uuid, Path)),
     responses(
         (status = 200, description = "Claimed, until claimed_until", body = CaseView),
@@ -203,7 +215,10 @@ pub async fn claim(
     Ok(axum::Json(views::case_summary(&case, state.now(), &[])))
 }
 
-#[utoipa::path(post, path = "/v1/review/cases/{id}/decision", tag = "review", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/review/cases/{id}/decision", operation_id = "decideReviewCase",
+    summary = "Approve or reject a claimed case",
+    security(("staffSession" = [])),
+    tag = "review",
     params(("id" = uuid::Uuid, Path)),
     request_body = DecisionBody,
     responses(
@@ -226,7 +241,10 @@ pub struct AuditQuery {
     verification_id: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/audit", tag = "review", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/audit", operation_id = "listAuditEntries",
+    summary = "Read the audit log",
+    security(("staffSession" = [])),
+    tag = "review",
     params(("verification_id" = Option<uuid::Uuid>, Query)),
     responses(
         (status = 200, description = "The audit trail, oldest first", body = AuditTrail),

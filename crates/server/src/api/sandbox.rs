@@ -20,7 +20,9 @@ pub struct StatementQuery {
     card_number: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/sandbox/bank/statement", tag = "sandbox",
+#[utoipa::path(get, path = "/v1/sandbox/bank/statement", operation_id = "getSandboxStatement",
+    summary = "Read the sandbox bank's statement of a card",
+    tag = "sandbox",
     params(("card_number" = String, Query, description = "16–19 digits; spaces are ignored")),
     responses(
         (status = 200, description = "What the user's bank shows", body = Statement),
@@ -51,7 +53,10 @@ pub async fn statement(
     Ok(axum::Json(Statement { transactions }))
 }
 
-#[utoipa::path(post, path = "/v1/sandbox/clock/advance", tag = "sandbox", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/sandbox/clock/advance", operation_id = "advanceSandboxClock",
+    summary = "Move the sandbox clock forward",
+    security(("staffSession" = []), ("platformKey" = [])),
+    tag = "sandbox",
     request_body = AdvanceBody,
     responses(
         (status = 200, description = "The clock moved, and everything that fell due ran", body = ClockNow),
@@ -79,7 +84,10 @@ pub async fn advance(
     }))
 }
 
-#[utoipa::path(post, path = "/v1/sandbox/verifications/{id}/review", tag = "sandbox", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/sandbox/verifications/{id}/review", operation_id = "reviewSandboxVerification",
+    summary = "Decide an application under review, as a reviewer would",
+    security(("platformKey" = [])),
+    tag = "sandbox",
     params(("id" = uuid::Uuid, Path)),
     request_body = crate::api::requests::DecisionBody,
     responses(

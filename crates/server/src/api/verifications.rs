@@ -30,7 +30,10 @@ fn answer(
 
 type Answer = ApiResult<(StatusCode, axum::Json<ApplicationView>)>;
 
-#[utoipa::path(post, path = "/v1/verifications", tag = "verifications", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/verifications", operation_id = "createVerification",
+    summary = "Start an application",
+    security(("userSession" = [])),
+    tag = "verifications",
     request_body = NewApplicationBody,
     responses(
         (status = 201, description = "A draft, with its warnings", body = ApplicationView),
@@ -47,7 +50,10 @@ pub async fn create(
     answer(&state, StatusCode::CREATED, &app)
 }
 
-#[utoipa::path(get, path = "/v1/verifications", tag = "verifications", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/verifications", operation_id = "listVerifications",
+    summary = "List the user's applications",
+    security(("userSession" = [])),
+    tag = "verifications",
     responses((status = 200, description = "The caller's applications, newest first", body = ApplicationList)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -61,7 +67,10 @@ pub async fn list(
     Ok(axum::Json(ApplicationList { verifications }))
 }
 
-#[utoipa::path(get, path = "/v1/verifications/{id}", tag = "verifications", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/verifications/{id}", operation_id = "getVerification",
+    summary = "Read an application",
+    security(("userSession" = [])),
+    tag = "verifications",
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "The application, personal data masked", body = ApplicationView)))]
 pub async fn get(
@@ -73,7 +82,10 @@ pub async fn get(
     answer(&state, StatusCode::OK, &app)
 }
 
-#[utoipa::path(patch, path = "/v1/verifications/{id}", tag = "verifications", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/v1/verifications/{id}", operation_id = "updateVerification",
+    summary = "Change a draft",
+    security(("userSession" = [])),
+    tag = "verifications",
     params(("id" = uuid::Uuid, Path)),
     request_body = ApplicationPatchBody,
     responses(
@@ -109,7 +121,10 @@ async fn read_capped(body: Body) -> ApiResult<Vec<u8>> {
 }
 
 /// The image's bytes, any content type: the service judges JPEG, PNG and PDF by content.
-#[utoipa::path(put, path = "/v1/verifications/{id}/documents/{slot}", tag = "verifications", security(("bearer" = [])),
+#[utoipa::path(put, path = "/v1/verifications/{id}/documents/{slot}", operation_id = "putVerificationDocument",
+    summary = "Upload a document image",
+    security(("userSession" = [])),
+    tag = "verifications",
     params(("id" = uuid::Uuid, Path), ("slot" = ImageSlot, Path)),
     responses(
         (status = 200, description = "Stored", body = ImageView),
@@ -142,7 +157,10 @@ pub async fn put_document(
     }))
 }
 
-#[utoipa::path(put, path = "/v1/verifications/{id}/bank_card", tag = "verifications", security(("bearer" = [])),
+#[utoipa::path(put, path = "/v1/verifications/{id}/bank_card", operation_id = "putVerificationBankCard",
+    summary = "Bind the bank card",
+    security(("userSession" = [])),
+    tag = "verifications",
     params(("id" = uuid::Uuid, Path)),
     request_body = BankCardBody,
     responses(
@@ -160,7 +178,10 @@ pub async fn put_bank_card(
     answer(&state, StatusCode::OK, &app)
 }
 
-#[utoipa::path(post, path = "/v1/verifications/{id}/submit", tag = "verifications", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/verifications/{id}/submit", operation_id = "submitVerification",
+    summary = "Submit the application for its micro-deposit",
+    security(("userSession" = [])),
+    tag = "verifications",
     params(("id" = uuid::Uuid, Path)),
     responses(
         (status = 200, description = "deposit_pending: the deposit is on its way", body = ApplicationView),
@@ -176,7 +197,10 @@ pub async fn submit(
     answer(&state, StatusCode::OK, &app)
 }
 
-#[utoipa::path(post, path = "/v1/verifications/{id}/cancel", tag = "verifications", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/verifications/{id}/cancel", operation_id = "cancelVerification",
+    summary = "Cancel a draft",
+    security(("userSession" = [])),
+    tag = "verifications",
     params(("id" = uuid::Uuid, Path)),
     responses(
         (status = 200, description = "cancelled", body = ApplicationView),
@@ -191,7 +215,10 @@ pub async fn cancel(
     answer(&state, StatusCode::OK, &app)
 }
 
-#[utoipa::path(post, path = "/v1/verifications/{id}/deposit_confirmation", tag = "verifications", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/verifications/{id}/deposit_confirmation", operation_id = "confirmVerificationDeposit",
+    summary = "Enter the micro-deposit's amount",
+    security(("userSession" = [])),
+    tag = "verifications",
     params(("id" = uuid::Uuid, Path)),
     request_body = AmountBody,
     responses(

@@ -24,7 +24,10 @@ fn with_secret(status: StatusCode, view: EndpointView) -> Response {
     response
 }
 
-#[utoipa::path(post, path = "/v1/webhook_endpoints", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/webhook_endpoints", operation_id = "createWebhookEndpoint",
+    summary = "Register a webhook endpoint",
+    security(("platformKey" = ["webhooks:manage"])),
+    tag = "webhooks",
     request_body = EndpointBody,
     responses(
         (status = 201, description = "The endpoint, with its secret (shown this once)", body = EndpointView),
@@ -42,7 +45,10 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/webhook_endpoints", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/webhook_endpoints", operation_id = "listWebhookEndpoints",
+    summary = "List webhook endpoints",
+    security(("platformKey" = ["webhooks:manage"])),
+    tag = "webhooks",
     responses(
         (status = 200, description = "Every endpoint, without secrets", body = EndpointList),
         (status = 403, description = "key_mode_mismatch; forbidden: the key lacks webhooks:manage", body = ErrorBody)))]
@@ -59,7 +65,10 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(patch, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/v1/webhook_endpoints/{id}", operation_id = "updateWebhookEndpoint",
+    summary = "Change or re-enable a webhook endpoint",
+    security(("platformKey" = ["webhooks:manage"])),
+    tag = "webhooks",
     params(("id" = uuid::Uuid, Path)),
     request_body = EndpointBody,
     responses(
@@ -76,7 +85,10 @@ pub async fn update(
     Ok(axum::Json(EndpointView::of(&endpoint, None)))
 }
 
-#[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", operation_id = "deleteWebhookEndpoint",
+    summary = "Delete a webhook endpoint",
+    security(("platformKey" = ["webhooks:manage"])),
+    tag = "webhooks",
     params(("id" = uuid::Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),
@@ -90,7 +102,10 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/rotate_secret", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/rotate_secret", operation_id = "rotateWebhookEndpointSecret",
+    summary = "Rotate a webhook endpoint's secret",
+    security(("platformKey" = ["webhooks:manage"])),
+    tag = "webhooks",
     params(("id" = uuid::Uuid, Path)),
     request_body = RotateBody,
     responses(
@@ -117,7 +132,10 @@ pub struct DeliveryQuery {
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/webhook_endpoints/{id}/deliveries", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/webhook_endpoints/{id}/deliveries", operation_id = "listWebhookDeliveries",
+    summary = "List a webhook endpoint's delivery attempts",
+    security(("platformKey" = ["webhooks:manage"])),
+    tag = "webhooks",
     params(("id" = uuid::Uuid, Path),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 20"),
         ("cursor" = Option<String>, Query, pattern = "^([0-9]{1,19})?$")),
@@ -178,7 +196,10 @@ pub async fn deliveries(
     }))
 }
 
-#[utoipa::path(post, path = "/v1/events/{id}/resend", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/events/{id}/resend", operation_id = "resendEvent",
+    summary = "Send an event again to every endpoint that takes it",
+    security(("platformKey" = ["webhooks:manage"])),
+    tag = "webhooks",
     params(("id" = String, Path)),
     responses(
         (status = 202, description = "A new delivery to every enabled endpoint that takes the event's type", body = Resent),
