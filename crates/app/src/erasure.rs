@@ -318,7 +318,7 @@ pub async fn close_user(
             .ok_or_else(|| AppError::new(Code::NotFound))?;
         let applications = state.store.applications_of(account).await?;
         if applications.iter().any(|a| a.status.is_pending()) {
-            return Err(AppError::new(Code::ApplicationInProgress));
+            return Err(in_progress());
         }
         let at = state.now();
         let cancel = match applications.iter().find(|a| a.status == Status::Draft) {
@@ -379,10 +379,18 @@ pub async fn close_user(
             Err(realname_core::store::StoreError::Conflict(rule))
                 if rule == "application_in_progress" =>
             {
-                return Err(AppError::new(Code::ApplicationInProgress));
+                return Err(in_progress());
             }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::new(Code::ApplicationInProgress))
+    Err(in_progress())
+}
+
+/// Closing waits for an application being verified, as the platform's developer is told.
+fn in_progress() -> AppError {
+    AppError::new(Code::ApplicationInProgress).saying(
+        "The user has an application being verified (submitted, awaiting its amount or under review); close the user once it is verified, failed or cancelled.",
+        "该用户有一个正在认证的申请（已提交、待确认金额或审核中）；请在其认证通过、失败或取消后再注销该用户。",
+    )
 }

@@ -52,6 +52,13 @@ impl AppError {
         }
     }
 
+    /// The same code with messages of its own: platform callers are developers, and are told
+    /// what blocks the call rather than what an end user would be (CONTRACT 9).
+    pub fn saying(mut self, en: impl Into<String>, zh: impl Into<String>) -> AppError {
+        self.messages = Some(Box::new((en.into(), zh.into())));
+        self
+    }
+
     pub fn with(mut self, key: &'static str, value: Value) -> AppError {
         self.extra.push((key, value));
         self

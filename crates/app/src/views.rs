@@ -273,6 +273,16 @@ pub fn render(
         created_at: Timestamp(app.created_at),
         updated_at: Timestamp(app.updated_at),
         redacted_at: app.redacted_at.map(Timestamp),
+        kind: ApplicationKind::Application,
+        renews: None,
+        valid_until: identity
+            .filter(|_| app.status == Status::Verified)
+            .and_then(Identity::valid_until),
+        // Asked from the due-diligence stage on (CONTRACT 2.3); this store holds none yet.
+        sex: None,
+        occupation: None,
+        address: None,
+        pep: None,
     }
 }
 
@@ -388,6 +398,70 @@ pub struct ApplicationView {
     /// When its personal data was erased (CONTRACT 11): the name, the documents, the images,
     /// the card, the phone and the date of birth are then null.
     pub redacted_at: Option<Timestamp>,
+    /// `application`, or `renewal` for one that renews a verification (CONTRACT 13).
+    pub kind: ApplicationKind,
+    /// The id of the application a renewal renews; null otherwise.
+    pub renews: Option<Uuid>,
+    /// Once verified: the last day its documents are valid (China time), `YYYY-MM-DD`.
+    pub valid_until: Option<NaiveDate>,
+    /// As the passport's sex field F / M / X (CONTRACT 2.3); null where the application was
+    /// made before it was asked.
+    pub sex: Option<Sex>,
+    pub occupation: Option<OccupationView>,
+    /// The residential address in mainland China, masked (its first 6 characters, then `***`).
+    pub address: Option<String>,
+    /// Whether the applicant declared being a politically exposed person.
+    pub pep: Option<PepView>,
+}
+
+/// What an application is for (CONTRACT 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationKind {
+    Application,
+    Renewal,
+}
+
+/// The passport's sex field (CONTRACT 2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    Female,
+    Male,
+    Unspecified,
+}
+
+/// The applicant's occupation (CONTRACT 2.3).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OccupationView {
+    pub category: OccupationCategory,
+    /// Free text of 1–100 characters; required for `other`.
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OccupationCategory {
+    CivilServant,
+    Professional,
+    OfficeWorker,
+    BusinessOwner,
+    ServiceWorker,
+    Farmer,
+    ProductionWorker,
+    Military,
+    Student,
+    Retired,
+    Unemployed,
+    Other,
+}
+
+/// The applicant's declaration about prominent public functions (CONTRACT 2.3).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PepView {
+    pub declared: bool,
+    /// The function held, required when declared.
+    pub role: Option<String>,
 }
 
 /// The identity of an application, unmasked (`?expand=identity`). No `Debug`: it is all

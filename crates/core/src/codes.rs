@@ -341,6 +341,10 @@ catalogue! {
         en: "return_url must be an absolute URL on one of the platform's configured origins.",
         zh: "return_url 必须是平台已配置来源下的完整网址。"
     }
+    PurposeInvalid = "purpose_invalid" {
+        en: "purpose must be verification or renewal.",
+        zh: "purpose 只能是 verification 或 renewal。"
+    }
     LocaleInvalid = "locale_invalid" {
         en: "locale must be zh-CN or en.",
         zh: "locale 只能是 zh-CN 或 en。"

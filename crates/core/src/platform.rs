@@ -15,16 +15,18 @@ pub enum Scope {
     VerificationsRead,
     VerificationsReadPii,
     VerificationsRedact,
+    ScreeningRead,
     WebhooksManage,
     EventsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::SessionsWrite,
         Scope::VerificationsRead,
         Scope::VerificationsReadPii,
         Scope::VerificationsRedact,
+        Scope::ScreeningRead,
         Scope::WebhooksManage,
         Scope::EventsRead,
     ];
@@ -35,6 +37,7 @@ impl Scope {
             Scope::VerificationsRead => "verifications:read",
             Scope::VerificationsReadPii => "verifications:read_pii",
             Scope::VerificationsRedact => "verifications:redact",
+            Scope::ScreeningRead => "screening:read",
             Scope::WebhooksManage => "webhooks:manage",
             Scope::EventsRead => "events:read",
         }
@@ -44,12 +47,18 @@ impl Scope {
         Scope::ALL.into_iter().find(|s| s.as_str() == text.trim())
     }
 
-    /// A key made without `--scope` gets every scope but reading and erasing personal data,
-    /// which must be asked for by name.
+    /// A key made without `--scope` gets every scope but reading and erasing personal data and
+    /// reading screening results (the compliance side's, not every backend's), which must be
+    /// asked for by name.
     pub fn default_set() -> Vec<Scope> {
         Scope::ALL
             .into_iter()
-            .filter(|s| !matches!(s, Scope::VerificationsReadPii | Scope::VerificationsRedact))
+            .filter(|s| {
+                !matches!(
+                    s,
+                    Scope::VerificationsReadPii | Scope::VerificationsRedact | Scope::ScreeningRead
+                )
+            })
             .collect()
     }
 }
@@ -225,6 +234,32 @@ pub struct PlatformSession {
     pub metadata: String,
     pub mode: KeyMode,
     pub created_at: DateTime<Utc>,
+    /// Where its links land.
+    pub purpose: SessionPurpose,
+}
+
+/// What a platform sends its user to realname for (CONTRACT 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionPurpose {
+    /// The journey: the new application, or where the user's stands.
+    Verification,
+    /// The renewal of a verification (CONTRACT 13).
+    Renewal,
+}
+
+impl SessionPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionPurpose::Verification => "verification",
+            SessionPurpose::Renewal => "renewal",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SessionPurpose> {
+        [SessionPurpose::Verification, SessionPurpose::Renewal]
+            .into_iter()
+            .find(|p| p.as_str() == text)
+    }
 }
 
 /// A single-use link into a session, as stored: its keyed hash.

@@ -16,6 +16,44 @@ pub enum Detail {
     BankReason(String),
     /// A Hong Kong, Macao or Taiwan nationality (`nationality_not_foreign`): where to go instead.
     TravelPermit,
+    /// Why a webhook URL was refused (`webhook_url_not_allowed`), for the developer who sent it.
+    WebhookUrl(WebhookUrlProblem),
+}
+
+/// Why a webhook URL may not be an endpoint (CONTRACT 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookUrlProblem {
+    /// Not an absolute URL, or one with a user name, password, fragment or no usable port.
+    Form,
+    /// Not `https://`, nor `http://` into `webhooks.allow_cidrs`.
+    Scheme,
+    /// The host is, or resolves to, a non-public address outside `webhooks.allow_cidrs`.
+    NotPublic,
+    /// The host did not resolve within 5 s.
+    Unresolvable,
+}
+
+impl WebhookUrlProblem {
+    fn messages(self) -> (&'static str, &'static str) {
+        match self {
+            WebhookUrlProblem::Form => (
+                "The webhook URL must be an absolute URL without a user name, password or fragment.",
+                "Webhook 网址必须是完整网址，且不含用户名、密码或片段（#）。",
+            ),
+            WebhookUrlProblem::Scheme => (
+                "The webhook URL must be https://, or http:// to an address inside webhooks.allow_cidrs.",
+                "Webhook 网址必须为 https://，或指向 webhooks.allow_cidrs 内地址的 http://。",
+            ),
+            WebhookUrlProblem::NotPublic => (
+                "The webhook URL's host is a loopback, private, link-local or otherwise non-public address outside webhooks.allow_cidrs.",
+                "Webhook 网址的主机是 webhooks.allow_cidrs 之外的回环、私有、链路本地或其他非公网地址。",
+            ),
+            WebhookUrlProblem::Unresolvable => (
+                "The webhook URL's host name did not resolve within 5 seconds: check the name.",
+                "Webhook 网址的主机名在 5 秒内未能解析，请检查名称。",
+            ),
+        }
+    }
 }
 
 /// One breach of a rule (or one warning), with the field it concerns.
@@ -66,6 +104,7 @@ impl Breach {
                 Residents of Hong Kong, Macao and Taiwan verify with their Mainland Travel \
                 Permit in the platform's own flow instead."
                 .to_owned(),
+            Some(Detail::WebhookUrl(problem)) => problem.messages().0.to_owned(),
         }
     }
 
@@ -91,6 +130,7 @@ impl Breach {
                 "此认证仅适用于外国国籍用户。港澳台居民请在平台的相应流程中使用港澳居民来往内地通行证或台湾居民来往大陆通行证认证。"
                     .to_owned()
             }
+            Some(Detail::WebhookUrl(problem)) => problem.messages().1.to_owned(),
         }
     }
 }

@@ -406,6 +406,12 @@ pub enum RealNameStatus {
     Unverified,
     Pending,
     Verified,
+    /// The verified application's documents lapsed (CONTRACT 13).
+    Expired,
+    /// A confirmed list match holds the account (CONTRACT 12).
+    Suspended,
+    /// The account was closed: only a platform's read of an old session says so (CONTRACT 9).
+    Closed,
 }
 
 /// What an account's applications, newest or oldest first, say of it.

@@ -726,6 +726,7 @@ async fn three_nodes_deliver_each_attempt_once_and_refuse_a_revoked_key_at_once(
         .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
         .current_dir(dir.path())
         .env("REALNAME_DATA_KEY", &key)
+        .env_remove("RUST_LOG")
         .env("REALNAME_RAIL", "iso20022")
         .env("REALNAME_ISO20022_OUTBOX_DIR", "out")
         .env("REALNAME_ISO20022_INBOX_DIR", "in")

@@ -92,7 +92,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Platform {
             Some(Caller(Some(principal))) if !principal.is_person() => {
                 Ok(Platform(principal.clone()))
             }
-            _ => Err(ApiError::new(Code::Unauthorized)),
+            _ => Err(realname_app::AppError::new(Code::Unauthorized)
+                .saying(
+                    "The API key is missing, unknown or revoked.",
+                    "API 密钥缺失、未知或已吊销。",
+                )
+                .into()),
         }
     }
 }

@@ -325,10 +325,12 @@ pub async fn shutdown_signal() {
 
 pub use uuid::Uuid;
 
-/// Logs to standard error, as text or JSON lines; `RUST_LOG` filters (default `info`).
+/// Logs to standard error, as text or JSON lines; `RUST_LOG` filters (default `info`, with the
+/// database driver's notices left out: PostgreSQL's "already exists, skipping" at every start is
+/// no news to an operator).
 pub fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

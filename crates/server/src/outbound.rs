@@ -4,7 +4,8 @@
 //! attempt with a 15 s timeout and no redirects.
 
 use realname_app::platform::webhooks::{SendOutcome, WebhookSender};
-use realname_webhooks::{AddressPolicy, Attempt, DELIVERY_TIMEOUT, Headers, Sender};
+use realname_core::report::WebhookUrlProblem;
+use realname_webhooks::{AddressPolicy, Attempt, DELIVERY_TIMEOUT, Headers, Sender, UrlRefusal};
 
 pub struct Outbound {
     policy: AddressPolicy,
@@ -30,13 +31,22 @@ fn outcome(attempt: Attempt) -> SendOutcome {
 
 #[async_trait::async_trait]
 impl WebhookSender for Outbound {
-    async fn admit(&self, url: &str) -> Result<(), String> {
-        let target = self.policy.check_url(url).map_err(|e| e.to_string())?;
+    async fn admit(&self, url: &str) -> Result<(), WebhookUrlProblem> {
+        let problem = |refusal: UrlRefusal| match refusal {
+            UrlRefusal::Malformed
+            | UrlRefusal::Userinfo
+            | UrlRefusal::Fragment
+            | UrlRefusal::Port => WebhookUrlProblem::Form,
+            UrlRefusal::Scheme | UrlRefusal::PlainHttp { .. } => WebhookUrlProblem::Scheme,
+            UrlRefusal::NotPublic { .. } => WebhookUrlProblem::NotPublic,
+            UrlRefusal::Unresolvable => WebhookUrlProblem::Unresolvable,
+        };
+        let target = self.policy.check_url(url).map_err(problem)?;
         self.policy
             .resolve(&target)
             .await
             .map(drop)
-            .map_err(|e| e.to_string())
+            .map_err(problem)
     }
 
     fn new_secret(&self) -> Result<String, String> {

@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use realname_core::application::CardHistory;
 use realname_core::platform::{
     ApiKey, DeliveryAttempt, DeliveryState, EventQuery, EventType, KeyMode, LinkToken, LinkUse,
-    ModeFacts, PlatformEvent, PlatformSession, WebhookEndpoint,
+    ModeFacts, PlatformEvent, PlatformSession, SessionPurpose, WebhookEndpoint,
 };
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_13.sql"),
     include_str!("schema_14.sql"),
     include_str!("schema_15.sql"),
+    include_str!("schema_16.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -392,12 +393,13 @@ async fn insert_event(
 
 macro_rules! platform_session_columns {
     () => {
-        "id, account_id, external_user_id, return_url, locale, metadata, mode, created_at"
+        "id, account_id, external_user_id, return_url, locale, metadata, mode, created_at, purpose"
     };
 }
 
 fn platform_session_row(r: &PgRow) -> StoreResult<PlatformSession> {
     let mode: String = r.try_get("mode").map_err(err)?;
+    let purpose: String = r.try_get("purpose").map_err(err)?;
     Ok(PlatformSession {
         id: r.try_get("id").map_err(err)?,
         account_id: r.try_get("account_id").map_err(err)?,
@@ -408,6 +410,8 @@ fn platform_session_row(r: &PgRow) -> StoreResult<PlatformSession> {
         mode: KeyMode::parse(&mode)
             .ok_or_else(|| StoreError::Failed(format!("unknown mode {mode}")))?,
         created_at: r.try_get("created_at").map_err(err)?,
+        purpose: SessionPurpose::parse(&purpose)
+            .ok_or_else(|| StoreError::Failed(format!("unknown purpose {purpose}")))?,
     })
 }
 
@@ -2190,8 +2194,9 @@ impl Store for PgStore {
             let mut tx = begin(&pool).await?;
             sqlx::query(
                 "INSERT INTO platform_sessions
-                     (id, account_id, external_user_id, return_url, locale, metadata, mode, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     (id, account_id, external_user_id, return_url, locale, metadata, mode, created_at,
+                      purpose)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(session.id)
             .bind(session.account_id)
@@ -2201,6 +2206,7 @@ impl Store for PgStore {
             .bind(&session.metadata)
             .bind(session.mode.as_str())
             .bind(session.created_at)
+            .bind(session.purpose.as_str())
             .execute(&mut *tx)
             .await
             .map_err(err)?;
@@ -2261,7 +2267,7 @@ impl Store for PgStore {
     ) -> StoreResult<Option<(PlatformSession, bool)>> {
         let row = sqlx::query(
             "SELECT s.id, s.account_id, s.external_user_id, s.return_url, s.locale, s.metadata, s.mode,
-                    s.created_at, (l.used_at IS NULL AND l.expires_at > $2) AS good
+                    s.created_at, s.purpose, (l.used_at IS NULL AND l.expires_at > $2) AS good
              FROM link_tokens l JOIN platform_sessions s ON s.id = l.session_id
              WHERE l.token_hash = $1",
         )

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use realname_core::application::CardHistory;
 use realname_core::platform::{
     ApiKey, DeliveryAttempt, DeliveryState, EventQuery, EventType, KeyMode, LinkToken, LinkUse,
-    ModeFacts, PlatformEvent, PlatformSession, WebhookEndpoint,
+    ModeFacts, PlatformEvent, PlatformSession, SessionPurpose, WebhookEndpoint,
 };
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
@@ -78,12 +78,13 @@ fn api_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
 
 macro_rules! platform_session_columns {
     () => {
-        "id, account_id, external_user_id, return_url, locale, metadata, mode, created_at"
+        "id, account_id, external_user_id, return_url, locale, metadata, mode, created_at, purpose"
     };
 }
 
 fn platform_session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlatformSession> {
     let mode: String = r.get(6)?;
+    let purpose: String = r.get(8)?;
     Ok(PlatformSession {
         id: parse_id(&r.get::<_, String>(0)?)?,
         account_id: parse_id(&r.get::<_, String>(1)?)?,
@@ -93,6 +94,8 @@ fn platform_session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlatformSessi
         metadata: r.get(5)?,
         mode: KeyMode::parse(&mode).ok_or(rusqlite::Error::InvalidColumnName(mode))?,
         created_at: parse_ts(&r.get::<_, String>(7)?)?,
+        purpose: SessionPurpose::parse(&purpose)
+            .ok_or(rusqlite::Error::InvalidColumnName(purpose))?,
     })
 }
 
@@ -1767,8 +1770,9 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             tx.exec(
                 "INSERT INTO platform_sessions
-                     (id, account_id, external_user_id, return_url, locale, metadata, mode, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     (id, account_id, external_user_id, return_url, locale, metadata, mode, created_at,
+                      purpose)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     id(session.id),
                     id(session.account_id),
@@ -1777,7 +1781,8 @@ impl Store for SqliteStore {
                     session.locale,
                     session.metadata,
                     session.mode.as_str(),
-                    ts(session.created_at)
+                    ts(session.created_at),
+                    session.purpose.as_str()
                 ],
             )
             .map_err(failed)?;
@@ -1861,11 +1866,11 @@ impl Store for SqliteStore {
         self.read(move |c| {
             c.one(
                 "SELECT s.id, s.account_id, s.external_user_id, s.return_url, s.locale, s.metadata, s.mode,
-                        s.created_at, l.used_at IS NULL AND l.expires_at > ?2
+                        s.created_at, s.purpose, l.used_at IS NULL AND l.expires_at > ?2
                  FROM link_tokens l JOIN platform_sessions s ON s.id = l.session_id
                  WHERE l.token_hash = ?1",
                 params![hash, ts(now)],
-                |r| Ok((platform_session_row(r)?, r.get::<_, bool>(8)?)),
+                |r| Ok((platform_session_row(r)?, r.get::<_, bool>(9)?)),
             )
             .optional()
             .map_err(failed)

@@ -334,6 +334,7 @@ pub async fn closing_a_platform_user_cancels_its_draft_and_frees_its_id(store: D
         metadata: "{}".into(),
         mode: KeyMode::Test,
         created_at: t0(),
+        purpose: realname_core::platform::SessionPurpose::Verification,
     };
     let link = LinkToken {
         token_hash: b"link-close".to_vec(),

@@ -1396,6 +1396,7 @@ pub async fn platform_users_sessions_and_single_use_links(store: DynStore) {
         metadata: "{\"order\":\"7\"}".into(),
         mode: KeyMode::Test,
         created_at: t0(),
+        purpose: realname_core::platform::SessionPurpose::Renewal,
     };
     let link = |hash: &[u8], expires: i64| LinkToken {
         token_hash: hash.to_vec(),
@@ -2293,6 +2294,7 @@ pub async fn old_events_deliveries_jobs_and_links_are_purged(store: DynStore) {
         metadata: "{}".into(),
         mode: KeyMode::Test,
         created_at: t0(),
+        purpose: realname_core::platform::SessionPurpose::Renewal,
     };
     let link = |hash: &[u8], expires_at| LinkToken {
         token_hash: hash.to_vec(),

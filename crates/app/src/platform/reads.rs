@@ -2,7 +2,7 @@
 //! sees it; with `verifications:read_pii`, the identity unmasked, each such read audited with
 //! the key's prefix.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use realname_core::Code;
 use realname_core::platform::{ApiKey, Scope};
 use realname_core::state::Status;
@@ -19,8 +19,12 @@ pub struct UserView {
     pub external_user_id: String,
     pub standing: Standing,
     pub verified_at: Option<DateTime<Utc>>,
+    /// The last day the verification's documents are valid, once verified.
+    pub valid_until: Option<NaiveDate>,
     /// With `verifications:read_pii`, once verified.
     pub real_name: Option<String>,
+    /// Whether the key may read screening results (`screening:read`).
+    pub screening_visible: bool,
 }
 
 pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> AppResult<UserView> {
@@ -45,16 +49,16 @@ pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> App
             .find(|e| e.status == Status::Verified)
             .map(|e| e.at)
     });
-    let real_name = match &verified {
-        Some(app_record) if key.has(Scope::VerificationsReadPii) => {
-            // Erased once the account's hold ran out: nothing to reveal, nothing audited.
-            match views::open(app, app_record)? {
-                Some(opened) => {
-                    audit(app, key, app_record.id, "reveal_real_name").await?;
-                    Some(opened.identity.real_name.as_str().to_owned())
-                }
-                None => None,
-            }
+    // Erased once the account's hold ran out: nothing to show, nothing to audit.
+    let opened = match &verified {
+        Some(record) => views::open(app, record)?,
+        None => None,
+    };
+    let valid_until = opened.as_ref().and_then(|o| o.identity.valid_until());
+    let real_name = match (&verified, &opened) {
+        (Some(record), Some(opened)) if key.has(Scope::VerificationsReadPii) => {
+            audit(app, key, record.id, "reveal_real_name").await?;
+            Some(opened.identity.real_name.as_str().to_owned())
         }
         _ => None,
     };
@@ -62,7 +66,9 @@ pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> App
         external_user_id: external_user_id.to_owned(),
         standing,
         verified_at,
+        valid_until,
         real_name,
+        screening_visible: key.has(Scope::ScreeningRead),
     })
 }
 
@@ -74,6 +80,8 @@ pub struct VerificationRead {
     pub external_user_id: Option<String>,
     /// Whether the identity is to be shown unmasked.
     pub expanded: bool,
+    /// Whether the key may see the real name (`verifications:read_pii`), as on the user read.
+    pub shows_name: bool,
 }
 
 pub async fn verification(
@@ -102,6 +110,7 @@ pub async fn verification(
         opened,
         external_user_id,
         expanded: expand_identity,
+        shows_name: key.has(Scope::VerificationsReadPii),
     })
 }
 

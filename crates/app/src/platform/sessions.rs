@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use rand::TryRngCore;
-use realname_core::platform::{LinkToken, LinkUse, PlatformSession, Scope};
+use realname_core::platform::{LinkToken, LinkUse, PlatformSession, Scope, SessionPurpose};
 use realname_core::ports::Lookup;
 use realname_core::state::{RealNameStatus, Status, real_name_status};
 use realname_core::store::{Account, ApplicationRecord, Role};
@@ -23,6 +23,7 @@ pub struct SessionRequest {
     pub external_user_id: Option<String>,
     pub return_url: Option<String>,
     pub locale: Option<String>,
+    pub purpose: Option<String>,
     pub metadata: Option<Value>,
 }
 
@@ -74,10 +75,16 @@ pub fn valid_external_user_id(text: &str) -> bool {
     (1..=128).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic())
 }
 
-fn checked(
-    app: &Service,
-    request: SessionRequest,
-) -> AppResult<(String, Option<String>, Option<String>, String)> {
+/// A session request, checked.
+struct Checked {
+    external: String,
+    return_url: Option<String>,
+    locale: Option<String>,
+    purpose: SessionPurpose,
+    metadata: String,
+}
+
+fn checked(app: &Service, request: SessionRequest) -> AppResult<Checked> {
     let mut report = Report::default();
     let external = request.external_user_id.unwrap_or_default();
     if !valid_external_user_id(&external) {
@@ -98,6 +105,13 @@ fn checked(
     if locale.as_deref().is_some_and(|l| l != "zh-CN" && l != "en") {
         report.breach("locale", Code::LocaleInvalid);
     }
+    let purpose = match request.purpose.as_deref() {
+        None | Some("") => SessionPurpose::Verification,
+        Some(text) => SessionPurpose::parse(text).unwrap_or_else(|| {
+            report.breach("purpose", Code::PurposeInvalid);
+            SessionPurpose::Verification
+        }),
+    };
     let metadata = match request.metadata {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(map)) => map,
@@ -118,8 +132,13 @@ fn checked(
     if !report.is_clean() {
         return Err(AppError::validation(report));
     }
-    let metadata = Value::Object(metadata).to_string();
-    Ok((external, return_url, locale, metadata))
+    Ok(Checked {
+        external,
+        return_url,
+        locale,
+        purpose,
+        metadata: Value::Object(metadata).to_string(),
+    })
 }
 
 /// The origin of an absolute http(s) URL, as `scheme://host[:port]` with the default port
@@ -166,7 +185,13 @@ pub async fn create(
     request: SessionRequest,
 ) -> AppResult<SessionView> {
     let key = who.platform(app, Scope::SessionsWrite)?;
-    let (external, return_url, locale, metadata) = checked(app, request)?;
+    let Checked {
+        external,
+        return_url,
+        locale,
+        purpose,
+        metadata,
+    } = checked(app, request)?;
     let now = app.now();
     let account = Account {
         id: Uuid::new_v4(),
@@ -186,6 +211,7 @@ pub async fn create(
         metadata,
         mode: key.mode,
         created_at: now,
+        purpose,
     };
     let (token, expires_at, link) = new_link(app, session.id).await?;
     app.store.create_platform_session(&session, &link).await?;
@@ -216,7 +242,20 @@ pub async fn get(app: &Service, who: &Principal, id: &str) -> AppResult<SessionV
         .account_closed_at(session.account_id)
         .await?
         .is_some();
-    if standing.real_name_status == RealNameStatus::Verified || closed {
+    if closed {
+        // Its applications still say what they were; the account is what the platform asks.
+        let standing = Standing {
+            real_name_status: RealNameStatus::Closed,
+            ..standing
+        };
+        return Ok(SessionView {
+            session,
+            url: None,
+            url_expires_at: None,
+            standing,
+        });
+    }
+    if standing.real_name_status == RealNameStatus::Verified {
         return Ok(SessionView {
             session,
             url: None,
@@ -270,11 +309,15 @@ pub async fn start(app: &Service, token: &str) -> AppResult<Option<Started>> {
         )
         .await?;
     let standing = standing_of(app, session.account_id).await?;
-    let next = match &standing.newest {
-        Some(newest) if newest.status.is_open() || newest.status == Status::Verified => {
+    let next = match (&standing.newest, session.purpose) {
+        // Renewals land on the account page, which says whether one is due (CONTRACT 9, 13).
+        (_, SessionPurpose::Renewal) => "/account".to_owned(),
+        (Some(newest), SessionPurpose::Verification)
+            if newest.status.is_open() || newest.status == Status::Verified =>
+        {
             format!("/verifications/{}", newest.id)
         }
-        _ => "/verifications/new".to_owned(),
+        (_, SessionPurpose::Verification) => "/verifications/new".to_owned(),
     };
     Ok(Some(Started {
         session_token,

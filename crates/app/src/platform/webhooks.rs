@@ -13,8 +13,9 @@ use realname_core::platform::{
     DeliveryAttempt, DeliveryState, EventType, KeyMode, PlatformEvent, Scope, WebhookEndpoint,
 };
 use realname_core::ports::SealContext;
+use realname_core::report::WebhookUrlProblem;
 use realname_core::store::{Job, NewJob};
-use realname_core::{Code, Report};
+use realname_core::{Breach, Code, Detail, Report};
 use uuid::Uuid;
 
 use crate::{AppError, AppResult, Principal, Service};
@@ -44,7 +45,7 @@ impl SendOutcome {
 pub trait WebhookSender: Send + Sync {
     /// Whether `url` may be an endpoint: `https://`, or `http://` into an allowed network,
     /// and not pointing at a non-public address outside `webhooks.allow_cidrs`.
-    async fn admit(&self, url: &str) -> Result<(), String>;
+    async fn admit(&self, url: &str) -> Result<(), WebhookUrlProblem>;
     /// A new signing secret (`whsec_…`).
     fn new_secret(&self) -> Result<String, String>;
     /// One attempt: the body signed with every secret, sent to the address checked just
@@ -105,8 +106,15 @@ fn checked_events(events: &[String], report: &mut Report) -> Vec<String> {
 
 async fn checked_url(app: &Service, url: &str, report: &mut Report) -> String {
     let url = url.trim().to_owned();
-    if url.len() > 2048 || app.webhooks.admit(&url).await.is_err() {
-        report.breach("url", Code::WebhookUrlNotAllowed);
+    let admitted = if url.len() > 2048 {
+        Err(WebhookUrlProblem::Form)
+    } else {
+        app.webhooks.admit(&url).await
+    };
+    if let Err(problem) = admitted {
+        report.breaches.push(
+            Breach::new("url", Code::WebhookUrlNotAllowed).with_detail(Detail::WebhookUrl(problem)),
+        );
     }
     url
 }

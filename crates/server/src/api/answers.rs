@@ -155,6 +155,10 @@ pub struct PlatformSessionView {
     pub url_expires_at: Option<Timestamp>,
     pub return_url: Option<String>,
     pub locale: Option<String>,
+    /// `verification` or `renewal`: where its links land.
+    #[schema(pattern = "^(verification|renewal)$")]
+    pub purpose: String,
+    /// As `GET /v1/me` says it, or `closed` once the account was closed.
     pub real_name_status: RealNameStatus,
     pub verification_id: Option<Uuid>,
     pub verification_status: Option<Status>,
@@ -171,10 +175,64 @@ pub struct PlatformUserView {
     pub verification_id: Option<Uuid>,
     pub verification_status: Option<Status>,
     pub verified_at: Option<Timestamp>,
+    /// The last day the verification's documents are valid (China time), `YYYY-MM-DD`.
+    pub valid_until: Option<chrono::NaiveDate>,
+    /// Whether a renewal is due, overdue, required or in progress (CONTRACT 13).
+    pub renewal: Option<RenewalView>,
+    /// The customer's risk grade (CONTRACT 14).
+    pub risk: Option<RiskView>,
+    /// Whether a legal hold keeps the account's records from erasure (CONTRACT 11).
+    pub legal_hold: bool,
     pub livemode: bool,
     /// With the scope `verifications:read_pii`, once verified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub real_name: Option<String>,
+    /// With the scope `screening:read` (CONTRACT 12).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screening: Option<ScreeningView>,
+}
+
+/// Where a verification's renewal stands (CONTRACT 13).
+#[derive(Serialize, ToSchema)]
+pub struct RenewalView {
+    pub status: RenewalStatus,
+    /// When it became so.
+    pub since: Timestamp,
+    /// The open renewal, if one was started.
+    pub renewal_id: Option<Uuid>,
+}
+
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewalStatus {
+    Due,
+    Overdue,
+    Required,
+    InProgress,
+}
+
+/// A customer's risk grade (CONTRACT 14).
+#[derive(Serialize, ToSchema)]
+pub struct RiskView {
+    pub grade: RiskGrade,
+    pub next_review_at: Option<Timestamp>,
+}
+
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskGrade {
+    Low,
+    Medium,
+    High,
+}
+
+/// Where a customer stands against the lists (CONTRACT 12).
+#[derive(Serialize, ToSchema)]
+pub struct ScreeningView {
+    /// Null until first screened.
+    pub status: Option<realname_app::views::ScreeningStatus>,
+    pub screened_at: Option<Timestamp>,
+    pub list_versions: Vec<realname_app::views::ListVersion>,
 }
 
 /// What a request to erase became (CONTRACT 11).

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::api::answers::{
     ClosedUserView, ErrorBody, PlatformSessionView, PlatformUserView, PlatformVerificationView,
-    RedactionAnswer, RedactionView,
+    RedactionAnswer, RedactionView, ScreeningView,
 };
 use crate::api::requests::PlatformSessionBody;
 use crate::auth::Platform;
@@ -36,6 +36,7 @@ fn session_answer(view: SessionView) -> PlatformSessionView {
         url_expires_at: view.url_expires_at.map(Timestamp),
         return_url: view.session.return_url,
         locale: view.session.locale,
+        purpose: view.session.purpose.as_str().to_owned(),
         real_name_status: view.standing.real_name_status,
         verification_id: view.standing.verification_id(),
         verification_status: view.standing.verification_status(),
@@ -107,8 +108,18 @@ pub async fn user(
         external_user_id: user.external_user_id,
         real_name_status: user.standing.real_name_status,
         verified_at: user.verified_at.map(Timestamp),
+        valid_until: user.valid_until,
+        // Filled by the renewal, risk, hold and screening features (CONTRACT 11–14).
+        renewal: None,
+        risk: None,
+        legal_hold: false,
         livemode: state.mode() == KeyMode::Live,
         real_name: user.real_name,
+        screening: user.screening_visible.then(|| ScreeningView {
+            status: None,
+            screened_at: None,
+            list_versions: Vec::new(),
+        }),
     }))
 }
 
@@ -145,8 +156,12 @@ pub async fn verification(
         }
     };
     let read = reads::verification(&state, &who, &id, expand).await?;
+    let mut application = views::render(&state, &read.record, read.opened.as_ref(), false);
+    if !read.shows_name {
+        application.real_name = None;
+    }
     Ok(axum::Json(PlatformVerificationView {
-        application: views::render(&state, &read.record, read.opened.as_ref(), false),
+        application,
         external_user_id: read.external_user_id,
         // Null once erased, as every other personal field is.
         identity: read.expanded.then(|| {

@@ -289,6 +289,9 @@ pub struct PlatformSessionBody {
     pub return_url: Option<String>,
     /// `zh-CN` or `en`.
     pub locale: Option<String>,
+    /// `verification` (default): the journey; `renewal`: the renewal of a verification.
+    #[schema(pattern = "^(verification|renewal)$")]
+    pub purpose: Option<String>,
     /// At most 20 string pairs; keys ≤ 40 characters, values ≤ 500. Returned as given.
     #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     pub metadata: Option<Value>,
@@ -300,6 +303,7 @@ impl From<PlatformSessionBody> for realname_app::platform::sessions::SessionRequ
             external_user_id: b.external_user_id,
             return_url: b.return_url,
             locale: b.locale,
+            purpose: b.purpose,
             metadata: b.metadata,
         }
     }

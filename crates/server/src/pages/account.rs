@@ -404,6 +404,9 @@ pub async fn settings(State(state): State<AppState>, ctx: PageContext) -> Respon
         RealNameStatus::Unverified => ("unverified", t.status_unverified()),
         RealNameStatus::Pending => ("pending", t.status_pending()),
         RealNameStatus::Verified => ("verified", t.status_verified()),
+        RealNameStatus::Expired => ("expired", t.status_expired()),
+        RealNameStatus::Suspended => ("suspended", t.status_suspended()),
+        RealNameStatus::Closed => ("closed", t.status_closed()),
     };
     let real_name = realname_app::journey::verified_name(&state, &apps)
         .ok()

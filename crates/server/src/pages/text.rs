@@ -58,6 +58,9 @@ texts! {
     status_unverified: "Not authenticated", "未认证";
     status_pending: "In progress", "认证中";
     status_verified: "Authenticated", "已认证";
+    status_expired: "Expired: your documents have lapsed", "已过期：您的证件已失效";
+    status_suspended: "Suspended", "已暂停";
+    status_closed: "Closed", "已注销";
     real_name: "Real name", "真实姓名";
     authenticate_now: "Authenticate now", "立即认证";
     view_application: "View my application", "查看我的申请";

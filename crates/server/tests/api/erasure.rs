@@ -542,6 +542,7 @@ async fn closing_a_platform_user_starts_its_holds_and_frees_its_id() {
         &[
             Scope::SessionsWrite,
             Scope::VerificationsRead,
+            Scope::VerificationsReadPii,
             Scope::VerificationsRedact,
         ],
         KeyMode::Test,
@@ -559,6 +560,11 @@ async fn closing_a_platform_user_starts_its_holds_and_frees_its_id() {
         (status, code(&body)),
         (StatusCode::CONFLICT, Some("application_in_progress")),
         "{body}"
+    );
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("being verified"),
+        "to a developer: {message}"
     );
     decide(&app, &key, &id, json!({"outcome": "approve"})).await;
 

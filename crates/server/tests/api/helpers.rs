@@ -398,6 +398,23 @@ impl TestApp {
         assert_eq!(body["status"], "under_review");
     }
 
+    /// A new application for `token`'s user, taken to `verified` through the sandbox's
+    /// review endpoint; answers its id.
+    pub async fn verified(&self, token: &str, card: &str) -> String {
+        let id = self.ready_draft(token, card).await;
+        self.to_review(token, &id, card).await;
+        let key = platform_key(self, &[], realname_core::platform::KeyMode::Test).await;
+        let (status, body) = self
+            .post(
+                &format!("/v1/sandbox/verifications/{id}/review"),
+                Some(&key),
+                json!({"outcome": "approve"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        id
+    }
+
     pub async fn deposit_amount(&self, card: &str) -> String {
         let lines = self.statement(card).await;
         lines

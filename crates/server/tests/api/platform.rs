@@ -579,3 +579,131 @@ async fn once_submitted_the_pages_offer_the_way_back_to_the_platform() {
     );
     assert!(html.contains(&back), "{html}");
 }
+
+/// The platform surface of CONTRACT 9 as amended: every field of the user read is there
+/// (null or false until what fills it is built), screening only with its scope, a session's
+/// purpose, a closed account's session, and messages written for the developer.
+#[tokio::test]
+async fn the_platform_reads_say_every_field_and_speak_to_developers() {
+    let app = spawn_app().await;
+    let key = platform_key(&app, &[], KeyMode::Test).await;
+    let (status, session) = new_session(&app, &key, json!({"external_user_id": "ext-7"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    assert_eq!(session["purpose"], "verification");
+
+    let (status, user) = app.get("/v1/platform/users/ext-7", Some(&key)).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    for (field, value) in [
+        ("valid_until", json!(null)),
+        ("renewal", json!(null)),
+        ("risk", json!(null)),
+        ("legal_hold", json!(false)),
+    ] {
+        assert_eq!(user.get(field), Some(&value), "{field}: {user}");
+    }
+    assert!(user.get("screening").is_none(), "screening needs its scope");
+    let compliance = platform_key(
+        &app,
+        &[Scope::VerificationsRead, Scope::ScreeningRead],
+        KeyMode::Test,
+    )
+    .await;
+    let (_, user) = app.get("/v1/platform/users/ext-7", Some(&compliance)).await;
+    assert_eq!(
+        user["screening"],
+        json!({"status": null, "screened_at": null, "list_versions": []})
+    );
+
+    // A renewal link lands on the account page; a purpose it does not know is refused.
+    let (status, body) = new_session(
+        &app,
+        &key,
+        json!({"external_user_id": "ext-7", "purpose": "upgrade"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        detail_codes(&body),
+        vec![("purpose".to_owned(), "purpose_invalid".to_owned())]
+    );
+    let (_, renewal) = new_session(
+        &app,
+        &key,
+        json!({"external_user_id": "ext-7", "purpose": "renewal"}),
+    )
+    .await;
+    assert_eq!(renewal["purpose"], "renewal");
+    let path = renewal["url"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(&app.base)
+        .unwrap()
+        .to_owned();
+    let client = no_redirects();
+    let csrf = csrf_of(&app, &client, &path).await;
+    let go = continue_link(&app, &client, &path, &csrf).await;
+    assert_eq!(go.status(), StatusCode::SEE_OTHER);
+    assert_eq!(go.headers()["location"], "/account");
+
+    // Closed, the account's old session says so.
+    let closer = platform_key(&app, &[Scope::VerificationsRedact], KeyMode::Test).await;
+    let (status, closed) = app
+        .call(
+            Method::DELETE,
+            "/v1/platform/users/ext-7",
+            Some(&closer),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{closed}");
+    let (status, read) = app
+        .get(
+            &format!("/v1/platform/sessions/{}", session["id"].as_str().unwrap()),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["real_name_status"], "closed");
+    assert_eq!(read["url"], json!(null));
+
+    // A key it does not know is told about as a key, not as a sign-in.
+    for bad in [
+        "rn_test_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "nonsense",
+    ] {
+        let (status, body) = app.get("/v1/events", Some(bad)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            body["error"]["message"],
+            "The API key is missing, unknown or revoked."
+        );
+    }
+}
+
+/// A platform's read of an application shows the real name only with the scope that reveals
+/// it, as the user read does; a verified one says until when its documents hold.
+#[tokio::test]
+async fn an_application_read_hides_the_name_without_the_scope_and_says_valid_until() {
+    let app = spawn_app().await;
+    let key = platform_key(&app, &[Scope::VerificationsRead], KeyMode::Test).await;
+    let pii = platform_key(
+        &app,
+        &[Scope::VerificationsRead, Scope::VerificationsReadPii],
+        KeyMode::Test,
+    )
+    .await;
+    let token = app.register("anna@example.com").await;
+    let id = app.verified(&token, CARD).await;
+    let path = format!("/v1/platform/verifications/{id}");
+    let (_, masked) = app.get(&path, Some(&key)).await;
+    assert_eq!(masked["real_name"], json!(null));
+    let (_, named) = app.get(&path, Some(&pii)).await;
+    assert_eq!(named["real_name"], "John Smith");
+    for read in [&masked, &app.application(&token, &id).await] {
+        assert_eq!(read["valid_until"], "2034-01-01", "the passport's expiry");
+        assert_eq!(read["kind"], "application");
+        for field in ["renews", "sex", "occupation", "address", "pep"] {
+            assert_eq!(read.get(field), Some(&json!(null)), "{field}");
+        }
+    }
+}

@@ -340,11 +340,14 @@ async fn a_receiver_that_is_down_gets_the_event_on_the_schedule() {
 async fn a_webhook_into_the_inside_network_is_refused() {
     let app = spawn_app().await;
     let key = platform_key(&app, &[Scope::WebhooksManage], KeyMode::Test).await;
-    for url in [
-        "http://127.0.0.1:9/hooks",
-        "https://127.0.0.1/hooks",
-        "https://10.0.0.8/h",
-        "ftp://x.example.com/",
+    // Each refusal says what is wrong with the URL, to the developer who sent it.
+    for (url, says) in [
+        ("http://127.0.0.1:9/hooks", "must be https://"),
+        ("https://127.0.0.1/hooks", "non-public address"),
+        ("https://10.0.0.8/h", "non-public address"),
+        ("ftp://x.example.com/", "must be https://"),
+        ("https://user:pw@x.example.com/", "without a user name"),
+        ("https://no-such-host.invalid/hooks", "did not resolve"),
     ] {
         let (status, body) = app
             .post(
@@ -358,6 +361,8 @@ async fn a_webhook_into_the_inside_network_is_refused() {
             body["error"]["details"][0]["code"], "webhook_url_not_allowed",
             "{url}"
         );
+        let message = body["error"]["details"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{url}: {message}");
     }
     let (status, body) = app
         .post(
