@@ -57,8 +57,8 @@ BANK_CARD = {
     "account_type": "current",
     "account_name": "John Smith",
 }
-# Judged by content: the JPEG signature is enough.
-JPEG = b"\xff\xd8\xff\xe0" + b"\x07" * 4096
+# Judged by content: a JPEG whose header reads (a 1600 x 1200 frame), then padding.
+JPEG = b"\xff\xd8\xff\xe0\x00\x10\x4a\x46\x49\x46\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xc0\x00\x11\x08\x04\xb0\x06\x40\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01" + b"\x07" * 4096
 
 
 def fail(message):

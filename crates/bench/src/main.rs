@@ -402,11 +402,7 @@ impl Driver {
 
     async fn upload(&self, token: &str, id: &str, slot: &str) {
         let started = Instant::now();
-        let body = {
-            let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0];
-            b.resize(200 * 1024, 7);
-            b
-        };
+        let body = realname_store_tests::fixtures::document_jpeg(b"", 200 * 1024);
         let res = self
             .client
             .put(format!(

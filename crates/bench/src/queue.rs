@@ -55,8 +55,6 @@ const PAGE_SIZE: usize = 50;
 const PAGE_PATH: &str = "/v1/review/cases?status=open&limit=50";
 /// Seeding tasks: enough to keep SQLite's group commit and PostgreSQL's pool busy.
 const SEEDING_TASKS: usize = 16;
-/// A tiny upload the service takes as a JPEG: it judges an image by its first bytes.
-const TINY_JPEG: &[u8] = b"\xFF\xD8\xFF\xE0JFIF bench image";
 
 pub async fn run(args: &QueueArgs) {
     let bin = realname_bin(args.bin.as_deref());
@@ -232,7 +230,8 @@ pub(crate) async fn submit_one(
     passport: &str,
     card: &str,
 ) -> Result<uuid::Uuid, String> {
-    submit_with_images(state, login, passport, card, TINY_JPEG).await
+    let image = realname_store_tests::fixtures::document_jpeg(b"bench image", 0);
+    submit_with_images(state, login, passport, card, &image).await
 }
 
 /// As [`submit_one`], with `image` as both document images.

@@ -43,9 +43,10 @@ pub struct RotationArgs {
 
 async fn seed(url: &str, n: usize, image_kib: usize) -> f64 {
     let state = crate::queue::seeding_state(url).await;
-    let mut image = b"\xFF\xD8\xFF\xE0JFIF".to_vec();
-    image.resize(image_kib * 1024, 7);
-    let image = Arc::new(image);
+    let image = Arc::new(realname_store_tests::fixtures::document_jpeg(
+        b"",
+        image_kib * 1024,
+    ));
     let started = Instant::now();
     crate::queue::seed_each(&state, n, "applications", move |state, i| {
         let image = Arc::clone(&image);

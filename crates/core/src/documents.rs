@@ -257,50 +257,20 @@ pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
 /// The most pixels an uploaded image may claim: a phone's photo is 12–50 megapixels.
 pub const MAX_PIXELS: u64 = 50_000_000;
 
-fn within_pixels((width, height): (u32, u32)) -> bool {
-    u64::from(width) * u64::from(height) <= MAX_PIXELS
-}
-
-/// The width and height a PNG's header (IHDR) declares.
-fn png_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
-    let ihdr = bytes.get(12..24)?;
-    if &ihdr[..4] != b"IHDR" {
-        return None;
-    }
-    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-    Some((be(&ihdr[4..8]), be(&ihdr[8..12])))
-}
-
-/// The width and height a JPEG's frame header (SOFn) declares, found by walking its segments.
-fn jpeg_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
-    let mut at = 2;
-    while at + 4 <= bytes.len() {
-        if bytes[at] != 0xFF {
-            return None;
-        }
-        let marker = bytes[at + 1];
-        if marker == 0xFF {
-            at += 1;
-            continue;
-        }
-        if matches!(marker, 0x01 | 0xD0..=0xD7) {
-            at += 2;
-            continue;
-        }
-        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-        let is_frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
-        if is_frame {
-            let frame = bytes.get(at + 5..at + 9)?;
-            let height = u32::from(u16::from_be_bytes([frame[0], frame[1]]));
-            let width = u32::from(u16::from_be_bytes([frame[2], frame[3]]));
-            return Some((width, height));
-        }
-        if marker == 0xDA || length < 2 {
-            return None;
-        }
-        at += 2 + length;
-    }
-    None
+/// Whether a JPEG or PNG declares a size that a reviewer's browser may decode: its header
+/// read whole by `imagesize`, as what the first bytes say it is, and at most [`MAX_PIXELS`].
+/// An image whose header cannot be read is not one (CONTRACT 2.4).
+fn decodable(bytes: &[u8], format: ImageFormat) -> bool {
+    let declared = match imagesize::image_type(bytes) {
+        Ok(imagesize::ImageType::Jpeg) => ImageFormat::Jpeg,
+        Ok(imagesize::ImageType::Png) => ImageFormat::Png,
+        _ => return false,
+    };
+    declared == format
+        && imagesize::blob_size(bytes).is_ok_and(|size| {
+            let (width, height) = (size.width as u64, size.height as u64);
+            width > 0 && height > 0 && width.saturating_mul(height) <= MAX_PIXELS
+        })
 }
 
 /// Whether a PDF names an action that runs something when it is opened: JavaScript, or a
@@ -385,8 +355,7 @@ impl ImageFormat {
         }
         let format = ImageFormat::sniff(bytes).ok_or(Code::DocumentImageUnsupported)?;
         let sound = match format {
-            ImageFormat::Jpeg => jpeg_dimensions(bytes).is_none_or(within_pixels),
-            ImageFormat::Png => png_dimensions(bytes).is_none_or(within_pixels),
+            ImageFormat::Jpeg | ImageFormat::Png => decodable(bytes, format),
             ImageFormat::Pdf => !pdf_acts(bytes),
         };
         if !sound || reads_as_markup(bytes) {
@@ -434,6 +403,18 @@ mod tests {
         };
         assert_eq!(ok(&jpeg(4000, 3000)), Ok(ImageFormat::Jpeg));
         assert_eq!(ok(&jpeg(65_500, 65_500)), refused);
+        // The security probe: 634 bytes declaring 12 000 × 12 000 with a stray byte before
+        // the frame header, which the hand-written scanner gave up on and let through.
+        let mut stray = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x4A, 0x46, 0x00];
+        stray.extend([0xFF, 0xC0, 0x00, 0x11, 0x08]);
+        stray.extend(12_000u16.to_be_bytes());
+        stray.extend(12_000u16.to_be_bytes());
+        stray.extend([3, 1, 0x22, 0]);
+        stray.resize(634, 0);
+        assert_eq!(ok(&stray), refused);
+        // A JPEG signature with no header behind it is no image.
+        assert_eq!(ok(b"\xFF\xD8\xFF\xE0JFIF test image"), refused);
+        assert_eq!(ok(b"\x89PNG\r\n\x1a\n"), refused);
         // PDFs that run something when opened, however the name is spelt.
         assert_eq!(
             ok(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj"),

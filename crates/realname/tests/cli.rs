@@ -812,7 +812,10 @@ fn sealed_draft(c: &reqwest::blocking::Client, base: &str, login: &str) -> (Stri
         let res = c
             .put(url(&format!("/v1/verifications/{id}/documents/{slot}")))
             .bearer_auth(&token)
-            .body(b"\xff\xd8\xff\xe0 a secret photo of E98765432".to_vec())
+            .body(realname_store_tests::fixtures::document_jpeg(
+                b"a secret photo of E98765432",
+                0,
+            ))
             .send()
             .unwrap();
         assert!(res.status().is_success());

@@ -166,7 +166,7 @@ async fn start_journey(cluster: &Cluster, i: usize) -> (String, String) {
             .client
             .put(format!("{base}/v1/verifications/{id}/documents/{slot}"))
             .bearer_auth(&token)
-            .body(b"\xff\xd8\xff\xe0 image".to_vec())
+            .body(realname_store_tests::fixtures::document_jpeg(b"image", 0))
             .send()
             .await
             .unwrap();

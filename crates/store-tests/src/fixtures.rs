@@ -24,6 +24,23 @@ pub fn icbc_card(n: usize, suffix: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A JPEG whose header reads (a 1 600 × 1 200 frame after its APP0 segment), padded with
+/// `note` and then with 7s to `bytes` long: what the service takes as a document photo.
+pub fn document_jpeg(note: &[u8], bytes: usize) -> Vec<u8> {
+    let mut jpeg = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
+    ];
+    jpeg.extend([0xFF, 0xC0, 0x00, 0x11, 0x08]);
+    jpeg.extend(1_200u16.to_be_bytes());
+    jpeg.extend(1_600u16.to_be_bytes());
+    jpeg.extend([3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+    jpeg.extend(note);
+    if jpeg.len() < bytes {
+        jpeg.resize(bytes, 7);
+    }
+    jpeg
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -452,9 +452,7 @@ pub async fn read(res: Response) -> (StatusCode, Value) {
 }
 
 pub fn jpeg() -> Vec<u8> {
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    bytes.extend_from_slice(b"JFIF test image");
-    bytes
+    realname_store_tests::fixtures::document_jpeg(b"test image", 0)
 }
 
 pub fn identity() -> Value {
