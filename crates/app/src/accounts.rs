@@ -45,8 +45,22 @@ pub async fn create_user(
     from: &str,
 ) -> AppResult<Account> {
     limits::admit(app, Counted::Registration { address: from }).await?;
-    let login = auth::normalise_user_login(login)?;
-    auth::check_password(&password)?;
+    // Every breach of a registration at once.
+    let login = match (
+        auth::normalise_user_login(login),
+        auth::check_password(&password),
+    ) {
+        (Ok(login), Ok(())) => login,
+        (login, password) => {
+            let mut details = Vec::new();
+            details.extend(login.err().map(|e| e.details).unwrap_or_default());
+            details.extend(password.err().map(|e| e.details).unwrap_or_default());
+            return Err(AppError {
+                details,
+                ..AppError::new(Code::ValidationFailed)
+            });
+        }
+    };
     let account = Account {
         id: Uuid::new_v4(),
         login,

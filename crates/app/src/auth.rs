@@ -189,9 +189,47 @@ fn refused_in_login(c: char) -> bool {
     c.is_whitespace() || c.is_control() || c.general_category() == GeneralCategory::Format
 }
 
-/// A user's login: an e-mail address (lower-cased) or a phone number (E.164).
+/// Logins the service gives its own accounts (a platform's users, closed accounts): nobody
+/// registers one, so nobody can take a platform user's place.
+const RESERVED_PREFIXES: [&str; 2] = ["platform:", "closed:"];
+
+/// How logins are compared (CONTRACT 4): NFKC, so full-width `ＡＮＮＡ` is `ANNA`, then lower
+/// case (NFKC again, as lower-casing may undo it).
+fn folded(login: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let lower = login.nfkc().collect::<String>().to_lowercase();
+    lower.nfkc().collect()
+}
+
+/// Whether a label of a login (the parts between `@` and `.`) mixes scripts that are not
+/// written together, as Unicode TS #39 judges it at its "highly restrictive" level: `аnna`
+/// with a Cyrillic `а` is refused, `иван` and `anna` are welcome, and Han may go with Latin
+/// and the Japanese kana, Bopomofo or Hangul.
+fn mixes_scripts(label: &str) -> bool {
+    use unicode_script::{Script, UnicodeScript};
+    let mut scripts: Vec<Script> = Vec::new();
+    for c in label.chars() {
+        let script = c.script();
+        if !matches!(script, Script::Common | Script::Inherited) && !scripts.contains(&script) {
+            scripts.push(script);
+        }
+    }
+    let within = |allowed: &[Script]| scripts.iter().all(|s| allowed.contains(s));
+    scripts.len() > 1
+        && !within(&[
+            Script::Latin,
+            Script::Han,
+            Script::Hiragana,
+            Script::Katakana,
+        ])
+        && !within(&[Script::Latin, Script::Han, Script::Bopomofo])
+        && !within(&[Script::Latin, Script::Han, Script::Hangul])
+}
+
+/// A user's login: an e-mail address (compared folded: NFKC and lower case) or a phone
+/// number (E.164).
 pub fn normalise_user_login(login: &str) -> Result<String, AppError> {
-    let login = login.trim();
+    let login = folded(login.trim());
     if let Some((local, domain)) = login.split_once('@') {
         let ok = !local.is_empty()
             && domain.contains('.')
@@ -199,14 +237,16 @@ pub fn normalise_user_login(login: &str) -> Result<String, AppError> {
             && !domain.ends_with('.')
             && login.len() <= 254
             && !login.chars().any(refused_in_login)
-            && !domain.contains('@');
+            && !domain.contains('@')
+            && !RESERVED_PREFIXES.iter().any(|p| login.starts_with(p))
+            && !login.split(['@', '.']).any(mixes_scripts);
         return if ok {
-            Ok(login.to_lowercase())
+            Ok(login)
         } else {
             Err(AppError::field("login", Code::LoginInvalid))
         };
     }
-    match Phone::parse(login) {
+    match Phone::parse(&login) {
         Ok(parsed) => Ok(parsed.phone.e164().to_owned()),
         Err(_) => Err(AppError::field("login", Code::LoginInvalid)),
     }
@@ -288,6 +328,41 @@ mod tests {
             assert!(normalise_user_login(unlike_any).is_err());
         }
         assert_eq!(lookup_login(&"a".repeat(60_000)), None);
+    }
+
+    #[test]
+    fn logins_compare_folded_and_refuse_what_would_pass_for_another() {
+        // Full-width and capitals are the same login as `anna@example.com`.
+        for same in [
+            "ＡＮＮＡ@example.com",
+            "ANNA@EXAMPLE.COM",
+            "ａnna@ｅxample.com",
+        ] {
+            assert_eq!(
+                normalise_user_login(same).unwrap(),
+                "anna@example.com",
+                "{same}"
+            );
+        }
+        // A Cyrillic а among Latin letters, and the service's own prefixes, are refused.
+        for refused in [
+            "\u{430}nna@example.com",
+            "anna@ex\u{430}mple.com",
+            "platform:victim@example.com",
+            "PLATFORM:victim@example.com",
+            "closed:anna@example.com",
+        ] {
+            assert!(normalise_user_login(refused).is_err(), "{refused}");
+        }
+        // One script a label is welcome, whichever it is; Han goes with kana and Latin.
+        for welcome in [
+            "иван@mail.ru",
+            "ivan@почта.рф",
+            "山田たろう@example.jp",
+            "λ@example.gr",
+        ] {
+            assert!(normalise_user_login(welcome).is_ok(), "{welcome}");
+        }
     }
 
     #[test]

@@ -68,6 +68,51 @@ async fn registration_rules() {
         (StatusCode::CREATED, Some("+8613800138000"))
     );
     app.login("13800138000", PASSWORD).await;
+
+    // Logins compare after NFKC and case folding; a label mixing scripts, and the service's
+    // own prefixes, are refused; a registration's breaches come all at once.
+    let (status, body) = app
+        .post(
+            "/v1/accounts",
+            None,
+            json!({"login": "Ａ@ｅxample.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("login_taken")),
+        "full-width is the same login"
+    );
+    for refused in [
+        "\u{430}nna@example.com",
+        "platform:ext-42@example.com",
+        "closed:a@example.com",
+    ] {
+        let (status, body) = app
+            .post(
+                "/v1/accounts",
+                None,
+                json!({"login": refused, "password": "short"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+        assert_eq!(
+            detail_codes(&body),
+            [
+                ("login".to_owned(), "login_invalid".to_owned()),
+                ("password".to_owned(), "password_too_weak".to_owned())
+            ],
+            "{refused}"
+        );
+    }
+    let (status, _) = app
+        .post(
+            "/v1/accounts",
+            None,
+            json!({"login": "иван@mail.ru", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "one script is welcome");
 }
 
 #[tokio::test]
