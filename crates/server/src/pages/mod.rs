@@ -41,7 +41,9 @@ use crate::error::HttpStatus;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "rn_session";
-pub const CSRF_COOKIE: &str = "rn_csrf";
+/// `__Host-`: only this origin over a secure connection sets it, never a sibling domain, so a
+/// token cannot be planted from outside (CONTRACT 4).
+pub const CSRF_COOKIE: &str = "__Host-rn_csrf";
 pub const LANG_COOKIE: &str = "rn_lang";
 /// The platform session a link signed this browser in from, to offer the way back to it.
 pub const PLATFORM_COOKIE: &str = "rn_platform_session";
@@ -175,6 +177,39 @@ fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A CSRF token bound to a session: a random part and a hash of it with the session's
+/// token, which only that browser holds. A token planted in another browser, or kept from
+/// before a sign-in, is not its session's, and the sign-in hands out a new one.
+fn session_csrf(session_token: &str) -> String {
+    let nonce = random_token();
+    let mac = csrf_mac(session_token, &nonce);
+    format!("{nonce}.{mac}")
+}
+
+fn csrf_mac(session_token: &str, nonce: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"realname csrf\0")
+        .chain_update(session_token.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(nonce.as_bytes())
+        .finalize();
+    URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// Whether `token` was made for the session of `session_token`.
+fn bound_to(token: &str, session_token: &str) -> bool {
+    token.split_once('.').is_some_and(|(nonce, mac)| {
+        let expected = csrf_mac(session_token, nonce);
+        mac.len() == expected.len()
+            && mac
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+                == 0
+    })
+}
+
 /// What every page knows of its request: the language, the CSRF token for its forms, and the
 /// logged-in account if any.
 pub struct PageContext {
@@ -192,6 +227,9 @@ pub struct PageContext {
     pub platform_session: Option<String>,
     /// The id the request-id layer gave this request, shown on error pages.
     pub request_id: String,
+    /// The origins a form of this site is posted from: `public_url`'s and the `Host` the
+    /// browser asked for.
+    origins: Vec<String>,
     /// What the last form post handed on, if this deployment sealed it.
     flash: Option<Flash>,
     /// Whether a page showed the flash, so that it is spent.
@@ -216,7 +254,6 @@ impl FromRequestParts<AppState> for PageContext {
                 .map(|(_, v)| v.to_owned())
         });
         let lang = Lang::choose(query_lang.as_deref(), &parts.headers);
-        let existing = cookie(&parts.headers, CSRF_COOKIE).filter(|c| c.len() >= 32);
         let session_token = cookie(&parts.headers, SESSION_COOKIE);
         // A page is a person's: a platform key in a cookie is no session.
         let principal = match &session_token {
@@ -230,11 +267,36 @@ impl FromRequestParts<AppState> for PageContext {
             None => None,
         };
         let account = principal.as_ref().and_then(|p| p.account().ok()).cloned();
+        // Signed in, the token must be the session's; signed out, any token this origin set.
+        let existing = cookie(&parts.headers, CSRF_COOKIE).filter(|c| {
+            c.len() >= 32
+                && match (&principal, &session_token) {
+                    (Some(_), Some(token)) => bound_to(c, token),
+                    _ => true,
+                }
+        });
+        let fresh = || match (&principal, &session_token) {
+            (Some(_), Some(token)) => session_csrf(token),
+            _ => random_token(),
+        };
+        let mut origins: Vec<String> =
+            realname_app::platform::sessions::origin_of(&state.settings.public_url)
+                .into_iter()
+                .collect();
+        if let Some(host) = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+        {
+            origins.push(format!("http://{host}"));
+            origins.push(format!("https://{host}"));
+        }
         Ok(PageContext {
             lang,
             t: Text { lang },
             new_csrf: existing.is_none(),
-            csrf: existing.unwrap_or_else(random_token),
+            csrf: existing.unwrap_or_else(fresh),
+            origins,
             remember_lang: query_lang.is_some(),
             account,
             principal,
@@ -365,30 +427,39 @@ impl PageContext {
         .then(|| self.t.session_ends_soon(&china_time(self.lang, until)))
     }
 
-    /// Whether a form post is this site's own: its CSRF field matches its cookie, and the
-    /// browser does not say another site sent it.
+    /// Whether a form post is this site's own: its CSRF field matches its cookie (bound to
+    /// the session once signed in), its `Origin`, when the browser sends one, is this site's,
+    /// and the browser does not say another site sent it.
     pub fn genuine(&self, parts_headers: &HeaderMap, field: Option<&str>) -> bool {
         let cross_site = parts_headers
             .get("sec-fetch-site")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|site| site == "cross-site");
+        let foreign_origin = parts_headers.get(header::ORIGIN).is_some_and(|origin| {
+            !self
+                .origins
+                .iter()
+                .any(|o| origin.as_bytes() == o.as_bytes())
+        });
         !self.new_csrf
             && !cross_site
+            && !foreign_origin
             && field.is_some_and(|f| {
                 let (a, b) = (f.as_bytes(), self.csrf.as_bytes());
                 a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
             })
     }
 
-    /// The cookies of a new session: its token, and when it ends (kept a day longer, so that
-    /// a page can tell a session that ended from none).
+    /// The cookies of a new session: its token, when it ends (kept a day longer, so that a
+    /// page can tell a session that ended from none), and a new CSRF token bound to it.
     pub fn login_session(
         &self,
         token: &str,
         max_age: i64,
         until: chrono::DateTime<chrono::Utc>,
-    ) -> [HeaderValue; 2] {
+    ) -> [HeaderValue; 3] {
         [
+            set_cookie(CSRF_COOKIE, &session_csrf(token), None, "Strict"),
             set_cookie(SESSION_COOKIE, token, Some(max_age), "Lax"),
             set_cookie(
                 SESSION_UNTIL_COOKIE,
@@ -683,7 +754,7 @@ mod tests {
     #[test]
     fn cookies_are_read_by_name() {
         let h = headers(&[
-            ("cookie", "rn_csrf=abc; rn_session=tok"),
+            ("cookie", "__Host-rn_csrf=abc; rn_session=tok"),
             ("cookie", "other=1"),
         ]);
         assert_eq!(cookie(&h, "rn_session").as_deref(), Some("tok"));

@@ -53,7 +53,7 @@ async fn pages_speak_the_browsers_language_and_remember_a_switch() {
             && !csp.contains("unsafe-inline")
     );
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
-    let csrf = set_cookie(&res, "rn_csrf").expect("a CSRF cookie");
+    let csrf = set_cookie(&res, "__Host-rn_csrf").expect("a CSRF cookie");
     assert!(
         csrf.contains("HttpOnly") && csrf.contains("Secure") && csrf.contains("SameSite=Strict")
     );
@@ -95,8 +95,8 @@ async fn forms_need_their_csrf_token_and_register_logs_in() {
     let app = spawn_app().await;
     let client = no_redirects();
     let res = client.get(app.url("/register")).send().await.unwrap();
-    let csrf = value(&set_cookie(&res, "rn_csrf").unwrap());
-    let cookie = format!("rn_csrf={csrf}");
+    let csrf = value(&set_cookie(&res, "__Host-rn_csrf").unwrap());
+    let cookie = format!("__Host-rn_csrf={csrf}");
 
     let forged = client
         .post(app.url("/register"))
@@ -179,7 +179,31 @@ async fn forms_need_their_csrf_token_and_register_logs_in() {
             && session.contains("Secure")
             && session.contains("SameSite=Lax")
     );
-    let cookies = format!("{cookie}; {}", session.split(';').next().unwrap());
+    // Signing in hands out a new CSRF token bound to the session: the one from before, or
+    // one planted by another site, no longer passes.
+    let bound = value(&set_cookie(&ok, "__Host-rn_csrf").expect("a new CSRF token"));
+    assert_ne!(bound, csrf, "rotated at sign-in");
+    let session_pair = session.split(';').next().unwrap();
+    let planted = client
+        .post(app.url("/logout"))
+        .header("cookie", format!("{cookie}; {session_pair}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(planted.status(), StatusCode::FORBIDDEN);
+    let cookie = format!("__Host-rn_csrf={bound}");
+    let csrf = bound;
+    let foreign = client
+        .post(app.url("/logout"))
+        .header("cookie", format!("{cookie}; {session_pair}"))
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN, "another origin");
+    let cookies = format!("{cookie}; {session_pair}");
 
     let account = client
         .get(app.url("/account?lang=en"))
@@ -273,14 +297,23 @@ impl Browser {
     pub(crate) async fn open(app: &TestApp) -> Browser {
         let client = no_redirects();
         let res = client.get(app.url("/login")).send().await.unwrap();
-        let csrf = value(&set_cookie(&res, "rn_csrf").unwrap());
+        let csrf = value(&set_cookie(&res, "__Host-rn_csrf").unwrap());
         let mut cookies = std::collections::BTreeMap::new();
-        cookies.insert("rn_csrf".to_owned(), csrf.clone());
+        cookies.insert("__Host-rn_csrf".to_owned(), csrf.clone());
         Browser {
             client,
             cookies,
             csrf,
         }
+    }
+
+    /// The token a form carries: the one its page was rendered with, the cookie's current one
+    /// (signing in replaces it).
+    pub(crate) fn csrf(&self) -> String {
+        self.cookies
+            .get("__Host-rn_csrf")
+            .cloned()
+            .unwrap_or_else(|| self.csrf.clone())
     }
 
     fn header(&self) -> String {
@@ -344,7 +377,8 @@ impl Browser {
         path: &str,
         fields: &[(&str, &str)],
     ) -> (StatusCode, String) {
-        let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        let csrf = self.csrf();
+        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
         form.extend_from_slice(fields);
         let res = self
             .client
@@ -661,7 +695,7 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
 
 /// Posts the documents form with the given files; answers where it redirects.
 pub(crate) async fn upload(b: &mut Browser, app: &TestApp, id: &str, files: &[&str]) -> String {
-    let mut form = reqwest::multipart::Form::new().text("csrf", b.csrf.clone());
+    let mut form = reqwest::multipart::Form::new().text("csrf", b.csrf());
     for slot in files {
         form = form.part(
             slot.to_string(),

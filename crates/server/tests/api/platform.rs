@@ -11,7 +11,7 @@ use crate::pages::{no_redirects, set_cookie, value};
 /// The CSRF token a browser gets with the link's page.
 async fn csrf_of(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
     let page = client.get(app.url(path)).send().await.unwrap();
-    value(&set_cookie(&page, "rn_csrf").unwrap())
+    value(&set_cookie(&page, "__Host-rn_csrf").unwrap())
 }
 
 /// Presses Continue on the link's page.
@@ -23,7 +23,7 @@ async fn continue_link(
 ) -> reqwest::Response {
     client
         .post(app.url(path))
-        .header(header::COOKIE, format!("rn_csrf={csrf}"))
+        .header(header::COOKIE, format!("__Host-rn_csrf={csrf}"))
         .form(&[("csrf", csrf)])
         .send()
         .await
@@ -88,7 +88,7 @@ async fn a_platform_links_its_user_and_a_browser_continues_through_the_link() {
         .get(app.url("/verifications/new"))
         .header(
             header::COOKIE,
-            format!("rn_session={session_cookie}; rn_csrf={csrf}"),
+            format!("rn_session={session_cookie}; __Host-rn_csrf={csrf}"),
         )
         .send()
         .await
@@ -516,7 +516,7 @@ async fn once_submitted_the_pages_offer_the_way_back_to_the_platform() {
     let csrf = csrf_of(&app, &client, &path).await;
     let go = continue_link(&app, &client, &path, &csrf).await;
     let cookies = format!(
-        "rn_csrf={csrf}; rn_session={}; rn_platform_session={}",
+        "__Host-rn_csrf={csrf}; rn_session={}; rn_platform_session={}",
         value(&set_cookie(&go, "rn_session").unwrap()),
         value(&set_cookie(&go, "rn_platform_session").unwrap())
     );
