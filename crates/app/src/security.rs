@@ -23,6 +23,16 @@ pub enum SecurityEvent<'a> {
     LoginThrottled {
         seconds: u64,
     },
+    /// Failures from many addresses slowed the login down for `seconds`.
+    LoginSlowed {
+        account: Option<Uuid>,
+        seconds: u64,
+    },
+    /// Wrong codes sent with the right password locked a staff account's second factor.
+    SecondFactorLocked {
+        account: Uuid,
+        seconds: u64,
+    },
     /// Staff saw a case unmasked, or one of its documents.
     Revealed {
         staff: Uuid,
@@ -73,6 +83,12 @@ pub fn record(event: SecurityEvent<'_>) {
         }
         LoginThrottled { seconds } => {
             tracing::warn!(target: TARGET, event = "login_throttled", seconds)
+        }
+        LoginSlowed { account, seconds } => {
+            tracing::warn!(target: TARGET, event = "login_slowed", account = %shown(account), seconds)
+        }
+        SecondFactorLocked { account, seconds } => {
+            tracing::warn!(target: TARGET, event = "second_factor_locked", %account, seconds)
         }
         Revealed {
             staff,

@@ -92,6 +92,8 @@ pub enum Lookup {
     ApiKey,
     /// Single-use links of platform sessions.
     LinkToken,
+    /// Where an account signed in from: a client address or a browser's token.
+    SignInClient,
 }
 
 impl Lookup {
@@ -101,6 +103,7 @@ impl Lookup {
             Lookup::DocumentNumber => "document_number",
             Lookup::ApiKey => "api_key",
             Lookup::LinkToken => "link_token",
+            Lookup::SignInClient => "sign_in_client",
         }
     }
 }

@@ -6,7 +6,7 @@
 //! event, and the work that follows (the outbox: job rows, the review case), guarded by the
 //! status it starts from, so concurrent requests and workers cannot both move it.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
 use crate::application::CardHistory;
@@ -67,25 +67,56 @@ pub struct Throttle {
 }
 
 /// How failed logins slow a login down: after `free_failures` in a row, each further one
-/// locks it for `base_seconds`, doubling up to `max_seconds`.
+/// locks it for `base_seconds`, doubling up to `max_seconds`. With a `window_seconds`, a
+/// failure that comes longer than that after the one before starts the count again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottlePolicy {
     pub free_failures: u32,
     pub base_seconds: i64,
     pub max_seconds: i64,
+    pub window_seconds: Option<i64>,
 }
 
+/// Per login and client address: 4 free, the fifth locks for 30 s, doubling to 15 minutes.
 impl Default for ThrottlePolicy {
     fn default() -> Self {
         ThrottlePolicy {
             free_failures: 5,
             base_seconds: 30,
             max_seconds: 15 * 60,
+            window_seconds: None,
         }
     }
 }
 
 impl ThrottlePolicy {
+    /// Per login, whatever the address (CONTRACT 4): after 10 failures within an hour, each
+    /// further attempt waits a doubling delay of at most 15 minutes.
+    pub fn across_addresses() -> ThrottlePolicy {
+        ThrottlePolicy {
+            free_failures: 10,
+            base_seconds: 30,
+            max_seconds: 15 * 60,
+            window_seconds: Some(60 * 60),
+        }
+    }
+
+    /// Per staff account (CONTRACT 4): 5 wrong codes sent with the right password within
+    /// 15 minutes, and its second factor takes no code for 15 minutes.
+    pub fn second_factor() -> ThrottlePolicy {
+        ThrottlePolicy {
+            free_failures: 5,
+            base_seconds: 15 * 60,
+            max_seconds: 15 * 60,
+            window_seconds: Some(15 * 60),
+        }
+    }
+
+    /// Failures before this moment no longer count.
+    pub fn counts_since(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.window_seconds.map(|w| now - TimeDelta::seconds(w))
+    }
+
     /// How long the login is locked after its `failures`-th failure in a row.
     pub fn lock_seconds(&self, failures: u32) -> i64 {
         if failures < self.free_failures {
@@ -713,6 +744,21 @@ pub trait Store: Send + Sync {
         policy: &ThrottlePolicy,
     ) -> StoreResult<Throttle>;
     async fn clear_login_failures(&self, login_key: &str) -> StoreResult<()>;
+    /// Remembers that `account_id` signed in from each client (keyed hashes of an address or
+    /// of a browser's token) at `at`.
+    async fn remember_clients(
+        &self,
+        account_id: Uuid,
+        clients: &[Vec<u8>],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Whether `account_id` signed in from any of `clients` at or after `since`.
+    async fn knows_client(
+        &self,
+        account_id: Uuid,
+        clients: &[Vec<u8>],
+        since: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 
     // Idempotency keys (CONTRACT 4).
     async fn begin_idempotent(

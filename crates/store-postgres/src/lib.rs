@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_14.sql"),
     include_str!("schema_15.sql"),
     include_str!("schema_16.sql"),
+    include_str!("schema_17.sql"),
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
@@ -954,9 +955,13 @@ impl Store for PgStore {
             let mut tx = begin(&pool).await?;
             let failures: i32 = sqlx::query_scalar(
                 "INSERT INTO login_throttle (login_key, failures) VALUES ($1, 1)
-                 ON CONFLICT (login_key) DO UPDATE SET failures = login_throttle.failures + 1 RETURNING failures",
+                 ON CONFLICT (login_key) DO UPDATE SET failures = CASE
+                     WHEN $2::timestamptz IS NOT NULL AND login_throttle.last_failure_at < $2 THEN 1
+                     ELSE login_throttle.failures + 1 END
+                 RETURNING failures",
             )
             .bind(&key)
+            .bind(policy.counts_since(now))
             .fetch_one(&mut *tx)
             .await
             .map_err(err)?;
@@ -973,6 +978,48 @@ impl Store for PgStore {
             Ok(Throttle { failures: failures as u32, locked_until })
         })
         .await
+    }
+
+    async fn remember_clients(
+        &self,
+        account_id: Uuid,
+        clients: &[Vec<u8>],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (pool, clients) = (self.pool.clone(), clients.to_vec());
+        detached(async move {
+            sqlx::query(
+                "INSERT INTO known_clients (account_id, client_hash, seen_at)
+                 SELECT $1, c, $3 FROM UNNEST($2::bytea[]) AS c
+                 ON CONFLICT (account_id, client_hash) DO UPDATE SET seen_at = excluded.seen_at",
+            )
+            .bind(account_id)
+            .bind(clients)
+            .bind(at)
+            .execute(&pool)
+            .await
+            .map(drop)
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn knows_client(
+        &self,
+        account_id: Uuid,
+        clients: &[Vec<u8>],
+        since: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM known_clients
+                 WHERE account_id = $1 AND client_hash = ANY($2) AND seen_at >= $3)",
+        )
+        .bind(account_id)
+        .bind(clients)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(err)
     }
 
     async fn clear_login_failures(&self, login_key: &str) -> StoreResult<()> {
@@ -1138,6 +1185,13 @@ impl Store for PgStore {
             .await
             .map_err(err)?
             .rows_affected();
+            // A client is known for 30 days after its last sign-in (CONTRACT 4).
+            let clients = sqlx::query("DELETE FROM known_clients WHERE seen_at < $1")
+                .bind(now - TimeDelta::days(30))
+                .execute(&pool)
+                .await
+                .map_err(err)?
+                .rows_affected();
             // A window is counted for its minute only.
             let windows = sqlx::query("DELETE FROM rate_windows WHERE window_start < $1")
                 .bind(now - TimeDelta::minutes(5))
@@ -1145,7 +1199,7 @@ impl Store for PgStore {
                 .await
                 .map_err(err)?
                 .rows_affected();
-            Ok(sessions + throttles + windows)
+            Ok(sessions + throttles + clients + windows)
         })
         .await
     }

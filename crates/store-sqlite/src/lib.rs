@@ -36,6 +36,7 @@ const SCHEMA: &[&str] = &[
     include_str!("schema_14.sql"),
     include_str!("schema_15.sql"),
     include_str!("schema_16.sql"),
+    include_str!("schema_17.sql"),
 ];
 const READERS: usize = 4;
 /// The most jobs one commit carries: enough for every user of a busy node at once, few enough

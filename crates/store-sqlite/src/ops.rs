@@ -605,9 +605,10 @@ impl Store for SqliteStore {
             let failures: u32 = tx
                 .one(
                     "INSERT INTO login_throttle (login_key, failures) VALUES (?1, 1)
-                     ON CONFLICT (login_key) DO UPDATE SET failures = failures + 1
+                     ON CONFLICT (login_key) DO UPDATE SET failures = CASE
+                         WHEN ?2 IS NOT NULL AND last_failure_at < ?2 THEN 1 ELSE failures + 1 END
                      RETURNING failures",
-                    params![key],
+                    params![key, policy.counts_since(now).map(ts)],
                     |r| r.get(0),
                 )
                 .map_err(failed)?;
@@ -622,6 +623,54 @@ impl Store for SqliteStore {
                 failures,
                 locked_until,
             })
+        })
+        .await
+    }
+
+    async fn remember_clients(
+        &self,
+        account_id: Uuid,
+        clients: &[Vec<u8>],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let clients = clients.to_vec();
+        self.write(move |tx| {
+            for client in &clients {
+                tx.exec(
+                    "INSERT INTO known_clients (account_id, client_hash, seen_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (account_id, client_hash) DO UPDATE SET seen_at = excluded.seen_at",
+                    params![id(account_id), client, ts(at)],
+                )
+                .map_err(failed)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn knows_client(
+        &self,
+        account_id: Uuid,
+        clients: &[Vec<u8>],
+        since: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let clients = clients.to_vec();
+        self.read(move |c| {
+            for client in &clients {
+                let known = c
+                    .one(
+                        "SELECT 1 FROM known_clients
+                         WHERE account_id = ?1 AND client_hash = ?2 AND seen_at >= ?3",
+                        params![id(account_id), client, ts(since)],
+                        |_| Ok(()),
+                    )
+                    .optional()
+                    .map_err(failed)?;
+                if known.is_some() {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
         })
         .await
     }
@@ -753,6 +802,13 @@ impl Store for SqliteStore {
                     params![ts(throttles_before), ts(now)],
                 )
                 .map_err(failed)?;
+            // A client is known for 30 days after its last sign-in (CONTRACT 4).
+            let clients = tx
+                .exec(
+                    "DELETE FROM known_clients WHERE seen_at < ?1",
+                    params![ts(now - TimeDelta::days(30))],
+                )
+                .map_err(failed)?;
             // A window is counted for its minute only.
             let windows = tx
                 .exec(
@@ -760,7 +816,7 @@ impl Store for SqliteStore {
                     params![ts(now - TimeDelta::minutes(5))],
                 )
                 .map_err(failed)?;
-            Ok((sessions + throttles + windows) as u64)
+            Ok((sessions + throttles + clients + windows) as u64)
         })
         .await
     }

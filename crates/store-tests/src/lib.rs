@@ -333,6 +333,61 @@ pub async fn failed_logins_are_counted_and_cleared(store: DynStore) {
     assert_eq!(store.throttle("k").await.unwrap(), t);
     store.clear_login_failures("k").await.unwrap();
     assert_eq!(store.throttle("k").await.unwrap(), Throttle::default());
+
+    // With a window, a failure long after the one before counts from one again.
+    let hourly = ThrottlePolicy::across_addresses();
+    for minutes in [0, 10, 20] {
+        let at = t0() + TimeDelta::minutes(minutes);
+        store.record_login_failure("w", at, &hourly).await.unwrap();
+    }
+    let at = t0() + TimeDelta::minutes(30);
+    let t = store.record_login_failure("w", at, &hourly).await.unwrap();
+    assert_eq!(t.failures, 4);
+    let later = at + TimeDelta::minutes(61);
+    let t = store
+        .record_login_failure("w", later, &hourly)
+        .await
+        .unwrap();
+    assert_eq!(t.failures, 1, "an hour apart");
+
+    // The clients an account signed in from are known for as long as asked.
+    let anna = account(&store, "anna@example.com").await;
+    let (home, phone) = (b"address:home".to_vec(), b"browser:phone".to_vec());
+    assert!(
+        !store
+            .knows_client(anna, std::slice::from_ref(&home), t0())
+            .await
+            .unwrap()
+    );
+    store
+        .remember_clients(anna, &[home.clone(), phone.clone()], t0())
+        .await
+        .unwrap();
+    let since = t0() - TimeDelta::days(30);
+    assert!(
+        store
+            .knows_client(anna, &[b"x".to_vec(), phone.clone()], since)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .knows_client(anna, &[b"x".to_vec()], since)
+            .await
+            .unwrap()
+    );
+    let after = t0() + TimeDelta::seconds(1);
+    assert!(
+        !store
+            .knows_client(anna, std::slice::from_ref(&home), after)
+            .await
+            .unwrap()
+    );
+    store
+        .remember_clients(anna, std::slice::from_ref(&home), after)
+        .await
+        .unwrap();
+    assert!(store.knows_client(anna, &[home], after).await.unwrap());
 }
 
 pub async fn idempotency_keys_move_through_their_states(store: DynStore) {

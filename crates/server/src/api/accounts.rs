@@ -60,7 +60,11 @@ pub async fn login(
         password: body.password,
     };
     let (login, password) = credentials.fields()?;
-    let session = accounts::open_session(&state, &login, password, code.as_deref(), &from).await?;
+    let from = accounts::SignInFrom {
+        address: &from,
+        browser: None,
+    };
+    let session = accounts::open_session(&state, &login, password, code.as_deref(), from).await?;
     let mut response = (
         StatusCode::CREATED,
         axum::Json(SessionCreated {

@@ -13,9 +13,12 @@ use serde::{Deserialize, Serialize};
 use super::flash::{Flash, Notice, local_path, pairs_of};
 use super::forms::{FormErrors, SummaryLine, said_all, said_code};
 use super::journey::{back_to_platform, continue_path, may_start};
-use super::{Chrome, CsrfOnly, LANG_COOKIE, Lang, PageContext, encode_component, set_cookie};
+use super::{
+    Chrome, CsrfOnly, DEVICE_COOKIE, DEVICE_MAX_AGE, LANG_COOKIE, Lang, PageContext, cookie,
+    encode_component, random_token, set_cookie,
+};
 use realname_app::AppError;
-use realname_app::accounts::{create_user, open_session};
+use realname_app::accounts::{SignInFrom, create_user, open_session};
 use realname_app::auth::token_hash;
 
 use crate::client::ClientAddress;
@@ -126,14 +129,27 @@ fn signed_in(
     ctx: &PageContext,
     state: &AppState,
     session: &realname_app::accounts::Session,
+    device: &str,
     to: &str,
 ) -> Response {
     let mut response = ctx.see_other(to);
     let max_age = state.config.session_ttl.num_seconds();
+    let headers = response.headers_mut();
     for cookie in ctx.login_session(&session.token, max_age, session.expires_at) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
+        headers.append(header::SET_COOKIE, cookie);
     }
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(DEVICE_COOKIE, device, Some(DEVICE_MAX_AGE), "Strict"),
+    );
     response
+}
+
+/// The browser's own token, or a new one for its first sign-in.
+fn device_of(headers: &HeaderMap) -> String {
+    cookie(headers, DEVICE_COOKIE)
+        .filter(|d| d.len() >= 32 && d.len() <= 64)
+        .unwrap_or_else(random_token)
 }
 
 pub async fn login_submit(
@@ -151,7 +167,12 @@ pub async fn login_submit(
     let login = form.login.clone().unwrap_or_default();
     let password = form.password.clone().unwrap_or_default();
     let code = form.totp.clone().filter(|c| !c.trim().is_empty());
-    match open_session(&state, &login, password, code.as_deref(), &from).await {
+    let device = device_of(&headers);
+    let from = SignInFrom {
+        address: &from,
+        browser: Some(&device),
+    };
+    match open_session(&state, &login, password, code.as_deref(), from).await {
         Ok(session) => {
             let home = if !next.is_empty() {
                 next.as_str()
@@ -160,7 +181,7 @@ pub async fn login_submit(
             } else {
                 "/account"
             };
-            signed_in(&ctx, &state, &session, home)
+            signed_in(&ctx, &state, &session, &device, home)
         }
         Err(error) => {
             // A wrong code and a wrong password read the same; both are said at the password.
@@ -223,14 +244,21 @@ pub async fn register_submit(
     let login = form.login.clone().unwrap_or_default();
     let password = form.password.clone().unwrap_or_default();
     let created = create_user(&state, &login, password.clone(), &from).await;
+    let device = device_of(&headers);
     let opened = match created {
-        Ok(_) => open_session(&state, &login, password, None, &from).await,
+        Ok(_) => {
+            let from = SignInFrom {
+                address: &from,
+                browser: Some(&device),
+            };
+            open_session(&state, &login, password, None, from).await
+        }
         Err(e) => Err(e),
     };
     match opened {
         Ok(session) => {
             let to = if next.is_empty() { "/account" } else { &next };
-            signed_in(&ctx, &state, &session, to)
+            signed_in(&ctx, &state, &session, &device, to)
         }
         Err(error) => {
             let errors = if error.details.is_empty() {

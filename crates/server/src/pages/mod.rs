@@ -45,6 +45,11 @@ pub const SESSION_COOKIE: &str = "rn_session";
 /// token cannot be planted from outside (CONTRACT 4).
 pub const CSRF_COOKIE: &str = "__Host-rn_csrf";
 pub const LANG_COOKIE: &str = "rn_lang";
+/// This browser's own token, handed out at its first sign-in: a browser that signed in to an
+/// account is not slowed down by failures against that login from elsewhere (CONTRACT 4).
+pub const DEVICE_COOKIE: &str = "__Host-rn_device";
+/// How long a browser keeps its token: a year, beyond the 30 days it counts for.
+pub const DEVICE_MAX_AGE: i64 = 365 * 86_400;
 /// The platform session a link signed this browser in from, to offer the way back to it.
 pub const PLATFORM_COOKIE: &str = "rn_platform_session";
 /// When the current session ends (service clock), so that a page can warn before it does and
@@ -171,7 +176,7 @@ pub(crate) fn set_cookie(
     HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("rn_invalid=1"))
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     let _ = rand::rngs::OsRng.try_fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)

@@ -131,3 +131,82 @@ async fn registrations_and_platform_keys_are_limited_across_nodes() {
     );
     let _ = stop.send(());
 }
+
+/// The probe: 60 wrong passwords for one login, each from another address, were all 401.
+/// Now, after 10 within an hour from anywhere, each further attempt waits (CONTRACT 4),
+/// except from an address that signed in to that account before.
+#[tokio::test]
+async fn failures_spread_over_many_addresses_slow_the_login_but_not_its_owner() {
+    let app = spawn_with(&[PROXIED]).await;
+    app.register("anna@example.com").await;
+    let right = json!({"login": "anna@example.com", "password": PASSWORD});
+    let owner = "198.51.100.9";
+    let res = from(&app, owner, "/v1/sessions", right.clone()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let wrong = json!({"login": "anna@example.com", "password": "not her password"});
+    for n in 0..10 {
+        let res = from(
+            &app,
+            &format!("203.0.113.{n}"),
+            "/v1/sessions",
+            wrong.clone(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    // The eleventh, from yet another address, waits, even with the right password.
+    for body in [&wrong, &right] {
+        let res = from(&app, "203.0.113.200", "/v1/sessions", body.clone()).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry: u64 = res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=900).contains(&retry), "{retry}");
+    }
+    // The owner's own address still signs in.
+    let res = from(&app, owner, "/v1/sessions", right.clone()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // An hour without failures, and the count starts again.
+    app.advance(3_601).await;
+    let res = from(&app, "203.0.113.201", "/v1/sessions", right).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+/// The probe: 60 wrong codes with a staff member's right password, from 60 addresses, were
+/// all 401. Now 5 wrong codes sent with the right password within 15 minutes lock the second
+/// factor for 15 minutes, and a wrong password never counts toward it.
+#[tokio::test]
+async fn wrong_codes_with_the_right_password_lock_the_second_factor() {
+    let app = spawn_with(&[PROXIED]).await;
+    app.staff("rita", "reviewer").await;
+    let wrong_code = |code: &str| -> String {
+        code.chars()
+            .map(|c| char::from_digit((c.to_digit(10).unwrap() + 5) % 10, 10).unwrap())
+            .collect()
+    };
+    // Wrong passwords with any code do not lock it.
+    for n in 0..4 {
+        let body = json!({"login": "rita", "password": "not the password", "totp": "000000"});
+        let res = from(&app, &format!("192.0.2.{n}"), "/v1/sessions", body).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // One right code, kept: the wrong ones are made from it, and it stays valid for its
+    // steps, which the refused attempts never take.
+    let code = app.totp("rita").await;
+    for n in 0..5 {
+        let body = json!({"login": "rita", "password": PASSWORD, "totp": wrong_code(&code)});
+        let res = from(&app, &format!("198.18.0.{n}"), "/v1/sessions", body).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "wrong code {n}");
+    }
+    // Locked: the right code is refused too, from anywhere.
+    let body = json!({"login": "rita", "password": PASSWORD, "totp": code});
+    let res = from(&app, "198.18.1.1", "/v1/sessions", body.clone()).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Fifteen minutes on (the service's clock; codes follow real time), it opens again.
+    app.advance(15 * 60 + 1).await;
+    let res = from(&app, "198.18.1.2", "/v1/sessions", body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
