@@ -182,6 +182,7 @@ fn start_server(bin: &Path, dir: tempfile::TempDir, url: &str) -> Server {
         .env("REALNAME_LIMITS_SESSIONS_PER_MINUTE", "1000000")
         .env("REALNAME_LIMITS_ACCOUNTS_PER_MINUTE", "1000000")
         .env("REALNAME_LIMITS_PLATFORM_PER_MINUTE", "1000000")
+        .env("REALNAME_LIMITS_CONNECTIONS_PER_ADDRESS", "1024")
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -55,7 +55,8 @@ fn client_of(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> Op
     )
 }
 
-fn counted(ip: Option<IpAddr>) -> String {
+/// An address as the limits count it: IPv4 whole, IPv6 by its /64.
+pub(crate) fn counted(ip: Option<IpAddr>) -> String {
     match ip.map(|ip| ip.to_canonical()) {
         Some(IpAddr::V4(v4)) => v4.to_string(),
         Some(IpAddr::V6(v6)) => {

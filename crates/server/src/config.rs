@@ -38,6 +38,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("limits.accounts_per_minute", Some("10")),
     ("limits.links_per_minute", Some("30")),
     ("limits.platform_per_minute", Some("600")),
+    ("limits.connections_per_address", Some("64")),
     ("iso20022.outbox_dir", None),
     ("iso20022.inbox_dir", None),
     ("iso20022.debtor_name", None),
@@ -96,6 +97,8 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` names the client (CONTRACT 4); none by default.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub limits: realname_app::limits::Limits,
+    /// How many connections one client address may hold open at once (CONTRACT 4).
+    pub connections_per_address: usize,
     /// How long personal data is kept (CONTRACT 11).
     pub retention: realname_core::retention::RetentionRules,
 }
@@ -381,9 +384,14 @@ impl Config {
             links_per_minute: count("limits.links_per_minute", 1_000_000)?,
             platform_per_minute: count("limits.platform_per_minute", 1_000_000)?,
         };
+        let connections_per_address = count(
+            "limits.connections_per_address",
+            crate::edge::MAX_CONNECTIONS as u32,
+        )? as usize;
         Ok(Config {
             trusted_proxies,
             limits,
+            connections_per_address,
             public_url,
             link_ttl: duration("platform.link_ttl")?,
             return_origins,

@@ -2,12 +2,16 @@
 //! its whole request head within 10 s is closed (hyper's header-read timer, which also runs
 //! while a kept-alive connection waits for its next request); a request body must keep
 //! arriving, with no gap over 10 s; a request that has not been answered in 60 s is answered
-//! 408; and at most [`MAX_CONNECTIONS`] connections are open at once — past that a new one is
-//! closed at once, so sockets that never finish cannot crowd out `/healthz`.
+//! 408; at most [`MAX_CONNECTIONS`] connections are open at once — past that a new one is
+//! closed at once, so sockets that never finish cannot crowd out `/healthz` — and one client
+//! address holds at most `limits.connections_per_address` of them, so one client cannot take
+//! the whole budget from the others (a trusted proxy, which speaks for many, is exempt).
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -31,11 +35,66 @@ pub fn bounded(router: Router) -> Router {
         ))
 }
 
+/// How many connections each client address holds: a count per address, and the cap.
+pub struct PerAddress {
+    cap: usize,
+    trusted: Vec<ipnet::IpNet>,
+    held: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One connection counted against its address; dropping it lets the address have another.
+struct Held {
+    address: String,
+    held: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Ok(mut held) = self.held.lock()
+            && let Some(n) = held.get_mut(&self.address)
+        {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.address);
+            }
+        }
+    }
+}
+
+impl PerAddress {
+    pub fn new(cap: usize, trusted: Vec<ipnet::IpNet>) -> PerAddress {
+        PerAddress {
+            cap,
+            trusted,
+            held: Arc::default(),
+        }
+    }
+
+    /// A place for one more connection from `peer`, or none when it holds its share.
+    fn take(&self, peer: IpAddr) -> Option<Option<Held>> {
+        if self.trusted.iter().any(|net| net.contains(&peer)) {
+            return Some(None);
+        }
+        let address = crate::client::counted(Some(peer));
+        let mut held = self.held.lock().ok()?;
+        let n = held.entry(address.clone()).or_insert(0);
+        if *n >= self.cap {
+            return None;
+        }
+        *n += 1;
+        Some(Some(Held {
+            address,
+            held: Arc::clone(&self.held),
+        }))
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, then lets the connections finish
 /// what they are answering.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    per_address: PerAddress,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let open = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
@@ -57,6 +116,10 @@ pub async fn serve(
                 }
             },
             () = &mut shutdown => break,
+        };
+        let Some(held) = per_address.take(peer.ip()) else {
+            drop(stream);
+            continue;
         };
         let Ok(permit) = Arc::clone(&open).try_acquire_owned() else {
             drop(stream);
@@ -81,6 +144,7 @@ pub async fn serve(
         tokio::spawn(async move {
             let _ = connection.await;
             drop(permit);
+            drop(held);
         });
     }
     drop(listener);

@@ -293,7 +293,12 @@ impl App {
         let follow = tokio::spawn(keys::follow(Arc::clone(&self.state.app), stop_rx.clone()));
         let worker = tokio::spawn(workers::run(Arc::clone(&self.state.app), stop_rx));
         let router = edge::bounded(api::router(self.state.clone()));
-        let served = edge::serve(self.listener, router, shutdown).await;
+        let config = &self.state.config;
+        let per_address = edge::PerAddress::new(
+            config.connections_per_address,
+            config.trusted_proxies.clone(),
+        );
+        let served = edge::serve(self.listener, router, per_address, shutdown).await;
         let _ = stop_tx.send(true);
         let _ = worker.await;
         let _ = follow.await;

@@ -26,7 +26,8 @@ async fn closed_within(socket: &mut TcpStream, within: Duration) -> bool {
 
 #[tokio::test]
 async fn clients_that_never_finish_neither_block_others_nor_stay_connected() {
-    let app = spawn_app().await;
+    // One address's share is another test's: here they may take the whole budget's worth.
+    let app = spawn_with(&[("limits.connections_per_address", "1024")]).await;
     let address = app.base.trim_start_matches("http://").to_owned();
 
     // 300 sockets that never finish their request head.
@@ -68,4 +69,66 @@ async fn clients_that_never_finish_neither_block_others_nor_stay_connected() {
             "a half-sent head is closed"
         );
     }
+}
+
+/// A request from a socket of `source` (a loopback address of its own), answered or not.
+async fn healthz_from(address: &str, source: &str) -> Option<String> {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    let mut stream = socket.connect(address.parse().unwrap()).await.ok()?;
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .ok()?;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .ok()?
+        .ok()?;
+    (!answer.is_empty()).then(|| String::from_utf8_lossy(&answer).into_owned())
+}
+
+/// The probe: one client took 1 024 of 1 024 connections and another's was reset within
+/// 2 ms. Now one address holds at most `limits.connections_per_address` at once; the next is
+/// closed at once while other addresses are served, and a trusted proxy is exempt.
+#[tokio::test]
+async fn one_address_holds_its_share_of_connections_and_others_are_served() {
+    let app = spawn_with(&[("limits.connections_per_address", "4")]).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(TcpStream::connect(&address).await.unwrap());
+    }
+    let mut fifth = TcpStream::connect(&address).await.unwrap();
+    assert!(
+        closed_within(&mut fifth, Duration::from_secs(2)).await,
+        "the fifth connection of one address is closed at once"
+    );
+    let answer = healthz_from(&address, "127.0.0.2").await.expect("served");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A connection let go makes room for the next.
+    drop(held.pop());
+    let mut again = None;
+    for _ in 0..50 {
+        again = healthz_from(&address, "127.0.0.1").await;
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(again.is_some_and(|a| a.starts_with("HTTP/1.1 200")));
+
+    // Behind a trusted proxy every client shares its address: the proxy is not capped.
+    let proxied = spawn_with(&[
+        ("limits.connections_per_address", "2"),
+        ("trusted_proxies", "127.0.0.0/8"),
+    ])
+    .await;
+    let address = proxied.base.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(TcpStream::connect(&address).await.unwrap());
+    }
+    let answer = healthz_from(&address, "127.0.0.1").await.expect("served");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
