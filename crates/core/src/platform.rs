@@ -119,7 +119,8 @@ pub struct ModeFacts {
     /// It holds a customer's account, an application or an API key (staff accounts are the
     /// operator's, made before the first start as often as after).
     pub holds_data: bool,
-    /// A test key, a sandbox payout or a sandbox clock moved on.
+    /// A test key, a sandbox payout, a sandbox clock moved on, or an event made in the
+    /// sandbox (an application made under the sandbox rail makes one at once).
     pub sandbox_traces: bool,
 }
 

@@ -2803,7 +2803,8 @@ impl Store for PgStore {
                         OR EXISTS (SELECT 1 FROM applications) OR EXISTS (SELECT 1 FROM api_keys),
                     EXISTS (SELECT 1 FROM api_keys WHERE mode = 'test')
                         OR EXISTS (SELECT 1 FROM sandbox_payouts)
-                        OR EXISTS (SELECT 1 FROM sandbox_clock WHERE offset_seconds <> 0)",
+                        OR EXISTS (SELECT 1 FROM sandbox_clock WHERE offset_seconds <> 0)
+                        OR EXISTS (SELECT 1 FROM platform_events WHERE NOT livemode)",
         )
         .fetch_one(&self.pool)
         .await

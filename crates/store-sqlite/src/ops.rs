@@ -39,12 +39,14 @@ static HOLDS_CARD: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// What tells a store's mode: the one written; whether it holds a customer's account, an
-/// application or a key; whether a test key, a sandbox payout or a moved clock is in it.
+/// application or a key; whether a test key, a sandbox payout, a moved clock or a test-mode
+/// event is in it.
 const MODE_FACTS: &str = "SELECT (SELECT mode FROM store_mode WHERE id = 1),
         EXISTS (SELECT 1 FROM accounts WHERE role = 'user') OR EXISTS (SELECT 1 FROM applications)
             OR EXISTS (SELECT 1 FROM api_keys),
         EXISTS (SELECT 1 FROM api_keys WHERE mode = 'test') OR EXISTS (SELECT 1 FROM sandbox_payouts)
-            OR EXISTS (SELECT 1 FROM sandbox_clock WHERE offset_seconds <> 0)";
+            OR EXISTS (SELECT 1 FROM sandbox_clock WHERE offset_seconds <> 0)
+            OR EXISTS (SELECT 1 FROM platform_events WHERE livemode = 0)";
 
 /// The statuses of an open application (`application_in_progress`), as an SQL list.
 static OPEN: LazyLock<String> = LazyLock::new(|| {

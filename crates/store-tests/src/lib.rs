@@ -2443,11 +2443,16 @@ pub async fn a_store_tells_its_mode_and_keeps_the_first_written(store: DynStore)
         .await
         .unwrap();
     assert_eq!(store.mode_facts().await.unwrap(), facts(None, false, false));
-    account(&store, "anna@example.com").await;
+    let anna = account(&store, "anna@example.com").await;
     assert_eq!(store.mode_facts().await.unwrap(), facts(None, true, false));
-    // A moved sandbox clock is a trace of the sandbox; so is a test key.
+    // A moved sandbox clock is a trace of the sandbox; so are a test key and a test-mode
+    // event, which every application made under the sandbox rail has at once.
     store.advance_sandbox_clock(60, 100).await.unwrap();
     assert_eq!(store.mode_facts().await.unwrap(), facts(None, true, true));
+    store.advance_sandbox_clock(-60, 100).await.unwrap();
+    assert!(!store.mode_facts().await.unwrap().sandbox_traces);
+    draft(&store, anna, &[]).await;
+    assert!(store.mode_facts().await.unwrap().sandbox_traces);
 
     // The first write wins; a second node that saw nothing learns the mode it lost to.
     let live = Some(KeyMode::Live);
