@@ -4,6 +4,7 @@
 use base64::Engine;
 use realname_server::App;
 use realname_server::config::Config;
+pub use realname_store_tests::fixtures::far_expiry;
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -463,7 +464,7 @@ pub fn identity() -> Value {
         "date_of_birth": "1990-05-17",
         "phone": "13800138000",
         "documents": {
-            "passport": {"number": "E12345678", "expiry_date": "2034-01-01"},
+            "passport": {"number": "E12345678", "expiry_date": far_expiry()},
             "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}
         }
     })
