@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use realname_core::Code;
 use realname_core::documents::ImageSlot;
 use realname_core::ports::SealContext;
-use realname_core::review::{Decision, DecisionForm, FlagFacts, flags};
+use realname_core::review::{Decision, DecisionForm, Flag, FlagFacts, flags};
 use realname_core::state::{Event, Status, transition};
 use realname_core::store::{
     Account, ApplicationRecord, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome, ImageMeta, Role,
@@ -27,7 +27,7 @@ use crate::{Principal, Service};
 async fn flags_of(
     state: &Service,
     applications: &[(Uuid, NaiveDate)],
-) -> AppResult<HashMap<Uuid, Vec<Code>>> {
+) -> AppResult<HashMap<Uuid, Vec<Flag>>> {
     let today = state.today();
     let checked: HashMap<Uuid, NaiveDate> = applications.iter().copied().collect();
     let ids: Vec<Uuid> = checked.keys().copied().collect();
@@ -37,7 +37,7 @@ async fn flags_of(
         let checked_on = checked.get(&fact.application_id).copied().unwrap_or(today);
         // Erased: only the keyed hashes speak for it still.
         let Some(form) = &fact.form else {
-            let only = fact.duplicate_of.map(|_| Code::DuplicateDocument);
+            let only = fact.duplicate_of.map(|_| Flag::DuplicateDocument);
             flagged.insert(fact.application_id, only.into_iter().collect());
             continue;
         };
@@ -62,7 +62,7 @@ pub async fn queue(
     filter: CaseFilter,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: u32,
-) -> AppResult<(Vec<(CaseRecord, Vec<Code>)>, bool)> {
+) -> AppResult<(Vec<(CaseRecord, Vec<Flag>)>, bool)> {
     who.staff()?;
     let mut cases = state
         .store
@@ -114,9 +114,7 @@ fn audit(actor: Uuid, action: &str, app: Uuid, at: DateTime<Utc>, detail: Value)
 /// Whether `staff` sees a case unmasked (CONTRACT 2.7): an admin, or the reviewer who holds
 /// its claim now. Other staff see the masked view, as the user does.
 fn may_unmask(staff: &Account, case: &CaseRecord, now: DateTime<Utc>) -> bool {
-    staff.role == Role::Admin
-        || (case.claimed_by == Some(staff.id)
-            && case.claimed_until.is_some_and(|until| until > now))
+    staff.role == Role::Admin || case.held_by(staff.id, now)
 }
 
 /// Staff never claim or decide the case of an application their own account made.
@@ -137,7 +135,7 @@ pub async fn reveal(
     CaseRecord,
     ApplicationRecord,
     Option<Opened>,
-    Vec<Code>,
+    Vec<Flag>,
     bool,
 )> {
     let staff = who.staff()?;

@@ -277,7 +277,7 @@ pub fn render(
         renews: None,
         valid_until: identity
             .filter(|_| app.status == Status::Verified)
-            .and_then(Identity::valid_until),
+            .and_then(Identity::earliest_expiry),
         // Asked from the due-diligence stage on (CONTRACT 2.3); this store holds none yet.
         sex: None,
         occupation: None,
@@ -302,14 +302,14 @@ pub fn identity(state: &Service, opened: &Opened) -> IdentityView {
 pub fn case_status(case: &CaseRecord, now: DateTime<Utc>) -> CaseStatus {
     if case.decided_at.is_some() {
         CaseStatus::Decided
-    } else if case.claimed_until.is_some_and(|u| u >= now) {
+    } else if case.claimant_at(now).is_some() {
         CaseStatus::Claimed
     } else {
         CaseStatus::Open
     }
 }
 
-pub fn case_summary(case: &CaseRecord, now: DateTime<Utc>, flags: &[Code]) -> CaseView {
+pub fn case_summary(case: &CaseRecord, now: DateTime<Utc>, flags: &[Flag]) -> CaseView {
     let status = case_status(case, now);
     let claimed = status == CaseStatus::Claimed;
     CaseView {
@@ -323,7 +323,7 @@ pub fn case_summary(case: &CaseRecord, now: DateTime<Utc>, flags: &[Code]) -> Ca
         claimed_until: case.claimed_until.filter(|_| claimed).map(Timestamp),
         decided_at: case.decided_at.map(Timestamp),
         outcome: case.outcome.as_deref().and_then(CaseOutcome::parse),
-        flags: flags.iter().filter_map(|c| Flag::of(*c)).collect(),
+        flags: flags.to_vec(),
     }
 }
 
@@ -620,27 +620,7 @@ impl CaseOutcome {
     }
 }
 
-/// What helps a reviewer (CONTRACT 2.7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Flag {
-    DuplicateDocument,
-    DocumentExpiresSoon,
-    #[serde(rename = "turns_18_recently")]
-    #[schema(rename = "turns_18_recently")]
-    Turns18Recently,
-}
-
-impl Flag {
-    pub fn of(code: Code) -> Option<Flag> {
-        match code {
-            Code::DuplicateDocument => Some(Flag::DuplicateDocument),
-            Code::DocumentExpiresSoon => Some(Flag::DocumentExpiresSoon),
-            Code::Turns18Recently => Some(Flag::Turns18Recently),
-            _ => None,
-        }
-    }
-}
+pub use realname_core::review::Flag;
 
 /// A review case in the queue.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -111,16 +111,6 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// The last day its documents are all valid (CONTRACT 13): the earliest expiry of the
-    /// passport and the proof of stay (an entry record has none of its own).
-    pub fn valid_until(&self) -> Option<NaiveDate> {
-        self.passport
-            .iter()
-            .map(|p| p.expiry_date)
-            .chain(self.stay_permit.expiry_date())
-            .min()
-    }
-
     /// The documents' numbers, for the duplicate look-up.
     pub fn document_numbers(&self) -> Vec<&DocumentNumber> {
         let mut numbers: Vec<&DocumentNumber> = self.passport.iter().map(|p| &p.number).collect();
@@ -163,7 +153,8 @@ impl Identity {
         }
     }
 
-    /// The earliest expiry among the documents that have one.
+    /// The earliest expiry among the documents that have one: a verification's `valid_until`
+    /// (CONTRACT 13; an entry record has no expiry of its own).
     pub fn earliest_expiry(&self) -> Option<NaiveDate> {
         self.passport
             .iter()

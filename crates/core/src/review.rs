@@ -134,23 +134,48 @@ pub struct FlagFacts {
 
 pub const FLAG_WINDOW_DAYS: i64 = 30;
 
+/// What helps a reviewer (CONTRACT 2.7). Its own type, not a code of the catalogue, so that
+/// every place that shows a flag names each one: a new flag is a compiler error there, never
+/// a flag silently dropped or shown under another's label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Flag {
+    DuplicateDocument,
+    DocumentExpiresSoon,
+    #[serde(rename = "turns_18_recently")]
+    #[cfg_attr(feature = "openapi", schema(rename = "turns_18_recently"))]
+    Turns18Recently,
+}
+
+impl Flag {
+    /// The catalogue's code, with the flag's English and Chinese messages.
+    pub fn code(self) -> Code {
+        match self {
+            Flag::DuplicateDocument => Code::DuplicateDocument,
+            Flag::DocumentExpiresSoon => Code::DocumentExpiresSoon,
+            Flag::Turns18Recently => Code::Turns18Recently,
+        }
+    }
+}
+
 /// The flags of CONTRACT 2.7, in a fixed order.
-pub fn flags(facts: &FlagFacts, today: NaiveDate) -> Vec<Code> {
+pub fn flags(facts: &FlagFacts, today: NaiveDate) -> Vec<Flag> {
     let mut flags = Vec::new();
     if facts.duplicate_document {
-        flags.push(Code::DuplicateDocument);
+        flags.push(Flag::DuplicateDocument);
     }
     if facts
         .earliest_expiry
         .is_some_and(|d| (d - today).num_days() < FLAG_WINDOW_DAYS)
     {
-        flags.push(Code::DocumentExpiresSoon);
+        flags.push(Flag::DocumentExpiresSoon);
     }
     if facts
         .date_of_birth
         .became_adult_within(today, FLAG_WINDOW_DAYS)
     {
-        flags.push(Code::Turns18Recently);
+        flags.push(Flag::Turns18Recently);
     }
     flags
 }
@@ -253,9 +278,9 @@ mod tests {
         assert_eq!(
             flags(&loud, today),
             [
-                Code::DuplicateDocument,
-                Code::DocumentExpiresSoon,
-                Code::Turns18Recently
+                Flag::DuplicateDocument,
+                Flag::DocumentExpiresSoon,
+                Flag::Turns18Recently
             ]
         );
     }

@@ -662,6 +662,23 @@ pub struct CaseRecord {
     pub outcome: Option<String>,
 }
 
+impl CaseRecord {
+    /// Who holds the case's claim at `now`, if anyone: a claim holds up to and including its
+    /// last instant, `claimed_until`, as the queue's `claimed` filter counts it. The one rule
+    /// for the API, the pages and the stores (CONTRACT 2.7).
+    pub fn claimant_at(&self, now: DateTime<Utc>) -> Option<Uuid> {
+        match (self.claimed_by, self.claimed_until) {
+            (Some(by), Some(until)) if self.decided_at.is_none() && now <= until => Some(by),
+            _ => None,
+        }
+    }
+
+    /// Whether `staff` holds the case's claim at `now`.
+    pub fn held_by(&self, staff: Uuid, now: DateTime<Utc>) -> bool {
+        self.claimant_at(now) == Some(staff)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimOutcome {
     Claimed,
@@ -1092,6 +1109,33 @@ pub trait Store: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claim_holds_to_its_last_instant_and_not_once_decided() {
+        let t = DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let (rita, sam) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let case = CaseRecord {
+            id: Uuid::from_u128(3),
+            application_id: Uuid::from_u128(4),
+            account_id: Uuid::from_u128(5),
+            submitted_at: t,
+            due_at: t,
+            claimed_by: Some(rita),
+            claimed_until: Some(t),
+            decided_at: None,
+            outcome: None,
+        };
+        assert_eq!(case.claimant_at(t), Some(rita), "at the boundary instant");
+        assert!(case.held_by(rita, t) && !case.held_by(sam, t));
+        assert_eq!(case.claimant_at(t + TimeDelta::microseconds(1)), None);
+        let decided = CaseRecord {
+            decided_at: Some(t),
+            ..case
+        };
+        assert_eq!(decided.claimant_at(t), None);
+    }
 
     #[test]
     fn names_round_trip() {

@@ -1986,9 +1986,7 @@ impl Store for PgStore {
             if found.decided_at.is_some() {
                 return Ok(ClaimOutcome::Decided);
             }
-            if found.claimed_by.is_some_and(|by| by != reviewer)
-                && found.claimed_until.is_some_and(|u| u >= now)
-            {
+            if found.claimant_at(now).is_some_and(|by| by != reviewer) {
                 return Ok(ClaimOutcome::HeldByAnother);
             }
             sqlx::query(
@@ -2028,9 +2026,7 @@ impl Store for PgStore {
             if found.decided_at.is_some() {
                 return Ok(ClaimOutcome::Decided);
             }
-            if found.claimed_by != Some(reviewer)
-                || found.claimed_until.is_none_or(|u| u < change.at)
-            {
+            if !found.held_by(reviewer, change.at) {
                 return Ok(ClaimOutcome::HeldByAnother);
             }
             if apply_in(&mut tx, &change).await? == Applied::Moved {

@@ -1579,9 +1579,7 @@ impl Store for SqliteStore {
             if found.decided_at.is_some() {
                 return Ok(ClaimOutcome::Decided);
             }
-            let held = found.claimed_by.is_some_and(|by| by != reviewer)
-                && found.claimed_until.is_some_and(|u| u >= now);
-            if held {
+            if found.claimant_at(now).is_some_and(|by| by != reviewer) {
                 return Ok(ClaimOutcome::HeldByAnother);
             }
             tx.exec(
@@ -1618,9 +1616,7 @@ impl Store for SqliteStore {
             if found.decided_at.is_some() {
                 return Ok(ClaimOutcome::Decided);
             }
-            let holds = found.claimed_by == Some(reviewer)
-                && found.claimed_until.is_some_and(|u| u >= change.at);
-            if !holds {
+            if !found.held_by(reviewer, change.at) {
                 return Ok(ClaimOutcome::HeldByAnother);
             }
             if apply_in(tx, &change)? == Applied::Moved {

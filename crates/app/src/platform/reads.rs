@@ -54,7 +54,7 @@ pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> App
         Some(record) => views::open(app, record)?,
         None => None,
     };
-    let valid_until = opened.as_ref().and_then(|o| o.identity.valid_until());
+    let valid_until = opened.as_ref().and_then(|o| o.identity.earliest_expiry());
     let real_name = match (&verified, &opened) {
         (Some(record), Some(opened)) if key.has(Scope::VerificationsReadPii) => {
             audit(app, key, record.id, "reveal_real_name").await?;

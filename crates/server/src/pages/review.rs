@@ -9,6 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use realname_app::views;
 use realname_core::Code;
+use realname_core::review::Flag;
 use realname_core::review::{DecisionForm, ReviewReason};
 use serde::Deserialize;
 
@@ -142,11 +143,11 @@ pub async fn queue(
 }
 
 /// A flag as the reviewer reads it.
-fn flag_label(t: Text, flag: Code) -> &'static str {
+fn flag_label(t: Text, flag: Flag) -> &'static str {
     match flag {
-        Code::DuplicateDocument => t.flag_duplicate_document(),
-        Code::DocumentExpiresSoon => t.flag_document_expires_soon(),
-        _ => t.flag_turns_18_recently(),
+        Flag::DuplicateDocument => t.flag_duplicate_document(),
+        Flag::DocumentExpiresSoon => t.flag_document_expires_soon(),
+        Flag::Turns18Recently => t.flag_turns_18_recently(),
     }
 }
 
@@ -157,8 +158,8 @@ fn holder_text(
     logins: &std::collections::HashMap<uuid::Uuid, String>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> String {
-    match (case.claimed_by, case.claimed_until) {
-        (Some(by), Some(until)) if until > now && case.decided_at.is_none() => {
+    match (case.claimant_at(now), case.claimed_until) {
+        (Some(by), Some(until)) => {
             let who = if ctx.account.as_ref().is_some_and(|a| a.id == by) {
                 ctx.t.you().to_owned()
             } else {
@@ -328,9 +329,7 @@ async fn case_page(
         })
         .collect();
     let now = state.now();
-    let held = case.decided_at.is_none()
-        && who.account().is_ok_and(|a| case.claimed_by == Some(a.id))
-        && case.claimed_until.is_some_and(|u| u >= now);
+    let held = who.account().is_ok_and(|a| case.held_by(a.id, now));
     let logins = match case.claimed_by {
         Some(by) => casework::staff_logins(state, who, &[by]).await?,
         None => Default::default(),
@@ -341,7 +340,7 @@ async fn case_page(
         holder_text(ctx, &case, &logins, now)
     };
     // Looked up only when the flags say there is one to link.
-    let other = if flags.contains(&Code::DuplicateDocument) {
+    let other = if flags.contains(&Flag::DuplicateDocument) {
         casework::duplicate_of(state, who, app.id).await?
     } else {
         None
@@ -367,7 +366,7 @@ async fn case_page(
         errors,
         flags: flags
             .into_iter()
-            .filter(|f| *f != Code::DuplicateDocument || duplicate.is_none())
+            .filter(|f| *f != Flag::DuplicateDocument || duplicate.is_none())
             .map(|f| flag_label(t, f).to_owned())
             .collect(),
         duplicate,
