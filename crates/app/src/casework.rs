@@ -10,7 +10,7 @@ use realname_core::ports::SealContext;
 use realname_core::review::{Decision, DecisionForm, Flag, FlagFacts, flags};
 use realname_core::state::{Event, Status, transition};
 use realname_core::store::{
-    Account, ApplicationRecord, AuditEntry, CaseFilter, CaseRecord, ClaimOutcome, ImageMeta, Role,
+    Account, ApplicationRecord, AuditEntry, CaseFilter, CaseRecord, CaseWrite, ImageMeta, Role,
     StateChange,
 };
 use serde_json::{Value, json};
@@ -203,12 +203,12 @@ pub async fn document(
 }
 
 /// What a claim or decision that did not go through tells the reviewer.
-fn refused(outcome: ClaimOutcome) -> AppResult<()> {
+fn refused(outcome: CaseWrite) -> AppResult<()> {
     match outcome {
-        ClaimOutcome::Claimed => Ok(()),
-        ClaimOutcome::HeldByAnother => Err(AppError::new(Code::CaseClaimed)),
-        ClaimOutcome::Decided => Err(AppError::new(Code::InvalidState)),
-        ClaimOutcome::NotFound => Err(AppError::new(Code::NotFound)),
+        CaseWrite::Done => Ok(()),
+        CaseWrite::HeldByAnother => Err(AppError::new(Code::CaseClaimed)),
+        CaseWrite::Decided => Err(AppError::new(Code::InvalidState)),
+        CaseWrite::NotFound => Err(AppError::new(Code::NotFound)),
     }
 }
 

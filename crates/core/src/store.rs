@@ -559,6 +559,24 @@ pub struct Job {
     pub attempts: u32,
 }
 
+impl Job {
+    /// The event and the endpoint of a `deliver_event` job, as [`NewJob::deliver_event`]
+    /// wrote them; `None` for any other job.
+    pub fn delivery(&self) -> Option<(&str, Uuid)> {
+        if self.kind != JobKind::DeliverEvent {
+            return None;
+        }
+        let (event_id, endpoint) = self.subject.as_deref()?.split_once(' ')?;
+        Some((event_id, Uuid::parse_str(endpoint).ok()?))
+    }
+}
+
+/// A new event's id: `evt_` and 32 hex digits of `id` (a random one), the same on every
+/// delivery of the event (`webhook-id`).
+pub fn event_id(id: Uuid) -> String {
+    format!("evt_{}", id.simple())
+}
+
 /// A transition to make durable: the new status, its event, and its effects, which carry
 /// everything they write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -679,12 +697,39 @@ impl CaseRecord {
     }
 }
 
+/// What a claim or a decision of a case came to (CONTRACT 2.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClaimOutcome {
-    Claimed,
+pub enum CaseWrite {
+    /// Claimed, or decided: the store wrote it.
+    Done,
     HeldByAnother,
     Decided,
     NotFound,
+}
+
+impl CaseWrite {
+    /// Whether `reviewer` may claim `case` (as the store read it inside its transaction) at
+    /// `now`: judged here, once, for every store; `Done` lets the store write the claim.
+    pub fn claim(case: Option<&CaseRecord>, reviewer: Uuid, now: DateTime<Utc>) -> CaseWrite {
+        match case {
+            None => CaseWrite::NotFound,
+            Some(case) if case.decided_at.is_some() => CaseWrite::Decided,
+            Some(case) if case.claimant_at(now).is_some_and(|by| by != reviewer) => {
+                CaseWrite::HeldByAnother
+            }
+            Some(_) => CaseWrite::Done,
+        }
+    }
+
+    /// Whether `reviewer` may decide `case` at `at`: only while holding its claim.
+    pub fn decision(case: Option<&CaseRecord>, reviewer: Uuid, at: DateTime<Utc>) -> CaseWrite {
+        match case {
+            None => CaseWrite::NotFound,
+            Some(case) if case.decided_at.is_some() => CaseWrite::Decided,
+            Some(case) if !case.held_by(reviewer, at) => CaseWrite::HeldByAnother,
+            Some(_) => CaseWrite::Done,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -940,7 +985,7 @@ pub trait Store: Send + Sync {
         reviewer: Uuid,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> StoreResult<ClaimOutcome>;
+    ) -> StoreResult<CaseWrite>;
     /// Decides a case held by `reviewer` at `now`: the application's transition, the case's
     /// outcome and the audit entry in one transaction.
     async fn decide_case(
@@ -950,7 +995,7 @@ pub trait Store: Send + Sync {
         outcome: &str,
         change: &StateChange,
         audit: &AuditEntry,
-    ) -> StoreResult<ClaimOutcome>;
+    ) -> StoreResult<CaseWrite>;
 
     // Audit.
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
@@ -1130,11 +1175,33 @@ mod tests {
         assert_eq!(case.claimant_at(t), Some(rita), "at the boundary instant");
         assert!(case.held_by(rita, t) && !case.held_by(sam, t));
         assert_eq!(case.claimant_at(t + TimeDelta::microseconds(1)), None);
+        // Claims and decisions are judged from the case as read, one rule for every store.
+        let later = t + TimeDelta::microseconds(1);
+        assert_eq!(CaseWrite::claim(None, sam, t), CaseWrite::NotFound);
+        assert_eq!(
+            CaseWrite::claim(Some(&case), sam, t),
+            CaseWrite::HeldByAnother
+        );
+        assert_eq!(CaseWrite::claim(Some(&case), sam, later), CaseWrite::Done);
+        assert_eq!(CaseWrite::claim(Some(&case), rita, t), CaseWrite::Done);
+        assert_eq!(CaseWrite::decision(Some(&case), rita, t), CaseWrite::Done);
+        assert_eq!(
+            CaseWrite::decision(Some(&case), rita, later),
+            CaseWrite::HeldByAnother
+        );
         let decided = CaseRecord {
             decided_at: Some(t),
             ..case
         };
         assert_eq!(decided.claimant_at(t), None);
+        assert_eq!(
+            CaseWrite::claim(Some(&decided), rita, t),
+            CaseWrite::Decided
+        );
+        assert_eq!(
+            CaseWrite::decision(Some(&decided), rita, t),
+            CaseWrite::Decided
+        );
     }
 
     #[test]

@@ -187,7 +187,7 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
                 } => {
                     published
                         .ids
-                        .push(format!("evt_{}", Uuid::new_v4().simple()));
+                        .push(realname_core::store::event_id(Uuid::new_v4()));
                     let (sequence, account) = counted.get(&app).copied().unwrap_or_default();
                     published.apps.push(app);
                     published.sequences.push(sequence);

@@ -17,11 +17,11 @@ use realname_core::platform::{
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
-    Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
-    ClaimOutcome, Closed, Closure, Consent, DepositRecord, Erased, Erasure, EventRecord, Forget,
-    Forgotten, Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Resealed,
-    RetentionCandidate, Role, SealedColumn, SealedKeys, SealedValue, StateChange, Store,
-    StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+    Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
+    Closed, Closure, Consent, DepositRecord, Erased, Erasure, EventRecord, Forget, Forgotten,
+    Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Resealed, RetentionCandidate,
+    Role, SealedColumn, SealedKeys, SealedValue, StateChange, Store, StoreError, StoreResult,
+    StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
@@ -496,7 +496,7 @@ async fn publish(
     livemode: bool,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let event_id = format!("evt_{}", Uuid::new_v4().simple());
+    let event_id = realname_core::store::event_id(Uuid::new_v4());
     // The outbox: the event and the job that takes it to the endpoints, in one transaction.
     // Without an endpoint of the event's mode there is nobody to take it to, and the journey's
     // write path would pay for a job written, claimed and finished for nothing. Counting the
@@ -1976,18 +1976,14 @@ impl Store for PgStore {
         reviewer: Uuid,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> StoreResult<ClaimOutcome> {
+    ) -> StoreResult<CaseWrite> {
         let pool = self.pool.clone();
         detached(async move {
             let mut tx = begin(&pool).await?;
-            let Some(found) = case_for_update(&mut tx, id).await? else {
-                return Ok(ClaimOutcome::NotFound);
-            };
-            if found.decided_at.is_some() {
-                return Ok(ClaimOutcome::Decided);
-            }
-            if found.claimant_at(now).is_some_and(|by| by != reviewer) {
-                return Ok(ClaimOutcome::HeldByAnother);
+            let found = case_for_update(&mut tx, id).await?;
+            let verdict = CaseWrite::claim(found.as_ref(), reviewer, now);
+            if verdict != CaseWrite::Done {
+                return Ok(verdict);
             }
             sqlx::query(
                 "UPDATE review_cases SET claimed_by = $1, claimed_until = $2 WHERE id = $3",
@@ -1999,7 +1995,7 @@ impl Store for PgStore {
             .await
             .map_err(err)?;
             tx.commit().await.map_err(err)?;
-            Ok(ClaimOutcome::Claimed)
+            Ok(CaseWrite::Done)
         })
         .await
     }
@@ -2011,7 +2007,7 @@ impl Store for PgStore {
         outcome: &str,
         change: &StateChange,
         audit: &AuditEntry,
-    ) -> StoreResult<ClaimOutcome> {
+    ) -> StoreResult<CaseWrite> {
         let (pool, outcome, change, audit) = (
             self.pool.clone(),
             outcome.to_owned(),
@@ -2020,17 +2016,13 @@ impl Store for PgStore {
         );
         detached(async move {
             let mut tx = begin(&pool).await?;
-            let Some(found) = case_for_update(&mut tx, id).await? else {
-                return Ok(ClaimOutcome::NotFound);
-            };
-            if found.decided_at.is_some() {
-                return Ok(ClaimOutcome::Decided);
-            }
-            if !found.held_by(reviewer, change.at) {
-                return Ok(ClaimOutcome::HeldByAnother);
+            let found = case_for_update(&mut tx, id).await?;
+            let verdict = CaseWrite::decision(found.as_ref(), reviewer, change.at);
+            if verdict != CaseWrite::Done {
+                return Ok(verdict);
             }
             if apply_in(&mut tx, &change).await? == Applied::Moved {
-                return Ok(ClaimOutcome::Decided);
+                return Ok(CaseWrite::Decided);
             }
             sqlx::query("UPDATE review_cases SET decided_at = $1, outcome = $2 WHERE id = $3")
                 .bind(change.at)
@@ -2041,7 +2033,7 @@ impl Store for PgStore {
                 .map_err(err)?;
             insert_audit(&mut tx, &audit).await?;
             tx.commit().await.map_err(err)?;
-            Ok(ClaimOutcome::Claimed)
+            Ok(CaseWrite::Done)
         })
         .await
     }

@@ -12,9 +12,9 @@ use realname_core::platform::{
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
-    Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
-    ClaimOutcome, Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job,
-    JobKind, NewApplication, NewJob, Resealed, RetentionCandidate, Role, SealedColumn, SealedKeys,
+    Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
+    Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job, JobKind,
+    NewApplication, NewJob, Resealed, RetentionCandidate, Role, SealedColumn, SealedKeys,
     SealedValue, StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand,
     SubmitOutcome, Throttle, ThrottlePolicy,
 };
@@ -206,7 +206,7 @@ fn publish(
             |r| r.get(0),
         )
         .map_err(failed)?;
-    let event_id = format!("evt_{}", Uuid::new_v4().simple());
+    let event_id = realname_core::store::event_id(Uuid::new_v4());
     // The outbox: the event and the job that takes it to the endpoints, in one transaction.
     // Without an endpoint of the event's mode there is nobody to take it to, and the journey's
     // write path would pay for a job written, claimed and finished for nothing.
@@ -1563,31 +1563,26 @@ impl Store for SqliteStore {
         reviewer: Uuid,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> StoreResult<ClaimOutcome> {
+    ) -> StoreResult<CaseWrite> {
         self.write(move |tx| {
-            let Some(found) = tx
+            let found = tx
                 .one(
                     &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = ?1"),
                     params![id(case)],
                     case_row,
                 )
                 .optional()
-                .map_err(failed)?
-            else {
-                return Ok(ClaimOutcome::NotFound);
-            };
-            if found.decided_at.is_some() {
-                return Ok(ClaimOutcome::Decided);
-            }
-            if found.claimant_at(now).is_some_and(|by| by != reviewer) {
-                return Ok(ClaimOutcome::HeldByAnother);
+                .map_err(failed)?;
+            let verdict = CaseWrite::claim(found.as_ref(), reviewer, now);
+            if verdict != CaseWrite::Done {
+                return Ok(verdict);
             }
             tx.exec(
                 "UPDATE review_cases SET claimed_by = ?1, claimed_until = ?2 WHERE id = ?3",
                 params![id(reviewer), ts(until), id(case)],
             )
             .map_err(failed)?;
-            Ok(ClaimOutcome::Claimed)
+            Ok(CaseWrite::Done)
         })
         .await
     }
@@ -1599,28 +1594,23 @@ impl Store for SqliteStore {
         outcome: &str,
         change: &StateChange,
         audit: &AuditEntry,
-    ) -> StoreResult<ClaimOutcome> {
+    ) -> StoreResult<CaseWrite> {
         let (outcome, change, audit) = (outcome.to_owned(), change.clone(), audit.clone());
         self.write(move |tx| {
-            let Some(found) = tx
+            let found = tx
                 .one(
                     &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = ?1"),
                     params![id(case)],
                     case_row,
                 )
                 .optional()
-                .map_err(failed)?
-            else {
-                return Ok(ClaimOutcome::NotFound);
-            };
-            if found.decided_at.is_some() {
-                return Ok(ClaimOutcome::Decided);
-            }
-            if !found.held_by(reviewer, change.at) {
-                return Ok(ClaimOutcome::HeldByAnother);
+                .map_err(failed)?;
+            let verdict = CaseWrite::decision(found.as_ref(), reviewer, change.at);
+            if verdict != CaseWrite::Done {
+                return Ok(verdict);
             }
             if apply_in(tx, &change)? == Applied::Moved {
-                return Ok(ClaimOutcome::Decided);
+                return Ok(CaseWrite::Decided);
             }
             tx.exec(
                 "UPDATE review_cases SET decided_at = ?1, outcome = ?2 WHERE id = ?3",
@@ -1628,7 +1618,7 @@ impl Store for SqliteStore {
             )
             .map_err(failed)?;
             insert_audit(tx, &audit)?;
-            Ok(ClaimOutcome::Claimed)
+            Ok(CaseWrite::Done)
         })
         .await
     }

@@ -917,10 +917,7 @@ pub async fn claims_and_decisions(store: DynStore) {
     );
     let mut outcomes = [x.unwrap(), y.unwrap()];
     outcomes.sort_by_key(|o| format!("{o:?}"));
-    assert_eq!(
-        outcomes,
-        [ClaimOutcome::Claimed, ClaimOutcome::HeldByAnother]
-    );
+    assert_eq!(outcomes, [CaseWrite::Done, CaseWrite::HeldByAnother]);
     let holder = store
         .review_case(case)
         .await
@@ -964,7 +961,7 @@ pub async fn claims_and_decisions(store: DynStore) {
             .decide_case(case, other, "approve", &approve, &audit)
             .await
             .unwrap(),
-        ClaimOutcome::HeldByAnother
+        CaseWrite::HeldByAnother
     );
     // The claim lapses; the other reviewer takes it and decides.
     let later = t0() + TimeDelta::minutes(31);
@@ -981,7 +978,7 @@ pub async fn claims_and_decisions(store: DynStore) {
             .claim_case(case, other, later, later + TimeDelta::minutes(30))
             .await
             .unwrap(),
-        ClaimOutcome::Claimed
+        CaseWrite::Done
     );
     let approve = change(app, Status::UnderReview, Event::Approve, later);
     let audit = AuditEntry { at: later, ..audit };
@@ -990,25 +987,25 @@ pub async fn claims_and_decisions(store: DynStore) {
             .decide_case(case, other, "approve", &approve, &audit)
             .await
             .unwrap(),
-        ClaimOutcome::Claimed
+        CaseWrite::Done
     );
     assert_eq!(
         store
             .decide_case(case, other, "approve", &approve, &audit)
             .await
             .unwrap(),
-        ClaimOutcome::Decided
+        CaseWrite::Decided
     );
     assert_eq!(
         store.claim_case(case, rita, later, later).await.unwrap(),
-        ClaimOutcome::Decided
+        CaseWrite::Decided
     );
     assert_eq!(
         store
             .claim_case(Uuid::new_v4(), rita, later, later)
             .await
             .unwrap(),
-        ClaimOutcome::NotFound
+        CaseWrite::NotFound
     );
     assert_eq!(
         store.application(app).await.unwrap().unwrap().status,

@@ -349,16 +349,11 @@ pub async fn deliver(
     job: &Job,
     body: impl Fn(&PlatformEvent) -> Vec<u8>,
 ) -> AppResult<Next> {
-    let Some((event_id, endpoint_id)) = job
-        .subject
-        .as_deref()
-        .and_then(|s| s.split_once(' '))
-        .and_then(|(e, p)| Some((e.to_owned(), Uuid::parse_str(p).ok()?)))
-    else {
+    let Some((event_id, endpoint_id)) = job.delivery() else {
         return Ok(Next::Finished);
     };
     let (Some(event), Some(mut endpoint)) = (
-        app.store.event(&event_id).await?,
+        app.store.event(event_id).await?,
         app.store.webhook_endpoint(endpoint_id).await?,
     ) else {
         return Ok(Next::Finished);
