@@ -227,6 +227,46 @@ pub enum RailError {
     Refused(String),
 }
 
+/// What one attempt came to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SendOutcome {
+    pub status: Option<u16>,
+    /// The receiver's `Retry-After`.
+    pub retry_after: Option<std::time::Duration>,
+    /// Why no answer came (short; never the body, a secret or the URL).
+    pub error: Option<String>,
+}
+
+impl SendOutcome {
+    pub fn delivered(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+
+    pub fn gone(&self) -> bool {
+        self.status == Some(410)
+    }
+}
+
+/// How events leave the service.
+#[async_trait::async_trait]
+pub trait WebhookSender: Send + Sync {
+    /// Whether `url` may be an endpoint: `https://`, or `http://` into an allowed network,
+    /// and not pointing at a non-public address outside `webhooks.allow_cidrs`.
+    async fn admit(&self, url: &str) -> Result<(), crate::report::WebhookUrlProblem>;
+    /// A new signing secret (`whsec_…`).
+    fn new_secret(&self) -> Result<String, String>;
+    /// One attempt: the body signed with every secret, sent to the address checked just
+    /// before, with `timestamp` (real time) in `webhook-timestamp`.
+    async fn send(
+        &self,
+        url: &str,
+        secrets: &[String],
+        event_id: &str,
+        timestamp: i64,
+        body: Vec<u8>,
+    ) -> SendOutcome;
+}
+
 /// How money reaches the card.
 #[async_trait::async_trait]
 pub trait PayoutRail: Send + Sync {

@@ -11,7 +11,6 @@ pub mod extract;
 pub mod idempotency;
 pub mod keys;
 pub mod openapi;
-pub mod outbound;
 pub mod pages;
 pub mod rail;
 pub mod rotation;
@@ -247,7 +246,7 @@ impl App {
             sandbox,
             policy,
             settings: settings(config),
-            webhooks: Arc::new(outbound::Outbound::new(allow)),
+            webhooks: Arc::new(realname_webhooks::Outbound::new(allow)),
         })
     }
 

@@ -32,10 +32,12 @@
 //! ```
 
 pub mod address;
+pub mod outbound;
 pub mod send;
 pub mod signature;
 
 pub use address::{AddressPolicy, CidrError, Host, LOOKUP_TIMEOUT, Scheme, Target, UrlRefusal};
+pub use outbound::Outbound;
 pub use send::{Attempt, DELIVERY_TIMEOUT, Sender};
 pub use signature::{
     HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Headers, SECRET_PREFIX, SecretError,

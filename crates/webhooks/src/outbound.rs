@@ -1,11 +1,12 @@
-//! The application layer's `WebhookSender` port, over `realname-webhooks`: the address policy
+//! The core's `WebhookSender` port, over this crate: the address policy
 //! of `webhooks.allow_cidrs` (judged when an endpoint is made and again before every attempt,
 //! the attempt connecting to the very address judged), Standard Webhooks signatures, and one
 //! attempt with a 15 s timeout and no redirects.
 
-use realname_app::platform::webhooks::{SendOutcome, WebhookSender};
+use realname_core::ports::{SendOutcome, WebhookSender};
 use realname_core::report::WebhookUrlProblem;
-use realname_webhooks::{AddressPolicy, Attempt, DELIVERY_TIMEOUT, Headers, Sender, UrlRefusal};
+
+use crate::{AddressPolicy, Attempt, DELIVERY_TIMEOUT, Headers, Sender, UrlRefusal};
 
 pub struct Outbound {
     policy: AddressPolicy,
@@ -50,7 +51,7 @@ impl WebhookSender for Outbound {
     }
 
     fn new_secret(&self) -> Result<String, String> {
-        realname_webhooks::new_secret().map_err(|e| e.to_string())
+        crate::new_secret().map_err(|e| e.to_string())
     }
 
     async fn send(
