@@ -26,7 +26,7 @@ enum Source {
 }
 
 /// What opening the keys did, for the start-up log.
-pub struct Opened {
+pub struct OpenedKeys {
     pub vault: AesVault,
     pub kek: Kek,
     /// The store's keys as they were opened.
@@ -69,7 +69,7 @@ fn missing(source: &Source) -> StartError {
 /// Opens the store's keys with the configured key-encryption key, writing them on a store's
 /// first start: fresh random keys for a new store, or the key itself for a store made before
 /// envelopes (once it is shown to open that store's data).
-pub async fn open(config: &Config, store: &dyn Store) -> Result<Opened, StartError> {
+pub async fn open(config: &Config, store: &dyn Store) -> Result<OpenedKeys, StartError> {
     let source = source(config);
     let stored = store.vault_keys().await.map_err(store_error)?;
     // Asked once, and only of a store without keys: a store before envelopes, or a new one.
@@ -108,7 +108,7 @@ pub async fn open(config: &Config, store: &dyn Store) -> Result<Opened, StartErr
         }
     };
     let vault = kek.open(&keys)?;
-    Ok(Opened {
+    Ok(OpenedKeys {
         vault,
         created,
         fingerprint: kek.fingerprint(),
@@ -117,7 +117,7 @@ pub async fn open(config: &Config, store: &dyn Store) -> Result<Opened, StartErr
     })
 }
 
-impl Opened {
+impl OpenedKeys {
     /// The keys of a running node, which follow the store's through a data-key rotation.
     pub fn into_keyring(self) -> Keyring {
         Keyring::new(self.kek, self.keys, self.vault)

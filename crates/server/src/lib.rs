@@ -134,20 +134,20 @@ pub fn iso20022_settings(
 }
 
 /// A store, and the rails' ledgers kept beside it in the same database.
-pub struct Opened {
+pub struct Stores {
     pub store: Arc<dyn Store>,
     pub ledger: Arc<dyn SandboxLedger>,
     pub transfers: Arc<dyn realname_core::ports::TransferLedger>,
 }
 
 /// Opens the store the URL names and applies its migrations.
-pub async fn open_store(config: &Config) -> Result<Opened, StartError> {
+pub async fn open_store(config: &Config) -> Result<Stores, StartError> {
     let url = &config.database_url;
     if url.starts_with("sqlite:") {
         let store = SqliteStore::open(realname_store_sqlite::path_of_url(url))
             .map_err(|e| StartError::Store(e.to_string()))?;
         let store = Arc::new(store);
-        Ok(Opened {
+        Ok(Stores {
             store: store.clone(),
             ledger: store.clone(),
             transfers: store,
@@ -164,7 +164,7 @@ pub async fn open_store(config: &Config) -> Result<Opened, StartError> {
             .await
             .map_err(|e| StartError::Store(e.to_string()))?;
         let store = Arc::new(store);
-        Ok(Opened {
+        Ok(Stores {
             store: store.clone(),
             ledger: store.clone(),
             transfers: store,

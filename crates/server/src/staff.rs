@@ -34,15 +34,15 @@ impl From<realname_app::AppError> for StaffError {
     }
 }
 
-struct Opened {
+struct StaffStore {
     store: Arc<dyn Store>,
     vault: realname_vault::AesVault,
 }
 
-async fn open(config: &Config) -> Result<Opened, StaffError> {
+async fn open(config: &Config) -> Result<StaffStore, StaffError> {
     let store = open_store(config).await?.store;
     let vault = keys::open(config, store.as_ref()).await?.vault;
-    Ok(Opened { store, vault })
+    Ok(StaffStore { store, vault })
 }
 
 async fn staff_account(store: &dyn Store, login: &str) -> Result<Account, StaffError> {
