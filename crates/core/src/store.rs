@@ -142,6 +142,36 @@ pub enum Idempotency {
     InProgress,
 }
 
+/// A key's row as a store keeps it: the first request's hash, and its answer once given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptRequest {
+    pub request_hash: Vec<u8>,
+    pub status: Option<u16>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl Idempotency {
+    /// What a repeat of a key finds, judged from the row a store read for it (CONTRACT 4):
+    /// the one rule for every store.
+    pub fn of_repeat(kept: Option<KeptRequest>, request_hash: &[u8]) -> Idempotency {
+        match kept {
+            // Its row went between the store's insert and its read: the first is still
+            // being answered as far as this request can tell.
+            None => Idempotency::InProgress,
+            Some(kept) if kept.request_hash != request_hash => Idempotency::Mismatch,
+            Some(KeptRequest { status: None, .. }) => Idempotency::InProgress,
+            Some(KeptRequest {
+                status: Some(status),
+                body,
+                ..
+            }) => Idempotency::Replay {
+                status,
+                body: body.unwrap_or_default(),
+            },
+        }
+    }
+}
+
 /// Consent as given (CONTRACT 2.0).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Consent {
@@ -1154,6 +1184,31 @@ pub trait Store: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeated_key_replays_refuses_or_waits() {
+        let kept = |hash: &[u8], status: Option<u16>| KeptRequest {
+            request_hash: hash.to_vec(),
+            status,
+            body: status.map(|_| b"{}".to_vec()),
+        };
+        assert_eq!(
+            Idempotency::of_repeat(Some(kept(b"a", Some(201))), b"a"),
+            Idempotency::Replay {
+                status: 201,
+                body: b"{}".to_vec()
+            }
+        );
+        assert_eq!(
+            Idempotency::of_repeat(Some(kept(b"a", Some(201))), b"b"),
+            Idempotency::Mismatch
+        );
+        assert_eq!(
+            Idempotency::of_repeat(Some(kept(b"a", None)), b"a"),
+            Idempotency::InProgress
+        );
+        assert_eq!(Idempotency::of_repeat(None, b"a"), Idempotency::InProgress);
+    }
 
     #[test]
     fn a_claim_holds_to_its_last_instant_and_not_once_decided() {

@@ -19,9 +19,9 @@ use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
     Closed, Closure, Consent, DepositRecord, Erased, Erasure, EventRecord, Forget, Forgotten,
-    Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Resealed, RetentionCandidate,
-    Role, SealedColumn, SealedKeys, SealedValue, StateChange, Store, StoreError, StoreResult,
-    StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+    Idempotency, ImageMeta, Job, JobKind, KeptRequest, NewApplication, NewJob, Resealed,
+    RetentionCandidate, Role, SealedColumn, SealedKeys, SealedValue, StateChange, Store,
+    StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
@@ -1070,15 +1070,17 @@ impl Store for PgStore {
                 .fetch_optional(&pool)
                 .await
                 .map_err(err)?;
-            let Some(row) = row else { return Ok(Idempotency::InProgress) };
-            let stored: Vec<u8> = row.try_get("request_hash").map_err(err)?;
-            let status: Option<i32> = row.try_get("status").map_err(err)?;
-            let body: Option<Vec<u8>> = row.try_get("body").map_err(err)?;
-            Ok(match status {
-                _ if stored != hash => Idempotency::Mismatch,
-                None => Idempotency::InProgress,
-                Some(status) => Idempotency::Replay { status: status as u16, body: body.unwrap_or_default() },
-            })
+            let kept = row
+                .map(|row| -> StoreResult<KeptRequest> {
+                    let status: Option<i32> = row.try_get("status").map_err(err)?;
+                    Ok(KeptRequest {
+                        request_hash: row.try_get("request_hash").map_err(err)?,
+                        status: status.map(|s| s as u16),
+                        body: row.try_get("body").map_err(err)?,
+                    })
+                })
+                .transpose()?;
+            Ok(Idempotency::of_repeat(kept, &hash))
         })
         .await
     }

@@ -14,9 +14,9 @@ use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
     Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job, JobKind,
-    NewApplication, NewJob, Resealed, RetentionCandidate, Role, SealedColumn, SealedKeys,
-    SealedValue, StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand,
-    SubmitOutcome, Throttle, ThrottlePolicy,
+    KeptRequest, NewApplication, NewJob, Resealed, RetentionCandidate, Role, SealedColumn,
+    SealedKeys, SealedValue, StateChange, Store, StoreError, StoreResult, StoredCard,
+    SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -699,27 +699,31 @@ impl Store for SqliteStore {
     ) -> StoreResult<Idempotency> {
         let (scope, key, hash) = (scope.to_owned(), key.to_owned(), request_hash.to_vec());
         self.write(move |tx| {
-            let found = tx
+            let inserted = tx
+                .exec(
+                    "INSERT INTO idempotency (scope, key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (scope, key) DO NOTHING",
+                    params![scope, key, hash, ts(now)],
+                )
+                .map_err(failed)?;
+            if inserted == 1 {
+                return Ok(Idempotency::New);
+            }
+            let kept = tx
                 .one(
                     "SELECT request_hash, status, body FROM idempotency WHERE scope = ?1 AND key = ?2",
                     params![scope, key],
-                    |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Option<u16>>(1)?, r.get::<_, Option<Vec<u8>>>(2)?)),
+                    |r| {
+                        Ok(KeptRequest {
+                            request_hash: r.get(0)?,
+                            status: r.get(1)?,
+                            body: r.get(2)?,
+                        })
+                    },
                 )
                 .optional()
                 .map_err(failed)?;
-            Ok(match found {
-                None => {
-                    tx.exec(
-                        "INSERT INTO idempotency (scope, key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-                        params![scope, key, hash, ts(now)],
-                    )
-                    .map_err(failed)?;
-                    Idempotency::New
-                }
-                Some((stored, _, _)) if stored != hash => Idempotency::Mismatch,
-                Some((_, None, _)) => Idempotency::InProgress,
-                Some((_, Some(status), body)) => Idempotency::Replay { status, body: body.unwrap_or_default() },
-            })
+            Ok(Idempotency::of_repeat(kept, &hash))
         })
         .await
     }
