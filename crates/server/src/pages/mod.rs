@@ -440,11 +440,15 @@ impl PageContext {
             .get("sec-fetch-site")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|site| site == "cross-site");
+        // Under the pages' `Referrer-Policy: no-referrer` a browser sends `Origin: null` even
+        // for this site's own forms (the Fetch standard's rule): that says nothing either way,
+        // and `Sec-Fetch-Site` and the token decide. A named origin must be this site's.
         let foreign_origin = parts_headers.get(header::ORIGIN).is_some_and(|origin| {
-            !self
-                .origins
-                .iter()
-                .any(|o| origin.as_bytes() == o.as_bytes())
+            origin.as_bytes() != b"null"
+                && !self
+                    .origins
+                    .iter()
+                    .any(|o| origin.as_bytes() == o.as_bytes())
         });
         !self.new_csrf
             && !cross_site
