@@ -284,7 +284,7 @@ async fn decide_held(
     refused(
         state
             .store
-            .decide_case(case.id, reviewer, outcome, &change, &entry)
+            .decide_case(case.id, reviewer, &change, &entry)
             .await?,
     )?;
     state.status_changed();

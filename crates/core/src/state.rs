@@ -256,6 +256,25 @@ pub struct Moment {
     pub livemode: bool,
 }
 
+/// How a review case leaves the queue: its stored `outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseClosing {
+    Approve,
+    Reject,
+    /// Without a decision: the bank returned the deposit while it was under review.
+    Closed,
+}
+
+impl CaseClosing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseClosing::Approve => "approve",
+            CaseClosing::Reject => "reject",
+            CaseClosing::Closed => "closed",
+        }
+    }
+}
+
 /// Work that must follow a transition, written in the same transaction (the outbox), with
 /// all its data: a store carries it out without deciding anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,9 +290,12 @@ pub enum Effect {
     RecordAttempts(u32),
     /// Put the case in the review queue, due at `due_at`.
     OpenReviewCase { due_at: DateTime<Utc> },
-    /// Take the case out of the queue, if it is still in it: decided, or its application
-    /// failed under review.
-    CloseReviewCase { at: DateTime<Utc> },
+    /// Take the case out of the queue, if it is still in it, with its outcome: decided, or
+    /// closed because its application failed under review.
+    CloseReviewCase {
+        at: DateTime<Utc>,
+        outcome: CaseClosing,
+    },
     /// The bank returned this application's payout for a reason about the account: its card
     /// is refused on later applications (`card_returned_by_bank`).
     BlockCard { reason: String, at: DateTime<Utc> },
@@ -344,7 +366,10 @@ fn moves(status: Status, event: &Event, moment: &Moment) -> Result<Transition, R
             at,
         }];
         if status == UnderReview {
-            effects.push(Effect::CloseReviewCase { at });
+            effects.push(Effect::CloseReviewCase {
+                at,
+                outcome: CaseClosing::Closed,
+            });
         }
         fail(Failure::deposit_returned(reason), effects)
     };
@@ -386,10 +411,19 @@ fn moves(status: Status, event: &Event, moment: &Moment) -> Result<Transition, R
         (AwaitingAmount, Event::DepositExpired) => {
             Ok(fail(Failure::deposit(Code::DepositExpired), vec![]))
         }
-        (UnderReview, Event::Approve) => Ok(to(Verified, vec![Effect::CloseReviewCase { at }])),
+        (UnderReview, Event::Approve) => Ok(to(
+            Verified,
+            vec![Effect::CloseReviewCase {
+                at,
+                outcome: CaseClosing::Approve,
+            }],
+        )),
         (UnderReview, Event::Reject(reason)) => Ok(fail(
             Failure::rejected(*reason),
-            vec![Effect::CloseReviewCase { at }],
+            vec![Effect::CloseReviewCase {
+                at,
+                outcome: CaseClosing::Reject,
+            }],
         )),
         (status, event) => Err(Refused {
             status,
@@ -514,7 +548,10 @@ mod tests {
                 Effect::OpenReviewCase {
                     due_at: m.at + TimeDelta::days(2)
                 },
-                Effect::CloseReviewCase { at: m.at }
+                Effect::CloseReviewCase {
+                    at: m.at,
+                    outcome: CaseClosing::Approve
+                }
             ]
         );
     }
@@ -565,8 +602,10 @@ mod tests {
         .ok();
         assert_eq!(late.as_ref().map(|t| t.status), Some(Status::Failed));
         assert!(late.is_some_and(|t| {
-            t.effects
-                .contains(&Effect::CloseReviewCase { at: moment().at })
+            t.effects.contains(&Effect::CloseReviewCase {
+                at: moment().at,
+                outcome: CaseClosing::Closed,
+            })
         }));
 
         for (event, code) in [

@@ -1022,7 +1022,6 @@ pub trait Store: Send + Sync {
         &self,
         id: Uuid,
         reviewer: Uuid,
-        outcome: &str,
         change: &StateChange,
         audit: &AuditEntry,
     ) -> StoreResult<CaseWrite>;

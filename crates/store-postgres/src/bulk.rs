@@ -144,7 +144,7 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
     let (mut attempt_apps, mut attempts) = (Vec::new(), Vec::new());
     let (mut case_ids, mut case_apps, mut case_at, mut case_due) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut close_apps, mut close_at) = (Vec::new(), Vec::new());
+    let (mut close_apps, mut close_at, mut close_outcomes) = (Vec::new(), Vec::new(), Vec::new());
     let (mut block_apps, mut block_reasons, mut block_at) = (Vec::new(), Vec::new(), Vec::new());
     let mut published = Published::default();
     for change in changes {
@@ -171,9 +171,10 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
                     case_at.push(change.at);
                     case_due.push(*due_at);
                 }
-                Effect::CloseReviewCase { at } => {
+                Effect::CloseReviewCase { at, outcome } => {
                     close_apps.push(app);
                     close_at.push(*at);
+                    close_outcomes.push(outcome.as_str());
                 }
                 Effect::BlockCard { reason, at } => {
                     block_apps.push(app);
@@ -246,12 +247,13 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
     }
     if !close_apps.is_empty() {
         sqlx::query(
-            "UPDATE review_cases r SET decided_at = u.at, outcome = 'closed'
-             FROM UNNEST($1::uuid[], $2::timestamptz[]) AS u(app, at)
+            "UPDATE review_cases r SET decided_at = u.at, outcome = u.outcome
+             FROM UNNEST($1::uuid[], $2::timestamptz[], $3::text[]) AS u(app, at, outcome)
              WHERE r.application_id = u.app AND r.decided_at IS NULL",
         )
         .bind(&close_apps)
         .bind(&close_at)
+        .bind(&close_outcomes)
         .execute(&mut **tx)
         .await
         .map_err(err)?;

@@ -660,15 +660,14 @@ pub(crate) async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<A
                 .await
                 .map_err(err)?;
             }
-            // A decision has already written its own outcome; this closes a case that is
-            // left without one (the bank returned the deposit under review).
-            Effect::CloseReviewCase { at } => {
+            Effect::CloseReviewCase { at, outcome } => {
                 sqlx::query(
-                    "UPDATE review_cases SET decided_at = $1, outcome = 'closed'
+                    "UPDATE review_cases SET decided_at = $1, outcome = $3
                      WHERE application_id = $2 AND decided_at IS NULL",
                 )
                 .bind(at)
                 .bind(app)
+                .bind(outcome.as_str())
                 .execute(&mut **tx)
                 .await
                 .map_err(err)?;
@@ -2006,16 +2005,10 @@ impl Store for PgStore {
         &self,
         id: Uuid,
         reviewer: Uuid,
-        outcome: &str,
         change: &StateChange,
         audit: &AuditEntry,
     ) -> StoreResult<CaseWrite> {
-        let (pool, outcome, change, audit) = (
-            self.pool.clone(),
-            outcome.to_owned(),
-            change.clone(),
-            audit.clone(),
-        );
+        let (pool, change, audit) = (self.pool.clone(), change.clone(), audit.clone());
         detached(async move {
             let mut tx = begin(&pool).await?;
             let found = case_for_update(&mut tx, id).await?;
@@ -2023,16 +2016,10 @@ impl Store for PgStore {
             if verdict != CaseWrite::Done {
                 return Ok(verdict);
             }
+            // The transition's own effect closes the case with the decision's outcome.
             if apply_in(&mut tx, &change).await? == Applied::Moved {
                 return Ok(CaseWrite::Decided);
             }
-            sqlx::query("UPDATE review_cases SET decided_at = $1, outcome = $2 WHERE id = $3")
-                .bind(change.at)
-                .bind(&outcome)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
             insert_audit(&mut tx, &audit).await?;
             tx.commit().await.map_err(err)?;
             Ok(CaseWrite::Done)

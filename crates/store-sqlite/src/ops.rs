@@ -342,13 +342,11 @@ pub(crate) fn apply_in(tx: &Connection, change: &StateChange) -> StoreResult<App
                 )
                 .map_err(failed)?;
             }
-            // A decision has already written its own outcome; this closes a case that is
-            // left without one (the bank returned the deposit under review).
-            Effect::CloseReviewCase { at } => {
+            Effect::CloseReviewCase { at, outcome } => {
                 tx.exec(
-                    "UPDATE review_cases SET decided_at = ?1, outcome = 'closed'
+                    "UPDATE review_cases SET decided_at = ?1, outcome = ?3
                      WHERE application_id = ?2 AND decided_at IS NULL",
-                    params![ts(*at), app],
+                    params![ts(*at), app, outcome.as_str()],
                 )
                 .map_err(failed)?;
             }
@@ -1595,11 +1593,10 @@ impl Store for SqliteStore {
         &self,
         case: Uuid,
         reviewer: Uuid,
-        outcome: &str,
         change: &StateChange,
         audit: &AuditEntry,
     ) -> StoreResult<CaseWrite> {
-        let (outcome, change, audit) = (outcome.to_owned(), change.clone(), audit.clone());
+        let (change, audit) = (change.clone(), audit.clone());
         self.write(move |tx| {
             let found = tx
                 .one(
@@ -1613,14 +1610,10 @@ impl Store for SqliteStore {
             if verdict != CaseWrite::Done {
                 return Ok(verdict);
             }
+            // The transition's own effect closes the case with the decision's outcome.
             if apply_in(tx, &change)? == Applied::Moved {
                 return Ok(CaseWrite::Decided);
             }
-            tx.exec(
-                "UPDATE review_cases SET decided_at = ?1, outcome = ?2 WHERE id = ?3",
-                params![ts(change.at), outcome, id(case)],
-            )
-            .map_err(failed)?;
             insert_audit(tx, &audit)?;
             Ok(CaseWrite::Done)
         })

@@ -958,7 +958,7 @@ pub async fn claims_and_decisions(store: DynStore) {
     };
     assert_eq!(
         store
-            .decide_case(case, other, "approve", &approve, &audit)
+            .decide_case(case, other, &approve, &audit)
             .await
             .unwrap(),
         CaseWrite::HeldByAnother
@@ -984,14 +984,18 @@ pub async fn claims_and_decisions(store: DynStore) {
     let audit = AuditEntry { at: later, ..audit };
     assert_eq!(
         store
-            .decide_case(case, other, "approve", &approve, &audit)
+            .decide_case(case, other, &approve, &audit)
             .await
             .unwrap(),
         CaseWrite::Done
     );
+    // The transition's effect closed the case with the decision's outcome, once.
+    let decided = store.review_case(case).await.unwrap().unwrap();
+    assert_eq!(decided.outcome.as_deref(), Some("approve"));
+    assert!(decided.decided_at.is_some());
     assert_eq!(
         store
-            .decide_case(case, other, "approve", &approve, &audit)
+            .decide_case(case, other, &approve, &audit)
             .await
             .unwrap(),
         CaseWrite::Decided
