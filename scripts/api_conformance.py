@@ -15,7 +15,6 @@ current TOTP code as well (RFC 6238: HMAC-SHA-1, 6 digits, 30 s steps).
 """
 
 import base64
-import datetime
 import hashlib
 import hmac
 import json
@@ -44,8 +43,7 @@ APPLICATION = {
     "date_of_birth": "1990-05-17",
     "phone": "13800138000",
     "documents": {
-        # Eight years from today: it moves with the real date.
-        "passport": {"number": "E12345678", "expiry_date": str(datetime.date.today() + datetime.timedelta(days=8 * 365))},
+        "passport": {"number": "E12345678", "expiry_date": "2099-12-31"},
         "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"},
     },
 }

@@ -88,7 +88,7 @@ pub struct Session {
 }
 
 /// Where a sign-in comes from: the client address as counted for the limits, and the
-/// browser's own token when it is a browser (the pages' `rn_device` cookie).
+/// browser's own token when it is a browser (the pages' `__Host-rn_device` cookie).
 #[derive(Clone, Copy)]
 pub struct SignInFrom<'a> {
     pub address: &'a str,

@@ -328,17 +328,6 @@ impl EventType {
         EventType::ScreeningDelisted,
     ];
 
-    /// A screening event's `data.object` is `screening`; every other's is `verification`.
-    pub fn is_screening(self) -> bool {
-        matches!(
-            self,
-            EventType::ScreeningPotentialMatch
-                | EventType::ScreeningConfirmed
-                | EventType::ScreeningDismissed
-                | EventType::ScreeningDelisted
-        )
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             EventType::Created => "verification.created",

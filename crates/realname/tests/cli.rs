@@ -804,7 +804,7 @@ fn sealed_draft(c: &reqwest::blocking::Client, base: &str, login: &str) -> (Stri
         Some(json!({
         "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
         "phone": PHONE,
-        "documents": {"passport": {"number": PASSPORT, "expiry_date": realname_store_tests::fixtures::far_expiry()},
+        "documents": {"passport": {"number": PASSPORT, "expiry_date": realname_store_tests::fixtures::FAR_EXPIRY},
                       "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})),
     );
     let id = app["id"].as_str().unwrap().to_owned();

@@ -129,7 +129,7 @@ fn identity(i: usize) -> Value {
     json!({
         "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
         "phone": "13800138000",
-        "documents": {"passport": {"number": format!("P{i:08}"), "expiry_date": realname_store_tests::fixtures::far_expiry()},
+        "documents": {"passport": {"number": format!("P{i:08}"), "expiry_date": realname_store_tests::fixtures::FAR_EXPIRY},
                       "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})
 }
 

@@ -59,28 +59,31 @@ pub enum StartError {
     Mode(&'static str),
 }
 
-/// Refuses a store of the other mode than the rail's (CONTRACT 9). `serve` writes the mode
-/// (`write`); every other command only reads it.
+/// Refuses a store of the other mode than the rail's (CONTRACT 9). `serve` writes the mode,
+/// stamped `write_at` by the service's clock; every other command only reads it (`None`).
 pub async fn settle_mode(
     store: &dyn Store,
     wanted: KeyMode,
-    write: bool,
-    now: chrono::DateTime<chrono::Utc>,
+    write_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<(), StartError> {
     let store_error = |e: realname_core::store::StoreError| StartError::Store(e.to_string());
     let facts = store.mode_facts().await.map_err(store_error)?;
     match facts.check(wanted) {
         ModeCheck::Refused(mode) => Err(StartError::Mode(mode_refusal(mode))),
         ModeCheck::Agrees => Ok(()),
-        ModeCheck::Write if !write => Ok(()),
-        ModeCheck::Write => match store
-            .write_mode(wanted, facts.written, now)
-            .await
-            .map_err(store_error)?
-        {
-            Some(held) if held != wanted => Err(StartError::Mode(mode_refusal(held))),
-            _ => Ok(()),
-        },
+        ModeCheck::Write => {
+            let Some(at) = write_at else {
+                return Ok(());
+            };
+            match store
+                .write_mode(wanted, facts.written, at)
+                .await
+                .map_err(store_error)?
+            {
+                Some(held) if held != wanted => Err(StartError::Mode(mode_refusal(held))),
+                _ => Ok(()),
+            }
+        }
     }
 }
 
@@ -211,7 +214,7 @@ impl App {
         let opened = open_store(config).await?;
         let keys = keys::open(config, opened.store.as_ref()).await?;
         let mode = KeyMode::of_rail(config.rail == Rail::Sandbox);
-        settle_mode(opened.store.as_ref(), mode, false, chrono::Utc::now()).await?;
+        settle_mode(opened.store.as_ref(), mode, None).await?;
         if let Some(path) = &keys.created {
             tracing::info!(path = %path.display(), "created a new key file for a new store; back it up");
         }
@@ -263,7 +266,7 @@ impl App {
             parts.settings.public_url = format!("http://{bound}");
         }
         let mode = KeyMode::of_rail(parts.sandbox.is_some());
-        settle_mode(parts.store.as_ref(), mode, true, parts.clock.now()).await?;
+        settle_mode(parts.store.as_ref(), mode, Some(parts.clock.now())).await?;
         let app = Service::new(parts)
             .await
             .map_err(|e| StartError::Store(format!("{:?}", e.code)))?;

@@ -24,13 +24,9 @@ pub fn icbc_card(n: usize, suffix: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A document expiry eight years from today: far enough that no test's clock reaches it,
-/// and moving with the real date, so that no test starts failing on a day of its own.
-pub fn far_expiry() -> String {
-    (chrono::Utc::now() + chrono::TimeDelta::days(8 * 365))
-        .date_naive()
-        .to_string()
-}
+/// A document expiry no test's clock reaches: fixed, so that no test reads the real date,
+/// and far enough that no real date of this service's life passes it either.
+pub const FAR_EXPIRY: &str = "2099-12-31";
 
 /// A JPEG whose header reads (a 1 600 × 1 200 frame after its APP0 segment), padded with
 /// `note` and then with 7s to `bytes` long: what the service takes as a document photo.

@@ -204,15 +204,15 @@ fn csrf_mac(session_token: &str, nonce: &str) -> String {
 
 /// Whether `token` was made for the session of `session_token`.
 fn bound_to(token: &str, session_token: &str) -> bool {
-    token.split_once('.').is_some_and(|(nonce, mac)| {
-        let expected = csrf_mac(session_token, nonce);
-        mac.len() == expected.len()
-            && mac
-                .bytes()
-                .zip(expected.bytes())
-                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-                == 0
-    })
+    token
+        .split_once('.')
+        .is_some_and(|(nonce, mac)| same_secret(mac, &csrf_mac(session_token, nonce)))
+}
+
+/// Whether two secrets are equal, in a time that does not depend on where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// What every page knows of its request: the language, the CSRF token for its forms, and the
@@ -232,9 +232,9 @@ pub struct PageContext {
     pub platform_session: Option<String>,
     /// The id the request-id layer gave this request, shown on error pages.
     pub request_id: String,
-    /// The origins a form of this site is posted from: `public_url`'s and the `Host` the
-    /// browser asked for.
-    origins: Vec<String>,
+    /// Where users' browsers reach the service: one origin a form of this site is posted
+    /// from (the `Host` the browser asked for is the other).
+    public_url: String,
     /// What the last form post handed on, if this deployment sealed it.
     flash: Option<Flash>,
     /// Whether a page showed the flash, so that it is spent.
@@ -284,24 +284,12 @@ impl FromRequestParts<AppState> for PageContext {
             (Some(_), Some(token)) => session_csrf(token),
             _ => random_token(),
         };
-        let mut origins: Vec<String> =
-            realname_app::platform::sessions::origin_of(&state.settings.public_url)
-                .into_iter()
-                .collect();
-        if let Some(host) = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-        {
-            origins.push(format!("http://{host}"));
-            origins.push(format!("https://{host}"));
-        }
         Ok(PageContext {
             lang,
             t: Text { lang },
             new_csrf: existing.is_none(),
             csrf: existing.unwrap_or_else(fresh),
-            origins,
+            public_url: state.settings.public_url.clone(),
             remember_lang: query_lang.is_some(),
             account,
             principal,
@@ -432,6 +420,19 @@ impl PageContext {
         .then(|| self.t.session_ends_soon(&china_time(self.lang, until)))
     }
 
+    /// Whether `origin` is this site's: `public_url`'s, or that of the `Host` asked for.
+    fn own_origin(&self, origin: &str, headers: &HeaderMap) -> bool {
+        let public = realname_app::platform::sessions::origin_of(&self.public_url);
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        public.as_deref() == Some(origin)
+            || host.is_some_and(|host| {
+                origin
+                    .strip_prefix("http://")
+                    .or_else(|| origin.strip_prefix("https://"))
+                    == Some(host)
+            })
+    }
+
     /// Whether a form post is this site's own: its CSRF field matches its cookie (bound to
     /// the session once signed in), its `Origin`, when the browser sends one, is this site's,
     /// and the browser does not say another site sent it.
@@ -443,20 +444,18 @@ impl PageContext {
         // Under the pages' `Referrer-Policy: no-referrer` a browser sends `Origin: null` even
         // for this site's own forms (the Fetch standard's rule): that says nothing either way,
         // and `Sec-Fetch-Site` and the token decide. A named origin must be this site's.
-        let foreign_origin = parts_headers.get(header::ORIGIN).is_some_and(|origin| {
-            origin.as_bytes() != b"null"
-                && !self
-                    .origins
-                    .iter()
-                    .any(|o| origin.as_bytes() == o.as_bytes())
-        });
+        let foreign_origin =
+            parts_headers
+                .get(header::ORIGIN)
+                .is_some_and(|origin| match origin.to_str() {
+                    Ok("null") => false,
+                    Ok(origin) => !self.own_origin(origin, parts_headers),
+                    Err(_) => true,
+                });
         !self.new_csrf
             && !cross_site
             && !foreign_origin
-            && field.is_some_and(|f| {
-                let (a, b) = (f.as_bytes(), self.csrf.as_bytes());
-                a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-            })
+            && field.is_some_and(|f| same_secret(f, &self.csrf))
     }
 
     /// The cookies of a new session: its token, when it ends (kept a day longer, so that a

@@ -178,11 +178,7 @@ async fn repeated_failed_logins_are_slowed_down() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = res.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = retry_after(&res);
     assert!((1..=30).contains(&retry), "{retry}");
     let (_, body) = read(res).await;
     assert_eq!(body["error"]["code"], "rate_limited");

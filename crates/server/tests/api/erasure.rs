@@ -481,7 +481,7 @@ async fn linked_user_to_review(app: &TestApp, key: &str, ext: &str) -> (Browser,
                 ("stay_kind", "entry_record"),
                 ("entry_date", "2026-01-10"),
                 ("passport_number", "L1234567"),
-                ("passport_expiry", &far_expiry()),
+                ("passport_expiry", FAR_EXPIRY),
                 ("consent", "true"),
             ],
         )

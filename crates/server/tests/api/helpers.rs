@@ -4,7 +4,7 @@
 use base64::Engine;
 use realname_server::App;
 use realname_server::config::Config;
-pub use realname_store_tests::fixtures::far_expiry;
+pub use realname_store_tests::fixtures::FAR_EXPIRY;
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -434,6 +434,15 @@ impl TestApp {
     }
 }
 
+/// The seconds an answer's `Retry-After` asks to wait.
+pub fn retry_after(res: &Response) -> u64 {
+    res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 /// A time in an answer.
 pub fn time(value: &Value) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339(value.as_str().expect("a time"))
@@ -464,7 +473,7 @@ pub fn identity() -> Value {
         "date_of_birth": "1990-05-17",
         "phone": "13800138000",
         "documents": {
-            "passport": {"number": "E12345678", "expiry_date": far_expiry()},
+            "passport": {"number": "E12345678", "expiry_date": FAR_EXPIRY},
             "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}
         }
     })

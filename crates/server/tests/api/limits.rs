@@ -161,11 +161,7 @@ async fn failures_spread_over_many_addresses_slow_the_login_but_not_its_owner() 
     for body in [&wrong, &right] {
         let res = from(&app, "203.0.113.200", "/v1/sessions", body.clone()).await;
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-        let retry: u64 = res.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let retry = retry_after(&res);
         assert!((1..=900).contains(&retry), "{retry}");
     }
     // The owner's own address still signs in.

@@ -421,7 +421,7 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
         ("stay_kind", "entry_record"),
         ("entry_date", "2026-01-10"),
         ("passport_number", "E12345678"),
-        ("passport_expiry", &far_expiry()),
+        ("passport_expiry", FAR_EXPIRY),
     ];
     // Without consent and with a bad phone: both said next to their fields, input kept.
     let mut bad = identity.to_vec();
@@ -739,7 +739,6 @@ async fn the_pages_guide_a_card_holder_and_recover_what_was_typed() {
         "not offered as foreign"
     );
     let name = "Maria·Fernanda Gonzalez Rodriguez";
-    let expiry = far_expiry();
     let identity = |nationality: &'static str| {
         vec![
             ("consent", "true"),
@@ -749,7 +748,7 @@ async fn the_pages_guide_a_card_holder_and_recover_what_was_typed() {
             ("phone", "+852-91234567"),
             ("stay_kind", "permanent_residence_card"),
             ("stay_number", "USA110000000001"),
-            ("stay_expiry", expiry.as_str()),
+            ("stay_expiry", FAR_EXPIRY),
             // A passport typed before choosing the card is not asked for and not kept.
             ("passport_number", "E1"),
         ]

@@ -30,6 +30,18 @@ async fn continue_link(
         .unwrap()
 }
 
+/// Two test keys that read applications: one without and one with `verifications:read_pii`.
+async fn readers(app: &TestApp) -> (String, String) {
+    let plain = platform_key(app, &[Scope::VerificationsRead], KeyMode::Test).await;
+    let pii = platform_key(
+        app,
+        &[Scope::VerificationsRead, Scope::VerificationsReadPii],
+        KeyMode::Test,
+    )
+    .await;
+    (plain, pii)
+}
+
 async fn new_session(
     app: &TestApp,
     key: &str,
@@ -310,13 +322,7 @@ async fn a_replayed_session_answer_carries_no_link() {
 #[tokio::test]
 async fn the_platform_reads_an_application_and_its_identity_only_with_the_scope() {
     let app = spawn_app().await;
-    let reader = platform_key(&app, &[Scope::VerificationsRead], KeyMode::Test).await;
-    let pii = platform_key(
-        &app,
-        &[Scope::VerificationsRead, Scope::VerificationsReadPii],
-        KeyMode::Test,
-    )
-    .await;
+    let (reader, pii) = readers(&app).await;
     let token = app.register("anna@example.com").await;
     let id = app.ready_draft(&token, CARD).await;
 
@@ -685,13 +691,7 @@ async fn the_platform_reads_say_every_field_and_speak_to_developers() {
 #[tokio::test]
 async fn an_application_read_hides_the_name_without_the_scope_and_says_valid_until() {
     let app = spawn_app().await;
-    let key = platform_key(&app, &[Scope::VerificationsRead], KeyMode::Test).await;
-    let pii = platform_key(
-        &app,
-        &[Scope::VerificationsRead, Scope::VerificationsReadPii],
-        KeyMode::Test,
-    )
-    .await;
+    let (key, pii) = readers(&app).await;
     let token = app.register("anna@example.com").await;
     let id = app.verified(&token, CARD).await;
     let path = format!("/v1/platform/verifications/{id}");

@@ -19,7 +19,7 @@ fn with(path: &[&str], value: Value) -> Value {
 async fn identity_breaches_are_reported_with_their_fields() {
     let app = spawn_app().await;
     let token = app.register("rules@example.com").await;
-    let pr_card = json!({"kind": "permanent_residence_card", "number": "931840198506150016", "expiry_date": far_expiry()});
+    let pr_card = json!({"kind": "permanent_residence_card", "number": "931840198506150016", "expiry_date": FAR_EXPIRY});
     let cases: Vec<(Value, &str, &str)> = vec![
         (
             with(&["consent"], json!(false)),
@@ -174,7 +174,7 @@ async fn a_permanent_residence_card_needs_no_passport() {
     let app = spawn_app().await;
     let token = app.register("pr@example.com").await;
     let mut body = identity();
-    body["documents"] = json!({"stay_permit": {"kind": "permanent_residence_card", "number": "93184019850615004X", "expiry_date": far_expiry()}});
+    body["documents"] = json!({"stay_permit": {"kind": "permanent_residence_card", "number": "93184019850615004X", "expiry_date": FAR_EXPIRY}});
     let (status, answer) = app.post("/v1/verifications", Some(&token), body).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     assert_eq!(
