@@ -19,15 +19,16 @@ use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
     Closed, Closure, Consent, DepositRecord, Erased, Erasure, EventRecord, Forget, Forgotten,
-    Idempotency, ImageMeta, Job, JobKind, KeptRequest, NewApplication, NewJob, Resealed,
-    RetentionCandidate, Role, SealedColumn, SealedKeys, SealedValue, StateChange, Store,
-    StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+    Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Resealed, RetentionCandidate,
+    Role, SealedColumn, SealedKeys, SealedValue, StateChange, Store, StoreError, StoreResult,
+    StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
 mod bulk;
+mod db;
 mod rail;
 
 const MIGRATIONS: &[&str] = &[
@@ -758,51 +759,18 @@ impl Store for PgStore {
     }
 
     async fn create_account(&self, account: &Account) -> StoreResult<()> {
-        let (pool, a) = (self.pool.clone(), account.clone());
-        detached(async move {
-            sqlx::query("INSERT INTO accounts (id, login, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(a.id)
-                .bind(&a.login)
-                .bind(&a.password_hash)
-                .bind(a.role.as_str())
-                .bind(a.created_at)
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(|e| conflict_as(e, "login"))
-        })
-        .await
+        realname_store_sql::accounts::create_account(self, account).await
     }
 
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
-        let row = sqlx::query(
-            "SELECT id, login, password_hash, role, created_at FROM accounts
-             WHERE login = $1 AND disabled_at IS NULL",
-        )
-        .bind(login)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?;
-        row.as_ref().map(account_row).transpose().map_err(err)
+        realname_store_sql::accounts::account_by_login(self, login).await
     }
 
     async fn logins(
         &self,
         account_ids: &[Uuid],
     ) -> StoreResult<std::collections::HashMap<Uuid, String>> {
-        let rows = sqlx::query("SELECT id, login FROM accounts WHERE id = ANY($1)")
-            .bind(account_ids)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(err)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("id").map_err(err)?,
-                    r.try_get("login").map_err(err)?,
-                ))
-            })
-            .collect()
+        realname_store_sql::accounts::logins(self, account_ids).await
     }
 
     async fn create_session(
@@ -811,20 +779,7 @@ impl Store for PgStore {
         account_id: Uuid,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let (pool, hash) = (self.pool.clone(), token_hash.to_vec());
-        detached(async move {
-            sqlx::query(
-                "INSERT INTO sessions (token_hash, account_id, expires_at) VALUES ($1, $2, $3)",
-            )
-            .bind(hash)
-            .bind(account_id)
-            .bind(expires_at)
-            .execute(&pool)
-            .await
-            .map(drop)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::accounts::create_session(self, token_hash, account_id, expires_at).await
     }
 
     async fn session_account(
@@ -832,115 +787,31 @@ impl Store for PgStore {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Account>> {
-        let row = sqlx::query(
-            "SELECT a.id, a.login, a.password_hash, a.role, a.created_at FROM sessions s
-             JOIN accounts a ON a.id = s.account_id
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT s.pages_only
-               AND a.disabled_at IS NULL",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?;
-        row.as_ref().map(account_row).transpose().map_err(err)
+        realname_store_sql::accounts::session_account(self, token_hash, now).await
     }
 
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
-        let (pool, hash) = (self.pool.clone(), token_hash.to_vec());
-        detached(async move {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-                .bind(hash)
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(err)
-        })
-        .await
+        realname_store_sql::accounts::delete_session(self, token_hash).await
     }
 
     async fn set_second_factor(&self, account_id: Uuid, sealed_secret: &[u8]) -> StoreResult<bool> {
-        let (pool, secret) = (self.pool.clone(), sealed_secret.to_vec());
-        detached(async move {
-            sqlx::query(
-                "UPDATE accounts SET second_factor = $1, second_factor_step = NULL
-                 WHERE id = $2 AND disabled_at IS NULL",
-            )
-            .bind(secret)
-            .bind(account_id)
-            .execute(&pool)
-            .await
-            .map(|done| done.rows_affected() > 0)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::accounts::set_second_factor(self, account_id, sealed_secret).await
     }
 
     async fn second_factor(&self, account_id: Uuid) -> StoreResult<Option<Vec<u8>>> {
-        sqlx::query_scalar::<_, Option<Vec<u8>>>("SELECT second_factor FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map(Option::flatten)
-            .map_err(err)
+        realname_store_sql::accounts::second_factor(self, account_id).await
     }
 
     async fn take_second_factor_step(&self, account_id: Uuid, step: i64) -> StoreResult<bool> {
-        let pool = self.pool.clone();
-        detached(async move {
-            sqlx::query(
-                "UPDATE accounts SET second_factor_step = $1
-                 WHERE id = $2 AND second_factor IS NOT NULL
-                   AND (second_factor_step IS NULL OR second_factor_step < $1)",
-            )
-            .bind(step)
-            .bind(account_id)
-            .execute(&pool)
-            .await
-            .map(|done| done.rows_affected() > 0)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::accounts::take_second_factor_step(self, account_id, step).await
     }
 
     async fn disable_account(&self, account_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
-        let pool = self.pool.clone();
-        detached(async move {
-            let mut tx = pool.begin().await.map_err(err)?;
-            let disabled = sqlx::query(
-                "UPDATE accounts SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL",
-            )
-            .bind(at)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?
-            .rows_affected();
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            tx.commit().await.map_err(err)?;
-            Ok(disabled > 0)
-        })
-        .await
+        realname_store_sql::accounts::disable_account(self, account_id, at).await
     }
 
     async fn throttle(&self, login_key: &str) -> StoreResult<Throttle> {
-        let row =
-            sqlx::query("SELECT failures, locked_until FROM login_throttle WHERE login_key = $1")
-                .bind(login_key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(err)?;
-        match row {
-            None => Ok(Throttle::default()),
-            Some(r) => Ok(Throttle {
-                failures: r.try_get::<i32, _>("failures").map_err(err)? as u32,
-                locked_until: r.try_get("locked_until").map_err(err)?,
-            }),
-        }
+        realname_store_sql::accounts::throttle(self, login_key).await
     }
 
     async fn record_login_failure(
@@ -949,34 +820,7 @@ impl Store for PgStore {
         now: DateTime<Utc>,
         policy: &ThrottlePolicy,
     ) -> StoreResult<Throttle> {
-        let (pool, key, policy) = (self.pool.clone(), login_key.to_owned(), *policy);
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            let failures: i32 = sqlx::query_scalar(
-                "INSERT INTO login_throttle (login_key, failures) VALUES ($1, 1)
-                 ON CONFLICT (login_key) DO UPDATE SET failures = CASE
-                     WHEN $2::timestamptz IS NOT NULL AND login_throttle.last_failure_at < $2 THEN 1
-                     ELSE login_throttle.failures + 1 END
-                 RETURNING failures",
-            )
-            .bind(&key)
-            .bind(policy.counts_since(now))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(err)?;
-            let lock = policy.lock_seconds(failures as u32);
-            let locked_until = (lock > 0).then(|| now + TimeDelta::seconds(lock));
-            sqlx::query("UPDATE login_throttle SET locked_until = $1, last_failure_at = $3 WHERE login_key = $2")
-                .bind(locked_until)
-                .bind(&key)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            tx.commit().await.map_err(err)?;
-            Ok(Throttle { failures: failures as u32, locked_until })
-        })
-        .await
+        realname_store_sql::accounts::record_login_failure(self, login_key, now, policy).await
     }
 
     async fn remember_clients(
@@ -985,22 +829,7 @@ impl Store for PgStore {
         clients: &[Vec<u8>],
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let (pool, clients) = (self.pool.clone(), clients.to_vec());
-        detached(async move {
-            sqlx::query(
-                "INSERT INTO known_clients (account_id, client_hash, seen_at)
-                 SELECT $1, c, $3 FROM UNNEST($2::bytea[]) AS c
-                 ON CONFLICT (account_id, client_hash) DO UPDATE SET seen_at = excluded.seen_at",
-            )
-            .bind(account_id)
-            .bind(clients)
-            .bind(at)
-            .execute(&pool)
-            .await
-            .map(drop)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::accounts::remember_clients(self, account_id, clients, at).await
     }
 
     async fn knows_client(
@@ -1009,29 +838,11 @@ impl Store for PgStore {
         clients: &[Vec<u8>],
         since: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM known_clients
-                 WHERE account_id = $1 AND client_hash = ANY($2) AND seen_at >= $3)",
-        )
-        .bind(account_id)
-        .bind(clients)
-        .bind(since)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(err)
+        realname_store_sql::accounts::knows_client(self, account_id, clients, since).await
     }
 
     async fn clear_login_failures(&self, login_key: &str) -> StoreResult<()> {
-        let (pool, key) = (self.pool.clone(), login_key.to_owned());
-        detached(async move {
-            sqlx::query("DELETE FROM login_throttle WHERE login_key = $1")
-                .bind(key)
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(err)
-        })
-        .await
+        realname_store_sql::accounts::clear_login_failures(self, login_key).await
     }
 
     async fn begin_idempotent(
@@ -1041,47 +852,7 @@ impl Store for PgStore {
         request_hash: &[u8],
         now: DateTime<Utc>,
     ) -> StoreResult<Idempotency> {
-        let (pool, scope, key, hash) = (
-            self.pool.clone(),
-            scope.to_owned(),
-            key.to_owned(),
-            request_hash.to_vec(),
-        );
-        detached(async move {
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (scope, key) DO NOTHING",
-            )
-            .bind(&scope)
-            .bind(&key)
-            .bind(&hash)
-            .bind(now)
-            .execute(&pool)
-            .await
-            .map_err(err)?
-            .rows_affected();
-            if inserted == 1 {
-                return Ok(Idempotency::New);
-            }
-            let row = sqlx::query("SELECT request_hash, status, body FROM idempotency WHERE scope = $1 AND key = $2")
-                .bind(&scope)
-                .bind(&key)
-                .fetch_optional(&pool)
-                .await
-                .map_err(err)?;
-            let kept = row
-                .map(|row| -> StoreResult<KeptRequest> {
-                    let status: Option<i32> = row.try_get("status").map_err(err)?;
-                    Ok(KeptRequest {
-                        request_hash: row.try_get("request_hash").map_err(err)?,
-                        status: status.map(|s| s as u16),
-                        body: row.try_get("body").map_err(err)?,
-                    })
-                })
-                .transpose()?;
-            Ok(Idempotency::of_repeat(kept, &hash))
-        })
-        .await
+        realname_store_sql::accounts::begin_idempotent(self, scope, key, request_hash, now).await
     }
 
     async fn finish_idempotent(
@@ -1091,74 +862,19 @@ impl Store for PgStore {
         status: u16,
         body: &[u8],
     ) -> StoreResult<()> {
-        let (pool, scope, key, body) = (
-            self.pool.clone(),
-            scope.to_owned(),
-            key.to_owned(),
-            body.to_vec(),
-        );
-        detached(async move {
-            sqlx::query(
-                "UPDATE idempotency SET status = $1, body = $2 WHERE scope = $3 AND key = $4",
-            )
-            .bind(i32::from(status))
-            .bind(body)
-            .bind(scope)
-            .bind(key)
-            .execute(&pool)
-            .await
-            .map(drop)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::accounts::finish_idempotent(self, scope, key, status, body).await
     }
 
     async fn abandon_idempotent(&self, scope: &str, key: &str) -> StoreResult<()> {
-        let (pool, scope, key) = (self.pool.clone(), scope.to_owned(), key.to_owned());
-        detached(async move {
-            sqlx::query("DELETE FROM idempotency WHERE scope = $1 AND key = $2 AND status IS NULL")
-                .bind(scope)
-                .bind(key)
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(err)
-        })
-        .await
+        realname_store_sql::accounts::abandon_idempotent(self, scope, key).await
     }
 
     async fn purge_idempotent(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let pool = self.pool.clone();
-        detached(async move {
-            sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
-                .bind(before)
-                .execute(&pool)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err(err)
-        })
-        .await
+        realname_store_sql::accounts::purge_idempotent(self, before).await
     }
 
     async fn count_hits(&self, bucket: &str, window: DateTime<Utc>, hits: u32) -> StoreResult<u32> {
-        let (pool, bucket) = (self.pool.clone(), bucket.to_owned());
-        let hits = i32::try_from(hits).unwrap_or(i32::MAX);
-        detached(async move {
-            sqlx::query_scalar::<_, i32>(
-                "INSERT INTO rate_windows (bucket, window_start, hits) VALUES ($1, $2, $3)
-                 ON CONFLICT (bucket, window_start)
-                 DO UPDATE SET hits = rate_windows.hits + excluded.hits
-                 RETURNING hits",
-            )
-            .bind(bucket)
-            .bind(window)
-            .bind(hits)
-            .fetch_one(&pool)
-            .await
-            .map(|n| n.max(0) as u32)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::accounts::count_hits(self, bucket, window, hits).await
     }
 
     async fn purge_lapsed(
@@ -1167,42 +883,8 @@ impl Store for PgStore {
         throttles_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let pool = self.pool.clone();
-        detached(async move {
-            let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-                .bind(sessions_before)
-                .execute(&pool)
-                .await
-                .map_err(err)?
-                .rows_affected();
-            let throttles = sqlx::query(
-                "DELETE FROM login_throttle
-                 WHERE (last_failure_at IS NULL OR last_failure_at < $1)
-                   AND (locked_until IS NULL OR locked_until < $2)",
-            )
-            .bind(throttles_before)
-            .bind(now)
-            .execute(&pool)
+        realname_store_sql::accounts::purge_lapsed(self, sessions_before, throttles_before, now)
             .await
-            .map_err(err)?
-            .rows_affected();
-            // A client is known for 30 days after its last sign-in (CONTRACT 4).
-            let clients = sqlx::query("DELETE FROM known_clients WHERE seen_at < $1")
-                .bind(now - TimeDelta::days(30))
-                .execute(&pool)
-                .await
-                .map_err(err)?
-                .rows_affected();
-            // A window is counted for its minute only.
-            let windows = sqlx::query("DELETE FROM rate_windows WHERE window_start < $1")
-                .bind(now - TimeDelta::minutes(5))
-                .execute(&pool)
-                .await
-                .map_err(err)?
-                .rows_affected();
-            Ok(sessions + throttles + clients + windows)
-        })
-        .await
     }
 
     async fn erase(&self, erasure: &Erasure) -> StoreResult<Erased> {

@@ -6,6 +6,7 @@
 //! client that asked for it disconnects and its future is dropped, so a cancelled request can
 //! never leave a connection mid-transaction (the failure seen with sqlx 0.8 on SQLite).
 
+mod db;
 mod ops;
 mod rail;
 mod sql;
@@ -46,7 +47,7 @@ const BATCH: usize = 64;
 /// One caller's write: run on the batch's transaction (or told why it cannot run), it returns
 /// how to answer its caller once the batch's commit is known, and whether it broke the batch.
 type WriteJob =
-    Box<dyn FnOnce(Result<&Connection, StoreError>) -> (Delivery, Option<StoreError>) + Send>;
+    Box<dyn FnOnce(Result<&mut Connection, StoreError>) -> (Delivery, Option<StoreError>) + Send>;
 type Delivery = Box<dyn FnOnce(StoreResult<()>) + Send>;
 
 /// The SQLite store. Cheap to clone; every clone shares the writer thread and the readers.
@@ -204,8 +205,18 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.write_mut(move |conn: &mut Connection| f(conn)).await
+    }
+
+    /// [`SqliteStore::write`] for work that holds the connection mutably: the shared
+    /// operations, whose futures must be free to move between threads.
+    pub(crate) async fn write_mut<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
-        let job: WriteJob = Box::new(move |conn: Result<&Connection, StoreError>| {
+        let job: WriteJob = Box::new(move |conn: Result<&mut Connection, StoreError>| {
             let (outcome, broken) = match conn {
                 Ok(conn) => match in_savepoint(conn, f) {
                     Ok(outcome) => (outcome, None),
@@ -238,7 +249,7 @@ impl SqliteStore {
     where
         F: FnOnce(&Connection) -> StoreResult<T>,
     {
-        self.inner.with_reader(f)
+        self.inner.with_reader(|conn| f(conn))
     }
 
     /// Runs `f` on a reader connection in a blocking task: for reads that may be long (an
@@ -249,16 +260,19 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || inner.with_reader(f))
+        tokio::task::spawn_blocking(move || inner.with_reader(|conn| f(conn)))
             .await
             .map_err(|e| StoreError::Failed(format!("reader task failed: {e}")))?
     }
 }
 
 impl Inner {
-    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    pub(crate) fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
-        let conn = match pooled {
+        let mut conn = match pooled {
             Some(conn) => conn,
             None => open_connection(&self.path).map_err(failed)?,
         };
@@ -268,7 +282,7 @@ impl Inner {
         let result = conn
             .exec("BEGIN", [])
             .map_err(failed)
-            .and_then(|_| f(&conn));
+            .and_then(|_| f(&mut conn));
         // A connection left inside a transaction would serve stale snapshots: drop it.
         let finished =
             conn.is_autocommit() || (conn.exec("COMMIT", []).is_ok() && conn.is_autocommit());
@@ -286,8 +300,8 @@ impl Inner {
 /// nothing else of the batch. The outer error means the savepoint itself failed: the batch
 /// can no longer be trusted and must not be committed.
 fn in_savepoint<T>(
-    conn: &Connection,
-    f: impl FnOnce(&Connection) -> StoreResult<T>,
+    conn: &mut Connection,
+    f: impl FnOnce(&mut Connection) -> StoreResult<T>,
 ) -> Result<StoreResult<T>, StoreError> {
     conn.exec("SAVEPOINT job", []).map_err(failed)?;
     let outcome = f(conn);
@@ -322,37 +336,37 @@ fn write_loop(conn: &mut Connection, rx: &mut mpsc::UnboundedReceiver<WriteJob>)
 }
 
 fn run_batch(conn: &mut Connection, batch: &mut Vec<WriteJob>) {
-    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => {
-            let e = failed(e);
-            for job in batch.drain(..) {
-                let (deliver, _) = job(Err(e.clone()));
-                deliver(Err(e.clone()));
-            }
-            return;
+    if let Err(e) = conn.exec("BEGIN IMMEDIATE", []) {
+        let e = failed(e);
+        for job in batch.drain(..) {
+            let (deliver, _) = job(Err(e.clone()));
+            deliver(Err(e.clone()));
         }
-    };
+        return;
+    }
     let mut deliveries = Vec::with_capacity(batch.len());
     let mut lost: Option<StoreError> = None;
     for job in batch.drain(..) {
         let (deliver, broken) = match &lost {
-            None => job(Ok(&tx)),
+            None => job(Ok(&mut *conn)),
             Some(e) => job(Err(e.clone())),
         };
         deliveries.push(deliver);
         if lost.is_none() {
             lost = broken.or_else(|| {
-                tx.is_autocommit().then(|| {
+                conn.is_autocommit().then(|| {
                     StoreError::Unavailable("the database rolled the transaction back".into())
                 })
             });
         }
     }
     let committed = match lost {
-        None => tx.commit().map_err(failed),
+        None => conn.exec("COMMIT", []).map(drop).map_err(failed),
         Some(e) => Err(e),
     };
+    if committed.is_err() && !conn.is_autocommit() {
+        let _ = conn.exec("ROLLBACK", []);
+    }
     for deliver in deliveries {
         deliver(committed.clone());
     }

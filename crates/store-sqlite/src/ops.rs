@@ -14,9 +14,9 @@ use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
     Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job, JobKind,
-    KeptRequest, NewApplication, NewJob, Resealed, RetentionCandidate, Role, SealedColumn,
-    SealedKeys, SealedValue, StateChange, Store, StoreError, StoreResult, StoredCard,
-    SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+    NewApplication, NewJob, Resealed, RetentionCandidate, Role, SealedColumn, SealedKeys,
+    SealedValue, StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand,
+    SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -416,52 +416,18 @@ impl Store for SqliteStore {
     }
 
     async fn create_account(&self, account: &Account) -> StoreResult<()> {
-        let a = account.clone();
-        self.write(move |tx| {
-            tx.exec(
-                "INSERT INTO accounts (id, login, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id(a.id), a.login, a.password_hash, a.role.as_str(), ts(a.created_at)],
-            )
-            .map(drop)
-            .map_err(|e| conflict_or_failed(e, "login"))
-        })
-        .await
+        realname_store_sql::accounts::create_account(self, account).await
     }
 
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
-        let login = login.to_owned();
-        self.read(move |c| {
-            c.one(
-                "SELECT id, login, password_hash, role, created_at FROM accounts
-                 WHERE login = ?1 AND disabled_at IS NULL",
-                params![login],
-                account_row,
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::account_by_login(self, login).await
     }
 
     async fn logins(
         &self,
         account_ids: &[Uuid],
     ) -> StoreResult<std::collections::HashMap<Uuid, String>> {
-        let ids: Vec<String> = account_ids.iter().map(|a| id(*a)).collect();
-        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Failed(e.to_string()))?;
-        self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT id, login FROM accounts WHERE id IN (SELECT value FROM json_each(?1))",
-                )
-                .map_err(failed)?;
-            stmt.query_map(params![ids], |r| {
-                Ok((parse_id(&r.get::<_, String>(0)?)?, r.get::<_, String>(1)?))
-            })
-            .and_then(Iterator::collect)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::logins(self, account_ids).await
     }
 
     async fn create_session(
@@ -470,16 +436,7 @@ impl Store for SqliteStore {
         account_id: Uuid,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let hash = token_hash.to_vec();
-        self.write(move |tx| {
-            tx.exec(
-                "INSERT INTO sessions (token_hash, account_id, expires_at) VALUES (?1, ?2, ?3)",
-                params![hash, id(account_id), ts(expires_at)],
-            )
-            .map(drop)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::create_session(self, token_hash, account_id, expires_at).await
     }
 
     async fn session_account(
@@ -487,110 +444,31 @@ impl Store for SqliteStore {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Account>> {
-        let hash = token_hash.to_vec();
-        self.read(move |c| {
-            c.one(
-                "SELECT a.id, a.login, a.password_hash, a.role, a.created_at
-                 FROM sessions s JOIN accounts a ON a.id = s.account_id
-                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.pages_only = 0
-                   AND a.disabled_at IS NULL",
-                params![hash, ts(now)],
-                account_row,
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::session_account(self, token_hash, now).await
     }
 
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
-        let hash = token_hash.to_vec();
-        self.write(move |tx| {
-            tx.exec("DELETE FROM sessions WHERE token_hash = ?1", params![hash])
-                .map(drop)
-                .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::delete_session(self, token_hash).await
     }
 
     async fn set_second_factor(&self, account_id: Uuid, sealed_secret: &[u8]) -> StoreResult<bool> {
-        let secret = sealed_secret.to_vec();
-        self.write(move |tx| {
-            tx.exec(
-                "UPDATE accounts SET second_factor = ?1, second_factor_step = NULL
-                 WHERE id = ?2 AND disabled_at IS NULL",
-                params![secret, id(account_id)],
-            )
-            .map(|n| n > 0)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::set_second_factor(self, account_id, sealed_secret).await
     }
 
     async fn second_factor(&self, account_id: Uuid) -> StoreResult<Option<Vec<u8>>> {
-        self.read(move |c| {
-            c.one(
-                "SELECT second_factor FROM accounts WHERE id = ?1",
-                params![id(account_id)],
-                |r| r.get::<_, Option<Vec<u8>>>(0),
-            )
-            .optional()
-            .map(Option::flatten)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::second_factor(self, account_id).await
     }
 
     async fn take_second_factor_step(&self, account_id: Uuid, step: i64) -> StoreResult<bool> {
-        self.write(move |tx| {
-            tx.exec(
-                "UPDATE accounts SET second_factor_step = ?1
-                 WHERE id = ?2 AND second_factor IS NOT NULL
-                   AND (second_factor_step IS NULL OR second_factor_step < ?1)",
-                params![step, id(account_id)],
-            )
-            .map(|n| n > 0)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::take_second_factor_step(self, account_id, step).await
     }
 
     async fn disable_account(&self, account_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
-        self.write(move |tx| {
-            let disabled = tx
-                .exec(
-                    "UPDATE accounts SET disabled_at = ?1 WHERE id = ?2 AND disabled_at IS NULL",
-                    params![ts(at), id(account_id)],
-                )
-                .map_err(failed)?;
-            tx.exec(
-                "DELETE FROM sessions WHERE account_id = ?1",
-                params![id(account_id)],
-            )
-            .map_err(failed)?;
-            Ok(disabled > 0)
-        })
-        .await
+        realname_store_sql::accounts::disable_account(self, account_id, at).await
     }
 
     async fn throttle(&self, login_key: &str) -> StoreResult<Throttle> {
-        let key = login_key.to_owned();
-        self.read(move |c| {
-            c.one(
-                "SELECT failures, locked_until FROM login_throttle WHERE login_key = ?1",
-                params![key],
-                |r| {
-                    Ok(Throttle {
-                        failures: r.get(0)?,
-                        locked_until: opt_ts(r.get(1)?)?,
-                    })
-                },
-            )
-            .optional()
-            .map(Option::unwrap_or_default)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::throttle(self, login_key).await
     }
 
     async fn record_login_failure(
@@ -599,32 +477,7 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
         policy: &ThrottlePolicy,
     ) -> StoreResult<Throttle> {
-        let key = login_key.to_owned();
-        let policy = *policy;
-        self.write(move |tx| {
-            let failures: u32 = tx
-                .one(
-                    "INSERT INTO login_throttle (login_key, failures) VALUES (?1, 1)
-                     ON CONFLICT (login_key) DO UPDATE SET failures = CASE
-                         WHEN ?2 IS NOT NULL AND last_failure_at < ?2 THEN 1 ELSE failures + 1 END
-                     RETURNING failures",
-                    params![key, policy.counts_since(now).map(ts)],
-                    |r| r.get(0),
-                )
-                .map_err(failed)?;
-            let lock = policy.lock_seconds(failures);
-            let locked_until = (lock > 0).then(|| now + TimeDelta::seconds(lock));
-            tx.exec(
-                "UPDATE login_throttle SET locked_until = ?1, last_failure_at = ?3 WHERE login_key = ?2",
-                params![locked_until.map(ts), key, ts(now)],
-            )
-            .map_err(failed)?;
-            Ok(Throttle {
-                failures,
-                locked_until,
-            })
-        })
-        .await
+        realname_store_sql::accounts::record_login_failure(self, login_key, now, policy).await
     }
 
     async fn remember_clients(
@@ -633,19 +486,7 @@ impl Store for SqliteStore {
         clients: &[Vec<u8>],
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let clients = clients.to_vec();
-        self.write(move |tx| {
-            for client in &clients {
-                tx.exec(
-                    "INSERT INTO known_clients (account_id, client_hash, seen_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (account_id, client_hash) DO UPDATE SET seen_at = excluded.seen_at",
-                    params![id(account_id), client, ts(at)],
-                )
-                .map_err(failed)?;
-            }
-            Ok(())
-        })
-        .await
+        realname_store_sql::accounts::remember_clients(self, account_id, clients, at).await
     }
 
     async fn knows_client(
@@ -654,38 +495,11 @@ impl Store for SqliteStore {
         clients: &[Vec<u8>],
         since: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let clients = clients.to_vec();
-        self.read(move |c| {
-            for client in &clients {
-                let known = c
-                    .one(
-                        "SELECT 1 FROM known_clients
-                         WHERE account_id = ?1 AND client_hash = ?2 AND seen_at >= ?3",
-                        params![id(account_id), client, ts(since)],
-                        |_| Ok(()),
-                    )
-                    .optional()
-                    .map_err(failed)?;
-                if known.is_some() {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
-        })
-        .await
+        realname_store_sql::accounts::knows_client(self, account_id, clients, since).await
     }
 
     async fn clear_login_failures(&self, login_key: &str) -> StoreResult<()> {
-        let key = login_key.to_owned();
-        self.write(move |tx| {
-            tx.exec(
-                "DELETE FROM login_throttle WHERE login_key = ?1",
-                params![key],
-            )
-            .map(drop)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::clear_login_failures(self, login_key).await
     }
 
     async fn begin_idempotent(
@@ -695,35 +509,7 @@ impl Store for SqliteStore {
         request_hash: &[u8],
         now: DateTime<Utc>,
     ) -> StoreResult<Idempotency> {
-        let (scope, key, hash) = (scope.to_owned(), key.to_owned(), request_hash.to_vec());
-        self.write(move |tx| {
-            let inserted = tx
-                .exec(
-                    "INSERT INTO idempotency (scope, key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (scope, key) DO NOTHING",
-                    params![scope, key, hash, ts(now)],
-                )
-                .map_err(failed)?;
-            if inserted == 1 {
-                return Ok(Idempotency::New);
-            }
-            let kept = tx
-                .one(
-                    "SELECT request_hash, status, body FROM idempotency WHERE scope = ?1 AND key = ?2",
-                    params![scope, key],
-                    |r| {
-                        Ok(KeptRequest {
-                            request_hash: r.get(0)?,
-                            status: r.get(1)?,
-                            body: r.get(2)?,
-                        })
-                    },
-                )
-                .optional()
-                .map_err(failed)?;
-            Ok(Idempotency::of_repeat(kept, &hash))
-        })
-        .await
+        realname_store_sql::accounts::begin_idempotent(self, scope, key, request_hash, now).await
     }
 
     async fn finish_idempotent(
@@ -733,56 +519,19 @@ impl Store for SqliteStore {
         status: u16,
         body: &[u8],
     ) -> StoreResult<()> {
-        let (scope, key, body) = (scope.to_owned(), key.to_owned(), body.to_vec());
-        self.write(move |tx| {
-            tx.exec(
-                "UPDATE idempotency SET status = ?1, body = ?2 WHERE scope = ?3 AND key = ?4",
-                params![status, body, scope, key],
-            )
-            .map(drop)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::finish_idempotent(self, scope, key, status, body).await
     }
 
     async fn abandon_idempotent(&self, scope: &str, key: &str) -> StoreResult<()> {
-        let (scope, key) = (scope.to_owned(), key.to_owned());
-        self.write(move |tx| {
-            tx.exec(
-                "DELETE FROM idempotency WHERE scope = ?1 AND key = ?2 AND status IS NULL",
-                params![scope, key],
-            )
-            .map(drop)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::abandon_idempotent(self, scope, key).await
     }
 
     async fn purge_idempotent(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        self.write(move |tx| {
-            tx.exec(
-                "DELETE FROM idempotency WHERE created_at < ?1",
-                params![ts(before)],
-            )
-            .map(|n| n as u64)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::purge_idempotent(self, before).await
     }
 
     async fn count_hits(&self, bucket: &str, window: DateTime<Utc>, hits: u32) -> StoreResult<u32> {
-        let bucket = bucket.to_owned();
-        self.write(move |tx| {
-            tx.one(
-                "INSERT INTO rate_windows (bucket, window_start, hits) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (bucket, window_start) DO UPDATE SET hits = hits + excluded.hits
-                 RETURNING hits",
-                params![bucket, ts(window), hits],
-                |r| r.get(0),
-            )
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::accounts::count_hits(self, bucket, window, hits).await
     }
 
     async fn purge_lapsed(
@@ -791,38 +540,8 @@ impl Store for SqliteStore {
         throttles_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        self.write(move |tx| {
-            let sessions = tx
-                .exec(
-                    "DELETE FROM sessions WHERE expires_at < ?1",
-                    params![ts(sessions_before)],
-                )
-                .map_err(failed)?;
-            let throttles = tx
-                .exec(
-                    "DELETE FROM login_throttle
-                     WHERE (last_failure_at IS NULL OR last_failure_at < ?1)
-                       AND (locked_until IS NULL OR locked_until < ?2)",
-                    params![ts(throttles_before), ts(now)],
-                )
-                .map_err(failed)?;
-            // A client is known for 30 days after its last sign-in (CONTRACT 4).
-            let clients = tx
-                .exec(
-                    "DELETE FROM known_clients WHERE seen_at < ?1",
-                    params![ts(now - TimeDelta::days(30))],
-                )
-                .map_err(failed)?;
-            // A window is counted for its minute only.
-            let windows = tx
-                .exec(
-                    "DELETE FROM rate_windows WHERE window_start < ?1",
-                    params![ts(now - TimeDelta::minutes(5))],
-                )
-                .map_err(failed)?;
-            Ok((sessions + throttles + clients + windows) as u64)
-        })
-        .await
+        realname_store_sql::accounts::purge_lapsed(self, sessions_before, throttles_before, now)
+            .await
     }
 
     async fn purge_history(&self, forget: &Forget) -> StoreResult<Forgotten> {

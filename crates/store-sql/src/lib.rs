@@ -1,0 +1,42 @@
+//! realname's storage operations, written once. Each is a sequence of statements both engines
+//! accept, run through [`db::Db`] inside the transaction an engine gives it; the engines
+//! (SQLite, PostgreSQL) bind parameters, read rows and own transactions, connections and
+//! migrations. The operations persist and read; what a change means is decided in the core.
+
+pub mod accounts;
+pub mod db;
+
+pub use db::{Dialect, Engine};
+
+/// Runs `$body` as one write transaction of `$engine`, `$db` naming its connection. What the
+/// body uses of the caller's arguments is moved in: clone borrowed ones first.
+#[macro_export]
+macro_rules! write {
+    ($engine:expr, |$db:ident| $body:expr) => {
+        $engine
+            .write($crate::db::work(move |$db| Box::pin(async move { $body })))
+            .await
+    };
+}
+
+/// Runs `$body` as a read of `$engine`, `$db` naming its connection.
+#[macro_export]
+macro_rules! read {
+    ($engine:expr, |$db:ident| $body:expr) => {
+        $engine
+            .read($crate::db::work(move |$db| Box::pin(async move { $body })))
+            .await
+    };
+}
+
+/// Names a broken unique key for the caller: `Conflict(what)`.
+pub(crate) fn conflict_as(
+    what: &'static str,
+) -> impl Fn(realname_core::store::StoreError) -> realname_core::store::StoreError {
+    move |e| match e {
+        realname_core::store::StoreError::Conflict(_) => {
+            realname_core::store::StoreError::Conflict(what.to_owned())
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,153 @@
+//! The shared operations' statements on SQLite: parameters bound by their `$n` names, values
+//! in SQLite's columns (moments as fixed-width RFC 3339 text, ids as hyphenated text, lists as
+//! JSON arrays for `json_each`), and the work run on the thread that holds the connection.
+
+use realname_core::store::{StoreError, StoreResult};
+use realname_store_sql::db::{Cell, Db, Dialect, Engine, Param, Row, Work, run_ready};
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+
+use crate::{SqliteStore, failed, sql::ts};
+
+/// A connection inside the writer's batch transaction or a reader's snapshot.
+pub(crate) struct SqliteDb<'c>(pub(crate) &'c mut Connection);
+
+/// The names SQLite gives the parameters `$1`…`$32`.
+const NAMES: [&str; 32] = [
+    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15",
+    "$16", "$17", "$18", "$19", "$20", "$21", "$22", "$23", "$24", "$25", "$26", "$27", "$28",
+    "$29", "$30", "$31", "$32",
+];
+
+fn json_list<T: AsRef<str>>(items: impl Iterator<Item = T>) -> String {
+    let quoted: Vec<String> = items
+        .map(|item| {
+            format!(
+                "\"{}\"",
+                item.as_ref().replace('\\', "\\\\").replace('"', "\\\"")
+            )
+        })
+        .collect();
+    format!("[{}]", quoted.join(","))
+}
+
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Param<'_>]) -> StoreResult<()> {
+    if stmt.parameter_count() != args.len() {
+        return Err(StoreError::Failed(format!(
+            "a statement takes {} parameters and was given {}",
+            stmt.parameter_count(),
+            args.len()
+        )));
+    }
+    for (n, arg) in args.iter().enumerate() {
+        // SQLite numbers named parameters in the order they first appear; a statement that
+        // names `$2` before `$1` is bound by name instead.
+        let name = NAMES.get(n).copied().unwrap_or("");
+        let index = if stmt.parameter_name(n + 1) == Some(name) {
+            n + 1
+        } else {
+            stmt.parameter_index(&format!("${}", n + 1))
+                .map_err(failed)?
+                .ok_or_else(|| StoreError::Failed(format!("a statement has no ${}", n + 1)))?
+        };
+        let bound = match *arg {
+            Param::Text(v) => stmt.raw_bind_parameter(index, v),
+            Param::Int(v) => stmt.raw_bind_parameter(index, v),
+            Param::Bool(v) => stmt.raw_bind_parameter(index, v),
+            Param::Bytes(v) => stmt.raw_bind_parameter(index, v),
+            Param::Moment(v) => stmt.raw_bind_parameter(index, v.map(ts)),
+            Param::Id(v) => stmt.raw_bind_parameter(index, v.map(|id| id.hyphenated().to_string())),
+            Param::Ids(list) => stmt.raw_bind_parameter(
+                index,
+                json_list(list.iter().map(|id| id.hyphenated().to_string())),
+            ),
+            Param::Texts(list) => stmt.raw_bind_parameter(index, json_list(list.iter())),
+        };
+        bound.map_err(failed)?;
+    }
+    Ok(())
+}
+
+fn cell(value: ValueRef<'_>) -> Cell {
+    match value {
+        ValueRef::Null => Cell::Null,
+        ValueRef::Integer(n) => Cell::Int(n),
+        ValueRef::Real(x) => Cell::Real(x),
+        ValueRef::Text(text) => Cell::Text(String::from_utf8_lossy(text).into_owned()),
+        ValueRef::Blob(bytes) => Cell::Bytes(bytes.to_vec()),
+    }
+}
+
+/// A unique key broken: a conflict the operation names, not a failure.
+fn exec_error(e: rusqlite::Error) -> StoreError {
+    if crate::sql::is_unique_violation(&e) {
+        StoreError::Conflict("unique".into())
+    } else {
+        failed(e)
+    }
+}
+
+#[async_trait::async_trait]
+impl Db for SqliteDb<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn exec(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<u64> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(failed)?;
+        bind(&mut stmt, args)?;
+        stmt.raw_execute().map(|n| n as u64).map_err(exec_error)
+    }
+
+    async fn rows(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<Vec<Row>> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(failed)?;
+        bind(&mut stmt, args)?;
+        let width = stmt.column_count();
+        let mut rows = stmt.raw_query();
+        let mut answer = Vec::new();
+        while let Some(row) = rows.next().map_err(exec_error)? {
+            let mut cells = Vec::with_capacity(width);
+            for i in 0..width {
+                cells.push(cell(row.get_ref(i).map_err(failed)?));
+            }
+            answer.push(Row(cells));
+        }
+        Ok(answer)
+    }
+}
+
+impl Engine for SqliteStore {
+    /// On the writer thread, in the batch's transaction under the job's own savepoint.
+    fn write<T: Send + 'static>(
+        &self,
+        work: Work<T>,
+    ) -> impl std::future::Future<Output = StoreResult<T>> + Send {
+        self.write_mut(move |conn| run_ready(work(&mut SqliteDb(conn))))
+    }
+
+    /// On a reader, on the calling thread: the reads an index bounds take microseconds.
+    fn read<T: Send + 'static>(
+        &self,
+        work: Work<T>,
+    ) -> impl std::future::Future<Output = StoreResult<T>> + Send {
+        let answer = self
+            .inner
+            .with_reader(|conn| run_ready(work(&mut SqliteDb(conn))));
+        std::future::ready(answer)
+    }
+
+    /// On a reader, in a blocking task: for reads that may be long (an image, a trail).
+    fn read_long<T: Send + 'static>(
+        &self,
+        work: Work<T>,
+    ) -> impl std::future::Future<Output = StoreResult<T>> + Send {
+        let inner = std::sync::Arc::clone(&self.inner);
+        async move {
+            tokio::task::spawn_blocking(move || {
+                inner.with_reader(|conn| run_ready(work(&mut SqliteDb(conn))))
+            })
+            .await
+            .map_err(|e| StoreError::Failed(format!("reader task failed: {e}")))?
+        }
+    }
+}
