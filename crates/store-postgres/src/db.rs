@@ -88,6 +88,16 @@ impl Db for PgDb<'_> {
             .map_err(err)?;
         rows.iter().map(cells).collect()
     }
+
+    async fn lock(&mut self, seed: i64, key: &str) -> StoreResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))")
+            .bind(key)
+            .bind(seed)
+            .execute(&mut *self.0)
+            .await
+            .map(drop)
+            .map_err(err)
+    }
 }
 
 impl Engine for PgStore {

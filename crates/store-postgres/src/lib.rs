@@ -11,8 +11,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use realname_core::application::CardHistory;
 use realname_core::platform::{
-    ApiKey, DeliveryAttempt, DeliveryState, EventQuery, EventType, KeyMode, LinkToken, LinkUse,
-    ModeFacts, PlatformEvent, PlatformSession, SessionPurpose, WebhookEndpoint,
+    ApiKey, DeliveryAttempt, EventQuery, EventType, KeyMode, LinkToken, LinkUse, ModeFacts,
+    PlatformEvent, PlatformSession, WebhookEndpoint,
 };
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
@@ -20,8 +20,8 @@ use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
     Closed, Closure, Consent, DepositRecord, Erased, Erasure, EventRecord, Forget, Forgotten,
     Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Resealed, RetentionCandidate,
-    Role, SealedColumn, SealedKeys, SealedValue, StateChange, Store, StoreError, StoreResult,
-    StoredCard, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+    SealedColumn, SealedKeys, SealedValue, StateChange, Store, StoreError, StoreResult, StoredCard,
+    SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
@@ -219,17 +219,6 @@ async fn create_database(url: &str) -> StoreResult<()> {
     }
 }
 
-fn account_row(r: &PgRow) -> Result<Account, sqlx::Error> {
-    let role: String = r.try_get("role")?;
-    Ok(Account {
-        id: r.try_get("id")?,
-        login: r.try_get("login")?,
-        password_hash: r.try_get("password_hash")?,
-        role: Role::parse(&role).unwrap_or(Role::User),
-        created_at: r.try_get("created_at")?,
-    })
-}
-
 /// An application with its image list, deposit and events in ONE statement: reading them in
 /// four round trips made every journey request wait on the network four times over. `$from`
 /// is any relation shaped like `applications`: the table, or the rows an UPDATE returns. A
@@ -393,65 +382,6 @@ async fn insert_event(
         .map_err(err)
 }
 
-macro_rules! platform_session_columns {
-    () => {
-        "id, account_id, external_user_id, return_url, locale, metadata, mode, created_at, purpose"
-    };
-}
-
-fn platform_session_row(r: &PgRow) -> StoreResult<PlatformSession> {
-    let mode: String = r.try_get("mode").map_err(err)?;
-    let purpose: String = r.try_get("purpose").map_err(err)?;
-    Ok(PlatformSession {
-        id: r.try_get("id").map_err(err)?,
-        account_id: r.try_get("account_id").map_err(err)?,
-        external_user_id: r.try_get("external_user_id").map_err(err)?,
-        return_url: r.try_get("return_url").map_err(err)?,
-        locale: r.try_get("locale").map_err(err)?,
-        metadata: r.try_get("metadata").map_err(err)?,
-        mode: KeyMode::parse(&mode)
-            .ok_or_else(|| StoreError::Failed(format!("unknown mode {mode}")))?,
-        created_at: r.try_get("created_at").map_err(err)?,
-        purpose: SessionPurpose::parse(&purpose)
-            .ok_or_else(|| StoreError::Failed(format!("unknown purpose {purpose}")))?,
-    })
-}
-
-async fn insert_link<'e, E>(executor: E, link: &LinkToken) -> StoreResult<()>
-where
-    E: sqlx::Executor<'e, Database = Postgres>,
-{
-    sqlx::query("INSERT INTO link_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)")
-        .bind(&link.token_hash)
-        .bind(link.session_id)
-        .bind(link.expires_at)
-        .execute(executor)
-        .await
-        .map(drop)
-        .map_err(err)
-}
-
-macro_rules! api_key_columns {
-    () => {
-        "prefix, key_hash, name, mode, scopes, created_at, last_used_at, revoked_at"
-    };
-}
-
-fn api_key_row(r: &PgRow) -> StoreResult<ApiKey> {
-    let mode: String = r.try_get("mode").map_err(err)?;
-    Ok(ApiKey {
-        prefix: r.try_get("prefix").map_err(err)?,
-        key_hash: r.try_get("key_hash").map_err(err)?,
-        name: r.try_get("name").map_err(err)?,
-        mode: KeyMode::parse(&mode)
-            .ok_or_else(|| StoreError::Failed(format!("unknown key mode {mode}")))?,
-        scopes: ApiKey::parse_scopes(&r.try_get::<String, _>("scopes").map_err(err)?),
-        created_at: r.try_get("created_at").map_err(err)?,
-        last_used_at: r.try_get("last_used_at").map_err(err)?,
-        revoked_at: r.try_get("revoked_at").map_err(err)?,
-    })
-}
-
 /// Queues a job under its key; `false` when the key was queued before.
 async fn queue_job<'e, E>(executor: E, job: &NewJob) -> StoreResult<bool>
 where
@@ -553,54 +483,6 @@ async fn vault_keys_in(pool: &sqlx::PgPool) -> StoreResult<Option<SealedKeys>> {
         })
     })
     .transpose()
-}
-
-macro_rules! endpoint_columns {
-    () => {
-        "id, url, events, description, enabled, secret, previous_secret, previous_expires_at, livemode, created_at"
-    };
-}
-
-fn endpoint_row(r: &PgRow) -> StoreResult<WebhookEndpoint> {
-    let events: String = r.try_get("events").map_err(err)?;
-    Ok(WebhookEndpoint {
-        id: r.try_get("id").map_err(err)?,
-        url: r.try_get("url").map_err(err)?,
-        events: events.split_whitespace().map(str::to_owned).collect(),
-        description: r.try_get("description").map_err(err)?,
-        enabled: r.try_get("enabled").map_err(err)?,
-        secret: r.try_get("secret").map_err(err)?,
-        previous_secret: r.try_get("previous_secret").map_err(err)?,
-        previous_expires_at: r.try_get("previous_expires_at").map_err(err)?,
-        livemode: r.try_get("livemode").map_err(err)?,
-        created_at: r.try_get("created_at").map_err(err)?,
-    })
-}
-
-macro_rules! platform_event_columns {
-    () => {
-        "position, id, application_id, type, sequence, status, failure, livemode, created_at, external_user_id"
-    };
-}
-
-fn platform_event_row(r: &PgRow) -> StoreResult<PlatformEvent> {
-    let kind: String = r.try_get("type").map_err(err)?;
-    let status: String = r.try_get("status").map_err(err)?;
-    let failure: Option<String> = r.try_get("failure").map_err(err)?;
-    Ok(PlatformEvent {
-        position: r.try_get("position").map_err(err)?,
-        id: r.try_get("id").map_err(err)?,
-        application_id: r.try_get("application_id").map_err(err)?,
-        event_type: EventType::parse(&kind)
-            .ok_or_else(|| StoreError::Failed(format!("unknown event {kind}")))?,
-        sequence: r.try_get::<i32, _>("sequence").map_err(err)? as u32,
-        status: Status::parse(&status)
-            .ok_or_else(|| StoreError::Failed(format!("unknown status {status}")))?,
-        failure: failure.as_deref().and_then(Failure::decode),
-        livemode: r.try_get("livemode").map_err(err)?,
-        created_at: r.try_get("created_at").map_err(err)?,
-        external_user_id: r.try_get("external_user_id").map_err(err)?,
-    })
 }
 
 /// A transition inside an open transaction, guarded by its starting status. Its effects
@@ -1749,92 +1631,27 @@ impl Store for PgStore {
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
-        let (pool, key) = (self.pool.clone(), key.clone());
-        detached(async move {
-            sqlx::query(
-                "INSERT INTO api_keys (prefix, key_hash, name, mode, scopes, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&key.prefix)
-            .bind(&key.key_hash)
-            .bind(&key.name)
-            .bind(key.mode.as_str())
-            .bind(key.scopes_text())
-            .bind(key.created_at)
-            .execute(&pool)
-            .await
-            .map(drop)
-            .map_err(|e| conflict_as(e, "api_key"))
-        })
-        .await
+        realname_store_sql::platform::create_api_key(self, key).await
     }
 
     async fn api_key(&self, key_hash: &[u8]) -> StoreResult<Option<ApiKey>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            api_key_columns!(),
-            " FROM api_keys WHERE key_hash = $1"
-        ))
-        .bind(key_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?;
-        row.as_ref().map(api_key_row).transpose()
+        realname_store_sql::platform::api_key(self, key_hash).await
     }
 
     async fn api_keys(&self) -> StoreResult<Vec<ApiKey>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            api_key_columns!(),
-            " FROM api_keys ORDER BY created_at, prefix"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(err)?;
-        rows.iter().map(api_key_row).collect()
+        realname_store_sql::platform::api_keys(self).await
     }
 
     async fn revoke_api_key(&self, prefix: &str, at: DateTime<Utc>) -> StoreResult<bool> {
-        let (pool, prefix) = (self.pool.clone(), prefix.to_owned());
-        detached(async move {
-            sqlx::query(
-                "UPDATE api_keys SET revoked_at = $1 WHERE prefix = $2 AND revoked_at IS NULL",
-            )
-            .bind(at)
-            .bind(&prefix)
-            .execute(&pool)
-            .await
-            .map(|done| done.rows_affected() > 0)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::platform::revoke_api_key(self, prefix, at).await
     }
 
     async fn touch_api_key(&self, prefix: &str, at: DateTime<Utc>) -> StoreResult<()> {
-        let (pool, prefix) = (self.pool.clone(), prefix.to_owned());
-        detached(async move {
-            sqlx::query(
-                "UPDATE api_keys SET last_used_at = $1
-                 WHERE prefix = $2 AND (last_used_at IS NULL OR last_used_at < $1 - interval '1 minute')",
-            )
-            .bind(at)
-            .bind(&prefix)
-            .execute(&pool)
-            .await
-            .map(drop)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::platform::touch_api_key(self, prefix, at).await
     }
 
     async fn platform_account(&self, external_user_id: &str) -> StoreResult<Option<Uuid>> {
-        sqlx::query_scalar(
-            "SELECT account_id FROM platform_users WHERE external_user_id = $1 AND closed_at IS NULL",
-        )
-        .bind(external_user_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)
+        realname_store_sql::platform::platform_account(self, external_user_id).await
     }
 
     async fn link_platform_user(
@@ -1842,59 +1659,11 @@ impl Store for PgStore {
         external_user_id: &str,
         account: &Account,
     ) -> StoreResult<Uuid> {
-        let (pool, ext, account) = (
-            self.pool.clone(),
-            external_user_id.to_owned(),
-            account.clone(),
-        );
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            // Serialise the binding of one external id, so two first sessions at once make
-            // one account.
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))")
-                .bind(&ext)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            let found: Option<Uuid> = sqlx::query_scalar(
-                "SELECT account_id FROM platform_users WHERE external_user_id = $1 AND closed_at IS NULL",
-            )
-            .bind(&ext)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(err)?;
-            if let Some(existing) = found {
-                tx.commit().await.map_err(err)?;
-                return Ok(existing);
-            }
-            sqlx::query("INSERT INTO accounts (id, login, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(account.id)
-                .bind(&account.login)
-                .bind(&account.password_hash)
-                .bind(account.role.as_str())
-                .bind(account.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| conflict_as(e, "login"))?;
-            sqlx::query("INSERT INTO platform_users (account_id, external_user_id, created_at) VALUES ($1, $2, $3)")
-                .bind(account.id)
-                .bind(&ext)
-                .bind(account.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            tx.commit().await.map_err(err)?;
-            Ok(account.id)
-        })
-        .await
+        realname_store_sql::platform::link_platform_user(self, external_user_id, account).await
     }
 
     async fn external_user_of(&self, account_id: Uuid) -> StoreResult<Option<String>> {
-        sqlx::query_scalar("SELECT external_user_id FROM platform_users WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(err)
+        realname_store_sql::platform::external_user_of(self, account_id).await
     }
 
     async fn create_platform_session(
@@ -1902,75 +1671,19 @@ impl Store for PgStore {
         session: &PlatformSession,
         link: &LinkToken,
     ) -> StoreResult<()> {
-        let (pool, session, link) = (self.pool.clone(), session.clone(), link.clone());
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            sqlx::query(
-                "INSERT INTO platform_sessions
-                     (id, account_id, external_user_id, return_url, locale, metadata, mode, created_at,
-                      purpose)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(session.id)
-            .bind(session.account_id)
-            .bind(&session.external_user_id)
-            .bind(&session.return_url)
-            .bind(&session.locale)
-            .bind(&session.metadata)
-            .bind(session.mode.as_str())
-            .bind(session.created_at)
-            .bind(session.purpose.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-            insert_link(&mut *tx, &link).await?;
-            tx.commit().await.map_err(err)
-        })
-        .await
+        realname_store_sql::platform::create_platform_session(self, session, link).await
     }
 
     async fn platform_session(&self, id: Uuid) -> StoreResult<Option<PlatformSession>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            platform_session_columns!(),
-            " FROM platform_sessions WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?;
-        row.as_ref().map(platform_session_row).transpose()
+        realname_store_sql::platform::platform_session(self, id).await
     }
 
     async fn add_link(&self, link: &LinkToken) -> StoreResult<()> {
-        let (pool, link) = (self.pool.clone(), link.clone());
-        detached(async move { insert_link(&pool, &link).await }).await
+        realname_store_sql::platform::add_link(self, link).await
     }
 
     async fn use_link(&self, token_hash: &[u8], now: DateTime<Utc>) -> StoreResult<LinkUse> {
-        let (pool, hash) = (self.pool.clone(), token_hash.to_vec());
-        detached(async move {
-            let row = sqlx::query(concat!(
-                "WITH used AS (UPDATE link_tokens SET used_at = $2
-                     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING session_id)
-                 SELECT ", platform_session_columns!(), " FROM platform_sessions WHERE id = (SELECT session_id FROM used)"
-            ))
-            .bind(&hash)
-            .bind(now)
-            .fetch_optional(&pool)
-            .await
-            .map_err(err)?;
-            if let Some(row) = row {
-                return Ok(LinkUse::Used(platform_session_row(&row)?));
-            }
-            let known = sqlx::query("SELECT 1 FROM link_tokens WHERE token_hash = $1")
-                .bind(&hash)
-                .fetch_optional(&pool)
-                .await
-                .map_err(err)?;
-            Ok(if known.is_some() { LinkUse::Spent } else { LinkUse::Unknown })
-        })
-        .await
+        realname_store_sql::platform::use_link(self, token_hash, now).await
     }
 
     async fn link(
@@ -1978,24 +1691,7 @@ impl Store for PgStore {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(PlatformSession, bool)>> {
-        let row = sqlx::query(
-            "SELECT s.id, s.account_id, s.external_user_id, s.return_url, s.locale, s.metadata, s.mode,
-                    s.created_at, s.purpose, (l.used_at IS NULL AND l.expires_at > $2) AS good
-             FROM link_tokens l JOIN platform_sessions s ON s.id = l.session_id
-             WHERE l.token_hash = $1",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?;
-        match row {
-            Some(row) => Ok(Some((
-                platform_session_row(&row)?,
-                row.try_get("good").map_err(err)?,
-            ))),
-            None => Ok(None),
-        }
+        realname_store_sql::platform::link(self, token_hash, now).await
     }
 
     async fn create_page_session(
@@ -2004,18 +1700,8 @@ impl Store for PgStore {
         account_id: Uuid,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let (pool, hash) = (self.pool.clone(), token_hash.to_vec());
-        detached(async move {
-            sqlx::query("INSERT INTO sessions (token_hash, account_id, expires_at, pages_only) VALUES ($1, $2, $3, TRUE)")
-                .bind(&hash)
-                .bind(account_id)
-                .bind(expires_at)
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(err)
-        })
-        .await
+        realname_store_sql::platform::create_page_session(self, token_hash, account_id, expires_at)
+            .await
     }
 
     async fn page_session_account(
@@ -2023,123 +1709,31 @@ impl Store for PgStore {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Account>> {
-        let row = sqlx::query(
-            "SELECT a.id, a.login, a.password_hash, a.role, a.created_at FROM sessions s
-             JOIN accounts a ON a.id = s.account_id
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?;
-        row.as_ref().map(account_row).transpose().map_err(err)
+        realname_store_sql::platform::page_session_account(self, token_hash, now).await
     }
 
     async fn events(&self, query: &EventQuery) -> StoreResult<Vec<PlatformEvent>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            platform_event_columns!(),
-            " FROM platform_events
-             WHERE created_at >= $1 AND ($2::text IS NULL OR type = $2)
-               AND ($3::uuid IS NULL OR application_id = $3) AND ($4::bigint IS NULL OR position < $4)
-               AND livemode = $6
-             ORDER BY position DESC LIMIT $5"
-        ))
-        .bind(query.since)
-        .bind(query.event_type.map(EventType::as_str))
-        .bind(query.application_id)
-        .bind(query.before)
-        .bind(i64::from(query.limit))
-        .bind(query.livemode)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(err)?;
-        rows.iter().map(platform_event_row).collect()
+        realname_store_sql::platform::events(self, query).await
     }
 
     async fn event(&self, id: &str) -> StoreResult<Option<PlatformEvent>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            platform_event_columns!(),
-            " FROM platform_events WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?;
-        row.as_ref().map(platform_event_row).transpose()
+        realname_store_sql::platform::event(self, id).await
     }
 
     async fn create_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
-        let (pool, e) = (self.pool.clone(), endpoint.clone());
-        detached(async move {
-            sqlx::query(
-                "INSERT INTO webhook_endpoints (id, url, events, description, enabled, secret,
-                     previous_secret, previous_expires_at, livemode, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(e.id)
-            .bind(&e.url)
-            .bind(e.events.join(" "))
-            .bind(&e.description)
-            .bind(e.enabled)
-            .bind(&e.secret)
-            .bind(&e.previous_secret)
-            .bind(e.previous_expires_at)
-            .bind(e.livemode)
-            .bind(e.created_at)
-            .execute(&pool)
-            .await
-            .map(drop)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::webhooks::create_webhook_endpoint(self, endpoint).await
     }
 
     async fn webhook_endpoints(&self) -> StoreResult<Vec<WebhookEndpoint>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            endpoint_columns!(),
-            " FROM webhook_endpoints ORDER BY created_at, id"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(err)?;
-        rows.iter().map(endpoint_row).collect()
+        realname_store_sql::webhooks::webhook_endpoints(self).await
     }
 
     async fn webhook_endpoint(&self, id: Uuid) -> StoreResult<Option<WebhookEndpoint>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            endpoint_columns!(),
-            " FROM webhook_endpoints WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?;
-        row.as_ref().map(endpoint_row).transpose()
+        realname_store_sql::webhooks::webhook_endpoint(self, id).await
     }
 
     async fn update_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<bool> {
-        let (pool, e) = (self.pool.clone(), endpoint.clone());
-        detached(async move {
-            sqlx::query(
-                "UPDATE webhook_endpoints SET url = $2, events = $3, description = $4, enabled = $5
-                 WHERE id = $1",
-            )
-            .bind(e.id)
-            .bind(&e.url)
-            .bind(e.events.join(" "))
-            .bind(&e.description)
-            .bind(e.enabled)
-            .execute(&pool)
-            .await
-            .map(|done| done.rows_affected() > 0)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::webhooks::update_webhook_endpoint(self, endpoint).await
     }
 
     async fn rotate_webhook_secret(
@@ -2148,61 +1742,16 @@ impl Store for PgStore {
         secret: &[u8],
         previous_expires_at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let (pool, secret) = (self.pool.clone(), secret.to_vec());
-        detached(async move {
-            sqlx::query(
-                "UPDATE webhook_endpoints
-                 SET previous_secret = secret, secret = $2, previous_expires_at = $3
-                 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(&secret)
-            .bind(previous_expires_at)
-            .execute(&pool)
+        realname_store_sql::webhooks::rotate_webhook_secret(self, id, secret, previous_expires_at)
             .await
-            .map(|done| done.rows_affected() > 0)
-            .map_err(err)
-        })
-        .await
     }
 
     async fn delete_webhook_endpoint(&self, id: Uuid) -> StoreResult<bool> {
-        let pool = self.pool.clone();
-        detached(async move {
-            sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
-                .bind(id)
-                .execute(&pool)
-                .await
-                .map(|done| done.rows_affected() > 0)
-                .map_err(err)
-        })
-        .await
+        realname_store_sql::webhooks::delete_webhook_endpoint(self, id).await
     }
 
     async fn record_delivery_attempt(&self, attempt: &DeliveryAttempt) -> StoreResult<()> {
-        let (pool, a) = (self.pool.clone(), attempt.clone());
-        detached(async move {
-            sqlx::query(
-                "INSERT INTO delivery_attempts (id, endpoint_id, event_id, attempt, state, status_code,
-                     error, at, next_attempt_at, livemode)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(a.id)
-            .bind(a.endpoint_id)
-            .bind(&a.event_id)
-            .bind(a.attempt as i32)
-            .bind(a.state.as_str())
-            .bind(a.status_code.map(i32::from))
-            .bind(&a.error)
-            .bind(a.at)
-            .bind(a.next_attempt_at)
-            .bind(a.livemode)
-            .execute(&pool)
-            .await
-            .map(drop)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::webhooks::record_delivery_attempt(self, attempt).await
     }
 
     async fn delivery_attempts(
@@ -2211,41 +1760,7 @@ impl Store for PgStore {
         before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryAttempt>> {
-        let rows = sqlx::query(
-            "SELECT position, id, endpoint_id, event_id, attempt, state, status_code, error, at,
-                    next_attempt_at, livemode
-             FROM delivery_attempts WHERE endpoint_id = $1 AND ($2::bigint IS NULL OR position < $2)
-             ORDER BY position DESC LIMIT $3",
-        )
-        .bind(endpoint_id)
-        .bind(before)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(err)?;
-        rows.iter()
-            .map(|r| {
-                let state: String = r.try_get("state").map_err(err)?;
-                Ok(DeliveryAttempt {
-                    position: r.try_get("position").map_err(err)?,
-                    id: r.try_get("id").map_err(err)?,
-                    endpoint_id: r.try_get("endpoint_id").map_err(err)?,
-                    event_id: r.try_get("event_id").map_err(err)?,
-                    attempt: r.try_get::<i32, _>("attempt").map_err(err)? as u32,
-                    state: DeliveryState::parse(&state).ok_or_else(|| {
-                        StoreError::Failed(format!("unknown delivery state {state}"))
-                    })?,
-                    status_code: r
-                        .try_get::<Option<i32>, _>("status_code")
-                        .map_err(err)?
-                        .and_then(|c| u16::try_from(c).ok()),
-                    error: r.try_get("error").map_err(err)?,
-                    at: r.try_get("at").map_err(err)?,
-                    next_attempt_at: r.try_get("next_attempt_at").map_err(err)?,
-                    livemode: r.try_get("livemode").map_err(err)?,
-                })
-            })
-            .collect()
+        realname_store_sql::webhooks::delivery_attempts(self, endpoint_id, before, limit).await
     }
 
     async fn vault_keys(&self) -> StoreResult<Option<SealedKeys>> {

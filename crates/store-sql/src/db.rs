@@ -229,6 +229,10 @@ pub trait Db: Send {
     async fn exec(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<u64>;
     /// Runs a query; answers every row.
     async fn rows(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<Vec<Row>>;
+    /// Serialises the writers of one key (`seed` names the kind of key) until the transaction
+    /// ends: an advisory lock on PostgreSQL, where nodes write at once; nothing on SQLite,
+    /// whose one writer runs one transaction at a time.
+    async fn lock(&mut self, seed: i64, key: &str) -> StoreResult<()>;
 }
 
 impl dyn Db + '_ {
@@ -307,4 +311,13 @@ pub fn run_ready<T>(future: BoxFuture<'_, StoreResult<T>>) -> StoreResult<T> {
             "a store operation waited on an engine that never waits".into(),
         )),
     }
+}
+
+/// A statement that locks the rows it reads until the transaction ends: `FOR UPDATE` on
+/// PostgreSQL; SQLite's one writer holds every row already.
+#[macro_export]
+macro_rules! for_update {
+    ($db:expr, $sql:expr) => {
+        $db.dialect().pick($sql, concat!($sql, " FOR UPDATE"))
+    };
 }

@@ -5,6 +5,8 @@
 
 pub mod accounts;
 pub mod db;
+pub mod platform;
+pub mod webhooks;
 
 pub use db::{Dialect, Engine};
 

@@ -114,6 +114,10 @@ impl Db for SqliteDb<'_> {
         }
         Ok(answer)
     }
+
+    async fn lock(&mut self, _seed: i64, _key: &str) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 impl Engine for SqliteStore {

@@ -6,17 +6,17 @@ use std::sync::LazyLock;
 
 use realname_core::application::CardHistory;
 use realname_core::platform::{
-    ApiKey, DeliveryAttempt, DeliveryState, EventQuery, EventType, KeyMode, LinkToken, LinkUse,
-    ModeFacts, PlatformEvent, PlatformSession, SessionPurpose, WebhookEndpoint,
+    ApiKey, DeliveryAttempt, EventQuery, EventType, KeyMode, LinkToken, LinkUse, ModeFacts,
+    PlatformEvent, PlatformSession, WebhookEndpoint,
 };
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
     Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job, JobKind,
-    NewApplication, NewJob, Resealed, RetentionCandidate, Role, SealedColumn, SealedKeys,
-    SealedValue, StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand,
-    SubmitOutcome, Throttle, ThrottlePolicy,
+    NewApplication, NewJob, Resealed, RetentionCandidate, SealedColumn, SealedKeys, SealedValue,
+    StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
+    Throttle, ThrottlePolicy,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -57,69 +57,6 @@ static OPEN: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!("({})", names.join(", "))
 });
-
-macro_rules! api_key_columns {
-    () => {
-        "prefix, key_hash, name, mode, scopes, created_at, last_used_at, revoked_at"
-    };
-}
-
-fn api_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
-    let mode: String = r.get(3)?;
-    Ok(ApiKey {
-        prefix: r.get(0)?,
-        key_hash: r.get(1)?,
-        name: r.get(2)?,
-        mode: KeyMode::parse(&mode).ok_or(rusqlite::Error::InvalidColumnName(mode))?,
-        scopes: ApiKey::parse_scopes(&r.get::<_, String>(4)?),
-        created_at: parse_ts(&r.get::<_, String>(5)?)?,
-        last_used_at: opt_ts(r.get(6)?)?,
-        revoked_at: opt_ts(r.get(7)?)?,
-    })
-}
-
-macro_rules! platform_session_columns {
-    () => {
-        "id, account_id, external_user_id, return_url, locale, metadata, mode, created_at, purpose"
-    };
-}
-
-fn platform_session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlatformSession> {
-    let mode: String = r.get(6)?;
-    let purpose: String = r.get(8)?;
-    Ok(PlatformSession {
-        id: parse_id(&r.get::<_, String>(0)?)?,
-        account_id: parse_id(&r.get::<_, String>(1)?)?,
-        external_user_id: r.get(2)?,
-        return_url: r.get(3)?,
-        locale: r.get(4)?,
-        metadata: r.get(5)?,
-        mode: KeyMode::parse(&mode).ok_or(rusqlite::Error::InvalidColumnName(mode))?,
-        created_at: parse_ts(&r.get::<_, String>(7)?)?,
-        purpose: SessionPurpose::parse(&purpose)
-            .ok_or(rusqlite::Error::InvalidColumnName(purpose))?,
-    })
-}
-
-fn insert_link(tx: &Connection, link: &LinkToken) -> StoreResult<()> {
-    tx.exec(
-        "INSERT INTO link_tokens (token_hash, session_id, expires_at) VALUES (?1, ?2, ?3)",
-        params![link.token_hash, id(link.session_id), ts(link.expires_at)],
-    )
-    .map(drop)
-    .map_err(failed)
-}
-
-fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
-    let role: String = r.get(3)?;
-    Ok(Account {
-        id: parse_id(&r.get::<_, String>(0)?)?,
-        login: r.get(1)?,
-        password_hash: r.get(2)?,
-        role: Role::parse(&role).unwrap_or(Role::User),
-        created_at: parse_ts(&r.get::<_, String>(4)?)?,
-    })
-}
 
 fn replace_documents(
     tx: &Connection,
@@ -239,54 +176,6 @@ fn publish(
     )
     .map(drop)
     .map_err(failed)
-}
-
-macro_rules! endpoint_columns {
-    () => {
-        "id, url, events, description, enabled, secret, previous_secret, previous_expires_at, livemode, created_at"
-    };
-}
-
-fn endpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookEndpoint> {
-    Ok(WebhookEndpoint {
-        id: parse_id(&r.get::<_, String>(0)?)?,
-        url: r.get(1)?,
-        events: r
-            .get::<_, String>(2)?
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect(),
-        description: r.get(3)?,
-        enabled: r.get(4)?,
-        secret: r.get(5)?,
-        previous_secret: r.get(6)?,
-        previous_expires_at: opt_ts(r.get(7)?)?,
-        livemode: r.get(8)?,
-        created_at: parse_ts(&r.get::<_, String>(9)?)?,
-    })
-}
-
-macro_rules! platform_event_columns {
-    () => {
-        "position, id, application_id, type, sequence, status, failure, livemode, created_at, external_user_id"
-    };
-}
-
-fn platform_event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlatformEvent> {
-    let kind: String = r.get(3)?;
-    let failure: Option<String> = r.get(6)?;
-    Ok(PlatformEvent {
-        position: r.get(0)?,
-        id: r.get(1)?,
-        application_id: parse_id(&r.get::<_, String>(2)?)?,
-        event_type: EventType::parse(&kind).ok_or(rusqlite::Error::InvalidColumnName(kind))?,
-        sequence: r.get(4)?,
-        status: crate::sql::parse_status(&r.get::<_, String>(5)?)?,
-        failure: failure.as_deref().and_then(Failure::decode),
-        livemode: r.get(7)?,
-        created_at: parse_ts(&r.get::<_, String>(8)?)?,
-        external_user_id: r.get(9)?,
-    })
 }
 
 /// A transition inside an open transaction, guarded by its starting status. Its effects
@@ -1378,100 +1267,27 @@ impl Store for SqliteStore {
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
-        let key = key.clone();
-        self.write(move |tx| {
-            tx.exec(
-                "INSERT INTO api_keys (prefix, key_hash, name, mode, scopes, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    key.prefix,
-                    key.key_hash,
-                    key.name,
-                    key.mode.as_str(),
-                    key.scopes_text(),
-                    ts(key.created_at)
-                ],
-            )
-            .map(drop)
-            .map_err(|e| conflict_or_failed(e, "api_key"))
-        })
-        .await
+        realname_store_sql::platform::create_api_key(self, key).await
     }
 
     async fn api_key(&self, key_hash: &[u8]) -> StoreResult<Option<ApiKey>> {
-        let hash = key_hash.to_vec();
-        self.read(move |c| {
-            c.one(
-                concat!(
-                    "SELECT ",
-                    api_key_columns!(),
-                    " FROM api_keys WHERE key_hash = ?1"
-                ),
-                params![hash],
-                api_key_row,
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::platform::api_key(self, key_hash).await
     }
 
     async fn api_keys(&self) -> StoreResult<Vec<ApiKey>> {
-        self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(concat!(
-                    "SELECT ",
-                    api_key_columns!(),
-                    " FROM api_keys ORDER BY created_at, prefix"
-                ))
-                .map_err(failed)?;
-            stmt.query_map([], api_key_row)
-                .and_then(Iterator::collect)
-                .map_err(failed)
-        })
-        .await
+        realname_store_sql::platform::api_keys(self).await
     }
 
     async fn revoke_api_key(&self, prefix: &str, at: DateTime<Utc>) -> StoreResult<bool> {
-        let prefix = prefix.to_owned();
-        self.write(move |tx| {
-            tx.exec(
-                "UPDATE api_keys SET revoked_at = ?1 WHERE prefix = ?2 AND revoked_at IS NULL",
-                params![ts(at), prefix],
-            )
-            .map(|n| n > 0)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::platform::revoke_api_key(self, prefix, at).await
     }
 
     async fn touch_api_key(&self, prefix: &str, at: DateTime<Utc>) -> StoreResult<()> {
-        let prefix = prefix.to_owned();
-        let stale = ts(at - TimeDelta::minutes(1));
-        self.write(move |tx| {
-            tx.exec(
-                "UPDATE api_keys SET last_used_at = ?1
-                 WHERE prefix = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)",
-                params![ts(at), prefix, stale],
-            )
-            .map(drop)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::platform::touch_api_key(self, prefix, at).await
     }
 
     async fn platform_account(&self, external_user_id: &str) -> StoreResult<Option<Uuid>> {
-        let ext = external_user_id.to_owned();
-        self.read(move |c| {
-            c.one(
-                "SELECT account_id FROM platform_users WHERE external_user_id = ?1 AND closed_at IS NULL",
-                params![ext],
-                |r| parse_id(&r.get::<_, String>(0)?),
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::platform::platform_account(self, external_user_id).await
     }
 
     async fn link_platform_user(
@@ -1479,46 +1295,11 @@ impl Store for SqliteStore {
         external_user_id: &str,
         account: &Account,
     ) -> StoreResult<Uuid> {
-        let (ext, account) = (external_user_id.to_owned(), account.clone());
-        // One writer: the look-up and the insert cannot interleave with another's.
-        self.write(move |tx| {
-            let found = tx
-                .one(
-                    "SELECT account_id FROM platform_users WHERE external_user_id = ?1 AND closed_at IS NULL",
-                    params![ext],
-                    |r| parse_id(&r.get::<_, String>(0)?),
-                )
-                .optional()
-                .map_err(failed)?;
-            if let Some(existing) = found {
-                return Ok(existing);
-            }
-            tx.exec(
-                "INSERT INTO accounts (id, login, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id(account.id), account.login, account.password_hash, account.role.as_str(), ts(account.created_at)],
-            )
-            .map_err(|e| conflict_or_failed(e, "login"))?;
-            tx.exec(
-                "INSERT INTO platform_users (account_id, external_user_id, created_at) VALUES (?1, ?2, ?3)",
-                params![id(account.id), ext, ts(account.created_at)],
-            )
-            .map_err(failed)?;
-            Ok(account.id)
-        })
-        .await
+        realname_store_sql::platform::link_platform_user(self, external_user_id, account).await
     }
 
     async fn external_user_of(&self, account_id: Uuid) -> StoreResult<Option<String>> {
-        self.read(move |c| {
-            c.one(
-                "SELECT external_user_id FROM platform_users WHERE account_id = ?1",
-                params![id(account_id)],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::platform::external_user_of(self, account_id).await
     }
 
     async fn create_platform_session(
@@ -1526,95 +1307,19 @@ impl Store for SqliteStore {
         session: &PlatformSession,
         link: &LinkToken,
     ) -> StoreResult<()> {
-        let (session, link) = (session.clone(), link.clone());
-        self.write(move |tx| {
-            tx.exec(
-                "INSERT INTO platform_sessions
-                     (id, account_id, external_user_id, return_url, locale, metadata, mode, created_at,
-                      purpose)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    id(session.id),
-                    id(session.account_id),
-                    session.external_user_id,
-                    session.return_url,
-                    session.locale,
-                    session.metadata,
-                    session.mode.as_str(),
-                    ts(session.created_at),
-                    session.purpose.as_str()
-                ],
-            )
-            .map_err(failed)?;
-            insert_link(tx, &link)
-        })
-        .await
+        realname_store_sql::platform::create_platform_session(self, session, link).await
     }
 
     async fn platform_session(&self, session: Uuid) -> StoreResult<Option<PlatformSession>> {
-        self.read(move |c| {
-            c.one(
-                concat!(
-                    "SELECT ",
-                    platform_session_columns!(),
-                    " FROM platform_sessions WHERE id = ?1"
-                ),
-                params![id(session)],
-                platform_session_row,
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::platform::platform_session(self, session).await
     }
 
     async fn add_link(&self, link: &LinkToken) -> StoreResult<()> {
-        let link = link.clone();
-        self.write(move |tx| insert_link(tx, &link)).await
+        realname_store_sql::platform::add_link(self, link).await
     }
 
     async fn use_link(&self, token_hash: &[u8], now: DateTime<Utc>) -> StoreResult<LinkUse> {
-        let hash = token_hash.to_vec();
-        self.write(move |tx| {
-            let session: Option<String> = tx
-                .one(
-                    "UPDATE link_tokens SET used_at = ?2
-                     WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
-                     RETURNING session_id",
-                    params![hash, ts(now)],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(failed)?;
-            let Some(session) = session else {
-                let known = tx
-                    .one(
-                        "SELECT 1 FROM link_tokens WHERE token_hash = ?1",
-                        params![hash],
-                        |_| Ok(()),
-                    )
-                    .optional()
-                    .map_err(failed)?;
-                return Ok(if known.is_some() {
-                    LinkUse::Spent
-                } else {
-                    LinkUse::Unknown
-                });
-            };
-            let found = tx
-                .one(
-                    concat!(
-                        "SELECT ",
-                        platform_session_columns!(),
-                        " FROM platform_sessions WHERE id = ?1"
-                    ),
-                    params![session],
-                    platform_session_row,
-                )
-                .map_err(failed)?;
-            Ok(LinkUse::Used(found))
-        })
-        .await
+        realname_store_sql::platform::use_link(self, token_hash, now).await
     }
 
     async fn link(
@@ -1622,20 +1327,7 @@ impl Store for SqliteStore {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(PlatformSession, bool)>> {
-        let hash = token_hash.to_vec();
-        self.read(move |c| {
-            c.one(
-                "SELECT s.id, s.account_id, s.external_user_id, s.return_url, s.locale, s.metadata, s.mode,
-                        s.created_at, s.purpose, l.used_at IS NULL AND l.expires_at > ?2
-                 FROM link_tokens l JOIN platform_sessions s ON s.id = l.session_id
-                 WHERE l.token_hash = ?1",
-                params![hash, ts(now)],
-                |r| Ok((platform_session_row(r)?, r.get::<_, bool>(9)?)),
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::platform::link(self, token_hash, now).await
     }
 
     async fn create_page_session(
@@ -1644,16 +1336,8 @@ impl Store for SqliteStore {
         account_id: Uuid,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let hash = token_hash.to_vec();
-        self.write(move |tx| {
-            tx.exec(
-                "INSERT INTO sessions (token_hash, account_id, expires_at, pages_only) VALUES (?1, ?2, ?3, 1)",
-                params![hash, id(account_id), ts(expires_at)],
-            )
-            .map(drop)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::platform::create_page_session(self, token_hash, account_id, expires_at)
+            .await
     }
 
     async fn page_session_account(
@@ -1661,147 +1345,31 @@ impl Store for SqliteStore {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Account>> {
-        let hash = token_hash.to_vec();
-        self.read(move |c| {
-            c.one(
-                "SELECT a.id, a.login, a.password_hash, a.role, a.created_at
-                 FROM sessions s JOIN accounts a ON a.id = s.account_id
-                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND a.disabled_at IS NULL",
-                params![hash, ts(now)],
-                account_row,
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::platform::page_session_account(self, token_hash, now).await
     }
 
     async fn events(&self, query: &EventQuery) -> StoreResult<Vec<PlatformEvent>> {
-        let q = query.clone();
-        self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(concat!(
-                    "SELECT ",
-                    platform_event_columns!(),
-                    " FROM platform_events
-                     WHERE created_at >= ?1 AND (?2 IS NULL OR type = ?2)
-                       AND (?3 IS NULL OR application_id = ?3) AND (?4 IS NULL OR position < ?4)
-                       AND livemode = ?6
-                     ORDER BY position DESC LIMIT ?5"
-                ))
-                .map_err(failed)?;
-            stmt.query_map(
-                params![
-                    ts(q.since),
-                    q.event_type.map(EventType::as_str),
-                    q.application_id.map(id),
-                    q.before,
-                    q.limit,
-                    q.livemode
-                ],
-                platform_event_row,
-            )
-            .and_then(Iterator::collect)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::platform::events(self, query).await
     }
 
     async fn event(&self, event_id: &str) -> StoreResult<Option<PlatformEvent>> {
-        let event_id = event_id.to_owned();
-        self.read(move |c| {
-            c.one(
-                concat!(
-                    "SELECT ",
-                    platform_event_columns!(),
-                    " FROM platform_events WHERE id = ?1"
-                ),
-                params![event_id],
-                platform_event_row,
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::platform::event(self, event_id).await
     }
 
     async fn create_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
-        let e = endpoint.clone();
-        self.write(move |tx| {
-            tx.exec(
-                "INSERT INTO webhook_endpoints (id, url, events, description, enabled, secret,
-                     previous_secret, previous_expires_at, livemode, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    id(e.id),
-                    e.url,
-                    e.events.join(" "),
-                    e.description,
-                    e.enabled,
-                    e.secret,
-                    e.previous_secret,
-                    e.previous_expires_at.map(ts),
-                    e.livemode,
-                    ts(e.created_at)
-                ],
-            )
-            .map(drop)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::webhooks::create_webhook_endpoint(self, endpoint).await
     }
 
     async fn webhook_endpoints(&self) -> StoreResult<Vec<WebhookEndpoint>> {
-        self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(concat!(
-                    "SELECT ",
-                    endpoint_columns!(),
-                    " FROM webhook_endpoints ORDER BY created_at, id"
-                ))
-                .map_err(failed)?;
-            stmt.query_map([], endpoint_row)
-                .and_then(Iterator::collect)
-                .map_err(failed)
-        })
-        .await
+        realname_store_sql::webhooks::webhook_endpoints(self).await
     }
 
     async fn webhook_endpoint(&self, endpoint: Uuid) -> StoreResult<Option<WebhookEndpoint>> {
-        self.read(move |c| {
-            c.one(
-                concat!(
-                    "SELECT ",
-                    endpoint_columns!(),
-                    " FROM webhook_endpoints WHERE id = ?1"
-                ),
-                params![id(endpoint)],
-                endpoint_row,
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::webhooks::webhook_endpoint(self, endpoint).await
     }
 
     async fn update_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<bool> {
-        let e = endpoint.clone();
-        self.write(move |tx| {
-            tx.exec(
-                "UPDATE webhook_endpoints SET url = ?2, events = ?3, description = ?4, enabled = ?5
-                 WHERE id = ?1",
-                params![
-                    id(e.id),
-                    e.url,
-                    e.events.join(" "),
-                    e.description,
-                    e.enabled
-                ],
-            )
-            .map(|n| n > 0)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::webhooks::update_webhook_endpoint(self, endpoint).await
     }
 
     async fn rotate_webhook_secret(
@@ -1810,56 +1378,21 @@ impl Store for SqliteStore {
         secret: &[u8],
         previous_expires_at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let secret = secret.to_vec();
-        self.write(move |tx| {
-            tx.exec(
-                "UPDATE webhook_endpoints
-                 SET previous_secret = secret, secret = ?2, previous_expires_at = ?3
-                 WHERE id = ?1",
-                params![id(endpoint), secret, ts(previous_expires_at)],
-            )
-            .map(|n| n > 0)
-            .map_err(failed)
-        })
+        realname_store_sql::webhooks::rotate_webhook_secret(
+            self,
+            endpoint,
+            secret,
+            previous_expires_at,
+        )
         .await
     }
 
     async fn delete_webhook_endpoint(&self, endpoint: Uuid) -> StoreResult<bool> {
-        self.write(move |tx| {
-            tx.exec(
-                "DELETE FROM webhook_endpoints WHERE id = ?1",
-                params![id(endpoint)],
-            )
-            .map(|n| n > 0)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::webhooks::delete_webhook_endpoint(self, endpoint).await
     }
 
     async fn record_delivery_attempt(&self, attempt: &DeliveryAttempt) -> StoreResult<()> {
-        let a = attempt.clone();
-        self.write(move |tx| {
-            tx.exec(
-                "INSERT INTO delivery_attempts (id, endpoint_id, event_id, attempt, state, status_code,
-                     error, at, next_attempt_at, livemode)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    id(a.id),
-                    id(a.endpoint_id),
-                    a.event_id,
-                    a.attempt,
-                    a.state.as_str(),
-                    a.status_code,
-                    a.error,
-                    ts(a.at),
-                    a.next_attempt_at.map(ts),
-                    a.livemode
-                ],
-            )
-            .map(drop)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::webhooks::record_delivery_attempt(self, attempt).await
     }
 
     async fn delivery_attempts(
@@ -1868,35 +1401,7 @@ impl Store for SqliteStore {
         before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryAttempt>> {
-        self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT position, id, endpoint_id, event_id, attempt, state, status_code, error, at,
-                            next_attempt_at, livemode
-                     FROM delivery_attempts WHERE endpoint_id = ?1 AND (?2 IS NULL OR position < ?2)
-                     ORDER BY position DESC LIMIT ?3",
-                )
-                .map_err(failed)?;
-            stmt.query_map(params![id(endpoint), before, limit], |r| {
-                let state: String = r.get(5)?;
-                Ok(DeliveryAttempt {
-                    position: r.get(0)?,
-                    id: parse_id(&r.get::<_, String>(1)?)?,
-                    endpoint_id: parse_id(&r.get::<_, String>(2)?)?,
-                    event_id: r.get(3)?,
-                    attempt: r.get(4)?,
-                    state: DeliveryState::parse(&state).ok_or(rusqlite::Error::InvalidColumnName(state))?,
-                    status_code: r.get(6)?,
-                    error: r.get(7)?,
-                    at: parse_ts(&r.get::<_, String>(8)?)?,
-                    next_attempt_at: opt_ts(r.get(9)?)?,
-                    livemode: r.get(10)?,
-                })
-            })
-            .and_then(Iterator::collect)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::webhooks::delivery_attempts(self, endpoint, before, limit).await
     }
 
     async fn vault_keys(&self) -> StoreResult<Option<SealedKeys>> {
