@@ -9,7 +9,7 @@ use realname_core::state::{Effect, Failure};
 use realname_core::store::{Applied, NewJob, StateChange, StoreResult};
 use uuid::Uuid;
 
-use crate::{Tx, apply_in, err};
+use crate::{Tx, err};
 
 /// Below this many changes, one at a time is as fast and simpler to read in a trace.
 const BULK_FROM: usize = 16;
@@ -73,7 +73,10 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
     });
     if changes.len() < BULK_FROM || distinct.len() != changes.len() || !one_event_each {
         for change in changes {
-            if apply_in(tx, change).await? == Applied::Moved {
+            if realname_store_sql::changes::apply_in(&mut crate::db::PgDb(&mut **tx), change)
+                .await?
+                == Applied::Moved
+            {
                 return Ok(Applied::Moved);
             }
         }

@@ -56,6 +56,11 @@ fn cells(row: &PgRow) -> StoreResult<Row> {
                 .try_get::<Option<Vec<u8>>, _>(i)
                 .map(|v| v.map(Cell::Bytes)),
             "FLOAT8" => row.try_get::<Option<f64>, _>(i).map(|v| v.map(Cell::Real)),
+            "TEXT[]" => list(row, i, Cell::Text),
+            "INT8[]" => list(row, i, Cell::Int),
+            "INT4[]" => list(row, i, |n: i32| Cell::Int(n.into())),
+            "TIMESTAMPTZ[]" => list(row, i, Cell::Moment),
+            "UUID[]" => list(row, i, Cell::Id),
             other => {
                 return Err(StoreError::Failed(format!(
                     "a column of type {other} has no reading; cast it in the statement"
@@ -65,6 +70,14 @@ fn cells(row: &PgRow) -> StoreResult<Row> {
         cells.push(cell.map_err(err)?.unwrap_or(Cell::Null));
     }
     Ok(Row(cells))
+}
+
+fn list<T>(row: &PgRow, i: usize, cell: impl Fn(T) -> Cell) -> Result<Option<Cell>, sqlx::Error>
+where
+    T: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres> + sqlx::postgres::PgHasArrayType,
+{
+    row.try_get::<Option<Vec<T>>, _>(i)
+        .map(|v| v.map(|items| Cell::List(items.into_iter().map(&cell).collect())))
 }
 
 #[async_trait::async_trait]

@@ -18,10 +18,10 @@ use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
-    Closed, Closure, Consent, DepositRecord, Erased, Erasure, EventRecord, Forget, Forgotten,
-    Idempotency, ImageMeta, Job, JobKind, NewApplication, NewJob, Resealed, RetentionCandidate,
-    SealedColumn, SealedKeys, SealedValue, StateChange, Store, StoreError, StoreResult, StoredCard,
-    SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy,
+    Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job, JobKind,
+    NewApplication, NewJob, Resealed, RetentionCandidate, SealedColumn, SealedKeys, SealedValue,
+    StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
+    Throttle, ThrottlePolicy,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
@@ -52,16 +52,6 @@ const MIGRATIONS: &[&str] = &[
 ];
 /// An arbitrary constant naming realname's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x7265_616c_6e61_6d65;
-
-/// The statuses whose application holds its card against other accounts: the core says
-/// which they are.
-fn holding_card() -> Vec<&'static str> {
-    Status::ALL
-        .into_iter()
-        .filter(|s| s.holds_card())
-        .map(Status::as_str)
-        .collect()
-}
 
 #[derive(Clone)]
 pub struct PgStore {
@@ -103,13 +93,6 @@ pub(crate) fn err(e: sqlx::Error) -> StoreError {
             StoreError::Unavailable(e.to_string())
         }
         _ => StoreError::Failed(e.to_string()),
-    }
-}
-
-fn conflict_as(e: sqlx::Error, what: &str) -> StoreError {
-    match err(e) {
-        StoreError::Conflict(_) => StoreError::Conflict(what.to_owned()),
-        other => other,
     }
 }
 
@@ -219,109 +202,6 @@ async fn create_database(url: &str) -> StoreResult<()> {
     }
 }
 
-/// An application with its image list, deposit and events in ONE statement: reading them in
-/// four round trips made every journey request wait on the network four times over. `$from`
-/// is any relation shaped like `applications`: the table, or the rows an UPDATE returns. A
-/// literal, so that statements are built at compile time rather than formatted on every read.
-macro_rules! application_select {
-    ($from:literal) => {
-        concat!(
-            "SELECT a.id, a.account_id, a.status, a.form, a.warnings,
-        a.card_bank, a.card_sealed, a.card_hash, a.failure, a.created_at, a.updated_at,
-        a.consent_at, a.consent_version, a.consent_address, a.redacted_at,
-        ARRAY(SELECT i.slot FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_slots,
-        ARRAY(SELECT i.content_type FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_types,
-        ARRAY(SELECT i.bytes FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_bytes,
-        ARRAY(SELECT i.sha256 FROM images i WHERE i.application_id = a.id ORDER BY i.slot) AS image_sha256,
-        d.end_to_end_id, d.amount, d.attempts_used, d.paid_at, d.settled_at, d.expires_at,
-        ARRAY(SELECT e.status FROM events e WHERE e.application_id = a.id ORDER BY e.id) AS event_statuses,
-        ARRAY(SELECT e.at FROM events e WHERE e.application_id = a.id ORDER BY e.id) AS event_ats",
-            " FROM ",
-            $from,
-            " a LEFT JOIN deposits d ON d.application_id = a.id"
-        )
-    };
-}
-
-fn application_row(r: &PgRow) -> StoreResult<ApplicationRecord> {
-    let get = |e: sqlx::Error| StoreError::Failed(e.to_string());
-    let bank: Option<String> = r.try_get("card_bank").map_err(get)?;
-    let sealed: Option<Vec<u8>> = r.try_get("card_sealed").map_err(get)?;
-    let card = match (bank, sealed) {
-        (Some(bank), Some(sealed)) => {
-            let card_hash: Option<Vec<u8>> = r.try_get("card_hash").map_err(get)?;
-            Some(StoredCard {
-                bank,
-                sealed,
-                card_hash: card_hash.unwrap_or_default(),
-            })
-        }
-        _ => None,
-    };
-    let slots: Vec<String> = r.try_get("image_slots").map_err(get)?;
-    let types: Vec<String> = r.try_get("image_types").map_err(get)?;
-    let sizes: Vec<i64> = r.try_get("image_bytes").map_err(get)?;
-    let digests: Vec<String> = r.try_get("image_sha256").map_err(get)?;
-    let images = slots
-        .into_iter()
-        .zip(types)
-        .zip(sizes)
-        .zip(digests)
-        .map(|(((slot, content_type), bytes), sha256)| ImageMeta {
-            slot,
-            content_type,
-            bytes: bytes as u64,
-            sha256,
-        })
-        .collect();
-    let end_to_end_id: Option<String> = r.try_get("end_to_end_id").map_err(get)?;
-    let deposit = match end_to_end_id {
-        Some(end_to_end_id) => Some(DepositRecord {
-            end_to_end_id,
-            amount: r.try_get("amount").map_err(get)?,
-            attempts_used: r.try_get::<i32, _>("attempts_used").map_err(get)? as u32,
-            paid_at: r.try_get("paid_at").map_err(get)?,
-            settled_at: r.try_get("settled_at").map_err(get)?,
-            expires_at: r.try_get("expires_at").map_err(get)?,
-        }),
-        None => None,
-    };
-    let statuses: Vec<String> = r.try_get("event_statuses").map_err(get)?;
-    let ats: Vec<DateTime<Utc>> = r.try_get("event_ats").map_err(get)?;
-    let events = statuses
-        .iter()
-        .zip(ats)
-        .map(|(status, at)| {
-            Ok(EventRecord {
-                status: status_of(status)?,
-                at,
-            })
-        })
-        .collect::<StoreResult<_>>()?;
-    let failure: Option<String> = r.try_get("failure").map_err(get)?;
-    let status: String = r.try_get("status").map_err(get)?;
-    Ok(ApplicationRecord {
-        id: r.try_get("id").map_err(get)?,
-        account_id: r.try_get("account_id").map_err(get)?,
-        status: status_of(&status)?,
-        form: r.try_get("form").map_err(get)?,
-        warnings: r.try_get("warnings").map_err(get)?,
-        card,
-        images,
-        deposit,
-        failure: failure.as_deref().and_then(Failure::decode),
-        events,
-        created_at: r.try_get("created_at").map_err(get)?,
-        updated_at: r.try_get("updated_at").map_err(get)?,
-        consent: Consent {
-            at: r.try_get("consent_at").map_err(get)?,
-            version: r.try_get("consent_version").map_err(get)?,
-            address: r.try_get("consent_address").map_err(get)?,
-        },
-        redacted_at: r.try_get("redacted_at").map_err(get)?,
-    })
-}
-
 const CASE_COLUMNS: &str = "id, application_id, account_id, submitted_at, due_at, claimed_by, claimed_until, decided_at, outcome";
 
 fn case_row(r: &PgRow) -> Result<CaseRecord, sqlx::Error> {
@@ -339,32 +219,6 @@ fn case_row(r: &PgRow) -> Result<CaseRecord, sqlx::Error> {
 }
 
 pub(crate) type Tx = Transaction<'static, Postgres>;
-
-async fn replace_documents(
-    tx: &mut Tx,
-    app: Uuid,
-    account: Uuid,
-    hashes: &[Vec<u8>],
-) -> StoreResult<()> {
-    sqlx::query("DELETE FROM application_documents WHERE application_id = $1")
-        .bind(app)
-        .execute(&mut **tx)
-        .await
-        .map_err(err)?;
-    for hash in hashes {
-        sqlx::query(
-            "INSERT INTO application_documents (application_id, account_id, document_hash) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(app)
-        .bind(account)
-        .bind(hash)
-        .execute(&mut **tx)
-        .await
-        .map_err(err)?;
-    }
-    Ok(())
-}
 
 async fn insert_event(
     tx: &mut Tx,
@@ -586,33 +440,6 @@ pub(crate) async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<A
         }
     }
     Ok(Applied::Done)
-}
-
-async fn card_history_in(
-    conn: &mut sqlx::PgConnection,
-    account: Uuid,
-    card_hash: &[u8],
-) -> StoreResult<CardHistory> {
-    let returned_by_bank = sqlx::query("SELECT 1 FROM returned_cards WHERE card_hash = $1")
-        .bind(card_hash)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(err)?
-        .is_some();
-    let bound_to_another_account = sqlx::query(
-        "SELECT 1 FROM applications WHERE card_hash = $1 AND account_id <> $2 AND status = ANY($3) LIMIT 1",
-    )
-    .bind(card_hash)
-    .bind(account)
-    .bind(holding_card())
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(err)?
-    .is_some();
-    Ok(CardHistory {
-        returned_by_bank,
-        bound_to_another_account,
-    })
 }
 
 pub(crate) async fn begin(pool: &PgPool) -> StoreResult<Tx> {
@@ -990,59 +817,15 @@ impl Store for PgStore {
     }
 
     async fn create_application(&self, application: &NewApplication) -> StoreResult<()> {
-        let (pool, a) = (self.pool.clone(), application.clone());
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            sqlx::query(
-                "INSERT INTO applications (id, account_id, status, form, warnings, consent_at, consent_version,
-                     consent_address, created_at, updated_at)
-                 VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $8)",
-            )
-            .bind(a.id)
-            .bind(a.account_id)
-            .bind(&a.form)
-            .bind(&a.warnings)
-            .bind(a.consent.at)
-            .bind(&a.consent.version)
-            .bind(&a.consent.address)
-            .bind(a.at)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| conflict_as(e, "application_in_progress"))?;
-            replace_documents(&mut tx, a.id, a.account_id, &a.document_hashes).await?;
-            insert_event(&mut tx, a.id, Status::Draft, a.at).await?;
-            publish(&mut tx, a.id, EventType::Created, Status::Draft, None, a.livemode, a.at).await?;
-            tx.commit().await.map_err(err)
-        })
-        .await
+        realname_store_sql::applications::create_application(self, application).await
     }
 
     async fn application(&self, id: Uuid) -> StoreResult<Option<ApplicationRecord>> {
-        sqlx::query(concat!(
-            application_select!("applications"),
-            " WHERE a.id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?
-        .as_ref()
-        .map(application_row)
-        .transpose()
+        realname_store_sql::applications::application(self, id).await
     }
 
     async fn applications_of(&self, account_id: Uuid) -> StoreResult<Vec<ApplicationRecord>> {
-        sqlx::query(concat!(
-            application_select!("applications"),
-            " WHERE a.account_id = $1 ORDER BY a.created_at DESC, a.id DESC"
-        ))
-        .bind(account_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(err)?
-        .iter()
-        .map(application_row)
-        .collect()
+        realname_store_sql::applications::applications_of(self, account_id).await
     }
 
     async fn update_draft(
@@ -1053,41 +836,14 @@ impl Store for PgStore {
         warnings: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<ApplicationRecord>> {
-        let (pool, form, hashes, warnings) = (
-            self.pool.clone(),
-            form.to_vec(),
-            document_hashes.to_vec(),
-            warnings.to_owned(),
-        );
-        // One statement, so one round trip: the documents not in the new set are deleted and
-        // the new ones inserted (the two sets are disjoint, as one statement's parts must be),
-        // and the answer is built from the rows the UPDATE returns (the statement's own
-        // snapshot still shows the old form; images, deposit and events are not touched).
-        detached(async move {
-            let updated = sqlx::query(concat!(
-                "WITH updated AS (
-                    UPDATE applications SET form = $1, warnings = $2, updated_at = $3
-                    WHERE id = $4 AND status = 'draft' RETURNING *
-                 ), gone AS (
-                    DELETE FROM application_documents
-                    WHERE application_id IN (SELECT id FROM updated) AND document_hash <> ALL($5)
-                 ), added AS (
-                    INSERT INTO application_documents (application_id, account_id, document_hash)
-                    SELECT updated.id, updated.account_id, hash FROM updated, unnest($5::bytea[]) AS hash
-                    ON CONFLICT DO NOTHING
-                 ) ",
-                application_select!("updated")
-            ))
-            .bind(form)
-            .bind(warnings)
-            .bind(at)
-            .bind(id)
-            .bind(hashes)
-            .fetch_optional(&pool)
-            .await
-            .map_err(err)?;
-            updated.as_ref().map(application_row).transpose()
-        })
+        realname_store_sql::applications::update_draft(
+            self,
+            id,
+            form,
+            document_hashes,
+            warnings,
+            at,
+        )
         .await
     }
 
@@ -1097,24 +853,7 @@ impl Store for PgStore {
         card: &StoredCard,
         at: DateTime<Utc>,
     ) -> StoreResult<Applied> {
-        let (pool, card) = (self.pool.clone(), card.clone());
-        detached(async move {
-            let n = sqlx::query(
-                "UPDATE applications SET card_bank = $1, card_sealed = $2, card_hash = $3, updated_at = $4
-                 WHERE id = $5 AND status = 'draft'",
-            )
-            .bind(card.bank)
-            .bind(card.sealed)
-            .bind(card.card_hash)
-            .bind(at)
-            .bind(id)
-            .execute(&pool)
-            .await
-            .map_err(err)?
-            .rows_affected();
-            Ok(if n == 0 { Applied::Moved } else { Applied::Done })
-        })
-        .await
+        realname_store_sql::applications::set_card(self, id, card, at).await
     }
 
     async fn put_image(
@@ -1124,150 +863,19 @@ impl Store for PgStore {
         sealed: &[u8],
         at: DateTime<Utc>,
     ) -> StoreResult<Applied> {
-        let (pool, meta, sealed) = (self.pool.clone(), meta.clone(), sealed.to_vec());
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            let n = sqlx::query("UPDATE applications SET updated_at = $1 WHERE id = $2 AND status = 'draft'")
-                .bind(at)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?
-                .rows_affected();
-            if n == 0 {
-                return Ok(Applied::Moved);
-            }
-            sqlx::query(
-                "INSERT INTO images (application_id, slot, content_type, bytes, sha256, sealed) VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (application_id, slot) DO UPDATE SET content_type = excluded.content_type,
-                     bytes = excluded.bytes, sha256 = excluded.sha256, sealed = excluded.sealed",
-            )
-            .bind(id)
-            .bind(&meta.slot)
-            .bind(&meta.content_type)
-            .bind(meta.bytes as i64)
-            .bind(&meta.sha256)
-            .bind(sealed)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-            tx.commit().await.map_err(err)?;
-            Ok(Applied::Done)
-        })
-        .await
+        realname_store_sql::applications::put_image(self, id, meta, sealed, at).await
     }
 
     async fn image(&self, id: Uuid, slot: &str) -> StoreResult<Option<(ImageMeta, Vec<u8>)>> {
-        let row = sqlx::query("SELECT slot, content_type, bytes, sha256, sealed FROM images WHERE application_id = $1 AND slot = $2")
-            .bind(id)
-            .bind(slot)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(err)?;
-        row.map(|r| -> Result<_, sqlx::Error> {
-            Ok((
-                ImageMeta {
-                    slot: r.try_get("slot")?,
-                    content_type: r.try_get("content_type")?,
-                    bytes: r.try_get::<i64, _>("bytes")? as u64,
-                    sha256: r.try_get("sha256")?,
-                },
-                r.try_get("sealed")?,
-            ))
-        })
-        .transpose()
-        .map_err(err)
+        realname_store_sql::applications::image(self, id, slot).await
     }
 
     async fn card_history(&self, account_id: Uuid, card_hash: &[u8]) -> StoreResult<CardHistory> {
-        let mut conn = self.pool.acquire().await.map_err(err)?;
-        card_history_in(&mut conn, account_id, card_hash).await
+        realname_store_sql::applications::card_history(self, account_id, card_hash).await
     }
 
     async fn submit(&self, command: &SubmitCommand) -> StoreResult<SubmitOutcome> {
-        let (pool, cmd) = (self.pool.clone(), command.clone());
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            let status: Option<String> = sqlx::query_scalar("SELECT status FROM applications WHERE id = $1 FOR UPDATE")
-                .bind(cmd.application_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(err)?;
-            if status.as_deref() != Some(Status::Draft.as_str()) {
-                return Ok(SubmitOutcome::Moved);
-            }
-            // Serialise submits of the same card, and of the same identity document, so that
-            // two rounds cannot both pass a limit under READ COMMITTED. The locks are taken
-            // in one order, so two submits that share several never wait for each other in
-            // a circle.
-            let mut keys: Vec<&Vec<u8>> = std::iter::once(&cmd.card_hash).chain(&cmd.document_hashes).collect();
-            keys.sort();
-            keys.dedup();
-            for key in keys {
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(encode($1, 'hex'), 0))")
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?;
-            }
-            let history = card_history_in(&mut tx, cmd.account_id, &cmd.card_hash).await?;
-            if history.returned_by_bank {
-                return Ok(SubmitOutcome::CardReturnedByBank);
-            }
-            if history.bound_to_another_account {
-                return Ok(SubmitOutcome::CardInUse);
-            }
-            let card_rounds: i64 = sqlx::query_scalar("SELECT count(*) FROM deposits WHERE card_hash = $1 AND created_at >= $2")
-                .bind(&cmd.card_hash)
-                .bind(cmd.limits.since)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(err)?;
-            let mut document_rounds = 0i64;
-            for hash in &cmd.document_hashes {
-                let n: i64 = sqlx::query_scalar(
-                    "SELECT count(DISTINCT d.application_id) FROM deposits d
-                     JOIN application_documents ad ON ad.application_id = d.application_id
-                     WHERE ad.document_hash = $1 AND d.created_at >= $2",
-                )
-                .bind(hash)
-                .bind(cmd.limits.since)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(err)?;
-                document_rounds = document_rounds.max(n);
-            }
-            let rounds = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
-            if cmd.limits.check(rounds(card_rounds), rounds(document_rounds)).is_err() {
-                return Ok(SubmitOutcome::DepositLimitReached);
-            }
-            sqlx::query("UPDATE applications SET warnings = $1 WHERE id = $2")
-                .bind(&cmd.warnings)
-                .bind(cmd.application_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            sqlx::query(
-                "INSERT INTO deposits (application_id, end_to_end_id, amount, card_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(cmd.application_id)
-            .bind(&cmd.end_to_end_id)
-            .bind(&cmd.sealed_amount)
-            .bind(&cmd.card_hash)
-            .bind(cmd.at)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| conflict_as(e, "deposit"))?;
-            let change = StateChange::new(cmd.application_id, Status::Draft, cmd.transition.clone(), cmd.at);
-            match apply_in(&mut tx, &change).await? {
-                Applied::Done => {
-                    tx.commit().await.map_err(err)?;
-                    Ok(SubmitOutcome::Submitted)
-                }
-                Applied::Moved => Err(StoreError::Failed("a locked draft moved".into())),
-            }
-        })
-        .await
+        realname_store_sql::applications::submit(self, command).await
     }
 
     async fn apply_bank_message(
@@ -1281,14 +889,7 @@ impl Store for PgStore {
     }
 
     async fn apply(&self, change: &StateChange) -> StoreResult<Applied> {
-        let (pool, change) = (self.pool.clone(), change.clone());
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            let applied = apply_in(&mut tx, &change).await?;
-            tx.commit().await.map_err(err)?;
-            Ok(applied)
-        })
-        .await
+        realname_store_sql::applications::apply(self, change).await
     }
 
     async fn record_wrong_answer(
@@ -1297,33 +898,7 @@ impl Store for PgStore {
         attempts_before: u32,
         at: DateTime<Utc>,
     ) -> StoreResult<Applied> {
-        let pool = self.pool.clone();
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            let n = sqlx::query(
-                "UPDATE deposits SET attempts_used = attempts_used + 1
-                 WHERE application_id = $1 AND attempts_used = $2
-                   AND (SELECT status FROM applications WHERE id = $1) = 'awaiting_amount'",
-            )
-            .bind(id)
-            .bind(attempts_before as i32)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?
-            .rows_affected();
-            if n == 0 {
-                return Ok(Applied::Moved);
-            }
-            sqlx::query("UPDATE applications SET updated_at = $1 WHERE id = $2")
-                .bind(at)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            tx.commit().await.map_err(err)?;
-            Ok(Applied::Done)
-        })
-        .await
+        realname_store_sql::applications::record_wrong_answer(self, id, attempts_before, at).await
     }
 
     async fn queue_job(&self, job: &NewJob) -> StoreResult<bool> {

@@ -113,6 +113,40 @@ pub enum Cell {
     Bool(bool),
     Moment(DateTime<Utc>),
     Id(Uuid),
+    /// A PostgreSQL array.
+    List(Vec<Cell>),
+}
+
+/// The values of an array column: a PostgreSQL array, or SQLite's `json_group_array` text.
+#[derive(Debug)]
+pub struct List<T>(pub Vec<T>);
+
+impl<T: FromCell> FromCell for List<T> {
+    fn from_cell(cell: Cell) -> StoreResult<Self> {
+        let cells = match cell {
+            Cell::List(cells) => cells,
+            Cell::Null => Vec::new(),
+            Cell::Text(json) => serde_json::from_str::<Vec<serde_json::Value>>(&json)
+                .map_err(|_| unreadable("a list that is not a JSON array"))?
+                .into_iter()
+                .map(|value| match value {
+                    serde_json::Value::String(text) => Ok(Cell::Text(text)),
+                    serde_json::Value::Number(n) => n
+                        .as_i64()
+                        .map(Cell::Int)
+                        .ok_or_else(|| unreadable("a list's number")),
+                    serde_json::Value::Null => Ok(Cell::Null),
+                    other => Err(unreadable(&format!("a list's {other}"))),
+                })
+                .collect::<StoreResult<_>>()?,
+            other => return Err(unreadable(&format!("{other:?} is not a list"))),
+        };
+        cells
+            .into_iter()
+            .map(T::from_cell)
+            .collect::<StoreResult<_>>()
+            .map(List)
+    }
 }
 
 /// A row of a result. Cells are taken out by position, once each.

@@ -4,6 +4,8 @@
 //! migrations. The operations persist and read; what a change means is decided in the core.
 
 pub mod accounts;
+pub mod applications;
+pub mod changes;
 pub mod db;
 pub mod platform;
 pub mod webhooks;

@@ -21,22 +21,8 @@ use realname_core::store::{
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use crate::sql::{
-    CASE_COLUMNS, Cached, application_columns, application_row, case_row, complete,
-    conflict_or_failed, id, opt_ts, parse_id, parse_ts, ts,
-};
+use crate::sql::{CASE_COLUMNS, Cached, case_row, id, opt_ts, parse_id, parse_ts, ts};
 use crate::{SqliteStore, failed};
-
-/// The statuses whose application holds its card against other accounts, as an SQL list:
-/// the core says which they are.
-static HOLDS_CARD: LazyLock<String> = LazyLock::new(|| {
-    let names: Vec<String> = Status::ALL
-        .into_iter()
-        .filter(|s| s.holds_card())
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect();
-    format!("({})", names.join(", "))
-});
 
 /// What tells a store's mode: the one written; whether it holds a customer's account, an
 /// application or a key; whether a test key, a sandbox payout, a moved clock or a test-mode
@@ -57,28 +43,6 @@ static OPEN: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!("({})", names.join(", "))
 });
-
-fn replace_documents(
-    tx: &Connection,
-    app: Uuid,
-    account: Uuid,
-    hashes: &[Vec<u8>],
-) -> StoreResult<()> {
-    tx.exec(
-        "DELETE FROM application_documents WHERE application_id = ?1",
-        params![id(app)],
-    )
-    .map_err(failed)?;
-    for hash in hashes {
-        tx.exec(
-            "INSERT OR IGNORE INTO application_documents (application_id, account_id, document_hash)
-             VALUES (?1, ?2, ?3)",
-            params![id(app), id(account), hash],
-        )
-        .map_err(failed)?;
-    }
-    Ok(())
-}
 
 fn insert_event(tx: &Connection, app: Uuid, status: Status, at: DateTime<Utc>) -> StoreResult<()> {
     tx.exec(
@@ -105,24 +69,6 @@ fn queue_job(tx: &Connection, job: &NewJob) -> StoreResult<bool> {
     )
     .map(|n| n > 0)
     .map_err(failed)
-}
-
-/// An application with its images, deposit and events, read on `c` (a reader, or the
-/// writer inside its transaction).
-fn application_in(c: &Connection, app: Uuid) -> StoreResult<Option<ApplicationRecord>> {
-    let found = c
-        .one(
-            concat!(
-                "SELECT ",
-                application_columns!(),
-                " FROM applications WHERE id = ?1"
-            ),
-            params![id(app)],
-            application_row,
-        )
-        .optional()
-        .map_err(failed)?;
-    found.map(|a| complete(c, a)).transpose()
 }
 
 /// Writes the platform's event of a status change, numbered in its application's sequence.
@@ -263,38 +209,6 @@ pub(crate) fn apply_in(tx: &Connection, change: &StateChange) -> StoreResult<App
         }
     }
     Ok(Applied::Done)
-}
-
-fn card_history_in(
-    conn: &rusqlite::Connection,
-    account: Uuid,
-    card_hash: &[u8],
-) -> StoreResult<CardHistory> {
-    let returned_by_bank = conn
-        .one(
-            "SELECT 1 FROM returned_cards WHERE card_hash = ?1",
-            params![card_hash],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(failed)?
-        .is_some();
-    let bound_to_another_account = conn
-        .one(
-            &format!(
-                "SELECT 1 FROM applications WHERE card_hash = ?1 AND account_id != ?2 AND status IN {} LIMIT 1",
-                *HOLDS_CARD
-            ),
-            params![card_hash, id(account)],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(failed)?
-        .is_some();
-    Ok(CardHistory {
-        returned_by_bank,
-        bound_to_another_account,
-    })
 }
 
 #[async_trait::async_trait]
@@ -659,59 +573,15 @@ impl Store for SqliteStore {
     }
 
     async fn create_application(&self, application: &NewApplication) -> StoreResult<()> {
-        let a = application.clone();
-        self.write(move |tx| {
-            tx.exec(
-                "INSERT INTO applications (id, account_id, status, form, warnings, consent_at,
-                     consent_version, consent_address, created_at, updated_at)
-                 VALUES (?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-                params![
-                    id(a.id),
-                    id(a.account_id),
-                    a.form,
-                    a.warnings,
-                    ts(a.consent.at),
-                    a.consent.version,
-                    a.consent.address,
-                    ts(a.at)
-                ],
-            )
-            .map_err(|e| conflict_or_failed(e, "application_in_progress"))?;
-            replace_documents(tx, a.id, a.account_id, &a.document_hashes)?;
-            insert_event(tx, a.id, Status::Draft, a.at)?;
-            publish(
-                tx,
-                a.id,
-                EventType::Created,
-                Status::Draft,
-                None,
-                a.livemode,
-                a.at,
-            )
-        })
-        .await
+        realname_store_sql::applications::create_application(self, application).await
     }
 
     async fn application(&self, app: Uuid) -> StoreResult<Option<ApplicationRecord>> {
-        self.read(move |c| application_in(c, app)).await
+        realname_store_sql::applications::application(self, app).await
     }
 
     async fn applications_of(&self, account_id: Uuid) -> StoreResult<Vec<ApplicationRecord>> {
-        self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(concat!(
-                    "SELECT ",
-                    application_columns!(),
-                    " FROM applications WHERE account_id = ?1 ORDER BY created_at DESC, id DESC"
-                ))
-                .map_err(failed)?;
-            let rows: Vec<ApplicationRecord> = stmt
-                .query_map(params![id(account_id)], application_row)
-                .and_then(Iterator::collect)
-                .map_err(failed)?;
-            rows.into_iter().map(|a| complete(c, a)).collect()
-        })
-        .await
+        realname_store_sql::applications::applications_of(self, account_id).await
     }
 
     async fn update_draft(
@@ -722,25 +592,14 @@ impl Store for SqliteStore {
         warnings: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<ApplicationRecord>> {
-        let (form, hashes, warnings) =
-            (form.to_vec(), document_hashes.to_vec(), warnings.to_owned());
-        self.write(move |tx| {
-            let account: Option<String> = tx
-                .one(
-                    "UPDATE applications SET form = ?1, warnings = ?2, updated_at = ?3
-                     WHERE id = ?4 AND status = 'draft' RETURNING account_id",
-                    params![form, warnings, ts(at), id(app)],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(failed)?;
-            let Some(account) = account else {
-                return Ok(None);
-            };
-            let account = parse_id(&account).map_err(failed)?;
-            replace_documents(tx, app, account, &hashes)?;
-            application_in(tx, app)
-        })
+        realname_store_sql::applications::update_draft(
+            self,
+            app,
+            form,
+            document_hashes,
+            warnings,
+            at,
+        )
         .await
     }
 
@@ -750,18 +609,7 @@ impl Store for SqliteStore {
         card: &StoredCard,
         at: DateTime<Utc>,
     ) -> StoreResult<Applied> {
-        let card = card.clone();
-        self.write(move |tx| {
-            let n = tx
-                .exec(
-                    "UPDATE applications SET card_bank = ?1, card_sealed = ?2, card_hash = ?3, updated_at = ?4
-                     WHERE id = ?5 AND status = 'draft'",
-                    params![card.bank, card.sealed, card.card_hash, ts(at), id(app)],
-                )
-                .map_err(failed)?;
-            Ok(if n == 0 { Applied::Moved } else { Applied::Done })
-        })
-        .await
+        realname_store_sql::applications::set_card(self, app, card, at).await
     }
 
     async fn put_image(
@@ -771,131 +619,23 @@ impl Store for SqliteStore {
         sealed: &[u8],
         at: DateTime<Utc>,
     ) -> StoreResult<Applied> {
-        let (meta, sealed) = (meta.clone(), sealed.to_vec());
-        self.write(move |tx| {
-            let n = tx
-                .exec(
-                    "UPDATE applications SET updated_at = ?1 WHERE id = ?2 AND status = 'draft'",
-                    params![ts(at), id(app)],
-                )
-                .map_err(failed)?;
-            if n == 0 {
-                return Ok(Applied::Moved);
-            }
-            tx.exec(
-                "INSERT INTO images (application_id, slot, content_type, bytes, sha256, sealed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (application_id, slot) DO UPDATE SET content_type = excluded.content_type,
-                     bytes = excluded.bytes, sha256 = excluded.sha256, sealed = excluded.sealed",
-                params![id(app), meta.slot, meta.content_type, meta.bytes as i64, meta.sha256, sealed],
-            )
-            .map_err(failed)?;
-            Ok(Applied::Done)
-        })
-        .await
+        realname_store_sql::applications::put_image(self, app, meta, sealed, at).await
     }
 
     async fn image(&self, app: Uuid, slot: &str) -> StoreResult<Option<(ImageMeta, Vec<u8>)>> {
-        let slot = slot.to_owned();
-        self.read_blocking(move |c| {
-            c.one(
-                "SELECT slot, content_type, bytes, sha256, sealed FROM images WHERE application_id = ?1 AND slot = ?2",
-                params![id(app), slot],
-                |r| {
-                    Ok((
-                        ImageMeta { slot: r.get(0)?, content_type: r.get(1)?, bytes: r.get::<_, i64>(2)? as u64, sha256: r.get(3)? },
-                        r.get(4)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::applications::image(self, app, slot).await
     }
 
     async fn card_history(&self, account_id: Uuid, card_hash: &[u8]) -> StoreResult<CardHistory> {
-        let hash = card_hash.to_vec();
-        self.read(move |c| card_history_in(c, account_id, &hash))
-            .await
+        realname_store_sql::applications::card_history(self, account_id, card_hash).await
     }
 
     async fn submit(&self, command: &SubmitCommand) -> StoreResult<SubmitOutcome> {
-        let cmd = command.clone();
-        self.write(move |tx| {
-            let app = id(cmd.application_id);
-            let status: Option<String> = tx
-                .one(
-                    "SELECT status FROM applications WHERE id = ?1",
-                    params![app],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(failed)?;
-            if status.as_deref() != Some(Status::Draft.as_str()) {
-                return Ok(SubmitOutcome::Moved);
-            }
-            let history = card_history_in(tx, cmd.account_id, &cmd.card_hash)?;
-            if history.returned_by_bank {
-                return Ok(SubmitOutcome::CardReturnedByBank);
-            }
-            if history.bound_to_another_account {
-                return Ok(SubmitOutcome::CardInUse);
-            }
-            let since = ts(cmd.limits.since);
-            let card_rounds: u32 = tx
-                .one(
-                    "SELECT count(*) FROM deposits WHERE card_hash = ?1 AND created_at >= ?2",
-                    params![cmd.card_hash, since],
-                    |r| r.get(0),
-                )
-                .map_err(failed)?;
-            let mut document_rounds = 0u32;
-            for hash in &cmd.document_hashes {
-                let n: u32 = tx
-                    .one(
-                        "SELECT count(DISTINCT d.application_id) FROM deposits d
-                         JOIN application_documents ad ON ad.application_id = d.application_id
-                         WHERE ad.document_hash = ?1 AND d.created_at >= ?2",
-                        params![hash, since],
-                        |r| r.get(0),
-                    )
-                    .map_err(failed)?;
-                document_rounds = document_rounds.max(n);
-            }
-            if cmd.limits.check(card_rounds, document_rounds).is_err() {
-                return Ok(SubmitOutcome::DepositLimitReached);
-            }
-            tx.exec(
-                "UPDATE applications SET warnings = ?1 WHERE id = ?2",
-                params![cmd.warnings, app],
-            )
-            .map_err(failed)?;
-            tx.exec(
-                "INSERT INTO deposits (application_id, end_to_end_id, amount, card_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![app, cmd.end_to_end_id, cmd.sealed_amount, cmd.card_hash, ts(cmd.at)],
-            )
-            .map_err(|e| conflict_or_failed(e, "deposit"))?;
-            let change = StateChange::new(
-                cmd.application_id,
-                Status::Draft,
-                cmd.transition.clone(),
-                cmd.at,
-            );
-            match apply_in(tx, &change)? {
-                Applied::Done => Ok(SubmitOutcome::Submitted),
-                Applied::Moved => Err(StoreError::Failed(
-                    "a draft moved inside its own transaction".into(),
-                )),
-            }
-        })
-        .await
+        realname_store_sql::applications::submit(self, command).await
     }
 
     async fn apply(&self, change: &StateChange) -> StoreResult<Applied> {
-        let change = change.clone();
-        self.write(move |tx| apply_in(tx, &change)).await
+        realname_store_sql::applications::apply(self, change).await
     }
 
     async fn apply_bank_message(
@@ -907,7 +647,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<realname_core::store::MessageApplied> {
         let (message, changes, unmatched) = (message.clone(), changes.to_vec(), unmatched.to_vec());
         crate::rail::settled(
-            self.write(move |tx| {
+            self.write_mut(move |tx| {
                 crate::rail::apply_message_in(tx, &message, &changes, &unmatched, at)
             })
             .await,
@@ -920,26 +660,7 @@ impl Store for SqliteStore {
         attempts_before: u32,
         at: DateTime<Utc>,
     ) -> StoreResult<Applied> {
-        self.write(move |tx| {
-            let n = tx
-                .exec(
-                    "UPDATE deposits SET attempts_used = attempts_used + 1
-                     WHERE application_id = ?1 AND attempts_used = ?2
-                       AND (SELECT status FROM applications WHERE id = ?1) = 'awaiting_amount'",
-                    params![id(app), attempts_before],
-                )
-                .map_err(failed)?;
-            if n == 0 {
-                return Ok(Applied::Moved);
-            }
-            tx.exec(
-                "UPDATE applications SET updated_at = ?1 WHERE id = ?2",
-                params![ts(at), id(app)],
-            )
-            .map_err(failed)?;
-            Ok(Applied::Done)
-        })
-        .await
+        realname_store_sql::applications::record_wrong_answer(self, app, attempts_before, at).await
     }
 
     async fn queue_job(&self, job: &NewJob) -> StoreResult<bool> {

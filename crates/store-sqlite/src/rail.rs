@@ -9,16 +9,16 @@ use realname_core::ports::{
 use realname_core::store::{Applied, MessageApplied, StateChange, StoreError, StoreResult};
 use rusqlite::{Connection, params};
 
-use crate::ops::apply_in;
 use crate::sql::{Cached, id, parse_id, parse_ts, ts};
 use crate::{SqliteStore, failed};
+use realname_store_sql::changes::apply_in;
 
 /// Said inside the transaction when an application moved: the savepoint rolls back.
 const MOVED: &str = "an application moved while its bank message was applied";
 
 /// Applies `message` inside an open transaction (see `Store::apply_bank_message`).
 pub(crate) fn apply_message_in(
-    tx: &Connection,
+    tx: &mut Connection,
     message: &BankMessage,
     changes: &[StateChange],
     unmatched: &[UnmatchedEntry],
@@ -37,7 +37,11 @@ pub(crate) fn apply_message_in(
         }
     }
     for change in changes {
-        if apply_in(tx, change)? == Applied::Moved {
+        let applied = realname_store_sql::db::run_ready(Box::pin(apply_in(
+            &mut crate::db::SqliteDb(&mut *tx),
+            change,
+        )))?;
+        if applied == Applied::Moved {
             return Err(StoreError::Conflict(MOVED.into()));
         }
     }
