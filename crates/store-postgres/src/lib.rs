@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use realname_core::application::CardHistory;
 use realname_core::platform::{
     ApiKey, DeliveryAttempt, EventQuery, EventType, KeyMode, LinkToken, LinkUse, ModeFacts,
@@ -18,12 +18,12 @@ use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
-    Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job, JobKind,
+    Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job,
     NewApplication, NewJob, Resealed, RetentionCandidate, SealedColumn, SealedKeys, SealedValue,
     StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
     Throttle, ThrottlePolicy,
 };
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
@@ -202,22 +202,6 @@ async fn create_database(url: &str) -> StoreResult<()> {
     }
 }
 
-const CASE_COLUMNS: &str = "id, application_id, account_id, submitted_at, due_at, claimed_by, claimed_until, decided_at, outcome";
-
-fn case_row(r: &PgRow) -> Result<CaseRecord, sqlx::Error> {
-    Ok(CaseRecord {
-        id: r.try_get("id")?,
-        application_id: r.try_get("application_id")?,
-        account_id: r.try_get("account_id")?,
-        submitted_at: r.try_get("submitted_at")?,
-        due_at: r.try_get("due_at")?,
-        claimed_by: r.try_get("claimed_by")?,
-        claimed_until: r.try_get("claimed_until")?,
-        decided_at: r.try_get("decided_at")?,
-        outcome: r.try_get("outcome")?,
-    })
-}
-
 pub(crate) type Tx = Transaction<'static, Postgres>;
 
 async fn insert_event(
@@ -316,27 +300,6 @@ async fn publish(
         queue_job(&mut **tx, &NewJob::dispatch_event(&event_id, app, at)).await?;
     }
     Ok(())
-}
-
-async fn vault_keys_in(pool: &sqlx::PgPool) -> StoreResult<Option<SealedKeys>> {
-    sqlx::query(
-        "SELECT kek_check, data_key, lookup_key, retired_data_key, data_key_id, created_at
-         FROM vault_keys WHERE id = 1",
-    )
-    .fetch_optional(pool)
-    .await
-    .map_err(err)?
-    .map(|r| {
-        Ok(SealedKeys {
-            kek_check: r.try_get("kek_check").map_err(err)?,
-            data_key: r.try_get("data_key").map_err(err)?,
-            lookup_key: r.try_get("lookup_key").map_err(err)?,
-            retired_data_key: r.try_get("retired_data_key").map_err(err)?,
-            data_key_id: r.try_get("data_key_id").map_err(err)?,
-            created_at: r.try_get("created_at").map_err(err)?,
-        })
-    })
-    .transpose()
 }
 
 /// A transition inside an open transaction, guarded by its starting status. Its effects
@@ -444,17 +407,6 @@ pub(crate) async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<A
 
 pub(crate) async fn begin(pool: &PgPool) -> StoreResult<Tx> {
     pool.begin().await.map_err(err)
-}
-
-async fn case_for_update(tx: &mut Tx, id: Uuid) -> StoreResult<Option<CaseRecord>> {
-    let row = sqlx::query(&format!(
-        "SELECT {CASE_COLUMNS} FROM review_cases WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(err)?;
-    row.as_ref().map(case_row).transpose().map_err(err)
 }
 
 #[async_trait::async_trait]
@@ -902,8 +854,7 @@ impl Store for PgStore {
     }
 
     async fn queue_job(&self, job: &NewJob) -> StoreResult<bool> {
-        let (pool, job) = (self.pool.clone(), job.clone());
-        detached(async move { queue_job(&pool, &job).await }).await
+        realname_store_sql::jobs::queue_job(self, job).await
     }
 
     async fn claim_jobs(
@@ -912,124 +863,33 @@ impl Store for PgStore {
         lease_seconds: i64,
         limit: u32,
     ) -> StoreResult<Vec<Job>> {
-        let pool = self.pool.clone();
-        detached(async move {
-            let rows = sqlx::query(
-                "UPDATE jobs SET leased_until = $2, attempts = attempts + 1
-                 WHERE id IN (SELECT id FROM jobs
-                              WHERE done_at IS NULL AND due_at <= $1 AND (leased_until IS NULL OR leased_until < $1)
-                              ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-                 RETURNING id, key, application_id, kind, due_at, attempts, subject",
-            )
-            .bind(now)
-            .bind(now + TimeDelta::seconds(lease_seconds))
-            .bind(i64::from(limit))
-            .fetch_all(&pool)
-            .await
-            .map_err(err)?;
-            rows.iter()
-                .map(|r| {
-                    let kind: String = r.try_get("kind").map_err(err)?;
-                    Ok(Job {
-                        id: r.try_get("id").map_err(err)?,
-                        key: r.try_get("key").map_err(err)?,
-                        application_id: r.try_get("application_id").map_err(err)?,
-                        subject: r.try_get("subject").map_err(err)?,
-                        kind: JobKind::parse(&kind).ok_or_else(|| StoreError::Failed(format!("unknown job {kind}")))?,
-                        due_at: r.try_get("due_at").map_err(err)?,
-                        attempts: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
-                    })
-                })
-                .collect()
-        })
-        .await
+        realname_store_sql::jobs::claim_jobs(self, now, lease_seconds, limit).await
     }
 
     async fn finish_job(&self, job: &Job, at: DateTime<Utc>) -> StoreResult<()> {
-        let (pool, id) = (self.pool.clone(), job.id);
-        detached(async move {
-            sqlx::query("UPDATE jobs SET done_at = $1 WHERE id = $2")
-                .bind(at)
-                .bind(id)
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(err)
-        })
-        .await
+        realname_store_sql::jobs::finish_job(self, job, at).await
     }
 
     async fn retry_job(&self, job: &Job, due_at: DateTime<Utc>) -> StoreResult<()> {
-        let (pool, id) = (self.pool.clone(), job.id);
-        detached(async move {
-            sqlx::query("UPDATE jobs SET due_at = $1, leased_until = NULL WHERE id = $2 AND done_at IS NULL")
-                .bind(due_at)
-                .bind(id)
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(err)
-        })
-        .await
+        realname_store_sql::jobs::retry_job(self, job, due_at).await
     }
 
     async fn mark_deposit_paid(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
-        let pool = self.pool.clone();
-        detached(async move {
-            sqlx::query(
-                "UPDATE deposits SET paid_at = COALESCE(paid_at, $1) WHERE application_id = $2",
-            )
-            .bind(at)
-            .bind(id)
-            .execute(&pool)
-            .await
-            .map(drop)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::jobs::mark_deposit_paid(self, id, at).await
     }
 
     async fn deposit_application(
         &self,
         end_to_end_id: &str,
     ) -> StoreResult<Option<(Uuid, Status)>> {
-        let row = sqlx::query(
-            "SELECT a.id, a.status FROM deposits d JOIN applications a ON a.id = d.application_id WHERE d.end_to_end_id = $1",
-        )
-        .bind(end_to_end_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?;
-        match row {
-            None => Ok(None),
-            Some(r) => {
-                let status: String = r.try_get("status").map_err(err)?;
-                Ok(Some((r.try_get("id").map_err(err)?, status_of(&status)?)))
-            }
-        }
+        realname_store_sql::jobs::deposit_application(self, end_to_end_id).await
     }
 
     async fn deposit_applications(
         &self,
         end_to_end_ids: &[String],
     ) -> StoreResult<std::collections::HashMap<String, (Uuid, Status)>> {
-        let rows = sqlx::query(
-            "SELECT d.end_to_end_id, a.id, a.status FROM deposits d
-             JOIN applications a ON a.id = d.application_id WHERE d.end_to_end_id = ANY($1)",
-        )
-        .bind(end_to_end_ids)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(err)?;
-        let mut found = std::collections::HashMap::with_capacity(rows.len());
-        for r in rows {
-            let status: String = r.try_get("status").map_err(err)?;
-            found.insert(
-                r.try_get("end_to_end_id").map_err(err)?,
-                (r.try_get("id").map_err(err)?, status_of(&status)?),
-            );
-        }
-        Ok(found)
+        realname_store_sql::jobs::deposit_applications(self, end_to_end_ids).await
     }
 
     async fn review_cases(
@@ -1039,75 +899,19 @@ impl Store for PgStore {
         after: Option<(DateTime<Utc>, Uuid)>,
         limit: u32,
     ) -> StoreResult<Vec<CaseRecord>> {
-        let condition = match filter {
-            CaseFilter::Open => {
-                "decided_at IS NULL AND (claimed_until IS NULL OR claimed_until < $1)"
-            }
-            CaseFilter::Claimed => "decided_at IS NULL AND claimed_until >= $1",
-            CaseFilter::Decided => "decided_at IS NOT NULL AND $1::timestamptz IS NOT NULL",
-        };
-        let rows = sqlx::query(&format!(
-            "SELECT {CASE_COLUMNS} FROM review_cases WHERE {condition}
-             AND ($2::timestamptz IS NULL OR (due_at, id) > ($2, $3)) ORDER BY due_at, id LIMIT $4"
-        ))
-        .bind(now)
-        .bind(after.map(|a| a.0))
-        .bind(after.map(|a| a.1).unwrap_or_default())
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(err)?;
-        rows.iter()
-            .map(case_row)
-            .collect::<Result<_, _>>()
-            .map_err(err)
+        realname_store_sql::review::review_cases(self, filter, now, after, limit).await
     }
 
     async fn review_case(&self, id: Uuid) -> StoreResult<Option<CaseRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {CASE_COLUMNS} FROM review_cases WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?;
-        row.as_ref().map(case_row).transpose().map_err(err)
+        realname_store_sql::review::review_case(self, id).await
     }
 
     async fn review_case_of(&self, application_id: Uuid) -> StoreResult<Option<CaseRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {CASE_COLUMNS} FROM review_cases WHERE application_id = $1"
-        ))
-        .bind(application_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?;
-        row.as_ref().map(case_row).transpose().map_err(err)
+        realname_store_sql::review::review_case_of(self, application_id).await
     }
 
     async fn case_facts(&self, application_ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
-        let rows = sqlx::query(
-            "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END AS form, (
-                 SELECT other.application_id FROM application_documents mine
-                 JOIN application_documents other ON other.document_hash = mine.document_hash
-                 JOIN applications o ON o.id = other.application_id
-                 WHERE mine.application_id = a.id AND other.account_id <> a.account_id
-                 ORDER BY o.created_at, o.id LIMIT 1) AS duplicate
-             FROM applications a WHERE a.id = ANY($1)",
-        )
-        .bind(application_ids)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(CaseFacts {
-                    application_id: r.try_get("id").map_err(err)?,
-                    form: r.try_get("form").map_err(err)?,
-                    duplicate_of: r.try_get("duplicate").map_err(err)?,
-                })
-            })
-            .collect()
+        realname_store_sql::review::case_facts(self, application_ids).await
     }
 
     async fn claim_case(
@@ -1117,27 +921,7 @@ impl Store for PgStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<CaseWrite> {
-        let pool = self.pool.clone();
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            let found = case_for_update(&mut tx, id).await?;
-            let verdict = CaseWrite::claim(found.as_ref(), reviewer, now);
-            if verdict != CaseWrite::Done {
-                return Ok(verdict);
-            }
-            sqlx::query(
-                "UPDATE review_cases SET claimed_by = $1, claimed_until = $2 WHERE id = $3",
-            )
-            .bind(reviewer)
-            .bind(until)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-            tx.commit().await.map_err(err)?;
-            Ok(CaseWrite::Done)
-        })
-        .await
+        realname_store_sql::review::claim_case(self, id, reviewer, now, until).await
     }
 
     async fn decide_case(
@@ -1147,33 +931,11 @@ impl Store for PgStore {
         change: &StateChange,
         audit: &AuditEntry,
     ) -> StoreResult<CaseWrite> {
-        let (pool, change, audit) = (self.pool.clone(), change.clone(), audit.clone());
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            let found = case_for_update(&mut tx, id).await?;
-            let verdict = CaseWrite::decision(found.as_ref(), reviewer, change.at);
-            if verdict != CaseWrite::Done {
-                return Ok(verdict);
-            }
-            // The transition's own effect closes the case with the decision's outcome.
-            if apply_in(&mut tx, &change).await? == Applied::Moved {
-                return Ok(CaseWrite::Decided);
-            }
-            insert_audit(&mut tx, &audit).await?;
-            tx.commit().await.map_err(err)?;
-            Ok(CaseWrite::Done)
-        })
-        .await
+        realname_store_sql::review::decide_case(self, id, reviewer, change, audit).await
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
-        let (pool, entry) = (self.pool.clone(), entry.clone());
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            insert_audit(&mut tx, &entry).await?;
-            tx.commit().await.map_err(err)
-        })
-        .await
+        realname_store_sql::review::append_audit(self, entry).await
     }
 
     async fn audit_trail(
@@ -1181,28 +943,7 @@ impl Store for PgStore {
         application_id: Option<Uuid>,
         limit: u32,
     ) -> StoreResult<Vec<AuditEntry>> {
-        let rows = sqlx::query(
-            "SELECT id, at, actor, action, application_id, detail FROM audit
-             WHERE $1::uuid IS NULL OR application_id = $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(application_id)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    application_id: r.try_get("application_id")?,
-                    detail: r.try_get("detail")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(err)
+        realname_store_sql::review::audit_trail(self, application_id, limit).await
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
@@ -1339,31 +1080,11 @@ impl Store for PgStore {
     }
 
     async fn vault_keys(&self) -> StoreResult<Option<SealedKeys>> {
-        vault_keys_in(&self.pool).await
+        realname_store_sql::keys::vault_keys(self).await
     }
 
     async fn init_vault_keys(&self, keys: &SealedKeys) -> StoreResult<SealedKeys> {
-        let (pool, keys) = (self.pool.clone(), keys.clone());
-        detached(async move {
-            sqlx::query(
-                "INSERT INTO vault_keys
-                     (id, kek_check, data_key, lookup_key, retired_data_key, created_at, data_key_id)
-                 VALUES (1, $1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&keys.kek_check)
-            .bind(&keys.data_key)
-            .bind(&keys.lookup_key)
-            .bind(&keys.retired_data_key)
-            .bind(keys.created_at)
-            .bind(&keys.data_key_id)
-            .execute(&pool)
-            .await
-            .map_err(err)?;
-            vault_keys_in(&pool)
-                .await?
-                .ok_or_else(|| StoreError::Failed("vault keys not written".into()))
-        })
-        .await
+        realname_store_sql::keys::init_vault_keys(self, keys).await
     }
 
     async fn replace_vault_keys(
@@ -1371,30 +1092,7 @@ impl Store for PgStore {
         expected: &SealedKeys,
         keys: &SealedKeys,
     ) -> StoreResult<bool> {
-        let (pool, expected, keys) = (self.pool.clone(), expected.clone(), keys.clone());
-        detached(async move {
-            let done = sqlx::query(
-                "UPDATE vault_keys SET kek_check = $1, data_key = $2, lookup_key = $3,
-                        retired_data_key = $4, created_at = $5, data_key_id = $9
-                 WHERE id = 1 AND kek_check = $6 AND data_key = $7
-                   AND retired_data_key IS NOT DISTINCT FROM $8",
-            )
-            .bind(&keys.kek_check)
-            .bind(&keys.data_key)
-            .bind(&keys.lookup_key)
-            .bind(&keys.retired_data_key)
-            .bind(keys.created_at)
-            .bind(&expected.kek_check)
-            .bind(&expected.data_key)
-            .bind(&expected.retired_data_key)
-            .bind(&keys.data_key_id)
-            .execute(&pool)
-            .await
-            .map_err(err)?
-            .rows_affected();
-            Ok(done == 1)
-        })
-        .await
+        realname_store_sql::keys::replace_vault_keys(self, expected, keys).await
     }
 
     async fn sealed_values(
@@ -1404,165 +1102,35 @@ impl Store for PgStore {
         after: Option<&[String]>,
         limit: u32,
     ) -> StoreResult<Vec<SealedValue>> {
-        let place = column.place();
-        let keys: Vec<&str> = place.key.iter().map(|k| k.name).collect();
-        // Named apart from the key columns: `ORDER BY id` must sort by the key itself (its
-        // index, its order), not by the text the answer carries.
-        let listed: Vec<String> = keys
-            .iter()
-            .copied()
-            .chain(place.named_by)
-            .enumerate()
-            .map(|(i, k)| format!("{k}::text AS part_{i}"))
-            .collect();
-        let (table, col) = (place.table, place.column);
-        let mut sql = format!(
-            "SELECT {}, {col} FROM {table}
-             WHERE {col} IS NOT NULL AND length({col}) > 0
-               AND substring({col} from 1 for {}) <> $1",
-            listed.join(", "),
-            current.len()
-        );
-        if after.is_some() {
-            let marks: Vec<String> = place
-                .key
-                .iter()
-                .enumerate()
-                .map(|(i, k)| format!("${}{}", i + 2, if k.is_id { "::uuid" } else { "" }))
-                .collect();
-            sql += &format!(" AND ({}) > ({})", keys.join(", "), marks.join(", "));
-        }
-        sql += &format!(" ORDER BY {} LIMIT {limit}", keys.join(", "));
-        let mut query = sqlx::query(&sql).bind(current);
-        for part in after.unwrap_or_default().iter().take(keys.len()) {
-            query = query.bind(part);
-        }
-        let width = listed.len();
-        query
-            .fetch_all(&self.pool)
-            .await
-            .map_err(err)?
-            .into_iter()
-            .map(|r| {
-                Ok(SealedValue {
-                    row: (0..width)
-                        .map(|i| r.try_get::<String, _>(i))
-                        .collect::<Result<_, _>>()
-                        .map_err(err)?,
-                    sealed: r.try_get(width).map_err(err)?,
-                })
-            })
-            .collect()
+        realname_store_sql::keys::sealed_values(self, column, current, after, limit).await
     }
 
     async fn reseal_values(&self, column: SealedColumn, values: Vec<Resealed>) -> StoreResult<u64> {
-        let place = column.place();
-        let (table, col) = (place.table, place.column);
-        let matched: Vec<String> = place
-            .key
-            .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let cast = if k.is_id { "::uuid" } else { "" };
-                format!("{} = ${}{cast}", k.name, i + 3)
-            })
-            .collect();
-        let sql = format!(
-            "UPDATE {table} SET {col} = $1 WHERE {col} = $2 AND {}",
-            matched.join(" AND ")
-        );
-        let (pool, width) = (self.pool.clone(), place.key.len());
-        detached(async move {
-            let mut tx = pool.begin().await.map_err(err)?;
-            let mut written = 0;
-            for value in &values {
-                let mut query = sqlx::query(&sql).bind(&value.new).bind(&value.old);
-                for part in value.row.iter().take(width) {
-                    query = query.bind(part);
-                }
-                written += query.execute(&mut *tx).await.map_err(err)?.rows_affected();
-            }
-            tx.commit().await.map_err(err)?;
-            Ok(written)
-        })
-        .await
+        realname_store_sql::keys::reseal_values(self, column, values).await
     }
 
     async fn count_sealed(&self, column: SealedColumn, prefix: &[u8]) -> StoreResult<u64> {
-        let place = column.place();
-        let (table, col) = (place.table, place.column);
-        let sql = format!(
-            "SELECT count(*) FROM {table}
-             WHERE {col} IS NOT NULL AND length({col}) > 0
-               AND substring({col} from 1 for {}) = $1",
-            prefix.len()
-        );
-        sqlx::query_scalar::<_, i64>(&sql)
-            .bind(prefix)
-            .fetch_one(&self.pool)
-            .await
-            .map(|n| n as u64)
-            .map_err(err)
+        realname_store_sql::keys::count_sealed(self, column, prefix).await
     }
 
     async fn holds_data(&self) -> StoreResult<bool> {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM applications) OR EXISTS (SELECT 1 FROM api_keys)
-                 OR EXISTS (SELECT 1 FROM link_tokens) OR EXISTS (SELECT 1 FROM webhook_endpoints)",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(err)
+        realname_store_sql::keys::holds_data(self).await
     }
 
     async fn sample_sealed(&self) -> StoreResult<Option<(Uuid, Vec<u8>)>> {
-        sqlx::query_as("SELECT id, form FROM applications WHERE redacted_at IS NULL LIMIT 1")
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(err)
+        realname_store_sql::keys::sample_sealed(self).await
     }
 
     async fn sandbox_offset(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT offset_seconds FROM sandbox_clock WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(err)
+        realname_store_sql::sandbox::sandbox_offset(self).await
     }
 
     async fn advance_sandbox_clock(&self, seconds: i64, at_most: i64) -> StoreResult<Option<i64>> {
-        let pool = self.pool.clone();
-        detached(async move {
-            sqlx::query_scalar(
-                "UPDATE sandbox_clock SET offset_seconds = offset_seconds + $1
-                 WHERE id = 1 AND offset_seconds + $1 <= $2 RETURNING offset_seconds",
-            )
-            .bind(seconds)
-            .bind(at_most)
-            .fetch_optional(&pool)
-            .await
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::sandbox::advance_sandbox_clock(self, seconds, at_most).await
     }
 
     async fn mode_facts(&self) -> StoreResult<ModeFacts> {
-        let (written, holds_data, sandbox_traces): (Option<String>, bool, bool) = sqlx::query_as(
-            "SELECT (SELECT mode FROM store_mode WHERE id = 1),
-                    EXISTS (SELECT 1 FROM accounts WHERE role = 'user')
-                        OR EXISTS (SELECT 1 FROM applications) OR EXISTS (SELECT 1 FROM api_keys),
-                    EXISTS (SELECT 1 FROM api_keys WHERE mode = 'test')
-                        OR EXISTS (SELECT 1 FROM sandbox_payouts)
-                        OR EXISTS (SELECT 1 FROM sandbox_clock WHERE offset_seconds <> 0)
-                        OR EXISTS (SELECT 1 FROM platform_events WHERE NOT livemode)",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(err)?;
-        Ok(ModeFacts {
-            written: written.as_deref().and_then(KeyMode::parse),
-            holds_data,
-            sandbox_traces,
-        })
+        realname_store_sql::sandbox::mode_facts(self).await
     }
 
     async fn write_mode(
@@ -1571,54 +1139,14 @@ impl Store for PgStore {
         seen: Option<KeyMode>,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<KeyMode>> {
-        let pool = self.pool.clone();
-        detached(async move {
-            let mut tx = pool.begin().await.map_err(err)?;
-            sqlx::query(
-                "INSERT INTO store_mode (id, mode, written_at) VALUES (1, $1, $2)
-                 ON CONFLICT (id) DO UPDATE SET mode = excluded.mode, written_at = excluded.written_at
-                 WHERE store_mode.mode = $3",
-            )
-            .bind(mode.as_str())
-            .bind(at)
-            .bind(seen.map(KeyMode::as_str))
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-            let held: Option<String> =
-                sqlx::query_scalar("SELECT mode FROM store_mode WHERE id = 1")
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(err)?;
-            tx.commit().await.map_err(err)?;
-            Ok(held.as_deref().and_then(KeyMode::parse))
-        })
-        .await
+        realname_store_sql::sandbox::write_mode(self, mode, seen, at).await
     }
 }
 
 #[async_trait::async_trait]
 impl SandboxLedger for PgStore {
     async fn pay(&self, payout: &SandboxPayout) -> StoreResult<()> {
-        let (pool, p) = (self.pool.clone(), payout.clone());
-        detached(async move {
-            sqlx::query(
-                "INSERT INTO sandbox_payouts (end_to_end_id, card_hash, amount_fen, memo, paid_at, settle_at, return_reason)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (end_to_end_id) DO NOTHING",
-            )
-            .bind(&p.end_to_end_id)
-            .bind(&p.card_hash)
-            .bind(p.amount_fen)
-            .bind(&p.memo)
-            .bind(p.paid_at)
-            .bind(p.settle_at)
-            .bind(&p.return_reason)
-            .execute(&pool)
-            .await
-            .map(drop)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::sandbox::pay(self, payout).await
     }
 
     async fn statement(
@@ -1626,64 +1154,14 @@ impl SandboxLedger for PgStore {
         card_hash: &[u8],
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<SandboxTransaction>> {
-        let rows = sqlx::query(
-            "SELECT amount_fen, memo, settle_at FROM sandbox_payouts
-             WHERE card_hash = $1 AND settle_at <= $2 AND return_reason IS NULL ORDER BY settle_at",
-        )
-        .bind(card_hash)
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(SandboxTransaction {
-                    amount_fen: r.try_get("amount_fen")?,
-                    memo: r.try_get("memo")?,
-                    at: r.try_get("settle_at")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(err)
+        realname_store_sql::sandbox::statement(self, card_hash, now).await
     }
 
     async fn due(&self, now: DateTime<Utc>) -> StoreResult<Vec<SandboxPayout>> {
-        let rows = sqlx::query(
-            "SELECT end_to_end_id, card_hash, amount_fen, memo, paid_at, settle_at, return_reason FROM sandbox_payouts
-             WHERE NOT acknowledged AND settle_at <= $1 ORDER BY settle_at LIMIT 500",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(SandboxPayout {
-                    end_to_end_id: r.try_get("end_to_end_id")?,
-                    card_hash: r.try_get("card_hash")?,
-                    amount_fen: r.try_get("amount_fen")?,
-                    memo: r.try_get("memo")?,
-                    paid_at: r.try_get("paid_at")?,
-                    settle_at: r.try_get("settle_at")?,
-                    return_reason: r.try_get("return_reason")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(err)
+        realname_store_sql::sandbox::due(self, now).await
     }
 
     async fn acknowledge(&self, end_to_end_ids: &[String]) -> StoreResult<()> {
-        let (pool, ids) = (self.pool.clone(), end_to_end_ids.to_vec());
-        detached(async move {
-            sqlx::query(
-                "UPDATE sandbox_payouts SET acknowledged = TRUE WHERE end_to_end_id = ANY($1)",
-            )
-            .bind(ids)
-            .execute(&pool)
-            .await
-            .map(drop)
-            .map_err(err)
-        })
-        .await
+        realname_store_sql::sandbox::acknowledge(self, end_to_end_ids).await
     }
 }

@@ -7,7 +7,11 @@ pub mod accounts;
 pub mod applications;
 pub mod changes;
 pub mod db;
+pub mod jobs;
+pub mod keys;
 pub mod platform;
+pub mod review;
+pub mod sandbox;
 pub mod webhooks;
 
 pub use db::{Dialect, Engine};

@@ -1,7 +1,7 @@
 //! The `Store` trait on SQLite. Writes run on the writer thread in one IMMEDIATE transaction
 //! each; reads run on pooled reader connections.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use std::sync::LazyLock;
 
 use realname_core::application::CardHistory;
@@ -13,7 +13,7 @@ use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
 use realname_core::state::{Effect, Failure, Status};
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
-    Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job, JobKind,
+    Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job,
     NewApplication, NewJob, Resealed, RetentionCandidate, SealedColumn, SealedKeys, SealedValue,
     StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
     Throttle, ThrottlePolicy,
@@ -21,18 +21,8 @@ use realname_core::store::{
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use crate::sql::{CASE_COLUMNS, Cached, case_row, id, opt_ts, parse_id, parse_ts, ts};
+use crate::sql::{Cached, id, opt_ts, parse_id, parse_ts, ts};
 use crate::{SqliteStore, failed};
-
-/// What tells a store's mode: the one written; whether it holds a customer's account, an
-/// application or a key; whether a test key, a sandbox payout, a moved clock or a test-mode
-/// event is in it.
-const MODE_FACTS: &str = "SELECT (SELECT mode FROM store_mode WHERE id = 1),
-        EXISTS (SELECT 1 FROM accounts WHERE role = 'user') OR EXISTS (SELECT 1 FROM applications)
-            OR EXISTS (SELECT 1 FROM api_keys),
-        EXISTS (SELECT 1 FROM api_keys WHERE mode = 'test') OR EXISTS (SELECT 1 FROM sandbox_payouts)
-            OR EXISTS (SELECT 1 FROM sandbox_clock WHERE offset_seconds <> 0)
-            OR EXISTS (SELECT 1 FROM platform_events WHERE livemode = 0)";
 
 /// The statuses of an open application (`application_in_progress`), as an SQL list.
 static OPEN: LazyLock<String> = LazyLock::new(|| {
@@ -664,8 +654,7 @@ impl Store for SqliteStore {
     }
 
     async fn queue_job(&self, job: &NewJob) -> StoreResult<bool> {
-        let job = job.clone();
-        self.write(move |tx| queue_job(tx, &job)).await
+        realname_store_sql::jobs::queue_job(self, job).await
     }
 
     async fn claim_jobs(
@@ -674,128 +663,33 @@ impl Store for SqliteStore {
         lease_seconds: i64,
         limit: u32,
     ) -> StoreResult<Vec<Job>> {
-        self.write(move |tx| {
-            let now_text = ts(now);
-            let jobs: Vec<Job> = {
-                let mut stmt = tx
-                    .prepare_cached(
-                        "SELECT id, key, kind, application_id, due_at, attempts, subject FROM jobs
-                         WHERE done_at IS NULL AND due_at <= ?1 AND (leased_until IS NULL OR leased_until < ?1)
-                         ORDER BY due_at LIMIT ?2",
-                    )
-                    .map_err(failed)?;
-                stmt.query_map(params![now_text, limit], |r| {
-                    let kind: String = r.get(2)?;
-                    Ok(Job {
-                        id: parse_id(&r.get::<_, String>(0)?)?,
-                        key: r.get(1)?,
-                        kind: JobKind::parse(&kind).ok_or_else(|| rusqlite::Error::InvalidColumnName(kind))?,
-                        application_id: r.get::<_, Option<String>>(3)?.as_deref().map(parse_id).transpose()?,
-                        due_at: parse_ts(&r.get::<_, String>(4)?)?,
-                        attempts: r.get::<_, u32>(5)? + 1,
-                        subject: r.get(6)?,
-                    })
-                })
-                .and_then(Iterator::collect)
-                .map_err(failed)?
-            };
-            let until = ts(now + TimeDelta::seconds(lease_seconds));
-            for job in &jobs {
-                tx.exec(
-                    "UPDATE jobs SET leased_until = ?1, attempts = attempts + 1 WHERE id = ?2",
-                    params![until, id(job.id)],
-                )
-                .map_err(failed)?;
-            }
-            Ok(jobs)
-        })
-        .await
+        realname_store_sql::jobs::claim_jobs(self, now, lease_seconds, limit).await
     }
 
     async fn finish_job(&self, job: &Job, at: DateTime<Utc>) -> StoreResult<()> {
-        let job_id = job.id;
-        self.write(move |tx| {
-            tx.exec(
-                "UPDATE jobs SET done_at = ?1 WHERE id = ?2",
-                params![ts(at), id(job_id)],
-            )
-            .map(drop)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::jobs::finish_job(self, job, at).await
     }
 
     async fn retry_job(&self, job: &Job, due_at: DateTime<Utc>) -> StoreResult<()> {
-        let job_id = job.id;
-        self.write(move |tx| {
-            tx.exec(
-                "UPDATE jobs SET due_at = ?1, leased_until = NULL WHERE id = ?2 AND done_at IS NULL",
-                params![ts(due_at), id(job_id)],
-            )
-            .map(drop)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::jobs::retry_job(self, job, due_at).await
     }
 
     async fn mark_deposit_paid(&self, app: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
-        self.write(move |tx| {
-            tx.exec(
-                "UPDATE deposits SET paid_at = COALESCE(paid_at, ?1) WHERE application_id = ?2",
-                params![ts(at), id(app)],
-            )
-            .map(drop)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::jobs::mark_deposit_paid(self, app, at).await
     }
 
     async fn deposit_application(
         &self,
         end_to_end_id: &str,
     ) -> StoreResult<Option<(Uuid, Status)>> {
-        let e2e = end_to_end_id.to_owned();
-        self.read(move |c| {
-            c.one(
-                "SELECT a.id, a.status FROM deposits d JOIN applications a ON a.id = d.application_id
-                 WHERE d.end_to_end_id = ?1",
-                params![e2e],
-                |r| Ok((parse_id(&r.get::<_, String>(0)?)?, crate::sql::parse_status(&r.get::<_, String>(1)?)?)),
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::jobs::deposit_application(self, end_to_end_id).await
     }
 
     async fn deposit_applications(
         &self,
         end_to_end_ids: &[String],
     ) -> StoreResult<std::collections::HashMap<String, (Uuid, Status)>> {
-        let ids = end_to_end_ids.to_vec();
-        // One snapshot, one cached statement: in-process look-ups by the unique index.
-        self.read_blocking(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT a.id, a.status FROM deposits d JOIN applications a ON a.id = d.application_id
-                     WHERE d.end_to_end_id = ?1",
-                )
-                .map_err(failed)?;
-            let mut found = std::collections::HashMap::with_capacity(ids.len());
-            for e2e in ids {
-                let row = stmt
-                    .query_row(params![e2e], |r| {
-                        Ok((parse_id(&r.get::<_, String>(0)?)?, crate::sql::parse_status(&r.get::<_, String>(1)?)?))
-                    })
-                    .optional()
-                    .map_err(failed)?;
-                if let Some(row) = row {
-                    found.insert(e2e, row);
-                }
-            }
-            Ok(found)
-        })
-        .await
+        realname_store_sql::jobs::deposit_applications(self, end_to_end_ids).await
     }
 
     async fn review_cases(
@@ -805,87 +699,19 @@ impl Store for SqliteStore {
         after: Option<(DateTime<Utc>, Uuid)>,
         limit: u32,
     ) -> StoreResult<Vec<CaseRecord>> {
-        self.read(move |c| {
-            let condition = match filter {
-                CaseFilter::Open => {
-                    "decided_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?1)"
-                }
-                CaseFilter::Claimed => "decided_at IS NULL AND claimed_until >= ?1",
-                CaseFilter::Decided => "decided_at IS NOT NULL AND ?1 = ?1",
-            };
-            let (after_due, after_id) = match after {
-                Some((due, case)) => (ts(due), id(case)),
-                None => (String::new(), String::new()),
-            };
-            let mut stmt = c
-                .prepare_cached(&format!(
-                    "SELECT {CASE_COLUMNS} FROM review_cases WHERE {condition}
-                     AND (?2 = '' OR due_at > ?2 OR (due_at = ?2 AND id > ?3))
-                     ORDER BY due_at, id LIMIT ?4"
-                ))
-                .map_err(failed)?;
-            stmt.query_map(params![ts(now), after_due, after_id, limit], case_row)
-                .and_then(Iterator::collect)
-                .map_err(failed)
-        })
-        .await
+        realname_store_sql::review::review_cases(self, filter, now, after, limit).await
     }
 
     async fn review_case(&self, case: Uuid) -> StoreResult<Option<CaseRecord>> {
-        self.read(move |c| {
-            c.one(
-                &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = ?1"),
-                params![id(case)],
-                case_row,
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::review::review_case(self, case).await
     }
 
     async fn review_case_of(&self, application: Uuid) -> StoreResult<Option<CaseRecord>> {
-        self.read(move |c| {
-            c.one(
-                &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE application_id = ?1"),
-                params![id(application)],
-                case_row,
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::review::review_case_of(self, application).await
     }
 
     async fn case_facts(&self, application_ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
-        let ids: Vec<String> = application_ids.iter().map(|a| id(*a)).collect();
-        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Failed(e.to_string()))?;
-        self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END, (
-                         SELECT other.application_id FROM application_documents mine
-                         JOIN application_documents other ON other.document_hash = mine.document_hash
-                         JOIN applications o ON o.id = other.application_id
-                         WHERE mine.application_id = a.id AND other.account_id != a.account_id
-                         ORDER BY o.created_at, o.id LIMIT 1)
-                     FROM applications a WHERE a.id IN (SELECT value FROM json_each(?1))",
-                )
-                .map_err(failed)?;
-            stmt.query_map(params![ids], |r| {
-                Ok(CaseFacts {
-                    application_id: parse_id(&r.get::<_, String>(0)?)?,
-                    form: r.get(1)?,
-                    duplicate_of: r
-                        .get::<_, Option<String>>(2)?
-                        .map(|o| parse_id(&o))
-                        .transpose()?,
-                })
-            })
-            .and_then(Iterator::collect)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::review::case_facts(self, application_ids).await
     }
 
     async fn claim_case(
@@ -895,27 +721,7 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<CaseWrite> {
-        self.write(move |tx| {
-            let found = tx
-                .one(
-                    &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = ?1"),
-                    params![id(case)],
-                    case_row,
-                )
-                .optional()
-                .map_err(failed)?;
-            let verdict = CaseWrite::claim(found.as_ref(), reviewer, now);
-            if verdict != CaseWrite::Done {
-                return Ok(verdict);
-            }
-            tx.exec(
-                "UPDATE review_cases SET claimed_by = ?1, claimed_until = ?2 WHERE id = ?3",
-                params![id(reviewer), ts(until), id(case)],
-            )
-            .map_err(failed)?;
-            Ok(CaseWrite::Done)
-        })
-        .await
+        realname_store_sql::review::claim_case(self, case, reviewer, now, until).await
     }
 
     async fn decide_case(
@@ -925,33 +731,11 @@ impl Store for SqliteStore {
         change: &StateChange,
         audit: &AuditEntry,
     ) -> StoreResult<CaseWrite> {
-        let (change, audit) = (change.clone(), audit.clone());
-        self.write(move |tx| {
-            let found = tx
-                .one(
-                    &format!("SELECT {CASE_COLUMNS} FROM review_cases WHERE id = ?1"),
-                    params![id(case)],
-                    case_row,
-                )
-                .optional()
-                .map_err(failed)?;
-            let verdict = CaseWrite::decision(found.as_ref(), reviewer, change.at);
-            if verdict != CaseWrite::Done {
-                return Ok(verdict);
-            }
-            // The transition's own effect closes the case with the decision's outcome.
-            if apply_in(tx, &change)? == Applied::Moved {
-                return Ok(CaseWrite::Decided);
-            }
-            insert_audit(tx, &audit)?;
-            Ok(CaseWrite::Done)
-        })
-        .await
+        realname_store_sql::review::decide_case(self, case, reviewer, change, audit).await
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
-        let entry = entry.clone();
-        self.write(move |tx| insert_audit(tx, &entry)).await
+        realname_store_sql::review::append_audit(self, entry).await
     }
 
     async fn audit_trail(
@@ -959,32 +743,7 @@ impl Store for SqliteStore {
         application_id: Option<Uuid>,
         limit: u32,
     ) -> StoreResult<Vec<AuditEntry>> {
-        self.read_blocking(move |c| {
-            let filter = application_id.map(id).unwrap_or_default();
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT id, at, actor, action, application_id, detail FROM audit
-                     WHERE ?1 = '' OR application_id = ?1 ORDER BY seq LIMIT ?2",
-                )
-                .map_err(failed)?;
-            stmt.query_map(params![filter, limit], |r| {
-                Ok(AuditEntry {
-                    id: parse_id(&r.get::<_, String>(0)?)?,
-                    at: parse_ts(&r.get::<_, String>(1)?)?,
-                    actor: parse_id(&r.get::<_, String>(2)?)?,
-                    action: r.get(3)?,
-                    application_id: r
-                        .get::<_, Option<String>>(4)?
-                        .as_deref()
-                        .map(parse_id)
-                        .transpose()?,
-                    detail: r.get(5)?,
-                })
-            })
-            .and_then(Iterator::collect)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::review::audit_trail(self, application_id, limit).await
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
@@ -1126,29 +885,11 @@ impl Store for SqliteStore {
     }
 
     async fn vault_keys(&self) -> StoreResult<Option<SealedKeys>> {
-        self.read(vault_keys_in).await
+        realname_store_sql::keys::vault_keys(self).await
     }
 
     async fn init_vault_keys(&self, keys: &SealedKeys) -> StoreResult<SealedKeys> {
-        let keys = keys.clone();
-        self.write(move |tx| {
-            tx.exec(
-                "INSERT OR IGNORE INTO vault_keys
-                     (id, kek_check, data_key, lookup_key, retired_data_key, data_key_id, created_at)
-                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    keys.kek_check,
-                    keys.data_key,
-                    keys.lookup_key,
-                    keys.retired_data_key,
-                    keys.data_key_id,
-                    ts(keys.created_at)
-                ],
-            )
-            .map_err(failed)?;
-            vault_keys_in(tx)?.ok_or_else(|| StoreError::Failed("vault keys not written".into()))
-        })
-        .await
+        realname_store_sql::keys::init_vault_keys(self, keys).await
     }
 
     async fn replace_vault_keys(
@@ -1156,28 +897,7 @@ impl Store for SqliteStore {
         expected: &SealedKeys,
         keys: &SealedKeys,
     ) -> StoreResult<bool> {
-        let (expected, keys) = (expected.clone(), keys.clone());
-        self.write(move |tx| {
-            tx.exec(
-                "UPDATE vault_keys SET kek_check = ?1, data_key = ?2, lookup_key = ?3,
-                        retired_data_key = ?4, created_at = ?5, data_key_id = ?9
-                 WHERE id = 1 AND kek_check = ?6 AND data_key = ?7 AND retired_data_key IS ?8",
-                params![
-                    keys.kek_check,
-                    keys.data_key,
-                    keys.lookup_key,
-                    keys.retired_data_key,
-                    ts(keys.created_at),
-                    expected.kek_check,
-                    expected.data_key,
-                    expected.retired_data_key,
-                    keys.data_key_id
-                ],
-            )
-            .map(|n| n == 1)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::keys::replace_vault_keys(self, expected, keys).await
     }
 
     async fn sealed_values(
@@ -1187,151 +907,35 @@ impl Store for SqliteStore {
         after: Option<&[String]>,
         limit: u32,
     ) -> StoreResult<Vec<SealedValue>> {
-        let place = column.place();
-        let keys: Vec<&str> = place.key.iter().map(|k| k.name).collect();
-        let listed: Vec<&str> = keys.iter().copied().chain(place.named_by).collect();
-        let (table, col) = (place.table, place.column);
-        let mut binds: Vec<rusqlite::types::Value> = vec![current.to_vec().into()];
-        let mut sql = format!(
-            "SELECT {}, {col} FROM {table}
-             WHERE {col} IS NOT NULL AND length({col}) > 0 AND substr({col}, 1, {}) <> ?1",
-            listed.join(", "),
-            current.len()
-        );
-        if let Some(after) = after {
-            let marks: Vec<String> = (0..keys.len()).map(|i| format!("?{}", i + 2)).collect();
-            sql += &format!(" AND ({}) > ({})", keys.join(", "), marks.join(", "));
-            binds.extend(after.iter().take(keys.len()).map(|k| k.clone().into()));
-        }
-        sql += &format!(" ORDER BY {} LIMIT {limit}", keys.join(", "));
-        let width = listed.len();
-        self.read(move |c| {
-            let mut stmt = c.prepare_cached(&sql).map_err(failed)?;
-            stmt.query_map(rusqlite::params_from_iter(binds), |r| {
-                Ok(SealedValue {
-                    row: (0..width)
-                        .map(|i| r.get(i))
-                        .collect::<rusqlite::Result<_>>()?,
-                    sealed: r.get(width)?,
-                })
-            })
-            .and_then(Iterator::collect)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::keys::sealed_values(self, column, current, after, limit).await
     }
 
     async fn reseal_values(&self, column: SealedColumn, values: Vec<Resealed>) -> StoreResult<u64> {
-        let place = column.place();
-        let (table, col) = (place.table, place.column);
-        let width = place.key.len();
-        let matched: Vec<String> = place
-            .key
-            .iter()
-            .enumerate()
-            .map(|(i, k)| format!("{} = ?{}", k.name, i + 3))
-            .collect();
-        let sql = format!(
-            "UPDATE {table} SET {col} = ?1 WHERE {col} = ?2 AND {}",
-            matched.join(" AND ")
-        );
-        self.write(move |tx| {
-            let mut written = 0;
-            for value in values {
-                let mut binds: Vec<rusqlite::types::Value> =
-                    vec![value.new.into(), value.old.into()];
-                binds.extend(value.row.into_iter().take(width).map(Into::into));
-                written += tx
-                    .exec(&sql, rusqlite::params_from_iter(binds))
-                    .map_err(failed)? as u64;
-            }
-            Ok(written)
-        })
-        .await
+        realname_store_sql::keys::reseal_values(self, column, values).await
     }
 
     async fn count_sealed(&self, column: SealedColumn, prefix: &[u8]) -> StoreResult<u64> {
-        let place = column.place();
-        let (table, col) = (place.table, place.column);
-        let sql = format!(
-            "SELECT count(*) FROM {table}
-             WHERE {col} IS NOT NULL AND length({col}) > 0 AND substr({col}, 1, {}) = ?1",
-            prefix.len()
-        );
-        let prefix = prefix.to_vec();
-        self.read(move |c| {
-            c.one(&sql, params![prefix], |r| r.get::<_, i64>(0))
-                .map(|n| n as u64)
-                .map_err(failed)
-        })
-        .await
+        realname_store_sql::keys::count_sealed(self, column, prefix).await
     }
 
     async fn holds_data(&self) -> StoreResult<bool> {
-        self.read(|c| {
-            c.one(
-                "SELECT EXISTS (SELECT 1 FROM applications) OR EXISTS (SELECT 1 FROM api_keys)
-                     OR EXISTS (SELECT 1 FROM link_tokens) OR EXISTS (SELECT 1 FROM webhook_endpoints)",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::keys::holds_data(self).await
     }
 
     async fn sample_sealed(&self) -> StoreResult<Option<(Uuid, Vec<u8>)>> {
-        self.read(|c| {
-            c.one(
-                "SELECT id, form FROM applications WHERE redacted_at IS NULL LIMIT 1",
-                [],
-                |r| Ok((parse_id(&r.get::<_, String>(0)?)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::keys::sample_sealed(self).await
     }
 
     async fn sandbox_offset(&self) -> StoreResult<i64> {
-        self.read(|c| {
-            c.one(
-                "SELECT offset_seconds FROM sandbox_clock WHERE id = 1",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::sandbox::sandbox_offset(self).await
     }
 
     async fn advance_sandbox_clock(&self, seconds: i64, at_most: i64) -> StoreResult<Option<i64>> {
-        self.write(move |tx| {
-            tx.one(
-                "UPDATE sandbox_clock SET offset_seconds = offset_seconds + ?1
-                 WHERE id = 1 AND offset_seconds + ?1 <= ?2 RETURNING offset_seconds",
-                params![seconds, at_most],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::sandbox::advance_sandbox_clock(self, seconds, at_most).await
     }
 
     async fn mode_facts(&self) -> StoreResult<ModeFacts> {
-        self.read(|c| {
-            c.one(MODE_FACTS, [], |r| {
-                let written: Option<String> = r.get(0)?;
-                Ok(ModeFacts {
-                    written: written.as_deref().and_then(KeyMode::parse),
-                    holds_data: r.get(1)?,
-                    sandbox_traces: r.get(2)?,
-                })
-            })
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::sandbox::mode_facts(self).await
     }
 
     async fn write_mode(
@@ -1340,47 +944,14 @@ impl Store for SqliteStore {
         seen: Option<KeyMode>,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<KeyMode>> {
-        self.write(move |tx| {
-            tx.exec(
-                "INSERT INTO store_mode (id, mode, written_at) VALUES (1, ?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET mode = excluded.mode, written_at = excluded.written_at
-                 WHERE store_mode.mode = ?3",
-                params![mode.as_str(), ts(at), seen.map(KeyMode::as_str)],
-            )
-            .map_err(failed)?;
-            let held: Option<String> = tx
-                .one("SELECT mode FROM store_mode WHERE id = 1", [], |r| r.get(0))
-                .optional()
-                .map_err(failed)?;
-            Ok(held.as_deref().and_then(KeyMode::parse))
-        })
-        .await
+        realname_store_sql::sandbox::write_mode(self, mode, seen, at).await
     }
 }
 
 #[async_trait::async_trait]
 impl SandboxLedger for SqliteStore {
     async fn pay(&self, payout: &SandboxPayout) -> StoreResult<()> {
-        let p = payout.clone();
-        self.write(move |tx| {
-            tx.exec(
-                "INSERT OR IGNORE INTO sandbox_payouts
-                     (end_to_end_id, card_hash, amount_fen, memo, paid_at, settle_at, return_reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    p.end_to_end_id,
-                    p.card_hash,
-                    p.amount_fen,
-                    p.memo,
-                    ts(p.paid_at),
-                    ts(p.settle_at),
-                    p.return_reason
-                ],
-            )
-            .map(drop)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::sandbox::pay(self, payout).await
     }
 
     async fn statement(
@@ -1388,82 +959,16 @@ impl SandboxLedger for SqliteStore {
         card_hash: &[u8],
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<SandboxTransaction>> {
-        let hash = card_hash.to_vec();
-        self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT amount_fen, memo, settle_at FROM sandbox_payouts
-                     WHERE card_hash = ?1 AND settle_at <= ?2 AND return_reason IS NULL ORDER BY settle_at",
-                )
-                .map_err(failed)?;
-            stmt.query_map(params![hash, ts(now)], |r| {
-                Ok(SandboxTransaction { amount_fen: r.get(0)?, memo: r.get(1)?, at: parse_ts(&r.get::<_, String>(2)?)? })
-            })
-            .and_then(Iterator::collect)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::sandbox::statement(self, card_hash, now).await
     }
 
     async fn due(&self, now: DateTime<Utc>) -> StoreResult<Vec<SandboxPayout>> {
-        self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT end_to_end_id, card_hash, amount_fen, memo, paid_at, settle_at, return_reason
-                     FROM sandbox_payouts WHERE acknowledged = 0 AND settle_at <= ?1 ORDER BY settle_at",
-                )
-                .map_err(failed)?;
-            stmt.query_map(params![ts(now)], |r| {
-                Ok(SandboxPayout {
-                    end_to_end_id: r.get(0)?,
-                    card_hash: r.get(1)?,
-                    amount_fen: r.get(2)?,
-                    memo: r.get(3)?,
-                    paid_at: parse_ts(&r.get::<_, String>(4)?)?,
-                    settle_at: parse_ts(&r.get::<_, String>(5)?)?,
-                    return_reason: r.get(6)?,
-                })
-            })
-            .and_then(Iterator::collect)
-            .map_err(failed)
-        })
-        .await
+        realname_store_sql::sandbox::due(self, now).await
     }
 
     async fn acknowledge(&self, end_to_end_ids: &[String]) -> StoreResult<()> {
-        let ids = end_to_end_ids.to_vec();
-        self.write(move |tx| {
-            for e2e in ids {
-                tx.exec(
-                    "UPDATE sandbox_payouts SET acknowledged = 1 WHERE end_to_end_id = ?1",
-                    params![e2e],
-                )
-                .map_err(failed)?;
-            }
-            Ok(())
-        })
-        .await
+        realname_store_sql::sandbox::acknowledge(self, end_to_end_ids).await
     }
-}
-
-fn vault_keys_in(c: &Connection) -> StoreResult<Option<SealedKeys>> {
-    c.one(
-        "SELECT kek_check, data_key, lookup_key, retired_data_key, data_key_id, created_at
-         FROM vault_keys WHERE id = 1",
-        [],
-        |r| {
-            Ok(SealedKeys {
-                kek_check: r.get(0)?,
-                data_key: r.get(1)?,
-                lookup_key: r.get(2)?,
-                retired_data_key: r.get(3)?,
-                data_key_id: r.get(4)?,
-                created_at: parse_ts(&r.get::<_, String>(5)?)?,
-            })
-        },
-    )
-    .optional()
-    .map_err(failed)
 }
 
 fn insert_audit(tx: &Connection, e: &AuditEntry) -> StoreResult<()> {

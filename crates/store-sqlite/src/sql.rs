@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use realname_core::state::Status;
-use realname_core::store::CaseRecord;
 use rusqlite::{Connection, Row};
 use uuid::Uuid;
 
@@ -63,26 +62,6 @@ fn bad(what: &str) -> rusqlite::Error {
 
 pub fn parse_status(text: &str) -> rusqlite::Result<Status> {
     Status::parse(text).ok_or_else(|| bad(text))
-}
-
-pub const CASE_COLUMNS: &str = "id, application_id, account_id, submitted_at, due_at, claimed_by, claimed_until, decided_at, outcome";
-
-pub fn case_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
-    Ok(CaseRecord {
-        id: parse_id(&r.get::<_, String>(0)?)?,
-        application_id: parse_id(&r.get::<_, String>(1)?)?,
-        account_id: parse_id(&r.get::<_, String>(2)?)?,
-        submitted_at: parse_ts(&r.get::<_, String>(3)?)?,
-        due_at: parse_ts(&r.get::<_, String>(4)?)?,
-        claimed_by: r
-            .get::<_, Option<String>>(5)?
-            .as_deref()
-            .map(parse_id)
-            .transpose()?,
-        claimed_until: opt_ts(r.get(6)?)?,
-        decided_at: opt_ts(r.get(7)?)?,
-        outcome: r.get(8)?,
-    })
 }
 
 pub fn is_unique_violation(e: &rusqlite::Error) -> bool {

@@ -1,0 +1,194 @@
+//! Review cases: the queue, claims and decisions, the facts a reviewer reads beside a case,
+//! and the audit trail.
+
+use chrono::{DateTime, Utc};
+use realname_core::store::{
+    Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite, StateChange, StoreResult,
+};
+use uuid::Uuid;
+
+use crate::changes::{apply_in, insert_audit};
+use crate::db::{Db, Engine, Row};
+use crate::{args, for_update, read, write};
+
+macro_rules! case_select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, application_id, account_id, submitted_at, due_at, claimed_by, claimed_until,
+                    decided_at, outcome
+             FROM review_cases ",
+            $rest
+        )
+    };
+}
+
+fn case_row(mut r: Row) -> StoreResult<CaseRecord> {
+    Ok(CaseRecord {
+        id: r.get(0)?,
+        application_id: r.get(1)?,
+        account_id: r.get(2)?,
+        submitted_at: r.get(3)?,
+        due_at: r.get(4)?,
+        claimed_by: r.get(5)?,
+        claimed_until: r.get(6)?,
+        decided_at: r.get(7)?,
+        outcome: r.get(8)?,
+    })
+}
+
+async fn case_for_update(db: &mut dyn Db, case: Uuid) -> StoreResult<Option<CaseRecord>> {
+    let sql = for_update!(db, case_select!("WHERE id = $1"));
+    db.one(sql, args![case], case_row).await
+}
+
+pub async fn review_cases(
+    e: &impl Engine,
+    filter: CaseFilter,
+    now: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u32,
+) -> StoreResult<Vec<CaseRecord>> {
+    let sql = match filter {
+        CaseFilter::Open => case_select!(
+            "WHERE decided_at IS NULL AND (claimed_until IS NULL OR claimed_until < $1)
+               AND ($2 IS NULL OR (due_at, id) > ($2, $3)) ORDER BY due_at, id LIMIT $4"
+        ),
+        CaseFilter::Claimed => case_select!(
+            "WHERE decided_at IS NULL AND claimed_until >= $1
+               AND ($2 IS NULL OR (due_at, id) > ($2, $3)) ORDER BY due_at, id LIMIT $4"
+        ),
+        CaseFilter::Decided => case_select!(
+            "WHERE decided_at IS NOT NULL AND $1 IS NOT NULL
+               AND ($2 IS NULL OR (due_at, id) > ($2, $3)) ORDER BY due_at, id LIMIT $4"
+        ),
+    };
+    let (after_due, after_id) = (after.map(|a| a.0), after.map(|a| a.1));
+    read!(e, |db| db
+        .all(sql, args![now, after_due, after_id, limit], case_row)
+        .await)
+}
+
+pub async fn review_case(e: &impl Engine, case: Uuid) -> StoreResult<Option<CaseRecord>> {
+    read!(e, |db| db
+        .one(case_select!("WHERE id = $1"), args![case], case_row)
+        .await)
+}
+
+pub async fn review_case_of(e: &impl Engine, application: Uuid) -> StoreResult<Option<CaseRecord>> {
+    read!(e, |db| {
+        db.one(
+            case_select!("WHERE application_id = $1"),
+            args![application],
+            case_row,
+        )
+        .await
+    })
+}
+
+pub async fn case_facts(e: &impl Engine, application_ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
+    let ids = application_ids.to_vec();
+    read!(e, |db| {
+        let sql = db.dialect().pick(
+            "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END, (
+                 SELECT other.application_id FROM application_documents mine
+                 JOIN application_documents other ON other.document_hash = mine.document_hash
+                 JOIN applications o ON o.id = other.application_id
+                 WHERE mine.application_id = a.id AND other.account_id <> a.account_id
+                 ORDER BY o.created_at, o.id LIMIT 1)
+             FROM applications a WHERE a.id IN (SELECT value FROM json_each($1))",
+            "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END, (
+                 SELECT other.application_id FROM application_documents mine
+                 JOIN application_documents other ON other.document_hash = mine.document_hash
+                 JOIN applications o ON o.id = other.application_id
+                 WHERE mine.application_id = a.id AND other.account_id <> a.account_id
+                 ORDER BY o.created_at, o.id LIMIT 1)
+             FROM applications a WHERE a.id = ANY($1)",
+        );
+        db.all(sql, args![ids.as_slice()], |mut r| {
+            Ok(CaseFacts {
+                application_id: r.get(0)?,
+                form: r.get(1)?,
+                duplicate_of: r.get(2)?,
+            })
+        })
+        .await
+    })
+}
+
+pub async fn claim_case(
+    e: &impl Engine,
+    case: Uuid,
+    reviewer: Uuid,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> StoreResult<CaseWrite> {
+    write!(e, |db| {
+        let found = case_for_update(db, case).await?;
+        let verdict = CaseWrite::claim(found.as_ref(), reviewer, now);
+        if verdict != CaseWrite::Done {
+            return Ok(verdict);
+        }
+        db.exec(
+            "UPDATE review_cases SET claimed_by = $1, claimed_until = $2 WHERE id = $3",
+            args![reviewer, until, case],
+        )
+        .await?;
+        Ok(CaseWrite::Done)
+    })
+}
+
+pub async fn decide_case(
+    e: &impl Engine,
+    case: Uuid,
+    reviewer: Uuid,
+    change: &StateChange,
+    audit: &AuditEntry,
+) -> StoreResult<CaseWrite> {
+    let (change, audit) = (change.clone(), audit.clone());
+    write!(e, |db| {
+        let found = case_for_update(db, case).await?;
+        let verdict = CaseWrite::decision(found.as_ref(), reviewer, change.at);
+        if verdict != CaseWrite::Done {
+            return Ok(verdict);
+        }
+        // The transition's own effect closes the case with the decision's outcome.
+        if apply_in(db, &change).await? == Applied::Moved {
+            return Ok(CaseWrite::Decided);
+        }
+        insert_audit(db, &audit).await?;
+        Ok(CaseWrite::Done)
+    })
+}
+
+pub async fn append_audit(e: &impl Engine, entry: &AuditEntry) -> StoreResult<()> {
+    let entry = entry.clone();
+    write!(e, |db| insert_audit(db, &entry).await)
+}
+
+pub async fn audit_trail(
+    e: &impl Engine,
+    application_id: Option<Uuid>,
+    limit: u32,
+) -> StoreResult<Vec<AuditEntry>> {
+    e.read_long(crate::db::work(move |db| {
+        Box::pin(async move {
+            db.all(
+                "SELECT id, at, actor, action, application_id, detail FROM audit
+                 WHERE $1 IS NULL OR application_id = $1 ORDER BY seq LIMIT $2",
+                args![application_id, limit],
+                |mut r| {
+                    Ok(AuditEntry {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        actor: r.get(2)?,
+                        action: r.get(3)?,
+                        application_id: r.get(4)?,
+                        detail: r.get(5)?,
+                    })
+                },
+            )
+            .await
+        })
+    }))
+    .await
+}
