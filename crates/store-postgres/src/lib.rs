@@ -11,11 +11,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use realname_core::application::CardHistory;
 use realname_core::platform::{
-    ApiKey, DeliveryAttempt, EventQuery, EventType, KeyMode, LinkToken, LinkUse, ModeFacts,
+    ApiKey, DeliveryAttempt, EventQuery, KeyMode, LinkToken, LinkUse, ModeFacts,
     PlatformEvent, PlatformSession, WebhookEndpoint,
 };
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
-use realname_core::state::{Effect, Failure, Status};
+use realname_core::state::Status;
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
     Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job,
@@ -103,10 +103,6 @@ pub(crate) async fn detached<T: Send + 'static>(
     tokio::spawn(work)
         .await
         .map_err(|e| StoreError::Failed(format!("store task: {e}")))?
-}
-
-fn status_of(text: &str) -> StoreResult<Status> {
-    Status::parse(text).ok_or_else(|| StoreError::Failed(format!("unknown status {text:?}")))
 }
 
 impl PgStore {
@@ -204,207 +200,6 @@ async fn create_database(url: &str) -> StoreResult<()> {
 
 pub(crate) type Tx = Transaction<'static, Postgres>;
 
-async fn insert_event(
-    tx: &mut Tx,
-    app: Uuid,
-    status: Status,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    sqlx::query("INSERT INTO events (application_id, status, at) VALUES ($1, $2, $3)")
-        .bind(app)
-        .bind(status.as_str())
-        .bind(at)
-        .execute(&mut **tx)
-        .await
-        .map(drop)
-        .map_err(err)
-}
-
-/// Queues a job under its key; `false` when the key was queued before.
-async fn queue_job<'e, E>(executor: E, job: &NewJob) -> StoreResult<bool>
-where
-    E: sqlx::Executor<'e, Database = Postgres>,
-{
-    sqlx::query(
-        "INSERT INTO jobs (id, key, kind, application_id, subject, due_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(Uuid::new_v4())
-    .bind(&job.key)
-    .bind(job.kind.as_str())
-    .bind(job.application_id)
-    .bind(&job.subject)
-    .bind(job.due_at)
-    .execute(executor)
-    .await
-    .map(|done| done.rows_affected() > 0)
-    .map_err(err)
-}
-
-async fn insert_audit(tx: &mut Tx, e: &AuditEntry) -> StoreResult<()> {
-    sqlx::query("INSERT INTO audit (id, at, actor, action, application_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(e.id)
-        .bind(e.at)
-        .bind(e.actor)
-        .bind(&e.action)
-        .bind(e.application_id)
-        .bind(&e.detail)
-        .execute(&mut **tx)
-        .await
-        .map(drop)
-        .map_err(err)
-}
-
-/// Writes the platform's event of a status change, numbered in its application's sequence.
-async fn publish(
-    tx: &mut Tx,
-    app: Uuid,
-    event: EventType,
-    status: Status,
-    failure: Option<&Failure>,
-    livemode: bool,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    let event_id = realname_core::store::event_id(Uuid::new_v4());
-    // The outbox: the event and the job that takes it to the endpoints, in one transaction.
-    // Without an endpoint of the event's mode there is nobody to take it to, and the journey's
-    // write path would pay for a job written, claimed and finished for nothing. Counting the
-    // sequence, writing the event and asking whether anyone listens is one round trip: every
-    // status change pays for it.
-    let anyone_listens: bool = sqlx::query_scalar(
-        "WITH counted AS (
-             UPDATE applications SET event_sequence = event_sequence + 1 WHERE id = $2
-             RETURNING event_sequence, account_id
-         ), written AS (
-             INSERT INTO platform_events
-                 (id, application_id, external_user_id, type, sequence, status, failure, livemode, created_at)
-             SELECT $1, $2, (SELECT pu.external_user_id FROM platform_users pu
-                              WHERE pu.account_id = counted.account_id),
-                    $3, counted.event_sequence, $4, $5, $6, $7
-             FROM counted
-             RETURNING id
-         )
-         SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled AND livemode = $6) FROM written",
-    )
-    .bind(&event_id)
-    .bind(app)
-    .bind(event.as_str())
-    .bind(status.as_str())
-    .bind(failure.map(Failure::encode))
-    .bind(livemode)
-    .bind(at)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(err)?;
-    if anyone_listens {
-        queue_job(&mut **tx, &NewJob::dispatch_event(&event_id, app, at)).await?;
-    }
-    Ok(())
-}
-
-/// A transition inside an open transaction, guarded by its starting status. Its effects
-/// carry everything they write; nothing here decides.
-pub(crate) async fn apply_in(tx: &mut Tx, change: &StateChange) -> StoreResult<Applied> {
-    let app = change.application_id;
-    let t = &change.transition;
-    let moved = sqlx::query("UPDATE applications SET status = $1, failure = $2, updated_at = $3 WHERE id = $4 AND status = $5")
-        .bind(t.status.as_str())
-        .bind(t.failure.as_ref().map(Failure::encode))
-        .bind(change.at)
-        .bind(app)
-        .bind(change.from.as_str())
-        .execute(&mut **tx)
-        .await
-        .map_err(err)?
-        .rows_affected();
-    if moved == 0 {
-        return Ok(Applied::Moved);
-    }
-    insert_event(tx, app, t.status, change.at).await?;
-    for effect in &t.effects {
-        match effect {
-            Effect::Queue(job) => {
-                queue_job(&mut **tx, job).await?;
-            }
-            Effect::SettleDeposit {
-                settled_at,
-                expires_at,
-            } => {
-                sqlx::query("UPDATE deposits SET settled_at = $1, expires_at = $2 WHERE application_id = $3")
-                    .bind(settled_at)
-                    .bind(expires_at)
-                    .bind(app)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(err)?;
-            }
-            Effect::RecordAttempts(attempts) => {
-                sqlx::query("UPDATE deposits SET attempts_used = $1 WHERE application_id = $2")
-                    .bind(*attempts as i32)
-                    .bind(app)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(err)?;
-            }
-            Effect::OpenReviewCase { due_at } => {
-                sqlx::query(
-                    "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at)
-                     SELECT $1, id, account_id, $2, $3 FROM applications WHERE id = $4
-                     ON CONFLICT (application_id) DO NOTHING",
-                )
-                .bind(Uuid::new_v4())
-                .bind(change.at)
-                .bind(due_at)
-                .bind(app)
-                .execute(&mut **tx)
-                .await
-                .map_err(err)?;
-            }
-            Effect::CloseReviewCase { at, outcome } => {
-                sqlx::query(
-                    "UPDATE review_cases SET decided_at = $1, outcome = $3
-                     WHERE application_id = $2 AND decided_at IS NULL",
-                )
-                .bind(at)
-                .bind(app)
-                .bind(outcome.as_str())
-                .execute(&mut **tx)
-                .await
-                .map_err(err)?;
-            }
-            Effect::BlockCard { reason, at } => {
-                sqlx::query(
-                    "INSERT INTO returned_cards (card_hash, reason, at)
-                     SELECT card_hash, $1, $2 FROM deposits WHERE application_id = $3 ON CONFLICT DO NOTHING",
-                )
-                .bind(reason)
-                .bind(at)
-                .bind(app)
-                .execute(&mut **tx)
-                .await
-                .map_err(err)?;
-            }
-            Effect::Publish {
-                event,
-                livemode,
-                at,
-            } => {
-                publish(
-                    tx,
-                    app,
-                    *event,
-                    t.status,
-                    t.failure.as_ref(),
-                    *livemode,
-                    *at,
-                )
-                .await?;
-            }
-        }
-    }
-    Ok(Applied::Done)
-}
-
 pub(crate) async fn begin(pool: &PgPool) -> StoreResult<Tx> {
     pool.begin().await.map_err(err)
 }
@@ -412,11 +207,7 @@ pub(crate) async fn begin(pool: &PgPool) -> StoreResult<Tx> {
 #[async_trait::async_trait]
 impl Store for PgStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(err)
+        realname_store_sql::lifecycle::ping(self).await
     }
 
     async fn create_account(&self, account: &Account) -> StoreResult<()> {
@@ -549,72 +340,7 @@ impl Store for PgStore {
     }
 
     async fn erase(&self, erasure: &Erasure) -> StoreResult<Erased> {
-        let (pool, e) = (self.pool.clone(), erasure.clone());
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            if let Some(cancel) = &e.cancel
-                && apply_in(&mut tx, cancel).await? == Applied::Moved
-            {
-                return Ok(Erased::Moved);
-            }
-            let app = e.application_id;
-            let found: Option<(String, Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
-                "SELECT status, failure, redacted_at FROM applications WHERE id = $1 FOR UPDATE",
-            )
-            .bind(app)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(err)?;
-            let Some((status, failure, redacted_at)) = found else {
-                return Ok(Erased::NotFound);
-            };
-            if redacted_at.is_some() {
-                return Ok(Erased::Already);
-            }
-            if status != e.status.as_str() {
-                return Ok(Erased::Moved);
-            }
-            let statements = [
-                "UPDATE applications SET form = ''::bytea, card_bank = NULL, card_sealed = NULL
-                 WHERE id = $1",
-                "DELETE FROM images WHERE application_id = $1",
-                "UPDATE deposits SET amount = ''::bytea WHERE application_id = $1",
-                "UPDATE rail_transfers SET instruction = NULL WHERE application_id = $1",
-            ];
-            for sql in statements {
-                sqlx::query(sql)
-                    .bind(app)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?;
-            }
-            sqlx::query("UPDATE applications SET redacted_at = $1 WHERE id = $2")
-                .bind(e.at)
-                .bind(app)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            sqlx::query("DELETE FROM idempotency WHERE scope = $1")
-                .bind(&e.answers_scope)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            let failure = failure.as_deref().and_then(Failure::decode);
-            publish(
-                &mut tx,
-                app,
-                EventType::Redacted,
-                e.status,
-                failure.as_ref(),
-                e.livemode,
-                e.at,
-            )
-            .await?;
-            insert_audit(&mut tx, &e.audit).await?;
-            tx.commit().await.map_err(err)?;
-            Ok(Erased::Done)
-        })
-        .await
+        realname_store_sql::lifecycle::erase(self, erasure).await
     }
 
     async fn retention_due(
@@ -622,150 +348,19 @@ impl Store for PgStore {
         due: &realname_core::retention::Due,
         limit: u32,
     ) -> StoreResult<Vec<RetentionCandidate>> {
-        let fraud: Vec<String> = due.fraud_codes.iter().map(|c| (*c).to_owned()).collect();
-        let rows = sqlx::query(
-            "SELECT a.id, a.account_id, a.status, a.failure, a.updated_at, pu.closed_at
-             FROM applications a LEFT JOIN platform_users pu ON pu.account_id = a.account_id
-             WHERE a.redacted_at IS NULL AND (
-                -- A fraud finding (its failure's code) is held to its own instant.
-                (a.status IN ('failed', 'cancelled') AND a.updated_at <= CASE
-                    WHEN split_part(a.failure, ';', 1) = ANY($5) THEN $2 ELSE $1 END)
-                OR (a.status = 'draft' AND a.updated_at <= $3)
-                OR (a.status = 'verified' AND pu.closed_at <= $4))
-             ORDER BY a.updated_at LIMIT $6",
-        )
-        .bind(due.ended_before)
-        .bind(due.fraud_before)
-        .bind(due.untouched_before)
-        .bind(due.closed_before)
-        .bind(&fraud)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(err)?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get("status").map_err(err)?;
-                let failure: Option<String> = r.try_get("failure").map_err(err)?;
-                Ok(RetentionCandidate {
-                    application_id: r.try_get("id").map_err(err)?,
-                    account_id: r.try_get("account_id").map_err(err)?,
-                    status: status_of(&status)?,
-                    failure: failure.as_deref().and_then(Failure::decode),
-                    updated_at: r.try_get("updated_at").map_err(err)?,
-                    account_closed_at: r.try_get("closed_at").map_err(err)?,
-                })
-            })
-            .collect()
+        realname_store_sql::lifecycle::retention_due(self, due, limit).await
     }
 
     async fn account_closed_at(&self, account_id: Uuid) -> StoreResult<Option<DateTime<Utc>>> {
-        let closed: Option<Option<DateTime<Utc>>> =
-            sqlx::query_scalar("SELECT closed_at FROM platform_users WHERE account_id = $1")
-                .bind(account_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(err)?;
-        Ok(closed.flatten())
+        realname_store_sql::lifecycle::account_closed_at(self, account_id).await
     }
 
     async fn close_platform_user(&self, closure: &Closure) -> StoreResult<Closed> {
-        let (pool, c) = (self.pool.clone(), closure.clone());
-        detached(async move {
-            let mut tx = begin(&pool).await?;
-            let open: Option<Uuid> = sqlx::query_scalar(
-                "SELECT account_id FROM platform_users WHERE account_id = $1 AND closed_at IS NULL
-                 FOR UPDATE",
-            )
-            .bind(c.account_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(err)?;
-            if open.is_none() {
-                return Ok(Closed::NotOpen);
-            }
-            if let Some(cancel) = &c.cancel
-                && apply_in(&mut tx, cancel).await? == Applied::Moved
-            {
-                return Ok(Closed::Moved);
-            }
-            let in_progress: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM applications WHERE account_id = $1
-                 AND status IN ('draft', 'deposit_pending', 'awaiting_amount', 'under_review'))",
-            )
-            .bind(c.account_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(err)?;
-            if in_progress {
-                // Dropping the transaction undoes the draft's cancellation with the rest.
-                return Err(StoreError::Conflict("application_in_progress".into()));
-            }
-            sqlx::query("UPDATE platform_users SET closed_at = $1 WHERE account_id = $2")
-                .bind(c.at)
-                .bind(c.account_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            let statements = [
-                // The login names the platform's user; a new account for it takes it over.
-                "UPDATE accounts SET login = 'closed:' || id::text WHERE id = $1",
-                "DELETE FROM sessions WHERE account_id = $1",
-                "DELETE FROM link_tokens WHERE used_at IS NULL
-                 AND session_id IN (SELECT id FROM platform_sessions WHERE account_id = $1)",
-            ];
-            for sql in statements {
-                sqlx::query(sql)
-                    .bind(c.account_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?;
-            }
-            insert_audit(&mut tx, &c.audit).await?;
-            tx.commit().await.map_err(err)?;
-            Ok(Closed::Done)
-        })
-        .await
+        realname_store_sql::lifecycle::close_platform_user(self, closure).await
     }
 
     async fn purge_history(&self, forget: &Forget) -> StoreResult<Forgotten> {
-        let (pool, forget) = (self.pool.clone(), *forget);
-        detached(async move {
-            let deleted = |sql: &'static str, before: DateTime<Utc>| {
-                let pool = pool.clone();
-                async move {
-                    sqlx::query(sql)
-                        .bind(before)
-                        .execute(&pool)
-                        .await
-                        .map(|r| r.rows_affected())
-                        .map_err(err)
-                }
-            };
-            Ok(Forgotten {
-                deliveries: deleted(
-                    "DELETE FROM delivery_attempts WHERE at < $1",
-                    forget.events_before,
-                )
-                .await?,
-                events: deleted(
-                    "DELETE FROM platform_events WHERE created_at < $1",
-                    forget.events_before,
-                )
-                .await?,
-                jobs: deleted(
-                    "DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1",
-                    forget.jobs_before,
-                )
-                .await?,
-                links: deleted(
-                    "DELETE FROM link_tokens WHERE expires_at < $1",
-                    forget.links_before,
-                )
-                .await?,
-            })
-        })
-        .await
+        realname_store_sql::lifecycle::purge_history(self, forget).await
     }
 
     async fn create_application(&self, application: &NewApplication) -> StoreResult<()> {

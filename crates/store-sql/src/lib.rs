@@ -9,6 +9,7 @@ pub mod changes;
 pub mod db;
 pub mod jobs;
 pub mod keys;
+pub mod lifecycle;
 pub mod platform;
 pub mod review;
 pub mod sandbox;

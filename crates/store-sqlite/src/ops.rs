@@ -2,210 +2,30 @@
 //! each; reads run on pooled reader connections.
 
 use chrono::{DateTime, Utc};
-use std::sync::LazyLock;
 
 use realname_core::application::CardHistory;
 use realname_core::platform::{
-    ApiKey, DeliveryAttempt, EventQuery, EventType, KeyMode, LinkToken, LinkUse, ModeFacts,
+    ApiKey, DeliveryAttempt, EventQuery, KeyMode, LinkToken, LinkUse, ModeFacts,
     PlatformEvent, PlatformSession, WebhookEndpoint,
 };
 use realname_core::ports::{SandboxLedger, SandboxPayout, SandboxTransaction};
-use realname_core::state::{Effect, Failure, Status};
+use realname_core::state::Status;
 use realname_core::store::{
     Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite,
     Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta, Job,
     NewApplication, NewJob, Resealed, RetentionCandidate, SealedColumn, SealedKeys, SealedValue,
-    StateChange, Store, StoreError, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
+    StateChange, Store, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
     Throttle, ThrottlePolicy,
 };
-use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use crate::sql::{Cached, id, opt_ts, parse_id, parse_ts, ts};
-use crate::{SqliteStore, failed};
+use crate::SqliteStore;
 
-/// The statuses of an open application (`application_in_progress`), as an SQL list.
-static OPEN: LazyLock<String> = LazyLock::new(|| {
-    let names: Vec<String> = Status::ALL
-        .into_iter()
-        .filter(|s| s.is_open())
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect();
-    format!("({})", names.join(", "))
-});
-
-fn insert_event(tx: &Connection, app: Uuid, status: Status, at: DateTime<Utc>) -> StoreResult<()> {
-    tx.exec(
-        "INSERT INTO events (application_id, status, at) VALUES (?1, ?2, ?3)",
-        params![id(app), status.as_str(), ts(at)],
-    )
-    .map(drop)
-    .map_err(failed)
-}
-
-/// Queues a job under its key; `false` when the key was queued before.
-fn queue_job(tx: &Connection, job: &NewJob) -> StoreResult<bool> {
-    tx.exec(
-        "INSERT INTO jobs (id, key, kind, application_id, subject, due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (key) DO NOTHING",
-        params![
-            id(Uuid::new_v4()),
-            job.key,
-            job.kind.as_str(),
-            job.application_id.map(id),
-            job.subject,
-            ts(job.due_at)
-        ],
-    )
-    .map(|n| n > 0)
-    .map_err(failed)
-}
-
-/// Writes the platform's event of a status change, numbered in its application's sequence.
-fn publish(
-    tx: &Connection,
-    app: Uuid,
-    event: EventType,
-    status: Status,
-    failure: Option<&Failure>,
-    livemode: bool,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    let sequence: u32 = tx
-        .one(
-            "UPDATE applications SET event_sequence = event_sequence + 1 WHERE id = ?1
-             RETURNING event_sequence",
-            params![id(app)],
-            |r| r.get(0),
-        )
-        .map_err(failed)?;
-    let event_id = realname_core::store::event_id(Uuid::new_v4());
-    // The outbox: the event and the job that takes it to the endpoints, in one transaction.
-    // Without an endpoint of the event's mode there is nobody to take it to, and the journey's
-    // write path would pay for a job written, claimed and finished for nothing.
-    let anyone_listens = tx
-        .one(
-            "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled AND livemode = ?1)",
-            params![livemode],
-            |r| r.get::<_, bool>(0),
-        )
-        .map_err(failed)?;
-    if anyone_listens {
-        queue_job(tx, &NewJob::dispatch_event(&event_id, app, at))?;
-    }
-    tx.exec(
-        "INSERT INTO platform_events
-             (id, application_id, external_user_id, type, sequence, status, failure, livemode, created_at)
-         SELECT ?1, ?2, (SELECT pu.external_user_id FROM applications a
-                          JOIN platform_users pu ON pu.account_id = a.account_id WHERE a.id = ?2),
-                ?3, ?4, ?5, ?6, ?7, ?8",
-        params![
-            event_id,
-            id(app),
-            event.as_str(),
-            sequence,
-            status.as_str(),
-            failure.map(Failure::encode),
-            livemode,
-            ts(at)
-        ],
-    )
-    .map(drop)
-    .map_err(failed)
-}
-
-/// A transition inside an open transaction, guarded by its starting status. Its effects
-/// carry everything they write; nothing here decides.
-pub(crate) fn apply_in(tx: &Connection, change: &StateChange) -> StoreResult<Applied> {
-    let app = id(change.application_id);
-    let t = &change.transition;
-    let moved = tx
-        .exec(
-            "UPDATE applications SET status = ?1, failure = ?2, updated_at = ?3
-             WHERE id = ?4 AND status = ?5",
-            params![
-                t.status.as_str(),
-                t.failure.as_ref().map(|f| f.encode()),
-                ts(change.at),
-                app,
-                change.from.as_str()
-            ],
-        )
-        .map_err(failed)?;
-    if moved == 0 {
-        return Ok(Applied::Moved);
-    }
-    insert_event(tx, change.application_id, t.status, change.at)?;
-    for effect in &t.effects {
-        match effect {
-            Effect::Queue(job) => {
-                queue_job(tx, job)?;
-            }
-            Effect::SettleDeposit {
-                settled_at,
-                expires_at,
-            } => {
-                tx.exec(
-                    "UPDATE deposits SET settled_at = ?1, expires_at = ?2 WHERE application_id = ?3",
-                    params![ts(*settled_at), ts(*expires_at), app],
-                )
-                .map_err(failed)?;
-            }
-            Effect::RecordAttempts(attempts) => {
-                tx.exec(
-                    "UPDATE deposits SET attempts_used = ?1 WHERE application_id = ?2",
-                    params![attempts, app],
-                )
-                .map_err(failed)?;
-            }
-            Effect::OpenReviewCase { due_at } => {
-                tx.exec(
-                    "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at)
-                     SELECT ?1, id, account_id, ?2, ?3 FROM applications WHERE id = ?4
-                     ON CONFLICT (application_id) DO NOTHING",
-                    params![id(Uuid::new_v4()), ts(change.at), ts(*due_at), app],
-                )
-                .map_err(failed)?;
-            }
-            Effect::CloseReviewCase { at, outcome } => {
-                tx.exec(
-                    "UPDATE review_cases SET decided_at = ?1, outcome = ?3
-                     WHERE application_id = ?2 AND decided_at IS NULL",
-                    params![ts(*at), app, outcome.as_str()],
-                )
-                .map_err(failed)?;
-            }
-            Effect::BlockCard { reason, at } => {
-                tx.exec(
-                    "INSERT OR IGNORE INTO returned_cards (card_hash, reason, at)
-                     SELECT card_hash, ?1, ?2 FROM deposits WHERE application_id = ?3",
-                    params![reason, ts(*at), app],
-                )
-                .map_err(failed)?;
-            }
-            Effect::Publish {
-                event,
-                livemode,
-                at,
-            } => publish(
-                tx,
-                change.application_id,
-                *event,
-                t.status,
-                t.failure.as_ref(),
-                *livemode,
-                *at,
-            )?,
-        }
-    }
-    Ok(Applied::Done)
-}
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        self.read(|c| c.one("SELECT 1", [], |_| Ok(())).map_err(failed))
-            .await
+        realname_store_sql::lifecycle::ping(self).await
     }
 
     async fn create_account(&self, account: &Account) -> StoreResult<()> {
@@ -338,101 +158,11 @@ impl Store for SqliteStore {
     }
 
     async fn purge_history(&self, forget: &Forget) -> StoreResult<Forgotten> {
-        let forget = *forget;
-        self.write(move |tx| {
-            let deleted = |sql: &str, before: DateTime<Utc>| {
-                tx.exec(sql, params![ts(before)])
-                    .map(|n| n as u64)
-                    .map_err(failed)
-            };
-            Ok(Forgotten {
-                deliveries: deleted(
-                    "DELETE FROM delivery_attempts WHERE at < ?1",
-                    forget.events_before,
-                )?,
-                events: deleted(
-                    "DELETE FROM platform_events WHERE created_at < ?1",
-                    forget.events_before,
-                )?,
-                jobs: deleted(
-                    "DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < ?1",
-                    forget.jobs_before,
-                )?,
-                links: deleted(
-                    "DELETE FROM link_tokens WHERE expires_at < ?1",
-                    forget.links_before,
-                )?,
-            })
-        })
-        .await
+        realname_store_sql::lifecycle::purge_history(self, forget).await
     }
 
     async fn erase(&self, erasure: &Erasure) -> StoreResult<Erased> {
-        let e = erasure.clone();
-        self.write(move |tx| {
-            if let Some(cancel) = &e.cancel
-                && apply_in(tx, cancel)? == Applied::Moved
-            {
-                return Ok(Erased::Moved);
-            }
-            let app = id(e.application_id);
-            let found = tx
-                .one(
-                    "SELECT status, failure, redacted_at FROM applications WHERE id = ?1",
-                    params![app],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, Option<String>>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                        ))
-                    },
-                )
-                .optional()
-                .map_err(failed)?;
-            let Some((status, failure, redacted_at)) = found else {
-                return Ok(Erased::NotFound);
-            };
-            if redacted_at.is_some() {
-                return Ok(Erased::Already);
-            }
-            if status != e.status.as_str() {
-                return Ok(Erased::Moved);
-            }
-            let statements = [
-                "UPDATE applications SET form = X'', card_bank = NULL, card_sealed = NULL
-                 WHERE id = ?1",
-                "DELETE FROM images WHERE application_id = ?1",
-                "UPDATE deposits SET amount = X'' WHERE application_id = ?1",
-                "UPDATE rail_transfers SET instruction = NULL WHERE application_id = ?1",
-            ];
-            for sql in statements {
-                tx.exec(sql, params![app]).map_err(failed)?;
-            }
-            tx.exec(
-                "UPDATE applications SET redacted_at = ?1 WHERE id = ?2",
-                params![ts(e.at), app],
-            )
-            .map_err(failed)?;
-            tx.exec(
-                "DELETE FROM idempotency WHERE scope = ?1",
-                params![e.answers_scope],
-            )
-            .map_err(failed)?;
-            let failure = failure.as_deref().and_then(Failure::decode);
-            publish(
-                tx,
-                e.application_id,
-                EventType::Redacted,
-                e.status,
-                failure.as_ref(),
-                e.livemode,
-                e.at,
-            )?;
-            insert_audit(tx, &e.audit)?;
-            Ok(Erased::Done)
-        })
-        .await
+        realname_store_sql::lifecycle::erase(self, erasure).await
     }
 
     async fn retention_due(
@@ -440,53 +170,7 @@ impl Store for SqliteStore {
         due: &realname_core::retention::Due,
         limit: u32,
     ) -> StoreResult<Vec<RetentionCandidate>> {
-        let fraud = serde_json::to_string(&due.fraud_codes)
-            .map_err(|e| StoreError::Failed(e.to_string()))?;
-        let due = due.clone();
-        self.read_blocking(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT a.id, a.account_id, a.status, a.failure, a.updated_at, pu.closed_at
-                     FROM applications a LEFT JOIN platform_users pu ON pu.account_id = a.account_id
-                     WHERE a.redacted_at IS NULL AND (
-                        -- A fraud finding (its failure's code) is held to its own instant.
-                        (a.status IN ('failed', 'cancelled') AND a.updated_at <= CASE
-                            WHEN substr(a.failure, 1, instr(a.failure, ';') - 1)
-                                 IN (SELECT value FROM json_each(?5)) THEN ?2
-                            ELSE ?1 END)
-                        OR (a.status = 'draft' AND a.updated_at <= ?3)
-                        OR (a.status = 'verified' AND pu.closed_at <= ?4))
-                     ORDER BY a.updated_at LIMIT ?6",
-                )
-                .map_err(failed)?;
-            let rows = stmt
-                .query_map(
-                    params![
-                        ts(due.ended_before),
-                        ts(due.fraud_before),
-                        ts(due.untouched_before),
-                        ts(due.closed_before),
-                        fraud,
-                        limit
-                    ],
-                    |r| {
-                        Ok(RetentionCandidate {
-                            application_id: parse_id(&r.get::<_, String>(0)?)?,
-                            account_id: parse_id(&r.get::<_, String>(1)?)?,
-                            status: crate::sql::parse_status(&r.get::<_, String>(2)?)?,
-                            failure: r
-                                .get::<_, Option<String>>(3)?
-                                .as_deref()
-                                .and_then(Failure::decode),
-                            updated_at: parse_ts(&r.get::<_, String>(4)?)?,
-                            account_closed_at: opt_ts(r.get(5)?)?,
-                        })
-                    },
-                )
-                .map_err(failed)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(failed)
-        })
-        .await
+        realname_store_sql::lifecycle::retention_due(self, due, limit).await
     }
 
     async fn settle_erasures(&self) -> StoreResult<()> {
@@ -494,72 +178,11 @@ impl Store for SqliteStore {
     }
 
     async fn account_closed_at(&self, account_id: Uuid) -> StoreResult<Option<DateTime<Utc>>> {
-        self.read(move |c| {
-            let closed: Option<Option<String>> = c
-                .one(
-                    "SELECT closed_at FROM platform_users WHERE account_id = ?1",
-                    params![id(account_id)],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(failed)?;
-            opt_ts(closed.flatten()).map_err(failed)
-        })
-        .await
+        realname_store_sql::lifecycle::account_closed_at(self, account_id).await
     }
 
     async fn close_platform_user(&self, closure: &Closure) -> StoreResult<Closed> {
-        let c = closure.clone();
-        self.write(move |tx| {
-            let account = id(c.account_id);
-            let open: bool = tx
-                .one(
-                    "SELECT EXISTS (SELECT 1 FROM platform_users WHERE account_id = ?1 AND closed_at IS NULL)",
-                    params![account],
-                    |r| r.get(0),
-                )
-                .map_err(failed)?;
-            if !open {
-                return Ok(Closed::NotOpen);
-            }
-            if let Some(cancel) = &c.cancel
-                && apply_in(tx, cancel)? == Applied::Moved
-            {
-                return Ok(Closed::Moved);
-            }
-            let in_progress: bool = tx
-                .one(
-                    &format!(
-                        "SELECT EXISTS (SELECT 1 FROM applications WHERE account_id = ?1 AND status IN {})",
-                        *OPEN
-                    ),
-                    params![account],
-                    |r| r.get(0),
-                )
-                .map_err(failed)?;
-            if in_progress {
-                // Undoes the draft's cancellation with the rest.
-                return Err(StoreError::Conflict("application_in_progress".into()));
-            }
-            tx.exec(
-                "UPDATE platform_users SET closed_at = ?1 WHERE account_id = ?2",
-                params![ts(c.at), account],
-            )
-            .map_err(failed)?;
-            let statements = [
-                // The login names the platform's user; a new account for it takes it over.
-                "UPDATE accounts SET login = 'closed:' || id WHERE id = ?1",
-                "DELETE FROM sessions WHERE account_id = ?1",
-                "DELETE FROM link_tokens WHERE used_at IS NULL
-                 AND session_id IN (SELECT id FROM platform_sessions WHERE account_id = ?1)",
-            ];
-            for sql in statements {
-                tx.exec(sql, params![account]).map_err(failed)?;
-            }
-            insert_audit(tx, &c.audit)?;
-            Ok(Closed::Done)
-        })
-        .await
+        realname_store_sql::lifecycle::close_platform_user(self, closure).await
     }
 
     async fn create_application(&self, application: &NewApplication) -> StoreResult<()> {
@@ -969,13 +592,4 @@ impl SandboxLedger for SqliteStore {
     async fn acknowledge(&self, end_to_end_ids: &[String]) -> StoreResult<()> {
         realname_store_sql::sandbox::acknowledge(self, end_to_end_ids).await
     }
-}
-
-fn insert_audit(tx: &Connection, e: &AuditEntry) -> StoreResult<()> {
-    tx.exec(
-        "INSERT INTO audit (id, at, actor, action, application_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id(e.id), ts(e.at), id(e.actor), e.action, e.application_id.map(id), e.detail],
-    )
-    .map(drop)
-    .map_err(failed)
 }

@@ -1,7 +1,6 @@
 //! Conversions between the domain's values and SQLite's columns.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use realname_core::state::Status;
 use rusqlite::{Connection, Row};
 use uuid::Uuid;
 
@@ -42,10 +41,6 @@ pub fn parse_ts(text: &str) -> rusqlite::Result<DateTime<Utc>> {
         })
 }
 
-pub fn opt_ts(text: Option<String>) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    text.as_deref().map(parse_ts).transpose()
-}
-
 pub fn id(uuid: Uuid) -> String {
     uuid.hyphenated().to_string()
 }
@@ -54,14 +49,6 @@ pub fn parse_id(text: &str) -> rusqlite::Result<Uuid> {
     Uuid::parse_str(text).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })
-}
-
-fn bad(what: &str) -> rusqlite::Error {
-    rusqlite::Error::InvalidColumnName(what.to_owned())
-}
-
-pub fn parse_status(text: &str) -> rusqlite::Result<Status> {
-    Status::parse(text).ok_or_else(|| bad(text))
 }
 
 pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
