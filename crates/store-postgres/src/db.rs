@@ -113,7 +113,19 @@ impl Db for PgDb<'_> {
     }
 }
 
+realname_store_sql::impl_store!(PgStore);
+
 impl Engine for PgStore {
+    fn apply_bank_message(
+        &self,
+        message: &realname_core::ports::BankMessage,
+        changes: &[realname_core::store::StateChange],
+        unmatched: &[realname_core::ports::UnmatchedEntry],
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<realname_core::store::MessageApplied>> + Send {
+        crate::rail::apply_message(self, message, changes, unmatched, at)
+    }
+
     /// In a transaction of its own task: it commits or rolls back even when the caller stops
     /// waiting.
     fn write<T: Send + 'static>(

@@ -324,6 +324,21 @@ pub trait Engine: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<T>> + Send {
         self.read(work)
     }
+
+    /// Makes erased values unrecoverable from the engine's files, beyond the rows (SQLite
+    /// checkpoints its write-ahead log).
+    fn settle_erasures(&self) -> impl Future<Output = StoreResult<()>> + Send {
+        std::future::ready(Ok(()))
+    }
+
+    /// Applies a bank's message, all of it or nothing (see `Store::apply_bank_message`).
+    fn apply_bank_message(
+        &self,
+        message: &realname_core::ports::BankMessage,
+        changes: &[realname_core::store::StateChange],
+        unmatched: &[realname_core::ports::UnmatchedEntry],
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<realname_core::store::MessageApplied>> + Send;
 }
 
 /// Work from a closure: `work(move |db| Box::pin(async move { … }))`.

@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod platform;
 pub mod review;
 pub mod sandbox;
+mod store;
 pub mod webhooks;
 
 pub use db::{Dialect, Engine};
@@ -48,4 +49,29 @@ pub(crate) fn conflict_as(
         }
         other => other,
     }
+}
+
+/// What [`impl_store!`] names, for the crates it expands in.
+#[doc(hidden)]
+pub mod prelude {
+    pub use async_trait::async_trait;
+    pub use chrono::{DateTime, Utc};
+    pub use realname_core::application::CardHistory;
+    pub use realname_core::platform::{
+        ApiKey, DeliveryAttempt, EventQuery, KeyMode, LinkToken, LinkUse, ModeFacts, PlatformEvent,
+        PlatformSession, WebhookEndpoint,
+    };
+    pub use realname_core::ports::{
+        BankMessage, SandboxLedger, SandboxPayout, SandboxTransaction, UnmatchedEntry,
+    };
+    pub use realname_core::retention::Due;
+    pub use realname_core::state::Status;
+    pub use realname_core::store::{
+        Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
+        CaseWrite, Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta,
+        Job, MessageApplied, NewApplication, NewJob, Resealed, RetentionCandidate, SealedColumn,
+        SealedKeys, SealedValue, StateChange, Store, StoreResult, StoredCard, SubmitCommand,
+        SubmitOutcome, Throttle, ThrottlePolicy,
+    };
+    pub use uuid::Uuid;
 }

@@ -58,7 +58,10 @@ pub async fn erase(e: &impl Engine, erasure: &Erasure) -> StoreResult<Erased> {
         let app = x.application_id;
         let found = db
             .one(
-                for_update!(db, "SELECT status, failure, redacted_at FROM applications WHERE id = $1"),
+                for_update!(
+                    db,
+                    "SELECT status, failure, redacted_at FROM applications WHERE id = $1"
+                ),
                 args![app],
                 |mut r| {
                     let status: String = r.get(0)?;
@@ -103,7 +106,16 @@ pub async fn erase(e: &impl Engine, erasure: &Erasure) -> StoreResult<Erased> {
         )
         .await?;
         let failure = failure.as_deref().and_then(Failure::decode);
-        publish(db, app, EventType::Redacted, x.status, failure.as_ref(), x.livemode, x.at).await?;
+        publish(
+            db,
+            app,
+            EventType::Redacted,
+            x.status,
+            failure.as_ref(),
+            x.livemode,
+            x.at,
+        )
+        .await?;
         insert_audit(db, &x.audit).await?;
         Ok(Erased::Done)
     })
@@ -126,7 +138,11 @@ macro_rules! retention_due {
     };
 }
 
-pub async fn retention_due(e: &impl Engine, due: &Due, limit: u32) -> StoreResult<Vec<RetentionCandidate>> {
+pub async fn retention_due(
+    e: &impl Engine,
+    due: &Due,
+    limit: u32,
+) -> StoreResult<Vec<RetentionCandidate>> {
     let due = due.clone();
     e.read_long(crate::db::work(move |db| {
         Box::pin(async move {
@@ -166,7 +182,10 @@ pub async fn retention_due(e: &impl Engine, due: &Due, limit: u32) -> StoreResul
     .await
 }
 
-pub async fn account_closed_at(e: &impl Engine, account_id: Uuid) -> StoreResult<Option<DateTime<Utc>>> {
+pub async fn account_closed_at(
+    e: &impl Engine,
+    account_id: Uuid,
+) -> StoreResult<Option<DateTime<Utc>>> {
     read!(e, |db| {
         db.value::<Option<DateTime<Utc>>>(
             "SELECT closed_at FROM platform_users WHERE account_id = $1",

@@ -120,7 +120,28 @@ impl Db for SqliteDb<'_> {
     }
 }
 
+realname_store_sql::impl_store!(SqliteStore);
+
 impl Engine for SqliteStore {
+    fn settle_erasures(&self) -> impl std::future::Future<Output = StoreResult<()>> + Send {
+        self.checkpoint()
+    }
+
+    fn apply_bank_message(
+        &self,
+        message: &realname_core::ports::BankMessage,
+        changes: &[realname_core::store::StateChange],
+        unmatched: &[realname_core::ports::UnmatchedEntry],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> impl std::future::Future<Output = StoreResult<realname_core::store::MessageApplied>> + Send
+    {
+        let (message, changes, unmatched) = (message.clone(), changes.to_vec(), unmatched.to_vec());
+        let written = self.write_mut(move |tx| {
+            crate::rail::apply_message_in(tx, &message, &changes, &unmatched, at)
+        });
+        async move { crate::rail::settled(written.await) }
+    }
+
     /// On the writer thread, in the batch's transaction under the job's own savepoint.
     fn write<T: Send + 'static>(
         &self,
@@ -129,7 +150,11 @@ impl Engine for SqliteStore {
         self.write_mut(move |conn| run_ready(work(&mut SqliteDb(conn))))
     }
 
-    /// On a reader, on the calling thread: the reads an index bounds take microseconds.
+    /// On a reader, on the calling thread. Only for reads that an index bounds (a row by key,
+    /// a page of a queue): they take microseconds from the page cache and never wait for the
+    /// writer (WAL), so handing them to another thread cost more than the query itself (about
+    /// a third of a read's time went into thread wake-ups). Anything that may read many rows
+    /// or megabytes goes through [`Engine::read_long`].
     fn read<T: Send + 'static>(
         &self,
         work: Work<T>,

@@ -7,7 +7,6 @@
 //! never leave a connection mid-transaction (the failure seen with sqlx 0.8 on SQLite).
 
 mod db;
-mod ops;
 mod rail;
 mod sql;
 
@@ -236,20 +235,6 @@ impl SqliteStore {
         answer
             .await
             .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?
-    }
-
-    /// Runs `f` on a reader connection, on the calling thread.
-    ///
-    /// Only for reads that an index bounds (a row by key, a page of a queue): they take
-    /// microseconds from the page cache and never wait for the writer (WAL), so handing them
-    /// to another thread cost more than the query itself (about a third of a read's time went
-    /// into thread wake-ups). Anything that may read many rows or megabytes goes through
-    /// [`SqliteStore::read_blocking`].
-    pub(crate) async fn read<T, F>(&self, f: F) -> StoreResult<T>
-    where
-        F: FnOnce(&Connection) -> StoreResult<T>,
-    {
-        self.inner.with_reader(|conn| f(conn))
     }
 
     /// Runs `f` on a reader connection in a blocking task: for reads that may be long (an
@@ -498,7 +483,7 @@ mod tests {
             }
         }
         let kept: Vec<i64> = store
-            .read(|c| {
+            .read_blocking(|c| {
                 let mut stmt = c
                     .prepare("SELECT n FROM scratch ORDER BY n")
                     .map_err(failed)?;
