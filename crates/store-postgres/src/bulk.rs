@@ -1,7 +1,7 @@
 //! Many transitions in one transaction with a handful of statements: a bank notification
 //! settles thousands of deposits at once, and one round trip per statement per application
 //! (eight each) took PostgreSQL ten seconds for 10,000. Each statement here takes every
-//! change's rows as arrays (`UNNEST`); what is written is what [`crate::apply_in`] writes for
+//! change's rows as arrays (`UNNEST`); what is written is what [`realname_store_sql::changes::apply_in`] writes for
 //! each change on its own.
 
 use chrono::{DateTime, Utc};
@@ -9,7 +9,7 @@ use realname_core::state::{Effect, Failure};
 use realname_core::store::{Applied, NewJob, StateChange, StoreResult};
 use uuid::Uuid;
 
-use crate::{Tx, err};
+use crate::err;
 
 /// Below this many changes, one at a time is as fast and simpler to read in a trace.
 const BULK_FROM: usize = 16;
@@ -34,7 +34,7 @@ impl Jobs {
         self.due.push(job.due_at);
     }
 
-    async fn insert(&self, tx: &mut Tx) -> StoreResult<()> {
+    async fn insert(&self, tx: &mut sqlx::PgConnection) -> StoreResult<()> {
         if self.ids.is_empty() {
             return Ok(());
         }
@@ -49,7 +49,7 @@ impl Jobs {
         .bind(&self.apps)
         .bind(&self.subjects)
         .bind(&self.due)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .map(drop)
         .map_err(err)
@@ -58,7 +58,10 @@ impl Jobs {
 
 /// Applies every change, each guarded by its starting status: `Moved` if any application
 /// was not where its change starts (the caller rolls the transaction back).
-pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreResult<Applied> {
+pub(crate) async fn apply_all_in(
+    tx: &mut sqlx::PgConnection,
+    changes: &[StateChange],
+) -> StoreResult<Applied> {
     let mut distinct: Vec<Uuid> = changes.iter().map(|c| c.application_id).collect();
     distinct.sort();
     distinct.dedup();
@@ -73,8 +76,7 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
     });
     if changes.len() < BULK_FROM || distinct.len() != changes.len() || !one_event_each {
         for change in changes {
-            if realname_store_sql::changes::apply_in(&mut crate::db::PgDb(&mut **tx), change)
-                .await?
+            if realname_store_sql::changes::apply_in(&mut crate::db::PgDb(&mut *tx), change).await?
                 == Applied::Moved
             {
                 return Ok(Applied::Moved);
@@ -121,7 +123,7 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
     .bind(&failures)
     .bind(&ats)
     .bind(&publishes)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *tx)
     .await
     .map_err(err)?;
     if moved.len() != changes.len() {
@@ -138,7 +140,7 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
     .bind(&apps)
     .bind(&to)
     .bind(&ats)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(err)?;
 
@@ -216,7 +218,7 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
         .bind(&settle_apps)
         .bind(&settled_at)
         .bind(&expires_at)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .map_err(err)?;
     }
@@ -227,7 +229,7 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
         )
         .bind(&attempt_apps)
         .bind(&attempts)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .map_err(err)?;
     }
@@ -244,7 +246,7 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
         .bind(&case_apps)
         .bind(&case_at)
         .bind(&case_due)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .map_err(err)?;
     }
@@ -257,7 +259,7 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
         .bind(&close_apps)
         .bind(&close_at)
         .bind(&close_outcomes)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .map_err(err)?;
     }
@@ -272,7 +274,7 @@ pub(crate) async fn apply_all_in(tx: &mut Tx, changes: &[StateChange]) -> StoreR
         .bind(&block_apps)
         .bind(&block_reasons)
         .bind(&block_at)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .map_err(err)?;
     }
@@ -296,7 +298,7 @@ struct Published {
 }
 
 impl Published {
-    async fn write(&self, tx: &mut Tx, jobs: &mut Jobs) -> StoreResult<()> {
+    async fn write(&self, tx: &mut sqlx::PgConnection, jobs: &mut Jobs) -> StoreResult<()> {
         if self.ids.is_empty() {
             return Ok(());
         }
@@ -319,7 +321,7 @@ impl Published {
         .bind(&self.at)
         .bind(&self.sequences)
         .bind(&self.accounts)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .map_err(err)?;
         // The outbox, as for one event: a dispatch job only where an endpoint of the event's
@@ -328,7 +330,7 @@ impl Published {
             "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled AND livemode),
                     EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled AND NOT livemode)",
         )
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await
         .map_err(err)?;
         for (i, id) in self.ids.iter().enumerate() {

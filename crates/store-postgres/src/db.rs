@@ -102,6 +102,13 @@ impl Db for PgDb<'_> {
         rows.iter().map(cells).collect()
     }
 
+    async fn apply_all(
+        &mut self,
+        changes: &[realname_core::store::StateChange],
+    ) -> StoreResult<Option<realname_core::store::Applied>> {
+        crate::bulk::apply_all_in(self.0, changes).await.map(Some)
+    }
+
     async fn lock(&mut self, seed: i64, key: &str) -> StoreResult<()> {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))")
             .bind(key)
@@ -116,16 +123,6 @@ impl Db for PgDb<'_> {
 realname_store_sql::impl_store!(PgStore);
 
 impl Engine for PgStore {
-    fn apply_bank_message(
-        &self,
-        message: &realname_core::ports::BankMessage,
-        changes: &[realname_core::store::StateChange],
-        unmatched: &[realname_core::ports::UnmatchedEntry],
-        at: DateTime<Utc>,
-    ) -> impl Future<Output = StoreResult<realname_core::store::MessageApplied>> + Send {
-        crate::rail::apply_message(self, message, changes, unmatched, at)
-    }
-
     /// In a transaction of its own task: it commits or rolls back even when the caller stops
     /// waiting.
     fn write<T: Send + 'static>(

@@ -10,11 +10,9 @@ use std::time::Duration;
 
 use realname_core::store::{StoreError, StoreResult};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
 
 mod bulk;
 mod db;
-mod rail;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
@@ -181,10 +179,4 @@ async fn create_database(url: &str) -> StoreResult<()> {
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(DUPLICATE_DATABASE) => Ok(()),
         Err(e) => Err(err(e)),
     }
-}
-
-pub(crate) type Tx = Transaction<'static, Postgres>;
-
-pub(crate) async fn begin(pool: &PgPool) -> StoreResult<Tx> {
-    pool.begin().await.map_err(err)
 }

@@ -267,6 +267,15 @@ pub trait Db: Send {
     /// ends: an advisory lock on PostgreSQL, where nodes write at once; nothing on SQLite,
     /// whose one writer runs one transaction at a time.
     async fn lock(&mut self, seed: i64, key: &str) -> StoreResult<()>;
+    /// Applies many changes at once where the engine has a faster path than one at a time
+    /// (PostgreSQL's statements over arrays); `None` where it has none, and the caller applies
+    /// them one by one.
+    async fn apply_all(
+        &mut self,
+        _changes: &[realname_core::store::StateChange],
+    ) -> StoreResult<Option<realname_core::store::Applied>> {
+        Ok(None)
+    }
 }
 
 impl dyn Db + '_ {
@@ -330,15 +339,6 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn settle_erasures(&self) -> impl Future<Output = StoreResult<()>> + Send {
         std::future::ready(Ok(()))
     }
-
-    /// Applies a bank's message, all of it or nothing (see `Store::apply_bank_message`).
-    fn apply_bank_message(
-        &self,
-        message: &realname_core::ports::BankMessage,
-        changes: &[realname_core::store::StateChange],
-        unmatched: &[realname_core::ports::UnmatchedEntry],
-        at: DateTime<Utc>,
-    ) -> impl Future<Output = StoreResult<realname_core::store::MessageApplied>> + Send;
 }
 
 /// Work from a closure: `work(move |db| Box::pin(async move { … }))`.

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod keys;
 pub mod lifecycle;
 pub mod platform;
+pub mod rail;
 pub mod review;
 pub mod sandbox;
 mod store;
@@ -62,7 +63,8 @@ pub mod prelude {
         PlatformSession, WebhookEndpoint,
     };
     pub use realname_core::ports::{
-        BankMessage, SandboxLedger, SandboxPayout, SandboxTransaction, UnmatchedEntry,
+        BankMessage, HeldTransfer, OutgoingFile, RailReport, SandboxLedger, SandboxPayout,
+        SandboxTransaction, TransferLedger, UnmatchedEntry,
     };
     pub use realname_core::retention::Due;
     pub use realname_core::state::Status;
@@ -73,5 +75,6 @@ pub mod prelude {
         SealedKeys, SealedValue, StateChange, Store, StoreResult, StoredCard, SubmitCommand,
         SubmitOutcome, Throttle, ThrottlePolicy,
     };
+    pub use std::collections::HashMap;
     pub use uuid::Uuid;
 }

@@ -255,3 +255,8 @@ pub async fn close_platform_user(e: &impl Engine, closure: &Closure) -> StoreRes
 pub async fn ping(e: &impl Engine) -> StoreResult<()> {
     read!(e, |db| db.row("SELECT 1", args![]).await.map(drop))
 }
+
+/// Makes erased values unrecoverable from the engine's own files (see [`Engine::settle_erasures`]).
+pub async fn settle_erasures(e: &impl Engine) -> StoreResult<()> {
+    e.settle_erasures().await
+}

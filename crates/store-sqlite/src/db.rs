@@ -7,7 +7,18 @@ use realname_store_sql::db::{Cell, Db, Dialect, Engine, Param, Row, Work, run_re
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
-use crate::{SqliteStore, failed, sql::ts};
+use crate::{SqliteStore, failed};
+
+/// Fixed-width RFC 3339 with microseconds: text order is time order.
+fn ts(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
 
 /// A connection inside the writer's batch transaction or a reader's snapshot.
 pub(crate) struct SqliteDb<'c>(pub(crate) &'c mut Connection);
@@ -80,7 +91,7 @@ fn cell(value: ValueRef<'_>) -> Cell {
 
 /// A unique key broken: a conflict the operation names, not a failure.
 fn exec_error(e: rusqlite::Error) -> StoreError {
-    if crate::sql::is_unique_violation(&e) {
+    if is_unique_violation(&e) {
         StoreError::Conflict("unique".into())
     } else {
         failed(e)
@@ -127,27 +138,12 @@ impl Engine for SqliteStore {
         self.checkpoint()
     }
 
-    fn apply_bank_message(
-        &self,
-        message: &realname_core::ports::BankMessage,
-        changes: &[realname_core::store::StateChange],
-        unmatched: &[realname_core::ports::UnmatchedEntry],
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> impl std::future::Future<Output = StoreResult<realname_core::store::MessageApplied>> + Send
-    {
-        let (message, changes, unmatched) = (message.clone(), changes.to_vec(), unmatched.to_vec());
-        let written = self.write_mut(move |tx| {
-            crate::rail::apply_message_in(tx, &message, &changes, &unmatched, at)
-        });
-        async move { crate::rail::settled(written.await) }
-    }
-
     /// On the writer thread, in the batch's transaction under the job's own savepoint.
     fn write<T: Send + 'static>(
         &self,
         work: Work<T>,
     ) -> impl std::future::Future<Output = StoreResult<T>> + Send {
-        self.write_mut(move |conn| run_ready(work(&mut SqliteDb(conn))))
+        self.write(move |conn| run_ready(work(&mut SqliteDb(conn))))
     }
 
     /// On a reader, on the calling thread. Only for reads that an index bounds (a row by key,

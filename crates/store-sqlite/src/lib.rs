@@ -7,8 +7,6 @@
 //! never leave a connection mid-transaction (the failure seen with sqlx 0.8 on SQLite).
 
 mod db;
-mod rail;
-mod sql;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -16,7 +14,6 @@ use std::thread;
 
 use realname_core::store::{StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
-use sql::Cached;
 use tokio::sync::{mpsc, oneshot};
 
 const SCHEMA: &[&str] = &[
@@ -124,6 +121,12 @@ pub(crate) fn failed(e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// A statement without parameters, through the connection's statement cache (transaction
+/// control runs several times per batch).
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute([])
+}
+
 /// Applies the migrations this binary knows, each in its own transaction.
 fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -198,18 +201,9 @@ impl SqliteStore {
 
     /// Runs `f` as one write transaction on the writer thread, and answers once it is
     /// durably committed. The work completes (commit or rollback) even if the caller stops
-    /// waiting.
+    /// waiting. `f` holds the connection mutably, so that the shared operations' futures
+    /// over it may move between threads.
     pub(crate) async fn write<T, F>(&self, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
-    {
-        self.write_mut(move |conn: &mut Connection| f(conn)).await
-    }
-
-    /// [`SqliteStore::write`] for work that holds the connection mutably: the shared
-    /// operations, whose futures must be free to move between threads.
-    pub(crate) async fn write_mut<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
@@ -236,19 +230,6 @@ impl SqliteStore {
             .await
             .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?
     }
-
-    /// Runs `f` on a reader connection in a blocking task: for reads that may be long (an
-    /// image, the audit trail).
-    pub(crate) async fn read_blocking<T, F>(&self, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
-    {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || inner.with_reader(|conn| f(conn)))
-            .await
-            .map_err(|e| StoreError::Failed(format!("reader task failed: {e}")))?
-    }
 }
 
 impl Inner {
@@ -265,12 +246,13 @@ impl Inner {
         // its deposit as of the same moment), and one round of file locking instead of one per
         // statement.
         let result = conn
-            .exec("BEGIN", [])
+            .prepare_cached("BEGIN")
+            .and_then(|mut begin| begin.execute([]))
             .map_err(failed)
             .and_then(|_| f(&mut conn));
         // A connection left inside a transaction would serve stale snapshots: drop it.
         let finished =
-            conn.is_autocommit() || (conn.exec("COMMIT", []).is_ok() && conn.is_autocommit());
+            conn.is_autocommit() || (run(&conn, "COMMIT").is_ok() && conn.is_autocommit());
         if finished
             && let Ok(mut pool) = self.readers.lock()
             && pool.len() < READERS
@@ -288,12 +270,12 @@ fn in_savepoint<T>(
     conn: &mut Connection,
     f: impl FnOnce(&mut Connection) -> StoreResult<T>,
 ) -> Result<StoreResult<T>, StoreError> {
-    conn.exec("SAVEPOINT job", []).map_err(failed)?;
+    run(conn, "SAVEPOINT job").map_err(failed)?;
     let outcome = f(conn);
     if outcome.is_err() {
-        conn.exec("ROLLBACK TO job", []).map_err(failed)?;
+        run(conn, "ROLLBACK TO job").map_err(failed)?;
     }
-    conn.exec("RELEASE job", []).map_err(failed)?;
+    run(conn, "RELEASE job").map_err(failed)?;
     Ok(outcome)
 }
 
@@ -321,7 +303,7 @@ fn write_loop(conn: &mut Connection, rx: &mut mpsc::UnboundedReceiver<WriteJob>)
 }
 
 fn run_batch(conn: &mut Connection, batch: &mut Vec<WriteJob>) {
-    if let Err(e) = conn.exec("BEGIN IMMEDIATE", []) {
+    if let Err(e) = run(conn, "BEGIN IMMEDIATE") {
         let e = failed(e);
         for job in batch.drain(..) {
             let (deliver, _) = job(Err(e.clone()));
@@ -346,11 +328,11 @@ fn run_batch(conn: &mut Connection, batch: &mut Vec<WriteJob>) {
         }
     }
     let committed = match lost {
-        None => conn.exec("COMMIT", []).map(drop).map_err(failed),
+        None => run(conn, "COMMIT").map(drop).map_err(failed),
         Some(e) => Err(e),
     };
     if committed.is_err() && !conn.is_autocommit() {
-        let _ = conn.exec("ROLLBACK", []);
+        let _ = run(conn, "ROLLBACK");
     }
     for deliver in deliveries {
         deliver(committed.clone());
@@ -385,10 +367,10 @@ mod tests {
         let secret = "DISTINCTIVE-VALUE-7f3a9c";
         store
             .write(move |c| {
-                c.exec("CREATE TABLE scratch (v TEXT)", [])
+                c.execute("CREATE TABLE scratch (v TEXT)", [])
                     .map_err(failed)?;
                 for n in 0..50 {
-                    c.exec(
+                    c.execute(
                         "INSERT INTO scratch (v) VALUES (?1)",
                         [format!("{secret}-{n}")],
                     )
@@ -415,7 +397,7 @@ mod tests {
         checkpoint(&path);
         assert!(holds(&path), "the rows are there before they are deleted");
         store
-            .write(|c| c.exec("DELETE FROM scratch", []).map_err(failed))
+            .write(|c| c.execute("DELETE FROM scratch", []).map_err(failed))
             .await
             .unwrap();
         checkpoint(&path);
@@ -439,7 +421,7 @@ mod tests {
         let store = SqliteStore::open(dir.path().join("b.db")).unwrap();
         store
             .write(|c| {
-                c.exec("CREATE TABLE scratch (n INTEGER)", [])
+                c.execute("CREATE TABLE scratch (n INTEGER)", [])
                     .map_err(failed)
             })
             .await
@@ -463,7 +445,7 @@ mod tests {
             writes.push(tokio::spawn(async move {
                 store
                     .write(move |c| {
-                        c.exec("INSERT INTO scratch (n) VALUES (?1)", [n])
+                        c.execute("INSERT INTO scratch (n) VALUES (?1)", [n])
                             .map_err(failed)?;
                         if n % 2 == 1 {
                             return Err(StoreError::Conflict(format!("odd {n}")));
@@ -483,7 +465,8 @@ mod tests {
             }
         }
         let kept: Vec<i64> = store
-            .read_blocking(|c| {
+            .inner
+            .with_reader(|c| {
                 let mut stmt = c
                     .prepare("SELECT n FROM scratch ORDER BY n")
                     .map_err(failed)?;
@@ -491,7 +474,6 @@ mod tests {
                     .and_then(Iterator::collect)
                     .map_err(failed)
             })
-            .await
             .unwrap();
         assert_eq!(kept, (0..20).filter(|n| n % 2 == 0).collect::<Vec<_>>());
     }
