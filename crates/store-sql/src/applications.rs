@@ -12,8 +12,8 @@ use realname_core::store::{
 use uuid::Uuid;
 
 use crate::changes::{apply_in, insert_event, publish, statuses};
-use crate::db::{Db, Dialect, Engine, List, Row};
-use crate::{args, conflict_as, for_update, read, write};
+use crate::db::{Db, Dialect, List, Row};
+use crate::{args, conflict_as, for_update};
 
 /// An application with its images, deposit and history in one row: the lists as arrays on
 /// PostgreSQL and as `json_group_array` text on SQLite.
@@ -192,267 +192,243 @@ pub(crate) async fn card_history_in(
     })
 }
 
-pub async fn create_application(e: &impl Engine, application: &NewApplication) -> StoreResult<()> {
-    let a = application.clone();
-    write!(e, |db| {
-        db.exec(
-            "INSERT INTO applications (id, account_id, status, form, warnings, consent_at,
+pub async fn create_application(db: &mut dyn Db, a: &NewApplication) -> StoreResult<()> {
+    db.exec(
+        "INSERT INTO applications (id, account_id, status, form, warnings, consent_at,
                  consent_version, consent_address, created_at, updated_at)
              VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $8)",
-            args![
-                a.id,
-                a.account_id,
-                &a.form,
-                &a.warnings,
-                a.consent.at,
-                &a.consent.version,
-                &a.consent.address,
-                a.at
-            ],
-        )
-        .await
-        .map_err(conflict_as("application_in_progress"))?;
-        replace_documents(db, a.id, a.account_id, &a.document_hashes).await?;
-        insert_event(db, a.id, Status::Draft, a.at).await?;
-        publish(
-            db,
+        args![
             a.id,
-            EventType::Created,
-            Status::Draft,
-            None,
-            a.livemode,
-            a.at,
-        )
-        .await
-    })
+            a.account_id,
+            &a.form,
+            &a.warnings,
+            a.consent.at,
+            &a.consent.version,
+            &a.consent.address,
+            a.at
+        ],
+    )
+    .await
+    .map_err(conflict_as("application_in_progress"))?;
+    replace_documents(db, a.id, a.account_id, &a.document_hashes).await?;
+    insert_event(db, a.id, Status::Draft, a.at).await?;
+    publish(
+        db,
+        a.id,
+        EventType::Created,
+        Status::Draft,
+        None,
+        a.livemode,
+        a.at,
+    )
+    .await
 }
 
-pub async fn application(e: &impl Engine, app: Uuid) -> StoreResult<Option<ApplicationRecord>> {
-    read!(e, |db| application_in(db, app).await)
+pub async fn application(db: &mut dyn Db, app: Uuid) -> StoreResult<Option<ApplicationRecord>> {
+    application_in(db, app).await
 }
 
 pub async fn applications_of(
-    e: &impl Engine,
+    db: &mut dyn Db,
     account_id: Uuid,
 ) -> StoreResult<Vec<ApplicationRecord>> {
-    read!(e, |db| {
-        let sql = db.dialect().pick(
-            application_select!(
-                sqlite,
-                "WHERE a.account_id = $1 ORDER BY a.created_at DESC, a.id DESC"
-            ),
-            application_select!(
-                postgres,
-                "WHERE a.account_id = $1 ORDER BY a.created_at DESC, a.id DESC"
-            ),
-        );
-        db.all(sql, args![account_id], application_row).await
-    })
+    let sql = db.dialect().pick(
+        application_select!(
+            sqlite,
+            "WHERE a.account_id = $1 ORDER BY a.created_at DESC, a.id DESC"
+        ),
+        application_select!(
+            postgres,
+            "WHERE a.account_id = $1 ORDER BY a.created_at DESC, a.id DESC"
+        ),
+    );
+    db.all(sql, args![account_id], application_row).await
 }
 
 pub async fn update_draft(
-    e: &impl Engine,
+    db: &mut dyn Db,
     app: Uuid,
     form: &[u8],
-    document_hashes: &[Vec<u8>],
+    hashes: &[Vec<u8>],
     warnings: &str,
     at: DateTime<Utc>,
 ) -> StoreResult<Option<ApplicationRecord>> {
-    let (form, hashes, warnings) = (form.to_vec(), document_hashes.to_vec(), warnings.to_owned());
-    write!(e, |db| {
-        let account: Option<Uuid> = db
-            .value(
-                "UPDATE applications SET form = $1, warnings = $2, updated_at = $3
+    let account: Option<Uuid> = db
+        .value(
+            "UPDATE applications SET form = $1, warnings = $2, updated_at = $3
                  WHERE id = $4 AND status = 'draft' RETURNING account_id",
-                args![&form, &warnings, at, app],
-            )
-            .await?;
-        let Some(account) = account else {
-            return Ok(None);
-        };
-        replace_documents(db, app, account, &hashes).await?;
-        application_in(db, app).await
-    })
+            args![form, warnings, at, app],
+        )
+        .await?;
+    let Some(account) = account else {
+        return Ok(None);
+    };
+    replace_documents(db, app, account, hashes).await?;
+    application_in(db, app).await
 }
 
 pub async fn set_card(
-    e: &impl Engine,
+    db: &mut dyn Db,
     app: Uuid,
     card: &StoredCard,
     at: DateTime<Utc>,
 ) -> StoreResult<Applied> {
-    let card = card.clone();
-    write!(e, |db| {
-        let n = db
+    let n = db
             .exec(
                 "UPDATE applications SET card_bank = $1, card_sealed = $2, card_hash = $3, updated_at = $4
                  WHERE id = $5 AND status = 'draft'",
                 args![&card.bank, &card.sealed, &card.card_hash, at, app],
             )
             .await?;
-        Ok(if n == 0 {
-            Applied::Moved
-        } else {
-            Applied::Done
-        })
+    Ok(if n == 0 {
+        Applied::Moved
+    } else {
+        Applied::Done
     })
 }
 
 pub async fn put_image(
-    e: &impl Engine,
+    db: &mut dyn Db,
     app: Uuid,
     meta: &ImageMeta,
     sealed: &[u8],
     at: DateTime<Utc>,
 ) -> StoreResult<Applied> {
-    let (meta, sealed) = (meta.clone(), sealed.to_vec());
-    write!(e, |db| {
-        let n = db
-            .exec(
-                "UPDATE applications SET updated_at = $1 WHERE id = $2 AND status = 'draft'",
-                args![at, app],
-            )
-            .await?;
-        if n == 0 {
-            return Ok(Applied::Moved);
-        }
-        db.exec(
-            "INSERT INTO images (application_id, slot, content_type, bytes, sha256, sealed)
+    let n = db
+        .exec(
+            "UPDATE applications SET updated_at = $1 WHERE id = $2 AND status = 'draft'",
+            args![at, app],
+        )
+        .await?;
+    if n == 0 {
+        return Ok(Applied::Moved);
+    }
+    db.exec(
+        "INSERT INTO images (application_id, slot, content_type, bytes, sha256, sealed)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (application_id, slot) DO UPDATE SET content_type = excluded.content_type,
                  bytes = excluded.bytes, sha256 = excluded.sha256, sealed = excluded.sealed",
-            args![
-                app,
-                &meta.slot,
-                &meta.content_type,
-                i64::try_from(meta.bytes).unwrap_or(i64::MAX),
-                &meta.sha256,
-                &sealed
-            ],
-        )
-        .await?;
-        Ok(Applied::Done)
-    })
+        args![
+            app,
+            &meta.slot,
+            &meta.content_type,
+            i64::try_from(meta.bytes).unwrap_or(i64::MAX),
+            &meta.sha256,
+            sealed
+        ],
+    )
+    .await?;
+    Ok(Applied::Done)
 }
 
 pub async fn image(
-    e: &impl Engine,
+    db: &mut dyn Db,
     app: Uuid,
     slot: &str,
 ) -> StoreResult<Option<(ImageMeta, Vec<u8>)>> {
-    let slot = slot.to_owned();
-    e.read_long(crate::db::work(move |db| {
-        Box::pin(async move {
-            db.one(
-                "SELECT slot, content_type, bytes, sha256, sealed FROM images
+    db.one(
+        "SELECT slot, content_type, bytes, sha256, sealed FROM images
                  WHERE application_id = $1 AND slot = $2",
-                args![app, &slot],
-                |mut r| {
-                    let meta = ImageMeta {
-                        slot: r.get(0)?,
-                        content_type: r.get(1)?,
-                        bytes: r.get(2)?,
-                        sha256: r.get(3)?,
-                    };
-                    Ok((meta, r.get(4)?))
-                },
-            )
-            .await
-        })
-    }))
+        args![app, slot],
+        |mut r| {
+            let meta = ImageMeta {
+                slot: r.get(0)?,
+                content_type: r.get(1)?,
+                bytes: r.get(2)?,
+                sha256: r.get(3)?,
+            };
+            Ok((meta, r.get(4)?))
+        },
+    )
     .await
 }
 
 pub async fn card_history(
-    e: &impl Engine,
+    db: &mut dyn Db,
     account_id: Uuid,
-    card_hash: &[u8],
+    hash: &[u8],
 ) -> StoreResult<CardHistory> {
-    let hash = card_hash.to_vec();
-    read!(e, |db| card_history_in(db, account_id, &hash).await)
+    card_history_in(db, account_id, hash).await
 }
 
-pub async fn submit(e: &impl Engine, command: &SubmitCommand) -> StoreResult<SubmitOutcome> {
-    let cmd = command.clone();
-    write!(e, |db| {
-        let app = cmd.application_id;
-        let found: Option<String> = db
+pub async fn submit(db: &mut dyn Db, cmd: &SubmitCommand) -> StoreResult<SubmitOutcome> {
+    let app = cmd.application_id;
+    let found: Option<String> = db
+        .value(
+            for_update!(db, "SELECT status FROM applications WHERE id = $1"),
+            args![app],
+        )
+        .await?;
+    if found.as_deref() != Some(Status::Draft.as_str()) {
+        return Ok(SubmitOutcome::Moved);
+    }
+    // Serialise submits of the same card, and of the same identity document, so that two
+    // rounds cannot both pass a limit under READ COMMITTED. The locks are taken in one
+    // order, so two submits that share several never wait for each other in a circle.
+    if db.dialect() == Dialect::Postgres {
+        let mut keys: Vec<&Vec<u8>> = std::iter::once(&cmd.card_hash)
+            .chain(&cmd.document_hashes)
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            db.lock(0, &hex(key)).await?;
+        }
+    }
+    let history = card_history_in(db, cmd.account_id, &cmd.card_hash).await?;
+    if history.returned_by_bank {
+        return Ok(SubmitOutcome::CardReturnedByBank);
+    }
+    if history.bound_to_another_account {
+        return Ok(SubmitOutcome::CardInUse);
+    }
+    let since = cmd.limits.since;
+    let card_rounds: u32 = db
+        .value(
+            "SELECT count(*) FROM deposits WHERE card_hash = $1 AND created_at >= $2",
+            args![&cmd.card_hash, since],
+        )
+        .await?
+        .unwrap_or(0);
+    let mut document_rounds = 0u32;
+    for hash in &cmd.document_hashes {
+        let n: u32 = db
             .value(
-                for_update!(db, "SELECT status FROM applications WHERE id = $1"),
-                args![app],
-            )
-            .await?;
-        if found.as_deref() != Some(Status::Draft.as_str()) {
-            return Ok(SubmitOutcome::Moved);
-        }
-        // Serialise submits of the same card, and of the same identity document, so that two
-        // rounds cannot both pass a limit under READ COMMITTED. The locks are taken in one
-        // order, so two submits that share several never wait for each other in a circle.
-        if db.dialect() == Dialect::Postgres {
-            let mut keys: Vec<&Vec<u8>> = std::iter::once(&cmd.card_hash)
-                .chain(&cmd.document_hashes)
-                .collect();
-            keys.sort();
-            keys.dedup();
-            for key in keys {
-                db.lock(0, &hex(key)).await?;
-            }
-        }
-        let history = card_history_in(db, cmd.account_id, &cmd.card_hash).await?;
-        if history.returned_by_bank {
-            return Ok(SubmitOutcome::CardReturnedByBank);
-        }
-        if history.bound_to_another_account {
-            return Ok(SubmitOutcome::CardInUse);
-        }
-        let since = cmd.limits.since;
-        let card_rounds: u32 = db
-            .value(
-                "SELECT count(*) FROM deposits WHERE card_hash = $1 AND created_at >= $2",
-                args![&cmd.card_hash, since],
+                "SELECT count(DISTINCT d.application_id) FROM deposits d
+                     JOIN application_documents ad ON ad.application_id = d.application_id
+                     WHERE ad.document_hash = $1 AND d.created_at >= $2",
+                args![hash, since],
             )
             .await?
             .unwrap_or(0);
-        let mut document_rounds = 0u32;
-        for hash in &cmd.document_hashes {
-            let n: u32 = db
-                .value(
-                    "SELECT count(DISTINCT d.application_id) FROM deposits d
-                     JOIN application_documents ad ON ad.application_id = d.application_id
-                     WHERE ad.document_hash = $1 AND d.created_at >= $2",
-                    args![hash, since],
-                )
-                .await?
-                .unwrap_or(0);
-            document_rounds = document_rounds.max(n);
-        }
-        if cmd.limits.check(card_rounds, document_rounds).is_err() {
-            return Ok(SubmitOutcome::DepositLimitReached);
-        }
-        db.exec(
-            "UPDATE applications SET warnings = $1 WHERE id = $2",
-            args![&cmd.warnings, app],
-        )
-        .await?;
-        db.exec(
-            "INSERT INTO deposits (application_id, end_to_end_id, amount, card_hash, created_at)
+        document_rounds = document_rounds.max(n);
+    }
+    if cmd.limits.check(card_rounds, document_rounds).is_err() {
+        return Ok(SubmitOutcome::DepositLimitReached);
+    }
+    db.exec(
+        "UPDATE applications SET warnings = $1 WHERE id = $2",
+        args![&cmd.warnings, app],
+    )
+    .await?;
+    db.exec(
+        "INSERT INTO deposits (application_id, end_to_end_id, amount, card_hash, created_at)
              VALUES ($1, $2, $3, $4, $5)",
-            args![
-                app,
-                &cmd.end_to_end_id,
-                &cmd.sealed_amount,
-                &cmd.card_hash,
-                cmd.at
-            ],
-        )
-        .await
-        .map_err(conflict_as("deposit"))?;
-        let change = StateChange::new(app, Status::Draft, cmd.transition.clone(), cmd.at);
-        match apply_in(db, &change).await? {
-            Applied::Done => Ok(SubmitOutcome::Submitted),
-            Applied::Moved => Err(StoreError::Failed("a locked draft moved".into())),
-        }
-    })
+        args![
+            app,
+            &cmd.end_to_end_id,
+            &cmd.sealed_amount,
+            &cmd.card_hash,
+            cmd.at
+        ],
+    )
+    .await
+    .map_err(conflict_as("deposit"))?;
+    let change = StateChange::new(app, Status::Draft, cmd.transition.clone(), cmd.at);
+    match apply_in(db, &change).await? {
+        Applied::Done => Ok(SubmitOutcome::Submitted),
+        Applied::Moved => Err(StoreError::Failed("a locked draft moved".into())),
+    }
 }
 
 /// Lower-case hex: the advisory lock key of a card or document hash, as PostgreSQL's
@@ -461,34 +437,31 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub async fn apply(e: &impl Engine, change: &StateChange) -> StoreResult<Applied> {
-    let change = change.clone();
-    write!(e, |db| apply_in(db, &change).await)
+pub async fn apply(db: &mut dyn Db, change: &StateChange) -> StoreResult<Applied> {
+    apply_in(db, change).await
 }
 
 pub async fn record_wrong_answer(
-    e: &impl Engine,
+    db: &mut dyn Db,
     app: Uuid,
     attempts_before: u32,
     at: DateTime<Utc>,
 ) -> StoreResult<Applied> {
-    write!(e, |db| {
-        let n = db
-            .exec(
-                "UPDATE deposits SET attempts_used = attempts_used + 1
+    let n = db
+        .exec(
+            "UPDATE deposits SET attempts_used = attempts_used + 1
                  WHERE application_id = $1 AND attempts_used = $2
                    AND (SELECT status FROM applications WHERE id = $1) = 'awaiting_amount'",
-                args![app, attempts_before],
-            )
-            .await?;
-        if n == 0 {
-            return Ok(Applied::Moved);
-        }
-        db.exec(
-            "UPDATE applications SET updated_at = $1 WHERE id = $2",
-            args![at, app],
+            args![app, attempts_before],
         )
         .await?;
-        Ok(Applied::Done)
-    })
+    if n == 0 {
+        return Ok(Applied::Moved);
+    }
+    db.exec(
+        "UPDATE applications SET updated_at = $1 WHERE id = $2",
+        args![at, app],
+    )
+    .await?;
+    Ok(Applied::Done)
 }

@@ -35,7 +35,7 @@ pub(crate) async fn insert_event(
 }
 
 /// Queues a job under its key; `false` when the key was queued before.
-pub(crate) async fn queue_job(db: &mut dyn Db, job: &NewJob) -> StoreResult<bool> {
+pub async fn queue_job(db: &mut dyn Db, job: &NewJob) -> StoreResult<bool> {
     db.exec(
         "INSERT INTO jobs (id, key, kind, application_id, subject, due_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (key) DO NOTHING",

@@ -370,3 +370,80 @@ macro_rules! for_update {
         $db.dialect().pick($sql, concat!($sql, " FOR UPDATE"))
     };
 }
+
+/// A port method's argument as the work on an engine takes it: owned, so that the work may
+/// outlive the caller's borrow (a write finishes even when its caller stops waiting), and
+/// lent to the operation as the port's own type.
+pub trait Arg {
+    type Owned: Send + 'static;
+    type View<'o>
+    where
+        Self: 'o;
+    fn own(self) -> Self::Owned;
+    fn view(owned: &Self::Owned) -> Self::View<'_>;
+}
+
+impl<'a, T> Arg for &'a T
+where
+    T: ToOwned + ?Sized,
+    T::Owned: Send + 'static,
+{
+    type Owned = T::Owned;
+    type View<'o>
+        = &'o T
+    where
+        Self: 'o;
+    fn own(self) -> T::Owned {
+        self.to_owned()
+    }
+    fn view(owned: &T::Owned) -> &T {
+        std::borrow::Borrow::borrow(owned)
+    }
+}
+
+impl<'a> Arg for Option<&'a [String]> {
+    type Owned = Option<Vec<String>>;
+    type View<'o>
+        = Option<&'o [String]>
+    where
+        Self: 'o;
+    fn own(self) -> Self::Owned {
+        self.map(<[String]>::to_vec)
+    }
+    fn view(owned: &Self::Owned) -> Option<&[String]> {
+        owned.as_deref()
+    }
+}
+
+/// Arguments passed by value are lent as copies.
+macro_rules! copied_arg {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Arg for $ty {
+            type Owned = $ty;
+            type View<'o> = $ty;
+            fn own(self) -> $ty {
+                self
+            }
+            fn view(owned: &$ty) -> $ty {
+                owned.clone()
+            }
+        }
+    )*};
+}
+
+copied_arg!(
+    Uuid,
+    DateTime<Utc>,
+    bool,
+    u16,
+    u32,
+    i64,
+    Option<i64>,
+    Option<Uuid>,
+    Option<(DateTime<Utc>, Uuid)>,
+    realname_core::platform::KeyMode,
+    Option<realname_core::platform::KeyMode>,
+    realname_core::store::CaseFilter,
+    realname_core::store::SealedColumn,
+    Vec<realname_core::store::Resealed>,
+);

@@ -7,13 +7,12 @@ use realname_core::state::Status;
 use realname_core::store::{Job, JobKind, NewJob, StoreError, StoreResult};
 use uuid::Uuid;
 
+use crate::args;
 use crate::changes::queue_job as queue_in;
-use crate::db::{Engine, Row};
-use crate::{args, read, write};
+use crate::db::{Db, Row};
 
-pub async fn queue_job(e: &impl Engine, job: &NewJob) -> StoreResult<bool> {
-    let job = job.clone();
-    write!(e, |db| queue_in(db, &job).await)
+pub async fn queue_job(db: &mut dyn Db, job: &NewJob) -> StoreResult<bool> {
+    queue_in(db, job).await
 }
 
 macro_rules! lease {
@@ -48,52 +47,44 @@ fn job(mut r: Row) -> StoreResult<Job> {
 /// Leases up to `limit` due jobs. Two nodes leasing at once take different jobs: SQLite's
 /// one writer runs one lease at a time, PostgreSQL skips the rows another lease holds.
 pub async fn claim_jobs(
-    e: &impl Engine,
+    db: &mut dyn Db,
     now: DateTime<Utc>,
     lease_seconds: i64,
     limit: u32,
 ) -> StoreResult<Vec<Job>> {
-    write!(e, |db| {
-        let sql = db
-            .dialect()
-            .pick(lease!(""), lease!(" FOR UPDATE SKIP LOCKED"));
-        let until = now + TimeDelta::seconds(lease_seconds);
-        let mut jobs = db.all(sql, args![now, until, limit], job).await?;
-        jobs.sort_by_key(|j| j.due_at);
-        Ok(jobs)
-    })
+    let sql = db
+        .dialect()
+        .pick(lease!(""), lease!(" FOR UPDATE SKIP LOCKED"));
+    let until = now + TimeDelta::seconds(lease_seconds);
+    let mut jobs = db.all(sql, args![now, until, limit], job).await?;
+    jobs.sort_by_key(|j| j.due_at);
+    Ok(jobs)
 }
 
-pub async fn finish_job(e: &impl Engine, job: &Job, at: DateTime<Utc>) -> StoreResult<()> {
+pub async fn finish_job(db: &mut dyn Db, job: &Job, at: DateTime<Utc>) -> StoreResult<()> {
     let id = job.id;
-    write!(e, |db| {
-        db.exec("UPDATE jobs SET done_at = $1 WHERE id = $2", args![at, id])
-            .await
-            .map(drop)
-    })
-}
-
-pub async fn retry_job(e: &impl Engine, job: &Job, due_at: DateTime<Utc>) -> StoreResult<()> {
-    let id = job.id;
-    write!(e, |db| {
-        db.exec(
-            "UPDATE jobs SET due_at = $1, leased_until = NULL WHERE id = $2 AND done_at IS NULL",
-            args![due_at, id],
-        )
+    db.exec("UPDATE jobs SET done_at = $1 WHERE id = $2", args![at, id])
         .await
         .map(drop)
-    })
 }
 
-pub async fn mark_deposit_paid(e: &impl Engine, app: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
-    write!(e, |db| {
-        db.exec(
-            "UPDATE deposits SET paid_at = COALESCE(paid_at, $1) WHERE application_id = $2",
-            args![at, app],
-        )
-        .await
-        .map(drop)
-    })
+pub async fn retry_job(db: &mut dyn Db, job: &Job, due_at: DateTime<Utc>) -> StoreResult<()> {
+    let id = job.id;
+    db.exec(
+        "UPDATE jobs SET due_at = $1, leased_until = NULL WHERE id = $2 AND done_at IS NULL",
+        args![due_at, id],
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn mark_deposit_paid(db: &mut dyn Db, app: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+    db.exec(
+        "UPDATE deposits SET paid_at = COALESCE(paid_at, $1) WHERE application_id = $2",
+        args![at, app],
+    )
+    .await
+    .map(drop)
 }
 
 fn status(text: &str) -> StoreResult<Status> {
@@ -101,43 +92,34 @@ fn status(text: &str) -> StoreResult<Status> {
 }
 
 pub async fn deposit_application(
-    e: &impl Engine,
-    end_to_end_id: &str,
+    db: &mut dyn Db,
+    e2e: &str,
 ) -> StoreResult<Option<(Uuid, Status)>> {
-    let e2e = end_to_end_id.to_owned();
-    read!(e, |db| {
-        db.one(
-            "SELECT a.id, a.status FROM deposits d JOIN applications a ON a.id = d.application_id
+    db.one(
+        "SELECT a.id, a.status FROM deposits d JOIN applications a ON a.id = d.application_id
              WHERE d.end_to_end_id = $1",
-            args![&e2e],
-            |mut r| Ok((r.get(0)?, status(&r.get::<String>(1)?)?)),
-        )
-        .await
-    })
+        args![e2e],
+        |mut r| Ok((r.get(0)?, status(&r.get::<String>(1)?)?)),
+    )
+    .await
 }
 
 pub async fn deposit_applications(
-    e: &impl Engine,
-    end_to_end_ids: &[String],
+    db: &mut dyn Db,
+    ids: &[String],
 ) -> StoreResult<HashMap<String, (Uuid, Status)>> {
-    let ids = end_to_end_ids.to_vec();
-    e.read_long(crate::db::work(move |db| {
-        Box::pin(async move {
-            let names: Vec<&str> = ids.iter().map(String::as_str).collect();
-            let sql = db.dialect().pick(
-                "SELECT d.end_to_end_id, a.id, a.status FROM deposits d
+    let names: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let sql = db.dialect().pick(
+        "SELECT d.end_to_end_id, a.id, a.status FROM deposits d
                  JOIN applications a ON a.id = d.application_id
                  WHERE d.end_to_end_id IN (SELECT value FROM json_each($1))",
-                "SELECT d.end_to_end_id, a.id, a.status FROM deposits d
+        "SELECT d.end_to_end_id, a.id, a.status FROM deposits d
                  JOIN applications a ON a.id = d.application_id WHERE d.end_to_end_id = ANY($1)",
-            );
-            let found = db
-                .all(sql, args![names.as_slice()], |mut r| {
-                    Ok((r.get(0)?, (r.get(1)?, status(&r.get::<String>(2)?)?)))
-                })
-                .await?;
-            Ok(found.into_iter().collect())
+    );
+    let found = db
+        .all(sql, args![names.as_slice()], |mut r| {
+            Ok((r.get(0)?, (r.get(1)?, status(&r.get::<String>(2)?)?)))
         })
-    }))
-    .await
+        .await?;
+    Ok(found.into_iter().collect())
 }

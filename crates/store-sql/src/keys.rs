@@ -5,8 +5,8 @@ use realname_core::store::{
 };
 use uuid::Uuid;
 
-use crate::db::{Db, Engine, Param};
-use crate::{args, read, write};
+use crate::args;
+use crate::db::{Db, Param};
 
 async fn vault_keys_in(db: &mut dyn Db) -> StoreResult<Option<SealedKeys>> {
     db.one(
@@ -27,60 +27,54 @@ async fn vault_keys_in(db: &mut dyn Db) -> StoreResult<Option<SealedKeys>> {
     .await
 }
 
-pub async fn vault_keys(e: &impl Engine) -> StoreResult<Option<SealedKeys>> {
-    read!(e, |db| vault_keys_in(db).await)
+pub async fn vault_keys(db: &mut dyn Db) -> StoreResult<Option<SealedKeys>> {
+    vault_keys_in(db).await
 }
 
-pub async fn init_vault_keys(e: &impl Engine, keys: &SealedKeys) -> StoreResult<SealedKeys> {
-    let k = keys.clone();
-    write!(e, |db| {
-        db.exec(
-            "INSERT INTO vault_keys
+pub async fn init_vault_keys(db: &mut dyn Db, k: &SealedKeys) -> StoreResult<SealedKeys> {
+    db.exec(
+        "INSERT INTO vault_keys
                  (id, kek_check, data_key, lookup_key, retired_data_key, data_key_id, created_at)
              VALUES (1, $1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-            args![
-                &k.kek_check,
-                &k.data_key,
-                &k.lookup_key,
-                k.retired_data_key.as_ref(),
-                k.data_key_id.as_ref(),
-                k.created_at
-            ],
-        )
-        .await?;
-        vault_keys_in(db)
-            .await?
-            .ok_or_else(|| StoreError::Failed("vault keys not written".into()))
-    })
+        args![
+            &k.kek_check,
+            &k.data_key,
+            &k.lookup_key,
+            k.retired_data_key.as_ref(),
+            k.data_key_id.as_ref(),
+            k.created_at
+        ],
+    )
+    .await?;
+    vault_keys_in(db)
+        .await?
+        .ok_or_else(|| StoreError::Failed("vault keys not written".into()))
 }
 
 pub async fn replace_vault_keys(
-    e: &impl Engine,
-    expected: &SealedKeys,
-    keys: &SealedKeys,
+    db: &mut dyn Db,
+    was: &SealedKeys,
+    k: &SealedKeys,
 ) -> StoreResult<bool> {
-    let (was, k) = (expected.clone(), keys.clone());
-    write!(e, |db| {
-        db.exec(
-            "UPDATE vault_keys SET kek_check = $1, data_key = $2, lookup_key = $3,
+    db.exec(
+        "UPDATE vault_keys SET kek_check = $1, data_key = $2, lookup_key = $3,
                     retired_data_key = $4, created_at = $5, data_key_id = $9
              WHERE id = 1 AND kek_check = $6 AND data_key = $7
                AND retired_data_key IS NOT DISTINCT FROM $8",
-            args![
-                &k.kek_check,
-                &k.data_key,
-                &k.lookup_key,
-                k.retired_data_key.as_ref(),
-                k.created_at,
-                &was.kek_check,
-                &was.data_key,
-                was.retired_data_key.as_ref(),
-                k.data_key_id.as_ref()
-            ],
-        )
-        .await
-        .map(|n| n == 1)
-    })
+        args![
+            &k.kek_check,
+            &k.data_key,
+            &k.lookup_key,
+            k.retired_data_key.as_ref(),
+            k.created_at,
+            &was.kek_check,
+            &was.data_key,
+            was.retired_data_key.as_ref(),
+            k.data_key_id.as_ref()
+        ],
+    )
+    .await
+    .map(|n| n == 1)
 }
 
 /// A key column's value as a parameter: ids in their own type.
@@ -95,7 +89,7 @@ fn key_part(is_id: bool, text: &str) -> StoreResult<Param<'_>> {
 }
 
 pub async fn sealed_values(
-    e: &impl Engine,
+    db: &mut dyn Db,
     column: SealedColumn,
     current: &[u8],
     after: Option<&[String]>,
@@ -124,11 +118,10 @@ pub async fn sealed_values(
         sql += &format!(" AND ({}) > ({})", keys.join(", "), marks.join(", "));
     }
     sql += &format!(" ORDER BY {} LIMIT {limit}", keys.join(", "));
-    let (current, after) = (current.to_vec(), after.map(<[String]>::to_vec));
     let width = listed.len();
-    read!(e, |db| {
-        let mut binds = vec![Param::from(&current)];
-        for (part, value) in place.key.iter().zip(after.iter().flatten()) {
+    {
+        let mut binds = vec![Param::from(current)];
+        for (part, value) in place.key.iter().zip(after.iter().copied().flatten()) {
             binds.push(key_part(part.is_id, value)?);
         }
         db.all(&sql, &binds, |mut r| {
@@ -138,11 +131,11 @@ pub async fn sealed_values(
             })
         })
         .await
-    })
+    }
 }
 
 pub async fn reseal_values(
-    e: &impl Engine,
+    db: &mut dyn Db,
     column: SealedColumn,
     values: Vec<Resealed>,
 ) -> StoreResult<u64> {
@@ -158,21 +151,19 @@ pub async fn reseal_values(
         "UPDATE {table} SET {col} = $1 WHERE {col} = $2 AND {}",
         matched.join(" AND ")
     );
-    write!(e, |db| {
-        let mut written = 0;
-        for value in &values {
-            let mut binds = vec![Param::from(&value.new), Param::from(&value.old)];
-            for (part, text) in place.key.iter().zip(&value.row) {
-                binds.push(key_part(part.is_id, text)?);
-            }
-            written += db.exec(&sql, &binds).await?;
+    let mut written = 0;
+    for value in &values {
+        let mut binds = vec![Param::from(&value.new), Param::from(&value.old)];
+        for (part, text) in place.key.iter().zip(&value.row) {
+            binds.push(key_part(part.is_id, text)?);
         }
-        Ok(written)
-    })
+        written += db.exec(&sql, &binds).await?;
+    }
+    Ok(written)
 }
 
 pub async fn count_sealed(
-    e: &impl Engine,
+    db: &mut dyn Db,
     column: SealedColumn,
     prefix: &[u8],
 ) -> StoreResult<u64> {
@@ -183,32 +174,26 @@ pub async fn count_sealed(
          WHERE {col} IS NOT NULL AND length({col}) > 0 AND substr({col}, 1, {}) = $1",
         prefix.len()
     );
-    let prefix = prefix.to_vec();
-    read!(e, |db| db
-        .value(&sql, args![&prefix])
-        .await
-        .map(Option::unwrap_or_default))
-}
-
-pub async fn holds_data(e: &impl Engine) -> StoreResult<bool> {
-    read!(e, |db| {
-        db.value(
-            "SELECT EXISTS (SELECT 1 FROM applications) OR EXISTS (SELECT 1 FROM api_keys)
-                 OR EXISTS (SELECT 1 FROM link_tokens) OR EXISTS (SELECT 1 FROM webhook_endpoints)",
-            args![],
-        )
+    db.value(&sql, args![prefix])
         .await
         .map(Option::unwrap_or_default)
-    })
 }
 
-pub async fn sample_sealed(e: &impl Engine) -> StoreResult<Option<(Uuid, Vec<u8>)>> {
-    read!(e, |db| {
-        db.one(
-            "SELECT id, form FROM applications WHERE redacted_at IS NULL LIMIT 1",
-            args![],
-            |mut r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .await
-    })
+pub async fn holds_data(db: &mut dyn Db) -> StoreResult<bool> {
+    db.value(
+        "SELECT EXISTS (SELECT 1 FROM applications) OR EXISTS (SELECT 1 FROM api_keys)
+                 OR EXISTS (SELECT 1 FROM link_tokens) OR EXISTS (SELECT 1 FROM webhook_endpoints)",
+        args![],
+    )
+    .await
+    .map(Option::unwrap_or_default)
+}
+
+pub async fn sample_sealed(db: &mut dyn Db) -> StoreResult<Option<(Uuid, Vec<u8>)>> {
+    db.one(
+        "SELECT id, form FROM applications WHERE redacted_at IS NULL LIMIT 1",
+        args![],
+        |mut r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .await
 }

@@ -12,113 +12,107 @@ use realname_core::store::{
 use uuid::Uuid;
 
 use crate::changes::{apply_in, insert_audit, publish, statuses};
-use crate::db::Engine;
-use crate::{args, for_update, read, write};
+use crate::db::{Db, Engine};
+use crate::{args, for_update};
 
-pub async fn purge_history(e: &impl Engine, forget: &Forget) -> StoreResult<Forgotten> {
-    let forget = *forget;
-    write!(e, |db| {
-        Ok(Forgotten {
-            deliveries: db
-                .exec(
-                    "DELETE FROM delivery_attempts WHERE at < $1",
-                    args![forget.events_before],
-                )
-                .await?,
-            events: db
-                .exec(
-                    "DELETE FROM platform_events WHERE created_at < $1",
-                    args![forget.events_before],
-                )
-                .await?,
-            jobs: db
-                .exec(
-                    "DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1",
-                    args![forget.jobs_before],
-                )
-                .await?,
-            links: db
-                .exec(
-                    "DELETE FROM link_tokens WHERE expires_at < $1",
-                    args![forget.links_before],
-                )
-                .await?,
-        })
+pub async fn purge_history(db: &mut dyn Db, forget: &Forget) -> StoreResult<Forgotten> {
+    Ok(Forgotten {
+        deliveries: db
+            .exec(
+                "DELETE FROM delivery_attempts WHERE at < $1",
+                args![forget.events_before],
+            )
+            .await?,
+        events: db
+            .exec(
+                "DELETE FROM platform_events WHERE created_at < $1",
+                args![forget.events_before],
+            )
+            .await?,
+        jobs: db
+            .exec(
+                "DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1",
+                args![forget.jobs_before],
+            )
+            .await?,
+        links: db
+            .exec(
+                "DELETE FROM link_tokens WHERE expires_at < $1",
+                args![forget.links_before],
+            )
+            .await?,
     })
 }
 
-pub async fn erase(e: &impl Engine, erasure: &Erasure) -> StoreResult<Erased> {
-    let x = erasure.clone();
-    write!(e, |db| {
-        if let Some(cancel) = &x.cancel
-            && apply_in(db, cancel).await? == Applied::Moved
-        {
-            return Ok(Erased::Moved);
-        }
-        let app = x.application_id;
-        let found = db
-            .one(
-                for_update!(
-                    db,
-                    "SELECT status, failure, redacted_at FROM applications WHERE id = $1"
-                ),
-                args![app],
-                |mut r| {
-                    let status: String = r.get(0)?;
-                    let failure: Option<String> = r.get(1)?;
-                    let redacted_at: Option<DateTime<Utc>> = r.get(2)?;
-                    Ok((status, failure, redacted_at))
-                },
-            )
-            .await?;
-        let Some((status, failure, redacted_at)) = found else {
-            return Ok(Erased::NotFound);
-        };
-        if redacted_at.is_some() {
-            return Ok(Erased::Already);
-        }
-        if status != x.status.as_str() {
-            return Ok(Erased::Moved);
-        }
-        let empty: &[u8] = &[];
-        let statements = [
-            "UPDATE applications SET form = $2, card_bank = NULL, card_sealed = NULL WHERE id = $1",
-            "UPDATE deposits SET amount = $2 WHERE application_id = $1",
-        ];
-        for sql in statements {
-            db.exec(sql, args![app, empty]).await?;
-        }
-        let statements = [
-            "DELETE FROM images WHERE application_id = $1",
-            "UPDATE rail_transfers SET instruction = NULL WHERE application_id = $1",
-        ];
-        for sql in statements {
-            db.exec(sql, args![app]).await?;
-        }
-        db.exec(
-            "UPDATE applications SET redacted_at = $1 WHERE id = $2",
-            args![x.at, app],
+pub async fn erase(db: &mut dyn Db, x: &Erasure) -> StoreResult<Erased> {
+    if let Some(cancel) = &x.cancel
+        && apply_in(db, cancel).await? == Applied::Moved
+    {
+        return Ok(Erased::Moved);
+    }
+    let app = x.application_id;
+    let found = db
+        .one(
+            for_update!(
+                db,
+                "SELECT status, failure, redacted_at FROM applications WHERE id = $1"
+            ),
+            args![app],
+            |mut r| {
+                let status: String = r.get(0)?;
+                let failure: Option<String> = r.get(1)?;
+                let redacted_at: Option<DateTime<Utc>> = r.get(2)?;
+                Ok((status, failure, redacted_at))
+            },
         )
         .await?;
-        db.exec(
-            "DELETE FROM idempotency WHERE scope = $1",
-            args![&x.answers_scope],
-        )
-        .await?;
-        let failure = failure.as_deref().and_then(Failure::decode);
-        publish(
-            db,
-            app,
-            EventType::Redacted,
-            x.status,
-            failure.as_ref(),
-            x.livemode,
-            x.at,
-        )
-        .await?;
-        insert_audit(db, &x.audit).await?;
-        Ok(Erased::Done)
-    })
+    let Some((status, failure, redacted_at)) = found else {
+        return Ok(Erased::NotFound);
+    };
+    if redacted_at.is_some() {
+        return Ok(Erased::Already);
+    }
+    if status != x.status.as_str() {
+        return Ok(Erased::Moved);
+    }
+    let empty: &[u8] = &[];
+    let statements = [
+        "UPDATE applications SET form = $2, card_bank = NULL, card_sealed = NULL WHERE id = $1",
+        "UPDATE deposits SET amount = $2 WHERE application_id = $1",
+    ];
+    for sql in statements {
+        db.exec(sql, args![app, empty]).await?;
+    }
+    let statements = [
+        "DELETE FROM images WHERE application_id = $1",
+        "UPDATE rail_transfers SET instruction = NULL WHERE application_id = $1",
+    ];
+    for sql in statements {
+        db.exec(sql, args![app]).await?;
+    }
+    db.exec(
+        "UPDATE applications SET redacted_at = $1 WHERE id = $2",
+        args![x.at, app],
+    )
+    .await?;
+    db.exec(
+        "DELETE FROM idempotency WHERE scope = $1",
+        args![&x.answers_scope],
+    )
+    .await?;
+    let failure = failure.as_deref().and_then(Failure::decode);
+    publish(
+        db,
+        app,
+        EventType::Redacted,
+        x.status,
+        failure.as_ref(),
+        x.livemode,
+        x.at,
+    )
+    .await?;
+    insert_audit(db, &x.audit).await?;
+    Ok(Erased::Done)
 }
 
 macro_rules! retention_due {
@@ -139,121 +133,113 @@ macro_rules! retention_due {
 }
 
 pub async fn retention_due(
-    e: &impl Engine,
+    db: &mut dyn Db,
     due: &Due,
     limit: u32,
 ) -> StoreResult<Vec<RetentionCandidate>> {
-    let due = due.clone();
-    e.read_long(crate::db::work(move |db| {
-        Box::pin(async move {
-            let sql = db.dialect().pick(
-                retention_due!(
-                    "substr(a.failure, 1, instr(a.failure, ';') - 1) IN (SELECT value FROM json_each($5))"
-                ),
-                retention_due!("split_part(a.failure, ';', 1) = ANY($5)"),
-            );
-            let fraud: &[&str] = &due.fraud_codes;
-            db.all(
-                sql,
-                args![
-                    due.ended_before,
-                    due.fraud_before,
-                    due.untouched_before,
-                    due.closed_before,
-                    fraud,
-                    limit
-                ],
-                |mut r| {
-                    let status: String = r.get(2)?;
-                    Ok(RetentionCandidate {
-                        application_id: r.get(0)?,
-                        account_id: r.get(1)?,
-                        status: Status::parse(&status)
-                            .ok_or_else(|| StoreError::Failed(format!("unknown status {status:?}")))?,
-                        failure: r.get::<Option<String>>(3)?.as_deref().and_then(Failure::decode),
-                        updated_at: r.get(4)?,
-                        account_closed_at: r.get(5)?,
-                    })
-                },
-            )
-            .await
-        })
-    }))
+    let sql = db.dialect().pick(
+        retention_due!(
+            "substr(a.failure, 1, instr(a.failure, ';') - 1) IN (SELECT value FROM json_each($5))"
+        ),
+        retention_due!("split_part(a.failure, ';', 1) = ANY($5)"),
+    );
+    let fraud: &[&str] = &due.fraud_codes;
+    db.all(
+        sql,
+        args![
+            due.ended_before,
+            due.fraud_before,
+            due.untouched_before,
+            due.closed_before,
+            fraud,
+            limit
+        ],
+        |mut r| {
+            let status: String = r.get(2)?;
+            Ok(RetentionCandidate {
+                application_id: r.get(0)?,
+                account_id: r.get(1)?,
+                status: Status::parse(&status)
+                    .ok_or_else(|| StoreError::Failed(format!("unknown status {status:?}")))?,
+                failure: r
+                    .get::<Option<String>>(3)?
+                    .as_deref()
+                    .and_then(Failure::decode),
+                updated_at: r.get(4)?,
+                account_closed_at: r.get(5)?,
+            })
+        },
+    )
     .await
 }
 
 pub async fn account_closed_at(
-    e: &impl Engine,
+    db: &mut dyn Db,
     account_id: Uuid,
 ) -> StoreResult<Option<DateTime<Utc>>> {
-    read!(e, |db| {
-        db.value::<Option<DateTime<Utc>>>(
-            "SELECT closed_at FROM platform_users WHERE account_id = $1",
-            args![account_id],
-        )
-        .await
-        .map(Option::flatten)
-    })
+    db.value::<Option<DateTime<Utc>>>(
+        "SELECT closed_at FROM platform_users WHERE account_id = $1",
+        args![account_id],
+    )
+    .await
+    .map(Option::flatten)
 }
 
-pub async fn close_platform_user(e: &impl Engine, closure: &Closure) -> StoreResult<Closed> {
-    let c = closure.clone();
-    write!(e, |db| {
-        let account = c.account_id;
-        let open = db
-            .row(
-                for_update!(
-                    db,
-                    "SELECT account_id FROM platform_users WHERE account_id = $1 AND closed_at IS NULL"
-                ),
-                args![account],
-            )
-            .await?;
-        if open.is_none() {
-            return Ok(Closed::NotOpen);
-        }
-        if let Some(cancel) = &c.cancel
-            && apply_in(db, cancel).await? == Applied::Moved
-        {
-            return Ok(Closed::Moved);
-        }
-        let open_statuses = statuses(Status::is_open);
-        let sql = db.dialect().pick(
-            "SELECT EXISTS (SELECT 1 FROM applications WHERE account_id = $1
-               AND status IN (SELECT value FROM json_each($2)))",
-            "SELECT EXISTS (SELECT 1 FROM applications WHERE account_id = $1 AND status = ANY($2))",
-        );
-        let in_progress: bool = db
-            .value(sql, args![account, open_statuses.as_slice()])
-            .await?
-            .unwrap_or(false);
-        if in_progress {
-            // Undoes the draft's cancellation with the rest.
-            return Err(StoreError::Conflict("application_in_progress".into()));
-        }
-        db.exec(
-            "UPDATE platform_users SET closed_at = $1 WHERE account_id = $2",
-            args![c.at, account],
+pub async fn close_platform_user(db: &mut dyn Db, c: &Closure) -> StoreResult<Closed> {
+    let account = c.account_id;
+    let open = db
+        .row(
+            for_update!(
+                db,
+                "SELECT account_id FROM platform_users WHERE account_id = $1 AND closed_at IS NULL"
+            ),
+            args![account],
         )
         .await?;
-        let statements = [
-            // The login names the platform's user; a new account for it takes it over.
-            "UPDATE accounts SET login = 'closed:' || CAST(id AS TEXT) WHERE id = $1",
-            "DELETE FROM sessions WHERE account_id = $1",
-            "DELETE FROM link_tokens WHERE used_at IS NULL
+    if open.is_none() {
+        return Ok(Closed::NotOpen);
+    }
+    if let Some(cancel) = &c.cancel
+        && apply_in(db, cancel).await? == Applied::Moved
+    {
+        return Ok(Closed::Moved);
+    }
+    let open_statuses = statuses(Status::is_open);
+    let sql = db.dialect().pick(
+        "SELECT EXISTS (SELECT 1 FROM applications WHERE account_id = $1
+               AND status IN (SELECT value FROM json_each($2)))",
+        "SELECT EXISTS (SELECT 1 FROM applications WHERE account_id = $1 AND status = ANY($2))",
+    );
+    let in_progress: bool = db
+        .value(sql, args![account, open_statuses.as_slice()])
+        .await?
+        .unwrap_or(false);
+    if in_progress {
+        // Undoes the draft's cancellation with the rest.
+        return Err(StoreError::Conflict("application_in_progress".into()));
+    }
+    db.exec(
+        "UPDATE platform_users SET closed_at = $1 WHERE account_id = $2",
+        args![c.at, account],
+    )
+    .await?;
+    let statements = [
+        // The login names the platform's user; a new account for it takes it over.
+        "UPDATE accounts SET login = 'closed:' || CAST(id AS TEXT) WHERE id = $1",
+        "DELETE FROM sessions WHERE account_id = $1",
+        "DELETE FROM link_tokens WHERE used_at IS NULL
              AND session_id IN (SELECT id FROM platform_sessions WHERE account_id = $1)",
-        ];
-        for sql in statements {
-            db.exec(sql, args![account]).await?;
-        }
-        insert_audit(db, &c.audit).await?;
-        Ok(Closed::Done)
-    })
+    ];
+    for sql in statements {
+        db.exec(sql, args![account]).await?;
+    }
+    insert_audit(db, &c.audit).await?;
+    Ok(Closed::Done)
 }
 
 /// Answers when the store answers.
-pub async fn ping(e: &impl Engine) -> StoreResult<()> {
-    read!(e, |db| db.row("SELECT 1", args![]).await.map(drop))
+pub async fn ping(db: &mut dyn Db) -> StoreResult<()> {
+    db.row("SELECT 1", args![]).await.map(drop)
 }
 
 /// Makes erased values unrecoverable from the engine's own files (see [`Engine::settle_erasures`]).

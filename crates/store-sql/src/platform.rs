@@ -11,8 +11,8 @@ use realname_core::store::{Account, StoreError, StoreResult};
 use uuid::Uuid;
 
 use crate::accounts::account;
-use crate::db::{Db, Engine, Row};
-use crate::{args, conflict_as, read, write};
+use crate::db::{Db, Row};
+use crate::{args, conflict_as};
 
 fn unknown(what: &str, value: &str) -> StoreError {
     StoreError::Failed(format!("unknown {what} {value:?}"))
@@ -94,107 +94,87 @@ pub(crate) async fn insert_link(db: &mut dyn Db, link: &LinkToken) -> StoreResul
     .map(drop)
 }
 
-pub async fn create_api_key(e: &impl Engine, key: &ApiKey) -> StoreResult<()> {
-    let key = key.clone();
-    write!(e, |db| {
-        db.exec(
-            "INSERT INTO api_keys (prefix, key_hash, name, mode, scopes, created_at)
+pub async fn create_api_key(db: &mut dyn Db, key: &ApiKey) -> StoreResult<()> {
+    db.exec(
+        "INSERT INTO api_keys (prefix, key_hash, name, mode, scopes, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
-            args![
-                &key.prefix,
-                &key.key_hash,
-                &key.name,
-                key.mode.as_str(),
-                key.scopes_text().as_str(),
-                key.created_at
-            ],
-        )
-        .await
-        .map(drop)
-        .map_err(conflict_as("api_key"))
-    })
+        args![
+            &key.prefix,
+            &key.key_hash,
+            &key.name,
+            key.mode.as_str(),
+            key.scopes_text().as_str(),
+            key.created_at
+        ],
+    )
+    .await
+    .map(drop)
+    .map_err(conflict_as("api_key"))
 }
 
-pub async fn api_key(e: &impl Engine, key_hash: &[u8]) -> StoreResult<Option<ApiKey>> {
-    let hash = key_hash.to_vec();
-    read!(e, |db| {
-        db.one(
-            concat!(
-                "SELECT ",
-                api_key_columns!(),
-                " FROM api_keys WHERE key_hash = $1"
-            ),
-            args![&hash],
-            api_key_row,
-        )
-        .await
-    })
+pub async fn api_key(db: &mut dyn Db, hash: &[u8]) -> StoreResult<Option<ApiKey>> {
+    db.one(
+        concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE key_hash = $1"
+        ),
+        args![hash],
+        api_key_row,
+    )
+    .await
 }
 
-pub async fn api_keys(e: &impl Engine) -> StoreResult<Vec<ApiKey>> {
-    read!(e, |db| {
-        db.all(
-            concat!(
-                "SELECT ",
-                api_key_columns!(),
-                " FROM api_keys ORDER BY created_at, prefix"
-            ),
-            args![],
-            api_key_row,
-        )
-        .await
-    })
+pub async fn api_keys(db: &mut dyn Db) -> StoreResult<Vec<ApiKey>> {
+    db.all(
+        concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys ORDER BY created_at, prefix"
+        ),
+        args![],
+        api_key_row,
+    )
+    .await
 }
 
-pub async fn revoke_api_key(e: &impl Engine, prefix: &str, at: DateTime<Utc>) -> StoreResult<bool> {
-    let prefix = prefix.to_owned();
-    write!(e, |db| {
-        db.exec(
-            "UPDATE api_keys SET revoked_at = $1 WHERE prefix = $2 AND revoked_at IS NULL",
-            args![at, &prefix],
-        )
-        .await
-        .map(|n| n > 0)
-    })
+pub async fn revoke_api_key(db: &mut dyn Db, prefix: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+    db.exec(
+        "UPDATE api_keys SET revoked_at = $1 WHERE prefix = $2 AND revoked_at IS NULL",
+        args![at, prefix],
+    )
+    .await
+    .map(|n| n > 0)
 }
 
-pub async fn touch_api_key(e: &impl Engine, prefix: &str, at: DateTime<Utc>) -> StoreResult<()> {
-    let prefix = prefix.to_owned();
-    write!(e, |db| {
-        db.exec(
-            "UPDATE api_keys SET last_used_at = $1
+pub async fn touch_api_key(db: &mut dyn Db, prefix: &str, at: DateTime<Utc>) -> StoreResult<()> {
+    db.exec(
+        "UPDATE api_keys SET last_used_at = $1
              WHERE prefix = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
-            args![at, &prefix, at - TimeDelta::minutes(1)],
-        )
-        .await
-        .map(drop)
-    })
+        args![at, prefix, at - TimeDelta::minutes(1)],
+    )
+    .await
+    .map(drop)
 }
 
 const PLATFORM_ACCOUNT: &str =
     "SELECT account_id FROM platform_users WHERE external_user_id = $1 AND closed_at IS NULL";
 
-pub async fn platform_account(
-    e: &impl Engine,
-    external_user_id: &str,
-) -> StoreResult<Option<Uuid>> {
-    let ext = external_user_id.to_owned();
-    read!(e, |db| db.value(PLATFORM_ACCOUNT, args![&ext]).await)
+pub async fn platform_account(db: &mut dyn Db, ext: &str) -> StoreResult<Option<Uuid>> {
+    db.value(PLATFORM_ACCOUNT, args![ext]).await
 }
 
 pub async fn link_platform_user(
-    e: &impl Engine,
-    external_user_id: &str,
+    db: &mut dyn Db,
+    ext: &str,
     account: &Account,
 ) -> StoreResult<Uuid> {
-    let (ext, account) = (external_user_id.to_owned(), account.clone());
-    write!(e, |db| {
-        // Two first sessions of one external id at once make one account.
-        db.lock(1, &ext).await?;
-        if let Some(existing) = db.value(PLATFORM_ACCOUNT, args![&ext]).await? {
-            return Ok(existing);
-        }
-        db.exec(
+    // Two first sessions of one external id at once make one account.
+    db.lock(1, ext).await?;
+    if let Some(existing) = db.value(PLATFORM_ACCOUNT, args![ext]).await? {
+        return Ok(existing);
+    }
+    db.exec(
             "INSERT INTO accounts (id, login, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)",
             args![
                 account.id,
@@ -206,52 +186,46 @@ pub async fn link_platform_user(
         )
         .await
         .map_err(conflict_as("login"))?;
-        db.exec(
-            "INSERT INTO platform_users (account_id, external_user_id, created_at) VALUES ($1, $2, $3)",
-            args![account.id, &ext, account.created_at],
-        )
-        .await?;
-        Ok(account.id)
-    })
+    db.exec(
+        "INSERT INTO platform_users (account_id, external_user_id, created_at) VALUES ($1, $2, $3)",
+        args![account.id, ext, account.created_at],
+    )
+    .await?;
+    Ok(account.id)
 }
 
-pub async fn external_user_of(e: &impl Engine, account_id: Uuid) -> StoreResult<Option<String>> {
-    read!(e, |db| {
-        db.value(
-            "SELECT external_user_id FROM platform_users WHERE account_id = $1",
-            args![account_id],
-        )
-        .await
-    })
+pub async fn external_user_of(db: &mut dyn Db, account_id: Uuid) -> StoreResult<Option<String>> {
+    db.value(
+        "SELECT external_user_id FROM platform_users WHERE account_id = $1",
+        args![account_id],
+    )
+    .await
 }
 
 pub async fn create_platform_session(
-    e: &impl Engine,
-    session: &PlatformSession,
+    db: &mut dyn Db,
+    s: &PlatformSession,
     link: &LinkToken,
 ) -> StoreResult<()> {
-    let (s, link) = (session.clone(), link.clone());
-    write!(e, |db| {
-        db.exec(
-            "INSERT INTO platform_sessions
+    db.exec(
+        "INSERT INTO platform_sessions
                  (id, account_id, external_user_id, return_url, locale, metadata, mode, created_at,
                   purpose)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            args![
-                s.id,
-                s.account_id,
-                &s.external_user_id,
-                s.return_url.as_deref(),
-                s.locale.as_deref(),
-                &s.metadata,
-                s.mode.as_str(),
-                s.created_at,
-                s.purpose.as_str()
-            ],
-        )
-        .await?;
-        insert_link(db, &link).await
-    })
+        args![
+            s.id,
+            s.account_id,
+            &s.external_user_id,
+            s.return_url.as_deref(),
+            s.locale.as_deref(),
+            &s.metadata,
+            s.mode.as_str(),
+            s.created_at,
+            s.purpose.as_str()
+        ],
+    )
+    .await?;
+    insert_link(db, link).await
 }
 
 const SESSION_BY_ID: &str = concat!(
@@ -261,147 +235,122 @@ const SESSION_BY_ID: &str = concat!(
 );
 
 pub async fn platform_session(
-    e: &impl Engine,
+    db: &mut dyn Db,
     session: Uuid,
 ) -> StoreResult<Option<PlatformSession>> {
-    read!(e, |db| {
-        db.one(SESSION_BY_ID, args![session], |mut r| session_row(&mut r))
-            .await
-    })
+    db.one(SESSION_BY_ID, args![session], |mut r| session_row(&mut r))
+        .await
 }
 
-pub async fn add_link(e: &impl Engine, link: &LinkToken) -> StoreResult<()> {
-    let link = link.clone();
-    write!(e, |db| insert_link(db, &link).await)
+pub async fn add_link(db: &mut dyn Db, link: &LinkToken) -> StoreResult<()> {
+    insert_link(db, link).await
 }
 
-pub async fn use_link(
-    e: &impl Engine,
-    token_hash: &[u8],
-    now: DateTime<Utc>,
-) -> StoreResult<LinkUse> {
-    let hash = token_hash.to_vec();
-    write!(e, |db| {
-        let session: Option<Uuid> = db
-            .value(
-                "UPDATE link_tokens SET used_at = $2
+pub async fn use_link(db: &mut dyn Db, hash: &[u8], now: DateTime<Utc>) -> StoreResult<LinkUse> {
+    let session: Option<Uuid> = db
+        .value(
+            "UPDATE link_tokens SET used_at = $2
                  WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
                  RETURNING session_id",
-                args![&hash, now],
+            args![hash, now],
+        )
+        .await?;
+    let Some(session) = session else {
+        let known = db
+            .row(
+                "SELECT 1 FROM link_tokens WHERE token_hash = $1",
+                args![hash],
             )
             .await?;
-        let Some(session) = session else {
-            let known = db
-                .row(
-                    "SELECT 1 FROM link_tokens WHERE token_hash = $1",
-                    args![&hash],
-                )
-                .await?;
-            return Ok(match known {
-                Some(_) => LinkUse::Spent,
-                None => LinkUse::Unknown,
-            });
-        };
-        db.one(SESSION_BY_ID, args![session], |mut r| session_row(&mut r))
-            .await?
-            .map(LinkUse::Used)
-            .ok_or_else(|| StoreError::Failed("a link names no session".into()))
-    })
+        return Ok(match known {
+            Some(_) => LinkUse::Spent,
+            None => LinkUse::Unknown,
+        });
+    };
+    db.one(SESSION_BY_ID, args![session], |mut r| session_row(&mut r))
+        .await?
+        .map(LinkUse::Used)
+        .ok_or_else(|| StoreError::Failed("a link names no session".into()))
 }
 
 pub async fn link(
-    e: &impl Engine,
-    token_hash: &[u8],
+    db: &mut dyn Db,
+    hash: &[u8],
     now: DateTime<Utc>,
 ) -> StoreResult<Option<(PlatformSession, bool)>> {
-    let hash = token_hash.to_vec();
-    read!(e, |db| {
-        db.one(
-            "SELECT s.id, s.account_id, s.external_user_id, s.return_url, s.locale, s.metadata, s.mode,
+    db.one(
+        "SELECT s.id, s.account_id, s.external_user_id, s.return_url, s.locale, s.metadata, s.mode,
                     s.created_at, s.purpose, (l.used_at IS NULL AND l.expires_at > $2)
              FROM link_tokens l JOIN platform_sessions s ON s.id = l.session_id
              WHERE l.token_hash = $1",
-            args![&hash, now],
-            |mut r| Ok((session_row(&mut r)?, r.get(9)?)),
-        )
-        .await
-    })
+        args![hash, now],
+        |mut r| Ok((session_row(&mut r)?, r.get(9)?)),
+    )
+    .await
 }
 
 pub async fn create_page_session(
-    e: &impl Engine,
-    token_hash: &[u8],
+    db: &mut dyn Db,
+    hash: &[u8],
     account_id: Uuid,
     expires_at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let hash = token_hash.to_vec();
-    write!(e, |db| {
-        db.exec(
+    db.exec(
             "INSERT INTO sessions (token_hash, account_id, expires_at, pages_only) VALUES ($1, $2, $3, TRUE)",
-            args![&hash, account_id, expires_at],
+            args![hash, account_id, expires_at],
         )
         .await
         .map(drop)
-    })
 }
 
 pub async fn page_session_account(
-    e: &impl Engine,
-    token_hash: &[u8],
+    db: &mut dyn Db,
+    hash: &[u8],
     now: DateTime<Utc>,
 ) -> StoreResult<Option<Account>> {
-    let hash = token_hash.to_vec();
-    read!(e, |db| {
-        db.one(
-            "SELECT a.id, a.login, a.password_hash, a.role, a.created_at
+    db.one(
+        "SELECT a.id, a.login, a.password_hash, a.role, a.created_at
              FROM sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL",
-            args![&hash, now],
-            account,
-        )
-        .await
-    })
+        args![hash, now],
+        account,
+    )
+    .await
 }
 
-pub async fn events(e: &impl Engine, query: &EventQuery) -> StoreResult<Vec<PlatformEvent>> {
-    let q = query.clone();
-    read!(e, |db| {
-        db.all(
-            concat!(
-                "SELECT ",
-                platform_event_columns!(),
-                " FROM platform_events
+pub async fn events(db: &mut dyn Db, q: &EventQuery) -> StoreResult<Vec<PlatformEvent>> {
+    db.all(
+        concat!(
+            "SELECT ",
+            platform_event_columns!(),
+            " FROM platform_events
                  WHERE created_at >= $1 AND ($2 IS NULL OR type = $2)
                    AND ($3 IS NULL OR application_id = $3) AND ($4 IS NULL OR position < $4)
                    AND livemode = $6
                  ORDER BY position DESC LIMIT $5"
-            ),
-            args![
-                q.since,
-                q.event_type.map(EventType::as_str),
-                q.application_id,
-                q.before,
-                q.limit,
-                q.livemode
-            ],
-            platform_event,
-        )
-        .await
-    })
+        ),
+        args![
+            q.since,
+            q.event_type.map(EventType::as_str),
+            q.application_id,
+            q.before,
+            q.limit,
+            q.livemode
+        ],
+        platform_event,
+    )
+    .await
 }
 
-pub async fn event(e: &impl Engine, event_id: &str) -> StoreResult<Option<PlatformEvent>> {
-    let event_id = event_id.to_owned();
-    read!(e, |db| {
-        db.one(
-            concat!(
-                "SELECT ",
-                platform_event_columns!(),
-                " FROM platform_events WHERE id = $1"
-            ),
-            args![&event_id],
-            platform_event,
-        )
-        .await
-    })
+pub async fn event(db: &mut dyn Db, event_id: &str) -> StoreResult<Option<PlatformEvent>> {
+    db.one(
+        concat!(
+            "SELECT ",
+            platform_event_columns!(),
+            " FROM platform_events WHERE id = $1"
+        ),
+        args![event_id],
+        platform_event,
+    )
+    .await
 }

@@ -240,22 +240,15 @@ fn held_row(mut r: Row) -> StoreResult<HeldTransfer> {
     })
 }
 
-pub async fn hold(
-    e: &impl Engine,
-    transfer: &HeldTransfer,
-    due_at: DateTime<Utc>,
-) -> StoreResult<()> {
-    let t = transfer.clone();
-    write!(e, |db| {
-        db.exec(
-            "INSERT INTO rail_transfers
+pub async fn hold(db: &mut dyn Db, t: &HeldTransfer, due_at: DateTime<Utc>) -> StoreResult<()> {
+    db.exec(
+        "INSERT INTO rail_transfers
                  (end_to_end_id, application_id, instruction, state, due_at, held_at, updated_at)
              VALUES ($1, $2, $3, 'held', $4, $4, $4) ON CONFLICT (end_to_end_id) DO NOTHING",
-            args![&t.end_to_end_id, t.application_id, &t.sealed, due_at],
-        )
-        .await
-        .map(drop)
-    })
+        args![&t.end_to_end_id, t.application_id, &t.sealed, due_at],
+    )
+    .await
+    .map(drop)
 }
 
 macro_rules! held {
@@ -269,157 +262,141 @@ macro_rules! held {
 }
 
 pub async fn take_batch(
-    e: &impl Engine,
+    db: &mut dyn Db,
     msg_id: &str,
     now: DateTime<Utc>,
     max: u32,
 ) -> StoreResult<Vec<HeldTransfer>> {
-    let msg_id = msg_id.to_owned();
-    write!(e, |db| {
-        // SKIP LOCKED: two nodes making files at once take different payouts.
-        let sql = db
-            .dialect()
-            .pick(held!(""), held!(" FOR UPDATE SKIP LOCKED"));
-        let taken = db.all(sql, args![now, max], held_row).await?;
-        if taken.is_empty() {
-            return Ok(taken);
-        }
-        let ids: Vec<&str> = taken.iter().map(|t| t.end_to_end_id.as_str()).collect();
-        let sql = db.dialect().pick(
-            "UPDATE rail_transfers SET state = 'sent', msg_id = $2, sends = sends + 1,
+    // SKIP LOCKED: two nodes making files at once take different payouts.
+    let sql = db
+        .dialect()
+        .pick(held!(""), held!(" FOR UPDATE SKIP LOCKED"));
+    let taken = db.all(sql, args![now, max], held_row).await?;
+    if taken.is_empty() {
+        return Ok(taken);
+    }
+    let ids: Vec<&str> = taken.iter().map(|t| t.end_to_end_id.as_str()).collect();
+    let sql = db.dialect().pick(
+        "UPDATE rail_transfers SET state = 'sent', msg_id = $2, sends = sends + 1,
                  updated_at = $3
              WHERE end_to_end_id IN (SELECT value FROM json_each($1))",
-            "UPDATE rail_transfers SET state = 'sent', msg_id = $2, sends = sends + 1,
+        "UPDATE rail_transfers SET state = 'sent', msg_id = $2, sends = sends + 1,
                  updated_at = $3
              WHERE end_to_end_id = ANY($1)",
-        );
-        db.exec(sql, args![ids.as_slice(), &msg_id, now]).await?;
-        let count = i64::try_from(taken.len()).unwrap_or(i64::MAX);
-        db.exec(
-            "INSERT INTO rail_files (msg_id, created_at, transfers) VALUES ($1, $2, $3)",
-            args![&msg_id, now, count],
+    );
+    db.exec(sql, args![ids.as_slice(), msg_id, now]).await?;
+    let count = i64::try_from(taken.len()).unwrap_or(i64::MAX);
+    db.exec(
+        "INSERT INTO rail_files (msg_id, created_at, transfers) VALUES ($1, $2, $3)",
+        args![msg_id, now, count],
+    )
+    .await?;
+    Ok(taken)
+}
+
+pub async fn unwritten(db: &mut dyn Db) -> StoreResult<Vec<OutgoingFile>> {
+    let files = db
+        .all(
+            "SELECT msg_id, created_at FROM rail_files WHERE written_at IS NULL
+                     ORDER BY created_at",
+            args![],
+            |mut r| Ok((r.get::<String>(0)?, r.get::<DateTime<Utc>>(1)?)),
         )
         .await?;
-        Ok(taken)
-    })
-}
-
-pub async fn unwritten(e: &impl Engine) -> StoreResult<Vec<OutgoingFile>> {
-    e.read_long(crate::db::work(|db| {
-        Box::pin(async move {
-            let files = db
-                .all(
-                    "SELECT msg_id, created_at FROM rail_files WHERE written_at IS NULL
-                     ORDER BY created_at",
-                    args![],
-                    |mut r| Ok((r.get::<String>(0)?, r.get::<DateTime<Utc>>(1)?)),
-                )
-                .await?;
-            let mut out = Vec::with_capacity(files.len());
-            for (msg_id, created_at) in files {
-                let transfers = db
-                    .all(
-                        "SELECT end_to_end_id, application_id, instruction FROM rail_transfers
+    let mut out = Vec::with_capacity(files.len());
+    for (msg_id, created_at) in files {
+        let transfers = db
+            .all(
+                "SELECT end_to_end_id, application_id, instruction FROM rail_transfers
                          WHERE msg_id = $1 AND state = 'sent' ORDER BY end_to_end_id",
-                        args![&msg_id],
-                        held_row,
-                    )
-                    .await?;
-                out.push(OutgoingFile {
-                    msg_id,
-                    created_at,
-                    transfers,
-                });
-            }
-            Ok(out)
-        })
-    }))
+                args![&msg_id],
+                held_row,
+            )
+            .await?;
+        out.push(OutgoingFile {
+            msg_id,
+            created_at,
+            transfers,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn written(db: &mut dyn Db, msg_id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+    db.exec(
+        "UPDATE rail_files SET written_at = $2 WHERE msg_id = $1 AND written_at IS NULL",
+        args![msg_id, at],
+    )
     .await
+    .map(drop)
 }
 
-pub async fn written(e: &impl Engine, msg_id: &str, at: DateTime<Utc>) -> StoreResult<()> {
-    let msg_id = msg_id.to_owned();
-    write!(e, |db| {
-        db.exec(
-            "UPDATE rail_files SET written_at = $2 WHERE msg_id = $1 AND written_at IS NULL",
-            args![&msg_id, at],
-        )
-        .await
-        .map(drop)
-    })
-}
-
-pub async fn rail_report(e: &impl Engine) -> StoreResult<RailReport> {
-    e.read_long(crate::db::work(|db| {
-        Box::pin(async move {
-            let mut report = RailReport::default();
-            report.awaiting_report = db
-                .all(
-                    "SELECT msg_id, transfers, written_at FROM rail_files
+pub async fn rail_report(db: &mut dyn Db) -> StoreResult<RailReport> {
+    let mut report = RailReport::default();
+    report.awaiting_report = db
+        .all(
+            "SELECT msg_id, transfers, written_at FROM rail_files
                      WHERE written_at IS NOT NULL AND answered_at IS NULL ORDER BY written_at",
-                    args![],
-                    |mut r| {
-                        Ok(SentFile {
-                            msg_id: r.get(0)?,
-                            transfers: r.get(1)?,
-                            written_at: r.get(2)?,
-                        })
-                    },
-                )
-                .await?;
-            let counts = db
-                .all(
-                    "SELECT state, COUNT(*) FROM rail_transfers GROUP BY state",
-                    args![],
-                    |mut r| Ok((r.get::<String>(0)?, r.get::<u64>(1)?)),
-                )
-                .await?;
-            for (state, n) in counts {
-                match state.as_str() {
-                    "held" => report.held = n,
-                    "sent" => report.sent = n,
-                    "settled" => report.settled = n,
-                    "returned" => report.returned = n,
-                    _ => {}
-                }
-            }
-            report.waiting_to_resend = db
-                .all(
-                    "SELECT end_to_end_id, reason, due_at, sends FROM rail_transfers
+            args![],
+            |mut r| {
+                Ok(SentFile {
+                    msg_id: r.get(0)?,
+                    transfers: r.get(1)?,
+                    written_at: r.get(2)?,
+                })
+            },
+        )
+        .await?;
+    let counts = db
+        .all(
+            "SELECT state, COUNT(*) FROM rail_transfers GROUP BY state",
+            args![],
+            |mut r| Ok((r.get::<String>(0)?, r.get::<u64>(1)?)),
+        )
+        .await?;
+    for (state, n) in counts {
+        match state.as_str() {
+            "held" => report.held = n,
+            "sent" => report.sent = n,
+            "settled" => report.settled = n,
+            "returned" => report.returned = n,
+            _ => {}
+        }
+    }
+    report.waiting_to_resend = db
+        .all(
+            "SELECT end_to_end_id, reason, due_at, sends FROM rail_transfers
                      WHERE state = 'held' AND reason IS NOT NULL ORDER BY due_at",
-                    args![],
-                    |mut r| {
-                        Ok(WaitingTransfer {
-                            end_to_end_id: r.get(0)?,
-                            reason: r.get(1)?,
-                            due_at: r.get(2)?,
-                            sends: r.get(3)?,
-                        })
-                    },
-                )
-                .await?;
-            report.unmatched = db
-                .all(
-                    "SELECT kind, msg_id, source, reference, what, at FROM rail_unmatched
+            args![],
+            |mut r| {
+                Ok(WaitingTransfer {
+                    end_to_end_id: r.get(0)?,
+                    reason: r.get(1)?,
+                    due_at: r.get(2)?,
+                    sends: r.get(3)?,
+                })
+            },
+        )
+        .await?;
+    report.unmatched = db
+        .all(
+            "SELECT kind, msg_id, source, reference, what, at FROM rail_unmatched
                      ORDER BY id DESC LIMIT 100",
-                    args![],
-                    |mut r| {
-                        let kind: Option<String> = r.get(0)?;
-                        let msg_id: Option<String> = r.get(1)?;
-                        Ok(UnmatchedEntry {
-                            message: kind
-                                .zip(msg_id)
-                                .map(|(kind, msg_id)| MessageKey { kind, msg_id }),
-                            source: r.get(2)?,
-                            reference: r.get(3)?,
-                            what: r.get(4)?,
-                            at: r.get(5)?,
-                        })
-                    },
-                )
-                .await?;
-            Ok(report)
-        })
-    }))
-    .await
+            args![],
+            |mut r| {
+                let kind: Option<String> = r.get(0)?;
+                let msg_id: Option<String> = r.get(1)?;
+                Ok(UnmatchedEntry {
+                    message: kind
+                        .zip(msg_id)
+                        .map(|(kind, msg_id)| MessageKey { kind, msg_id }),
+                    source: r.get(2)?,
+                    reference: r.get(3)?,
+                    what: r.get(4)?,
+                    at: r.get(5)?,
+                })
+            },
+        )
+        .await?;
+    Ok(report)
 }

@@ -8,8 +8,8 @@ use realname_core::store::{
 use uuid::Uuid;
 
 use crate::changes::{apply_in, insert_audit};
-use crate::db::{Db, Engine, Row};
-use crate::{args, for_update, read, write};
+use crate::db::{Db, Row};
+use crate::{args, for_update};
 
 macro_rules! case_select {
     ($rest:literal) => {
@@ -42,7 +42,7 @@ async fn case_for_update(db: &mut dyn Db, case: Uuid) -> StoreResult<Option<Case
 }
 
 pub async fn review_cases(
-    e: &impl Engine,
+    db: &mut dyn Db,
     filter: CaseFilter,
     now: DateTime<Utc>,
     after: Option<(DateTime<Utc>, Uuid)>,
@@ -63,132 +63,114 @@ pub async fn review_cases(
         ),
     };
     let (after_due, after_id) = (after.map(|a| a.0), after.map(|a| a.1));
-    read!(e, |db| db
-        .all(sql, args![now, after_due, after_id, limit], case_row)
-        .await)
-}
-
-pub async fn review_case(e: &impl Engine, case: Uuid) -> StoreResult<Option<CaseRecord>> {
-    read!(e, |db| db
-        .one(case_select!("WHERE id = $1"), args![case], case_row)
-        .await)
-}
-
-pub async fn review_case_of(e: &impl Engine, application: Uuid) -> StoreResult<Option<CaseRecord>> {
-    read!(e, |db| {
-        db.one(
-            case_select!("WHERE application_id = $1"),
-            args![application],
-            case_row,
-        )
+    db.all(sql, args![now, after_due, after_id, limit], case_row)
         .await
-    })
 }
 
-pub async fn case_facts(e: &impl Engine, application_ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
-    let ids = application_ids.to_vec();
-    read!(e, |db| {
-        let sql = db.dialect().pick(
-            "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END, (
+pub async fn review_case(db: &mut dyn Db, case: Uuid) -> StoreResult<Option<CaseRecord>> {
+    db.one(case_select!("WHERE id = $1"), args![case], case_row)
+        .await
+}
+
+pub async fn review_case_of(db: &mut dyn Db, application: Uuid) -> StoreResult<Option<CaseRecord>> {
+    db.one(
+        case_select!("WHERE application_id = $1"),
+        args![application],
+        case_row,
+    )
+    .await
+}
+
+pub async fn case_facts(db: &mut dyn Db, ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
+    let sql = db.dialect().pick(
+        "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END, (
                  SELECT other.application_id FROM application_documents mine
                  JOIN application_documents other ON other.document_hash = mine.document_hash
                  JOIN applications o ON o.id = other.application_id
                  WHERE mine.application_id = a.id AND other.account_id <> a.account_id
                  ORDER BY o.created_at, o.id LIMIT 1)
              FROM applications a WHERE a.id IN (SELECT value FROM json_each($1))",
-            "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END, (
+        "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END, (
                  SELECT other.application_id FROM application_documents mine
                  JOIN application_documents other ON other.document_hash = mine.document_hash
                  JOIN applications o ON o.id = other.application_id
                  WHERE mine.application_id = a.id AND other.account_id <> a.account_id
                  ORDER BY o.created_at, o.id LIMIT 1)
              FROM applications a WHERE a.id = ANY($1)",
-        );
-        db.all(sql, args![ids.as_slice()], |mut r| {
-            Ok(CaseFacts {
-                application_id: r.get(0)?,
-                form: r.get(1)?,
-                duplicate_of: r.get(2)?,
-            })
+    );
+    db.all(sql, args![ids], |mut r| {
+        Ok(CaseFacts {
+            application_id: r.get(0)?,
+            form: r.get(1)?,
+            duplicate_of: r.get(2)?,
         })
-        .await
     })
+    .await
 }
 
 pub async fn claim_case(
-    e: &impl Engine,
+    db: &mut dyn Db,
     case: Uuid,
     reviewer: Uuid,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> StoreResult<CaseWrite> {
-    write!(e, |db| {
-        let found = case_for_update(db, case).await?;
-        let verdict = CaseWrite::claim(found.as_ref(), reviewer, now);
-        if verdict != CaseWrite::Done {
-            return Ok(verdict);
-        }
-        db.exec(
-            "UPDATE review_cases SET claimed_by = $1, claimed_until = $2 WHERE id = $3",
-            args![reviewer, until, case],
-        )
-        .await?;
-        Ok(CaseWrite::Done)
-    })
+    let found = case_for_update(db, case).await?;
+    let verdict = CaseWrite::claim(found.as_ref(), reviewer, now);
+    if verdict != CaseWrite::Done {
+        return Ok(verdict);
+    }
+    db.exec(
+        "UPDATE review_cases SET claimed_by = $1, claimed_until = $2 WHERE id = $3",
+        args![reviewer, until, case],
+    )
+    .await?;
+    Ok(CaseWrite::Done)
 }
 
 pub async fn decide_case(
-    e: &impl Engine,
+    db: &mut dyn Db,
     case: Uuid,
     reviewer: Uuid,
     change: &StateChange,
     audit: &AuditEntry,
 ) -> StoreResult<CaseWrite> {
-    let (change, audit) = (change.clone(), audit.clone());
-    write!(e, |db| {
-        let found = case_for_update(db, case).await?;
-        let verdict = CaseWrite::decision(found.as_ref(), reviewer, change.at);
-        if verdict != CaseWrite::Done {
-            return Ok(verdict);
-        }
-        // The transition's own effect closes the case with the decision's outcome.
-        if apply_in(db, &change).await? == Applied::Moved {
-            return Ok(CaseWrite::Decided);
-        }
-        insert_audit(db, &audit).await?;
-        Ok(CaseWrite::Done)
-    })
+    let found = case_for_update(db, case).await?;
+    let verdict = CaseWrite::decision(found.as_ref(), reviewer, change.at);
+    if verdict != CaseWrite::Done {
+        return Ok(verdict);
+    }
+    // The transition's own effect closes the case with the decision's outcome.
+    if apply_in(db, change).await? == Applied::Moved {
+        return Ok(CaseWrite::Decided);
+    }
+    insert_audit(db, audit).await?;
+    Ok(CaseWrite::Done)
 }
 
-pub async fn append_audit(e: &impl Engine, entry: &AuditEntry) -> StoreResult<()> {
-    let entry = entry.clone();
-    write!(e, |db| insert_audit(db, &entry).await)
+pub async fn append_audit(db: &mut dyn Db, entry: &AuditEntry) -> StoreResult<()> {
+    insert_audit(db, entry).await
 }
 
 pub async fn audit_trail(
-    e: &impl Engine,
+    db: &mut dyn Db,
     application_id: Option<Uuid>,
     limit: u32,
 ) -> StoreResult<Vec<AuditEntry>> {
-    e.read_long(crate::db::work(move |db| {
-        Box::pin(async move {
-            db.all(
-                "SELECT id, at, actor, action, application_id, detail FROM audit
+    db.all(
+        "SELECT id, at, actor, action, application_id, detail FROM audit
                  WHERE $1 IS NULL OR application_id = $1 ORDER BY seq LIMIT $2",
-                args![application_id, limit],
-                |mut r| {
-                    Ok(AuditEntry {
-                        id: r.get(0)?,
-                        at: r.get(1)?,
-                        actor: r.get(2)?,
-                        action: r.get(3)?,
-                        application_id: r.get(4)?,
-                        detail: r.get(5)?,
-                    })
-                },
-            )
-            .await
-        })
-    }))
+        args![application_id, limit],
+        |mut r| {
+            Ok(AuditEntry {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                application_id: r.get(4)?,
+                detail: r.get(5)?,
+            })
+        },
+    )
     .await
 }

@@ -5,8 +5,8 @@ use realname_core::platform::{DeliveryAttempt, DeliveryState, WebhookEndpoint};
 use realname_core::store::{StoreError, StoreResult};
 use uuid::Uuid;
 
-use crate::db::{Engine, Row};
-use crate::{args, read, write};
+use crate::args;
+use crate::db::{Db, Row};
 
 macro_rules! endpoint_columns {
     () => {
@@ -51,156 +51,127 @@ fn attempt(mut r: Row) -> StoreResult<DeliveryAttempt> {
     })
 }
 
-pub async fn create_webhook_endpoint(
-    e: &impl Engine,
-    endpoint: &WebhookEndpoint,
-) -> StoreResult<()> {
-    let w = endpoint.clone();
-    write!(e, |db| {
-        db.exec(
-            "INSERT INTO webhook_endpoints (id, url, events, description, enabled, secret,
+pub async fn create_webhook_endpoint(db: &mut dyn Db, w: &WebhookEndpoint) -> StoreResult<()> {
+    db.exec(
+        "INSERT INTO webhook_endpoints (id, url, events, description, enabled, secret,
                  previous_secret, previous_expires_at, livemode, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            args![
-                w.id,
-                &w.url,
-                w.events.join(" ").as_str(),
-                w.description.as_deref(),
-                w.enabled,
-                &w.secret,
-                w.previous_secret.as_ref(),
-                w.previous_expires_at,
-                w.livemode,
-                w.created_at
-            ],
-        )
-        .await
-        .map(drop)
-    })
+        args![
+            w.id,
+            &w.url,
+            w.events.join(" ").as_str(),
+            w.description.as_deref(),
+            w.enabled,
+            &w.secret,
+            w.previous_secret.as_ref(),
+            w.previous_expires_at,
+            w.livemode,
+            w.created_at
+        ],
+    )
+    .await
+    .map(drop)
 }
 
-pub async fn webhook_endpoints(e: &impl Engine) -> StoreResult<Vec<WebhookEndpoint>> {
-    read!(e, |db| {
-        db.all(
-            concat!(
-                "SELECT ",
-                endpoint_columns!(),
-                " FROM webhook_endpoints ORDER BY created_at, id"
-            ),
-            args![],
-            endpoint,
-        )
-        .await
-    })
+pub async fn webhook_endpoints(db: &mut dyn Db) -> StoreResult<Vec<WebhookEndpoint>> {
+    db.all(
+        concat!(
+            "SELECT ",
+            endpoint_columns!(),
+            " FROM webhook_endpoints ORDER BY created_at, id"
+        ),
+        args![],
+        endpoint,
+    )
+    .await
 }
 
-pub async fn webhook_endpoint(e: &impl Engine, id: Uuid) -> StoreResult<Option<WebhookEndpoint>> {
-    read!(e, |db| {
-        db.one(
-            concat!(
-                "SELECT ",
-                endpoint_columns!(),
-                " FROM webhook_endpoints WHERE id = $1"
-            ),
-            args![id],
-            endpoint,
-        )
-        .await
-    })
+pub async fn webhook_endpoint(db: &mut dyn Db, id: Uuid) -> StoreResult<Option<WebhookEndpoint>> {
+    db.one(
+        concat!(
+            "SELECT ",
+            endpoint_columns!(),
+            " FROM webhook_endpoints WHERE id = $1"
+        ),
+        args![id],
+        endpoint,
+    )
+    .await
 }
 
-pub async fn update_webhook_endpoint(
-    e: &impl Engine,
-    endpoint: &WebhookEndpoint,
-) -> StoreResult<bool> {
-    let w = endpoint.clone();
-    write!(e, |db| {
-        db.exec(
-            "UPDATE webhook_endpoints SET url = $2, events = $3, description = $4, enabled = $5
+pub async fn update_webhook_endpoint(db: &mut dyn Db, w: &WebhookEndpoint) -> StoreResult<bool> {
+    db.exec(
+        "UPDATE webhook_endpoints SET url = $2, events = $3, description = $4, enabled = $5
              WHERE id = $1",
-            args![
-                w.id,
-                &w.url,
-                w.events.join(" ").as_str(),
-                w.description.as_deref(),
-                w.enabled
-            ],
-        )
-        .await
-        .map(|n| n > 0)
-    })
+        args![
+            w.id,
+            &w.url,
+            w.events.join(" ").as_str(),
+            w.description.as_deref(),
+            w.enabled
+        ],
+    )
+    .await
+    .map(|n| n > 0)
 }
 
 pub async fn rotate_webhook_secret(
-    e: &impl Engine,
+    db: &mut dyn Db,
     id: Uuid,
     secret: &[u8],
     previous_expires_at: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let secret = secret.to_vec();
-    write!(e, |db| {
-        db.exec(
-            "UPDATE webhook_endpoints
+    db.exec(
+        "UPDATE webhook_endpoints
              SET previous_secret = secret, secret = $2, previous_expires_at = $3
              WHERE id = $1",
-            args![id, &secret, previous_expires_at],
-        )
+        args![id, secret, previous_expires_at],
+    )
+    .await
+    .map(|n| n > 0)
+}
+
+pub async fn delete_webhook_endpoint(db: &mut dyn Db, id: Uuid) -> StoreResult<bool> {
+    db.exec("DELETE FROM webhook_endpoints WHERE id = $1", args![id])
         .await
         .map(|n| n > 0)
-    })
 }
 
-pub async fn delete_webhook_endpoint(e: &impl Engine, id: Uuid) -> StoreResult<bool> {
-    write!(e, |db| {
-        db.exec("DELETE FROM webhook_endpoints WHERE id = $1", args![id])
-            .await
-            .map(|n| n > 0)
-    })
-}
-
-pub async fn record_delivery_attempt(
-    e: &impl Engine,
-    attempt: &DeliveryAttempt,
-) -> StoreResult<()> {
-    let a = attempt.clone();
-    write!(e, |db| {
-        db.exec(
-            "INSERT INTO delivery_attempts (id, endpoint_id, event_id, attempt, state, status_code,
+pub async fn record_delivery_attempt(db: &mut dyn Db, a: &DeliveryAttempt) -> StoreResult<()> {
+    db.exec(
+        "INSERT INTO delivery_attempts (id, endpoint_id, event_id, attempt, state, status_code,
                  error, at, next_attempt_at, livemode)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            args![
-                a.id,
-                a.endpoint_id,
-                &a.event_id,
-                a.attempt,
-                a.state.as_str(),
-                a.status_code.map(i32::from),
-                a.error.as_deref(),
-                a.at,
-                a.next_attempt_at,
-                a.livemode
-            ],
-        )
-        .await
-        .map(drop)
-    })
+        args![
+            a.id,
+            a.endpoint_id,
+            &a.event_id,
+            a.attempt,
+            a.state.as_str(),
+            a.status_code.map(i32::from),
+            a.error.as_deref(),
+            a.at,
+            a.next_attempt_at,
+            a.livemode
+        ],
+    )
+    .await
+    .map(drop)
 }
 
 pub async fn delivery_attempts(
-    e: &impl Engine,
+    db: &mut dyn Db,
     endpoint: Uuid,
     before: Option<i64>,
     limit: u32,
 ) -> StoreResult<Vec<DeliveryAttempt>> {
-    read!(e, |db| {
-        db.all(
-            "SELECT position, id, endpoint_id, event_id, attempt, state, status_code, error, at,
+    db.all(
+        "SELECT position, id, endpoint_id, event_id, attempt, state, status_code, error, at,
                     next_attempt_at, livemode
              FROM delivery_attempts WHERE endpoint_id = $1 AND ($2 IS NULL OR position < $2)
              ORDER BY position DESC LIMIT $3",
-            args![endpoint, before, limit],
-            attempt,
-        )
-        .await
-    })
+        args![endpoint, before, limit],
+        attempt,
+    )
+    .await
 }
