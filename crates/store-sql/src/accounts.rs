@@ -23,12 +23,10 @@ pub(crate) fn account(mut r: Row) -> StoreResult<Account> {
 }
 
 pub async fn create_account(db: &mut dyn Db, a: &Account) -> StoreResult<()> {
-    db.exec(
+    db.run(
             "INSERT INTO accounts (id, login, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)",
             args![a.id, &a.login, &a.password_hash, a.role.as_str(), a.created_at],
-        )
-        .await
-        .map(drop)
+        ).await
         .map_err(conflict_as("login"))
 }
 
@@ -58,12 +56,11 @@ pub async fn create_session(
     account_id: Uuid,
     expires_at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "INSERT INTO sessions (token_hash, account_id, expires_at) VALUES ($1, $2, $3)",
         args![hash, account_id, expires_at],
     )
     .await
-    .map(drop)
 }
 
 pub async fn session_account(
@@ -71,21 +68,31 @@ pub async fn session_account(
     hash: &[u8],
     now: DateTime<Utc>,
 ) -> StoreResult<Option<Account>> {
+    session_holder(db, hash, now, false).await
+}
+
+/// The account a live session signs in; `pages` admits the sessions the pages alone accept
+/// (a platform's link signed them in).
+pub(crate) async fn session_holder(
+    db: &mut dyn Db,
+    hash: &[u8],
+    now: DateTime<Utc>,
+    pages: bool,
+) -> StoreResult<Option<Account>> {
     db.one(
         "SELECT a.id, a.login, a.password_hash, a.role, a.created_at
-             FROM sessions s JOIN accounts a ON a.id = s.account_id
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT s.pages_only
-               AND a.disabled_at IS NULL",
-        args![hash, now],
+         FROM sessions s JOIN accounts a ON a.id = s.account_id
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND (NOT s.pages_only OR $3)
+           AND a.disabled_at IS NULL",
+        args![hash, now, pages],
         account,
     )
     .await
 }
 
 pub async fn delete_session(db: &mut dyn Db, hash: &[u8]) -> StoreResult<()> {
-    db.exec("DELETE FROM sessions WHERE token_hash = $1", args![hash])
+    db.run("DELETE FROM sessions WHERE token_hash = $1", args![hash])
         .await
-        .map(drop)
 }
 
 pub async fn set_second_factor(
@@ -93,13 +100,12 @@ pub async fn set_second_factor(
     account_id: Uuid,
     secret: &[u8],
 ) -> StoreResult<bool> {
-    db.exec(
+    db.changed(
         "UPDATE accounts SET second_factor = $1, second_factor_step = NULL
              WHERE id = $2 AND disabled_at IS NULL",
         args![secret, account_id],
     )
     .await
-    .map(|n| n > 0)
 }
 
 pub async fn second_factor(db: &mut dyn Db, account_id: Uuid) -> StoreResult<Option<Vec<u8>>> {
@@ -116,14 +122,13 @@ pub async fn take_second_factor_step(
     account_id: Uuid,
     step: i64,
 ) -> StoreResult<bool> {
-    db.exec(
+    db.changed(
         "UPDATE accounts SET second_factor_step = $1
              WHERE id = $2 AND second_factor IS NOT NULL
                AND (second_factor_step IS NULL OR second_factor_step < $1)",
         args![step, account_id],
     )
     .await
-    .map(|n| n > 0)
 }
 
 pub async fn disable_account(
@@ -191,12 +196,11 @@ pub async fn record_login_failure(
 }
 
 pub async fn clear_login_failures(db: &mut dyn Db, key: &str) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "DELETE FROM login_throttle WHERE login_key = $1",
         args![key],
     )
     .await
-    .map(drop)
 }
 
 pub async fn remember_clients(
@@ -277,21 +281,19 @@ pub async fn finish_idempotent(
     status: u16,
     body: &[u8],
 ) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "UPDATE idempotency SET status = $1, body = $2 WHERE scope = $3 AND key = $4",
         args![i32::from(status), body, scope, key],
     )
     .await
-    .map(drop)
 }
 
 pub async fn abandon_idempotent(db: &mut dyn Db, scope: &str, key: &str) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "DELETE FROM idempotency WHERE scope = $1 AND key = $2 AND status IS NULL",
         args![scope, key],
     )
     .await
-    .map(drop)
 }
 
 pub async fn purge_idempotent(db: &mut dyn Db, before: DateTime<Utc>) -> StoreResult<u64> {

@@ -18,36 +18,49 @@ use crate::{args, conflict_as, for_update};
 /// An application with its images, deposit and history in one row: the lists as arrays on
 /// PostgreSQL and as `json_group_array` text on SQLite.
 macro_rules! application_select {
-    (sqlite, $where:literal) => {
+    ($list:ident, $where:literal) => {
         concat!(
             "SELECT a.id, a.account_id, a.status, a.form, a.warnings,
                 a.card_bank, a.card_sealed, a.card_hash, a.failure, a.created_at, a.updated_at,
-                a.consent_at, a.consent_version, a.consent_address, a.redacted_at,
-                (SELECT json_group_array(i.slot ORDER BY i.slot) FROM images i WHERE i.application_id = a.id),
-                (SELECT json_group_array(i.content_type ORDER BY i.slot) FROM images i WHERE i.application_id = a.id),
-                (SELECT json_group_array(i.bytes ORDER BY i.slot) FROM images i WHERE i.application_id = a.id),
-                (SELECT json_group_array(i.sha256 ORDER BY i.slot) FROM images i WHERE i.application_id = a.id),
-                d.end_to_end_id, d.amount, d.attempts_used, d.paid_at, d.settled_at, d.expires_at,
-                (SELECT json_group_array(e.status ORDER BY e.id) FROM events e WHERE e.application_id = a.id),
-                (SELECT json_group_array(e.at ORDER BY e.id) FROM events e WHERE e.application_id = a.id)
-             FROM applications a LEFT JOIN deposits d ON d.application_id = a.id ",
+                a.consent_at, a.consent_version, a.consent_address, a.redacted_at, ",
+            $list!("slot", "images", "slot"), ", ",
+            $list!("content_type", "images", "slot"), ", ",
+            $list!("bytes", "images", "slot"), ", ",
+            $list!("sha256", "images", "slot"), ",
+                d.end_to_end_id, d.amount, d.attempts_used, d.paid_at, d.settled_at, d.expires_at, ",
+            $list!("status", "events", "id"), ", ",
+            $list!("at", "events", "id"),
+            " FROM applications a LEFT JOIN deposits d ON d.application_id = a.id ",
             $where
         )
     };
-    (postgres, $where:literal) => {
+}
+
+/// A column of the application's rows in `$table` (images, events), in `$order`.
+macro_rules! json_list {
+    ($column:literal, $table:literal, $order:literal) => {
         concat!(
-            "SELECT a.id, a.account_id, a.status, a.form, a.warnings,
-                a.card_bank, a.card_sealed, a.card_hash, a.failure, a.created_at, a.updated_at,
-                a.consent_at, a.consent_version, a.consent_address, a.redacted_at,
-                ARRAY(SELECT i.slot FROM images i WHERE i.application_id = a.id ORDER BY i.slot),
-                ARRAY(SELECT i.content_type FROM images i WHERE i.application_id = a.id ORDER BY i.slot),
-                ARRAY(SELECT i.bytes FROM images i WHERE i.application_id = a.id ORDER BY i.slot),
-                ARRAY(SELECT i.sha256 FROM images i WHERE i.application_id = a.id ORDER BY i.slot),
-                d.end_to_end_id, d.amount, d.attempts_used, d.paid_at, d.settled_at, d.expires_at,
-                ARRAY(SELECT e.status FROM events e WHERE e.application_id = a.id ORDER BY e.id),
-                ARRAY(SELECT e.at FROM events e WHERE e.application_id = a.id ORDER BY e.id)
-             FROM applications a LEFT JOIN deposits d ON d.application_id = a.id ",
-            $where
+            "(SELECT json_group_array(",
+            $column,
+            " ORDER BY ",
+            $order,
+            ") FROM ",
+            $table,
+            " WHERE application_id = a.id)"
+        )
+    };
+}
+
+macro_rules! array_list {
+    ($column:literal, $table:literal, $order:literal) => {
+        concat!(
+            "ARRAY(SELECT ",
+            $column,
+            " FROM ",
+            $table,
+            " WHERE application_id = a.id ORDER BY ",
+            $order,
+            ")"
         )
     };
 }
@@ -135,8 +148,8 @@ pub(crate) async fn application_in(
     app: Uuid,
 ) -> StoreResult<Option<ApplicationRecord>> {
     let sql = db.dialect().pick(
-        application_select!(sqlite, "WHERE a.id = $1"),
-        application_select!(postgres, "WHERE a.id = $1"),
+        application_select!(json_list, "WHERE a.id = $1"),
+        application_select!(array_list, "WHERE a.id = $1"),
     );
     db.one(sql, args![app], application_row).await
 }
@@ -234,11 +247,11 @@ pub async fn applications_of(
 ) -> StoreResult<Vec<ApplicationRecord>> {
     let sql = db.dialect().pick(
         application_select!(
-            sqlite,
+            json_list,
             "WHERE a.account_id = $1 ORDER BY a.created_at DESC, a.id DESC"
         ),
         application_select!(
-            postgres,
+            array_list,
             "WHERE a.account_id = $1 ORDER BY a.created_at DESC, a.id DESC"
         ),
     );

@@ -26,17 +26,16 @@ pub(crate) async fn insert_event(
     status: Status,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "INSERT INTO events (application_id, status, at) VALUES ($1, $2, $3)",
         args![app, status.as_str(), at],
     )
     .await
-    .map(drop)
 }
 
 /// Queues a job under its key; `false` when the key was queued before.
 pub async fn queue_job(db: &mut dyn Db, job: &NewJob) -> StoreResult<bool> {
-    db.exec(
+    db.changed(
         "INSERT INTO jobs (id, key, kind, application_id, subject, due_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (key) DO NOTHING",
         args![
@@ -47,18 +46,14 @@ pub async fn queue_job(db: &mut dyn Db, job: &NewJob) -> StoreResult<bool> {
             job.subject.as_deref(),
             job.due_at
         ],
-    )
-    .await
-    .map(|n| n > 0)
+    ).await
 }
 
 pub(crate) async fn insert_audit(db: &mut dyn Db, e: &AuditEntry) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "INSERT INTO audit (id, at, actor, action, application_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
         args![e.id, e.at, e.actor, &e.action, e.application_id, &e.detail],
-    )
-    .await
-    .map(drop)
+    ).await
 }
 
 /// Writes the platform's event of a status change, numbered in its application's sequence,

@@ -279,6 +279,16 @@ pub trait Db: Send {
 }
 
 impl dyn Db + '_ {
+    /// Runs a statement for its effect.
+    pub async fn run(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<()> {
+        self.exec(sql, args).await.map(drop)
+    }
+
+    /// Runs a statement; answers whether it changed a row.
+    pub async fn changed(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<bool> {
+        self.exec(sql, args).await.map(|n| n > 0)
+    }
+
     /// The first row, if any.
     pub async fn row(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<Option<Row>> {
         Ok(self.rows(sql, args).await?.into_iter().next())

@@ -63,28 +63,25 @@ pub async fn claim_jobs(
 
 pub async fn finish_job(db: &mut dyn Db, job: &Job, at: DateTime<Utc>) -> StoreResult<()> {
     let id = job.id;
-    db.exec("UPDATE jobs SET done_at = $1 WHERE id = $2", args![at, id])
+    db.run("UPDATE jobs SET done_at = $1 WHERE id = $2", args![at, id])
         .await
-        .map(drop)
 }
 
 pub async fn retry_job(db: &mut dyn Db, job: &Job, due_at: DateTime<Utc>) -> StoreResult<()> {
     let id = job.id;
-    db.exec(
+    db.run(
         "UPDATE jobs SET due_at = $1, leased_until = NULL WHERE id = $2 AND done_at IS NULL",
         args![due_at, id],
     )
     .await
-    .map(drop)
 }
 
 pub async fn mark_deposit_paid(db: &mut dyn Db, app: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "UPDATE deposits SET paid_at = COALESCE(paid_at, $1) WHERE application_id = $2",
         args![at, app],
     )
     .await
-    .map(drop)
 }
 
 fn status(text: &str) -> StoreResult<Status> {

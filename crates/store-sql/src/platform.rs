@@ -10,7 +10,6 @@ use realname_core::state::{Failure, Status};
 use realname_core::store::{Account, StoreError, StoreResult};
 use uuid::Uuid;
 
-use crate::accounts::account;
 use crate::db::{Db, Row};
 use crate::{args, conflict_as};
 
@@ -86,16 +85,15 @@ fn platform_event(mut r: Row) -> StoreResult<PlatformEvent> {
 }
 
 pub(crate) async fn insert_link(db: &mut dyn Db, link: &LinkToken) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "INSERT INTO link_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)",
         args![&link.token_hash, link.session_id, link.expires_at],
     )
     .await
-    .map(drop)
 }
 
 pub async fn create_api_key(db: &mut dyn Db, key: &ApiKey) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "INSERT INTO api_keys (prefix, key_hash, name, mode, scopes, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
         args![
@@ -108,7 +106,6 @@ pub async fn create_api_key(db: &mut dyn Db, key: &ApiKey) -> StoreResult<()> {
         ],
     )
     .await
-    .map(drop)
     .map_err(conflict_as("api_key"))
 }
 
@@ -139,22 +136,20 @@ pub async fn api_keys(db: &mut dyn Db) -> StoreResult<Vec<ApiKey>> {
 }
 
 pub async fn revoke_api_key(db: &mut dyn Db, prefix: &str, at: DateTime<Utc>) -> StoreResult<bool> {
-    db.exec(
+    db.changed(
         "UPDATE api_keys SET revoked_at = $1 WHERE prefix = $2 AND revoked_at IS NULL",
         args![at, prefix],
     )
     .await
-    .map(|n| n > 0)
 }
 
 pub async fn touch_api_key(db: &mut dyn Db, prefix: &str, at: DateTime<Utc>) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "UPDATE api_keys SET last_used_at = $1
              WHERE prefix = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
         args![at, prefix, at - TimeDelta::minutes(1)],
     )
     .await
-    .map(drop)
 }
 
 const PLATFORM_ACCOUNT: &str =
@@ -295,12 +290,10 @@ pub async fn create_page_session(
     account_id: Uuid,
     expires_at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    db.exec(
+    db.run(
             "INSERT INTO sessions (token_hash, account_id, expires_at, pages_only) VALUES ($1, $2, $3, TRUE)",
             args![hash, account_id, expires_at],
-        )
-        .await
-        .map(drop)
+        ).await
 }
 
 pub async fn page_session_account(
@@ -308,14 +301,7 @@ pub async fn page_session_account(
     hash: &[u8],
     now: DateTime<Utc>,
 ) -> StoreResult<Option<Account>> {
-    db.one(
-        "SELECT a.id, a.login, a.password_hash, a.role, a.created_at
-             FROM sessions s JOIN accounts a ON a.id = s.account_id
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL",
-        args![hash, now],
-        account,
-    )
-    .await
+    crate::accounts::session_holder(db, hash, now, true).await
 }
 
 pub async fn events(db: &mut dyn Db, q: &EventQuery) -> StoreResult<Vec<PlatformEvent>> {

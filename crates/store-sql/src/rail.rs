@@ -241,14 +241,13 @@ fn held_row(mut r: Row) -> StoreResult<HeldTransfer> {
 }
 
 pub async fn hold(db: &mut dyn Db, t: &HeldTransfer, due_at: DateTime<Utc>) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "INSERT INTO rail_transfers
                  (end_to_end_id, application_id, instruction, state, due_at, held_at, updated_at)
              VALUES ($1, $2, $3, 'held', $4, $4, $4) ON CONFLICT (end_to_end_id) DO NOTHING",
         args![&t.end_to_end_id, t.application_id, &t.sealed, due_at],
     )
     .await
-    .map(drop)
 }
 
 macro_rules! held {
@@ -323,12 +322,11 @@ pub async fn unwritten(db: &mut dyn Db) -> StoreResult<Vec<OutgoingFile>> {
 }
 
 pub async fn written(db: &mut dyn Db, msg_id: &str, at: DateTime<Utc>) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "UPDATE rail_files SET written_at = $2 WHERE msg_id = $1 AND written_at IS NULL",
         args![msg_id, at],
     )
     .await
-    .map(drop)
 }
 
 pub async fn rail_report(db: &mut dyn Db) -> StoreResult<RailReport> {

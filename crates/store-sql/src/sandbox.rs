@@ -81,7 +81,7 @@ pub async fn write_mode(
 }
 
 pub async fn pay(db: &mut dyn Db, p: &SandboxPayout) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "INSERT INTO sandbox_payouts
                  (end_to_end_id, card_hash, amount_fen, memo, paid_at, settle_at, return_reason)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (end_to_end_id) DO NOTHING",
@@ -96,7 +96,6 @@ pub async fn pay(db: &mut dyn Db, p: &SandboxPayout) -> StoreResult<()> {
         ],
     )
     .await
-    .map(drop)
 }
 
 pub async fn statement(

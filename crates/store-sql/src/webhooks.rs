@@ -52,7 +52,7 @@ fn attempt(mut r: Row) -> StoreResult<DeliveryAttempt> {
 }
 
 pub async fn create_webhook_endpoint(db: &mut dyn Db, w: &WebhookEndpoint) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "INSERT INTO webhook_endpoints (id, url, events, description, enabled, secret,
                  previous_secret, previous_expires_at, livemode, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -70,7 +70,6 @@ pub async fn create_webhook_endpoint(db: &mut dyn Db, w: &WebhookEndpoint) -> St
         ],
     )
     .await
-    .map(drop)
 }
 
 pub async fn webhook_endpoints(db: &mut dyn Db) -> StoreResult<Vec<WebhookEndpoint>> {
@@ -100,7 +99,7 @@ pub async fn webhook_endpoint(db: &mut dyn Db, id: Uuid) -> StoreResult<Option<W
 }
 
 pub async fn update_webhook_endpoint(db: &mut dyn Db, w: &WebhookEndpoint) -> StoreResult<bool> {
-    db.exec(
+    db.changed(
         "UPDATE webhook_endpoints SET url = $2, events = $3, description = $4, enabled = $5
              WHERE id = $1",
         args![
@@ -112,7 +111,6 @@ pub async fn update_webhook_endpoint(db: &mut dyn Db, w: &WebhookEndpoint) -> St
         ],
     )
     .await
-    .map(|n| n > 0)
 }
 
 pub async fn rotate_webhook_secret(
@@ -121,24 +119,22 @@ pub async fn rotate_webhook_secret(
     secret: &[u8],
     previous_expires_at: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    db.exec(
+    db.changed(
         "UPDATE webhook_endpoints
              SET previous_secret = secret, secret = $2, previous_expires_at = $3
              WHERE id = $1",
         args![id, secret, previous_expires_at],
     )
     .await
-    .map(|n| n > 0)
 }
 
 pub async fn delete_webhook_endpoint(db: &mut dyn Db, id: Uuid) -> StoreResult<bool> {
-    db.exec("DELETE FROM webhook_endpoints WHERE id = $1", args![id])
+    db.changed("DELETE FROM webhook_endpoints WHERE id = $1", args![id])
         .await
-        .map(|n| n > 0)
 }
 
 pub async fn record_delivery_attempt(db: &mut dyn Db, a: &DeliveryAttempt) -> StoreResult<()> {
-    db.exec(
+    db.run(
         "INSERT INTO delivery_attempts (id, endpoint_id, event_id, attempt, state, status_code,
                  error, at, next_attempt_at, livemode)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -156,7 +152,6 @@ pub async fn record_delivery_attempt(db: &mut dyn Db, a: &DeliveryAttempt) -> St
         ],
     )
     .await
-    .map(drop)
 }
 
 pub async fn delivery_attempts(
