@@ -41,10 +41,7 @@ pub async fn account_by_login(db: &mut dyn Db, login: &str) -> StoreResult<Optio
 }
 
 pub async fn logins(db: &mut dyn Db, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, String>> {
-    let sql = db.dialect().pick(
-        "SELECT id, login FROM accounts WHERE id IN (SELECT value FROM json_each($1))",
-        "SELECT id, login FROM accounts WHERE id = ANY($1)",
-    );
+    let sql = "SELECT id, login FROM accounts WHERE id = ANY($1)";
     db.all(sql, args![ids], |mut r| Ok((r.get(0)?, r.get(1)?)))
         .await
         .map(|pairs| pairs.into_iter().collect())

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::changes::{apply_in, insert_event, publish, statuses};
 use crate::db::{Db, Dialect, List, Row};
-use crate::{args, conflict_as, for_update};
+use crate::{args, conflict_as};
 
 /// An application with its images, deposit and history in one row: the lists as arrays on
 /// PostgreSQL and as `json_group_array` text on SQLite.
@@ -189,12 +189,8 @@ pub(crate) async fn card_history_in(
         .await?
         .is_some();
     let holding = statuses(Status::holds_card);
-    let sql = db.dialect().pick(
-        "SELECT 1 FROM applications WHERE card_hash = $1 AND account_id <> $2
-           AND status IN (SELECT value FROM json_each($3)) LIMIT 1",
-        "SELECT 1 FROM applications WHERE card_hash = $1 AND account_id <> $2
-           AND status = ANY($3) LIMIT 1",
-    );
+    let sql = "SELECT 1 FROM applications WHERE card_hash = $1 AND account_id <> $2
+           AND status = ANY($3) LIMIT 1";
     let bound_to_another_account = db
         .row(sql, args![card_hash, account, holding.as_slice()])
         .await?
@@ -368,7 +364,7 @@ pub async fn submit(db: &mut dyn Db, cmd: &SubmitCommand) -> StoreResult<SubmitO
     let app = cmd.application_id;
     let found: Option<String> = db
         .value(
-            for_update!(db, "SELECT status FROM applications WHERE id = $1"),
+            "SELECT status FROM applications WHERE id = $1 FOR UPDATE",
             args![app],
         )
         .await?;

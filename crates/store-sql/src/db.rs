@@ -372,15 +372,6 @@ pub fn run_ready<T>(future: BoxFuture<'_, StoreResult<T>>) -> StoreResult<T> {
     }
 }
 
-/// A statement that locks the rows it reads until the transaction ends: `FOR UPDATE` on
-/// PostgreSQL; SQLite's one writer holds every row already.
-#[macro_export]
-macro_rules! for_update {
-    ($db:expr, $sql:expr) => {
-        $db.dialect().pick($sql, concat!($sql, " FOR UPDATE"))
-    };
-}
-
 /// A port method's argument as the work on an engine takes it: owned, so that the work may
 /// outlive the caller's borrow (a write finishes even when its caller stops waiting), and
 /// lent to the operation as the port's own type.
@@ -393,7 +384,7 @@ pub trait Arg {
     fn view(owned: &Self::Owned) -> Self::View<'_>;
 }
 
-impl<'a, T> Arg for &'a T
+impl<T> Arg for &T
 where
     T: ToOwned + ?Sized,
     T::Owned: Send + 'static,
@@ -411,7 +402,7 @@ where
     }
 }
 
-impl<'a> Arg for Option<&'a [String]> {
+impl Arg for Option<&[String]> {
     type Owned = Option<Vec<String>>;
     type View<'o>
         = Option<&'o [String]>

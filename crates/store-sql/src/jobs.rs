@@ -15,20 +15,14 @@ pub async fn queue_job(db: &mut dyn Db, job: &NewJob) -> StoreResult<bool> {
     queue_in(db, job).await
 }
 
-macro_rules! lease {
-    ($lock:literal) => {
-        concat!(
-            "UPDATE jobs SET leased_until = $2, attempts = attempts + 1
-             WHERE id IN (SELECT id FROM jobs
-                          WHERE done_at IS NULL AND due_at <= $1
-                            AND (leased_until IS NULL OR leased_until < $1)
-                          ORDER BY due_at LIMIT $3",
-            $lock,
-            ")
-             RETURNING id, key, application_id, kind, due_at, attempts, subject"
-        )
-    };
-}
+/// Two nodes leasing at once take different jobs: PostgreSQL skips the rows another lease
+/// holds, and SQLite's one writer runs one lease at a time.
+const LEASE: &str = "UPDATE jobs SET leased_until = $2, attempts = attempts + 1
+     WHERE id IN (SELECT id FROM jobs
+                  WHERE done_at IS NULL AND due_at <= $1
+                    AND (leased_until IS NULL OR leased_until < $1)
+                  ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+     RETURNING id, key, application_id, kind, due_at, attempts, subject";
 
 fn job(mut r: Row) -> StoreResult<Job> {
     let kind: String = r.get(3)?;
@@ -44,19 +38,15 @@ fn job(mut r: Row) -> StoreResult<Job> {
     })
 }
 
-/// Leases up to `limit` due jobs. Two nodes leasing at once take different jobs: SQLite's
-/// one writer runs one lease at a time, PostgreSQL skips the rows another lease holds.
+/// Leases up to `limit` due jobs (see [`LEASE`]).
 pub async fn claim_jobs(
     db: &mut dyn Db,
     now: DateTime<Utc>,
     lease_seconds: i64,
     limit: u32,
 ) -> StoreResult<Vec<Job>> {
-    let sql = db
-        .dialect()
-        .pick(lease!(""), lease!(" FOR UPDATE SKIP LOCKED"));
     let until = now + TimeDelta::seconds(lease_seconds);
-    let mut jobs = db.all(sql, args![now, until, limit], job).await?;
+    let mut jobs = db.all(LEASE, args![now, until, limit], job).await?;
     jobs.sort_by_key(|j| j.due_at);
     Ok(jobs)
 }
@@ -106,13 +96,8 @@ pub async fn deposit_applications(
     ids: &[String],
 ) -> StoreResult<HashMap<String, (Uuid, Status)>> {
     let names: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let sql = db.dialect().pick(
-        "SELECT d.end_to_end_id, a.id, a.status FROM deposits d
-                 JOIN applications a ON a.id = d.application_id
-                 WHERE d.end_to_end_id IN (SELECT value FROM json_each($1))",
-        "SELECT d.end_to_end_id, a.id, a.status FROM deposits d
-                 JOIN applications a ON a.id = d.application_id WHERE d.end_to_end_id = ANY($1)",
-    );
+    let sql = "SELECT d.end_to_end_id, a.id, a.status FROM deposits d
+                 JOIN applications a ON a.id = d.application_id WHERE d.end_to_end_id = ANY($1)";
     let found = db
         .all(sql, args![names.as_slice()], |mut r| {
             Ok((r.get(0)?, (r.get(1)?, status(&r.get::<String>(2)?)?)))

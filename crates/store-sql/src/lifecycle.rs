@@ -11,9 +11,9 @@ use realname_core::store::{
 };
 use uuid::Uuid;
 
+use crate::args;
 use crate::changes::{apply_in, insert_audit, publish, statuses};
 use crate::db::{Db, Engine};
-use crate::{args, for_update};
 
 pub async fn purge_history(db: &mut dyn Db, forget: &Forget) -> StoreResult<Forgotten> {
     Ok(Forgotten {
@@ -53,10 +53,7 @@ pub async fn erase(db: &mut dyn Db, x: &Erasure) -> StoreResult<Erased> {
     let app = x.application_id;
     let found = db
         .one(
-            for_update!(
-                db,
-                "SELECT status, failure, redacted_at FROM applications WHERE id = $1"
-            ),
+            "SELECT status, failure, redacted_at FROM applications WHERE id = $1 FOR UPDATE",
             args![app],
             |mut r| {
                 let status: String = r.get(0)?;
@@ -189,10 +186,8 @@ pub async fn close_platform_user(db: &mut dyn Db, c: &Closure) -> StoreResult<Cl
     let account = c.account_id;
     let open = db
         .row(
-            for_update!(
-                db,
-                "SELECT account_id FROM platform_users WHERE account_id = $1 AND closed_at IS NULL"
-            ),
+            "SELECT account_id FROM platform_users WHERE account_id = $1 AND closed_at IS NULL
+             FOR UPDATE",
             args![account],
         )
         .await?;
@@ -205,11 +200,8 @@ pub async fn close_platform_user(db: &mut dyn Db, c: &Closure) -> StoreResult<Cl
         return Ok(Closed::Moved);
     }
     let open_statuses = statuses(Status::is_open);
-    let sql = db.dialect().pick(
-        "SELECT EXISTS (SELECT 1 FROM applications WHERE account_id = $1
-               AND status IN (SELECT value FROM json_each($2)))",
-        "SELECT EXISTS (SELECT 1 FROM applications WHERE account_id = $1 AND status = ANY($2))",
-    );
+    let sql =
+        "SELECT EXISTS (SELECT 1 FROM applications WHERE account_id = $1 AND status = ANY($2))";
     let in_progress: bool = db
         .value(sql, args![account, open_statuses.as_slice()])
         .await?

@@ -250,16 +250,6 @@ pub async fn hold(db: &mut dyn Db, t: &HeldTransfer, due_at: DateTime<Utc>) -> S
     .await
 }
 
-macro_rules! held {
-    ($lock:literal) => {
-        concat!(
-            "SELECT end_to_end_id, application_id, instruction FROM rail_transfers
-             WHERE state = 'held' AND due_at <= $1 ORDER BY due_at, end_to_end_id LIMIT $2",
-            $lock
-        )
-    };
-}
-
 pub async fn take_batch(
     db: &mut dyn Db,
     msg_id: &str,
@@ -267,22 +257,17 @@ pub async fn take_batch(
     max: u32,
 ) -> StoreResult<Vec<HeldTransfer>> {
     // SKIP LOCKED: two nodes making files at once take different payouts.
-    let sql = db
-        .dialect()
-        .pick(held!(""), held!(" FOR UPDATE SKIP LOCKED"));
+    let sql = "SELECT end_to_end_id, application_id, instruction FROM rail_transfers
+         WHERE state = 'held' AND due_at <= $1 ORDER BY due_at, end_to_end_id LIMIT $2
+         FOR UPDATE SKIP LOCKED";
     let taken = db.all(sql, args![now, max], held_row).await?;
     if taken.is_empty() {
         return Ok(taken);
     }
     let ids: Vec<&str> = taken.iter().map(|t| t.end_to_end_id.as_str()).collect();
-    let sql = db.dialect().pick(
-        "UPDATE rail_transfers SET state = 'sent', msg_id = $2, sends = sends + 1,
+    let sql = "UPDATE rail_transfers SET state = 'sent', msg_id = $2, sends = sends + 1,
                  updated_at = $3
-             WHERE end_to_end_id IN (SELECT value FROM json_each($1))",
-        "UPDATE rail_transfers SET state = 'sent', msg_id = $2, sends = sends + 1,
-                 updated_at = $3
-             WHERE end_to_end_id = ANY($1)",
-    );
+             WHERE end_to_end_id = ANY($1)";
     db.exec(sql, args![ids.as_slice(), msg_id, now]).await?;
     let count = i64::try_from(taken.len()).unwrap_or(i64::MAX);
     db.exec(
@@ -330,8 +315,7 @@ pub async fn written(db: &mut dyn Db, msg_id: &str, at: DateTime<Utc>) -> StoreR
 }
 
 pub async fn rail_report(db: &mut dyn Db) -> StoreResult<RailReport> {
-    let mut report = RailReport::default();
-    report.awaiting_report = db
+    let awaiting_report = db
         .all(
             "SELECT msg_id, transfers, written_at FROM rail_files
                      WHERE written_at IS NOT NULL AND answered_at IS NULL ORDER BY written_at",
@@ -345,6 +329,10 @@ pub async fn rail_report(db: &mut dyn Db) -> StoreResult<RailReport> {
             },
         )
         .await?;
+    let mut report = RailReport {
+        awaiting_report,
+        ..RailReport::default()
+    };
     let counts = db
         .all(
             "SELECT state, COUNT(*) FROM rail_transfers GROUP BY state",

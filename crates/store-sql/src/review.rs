@@ -7,9 +7,9 @@ use realname_core::store::{
 };
 use uuid::Uuid;
 
+use crate::args;
 use crate::changes::{apply_in, insert_audit};
 use crate::db::{Db, Row};
-use crate::{args, for_update};
 
 macro_rules! case_select {
     ($rest:literal) => {
@@ -37,7 +37,7 @@ fn case_row(mut r: Row) -> StoreResult<CaseRecord> {
 }
 
 async fn case_for_update(db: &mut dyn Db, case: Uuid) -> StoreResult<Option<CaseRecord>> {
-    let sql = for_update!(db, case_select!("WHERE id = $1"));
+    let sql = case_select!("WHERE id = $1 FOR UPDATE");
     db.one(sql, args![case], case_row).await
 }
 
@@ -82,22 +82,13 @@ pub async fn review_case_of(db: &mut dyn Db, application: Uuid) -> StoreResult<O
 }
 
 pub async fn case_facts(db: &mut dyn Db, ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
-    let sql = db.dialect().pick(
-        "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END, (
+    let sql = "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END, (
                  SELECT other.application_id FROM application_documents mine
                  JOIN application_documents other ON other.document_hash = mine.document_hash
                  JOIN applications o ON o.id = other.application_id
                  WHERE mine.application_id = a.id AND other.account_id <> a.account_id
                  ORDER BY o.created_at, o.id LIMIT 1)
-             FROM applications a WHERE a.id IN (SELECT value FROM json_each($1))",
-        "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END, (
-                 SELECT other.application_id FROM application_documents mine
-                 JOIN application_documents other ON other.document_hash = mine.document_hash
-                 JOIN applications o ON o.id = other.application_id
-                 WHERE mine.application_id = a.id AND other.account_id <> a.account_id
-                 ORDER BY o.created_at, o.id LIMIT 1)
-             FROM applications a WHERE a.id = ANY($1)",
-    );
+             FROM applications a WHERE a.id = ANY($1)";
     db.all(sql, args![ids], |mut r| {
         Ok(CaseFacts {
             application_id: r.get(0)?,

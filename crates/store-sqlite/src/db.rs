@@ -2,6 +2,8 @@
 //! in SQLite's columns (moments as fixed-width RFC 3339 text, ids as hyphenated text, lists as
 //! JSON arrays for `json_each`), and the work run on the thread that holds the connection.
 
+use std::borrow::Cow;
+
 use realname_core::store::{StoreError, StoreResult};
 use realname_store_sql::db::{Cell, Db, Dialect, Engine, Param, Row, Work, run_ready};
 use rusqlite::Connection;
@@ -18,6 +20,29 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+/// The shared statements are written in PostgreSQL's words; two of its idioms read otherwise
+/// here. A list parameter (`= ANY($n)`) is a JSON array that `json_each` opens, and a row
+/// lock (`FOR UPDATE`, `SKIP LOCKED`) is already the one writer's.
+fn in_sqlite_words(sql: &str) -> Cow<'_, str> {
+    if !sql.contains("= ANY($") && !sql.contains(" FOR UPDATE") {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = sql
+        .replace(" FOR UPDATE SKIP LOCKED", "")
+        .replace(" FOR UPDATE", "");
+    while let Some(start) = out.find("= ANY($") {
+        let Some(close) = out[start..].find(')') else {
+            break;
+        };
+        let parameter = out[start + 6..start + close].to_owned();
+        out.replace_range(
+            start..=start + close,
+            &format!("IN (SELECT value FROM json_each({parameter}))"),
+        );
+    }
+    Cow::Owned(out)
 }
 
 /// A connection inside the writer's batch transaction or a reader's snapshot.
@@ -105,13 +130,19 @@ impl Db for SqliteDb<'_> {
     }
 
     async fn exec(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<u64> {
-        let mut stmt = self.0.prepare_cached(sql).map_err(failed)?;
+        let mut stmt = self
+            .0
+            .prepare_cached(&in_sqlite_words(sql))
+            .map_err(failed)?;
         bind(&mut stmt, args)?;
         stmt.raw_execute().map(|n| n as u64).map_err(exec_error)
     }
 
     async fn rows(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<Vec<Row>> {
-        let mut stmt = self.0.prepare_cached(sql).map_err(failed)?;
+        let mut stmt = self
+            .0
+            .prepare_cached(&in_sqlite_words(sql))
+            .map_err(failed)?;
         bind(&mut stmt, args)?;
         let width = stmt.column_count();
         let mut rows = stmt.raw_query();
@@ -174,5 +205,23 @@ impl Engine for SqliteStore {
             .await
             .map_err(|e| StoreError::Failed(format!("reader task failed: {e}")))?
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn postgres_idioms_read_in_sqlite_words() {
+        assert_eq!(
+            super::in_sqlite_words(
+                "SELECT 1 FROM t WHERE id = ANY($2) AND k = ANY($10) FOR UPDATE"
+            ),
+            "SELECT 1 FROM t WHERE id IN (SELECT value FROM json_each($2)) \
+             AND k IN (SELECT value FROM json_each($10))"
+        );
+        assert_eq!(
+            super::in_sqlite_words("SELECT 1 LIMIT $2 FOR UPDATE SKIP LOCKED)"),
+            "SELECT 1 LIMIT $2)"
+        );
     }
 }
