@@ -402,7 +402,7 @@ pub struct RailReport {
 
 /// A file rail's own records: the payouts it holds and the files it has made. The stores keep
 /// them in the service's database, so every node sees the same rail; what the bank answers is
-/// applied to them by [`crate::store::Store::apply_bank_message`], in the same transaction
+/// applied to them by [`crate::store::Applications::apply_bank_message`], in the same transaction
 /// as the applications it moves.
 #[async_trait::async_trait]
 pub trait TransferLedger: Send + Sync {

@@ -787,11 +787,10 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Accounts and what guards them: sessions, the second factor, sign-in throttles, known
+/// clients, idempotency keys and rate windows.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync {
-    /// Whether the database answers (`/readyz`).
-    async fn ping(&self) -> StoreResult<()>;
-
+pub trait Accounts: Send + Sync {
     // Accounts and sessions.
     /// `Conflict("login")` when the login is taken.
     async fn create_account(&self, account: &Account) -> StoreResult<()>;
@@ -882,33 +881,12 @@ pub trait Store: Send + Sync {
         throttles_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<u64>;
+}
 
-    /// Forgets the history that is kept for a while only (CONTRACT 11): platform events and
-    /// delivery attempts, finished jobs and expired links, each older than its horizon. An
-    /// application's status history is not among them, and `sequence` goes on counting.
-    async fn purge_history(&self, forget: &Forget) -> StoreResult<Forgotten>;
-
-    // Erasure (CONTRACT 11).
-    /// Erases one application's personal data, as [`Erasure`] says.
-    async fn erase(&self, erasure: &Erasure) -> StoreResult<Erased>;
-    /// Applications not yet erased whose retention has run out by `due`, oldest first, at
-    /// most `limit`.
-    async fn retention_due(
-        &self,
-        due: &crate::retention::Due,
-        limit: u32,
-    ) -> StoreResult<Vec<RetentionCandidate>>;
-    /// Makes sure what was erased is gone from the files too (SQLite: a WAL checkpoint); run
-    /// after each batch of erasures.
-    async fn settle_erasures(&self) -> StoreResult<()> {
-        Ok(())
-    }
-    /// When the account's relationship ended (its platform user was closed).
-    async fn account_closed_at(&self, account_id: Uuid) -> StoreResult<Option<DateTime<Utc>>>;
-    /// Closes a platform's user, as [`Closure`] says: its sessions and unused links end, and
-    /// the id is free for a new account.
-    async fn close_platform_user(&self, closure: &Closure) -> StoreResult<Closed>;
-
+/// Applications, their drafts and documents, the submit that pays a deposit, and every status
+/// change through the transition's effects.
+#[async_trait::async_trait]
+pub trait Applications: Send + Sync {
     // Applications.
     /// `Conflict("application_in_progress")` when the account already has an open one.
     async fn create_application(&self, application: &NewApplication) -> StoreResult<()>;
@@ -967,7 +945,11 @@ pub trait Store: Send + Sync {
         attempts_before: u32,
         at: DateTime<Utc>,
     ) -> StoreResult<Applied>;
+}
 
+/// The outbox: jobs the workers lease, and the deposits a bank's notices name.
+#[async_trait::async_trait]
+pub trait Jobs: Send + Sync {
     // The outbox.
     /// Queues a job that no transition writes (a payout batch, a purge); `false` when its
     /// key was queued before.
@@ -987,13 +969,17 @@ pub trait Store: Send + Sync {
     /// notice into a [`StateChange`] from that status; `apply` records it once.
     async fn deposit_application(&self, end_to_end_id: &str)
     -> StoreResult<Option<(Uuid, Status)>>;
-    /// [`Store::deposit_application`] for many payouts in one read (a bank file names
+    /// [`Jobs::deposit_application`] for many payouts in one read (a bank file names
     /// thousands): those found, by end-to-end id.
     async fn deposit_applications(
         &self,
         end_to_end_ids: &[String],
     ) -> StoreResult<std::collections::HashMap<String, (Uuid, Status)>>;
+}
 
+/// Review cases, their claims and decisions, and the audit trail.
+#[async_trait::async_trait]
+pub trait Review: Send + Sync {
     // Review.
     async fn review_cases(
         &self,
@@ -1033,7 +1019,11 @@ pub trait Store: Send + Sync {
         application_id: Option<Uuid>,
         limit: u32,
     ) -> StoreResult<Vec<AuditEntry>>;
+}
 
+/// The platform API's keys, its users and sessions, one-time links and the event feed.
+#[async_trait::async_trait]
+pub trait Platform: Send + Sync {
     // Platform API keys (CONTRACT 9).
     /// `Conflict("api_key")` when the prefix or hash is taken.
     async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()>;
@@ -1094,7 +1084,11 @@ pub trait Store: Send + Sync {
     // `create_application` for `verification.created`).
     async fn events(&self, query: &EventQuery) -> StoreResult<Vec<PlatformEvent>>;
     async fn event(&self, id: &str) -> StoreResult<Option<PlatformEvent>>;
+}
 
+/// Webhook endpoints and the record of their deliveries.
+#[async_trait::async_trait]
+pub trait Webhooks: Send + Sync {
     // Webhook endpoints and their deliveries (CONTRACT 9).
     async fn create_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
     /// Every endpoint, oldest first.
@@ -1122,7 +1116,11 @@ pub trait Store: Send + Sync {
         before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryAttempt>>;
+}
 
+/// The vault's keys and the sealed values a key rotation reads and writes anew.
+#[async_trait::async_trait]
+pub trait Keys: Send + Sync {
     // The vault's keys (CONTRACT 11), sealed under the key-encryption key.
     async fn vault_keys(&self) -> StoreResult<Option<SealedKeys>>;
     /// Writes `keys` unless keys are stored already, and answers the keys stored: when two
@@ -1160,7 +1158,45 @@ pub trait Store: Send + Sync {
     async fn holds_data(&self) -> StoreResult<bool>;
     /// One application's sealed form, to prove that a key opens this store's data.
     async fn sample_sealed(&self) -> StoreResult<Option<(Uuid, Vec<u8>)>>;
+}
 
+/// Whether the store answers, and the end of a record's life: erasure, retention, a platform
+/// user's closure, and the history kept only for a while.
+#[async_trait::async_trait]
+pub trait Lifecycle: Send + Sync {
+    /// Whether the database answers (`/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Erasure (CONTRACT 11).
+    /// Erases one application's personal data, as [`Erasure`] says.
+    async fn erase(&self, erasure: &Erasure) -> StoreResult<Erased>;
+    /// Applications not yet erased whose retention has run out by `due`, oldest first, at
+    /// most `limit`.
+    async fn retention_due(
+        &self,
+        due: &crate::retention::Due,
+        limit: u32,
+    ) -> StoreResult<Vec<RetentionCandidate>>;
+    /// Makes sure what was erased is gone from the files too (SQLite: a WAL checkpoint); run
+    /// after each batch of erasures.
+    async fn settle_erasures(&self) -> StoreResult<()> {
+        Ok(())
+    }
+    /// When the account's relationship ended (its platform user was closed).
+    async fn account_closed_at(&self, account_id: Uuid) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Closes a platform's user, as [`Closure`] says: its sessions and unused links end, and
+    /// the id is free for a new account.
+    async fn close_platform_user(&self, closure: &Closure) -> StoreResult<Closed>;
+
+    /// Forgets the history that is kept for a while only (CONTRACT 11): platform events and
+    /// delivery attempts, finished jobs and expired links, each older than its horizon. An
+    /// application's status history is not among them, and `sequence` goes on counting.
+    async fn purge_history(&self, forget: &Forget) -> StoreResult<Forgotten>;
+}
+
+/// The sandbox clock, and the store's one mode for life.
+#[async_trait::async_trait]
+pub trait Sandbox: Send + Sync {
     // The sandbox clock, kept in the database so every node agrees on it.
     async fn sandbox_offset(&self) -> StoreResult<i64>;
     /// Moves the clock `seconds` forward unless its offset would pass `at_most` (`None`: not
@@ -1178,6 +1214,18 @@ pub trait Store: Send + Sync {
         seen: Option<crate::platform::KeyMode>,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<crate::platform::KeyMode>>;
+}
+
+/// The store the service is given: every role at once. An engine implements each role; a
+/// feature that needs new records adds a role, or a method to the role it belongs to.
+pub trait Store:
+    Accounts + Applications + Jobs + Review + Platform + Webhooks + Keys + Lifecycle + Sandbox
+{
+}
+
+impl<T: Accounts + Applications + Jobs + Review + Platform + Webhooks + Keys + Lifecycle + Sandbox>
+    Store for T
+{
 }
 
 #[cfg(test)]

@@ -284,7 +284,9 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use base64::Engine;
     use realname_core::ports::{SealContext, Vault};
-    use realname_core::store::{Account, Consent, NewApplication, Role, Store};
+    use realname_core::store::{
+        Account, Accounts, Applications, Consent, Keys, NewApplication, Role,
+    };
     use realname_store_sqlite::SqliteStore;
     use uuid::Uuid;
 

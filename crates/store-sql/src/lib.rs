@@ -69,11 +69,12 @@ pub mod prelude {
     pub use realname_core::retention::Due;
     pub use realname_core::state::Status;
     pub use realname_core::store::{
-        Account, ApplicationRecord, Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord,
-        CaseWrite, Closed, Closure, Erased, Erasure, Forget, Forgotten, Idempotency, ImageMeta,
-        Job, MessageApplied, NewApplication, NewJob, Resealed, RetentionCandidate, SealedColumn,
-        SealedKeys, SealedValue, StateChange, Store, StoreResult, StoredCard, SubmitCommand,
-        SubmitOutcome, Throttle, ThrottlePolicy,
+        Account, Accounts, ApplicationRecord, Applications, Applied, AuditEntry, CaseFacts,
+        CaseFilter, CaseRecord, CaseWrite, Closed, Closure, Erased, Erasure, Forget, Forgotten,
+        Idempotency, ImageMeta, Job, Jobs, Keys, Lifecycle, MessageApplied, NewApplication, NewJob,
+        Platform, Resealed, RetentionCandidate, Review, Sandbox, SealedColumn, SealedKeys,
+        SealedValue, StateChange, Store, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
+        Throttle, ThrottlePolicy, Webhooks,
     };
     pub use std::collections::HashMap;
     pub use uuid::Uuid;

@@ -1,13 +1,12 @@
 //! The store's ports, implemented once for every engine: each method runs its operation,
 //! written in this crate's module for its concern, on the engine's transactions.
 
-/// Implements `Store`, `SandboxLedger` and `TransferLedger` for an engine:
+/// Implements every role of `Store`, and `SandboxLedger` and `TransferLedger`, for an engine:
 /// `impl_store!(SqliteStore);`.
 #[macro_export]
 macro_rules! impl_store {
     ($engine:ty) => {
-        $crate::forward! { $engine; Store;
-            read lifecycle::ping() -> ();
+        $crate::forward! { $engine; Accounts;
             write accounts::create_account(account: &Account) -> ();
             read accounts::account_by_login(login: &str) -> Option<Account>;
             read accounts::logins(account_ids: &[Uuid]) -> HashMap<Uuid, String>;
@@ -20,21 +19,17 @@ macro_rules! impl_store {
             write accounts::disable_account(account_id: Uuid, at: DateTime<Utc>) -> bool;
             read accounts::throttle(login_key: &str) -> Throttle;
             write accounts::record_login_failure(login_key: &str, now: DateTime<Utc>, policy: &ThrottlePolicy) -> Throttle;
+            write accounts::clear_login_failures(login_key: &str) -> ();
             write accounts::remember_clients(account_id: Uuid, clients: &[Vec<u8>], at: DateTime<Utc>) -> ();
             read accounts::knows_client(account_id: Uuid, clients: &[Vec<u8>], since: DateTime<Utc>) -> bool;
-            write accounts::clear_login_failures(login_key: &str) -> ();
             write accounts::begin_idempotent(scope: &str, key: &str, request_hash: &[u8], now: DateTime<Utc>) -> Idempotency;
             write accounts::finish_idempotent(scope: &str, key: &str, status: u16, body: &[u8]) -> ();
             write accounts::abandon_idempotent(scope: &str, key: &str) -> ();
             write accounts::purge_idempotent(before: DateTime<Utc>) -> u64;
             write accounts::count_hits(bucket: &str, window: DateTime<Utc>, hits: u32) -> u32;
             write accounts::purge_lapsed(sessions_before: DateTime<Utc>, throttles_before: DateTime<Utc>, now: DateTime<Utc>) -> u64;
-            write lifecycle::purge_history(forget: &Forget) -> Forgotten;
-            write lifecycle::erase(erasure: &Erasure) -> Erased;
-            read_long lifecycle::retention_due(due: &Due, limit: u32) -> Vec<RetentionCandidate>;
-            engine lifecycle::settle_erasures() -> ();
-            read lifecycle::account_closed_at(account_id: Uuid) -> Option<DateTime<Utc>>;
-            write lifecycle::close_platform_user(closure: &Closure) -> Closed;
+        }
+        $crate::forward! { $engine; Applications;
             write applications::create_application(application: &NewApplication) -> ();
             read applications::application(app: Uuid) -> Option<ApplicationRecord>;
             read applications::applications_of(account_id: Uuid) -> Vec<ApplicationRecord>;
@@ -47,6 +42,8 @@ macro_rules! impl_store {
             write applications::apply(change: &StateChange) -> Applied;
             engine rail::apply_bank_message(message: &BankMessage, changes: &[StateChange], unmatched: &[UnmatchedEntry], at: DateTime<Utc>) -> MessageApplied;
             write applications::record_wrong_answer(app: Uuid, attempts_before: u32, at: DateTime<Utc>) -> Applied;
+        }
+        $crate::forward! { $engine; Jobs;
             write jobs::queue_job(job: &NewJob) -> bool;
             write jobs::claim_jobs(now: DateTime<Utc>, lease_seconds: i64, limit: u32) -> Vec<Job>;
             write jobs::finish_job(job: &Job, at: DateTime<Utc>) -> ();
@@ -54,6 +51,8 @@ macro_rules! impl_store {
             write jobs::mark_deposit_paid(app: Uuid, at: DateTime<Utc>) -> ();
             read jobs::deposit_application(end_to_end_id: &str) -> Option<(Uuid, Status)>;
             read_long jobs::deposit_applications(end_to_end_ids: &[String]) -> HashMap<String, (Uuid, Status)>;
+        }
+        $crate::forward! { $engine; Review;
             read review::review_cases(filter: CaseFilter, now: DateTime<Utc>, after: Option<(DateTime<Utc>, Uuid)>, limit: u32) -> Vec<CaseRecord>;
             read review::review_case(case: Uuid) -> Option<CaseRecord>;
             read review::review_case_of(application: Uuid) -> Option<CaseRecord>;
@@ -62,6 +61,8 @@ macro_rules! impl_store {
             write review::decide_case(case: Uuid, reviewer: Uuid, change: &StateChange, audit: &AuditEntry) -> CaseWrite;
             write review::append_audit(entry: &AuditEntry) -> ();
             read_long review::audit_trail(application_id: Option<Uuid>, limit: u32) -> Vec<AuditEntry>;
+        }
+        $crate::forward! { $engine; Platform;
             write platform::create_api_key(key: &ApiKey) -> ();
             read platform::api_key(key_hash: &[u8]) -> Option<ApiKey>;
             read platform::api_keys() -> Vec<ApiKey>;
@@ -79,6 +80,8 @@ macro_rules! impl_store {
             read platform::page_session_account(token_hash: &[u8], now: DateTime<Utc>) -> Option<Account>;
             read platform::events(query: &EventQuery) -> Vec<PlatformEvent>;
             read platform::event(event_id: &str) -> Option<PlatformEvent>;
+        }
+        $crate::forward! { $engine; Webhooks;
             write webhooks::create_webhook_endpoint(endpoint: &WebhookEndpoint) -> ();
             read webhooks::webhook_endpoints() -> Vec<WebhookEndpoint>;
             read webhooks::webhook_endpoint(endpoint: Uuid) -> Option<WebhookEndpoint>;
@@ -87,6 +90,8 @@ macro_rules! impl_store {
             write webhooks::delete_webhook_endpoint(endpoint: Uuid) -> bool;
             write webhooks::record_delivery_attempt(attempt: &DeliveryAttempt) -> ();
             read webhooks::delivery_attempts(endpoint: Uuid, before: Option<i64>, limit: u32) -> Vec<DeliveryAttempt>;
+        }
+        $crate::forward! { $engine; Keys;
             read keys::vault_keys() -> Option<SealedKeys>;
             write keys::init_vault_keys(keys: &SealedKeys) -> SealedKeys;
             write keys::replace_vault_keys(expected: &SealedKeys, keys: &SealedKeys) -> bool;
@@ -95,6 +100,17 @@ macro_rules! impl_store {
             read keys::count_sealed(column: SealedColumn, prefix: &[u8]) -> u64;
             read keys::holds_data() -> bool;
             read keys::sample_sealed() -> Option<(Uuid, Vec<u8>)>;
+        }
+        $crate::forward! { $engine; Lifecycle;
+            read lifecycle::ping() -> ();
+            write lifecycle::erase(erasure: &Erasure) -> Erased;
+            read_long lifecycle::retention_due(due: &Due, limit: u32) -> Vec<RetentionCandidate>;
+            engine lifecycle::settle_erasures() -> ();
+            read lifecycle::account_closed_at(account_id: Uuid) -> Option<DateTime<Utc>>;
+            write lifecycle::close_platform_user(closure: &Closure) -> Closed;
+            write lifecycle::purge_history(forget: &Forget) -> Forgotten;
+        }
+        $crate::forward! { $engine; Sandbox;
             read sandbox::sandbox_offset() -> i64;
             write sandbox::advance_sandbox_clock(seconds: i64, at_most: i64) -> Option<i64>;
             read sandbox::mode_facts() -> ModeFacts;
