@@ -28,6 +28,7 @@ fn bind<'q>(mut query: Query<'q>, args: &'q [Param<'q>]) -> Query<'q> {
             Param::Id(v) => query.bind(v),
             Param::Ids(list) => query.bind(list),
             Param::Texts(list) => query.bind(list),
+            Param::Blobs(list) => query.bind(list),
         };
     }
     query

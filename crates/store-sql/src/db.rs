@@ -49,6 +49,7 @@ pub enum Param<'a> {
     /// SQLite.
     Ids(&'a [Uuid]),
     Texts(&'a [&'a str]),
+    Blobs(&'a [&'a [u8]]),
 }
 
 macro_rules! param_from {
@@ -84,6 +85,12 @@ param_from! {
 impl<'a> From<&'a [Uuid]> for Param<'a> {
     fn from(value: &'a [Uuid]) -> Param<'a> {
         Param::Ids(value)
+    }
+}
+
+impl<'a> From<&'a [&'a [u8]]> for Param<'a> {
+    fn from(value: &'a [&'a [u8]]) -> Param<'a> {
+        Param::Blobs(value)
     }
 }
 

@@ -82,21 +82,58 @@ pub async fn review_case_of(db: &mut dyn Db, application: Uuid) -> StoreResult<O
 }
 
 pub async fn case_facts(db: &mut dyn Db, ids: &[Uuid]) -> StoreResult<Vec<CaseFacts>> {
-    let sql = "SELECT a.id, CASE WHEN a.redacted_at IS NULL THEN a.form END, (
-                 SELECT other.application_id FROM application_documents mine
-                 JOIN application_documents other ON other.document_hash = mine.document_hash
-                 JOIN applications o ON o.id = other.application_id
-                 WHERE mine.application_id = a.id AND other.account_id <> a.account_id
-                 ORDER BY o.created_at, o.id LIMIT 1)
-             FROM applications a WHERE a.id = ANY($1)";
-    db.all(sql, args![ids], |mut r| {
-        Ok(CaseFacts {
-            application_id: r.get(0)?,
-            form: r.get(1)?,
-            duplicate_of: r.get(2)?,
-        })
-    })
-    .await
+    let mut facts = db
+        .all(
+            "SELECT id, CASE WHEN redacted_at IS NULL THEN form END FROM applications
+             WHERE id = ANY($1)",
+            args![ids],
+            |mut r| {
+                Ok(CaseFacts {
+                    application_id: r.get(0)?,
+                    form: r.get(1)?,
+                    duplicate_of: None,
+                })
+            },
+        )
+        .await?;
+    // The cases' documents, then every application that holds one of them: two look-ups by
+    // index whatever the planner knows of the tables. A sub-query per case was planned, on a
+    // database without statistics, as a scan of every document once per case.
+    let mine: Vec<(Uuid, Uuid, Vec<u8>)> = db
+        .all(
+            "SELECT application_id, account_id, document_hash FROM application_documents
+             WHERE application_id = ANY($1)",
+            args![ids],
+            |mut r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .await?;
+    if mine.is_empty() {
+        return Ok(facts);
+    }
+    let hashes: Vec<&[u8]> = mine.iter().map(|(.., hash)| hash.as_slice()).collect();
+    let holders: Vec<(Vec<u8>, Uuid, Uuid, DateTime<Utc>)> = db
+        .all(
+            "SELECT d.document_hash, d.account_id, d.application_id, o.created_at
+             FROM application_documents d JOIN applications o ON o.id = d.application_id
+             WHERE d.document_hash = ANY($1)",
+            args![hashes.as_slice()],
+            |mut r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .await?;
+    // Another account's application with one of the case's documents: the earliest made.
+    for fact in &mut facts {
+        fact.duplicate_of = mine
+            .iter()
+            .filter(|(app, ..)| *app == fact.application_id)
+            .flat_map(|(_, account, hash)| {
+                holders
+                    .iter()
+                    .filter(move |(held, holder, ..)| held == hash && holder != account)
+            })
+            .min_by_key(|(.., id, created_at)| (*created_at, *id))
+            .map(|(.., id, _)| *id);
+    }
+    Ok(facts)
 }
 
 pub async fn claim_case(

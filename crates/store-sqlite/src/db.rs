@@ -23,9 +23,10 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 }
 
 /// The shared statements are written in PostgreSQL's words; two of its idioms read otherwise
-/// here. A list parameter (`= ANY($n)`) is a JSON array that `json_each` opens, and a row
-/// lock (`FOR UPDATE`, `SKIP LOCKED`) is already the one writer's.
-fn in_sqlite_words(sql: &str) -> Cow<'_, str> {
+/// here. A list parameter (`= ANY($n)`) is a JSON array that `json_each` opens (of hex text
+/// for a list of byte strings), and a row lock (`FOR UPDATE`, `SKIP LOCKED`) is already the
+/// one writer's.
+fn in_sqlite_words<'s>(sql: &'s str, args: &[Param<'_>]) -> Cow<'s, str> {
     if !sql.contains("= ANY($") && !sql.contains(" FOR UPDATE") {
         return Cow::Borrowed(sql);
     }
@@ -37,9 +38,15 @@ fn in_sqlite_words(sql: &str) -> Cow<'_, str> {
             break;
         };
         let parameter = out[start + 6..start + close].to_owned();
+        let blobs = parameter[1..]
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| args.get(n.wrapping_sub(1)))
+            .is_some_and(|arg| matches!(arg, Param::Blobs(_)));
+        let value = if blobs { "unhex(value)" } else { "value" };
         out.replace_range(
             start..=start + close,
-            &format!("IN (SELECT value FROM json_each({parameter}))"),
+            &format!("IN (SELECT {value} FROM json_each({parameter}))"),
         );
     }
     Cow::Owned(out)
@@ -98,6 +105,13 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Param<'_>]) -> StoreRe
                 json_list(list.iter().map(|id| id.hyphenated().to_string())),
             ),
             Param::Texts(list) => stmt.raw_bind_parameter(index, json_list(list.iter())),
+            Param::Blobs(list) => stmt.raw_bind_parameter(
+                index,
+                json_list(
+                    list.iter()
+                        .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>()),
+                ),
+            ),
         };
         bound.map_err(failed)?;
     }
@@ -132,7 +146,7 @@ impl Db for SqliteDb<'_> {
     async fn exec(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<u64> {
         let mut stmt = self
             .0
-            .prepare_cached(&in_sqlite_words(sql))
+            .prepare_cached(&in_sqlite_words(sql, args))
             .map_err(failed)?;
         bind(&mut stmt, args)?;
         stmt.raw_execute().map(|n| n as u64).map_err(exec_error)
@@ -141,7 +155,7 @@ impl Db for SqliteDb<'_> {
     async fn rows(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<Vec<Row>> {
         let mut stmt = self
             .0
-            .prepare_cached(&in_sqlite_words(sql))
+            .prepare_cached(&in_sqlite_words(sql, args))
             .map_err(failed)?;
         bind(&mut stmt, args)?;
         let width = stmt.column_count();
@@ -210,17 +224,20 @@ impl Engine for SqliteStore {
 
 #[cfg(test)]
 mod tests {
+    use realname_store_sql::db::Param;
+
     #[test]
     fn postgres_idioms_read_in_sqlite_words() {
         assert_eq!(
             super::in_sqlite_words(
-                "SELECT 1 FROM t WHERE id = ANY($2) AND k = ANY($10) FOR UPDATE"
+                "SELECT 1 FROM t WHERE id = ANY($1) AND k = ANY($2) FOR UPDATE",
+                &[Param::Ids(&[]), Param::Blobs(&[])]
             ),
-            "SELECT 1 FROM t WHERE id IN (SELECT value FROM json_each($2)) \
-             AND k IN (SELECT value FROM json_each($10))"
+            "SELECT 1 FROM t WHERE id IN (SELECT value FROM json_each($1)) \
+             AND k IN (SELECT unhex(value) FROM json_each($2))"
         );
         assert_eq!(
-            super::in_sqlite_words("SELECT 1 LIMIT $2 FOR UPDATE SKIP LOCKED)"),
+            super::in_sqlite_words("SELECT 1 LIMIT $2 FOR UPDATE SKIP LOCKED)", &[]),
             "SELECT 1 LIMIT $2)"
         );
     }
