@@ -1,12 +1,14 @@
 //! Many transitions in one transaction with a handful of statements: a bank notification
 //! settles thousands of deposits at once, and one round trip per statement per application
 //! (eight each) took PostgreSQL ten seconds for 10,000. Each statement here takes every
-//! change's rows as arrays (`UNNEST`); what is written is what [`realname_store_sql::changes::apply_in`] writes for
-//! each change on its own.
+//! change's rows as arrays (`UNNEST`); what is written is what
+//! [`realname_store_sql::changes::apply_in`] writes for each change on its own, read from the
+//! effects once ([`Writes`]).
 
 use chrono::{DateTime, Utc};
 use realname_core::state::{Effect, Failure};
 use realname_core::store::{Applied, NewJob, StateChange, StoreResult};
+use realname_store_sql::changes::Writes;
 use uuid::Uuid;
 
 use crate::err;
@@ -144,71 +146,47 @@ pub(crate) async fn apply_all_in(
     .await
     .map_err(err)?;
 
+    let w = Writes::of(changes);
     let mut jobs = Jobs::default();
-    let (mut settle_apps, mut settled_at, mut expires_at) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut attempt_apps, mut attempts) = (Vec::new(), Vec::new());
-    let (mut case_ids, mut case_apps, mut case_at, mut case_due) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut close_apps, mut close_at, mut close_outcomes) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut block_apps, mut block_reasons, mut block_at) = (Vec::new(), Vec::new(), Vec::new());
-    let mut published = Published::default();
-    for change in changes {
-        let app = change.application_id;
-        let t = &change.transition;
-        for effect in &t.effects {
-            match effect {
-                Effect::Queue(job) => jobs.push(job),
-                Effect::SettleDeposit {
-                    settled_at: s,
-                    expires_at: e,
-                } => {
-                    settle_apps.push(app);
-                    settled_at.push(*s);
-                    expires_at.push(*e);
-                }
-                Effect::RecordAttempts(n) => {
-                    attempt_apps.push(app);
-                    attempts.push(i32::try_from(*n).unwrap_or(i32::MAX));
-                }
-                Effect::OpenReviewCase { due_at } => {
-                    case_ids.push(Uuid::new_v4());
-                    case_apps.push(app);
-                    case_at.push(change.at);
-                    case_due.push(*due_at);
-                }
-                Effect::CloseReviewCase { at, outcome } => {
-                    close_apps.push(app);
-                    close_at.push(*at);
-                    close_outcomes.push(outcome.as_str());
-                }
-                Effect::BlockCard { reason, at } => {
-                    block_apps.push(app);
-                    block_reasons.push(reason.clone());
-                    block_at.push(*at);
-                }
-                Effect::Publish {
-                    event,
-                    livemode,
-                    at,
-                } => {
-                    published
-                        .ids
-                        .push(realname_core::store::event_id(Uuid::new_v4()));
-                    let (sequence, account) = counted.get(&app).copied().unwrap_or_default();
-                    published.apps.push(app);
-                    published.sequences.push(sequence);
-                    published.accounts.push(account);
-                    published.types.push(event.as_str());
-                    published.statuses.push(t.status.as_str());
-                    published
-                        .failures
-                        .push(t.failure.as_ref().map(Failure::encode));
-                    published.livemode.push(*livemode);
-                    published.at.push(*at);
-                }
-            }
-        }
+    for job in &w.jobs {
+        jobs.push(job);
     }
+    let mut published = Published::default();
+    for p in &w.published {
+        let (sequence, account) = counted.get(&p.app).copied().unwrap_or_default();
+        published
+            .ids
+            .push(realname_core::store::event_id(Uuid::new_v4()));
+        published.apps.push(p.app);
+        published.sequences.push(sequence);
+        published.accounts.push(account);
+        published.types.push(p.event.as_str());
+        published.statuses.push(p.status.as_str());
+        published.failures.push(p.failure.map(Failure::encode));
+        published.livemode.push(p.livemode);
+        published.at.push(p.at);
+    }
+    let column = |rows: &[(Uuid, DateTime<Utc>, DateTime<Utc>)]| {
+        let apps: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+        let first: Vec<DateTime<Utc>> = rows.iter().map(|r| r.1).collect();
+        let second: Vec<DateTime<Utc>> = rows.iter().map(|r| r.2).collect();
+        (apps, first, second)
+    };
+    let (settle_apps, settled_at, expires_at) = column(&w.settled);
+    let attempt_apps: Vec<Uuid> = w.attempts.iter().map(|a| a.0).collect();
+    let attempts: Vec<i32> = w
+        .attempts
+        .iter()
+        .map(|a| i32::try_from(a.1).unwrap_or(i32::MAX))
+        .collect();
+    let (case_apps, case_at, case_due) = column(&w.opened);
+    let case_ids: Vec<Uuid> = case_apps.iter().map(|_| Uuid::new_v4()).collect();
+    let close_apps: Vec<Uuid> = w.closed.iter().map(|c| c.0).collect();
+    let close_at: Vec<DateTime<Utc>> = w.closed.iter().map(|c| c.1).collect();
+    let close_outcomes: Vec<&str> = w.closed.iter().map(|c| c.2).collect();
+    let block_apps: Vec<Uuid> = w.blocked.iter().map(|b| b.0).collect();
+    let block_reasons: Vec<&str> = w.blocked.iter().map(|b| b.1).collect();
+    let block_at: Vec<DateTime<Utc>> = w.blocked.iter().map(|b| b.2).collect();
     if !settle_apps.is_empty() {
         sqlx::query(
             "UPDATE deposits d SET settled_at = u.settled_at, expires_at = u.expires_at

@@ -141,8 +141,126 @@ pub(crate) async fn publish(
     Ok(())
 }
 
-/// A transition inside an open transaction, guarded by its starting status. Its effects carry
-/// everything they write; nothing here decides.
+/// What changes write beside their move, gathered by kind: the one reading of a transition's
+/// effects. A change on its own writes them row by row ([`apply_in`]); PostgreSQL writes many
+/// changes' at once, a statement a kind (`Db::apply_all`). The order of the kinds does not
+/// matter: no effect reads what another writes.
+#[derive(Default)]
+pub struct Writes<'c> {
+    pub jobs: Vec<&'c NewJob>,
+    /// Application, settled at, expires at.
+    pub settled: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)>,
+    /// Application, attempts used.
+    pub attempts: Vec<(Uuid, u32)>,
+    /// Application, submitted at, due at.
+    pub opened: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)>,
+    /// Application, decided at, outcome.
+    pub closed: Vec<(Uuid, DateTime<Utc>, &'static str)>,
+    /// Application (its deposit's card), reason, at.
+    pub blocked: Vec<(Uuid, &'c str, DateTime<Utc>)>,
+    pub published: Vec<Publication<'c>>,
+}
+
+/// The platform event of a status change.
+pub struct Publication<'c> {
+    pub app: Uuid,
+    pub event: EventType,
+    pub status: Status,
+    pub failure: Option<&'c Failure>,
+    pub livemode: bool,
+    pub at: DateTime<Utc>,
+}
+
+impl<'c> Writes<'c> {
+    pub fn of(changes: &'c [StateChange]) -> Writes<'c> {
+        let mut w = Writes::default();
+        for change in changes {
+            let (app, t) = (change.application_id, &change.transition);
+            for effect in &t.effects {
+                match effect {
+                    Effect::Queue(job) => w.jobs.push(job),
+                    Effect::SettleDeposit {
+                        settled_at,
+                        expires_at,
+                    } => w.settled.push((app, *settled_at, *expires_at)),
+                    Effect::RecordAttempts(n) => w.attempts.push((app, *n)),
+                    Effect::OpenReviewCase { due_at } => w.opened.push((app, change.at, *due_at)),
+                    Effect::CloseReviewCase { at, outcome } => {
+                        w.closed.push((app, *at, outcome.as_str()))
+                    }
+                    Effect::BlockCard { reason, at } => w.blocked.push((app, reason, *at)),
+                    Effect::Publish {
+                        event,
+                        livemode,
+                        at,
+                    } => w.published.push(Publication {
+                        app,
+                        event: *event,
+                        status: t.status,
+                        failure: t.failure.as_ref(),
+                        livemode: *livemode,
+                        at: *at,
+                    }),
+                }
+            }
+        }
+        w
+    }
+
+    /// Writes each row with a statement of its own.
+    async fn write_each(&self, db: &mut dyn Db) -> StoreResult<()> {
+        for job in &self.jobs {
+            queue_job(db, job).await?;
+        }
+        for (app, settled_at, expires_at) in &self.settled {
+            db.run(
+                "UPDATE deposits SET settled_at = $1, expires_at = $2 WHERE application_id = $3",
+                args![*settled_at, *expires_at, *app],
+            )
+            .await?;
+        }
+        for (app, attempts) in &self.attempts {
+            db.run(
+                "UPDATE deposits SET attempts_used = $1 WHERE application_id = $2",
+                args![*attempts, *app],
+            )
+            .await?;
+        }
+        for (app, submitted_at, due_at) in &self.opened {
+            db.run(
+                "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at)
+                 SELECT $1, id, account_id, $2, $3 FROM applications WHERE id = $4
+                 ON CONFLICT (application_id) DO NOTHING",
+                args![Uuid::new_v4(), *submitted_at, *due_at, *app],
+            )
+            .await?;
+        }
+        for (app, at, outcome) in &self.closed {
+            db.run(
+                "UPDATE review_cases SET decided_at = $1, outcome = $3
+                 WHERE application_id = $2 AND decided_at IS NULL",
+                args![*at, *app, *outcome],
+            )
+            .await?;
+        }
+        for (app, reason, at) in &self.blocked {
+            db.run(
+                "INSERT INTO returned_cards (card_hash, reason, at)
+                 SELECT card_hash, $1, $2 FROM deposits WHERE application_id = $3
+                 ON CONFLICT DO NOTHING",
+                args![*reason, *at, *app],
+            )
+            .await?;
+        }
+        for p in &self.published {
+            publish(db, p.app, p.event, p.status, p.failure, p.livemode, p.at).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A transition inside an open transaction, guarded by its starting status. Its effects
+/// carry everything they write; nothing here decides.
 pub async fn apply_in(db: &mut dyn Db, change: &StateChange) -> StoreResult<Applied> {
     let app = change.application_id;
     let t = &change.transition;
@@ -164,71 +282,8 @@ pub async fn apply_in(db: &mut dyn Db, change: &StateChange) -> StoreResult<Appl
         return Ok(Applied::Moved);
     }
     insert_event(db, app, t.status, change.at).await?;
-    for effect in &t.effects {
-        match effect {
-            Effect::Queue(job) => {
-                queue_job(db, job).await?;
-            }
-            Effect::SettleDeposit {
-                settled_at,
-                expires_at,
-            } => {
-                db.exec(
-                    "UPDATE deposits SET settled_at = $1, expires_at = $2 WHERE application_id = $3",
-                    args![*settled_at, *expires_at, app],
-                )
-                .await?;
-            }
-            Effect::RecordAttempts(attempts) => {
-                db.exec(
-                    "UPDATE deposits SET attempts_used = $1 WHERE application_id = $2",
-                    args![*attempts, app],
-                )
-                .await?;
-            }
-            Effect::OpenReviewCase { due_at } => {
-                db.exec(
-                    "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at)
-                     SELECT $1, id, account_id, $2, $3 FROM applications WHERE id = $4
-                     ON CONFLICT (application_id) DO NOTHING",
-                    args![Uuid::new_v4(), change.at, *due_at, app],
-                )
-                .await?;
-            }
-            Effect::CloseReviewCase { at, outcome } => {
-                db.exec(
-                    "UPDATE review_cases SET decided_at = $1, outcome = $3
-                     WHERE application_id = $2 AND decided_at IS NULL",
-                    args![*at, app, outcome.as_str()],
-                )
-                .await?;
-            }
-            Effect::BlockCard { reason, at } => {
-                db.exec(
-                    "INSERT INTO returned_cards (card_hash, reason, at)
-                     SELECT card_hash, $1, $2 FROM deposits WHERE application_id = $3
-                     ON CONFLICT DO NOTHING",
-                    args![reason.as_str(), *at, app],
-                )
-                .await?;
-            }
-            Effect::Publish {
-                event,
-                livemode,
-                at,
-            } => {
-                publish(
-                    db,
-                    app,
-                    *event,
-                    t.status,
-                    t.failure.as_ref(),
-                    *livemode,
-                    *at,
-                )
-                .await?;
-            }
-        }
-    }
+    Writes::of(std::slice::from_ref(change))
+        .write_each(db)
+        .await?;
     Ok(Applied::Done)
 }
