@@ -1,7 +1,8 @@
-//! realname's storage operations, written once. Each is a sequence of statements both engines
-//! accept, run through [`db::Db`] inside the transaction an engine gives it; the engines
-//! (SQLite, PostgreSQL) bind parameters, read rows and own transactions, connections and
-//! migrations. The operations persist and read; what a change means is decided in the core.
+//! realname's storage operations, written once, a module per role of the core's `Store`. Each
+//! is a plain `async fn` over [`db::Db`], a connection inside the transaction an engine gives
+//! it; the engines (SQLite, PostgreSQL) bind parameters, read rows and own transactions,
+//! connections and migrations. [`impl_store!`] makes an engine a `Store`. The operations
+//! persist and read; what a change means is decided in the core.
 
 pub mod accounts;
 pub mod applications;
@@ -18,27 +19,6 @@ mod store;
 pub mod webhooks;
 
 pub use db::{Dialect, Engine};
-
-/// Runs `$body` as one write transaction of `$engine`, `$db` naming its connection. What the
-/// body uses of the caller's arguments is moved in: clone borrowed ones first.
-#[macro_export]
-macro_rules! write {
-    ($engine:expr, |$db:ident| $body:expr) => {
-        $engine
-            .write($crate::db::work(move |$db| Box::pin(async move { $body })))
-            .await
-    };
-}
-
-/// Runs `$body` as a read of `$engine`, `$db` naming its connection.
-#[macro_export]
-macro_rules! read {
-    ($engine:expr, |$db:ident| $body:expr) => {
-        $engine
-            .read($crate::db::work(move |$db| Box::pin(async move { $body })))
-            .await
-    };
-}
 
 /// Names a broken unique key for the caller: `Conflict(what)`.
 pub(crate) fn conflict_as(

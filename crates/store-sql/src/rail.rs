@@ -8,9 +8,9 @@ use realname_core::ports::{
 };
 use realname_core::store::{Applied, MessageApplied, StateChange, StoreError, StoreResult};
 
+use crate::args;
 use crate::changes::apply_in;
 use crate::db::{Db, Dialect, Engine, Row};
-use crate::{args, write};
 
 /// Said inside the transaction when an application moved: the transaction rolls back and the
 /// caller is told [`MessageApplied::Moved`].
@@ -24,10 +24,11 @@ pub async fn apply_bank_message(
     at: DateTime<Utc>,
 ) -> StoreResult<MessageApplied> {
     let (message, changes, unmatched) = (message.clone(), changes.to_vec(), unmatched.to_vec());
-    let applied = write!(e, |db| apply_message_in(
-        db, &message, &changes, &unmatched, at
-    )
-    .await);
+    let applied = e
+        .write(crate::db::work(move |db| {
+            Box::pin(async move { apply_message_in(db, &message, &changes, &unmatched, at).await })
+        }))
+        .await;
     match applied {
         Err(StoreError::Conflict(why)) if why == MOVED => Ok(MessageApplied::Moved),
         other => other,
