@@ -147,6 +147,18 @@ impl Engine for PgStore {
         })
     }
 
+    /// On a pooled connection in its own task, without a transaction.
+    fn write_once<T: Send + 'static>(
+        &self,
+        work: Work<T>,
+    ) -> impl Future<Output = StoreResult<T>> + Send {
+        let pool = self.pool.clone();
+        detached(async move {
+            let mut conn = pool.acquire().await.map_err(err)?;
+            work(&mut PgDb(&mut conn)).await
+        })
+    }
+
     fn read<T: Send + 'static>(
         &self,
         work: Work<T>,

@@ -351,6 +351,15 @@ pub trait Engine: Clone + Send + Sync + 'static {
         self.read(work)
     }
 
+    /// A write that is one statement (or statements that need no transaction to hold
+    /// together): PostgreSQL runs it without `BEGIN` and `COMMIT`, two round trips fewer.
+    fn write_once<T: Send + 'static>(
+        &self,
+        work: Work<T>,
+    ) -> impl Future<Output = StoreResult<T>> + Send {
+        self.write(work)
+    }
+
     /// Makes erased values unrecoverable from the engine's files, beyond the rows (SQLite
     /// checkpoints its write-ahead log).
     fn settle_erasures(&self) -> impl Future<Output = StoreResult<()>> + Send {

@@ -7,26 +7,26 @@
 macro_rules! impl_store {
     ($engine:ty) => {
         $crate::forward! { $engine; Accounts;
-            write accounts::create_account(account: &Account) -> ();
+            write_once accounts::create_account(account: &Account) -> ();
             read accounts::account_by_login(login: &str) -> Option<Account>;
             read accounts::logins(account_ids: &[Uuid]) -> HashMap<Uuid, String>;
-            write accounts::create_session(token_hash: &[u8], account_id: Uuid, expires_at: DateTime<Utc>) -> ();
+            write_once accounts::create_session(token_hash: &[u8], account_id: Uuid, expires_at: DateTime<Utc>) -> ();
             read accounts::session_account(token_hash: &[u8], now: DateTime<Utc>) -> Option<Account>;
-            write accounts::delete_session(token_hash: &[u8]) -> ();
-            write accounts::set_second_factor(account_id: Uuid, sealed_secret: &[u8]) -> bool;
+            write_once accounts::delete_session(token_hash: &[u8]) -> ();
+            write_once accounts::set_second_factor(account_id: Uuid, sealed_secret: &[u8]) -> bool;
             read accounts::second_factor(account_id: Uuid) -> Option<Vec<u8>>;
-            write accounts::take_second_factor_step(account_id: Uuid, step: i64) -> bool;
+            write_once accounts::take_second_factor_step(account_id: Uuid, step: i64) -> bool;
             write accounts::disable_account(account_id: Uuid, at: DateTime<Utc>) -> bool;
             read accounts::throttle(login_key: &str) -> Throttle;
             write accounts::record_login_failure(login_key: &str, now: DateTime<Utc>, policy: &ThrottlePolicy) -> Throttle;
-            write accounts::clear_login_failures(login_key: &str) -> ();
+            write_once accounts::clear_login_failures(login_key: &str) -> ();
             write accounts::remember_clients(account_id: Uuid, clients: &[Vec<u8>], at: DateTime<Utc>) -> ();
             read accounts::knows_client(account_id: Uuid, clients: &[Vec<u8>], since: DateTime<Utc>) -> bool;
-            write accounts::begin_idempotent(scope: &str, key: &str, request_hash: &[u8], now: DateTime<Utc>) -> Idempotency;
-            write accounts::finish_idempotent(scope: &str, key: &str, status: u16, body: &[u8]) -> ();
-            write accounts::abandon_idempotent(scope: &str, key: &str) -> ();
-            write accounts::purge_idempotent(before: DateTime<Utc>) -> u64;
-            write accounts::count_hits(bucket: &str, window: DateTime<Utc>, hits: u32) -> u32;
+            write_once accounts::begin_idempotent(scope: &str, key: &str, request_hash: &[u8], now: DateTime<Utc>) -> Idempotency;
+            write_once accounts::finish_idempotent(scope: &str, key: &str, status: u16, body: &[u8]) -> ();
+            write_once accounts::abandon_idempotent(scope: &str, key: &str) -> ();
+            write_once accounts::purge_idempotent(before: DateTime<Utc>) -> u64;
+            write_once accounts::count_hits(bucket: &str, window: DateTime<Utc>, hits: u32) -> u32;
             write accounts::purge_lapsed(sessions_before: DateTime<Utc>, throttles_before: DateTime<Utc>, now: DateTime<Utc>) -> u64;
         }
         $crate::forward! { $engine; Applications;
@@ -34,7 +34,7 @@ macro_rules! impl_store {
             read applications::application(app: Uuid) -> Option<ApplicationRecord>;
             read applications::applications_of(account_id: Uuid) -> Vec<ApplicationRecord>;
             write applications::update_draft(app: Uuid, form: &[u8], document_hashes: &[Vec<u8>], warnings: &str, at: DateTime<Utc>) -> Option<ApplicationRecord>;
-            write applications::set_card(app: Uuid, card: &StoredCard, at: DateTime<Utc>) -> Applied;
+            write_once applications::set_card(app: Uuid, card: &StoredCard, at: DateTime<Utc>) -> Applied;
             write applications::put_image(app: Uuid, meta: &ImageMeta, sealed: &[u8], at: DateTime<Utc>) -> Applied;
             read_long applications::image(app: Uuid, slot: &str) -> Option<(ImageMeta, Vec<u8>)>;
             read applications::card_history(account_id: Uuid, card_hash: &[u8]) -> CardHistory;
@@ -44,11 +44,11 @@ macro_rules! impl_store {
             write applications::record_wrong_answer(app: Uuid, attempts_before: u32, at: DateTime<Utc>) -> Applied;
         }
         $crate::forward! { $engine; Jobs;
-            write jobs::queue_job(job: &NewJob) -> bool;
-            write jobs::claim_jobs(now: DateTime<Utc>, lease_seconds: i64, limit: u32) -> Vec<Job>;
-            write jobs::finish_job(job: &Job, at: DateTime<Utc>) -> ();
-            write jobs::retry_job(job: &Job, due_at: DateTime<Utc>) -> ();
-            write jobs::mark_deposit_paid(app: Uuid, at: DateTime<Utc>) -> ();
+            write_once jobs::queue_job(job: &NewJob) -> bool;
+            write_once jobs::claim_jobs(now: DateTime<Utc>, lease_seconds: i64, limit: u32) -> Vec<Job>;
+            write_once jobs::finish_job(job: &Job, at: DateTime<Utc>) -> ();
+            write_once jobs::retry_job(job: &Job, due_at: DateTime<Utc>) -> ();
+            write_once jobs::mark_deposit_paid(app: Uuid, at: DateTime<Utc>) -> ();
             read jobs::deposit_application(end_to_end_id: &str) -> Option<(Uuid, Status)>;
             read_long jobs::deposit_applications(end_to_end_ids: &[String]) -> HashMap<String, (Uuid, Status)>;
         }
@@ -59,42 +59,42 @@ macro_rules! impl_store {
             read review::case_facts(application_ids: &[Uuid]) -> Vec<CaseFacts>;
             write review::claim_case(case: Uuid, reviewer: Uuid, now: DateTime<Utc>, until: DateTime<Utc>) -> CaseWrite;
             write review::decide_case(case: Uuid, reviewer: Uuid, change: &StateChange, audit: &AuditEntry) -> CaseWrite;
-            write review::append_audit(entry: &AuditEntry) -> ();
+            write_once review::append_audit(entry: &AuditEntry) -> ();
             read_long review::audit_trail(application_id: Option<Uuid>, limit: u32) -> Vec<AuditEntry>;
         }
         $crate::forward! { $engine; Platform;
-            write platform::create_api_key(key: &ApiKey) -> ();
+            write_once platform::create_api_key(key: &ApiKey) -> ();
             read platform::api_key(key_hash: &[u8]) -> Option<ApiKey>;
             read platform::api_keys() -> Vec<ApiKey>;
-            write platform::revoke_api_key(prefix: &str, at: DateTime<Utc>) -> bool;
-            write platform::touch_api_key(prefix: &str, at: DateTime<Utc>) -> ();
+            write_once platform::revoke_api_key(prefix: &str, at: DateTime<Utc>) -> bool;
+            write_once platform::touch_api_key(prefix: &str, at: DateTime<Utc>) -> ();
             read platform::platform_account(external_user_id: &str) -> Option<Uuid>;
             write platform::link_platform_user(external_user_id: &str, account: &Account) -> Uuid;
             read platform::external_user_of(account_id: Uuid) -> Option<String>;
             write platform::create_platform_session(session: &PlatformSession, link: &LinkToken) -> ();
             read platform::platform_session(session: Uuid) -> Option<PlatformSession>;
-            write platform::add_link(link: &LinkToken) -> ();
-            write platform::use_link(token_hash: &[u8], now: DateTime<Utc>) -> LinkUse;
+            write_once platform::add_link(link: &LinkToken) -> ();
+            write_once platform::use_link(token_hash: &[u8], now: DateTime<Utc>) -> LinkUse;
             read platform::link(token_hash: &[u8], now: DateTime<Utc>) -> Option<(PlatformSession, bool)>;
-            write platform::create_page_session(token_hash: &[u8], account_id: Uuid, expires_at: DateTime<Utc>) -> ();
+            write_once platform::create_page_session(token_hash: &[u8], account_id: Uuid, expires_at: DateTime<Utc>) -> ();
             read platform::page_session_account(token_hash: &[u8], now: DateTime<Utc>) -> Option<Account>;
             read platform::events(query: &EventQuery) -> Vec<PlatformEvent>;
             read platform::event(event_id: &str) -> Option<PlatformEvent>;
         }
         $crate::forward! { $engine; Webhooks;
-            write webhooks::create_webhook_endpoint(endpoint: &WebhookEndpoint) -> ();
+            write_once webhooks::create_webhook_endpoint(endpoint: &WebhookEndpoint) -> ();
             read webhooks::webhook_endpoints() -> Vec<WebhookEndpoint>;
             read webhooks::webhook_endpoint(endpoint: Uuid) -> Option<WebhookEndpoint>;
-            write webhooks::update_webhook_endpoint(endpoint: &WebhookEndpoint) -> bool;
-            write webhooks::rotate_webhook_secret(endpoint: Uuid, secret: &[u8], previous_expires_at: DateTime<Utc>) -> bool;
-            write webhooks::delete_webhook_endpoint(endpoint: Uuid) -> bool;
-            write webhooks::record_delivery_attempt(attempt: &DeliveryAttempt) -> ();
+            write_once webhooks::update_webhook_endpoint(endpoint: &WebhookEndpoint) -> bool;
+            write_once webhooks::rotate_webhook_secret(endpoint: Uuid, secret: &[u8], previous_expires_at: DateTime<Utc>) -> bool;
+            write_once webhooks::delete_webhook_endpoint(endpoint: Uuid) -> bool;
+            write_once webhooks::record_delivery_attempt(attempt: &DeliveryAttempt) -> ();
             read webhooks::delivery_attempts(endpoint: Uuid, before: Option<i64>, limit: u32) -> Vec<DeliveryAttempt>;
         }
         $crate::forward! { $engine; Keys;
             read keys::vault_keys() -> Option<SealedKeys>;
             write keys::init_vault_keys(keys: &SealedKeys) -> SealedKeys;
-            write keys::replace_vault_keys(expected: &SealedKeys, keys: &SealedKeys) -> bool;
+            write_once keys::replace_vault_keys(expected: &SealedKeys, keys: &SealedKeys) -> bool;
             read keys::sealed_values(column: SealedColumn, current: &[u8], after: Option<&[String]>, limit: u32) -> Vec<SealedValue>;
             write keys::reseal_values(column: SealedColumn, values: Vec<Resealed>) -> u64;
             read keys::count_sealed(column: SealedColumn, prefix: &[u8]) -> u64;
@@ -112,21 +112,21 @@ macro_rules! impl_store {
         }
         $crate::forward! { $engine; Sandbox;
             read sandbox::sandbox_offset() -> i64;
-            write sandbox::advance_sandbox_clock(seconds: i64, at_most: i64) -> Option<i64>;
+            write_once sandbox::advance_sandbox_clock(seconds: i64, at_most: i64) -> Option<i64>;
             read sandbox::mode_facts() -> ModeFacts;
             write sandbox::write_mode(mode: KeyMode, seen: Option<KeyMode>, at: DateTime<Utc>) -> Option<KeyMode>;
         }
         $crate::forward! { $engine; SandboxLedger;
-            write sandbox::pay(payout: &SandboxPayout) -> ();
+            write_once sandbox::pay(payout: &SandboxPayout) -> ();
             read sandbox::statement(card_hash: &[u8], now: DateTime<Utc>) -> Vec<SandboxTransaction>;
             read sandbox::due(now: DateTime<Utc>) -> Vec<SandboxPayout>;
             write sandbox::acknowledge(end_to_end_ids: &[String]) -> ();
         }
         $crate::forward! { $engine; TransferLedger;
-            write rail::hold(transfer: &HeldTransfer, due_at: DateTime<Utc>) -> ();
+            write_once rail::hold(transfer: &HeldTransfer, due_at: DateTime<Utc>) -> ();
             write rail::take_batch(msg_id: &str, now: DateTime<Utc>, max: u32) -> Vec<HeldTransfer>;
             read_long rail::unwritten() -> Vec<OutgoingFile>;
-            write rail::written(msg_id: &str, at: DateTime<Utc>) -> ();
+            write_once rail::written(msg_id: &str, at: DateTime<Utc>) -> ();
             read_long rail::rail_report() -> RailReport;
         }
     };
@@ -154,7 +154,8 @@ macro_rules! forward {
 }
 
 /// One port method's body: the engine's own (`engine`), or an operation run as a `write`, a
-/// `read` or a `read_long` of the engine, on owned copies of the arguments.
+/// `write_once` (one statement), a `read` or a `read_long` of the engine, on owned copies of
+/// the arguments.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! run {
