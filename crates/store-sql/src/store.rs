@@ -39,7 +39,7 @@ macro_rules! impl_store {
             read_long applications::image(app: Uuid, slot: &str) -> Option<(ImageMeta, Vec<u8>)>;
             read applications::card_history(account_id: Uuid, card_hash: &[u8]) -> CardHistory;
             write applications::submit(command: &SubmitCommand) -> SubmitOutcome;
-            write applications::apply(change: &StateChange) -> Applied;
+            write_once applications::apply(change: &StateChange) -> Applied;
             engine rail::apply_bank_message(message: &BankMessage, changes: &[StateChange], unmatched: &[UnmatchedEntry], at: DateTime<Utc>) -> MessageApplied;
             write applications::record_wrong_answer(app: Uuid, attempts_before: u32, at: DateTime<Utc>) -> Applied;
         }
