@@ -223,16 +223,22 @@ async fn reload(state: &Service, case: Uuid) -> AppResult<CaseRecord> {
 pub async fn claim(state: &Service, who: &Principal, id: &str) -> AppResult<CaseRecord> {
     let account = who.staff()?;
     let staff = account.id;
-    let (case, _) = load(state, id).await?;
+    let case = reload(
+        state,
+        Uuid::parse_str(id).map_err(|_| AppError::new(Code::NotFound))?,
+    )
+    .await?;
     not_their_own(account, &case)?;
     let now = state.now();
-    refused(
-        state
-            .store
-            .claim_case(case.id, staff, now, now + state.settings.claim_ttl)
-            .await?,
-    )?;
-    reload(state, case.id).await
+    // To the microsecond, as the stores keep it: the answer is what a read would find.
+    let until = chrono::SubsecRound::trunc_subsecs(now + state.settings.claim_ttl, 6);
+    refused(state.store.claim_case(case.id, staff, now, until).await?)?;
+    // A claim writes its holder and its end, and nothing else of the case.
+    Ok(CaseRecord {
+        claimed_by: Some(staff),
+        claimed_until: Some(until),
+        ..case
+    })
 }
 
 /// Approves or rejects a case the reviewer holds; the note stays internal.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use realname_core::platform::EventType;
 use realname_core::state::{Effect, Failure, Status};
-use realname_core::store::{Applied, AuditEntry, NewJob, StateChange, StoreResult};
+use realname_core::store::{Applied, AuditEntry, CaseRecord, NewJob, StateChange, StoreResult};
 use uuid::Uuid;
 
 use crate::args;
@@ -265,7 +265,7 @@ impl<'c> Writes<'c> {
 /// process, one statement a row.
 pub async fn apply_in(db: &mut dyn Db, change: &StateChange) -> StoreResult<Applied> {
     if db.dialect() == Dialect::Postgres {
-        return chained(db, change).await;
+        return chained(db, change, None).await;
     }
     let app = change.application_id;
     let t = &change.transition;
@@ -297,25 +297,59 @@ pub async fn apply_in(db: &mut dyn Db, change: &StateChange) -> StoreResult<Appl
 /// `WITH` that reads the moved row, so that nothing is written unless the move was. Being one
 /// statement it needs no transaction of its own, and costs one round trip where a statement a
 /// row cost five to eight. The platform events are numbered by the move itself.
-async fn chained(db: &mut dyn Db, change: &StateChange) -> StoreResult<Applied> {
+pub(crate) async fn chained(
+    db: &mut dyn Db,
+    change: &StateChange,
+    decision: Option<(&CaseRecord, &AuditEntry)>,
+) -> StoreResult<Applied> {
     let w = Writes::of(std::slice::from_ref(change));
     let t = &change.transition;
     let failure = t.failure.as_ref().map(Failure::encode);
     let mut chain = Chain::default();
     let published = i64::try_from(w.published.len()).unwrap_or(i64::MAX);
+    let mut moved = vec![
+        t.status.as_str().into(),
+        failure.as_deref().into(),
+        change.at.into(),
+        published.into(),
+        change.application_id.into(),
+        change.from.as_str().into(),
+    ];
+    // A decision moves the application only while its case is as the decision read it.
+    let guard = match decision {
+        None => "",
+        Some((case, _)) => {
+            moved.extend([
+                case.id.into(),
+                case.claimed_by.into(),
+                case.claimed_until.into(),
+            ]);
+            " AND EXISTS (SELECT 1 FROM review_cases WHERE id = $ AND decided_at IS NULL
+                 AND claimed_by IS NOT DISTINCT FROM $ AND claimed_until IS NOT DISTINCT FROM $)"
+        }
+    };
     chain.step(
-        "moved AS (UPDATE applications SET status = $, failure = $, updated_at = $,
-             event_sequence = event_sequence + $ WHERE id = $ AND status = $
-             RETURNING id, account_id, event_sequence)",
-        vec![
-            t.status.as_str().into(),
-            failure.as_deref().into(),
-            change.at.into(),
-            published.into(),
-            change.application_id.into(),
-            change.from.as_str().into(),
-        ],
+        &format!(
+            "moved AS (UPDATE applications SET status = $, failure = $, updated_at = $,
+                 event_sequence = event_sequence + $ WHERE id = $ AND status = ${guard}
+                 RETURNING id, account_id, event_sequence)"
+        ),
+        moved,
     );
+    if let Some((_, e)) = decision {
+        chain.step(
+            "INSERT INTO audit (id, at, actor, action, application_id, detail)
+             SELECT $, $, $, $, $, $ FROM moved",
+            vec![
+                e.id.into(),
+                e.at.into(),
+                e.actor.into(),
+                e.action.as_str().into(),
+                e.application_id.into(),
+                e.detail.as_str().into(),
+            ],
+        );
+    }
     chain.step(
         "INSERT INTO events (application_id, status, at) SELECT id, $, $ FROM moved",
         vec![t.status.as_str().into(), change.at.into()],

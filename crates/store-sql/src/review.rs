@@ -3,13 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use realname_core::store::{
-    Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite, StateChange, StoreResult,
+    Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite, StateChange, StoreError,
+    StoreResult,
 };
 use uuid::Uuid;
 
 use crate::args;
-use crate::changes::{apply_in, insert_audit};
-use crate::db::{Db, Row};
+use crate::changes::{apply_in, chained, insert_audit};
+use crate::db::{Db, Dialect, Row};
 
 macro_rules! case_select {
     ($rest:literal) => {
@@ -34,11 +35,6 @@ fn case_row(mut r: Row) -> StoreResult<CaseRecord> {
         decided_at: r.get(7)?,
         outcome: r.get(8)?,
     })
-}
-
-async fn case_for_update(db: &mut dyn Db, case: Uuid) -> StoreResult<Option<CaseRecord>> {
-    let sql = case_select!("WHERE id = $1 FOR UPDATE");
-    db.one(sql, args![case], case_row).await
 }
 
 pub async fn review_cases(
@@ -136,6 +132,8 @@ pub async fn case_facts(db: &mut dyn Db, ids: &[Uuid]) -> StoreResult<Vec<CaseFa
     Ok(facts)
 }
 
+/// A claim written only if the case is still as read (compare and set): a claim or a decision
+/// in between sends it round again, and the core judges the case anew.
 pub async fn claim_case(
     db: &mut dyn Db,
     case: Uuid,
@@ -143,19 +141,32 @@ pub async fn claim_case(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> StoreResult<CaseWrite> {
-    let found = case_for_update(db, case).await?;
-    let verdict = CaseWrite::claim(found.as_ref(), reviewer, now);
-    if verdict != CaseWrite::Done {
-        return Ok(verdict);
+    for _ in 0..ROUNDS {
+        let found = db
+            .one(case_select!("WHERE id = $1"), args![case], case_row)
+            .await?;
+        let verdict = CaseWrite::claim(found.as_ref(), reviewer, now);
+        let (CaseWrite::Done, Some(seen)) = (verdict, found) else {
+            return Ok(verdict);
+        };
+        let claimed = db
+            .changed(
+                "UPDATE review_cases SET claimed_by = $1, claimed_until = $2
+                 WHERE id = $3 AND decided_at IS NULL
+                   AND claimed_by IS NOT DISTINCT FROM $4 AND claimed_until IS NOT DISTINCT FROM $5",
+                args![reviewer, until, case, seen.claimed_by, seen.claimed_until],
+            )
+            .await?;
+        if claimed {
+            return Ok(CaseWrite::Done);
+        }
     }
-    db.exec(
-        "UPDATE review_cases SET claimed_by = $1, claimed_until = $2 WHERE id = $3",
-        args![reviewer, until, case],
-    )
-    .await?;
-    Ok(CaseWrite::Done)
+    Err(busy())
 }
 
+/// A decision: the application's move (whose own effect closes the case with the decision's
+/// outcome) and the audit entry, written only while the case is as read. On PostgreSQL that
+/// is one statement; SQLite's one writer holds the case from the read to the write.
 pub async fn decide_case(
     db: &mut dyn Db,
     case: Uuid,
@@ -163,17 +174,41 @@ pub async fn decide_case(
     change: &StateChange,
     audit: &AuditEntry,
 ) -> StoreResult<CaseWrite> {
-    let found = case_for_update(db, case).await?;
-    let verdict = CaseWrite::decision(found.as_ref(), reviewer, change.at);
-    if verdict != CaseWrite::Done {
-        return Ok(verdict);
+    for _ in 0..ROUNDS {
+        let found = db
+            .one(case_select!("WHERE id = $1"), args![case], case_row)
+            .await?;
+        let verdict = CaseWrite::decision(found.as_ref(), reviewer, change.at);
+        let (CaseWrite::Done, Some(seen)) = (verdict, found) else {
+            return Ok(verdict);
+        };
+        let applied = match db.dialect() {
+            Dialect::Postgres => chained(db, change, Some((&seen, audit))).await?,
+            Dialect::Sqlite => match apply_in(db, change).await? {
+                Applied::Done => insert_audit(db, audit).await.map(|()| Applied::Done)?,
+                Applied::Moved => Applied::Moved,
+            },
+        };
+        if applied == Applied::Done {
+            return Ok(CaseWrite::Done);
+        }
+        // The application moved, or the case did since it was read.
+        let now = db
+            .one(case_select!("WHERE id = $1"), args![case], case_row)
+            .await?;
+        if now.as_ref() == Some(&seen) {
+            return Ok(CaseWrite::Decided);
+        }
     }
-    // The transition's own effect closes the case with the decision's outcome.
-    if apply_in(db, change).await? == Applied::Moved {
-        return Ok(CaseWrite::Decided);
-    }
-    insert_audit(db, audit).await?;
-    Ok(CaseWrite::Done)
+    Err(busy())
+}
+
+/// How many times a claim or a decision reads its case again before it gives up: each round
+/// means another reviewer wrote the case in between.
+const ROUNDS: usize = 8;
+
+fn busy() -> StoreError {
+    StoreError::Unavailable("the case kept changing under the claim or decision".into())
 }
 
 pub async fn append_audit(db: &mut dyn Db, entry: &AuditEntry) -> StoreResult<()> {
