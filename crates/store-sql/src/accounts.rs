@@ -53,9 +53,20 @@ pub async fn create_session(
     account_id: Uuid,
     expires_at: DateTime<Utc>,
 ) -> StoreResult<()> {
+    insert_session(db, hash, account_id, expires_at, false).await
+}
+
+/// A session; `pages_only` for one the pages alone accept (a platform's link signed it in).
+pub(crate) async fn insert_session(
+    db: &mut dyn Db,
+    hash: &[u8],
+    account_id: Uuid,
+    expires_at: DateTime<Utc>,
+    pages_only: bool,
+) -> StoreResult<()> {
     db.run(
-        "INSERT INTO sessions (token_hash, account_id, expires_at) VALUES ($1, $2, $3)",
-        args![hash, account_id, expires_at],
+        "INSERT INTO sessions (token_hash, account_id, expires_at, pages_only) VALUES ($1, $2, $3, $4)",
+        args![hash, account_id, expires_at, pages_only],
     )
     .await
 }

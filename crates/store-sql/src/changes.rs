@@ -71,6 +71,15 @@ pub(crate) async fn publish(
 ) -> StoreResult<()> {
     let event_id = realname_core::store::event_id(Uuid::new_v4());
     let failure = failure.map(Failure::encode);
+    let values = args![
+        &event_id,
+        app,
+        event.as_str(),
+        status.as_str(),
+        failure.as_deref(),
+        livemode,
+        at
+    ];
     let anyone_listens: bool = match db.dialect() {
         // Counting, writing and asking whether anyone listens is one round trip: every
         // status change pays for it.
@@ -91,15 +100,7 @@ pub(crate) async fn publish(
                  )
                  SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled AND livemode = $6)
                  FROM written",
-                args![
-                    &event_id,
-                    app,
-                    event.as_str(),
-                    status.as_str(),
-                    failure.as_deref(),
-                    livemode,
-                    at
-                ],
+                values,
             )
             .await?
             .unwrap_or(false),
@@ -111,15 +112,7 @@ pub(crate) async fn publish(
                  SELECT $1, a.id, pu.external_user_id, $3, a.event_sequence + 1, $4, $5, $6, $7
                  FROM applications a LEFT JOIN platform_users pu ON pu.account_id = a.account_id
                  WHERE a.id = $2",
-                args![
-                    &event_id,
-                    app,
-                    event.as_str(),
-                    status.as_str(),
-                    failure.as_deref(),
-                    livemode,
-                    at
-                ],
+                values,
             )
             .await?;
             db.exec(

@@ -290,10 +290,7 @@ pub async fn create_page_session(
     account_id: Uuid,
     expires_at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    db.run(
-            "INSERT INTO sessions (token_hash, account_id, expires_at, pages_only) VALUES ($1, $2, $3, TRUE)",
-            args![hash, account_id, expires_at],
-        ).await
+    crate::accounts::insert_session(db, hash, account_id, expires_at, true).await
 }
 
 pub async fn page_session_account(
