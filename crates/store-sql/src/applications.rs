@@ -15,10 +15,13 @@ use crate::changes::{apply_in, insert_event, publish, statuses};
 use crate::db::{Db, Dialect, List, Row};
 use crate::{args, conflict_as};
 
-/// An application with its images, deposit and history in one row: the lists as arrays on
-/// PostgreSQL and as `json_group_array` text on SQLite.
+/// An application with its deposit in one row, and on PostgreSQL its images and history as
+/// arrays; `$from` names where its row comes from (`applications`, or a `WITH` step's).
 macro_rules! application_select {
     ($list:ident, $where:literal) => {
+        application_select!($list, "applications", $where)
+    };
+    ($list:ident, $from:literal, $where:literal) => {
         concat!(
             "SELECT a.id, a.account_id, a.status, a.form, a.warnings,
                 a.card_bank, a.card_sealed, a.card_hash, a.failure, a.created_at, a.updated_at,
@@ -30,27 +33,23 @@ macro_rules! application_select {
                 d.end_to_end_id, d.amount, d.attempts_used, d.paid_at, d.settled_at, d.expires_at, ",
             $list!("status", "events", "id"), ", ",
             $list!("at", "events", "id"),
-            " FROM applications a LEFT JOIN deposits d ON d.application_id = a.id ",
+            " FROM ",
+            $from,
+            " a LEFT JOIN deposits d ON d.application_id = a.id ",
             $where
         )
     };
 }
 
-/// A column of the application's rows in `$table` (images, events), in `$order`.
-macro_rules! json_list {
+/// No list: SQLite reads an application's images and history with statements of their own
+/// ([`lists`]), faster there than one statement that builds and parses JSON.
+macro_rules! no_list {
     ($column:literal, $table:literal, $order:literal) => {
-        concat!(
-            "(SELECT json_group_array(",
-            $column,
-            " ORDER BY ",
-            $order,
-            ") FROM ",
-            $table,
-            " WHERE application_id = a.id)"
-        )
+        "NULL"
     };
 }
 
+/// A column of the application's rows in `$table` (images, events), in `$order`.
 macro_rules! array_list {
     ($column:literal, $table:literal, $order:literal) => {
         concat!(
@@ -148,10 +147,49 @@ pub(crate) async fn application_in(
     app: Uuid,
 ) -> StoreResult<Option<ApplicationRecord>> {
     let sql = db.dialect().pick(
-        application_select!(json_list, "WHERE a.id = $1"),
+        application_select!(no_list, "WHERE a.id = $1"),
         application_select!(array_list, "WHERE a.id = $1"),
     );
-    db.one(sql, args![app], application_row).await
+    match db.one(sql, args![app], application_row).await? {
+        Some(found) => lists(db, found).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Fills in an application's images and status history on SQLite; PostgreSQL read them with
+/// the application.
+async fn lists(db: &mut dyn Db, mut app: ApplicationRecord) -> StoreResult<ApplicationRecord> {
+    if db.dialect() == Dialect::Postgres {
+        return Ok(app);
+    }
+    app.images = db
+        .all(
+            "SELECT slot, content_type, bytes, sha256 FROM images WHERE application_id = $1
+             ORDER BY slot",
+            args![app.id],
+            |mut r| {
+                Ok(ImageMeta {
+                    slot: r.get(0)?,
+                    content_type: r.get(1)?,
+                    bytes: r.get(2)?,
+                    sha256: r.get(3)?,
+                })
+            },
+        )
+        .await?;
+    app.events = db
+        .all(
+            "SELECT status, at FROM events WHERE application_id = $1 ORDER BY id",
+            args![app.id],
+            |mut r| {
+                Ok(EventRecord {
+                    status: status(&r.get::<String>(0)?)?,
+                    at: r.get(1)?,
+                })
+            },
+        )
+        .await?;
+    Ok(app)
 }
 
 async fn replace_documents(
@@ -243,7 +281,7 @@ pub async fn applications_of(
 ) -> StoreResult<Vec<ApplicationRecord>> {
     let sql = db.dialect().pick(
         application_select!(
-            json_list,
+            no_list,
             "WHERE a.account_id = $1 ORDER BY a.created_at DESC, a.id DESC"
         ),
         application_select!(
@@ -251,7 +289,12 @@ pub async fn applications_of(
             "WHERE a.account_id = $1 ORDER BY a.created_at DESC, a.id DESC"
         ),
     );
-    db.all(sql, args![account_id], application_row).await
+    let found = db.all(sql, args![account_id], application_row).await?;
+    let mut complete = Vec::with_capacity(found.len());
+    for app in found {
+        complete.push(lists(db, app).await?);
+    }
+    Ok(complete)
 }
 
 pub async fn update_draft(
@@ -262,6 +305,35 @@ pub async fn update_draft(
     warnings: &str,
     at: DateTime<Utc>,
 ) -> StoreResult<Option<ApplicationRecord>> {
+    if db.dialect() == Dialect::Postgres {
+        // One statement, so one round trip: the documents not in the new set are deleted and
+        // the new ones inserted (two disjoint sets, as one statement's parts must be), and the
+        // answer is built from the row the UPDATE returns (the statement's own snapshot still
+        // shows the old form; images, deposit and history are not touched).
+        let hashes: Vec<&[u8]> = hashes.iter().map(Vec::as_slice).collect();
+        return db
+            .one(
+                concat!(
+                    "WITH updated AS (
+                        UPDATE applications SET form = $1, warnings = $2, updated_at = $3
+                        WHERE id = $4 AND status = 'draft' RETURNING *
+                     ), gone AS (
+                        DELETE FROM application_documents
+                        WHERE application_id IN (SELECT id FROM updated)
+                          AND document_hash <> ALL($5)
+                     ), added AS (
+                        INSERT INTO application_documents (application_id, account_id, document_hash)
+                        SELECT updated.id, updated.account_id, hash
+                        FROM updated, unnest($5::bytea[]) AS hash
+                        ON CONFLICT DO NOTHING
+                     ) ",
+                    application_select!(array_list, "updated", "")
+                ),
+                args![form, warnings, at, app, hashes.as_slice()],
+                application_row,
+            )
+            .await;
+    }
     let account: Option<Uuid> = db
         .value(
             "UPDATE applications SET form = $1, warnings = $2, updated_at = $3

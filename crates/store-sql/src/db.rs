@@ -124,35 +124,21 @@ pub enum Cell {
     List(Vec<Cell>),
 }
 
-/// The values of an array column: a PostgreSQL array, or SQLite's `json_group_array` text.
+/// The values of a PostgreSQL array column; NULL reads as none.
 #[derive(Debug)]
 pub struct List<T>(pub Vec<T>);
 
 impl<T: FromCell> FromCell for List<T> {
     fn from_cell(cell: Cell) -> StoreResult<Self> {
-        let cells = match cell {
-            Cell::List(cells) => cells,
-            Cell::Null => Vec::new(),
-            Cell::Text(json) => serde_json::from_str::<Vec<serde_json::Value>>(&json)
-                .map_err(|_| unreadable("a list that is not a JSON array"))?
+        match cell {
+            Cell::List(cells) => cells
                 .into_iter()
-                .map(|value| match value {
-                    serde_json::Value::String(text) => Ok(Cell::Text(text)),
-                    serde_json::Value::Number(n) => n
-                        .as_i64()
-                        .map(Cell::Int)
-                        .ok_or_else(|| unreadable("a list's number")),
-                    serde_json::Value::Null => Ok(Cell::Null),
-                    other => Err(unreadable(&format!("a list's {other}"))),
-                })
-                .collect::<StoreResult<_>>()?,
-            other => return Err(unreadable(&format!("{other:?} is not a list"))),
-        };
-        cells
-            .into_iter()
-            .map(T::from_cell)
-            .collect::<StoreResult<_>>()
-            .map(List)
+                .map(T::from_cell)
+                .collect::<StoreResult<_>>()
+                .map(List),
+            Cell::Null => Ok(List(Vec::new())),
+            other => Err(unreadable(&format!("{other:?} is not a list"))),
+        }
     }
 }
 

@@ -33,7 +33,7 @@ macro_rules! impl_store {
             write applications::create_application(application: &NewApplication) -> ();
             read applications::application(app: Uuid) -> Option<ApplicationRecord>;
             read applications::applications_of(account_id: Uuid) -> Vec<ApplicationRecord>;
-            write applications::update_draft(app: Uuid, form: &[u8], document_hashes: &[Vec<u8>], warnings: &str, at: DateTime<Utc>) -> Option<ApplicationRecord>;
+            write_once applications::update_draft(app: Uuid, form: &[u8], document_hashes: &[Vec<u8>], warnings: &str, at: DateTime<Utc>) -> Option<ApplicationRecord>;
             write_once applications::set_card(app: Uuid, card: &StoredCard, at: DateTime<Utc>) -> Applied;
             write applications::put_image(app: Uuid, meta: &ImageMeta, sealed: &[u8], at: DateTime<Utc>) -> Applied;
             read_long applications::image(app: Uuid, slot: &str) -> Option<(ImageMeta, Vec<u8>)>;
