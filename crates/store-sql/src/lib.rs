@@ -20,6 +20,22 @@ pub mod webhooks;
 
 pub use db::{Dialect, Engine};
 
+/// The migrations of the engine that names them, in order: its `src/schema.sql` and
+/// `src/schema_N.sql`. Both engines hold the same versions, each in its own SQL; a new one is
+/// a file in each and a line here.
+#[macro_export]
+macro_rules! migrations {
+    () => {
+        $crate::migrations!(@files "schema.sql", "schema_2.sql", "schema_3.sql", "schema_4.sql",
+            "schema_5.sql", "schema_6.sql", "schema_7.sql", "schema_8.sql", "schema_9.sql",
+            "schema_10.sql", "schema_11.sql", "schema_12.sql", "schema_13.sql", "schema_14.sql",
+            "schema_15.sql", "schema_16.sql", "schema_17.sql")
+    };
+    (@files $($file:literal),*) => {
+        &[$(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/", $file))),*]
+    };
+}
+
 /// Names a broken unique key for the caller: `Conflict(what)`.
 pub(crate) fn conflict_as(
     what: &'static str,
