@@ -86,18 +86,19 @@ pub async fn queue(
 }
 
 async fn load(state: &Service, id: &str) -> AppResult<(CaseRecord, ApplicationRecord)> {
-    let id = Uuid::parse_str(id).map_err(|_| AppError::new(Code::NotFound))?;
-    let case = state
-        .store
-        .review_case(id)
-        .await?
-        .ok_or_else(|| AppError::new(Code::NotFound))?;
+    let case = load_case(state, id).await?;
     let app = state
         .store
         .application(case.application_id)
         .await?
         .ok_or_else(|| AppError::new(Code::NotFound))?;
     Ok((case, app))
+}
+
+/// The case a path names, without its application.
+async fn load_case(state: &Service, id: &str) -> AppResult<CaseRecord> {
+    let id = Uuid::parse_str(id).map_err(|_| AppError::new(Code::NotFound))?;
+    reload(state, id).await
 }
 
 fn audit(actor: Uuid, action: &str, app: Uuid, at: DateTime<Utc>, detail: Value) -> AuditEntry {
@@ -223,11 +224,7 @@ async fn reload(state: &Service, case: Uuid) -> AppResult<CaseRecord> {
 pub async fn claim(state: &Service, who: &Principal, id: &str) -> AppResult<CaseRecord> {
     let account = who.staff()?;
     let staff = account.id;
-    let case = reload(
-        state,
-        Uuid::parse_str(id).map_err(|_| AppError::new(Code::NotFound))?,
-    )
-    .await?;
+    let case = load_case(state, id).await?;
     not_their_own(account, &case)?;
     let now = state.now();
     // To the microsecond, as the stores keep it: the answer is what a read would find.

@@ -123,6 +123,12 @@ impl Db for PgDb<'_> {
 
 realname_store_sql::impl_store!(PgStore);
 
+/// Work on a pooled connection, each statement its own transaction.
+async fn on_connection<T>(pool: sqlx::PgPool, work: Work<T>) -> StoreResult<T> {
+    let mut conn = pool.acquire().await.map_err(err)?;
+    work(&mut PgDb(&mut conn)).await
+}
+
 impl Engine for PgStore {
     /// In a transaction of its own task: it commits or rolls back even when the caller stops
     /// waiting.
@@ -152,21 +158,13 @@ impl Engine for PgStore {
         &self,
         work: Work<T>,
     ) -> impl Future<Output = StoreResult<T>> + Send {
-        let pool = self.pool.clone();
-        detached(async move {
-            let mut conn = pool.acquire().await.map_err(err)?;
-            work(&mut PgDb(&mut conn)).await
-        })
+        detached(on_connection(self.pool.clone(), work))
     }
 
     fn read<T: Send + 'static>(
         &self,
         work: Work<T>,
     ) -> impl Future<Output = StoreResult<T>> + Send {
-        let pool = self.pool.clone();
-        async move {
-            let mut conn = pool.acquire().await.map_err(err)?;
-            work(&mut PgDb(&mut conn)).await
-        }
+        on_connection(self.pool.clone(), work)
     }
 }

@@ -64,10 +64,6 @@ macro_rules! array_list {
     };
 }
 
-fn status(text: &str) -> StoreResult<Status> {
-    Status::parse(text).ok_or_else(|| StoreError::Failed(format!("unknown status {text:?}")))
-}
-
 fn application_row(mut r: Row) -> StoreResult<ApplicationRecord> {
     let card = match (r.get::<Option<String>>(5)?, r.get::<Option<Vec<u8>>>(6)?) {
         (Some(bank), Some(sealed)) => Some(StoredCard {
@@ -104,22 +100,17 @@ fn application_row(mut r: Row) -> StoreResult<ApplicationRecord> {
         }),
         None => None,
     };
-    let List(statuses) = r.get::<List<String>>(25)?;
+    let List(statuses) = r.get::<List<Status>>(25)?;
     let List(ats) = r.get::<List<DateTime<Utc>>>(26)?;
     let events = statuses
-        .iter()
+        .into_iter()
         .zip(ats)
-        .map(|(s, at)| {
-            Ok(EventRecord {
-                status: status(s)?,
-                at,
-            })
-        })
-        .collect::<StoreResult<_>>()?;
+        .map(|(status, at)| EventRecord { status, at })
+        .collect();
     Ok(ApplicationRecord {
         id: r.get(0)?,
         account_id: r.get(1)?,
-        status: status(&r.get::<String>(2)?)?,
+        status: r.get(2)?,
         form: r.get(3)?,
         warnings: r.get(4)?,
         card,
@@ -156,6 +147,16 @@ pub(crate) async fn application_in(
     }
 }
 
+/// An image's description from its first four columns: slot, content type, bytes, digest.
+fn image_meta(r: &mut Row) -> StoreResult<ImageMeta> {
+    Ok(ImageMeta {
+        slot: r.get(0)?,
+        content_type: r.get(1)?,
+        bytes: r.get(2)?,
+        sha256: r.get(3)?,
+    })
+}
+
 /// Fills in an application's images and status history on SQLite; PostgreSQL read them with
 /// the application.
 async fn lists(db: &mut dyn Db, mut app: ApplicationRecord) -> StoreResult<ApplicationRecord> {
@@ -167,14 +168,7 @@ async fn lists(db: &mut dyn Db, mut app: ApplicationRecord) -> StoreResult<Appli
             "SELECT slot, content_type, bytes, sha256 FROM images WHERE application_id = $1
              ORDER BY slot",
             args![app.id],
-            |mut r| {
-                Ok(ImageMeta {
-                    slot: r.get(0)?,
-                    content_type: r.get(1)?,
-                    bytes: r.get(2)?,
-                    sha256: r.get(3)?,
-                })
-            },
+            |mut r| image_meta(&mut r),
         )
         .await?;
     app.events = db
@@ -183,7 +177,7 @@ async fn lists(db: &mut dyn Db, mut app: ApplicationRecord) -> StoreResult<Appli
             args![app.id],
             |mut r| {
                 Ok(EventRecord {
-                    status: status(&r.get::<String>(0)?)?,
+                    status: r.get(0)?,
                     at: r.get(1)?,
                 })
             },
@@ -412,12 +406,7 @@ pub async fn image(
                  WHERE application_id = $1 AND slot = $2",
         args![app, slot],
         |mut r| {
-            let meta = ImageMeta {
-                slot: r.get(0)?,
-                content_type: r.get(1)?,
-                bytes: r.get(2)?,
-                sha256: r.get(3)?,
-            };
+            let meta = image_meta(&mut r)?;
             Ok((meta, r.get(4)?))
         },
     )

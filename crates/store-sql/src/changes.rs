@@ -298,9 +298,24 @@ pub(crate) async fn chained(
     let w = Writes::of(std::slice::from_ref(change));
     let t = &change.transition;
     let failure = t.failure.as_ref().map(Failure::encode);
+    // Each platform event's id and failure, and the job that would take it to the endpoints.
+    let events: Vec<(String, Option<String>)> = w
+        .published
+        .iter()
+        .map(|p| {
+            let id = realname_core::store::event_id(Uuid::new_v4());
+            (id, p.failure.map(Failure::encode))
+        })
+        .collect();
+    let dispatches: Vec<(NewJob, bool)> = w
+        .published
+        .iter()
+        .zip(&events)
+        .map(|(p, (id, _))| (NewJob::dispatch_event(id, p.app, p.at), p.livemode))
+        .collect();
     let mut chain = Chain::default();
     let published = i64::try_from(w.published.len()).unwrap_or(i64::MAX);
-    let mut moved = vec![
+    let mut moved: Vec<Param> = vec![
         t.status.as_str().into(),
         failure.as_deref().into(),
         change.at.into(),
@@ -313,7 +328,7 @@ pub(crate) async fn chained(
         None => "",
         Some((case, _)) => {
             moved.extend([
-                case.id.into(),
+                Param::from(case.id),
                 case.claimed_by.into(),
                 case.claimed_until.into(),
             ]);
@@ -347,7 +362,6 @@ pub(crate) async fn chained(
         "INSERT INTO events (application_id, status, at) SELECT id, $, $ FROM moved",
         vec![t.status.as_str().into(), change.at.into()],
     );
-    let mut dispatches = Vec::new();
     for job in &w.jobs {
         chain.job(job, None);
     }
@@ -391,8 +405,7 @@ pub(crate) async fn chained(
             vec![(*reason).into(), (*at).into()],
         );
     }
-    for (n, p) in w.published.iter().enumerate() {
-        let event_id = realname_core::store::event_id(Uuid::new_v4());
+    for (n, (p, (event_id, failure))) in w.published.iter().zip(&events).enumerate() {
         let before_last = published - 1 - i64::try_from(n).unwrap_or(0);
         chain.step(
             "INSERT INTO platform_events
@@ -403,23 +416,22 @@ pub(crate) async fn chained(
                     $, event_sequence - $, $, $, $, $
              FROM moved",
             vec![
-                event_id.clone().into(),
+                event_id.as_str().into(),
                 p.event.as_str().into(),
                 before_last.into(),
                 p.status.as_str().into(),
-                p.failure.map(Failure::encode).into(),
+                failure.as_deref().into(),
                 p.livemode.into(),
                 p.at.into(),
             ],
         );
-        dispatches.push((NewJob::dispatch_event(&event_id, p.app, p.at), p.livemode));
     }
     // The outbox: a dispatch job only where an endpoint of the event's mode listens.
     for (job, livemode) in &dispatches {
         chain.job(job, Some(*livemode));
     }
     let moved: i64 = db
-        .value(&chain.sql("SELECT count(*) FROM moved"), &chain.args())
+        .value(&chain.sql("SELECT count(*) FROM moved"), &chain.values)
         .await?
         .unwrap_or(0);
     Ok(if moved == 0 {
@@ -432,46 +444,13 @@ pub(crate) async fn chained(
 /// A statement of data-modifying `WITH` steps, each written with `$` for its parameters and
 /// numbered as the steps are joined.
 #[derive(Default)]
-struct Chain {
+struct Chain<'a> {
     steps: Vec<String>,
-    values: Vec<Value>,
+    values: Vec<Param<'a>>,
 }
 
-/// An owned parameter of a [`Chain`].
-enum Value {
-    Text(Option<String>),
-    Int(Option<i64>),
-    Bool(bool),
-    Moment(Option<DateTime<Utc>>),
-    Id(Option<Uuid>),
-}
-
-macro_rules! value_from {
-    ($($ty:ty => $variant:ident($conv:expr)),* $(,)?) => {$(
-        impl From<$ty> for Value {
-            fn from(value: $ty) -> Value {
-                Value::$variant(($conv)(value))
-            }
-        }
-    )*};
-}
-
-value_from! {
-    &str => Text(|v: &str| Some(v.to_owned())),
-    String => Text(Some),
-    Option<&str> => Text(|v: Option<&str>| v.map(str::to_owned)),
-    Option<String> => Text(|v| v),
-    i64 => Int(Some),
-    Option<i64> => Int(|v| v),
-    bool => Bool(|v| v),
-    DateTime<Utc> => Moment(Some),
-    Option<DateTime<Utc>> => Moment(|v| v),
-    Uuid => Id(Some),
-    Option<Uuid> => Id(|v| v),
-}
-
-impl Chain {
-    fn step(&mut self, sql: &str, values: Vec<Value>) {
+impl<'a> Chain<'a> {
+    fn step(&mut self, sql: &str, values: Vec<Param<'a>>) {
         let mut numbered = String::with_capacity(sql.len() + 8);
         for (i, part) in sql.split('$').enumerate() {
             if i > 0 {
@@ -488,7 +467,7 @@ impl Chain {
         }
     }
 
-    fn job(&mut self, job: &NewJob, listened_in: Option<bool>) {
+    fn job(&mut self, job: &'a NewJob, listened_in: Option<bool>) {
         let values = vec![
             Uuid::new_v4().into(),
             job.key.as_str().into(),
@@ -519,18 +498,5 @@ impl Chain {
 
     fn sql(&self, last: &str) -> String {
         format!("WITH {} {last}", self.steps.join(", "))
-    }
-
-    fn args(&self) -> Vec<Param<'_>> {
-        self.values
-            .iter()
-            .map(|v| match v {
-                Value::Text(t) => Param::Text(t.as_deref()),
-                Value::Int(n) => Param::Int(*n),
-                Value::Bool(b) => Param::Bool(Some(*b)),
-                Value::Moment(m) => Param::Moment(*m),
-                Value::Id(id) => Param::Id(*id),
-            })
-            .collect()
     }
 }

@@ -207,6 +207,27 @@ macro_rules! narrow_int {
 }
 narrow_int!(i32, u32, u64, u16, u8);
 
+/// A name the core parses (a status, a mode, a kind): a column holding another is a failure.
+macro_rules! named_cell {
+    ($($ty:ty => $what:literal),* $(,)?) => {$(
+        impl FromCell for $ty {
+            fn from_cell(cell: Cell) -> StoreResult<Self> {
+                let name = String::from_cell(cell)?;
+                <$ty>::parse(&name).ok_or_else(|| unreadable(&format!("{name:?} is no {}", $what)))
+            }
+        }
+    )*};
+}
+
+named_cell!(
+    realname_core::state::Status => "status",
+    realname_core::platform::KeyMode => "key mode",
+    realname_core::platform::SessionPurpose => "session purpose",
+    realname_core::platform::EventType => "event type",
+    realname_core::platform::DeliveryState => "delivery state",
+    realname_core::store::JobKind => "job kind",
+);
+
 impl FromCell for bool {
     fn from_cell(cell: Cell) -> StoreResult<Self> {
         match cell {
@@ -448,5 +469,16 @@ copied_arg!(
     Option<realname_core::platform::KeyMode>,
     realname_core::store::CaseFilter,
     realname_core::store::SealedColumn,
-    Vec<realname_core::store::Resealed>,
 );
+
+/// A batch of values sealed anew, lent as a slice rather than copied again.
+impl Arg for Vec<realname_core::store::Resealed> {
+    type Owned = Self;
+    type View<'o> = &'o [realname_core::store::Resealed];
+    fn own(self) -> Self {
+        self
+    }
+    fn view(owned: &Self) -> &[realname_core::store::Resealed] {
+        owned
+    }
+}

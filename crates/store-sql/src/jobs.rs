@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use realname_core::state::Status;
-use realname_core::store::{Job, JobKind, NewJob, StoreError, StoreResult};
+use realname_core::store::{Job, NewJob, StoreResult};
 use uuid::Uuid;
 
 use crate::args;
@@ -25,13 +25,11 @@ const LEASE: &str = "UPDATE jobs SET leased_until = $2, attempts = attempts + 1
      RETURNING id, key, application_id, kind, due_at, attempts, subject";
 
 fn job(mut r: Row) -> StoreResult<Job> {
-    let kind: String = r.get(3)?;
     Ok(Job {
         id: r.get(0)?,
         key: r.get(1)?,
         application_id: r.get(2)?,
-        kind: JobKind::parse(&kind)
-            .ok_or_else(|| StoreError::Failed(format!("unknown job {kind:?}")))?,
+        kind: r.get(3)?,
         due_at: r.get(4)?,
         attempts: r.get(5)?,
         subject: r.get(6)?,
@@ -74,10 +72,6 @@ pub async fn mark_deposit_paid(db: &mut dyn Db, app: Uuid, at: DateTime<Utc>) ->
     .await
 }
 
-fn status(text: &str) -> StoreResult<Status> {
-    Status::parse(text).ok_or_else(|| StoreError::Failed(format!("unknown status {text:?}")))
-}
-
 pub async fn deposit_application(
     db: &mut dyn Db,
     e2e: &str,
@@ -86,7 +80,7 @@ pub async fn deposit_application(
         "SELECT a.id, a.status FROM deposits d JOIN applications a ON a.id = d.application_id
              WHERE d.end_to_end_id = $1",
         args![e2e],
-        |mut r| Ok((r.get(0)?, status(&r.get::<String>(1)?)?)),
+        |mut r| Ok((r.get(0)?, r.get(1)?)),
     )
     .await
 }
@@ -100,7 +94,7 @@ pub async fn deposit_applications(
                  JOIN applications a ON a.id = d.application_id WHERE d.end_to_end_id = ANY($1)";
     let found = db
         .all(sql, args![names.as_slice()], |mut r| {
-            Ok((r.get(0)?, (r.get(1)?, status(&r.get::<String>(2)?)?)))
+            Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
         })
         .await?;
     Ok(found.into_iter().collect())

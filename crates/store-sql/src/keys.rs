@@ -137,7 +137,7 @@ pub async fn sealed_values(
 pub async fn reseal_values(
     db: &mut dyn Db,
     column: SealedColumn,
-    values: Vec<Resealed>,
+    values: &[Resealed],
 ) -> StoreResult<u64> {
     let place = column.place();
     let (table, col) = (place.table, place.column);
@@ -152,7 +152,7 @@ pub async fn reseal_values(
         matched.join(" AND ")
     );
     let mut written = 0;
-    for value in &values {
+    for value in values {
         let mut binds = vec![Param::from(&value.new), Param::from(&value.old)];
         for (part, text) in place.key.iter().zip(&value.row) {
             binds.push(key_part(part.is_id, text)?);

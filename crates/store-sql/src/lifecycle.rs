@@ -135,9 +135,7 @@ pub async fn retention_due(
     limit: u32,
 ) -> StoreResult<Vec<RetentionCandidate>> {
     let sql = db.dialect().pick(
-        retention_due!(
-            "substr(a.failure, 1, instr(a.failure, ';') - 1) IN (SELECT value FROM json_each($5))"
-        ),
+        retention_due!("substr(a.failure, 1, instr(a.failure, ';') - 1) = ANY($5)"),
         retention_due!("split_part(a.failure, ';', 1) = ANY($5)"),
     );
     let fraud: &[&str] = &due.fraud_codes;
@@ -152,12 +150,10 @@ pub async fn retention_due(
             limit
         ],
         |mut r| {
-            let status: String = r.get(2)?;
             Ok(RetentionCandidate {
                 application_id: r.get(0)?,
                 account_id: r.get(1)?,
-                status: Status::parse(&status)
-                    .ok_or_else(|| StoreError::Failed(format!("unknown status {status:?}")))?,
+                status: r.get(2)?,
                 failure: r
                     .get::<Option<String>>(3)?
                     .as_deref()

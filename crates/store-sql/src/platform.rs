@@ -3,19 +3,14 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use realname_core::platform::{
-    ApiKey, EventQuery, EventType, KeyMode, LinkToken, LinkUse, PlatformEvent, PlatformSession,
-    SessionPurpose,
+    ApiKey, EventQuery, EventType, LinkToken, LinkUse, PlatformEvent, PlatformSession,
 };
-use realname_core::state::{Failure, Status};
+use realname_core::state::Failure;
 use realname_core::store::{Account, StoreError, StoreResult};
 use uuid::Uuid;
 
 use crate::db::{Db, Row};
 use crate::{args, conflict_as};
-
-fn unknown(what: &str, value: &str) -> StoreError {
-    StoreError::Failed(format!("unknown {what} {value:?}"))
-}
 
 macro_rules! api_key_columns {
     () => {
@@ -24,12 +19,11 @@ macro_rules! api_key_columns {
 }
 
 fn api_key_row(mut r: Row) -> StoreResult<ApiKey> {
-    let mode: String = r.get(3)?;
     Ok(ApiKey {
         prefix: r.get(0)?,
         key_hash: r.get(1)?,
         name: r.get(2)?,
-        mode: KeyMode::parse(&mode).ok_or_else(|| unknown("key mode", &mode))?,
+        mode: r.get(3)?,
         scopes: ApiKey::parse_scopes(&r.get::<String>(4)?),
         created_at: r.get(5)?,
         last_used_at: r.get(6)?,
@@ -44,8 +38,6 @@ macro_rules! platform_session_columns {
 }
 
 fn session_row(r: &mut Row) -> StoreResult<PlatformSession> {
-    let mode: String = r.get(6)?;
-    let purpose: String = r.get(8)?;
     Ok(PlatformSession {
         id: r.get(0)?,
         account_id: r.get(1)?,
@@ -53,10 +45,9 @@ fn session_row(r: &mut Row) -> StoreResult<PlatformSession> {
         return_url: r.get(3)?,
         locale: r.get(4)?,
         metadata: r.get(5)?,
-        mode: KeyMode::parse(&mode).ok_or_else(|| unknown("session mode", &mode))?,
+        mode: r.get(6)?,
         created_at: r.get(7)?,
-        purpose: SessionPurpose::parse(&purpose)
-            .ok_or_else(|| unknown("session purpose", &purpose))?,
+        purpose: r.get(8)?,
     })
 }
 
@@ -67,16 +58,14 @@ macro_rules! platform_event_columns {
 }
 
 fn platform_event(mut r: Row) -> StoreResult<PlatformEvent> {
-    let kind: String = r.get(3)?;
-    let status: String = r.get(5)?;
     let failure: Option<String> = r.get(6)?;
     Ok(PlatformEvent {
         position: r.get(0)?,
         id: r.get(1)?,
         application_id: r.get(2)?,
-        event_type: EventType::parse(&kind).ok_or_else(|| unknown("event type", &kind))?,
+        event_type: r.get(3)?,
         sequence: r.get(4)?,
-        status: Status::parse(&status).ok_or_else(|| unknown("status", &status))?,
+        status: r.get(5)?,
         failure: failure.as_deref().and_then(Failure::decode),
         livemode: r.get(7)?,
         created_at: r.get(8)?,

@@ -1,8 +1,8 @@
 //! Webhook endpoints and the record of each delivery attempt.
 
 use chrono::{DateTime, Utc};
-use realname_core::platform::{DeliveryAttempt, DeliveryState, WebhookEndpoint};
-use realname_core::store::{StoreError, StoreResult};
+use realname_core::platform::{DeliveryAttempt, WebhookEndpoint};
+use realname_core::store::StoreResult;
 use uuid::Uuid;
 
 use crate::args;
@@ -34,15 +34,13 @@ fn endpoint(mut r: Row) -> StoreResult<WebhookEndpoint> {
 }
 
 fn attempt(mut r: Row) -> StoreResult<DeliveryAttempt> {
-    let state: String = r.get(5)?;
     Ok(DeliveryAttempt {
         position: r.get(0)?,
         id: r.get(1)?,
         endpoint_id: r.get(2)?,
         event_id: r.get(3)?,
         attempt: r.get(4)?,
-        state: DeliveryState::parse(&state)
-            .ok_or_else(|| StoreError::Failed(format!("unknown delivery state {state:?}")))?,
+        state: r.get(5)?,
         status_code: r.get(6)?,
         error: r.get(7)?,
         at: r.get(8)?,
