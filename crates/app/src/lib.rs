@@ -16,6 +16,7 @@ pub mod journey;
 pub mod limits;
 pub mod platform;
 pub mod principal;
+pub mod screening;
 pub mod second_factor;
 pub mod security;
 pub mod views;

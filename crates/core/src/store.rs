@@ -1216,15 +1216,80 @@ pub trait Sandbox: Send + Sync {
     ) -> StoreResult<Option<crate::platform::KeyMode>>;
 }
 
+/// One source's list version as stored (CONTRACT 12): its identity (the SHA-256 of its
+/// files), how many entries it holds and when it was imported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListVersionRecord {
+    pub source: String,
+    pub version: String,
+    pub entries: u32,
+    pub imported_at: DateTime<Utc>,
+}
+
+/// A listed entry as the store keeps it: its id within its source, and the screening crate's
+/// JSON of it (the store reads nothing inside).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub entry_id: String,
+    pub data: String,
+}
+
+/// A new version of one source, to replace the one in force whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListImport {
+    pub version: ListVersionRecord,
+    pub entries: Vec<StoredEntry>,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Imported {
+    /// The version is in force now; `replaced` is the one it replaced, if any.
+    New { replaced: Option<String> },
+    /// The same version was in force already: nothing changed.
+    Unchanged,
+}
+
+/// The screening lists (CONTRACT 12).
+#[async_trait::async_trait]
+pub trait Screening: Send + Sync {
+    /// Each source's version in force, by source.
+    async fn list_versions(&self) -> StoreResult<Vec<ListVersionRecord>>;
+    /// Puts `import` in force for its source in one transaction, replacing that source's
+    /// entries and no other's; the same version again changes nothing.
+    async fn import_list(&self, import: &ListImport) -> StoreResult<Imported>;
+    /// The entries of every source's version in force, with their source.
+    async fn listed_entries(&self) -> StoreResult<Vec<(String, StoredEntry)>>;
+}
+
 /// The store the service is given: every role at once. An engine implements each role; a
 /// feature that needs new records adds a role, or a method to the role it belongs to.
 pub trait Store:
-    Accounts + Applications + Jobs + Review + Platform + Webhooks + Keys + Lifecycle + Sandbox
+    Accounts
+    + Applications
+    + Jobs
+    + Review
+    + Platform
+    + Webhooks
+    + Keys
+    + Lifecycle
+    + Sandbox
+    + Screening
 {
 }
 
-impl<T: Accounts + Applications + Jobs + Review + Platform + Webhooks + Keys + Lifecycle + Sandbox>
-    Store for T
+impl<
+    T: Accounts
+        + Applications
+        + Jobs
+        + Review
+        + Platform
+        + Webhooks
+        + Keys
+        + Lifecycle
+        + Sandbox
+        + Screening,
+> Store for T
 {
 }
 

@@ -66,6 +66,46 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// The sanctions and terrorist lists every customer is screened against (CONTRACT 12).
+    Screening {
+        #[command(subcommand)]
+        command: ScreeningCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScreeningCommand {
+    /// Put a new version of one list source in force: `un` (the UN Consolidated List's XML),
+    /// `ofac` (one to three of OFAC's SDN CSV files) or `national:NAME` (JSON Lines).
+    Import {
+        source: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Each source's version in force, its entries and when it was imported.
+    Lists,
+    /// The hits an identity would get (audited).
+    Check {
+        /// The name; repeat for its other spellings.
+        #[arg(long = "name", value_name = "NAME", required_unless_present = "file")]
+        names: Vec<String>,
+        /// Date of birth, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        dob: Option<String>,
+        /// ISO 3166-1 alpha-3.
+        #[arg(long, value_name = "CODE")]
+        nationality: Option<String>,
+        /// A document number.
+        #[arg(long, value_name = "NUMBER")]
+        document: Option<String>,
+        /// One JSON object: {"hits": [...]}.
+        #[arg(long)]
+        json: bool,
+        /// Screen many identities, one {name, dob, nationality, document} a line, answering
+        /// one {"hits": [...]} a line in order.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["names", "dob", "nationality", "document"])]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -302,6 +342,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let config = config(&cli, None)?;
             runtime()?.block_on(rail(config, command))
         }
+        Command::Screening { command } => {
+            let config = config(&cli, None)?;
+            runtime()?.block_on(screening(config, command))
+        }
         Command::Policy {
             command: PolicyCommand::Check { file },
         } => {
@@ -439,6 +483,65 @@ async fn rail(config: Config, command: &RailCommand) -> Result<(), Failure> {
             println!("handed {name} to the inbox; {applied} message(s) applied now");
         }
         RailCommand::Status => print!("{}", rail::status(&config).await.map_err(failure)?),
+    }
+    Ok(())
+}
+
+async fn screening(config: Config, command: &ScreeningCommand) -> Result<(), Failure> {
+    use realname_server::screening::{self, Identity, ScreeningCliError};
+    let failure = |e: ScreeningCliError| match e {
+        ScreeningCliError::Start(e) => Failure::from(e),
+        ScreeningCliError::Usage(e) => Failure::Usage(e),
+        ScreeningCliError::Failed(e) => Failure::Runtime(e),
+    };
+    match command {
+        ScreeningCommand::Import { source, files } => {
+            println!(
+                "{}",
+                screening::import(&config, source, files)
+                    .await
+                    .map_err(failure)?
+            );
+        }
+        ScreeningCommand::Lists => print!("{}", screening::lists(&config).await.map_err(failure)?),
+        ScreeningCommand::Check {
+            names,
+            dob,
+            nationality,
+            document,
+            json,
+            file,
+        } => {
+            let (identities, json) = match file {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+                    let identities = text
+                        .lines()
+                        .enumerate()
+                        .filter(|(_, l)| !l.trim().is_empty())
+                        .map(|(i, l)| Identity::from_json_line(l, i + 1))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+                    (identities, true)
+                }
+                None => (
+                    vec![Identity {
+                        names: names.clone(),
+                        dob: dob.clone(),
+                        nationality: nationality.clone(),
+                        document: document.clone(),
+                    }],
+                    *json,
+                ),
+            };
+            print!(
+                "{}",
+                screening::check(&config, &identities, json)
+                    .await
+                    .map_err(failure)?
+            );
+        }
     }
     Ok(())
 }

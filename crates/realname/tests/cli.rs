@@ -1005,3 +1005,114 @@ fn a_store_is_of_one_mode_for_life() {
         stderr(&out)
     );
 }
+
+fn lists_file(name: &str) -> String {
+    format!("{}/../screening/lists/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn screening_lists_are_imported_whole_listed_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = format!("sqlite://{}", d.join("s.db").display());
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--database", &db]);
+        realname(d, &all, None)
+    };
+    let out = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+
+    assert_eq!(out(&run(&["screening", "lists"])), "no list is loaded\n");
+    let un = lists_file("un-consolidated-2026-02-27.xml");
+    let first = run(&["screening", "import", "un", &un]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(
+        out(&first).contains("730 persons, 273 entities"),
+        "{}",
+        out(&first)
+    );
+    let again = run(&["screening", "import", "un", &un]);
+    assert!(out(&again).contains("nothing changed"), "{}", out(&again));
+
+    // A file of another source, or one that does not parse, changes nothing.
+    let wrong = run(&["screening", "import", "ofac", &un]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert_eq!(stderr(&wrong).lines().count(), 1);
+    assert!(
+        stderr(&wrong).contains("not one of OFAC's SDN CSV files"),
+        "{}",
+        stderr(&wrong)
+    );
+    std::fs::write(
+        d.join("mps.jsonl"),
+        "{\"id\":\"m1\",\"names\":[\"Karl Ostermann\"],\"date_of_birth\":\"1970-03-04\",\"nationality\":\"DEU\"}\n{\"id\":\"m2\",\"names\":[\"A B\"],\"date_of_birth\":\"70\"}\n",
+    )
+    .unwrap();
+    let broken = run(&["screening", "import", "national:mps", "mps.jsonl"]);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(
+        stderr(&broken).contains("line 2: date_of_birth"),
+        "{}",
+        stderr(&broken)
+    );
+    let listed = out(&run(&["screening", "lists"]));
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(
+        listed.lines().nth(1).unwrap().starts_with("un\t"),
+        "{listed}"
+    );
+
+    std::fs::write(
+        d.join("mps.jsonl"),
+        "{\"id\":\"m1\",\"names\":[\"Karl Ostermann\"],\"name_zh\":\"卡尔·奥斯特曼\",\"date_of_birth\":\"1970-03-04\",\"nationality\":\"DEU\",\"documents\":[{\"kind\":\"passport\",\"number\":\"C01X00T47\",\"country\":\"DEU\"}],\"listed_on\":\"2026-01-05\",\"note\":null}\n",
+    )
+    .unwrap();
+    let national = run(&["screening", "import", "national:mps", "mps.jsonl"]);
+    assert_eq!(national.status.code(), Some(0), "{}", stderr(&national));
+    assert_eq!(out(&run(&["screening", "lists"])).lines().count(), 3);
+
+    let check = run(&[
+        "screening",
+        "check",
+        "--name",
+        "OSTERMANN Karl",
+        "--dob",
+        "1970-03-04",
+        "--json",
+    ]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let answer: Value = serde_json::from_str(out(&check).trim()).unwrap();
+    let hit = &answer["hits"][0];
+    assert_eq!(hit["source"], "national:mps");
+    assert_eq!(hit["entry_id"], "m1");
+    assert_eq!(hit["matched"], json!(["name", "date_of_birth"]));
+    // The same passport is a hit whatever the name.
+    let by_document = run(&[
+        "screening",
+        "check",
+        "--name",
+        "Someone Else",
+        "--document",
+        "C01X00T47",
+        "--json",
+    ]);
+    let answer: Value = serde_json::from_str(out(&by_document).trim()).unwrap();
+    assert_eq!(answer["hits"][0]["matched"], json!(["document"]));
+
+    std::fs::write(
+        d.join("people.jsonl"),
+        "{\"name\":\"Maria Lopez\",\"dob\":\"1991-07-08\",\"nationality\":\"ESP\"}\n{\"name\":[\"ERIC BADEGE\"],\"dob\":\"1971-01-01\",\"nationality\":null,\"document\":null}\n",
+    )
+    .unwrap();
+    let many = run(&["screening", "check", "--file", "people.jsonl"]);
+    assert_eq!(many.status.code(), Some(0), "{}", stderr(&many));
+    let lines: Vec<Value> = out(&many)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["hits"], json!([]));
+    assert_eq!(lines[1]["hits"][0]["source"], "un");
+    let bad = run(&["screening", "check", "--name", "X Y", "--dob", "1990-13-01"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

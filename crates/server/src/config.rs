@@ -52,7 +52,14 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("retention.draft_after", Some("30d")),
     ("retention.fraud_hold", Some("1825d")),
     ("retention.verified_after", Some("1825d")),
+    ("screening.enabled", Some("true")),
+    ("screening.threshold", Some("0.85")),
+    ("screening.near_miss", Some("0.1")),
 ];
+
+/// `screening.action.SOURCE` keys: one per source named (`screening.action.un`,
+/// `screening.action."national:mps"`), so not in [`KEYS`].
+const ACTION_PREFIX: &str = "screening.action.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rail {
@@ -101,6 +108,8 @@ pub struct Config {
     pub connections_per_address: usize,
     /// How long personal data is kept (CONTRACT 11).
     pub retention: realname_core::retention::RetentionRules,
+    /// List screening (CONTRACT 12).
+    pub screening: realname_app::screening::Settings,
 }
 
 /// One line that names the key and what is wrong with it.
@@ -158,6 +167,9 @@ fn flatten(
             toml::Value::Boolean(b) => {
                 out.insert(key, b.to_string());
             }
+            toml::Value::Float(f) => {
+                out.insert(key, f.to_string());
+            }
             // A list is written as the environment writes it: comma-separated.
             toml::Value::Array(items) => {
                 let texts: Option<Vec<&str>> = items.iter().map(toml::Value::as_str).collect();
@@ -191,7 +203,7 @@ impl Config {
         }
         if let Some(unknown) = values
             .keys()
-            .find(|k| !KEYS.iter().any(|(known, _)| known == k))
+            .find(|k| !KEYS.iter().any(|(known, _)| known == k) && !k.starts_with(ACTION_PREFIX))
         {
             return Err(problem(unknown, "is not a configuration key"));
         }
@@ -388,7 +400,40 @@ impl Config {
             "limits.connections_per_address",
             crate::edge::MAX_CONNECTIONS as u32,
         )? as usize;
+        let fraction = |key: &str| {
+            let text = required(key)?;
+            text.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| (0.0..=1.0).contains(n))
+                .ok_or_else(|| problem(key, format!("{text:?} must be a number from 0 to 1")))
+        };
+        let mut actions = Vec::new();
+        for (key, value) in values.iter().filter(|(k, _)| k.starts_with(ACTION_PREFIX)) {
+            let name = &key[ACTION_PREFIX.len()..];
+            let source = realname_screening::Source::parse(name)
+                .ok_or_else(|| problem(key, "names no list source (un, ofac or national:NAME)"))?;
+            let action = realname_screening::Action::parse(value.trim())
+                .ok_or_else(|| problem(key, format!("{value:?} must be hold or flag")))?;
+            actions.push((source, action));
+        }
+        let screening = realname_app::screening::Settings {
+            enabled: match required("screening.enabled")?.trim() {
+                "true" => true,
+                "false" => false,
+                other => {
+                    return Err(problem(
+                        "screening.enabled",
+                        format!("{other:?} must be true or false"),
+                    ));
+                }
+            },
+            threshold: fraction("screening.threshold")?,
+            near_miss: fraction("screening.near_miss")?,
+            actions,
+        };
         Ok(Config {
+            screening,
             trusted_proxies,
             limits,
             connections_per_address,

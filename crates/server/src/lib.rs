@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod pages;
 pub mod rail;
 pub mod rotation;
+pub mod screening;
 pub mod staff;
 pub mod state;
 
@@ -57,6 +58,9 @@ pub enum StartError {
     /// The store is of the other mode (CONTRACT 9).
     #[error("{0}")]
     Mode(&'static str),
+    /// A live rail with nothing to screen against (CONTRACT 12).
+    #[error("screening: {0}")]
+    Screening(&'static str),
 }
 
 /// Refuses a store of the other mode than the rail's (CONTRACT 9). `serve` writes the mode,
@@ -267,6 +271,19 @@ impl App {
         }
         let mode = KeyMode::of_rail(parts.sandbox.is_some());
         settle_mode(parts.store.as_ref(), mode, Some(parts.clock.now())).await?;
+        if parts.sandbox.is_none() && config.screening.enabled {
+            let versions = parts
+                .store
+                .list_versions()
+                .await
+                .map_err(|e| StartError::Store(e.to_string()))?;
+            if versions.is_empty() {
+                return Err(StartError::Screening(
+                    "no list is loaded: import one (realname screening import un FILE) before \
+                     serving a live rail, or set screening.enabled = false on purpose",
+                ));
+            }
+        }
         let app = Service::new(parts)
             .await
             .map_err(|e| StartError::Store(format!("{:?}", e.code)))?;

@@ -15,6 +15,7 @@ pub mod platform;
 pub mod rail;
 pub mod review;
 pub mod sandbox;
+pub mod screening;
 mod store;
 pub mod webhooks;
 
@@ -29,7 +30,7 @@ macro_rules! migrations {
         $crate::migrations!(@files "schema.sql", "schema_2.sql", "schema_3.sql", "schema_4.sql",
             "schema_5.sql", "schema_6.sql", "schema_7.sql", "schema_8.sql", "schema_9.sql",
             "schema_10.sql", "schema_11.sql", "schema_12.sql", "schema_13.sql", "schema_14.sql",
-            "schema_15.sql", "schema_16.sql", "schema_17.sql")
+            "schema_15.sql", "schema_16.sql", "schema_17.sql", "schema_18.sql")
     };
     (@files $($file:literal),*) => {
         &[$(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/", $file))),*]
@@ -67,9 +68,10 @@ pub mod prelude {
     pub use realname_core::store::{
         Account, Accounts, ApplicationRecord, Applications, Applied, AuditEntry, CaseFacts,
         CaseFilter, CaseRecord, CaseWrite, Closed, Closure, Erased, Erasure, Forget, Forgotten,
-        Idempotency, ImageMeta, Job, Jobs, Keys, Lifecycle, MessageApplied, NewApplication, NewJob,
-        Platform, Resealed, RetentionCandidate, Review, Sandbox, SealedColumn, SealedKeys,
-        SealedValue, StateChange, Store, StoreResult, StoredCard, SubmitCommand, SubmitOutcome,
+        Idempotency, ImageMeta, Imported, Job, Jobs, Keys, Lifecycle, ListImport,
+        ListVersionRecord, MessageApplied, NewApplication, NewJob, Platform, Resealed,
+        RetentionCandidate, Review, Sandbox, Screening, SealedColumn, SealedKeys, SealedValue,
+        StateChange, Store, StoreResult, StoredCard, StoredEntry, SubmitCommand, SubmitOutcome,
         Throttle, ThrottlePolicy, Webhooks,
     };
     pub use std::collections::HashMap;

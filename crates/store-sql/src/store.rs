@@ -116,6 +116,11 @@ macro_rules! impl_store {
             read sandbox::mode_facts() -> ModeFacts;
             write sandbox::write_mode(mode: KeyMode, seen: Option<KeyMode>, at: DateTime<Utc>) -> Option<KeyMode>;
         }
+        $crate::forward! { $engine; Screening;
+            read screening::list_versions() -> Vec<ListVersionRecord>;
+            write screening::import_list(import: &ListImport) -> Imported;
+            read_long screening::listed_entries() -> Vec<(String, StoredEntry)>;
+        }
         $crate::forward! { $engine; SandboxLedger;
             write_once sandbox::pay(payout: &SandboxPayout) -> ();
             read sandbox::statement(card_hash: &[u8], now: DateTime<Utc>) -> Vec<SandboxTransaction>;

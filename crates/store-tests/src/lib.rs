@@ -34,6 +34,7 @@ mod rail;
 mod review;
 mod rotation;
 mod sandbox;
+mod screening;
 
 pub use accounts::*;
 pub use applications::*;
@@ -46,6 +47,7 @@ pub use rail::*;
 pub use review::*;
 pub use rotation::*;
 pub use sandbox::*;
+pub use screening::*;
 
 /// What a backend gives the service: the store, and the rails' ledgers beside it.
 pub trait Backend: Store + SandboxLedger + TransferLedger {}
@@ -126,6 +128,9 @@ macro_rules! all_cases {
             // sandbox.rs
             the_sandbox_ledger_and_clock,
             a_store_tells_its_mode_and_keeps_the_first_written,
+
+            // screening.rs
+            a_list_version_replaces_its_own_source_only_and_once,
 
             // rail.rs
             a_file_rail_puts_each_payout_in_one_file_at_a_time,

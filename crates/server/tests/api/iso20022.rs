@@ -257,6 +257,19 @@ impl Rig {
         // One store for the service and the ledger a test may wrap: on SQLite, two stores over
         // one file would each have a writer of their own.
         let opened = realname_server::open_store(&config).await.unwrap();
+        // A live rail serves only with a list to screen against (CONTRACT 12): the UN's.
+        let un = std::fs::read(un_list()).unwrap();
+        realname_app::screening::import(
+            opened.store.as_ref(),
+            &realname_screening::Source::Un,
+            &[realname_screening::ListFile {
+                name: "un.xml",
+                bytes: &un,
+            }],
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
         let app = start_parts(dir, &flags, |mut parts| {
             parts.store = opened.store;
             change(parts, opened.transfers, &config)
@@ -1189,4 +1202,55 @@ async fn a_batch_is_one_file_and_batch_max_splits_a_long_one() {
     // Nothing more is due.
     rail.send_due(now).await.unwrap();
     assert_eq!(pain001_files(&outbox).len(), 3);
+}
+
+fn un_list() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../screening/lists/un-consolidated-2026-02-27.xml")
+}
+
+/// A live rail does not start with nothing to screen against, unless told so on purpose.
+#[tokio::test]
+async fn a_live_rail_refuses_to_start_without_a_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outbox, inbox) = (dir.path().join("outbox"), dir.path().join("inbox"));
+    std::fs::create_dir_all(&outbox).unwrap();
+    std::fs::create_dir_all(&inbox).unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, POLICY).unwrap();
+    let flags = |enabled: &str| {
+        vec![
+            ("rail".to_owned(), "iso20022".to_owned()),
+            ("policy_file".into(), policy.display().to_string()),
+            ("iso20022.outbox_dir".into(), outbox.display().to_string()),
+            ("iso20022.inbox_dir".into(), inbox.display().to_string()),
+            (
+                "iso20022.debtor_name".into(),
+                "Realname Verification Ltd".into(),
+            ),
+            ("iso20022.debtor_account".into(), iban("100")),
+            ("iso20022.debtor_agent".into(), "MOCKNL2A".into()),
+            ("screening.enabled".into(), enabled.into()),
+        ]
+    };
+    new_database_in(dir.path()).await;
+    let on = flags("true");
+    let on: Vec<(&str, &str)> = on.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let config = crate::helpers::config(dir.path(), &on);
+    let parts = realname_server::App::parts(&config).await.unwrap();
+    match realname_server::App::with_parts(config, parts).await {
+        Err(e @ realname_server::StartError::Screening(_)) => {
+            assert!(e.to_string().contains("screening.enabled = false"), "{e}")
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a live rail started with no list loaded"),
+    }
+    let off = flags("false");
+    let off: Vec<(&str, &str)> = off.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let config = crate::helpers::config(dir.path(), &off);
+    let parts = realname_server::App::parts(&config).await.unwrap();
+    assert!(
+        realname_server::App::with_parts(config, parts)
+            .await
+            .is_ok()
+    );
 }
