@@ -10,8 +10,8 @@ use realname_core::ports::SealContext;
 use realname_core::review::{Decision, DecisionForm, Flag, FlagFacts, flags};
 use realname_core::state::{Event, Status, transition};
 use realname_core::store::{
-    Account, ApplicationRecord, AuditEntry, CaseFilter, CaseRecord, CaseWrite, ImageMeta, Role,
-    StateChange,
+    Account, ApplicationRecord, AuditEntry, CaseFilter, CaseKind, CaseRecord, CaseWrite, ImageMeta,
+    Role, StateChange,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -32,6 +32,14 @@ async fn flags_of(
     let checked: HashMap<Uuid, NaiveDate> = applications.iter().copied().collect();
     let ids: Vec<Uuid> = checked.keys().copied().collect();
     let facts = state.store.case_facts(&ids).await?;
+    let screened: Vec<Uuid> = state
+        .store
+        .screening_of(&ids)
+        .await?
+        .into_iter()
+        .filter(|s| s.flagged)
+        .map(|s| s.application_id)
+        .collect();
     let mut flagged = HashMap::with_capacity(facts.len());
     for fact in facts {
         let checked_on = checked.get(&fact.application_id).copied().unwrap_or(today);
@@ -52,6 +60,9 @@ async fn flags_of(
         };
         flagged.insert(fact.application_id, flags(&facts, today));
     }
+    for id in screened {
+        flagged.entry(id).or_default().push(Flag::ScreeningFlag);
+    }
     Ok(flagged)
 }
 
@@ -60,13 +71,14 @@ pub async fn queue(
     state: &Service,
     who: &Principal,
     filter: CaseFilter,
+    kind: Option<CaseKind>,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: u32,
 ) -> AppResult<(Vec<(CaseRecord, Vec<Flag>)>, bool)> {
     who.staff()?;
     let mut cases = state
         .store
-        .review_cases(filter, state.now(), after, limit + 1)
+        .review_cases(filter, kind, state.now(), after, limit + 1)
         .await?;
     let more = cases.len() > limit as usize;
     cases.truncate(limit as usize);
@@ -122,6 +134,14 @@ fn may_unmask(staff: &Account, case: &CaseRecord, now: DateTime<Utc>) -> bool {
 fn not_their_own(staff: &Account, case: &CaseRecord) -> AppResult<()> {
     if case.account_id == staff.id {
         return Err(AppError::new(Code::Forbidden));
+    }
+    Ok(())
+}
+
+/// A case awaiting its second approval is decided by another staff member (CONTRACT 2.7).
+pub(crate) fn not_the_first_approver(staff: &Account, case: &CaseRecord) -> AppResult<()> {
+    if case.decided_at.is_none() && case.first.as_ref().is_some_and(|f| f.by == staff.id) {
+        return Err(AppError::new(Code::SecondApproverRequired));
     }
     Ok(())
 }
@@ -226,6 +246,7 @@ pub async fn claim(state: &Service, who: &Principal, id: &str) -> AppResult<Case
     let staff = account.id;
     let case = load_case(state, id).await?;
     not_their_own(account, &case)?;
+    not_the_first_approver(account, &case)?;
     let now = state.now();
     // To the microsecond, as the stores keep it: the answer is what a read would find.
     let until = chrono::SubsecRound::trunc_subsecs(now + state.settings.claim_ttl, 6);
@@ -250,10 +271,27 @@ pub async fn decide(
     let decision = Decision::parse(form).map_err(AppError::validation)?;
     let (case, app) = load(state, id).await?;
     not_their_own(account, &case)?;
-    if case.decided_at.is_some() || app.status != Status::UnderReview {
+    not_the_first_approver(account, &case)?;
+    if case.kind != CaseKind::Application
+        || case.decided_at.is_some()
+        || app.status != Status::UnderReview
+    {
         return Err(AppError::new(Code::InvalidState));
     }
+    if matches!(decision, Decision::Approve { .. }) {
+        not_held(state, app.id).await?;
+    }
     decide_held(state, &case, app.id, staff, &decision, json!({})).await
+}
+
+/// An application that list screening holds is not approved until its screening case is
+/// decided (CONTRACT 12).
+async fn not_held(state: &Service, application: Uuid) -> AppResult<()> {
+    let screening = state.store.screening_of(&[application]).await?;
+    if screening.iter().any(|s| s.held) {
+        return Err(AppError::new(Code::ScreeningHold));
+    }
+    Ok(())
 }
 
 /// Writes a decision on a case `reviewer` holds: the application's transition, the case's
@@ -357,6 +395,9 @@ pub async fn decide_in_sandbox(
     if app.status != Status::UnderReview {
         return Err(AppError::new(Code::InvalidState));
     }
+    if matches!(decision, Decision::Approve { .. }) {
+        not_held(state, app.id).await?;
+    }
     let case = state
         .store
         .review_case_of(app.id)
@@ -384,4 +425,195 @@ pub async fn decide_in_sandbox(
         json!({"api_key": key.prefix}),
     )
     .await
+}
+
+/// What a reviewer decides of a screening case (CONTRACT 12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreeningOutcome {
+    /// Not the listed person.
+    Dismiss,
+    /// The listed person.
+    Confirm,
+    /// The entry was delisted: the measure ends (admins only).
+    Lift,
+}
+
+impl ScreeningOutcome {
+    pub fn parse(text: &str) -> Option<ScreeningOutcome> {
+        match text {
+            "dismiss" => Some(ScreeningOutcome::Dismiss),
+            "confirm" => Some(ScreeningOutcome::Confirm),
+            "lift" => Some(ScreeningOutcome::Lift),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScreeningOutcome::Dismiss => "dismiss",
+            ScreeningOutcome::Confirm => "confirm",
+            ScreeningOutcome::Lift => "lift",
+        }
+    }
+}
+
+/// A screening case's hits, as its run kept them.
+pub async fn screening_hits(
+    state: &Service,
+    case: &CaseRecord,
+) -> AppResult<Vec<crate::screening::HitRecord>> {
+    let Some(run) = case.run_id else {
+        return Ok(Vec::new());
+    };
+    let runs = state.store.screening_runs(case.application_id).await?;
+    Ok(runs
+        .iter()
+        .find(|r| r.id == run)
+        .and_then(|r| serde_json::from_str(&r.hits).ok())
+        .unwrap_or_default())
+}
+
+/// Decides a screening case the reviewer holds: `dismiss` (a note saying why) releases the
+/// hold and is remembered for the identity and the entries' versions; `confirm` fails the
+/// application as `not_eligible`. A confirmation, and a dismissal of a hit on a document
+/// number, take two staff members: the first decision moves the case to awaiting its second
+/// approval; another's that agrees settles it (one that disagrees is a new first decision).
+pub async fn decide_screening(
+    state: &Service,
+    who: &Principal,
+    id: &str,
+    outcome: &str,
+    note: Option<&str>,
+    report_reference: Option<&str>,
+) -> AppResult<CaseRecord> {
+    let account = who.staff()?;
+    let staff = account.id;
+    let outcome = ScreeningOutcome::parse(outcome)
+        .ok_or_else(|| AppError::field("outcome", Code::ScreeningOutcomeInvalid))?;
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if outcome == ScreeningOutcome::Dismiss && note.is_none() {
+        return Err(AppError::field("note", Code::ScreeningNoteRequired));
+    }
+    if outcome == ScreeningOutcome::Lift {
+        who.admin()?;
+    }
+    let (case, app) = load(state, id).await?;
+    not_their_own(account, &case)?;
+    not_the_first_approver(account, &case)?;
+    if case.kind != CaseKind::Screening || (case.decided_at.is_some() && case.reopened_at.is_none())
+    {
+        return Err(AppError::new(Code::InvalidState));
+    }
+    if outcome == ScreeningOutcome::Lift || case.reopened_at.is_some() {
+        // Delisting reopens a confirmed case; lifting it comes with delisting.
+        return Err(AppError::new(Code::InvalidState));
+    }
+    let now = state.now();
+    let hits = screening_hits(state, &case).await?;
+    let holding: Vec<&crate::screening::HitRecord> = hits.iter().filter(|h| h.holds()).collect();
+    let on_a_document = holding
+        .iter()
+        .any(|h| h.matched.iter().any(|m| m == "document"));
+    let needs_two = outcome == ScreeningOutcome::Confirm || on_a_document;
+    let agrees = case
+        .first
+        .as_ref()
+        .is_some_and(|f| f.outcome == outcome.as_str());
+    let reference = report_reference
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned);
+    let subject = state.store.screening_of(&[app.id]).await?;
+    let list_versions = subject
+        .first()
+        .map(|s| s.list_versions.clone())
+        .unwrap_or_else(|| "[]".into());
+    let livemode = state.mode() == realname_core::platform::KeyMode::Live;
+    let step = if needs_two && !agrees {
+        realname_core::store::ScreeningStep::First {
+            outcome: outcome.as_str().to_owned(),
+            report_reference: reference.clone(),
+        }
+    } else {
+        match outcome {
+            ScreeningOutcome::Dismiss => {
+                let opened =
+                    views::open(state, &app)?.ok_or_else(|| AppError::new(Code::InvalidState))?;
+                let change = (app.status == Status::DepositPending)
+                    .then(|| {
+                        transition(
+                            app.status,
+                            &Event::ScreeningReleased,
+                            &state.moment(app.id, now),
+                        )
+                        .map(|t| StateChange::new(app.id, app.status, t, now))
+                    })
+                    .transpose()?;
+                realname_core::store::ScreeningStep::Dismiss {
+                    identity_hash: crate::screening::identity_hash(
+                        state.vault.as_ref(),
+                        &opened.identity,
+                    ),
+                    entries: holding
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.source.clone(),
+                                h.entry_id.clone(),
+                                h.entry_version.clone(),
+                            )
+                        })
+                        .collect(),
+                    change,
+                    list_versions,
+                    livemode,
+                }
+            }
+            ScreeningOutcome::Confirm | ScreeningOutcome::Lift => {
+                let change = matches!(
+                    app.status,
+                    Status::DepositPending | Status::AwaitingAmount | Status::UnderReview
+                )
+                .then(|| {
+                    transition(
+                        app.status,
+                        &Event::ScreeningConfirmed,
+                        &state.moment(app.id, now),
+                    )
+                    .map(|t| StateChange::new(app.id, app.status, t, now))
+                })
+                .transpose()?;
+                realname_core::store::ScreeningStep::Confirm {
+                    report_reference: reference.clone(),
+                    change,
+                    list_versions,
+                    livemode,
+                }
+            }
+        }
+    };
+    let first_step = matches!(step, realname_core::store::ScreeningStep::First { .. });
+    let entry = audit(
+        staff,
+        "screening_decision",
+        app.id,
+        now,
+        json!({
+            "case_id": case.id,
+            "outcome": outcome.as_str(),
+            "note": note,
+            "report_reference": reference,
+            "step": if first_step { "first" } else if case.first.is_some() { "second" } else { "only" },
+        }),
+    );
+    let decision = realname_core::store::ScreeningDecision {
+        case: case.clone(),
+        reviewer: staff,
+        at: now,
+        step,
+        audit: entry,
+    };
+    refused(state.store.decide_screening(&decision).await?)?;
+    state.status_changed();
+    reload(state, case.id).await
 }

@@ -285,7 +285,15 @@ pub async fn submit(state: &Service, app: &ApplicationRecord) -> AppResult<Appli
         today: state.today(),
     })
     .map_err(AppError::validation)?;
-    let moved = transition(Status::Draft, &Event::Submit, &state.moment(app.id, now))?;
+    // Before any payout (CONTRACT 12): a potential match on a list that holds keeps the
+    // payout back until its case is decided, while the user sees the same deposit_pending.
+    let screening =
+        crate::screening::screen(state, app.id, &submission.identity, "submit", now).await?;
+    let event = match &screening {
+        Some(s) if s.held => Event::SubmitHeld,
+        _ => Event::Submit,
+    };
+    let moved = transition(Status::Draft, &event, &state.moment(app.id, now))?;
     let amount = Fen::draw(&mut rand::rngs::OsRng.unwrap_err());
     let command = SubmitCommand {
         application_id: app.id,
@@ -298,6 +306,7 @@ pub async fn submit(state: &Service, app: &ApplicationRecord) -> AppResult<Appli
         limits: state.settings.deposit.round_limits(now),
         end_to_end_id: end_to_end_id(app.id),
         sealed_amount: state.seal_amount(app.id, amount)?,
+        screening,
     };
     match state.store.submit(&command).await? {
         SubmitOutcome::Submitted => {}

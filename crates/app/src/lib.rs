@@ -56,6 +56,8 @@ pub struct Settings {
     pub limits: limits::Limits,
     /// How long personal data is kept (CONTRACT 11).
     pub retention: realname_core::retention::RetentionRules,
+    /// List screening (CONTRACT 12).
+    pub screening: screening::Settings,
 }
 
 impl Default for Settings {
@@ -71,6 +73,7 @@ impl Default for Settings {
             return_origins: Vec::new(),
             limits: limits::Limits::default(),
             retention: realname_core::retention::RetentionRules::default(),
+            screening: screening::Settings::default(),
         }
     }
 }
@@ -118,6 +121,8 @@ pub struct Service {
     pub(crate) work: tokio::sync::Mutex<()>,
     /// Platform keys' request counts between syncs with the store.
     pub(crate) key_counts: limits::KeyCounts,
+    /// The screening lists this node checks against, kept current by its worker.
+    pub lists: screening::Lists,
 }
 
 impl Service {
@@ -128,7 +133,10 @@ impl Service {
             Some(_) => parts.store.sandbox_offset().await?,
             None => 0,
         };
+        let lists = screening::Lists::default();
+        lists.refresh(parts.store.as_ref()).await?;
         Ok(Service {
+            lists,
             store: parts.store,
             vault: parts.vault,
             clock: parts.clock,

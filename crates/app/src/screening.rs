@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use realname_core::store::{
-    Imported, ListImport, ListVersionRecord, Store, StoreError, StoredEntry,
+    Imported, ListImport, ListVersionRecord, ScreeningRun, ScreeningStatus, Store, StoreError,
+    StoredEntry,
 };
-use realname_screening::{Action, Entry, EntryKind, Index, ListError, ListFile, Source};
+use realname_screening::{Action, Entry, EntryKind, Index, ListError, ListFile, Source, Subject};
 
 /// How screening runs (`screening.*`).
 #[derive(Debug, Clone)]
@@ -104,6 +105,80 @@ pub async fn import(
 pub async fn index(store: &dyn Store) -> Result<(Index, Vec<ListVersionRecord>), StoreError> {
     let versions = store.list_versions().await?;
     let stored = store.listed_entries().await?;
+    let loaded = build(versions, stored)?;
+    Ok((loaded.index, loaded.versions))
+}
+
+/// The lists as this node screens against them: the index of the versions in force, and
+/// those versions. Swapped whole when a version changes, so a check never sees half of one.
+pub struct Loaded {
+    pub index: Index,
+    pub versions: Vec<ListVersionRecord>,
+}
+
+impl Loaded {
+    /// `[{source, version}]` of the versions screened against, as runs and events keep them.
+    pub fn version_pairs(&self) -> Vec<(String, String)> {
+        self.versions
+            .iter()
+            .map(|v| (v.source.clone(), v.version.clone()))
+            .collect()
+    }
+}
+
+/// Each node's lists, kept current by its worker.
+pub struct Lists {
+    loaded: std::sync::RwLock<std::sync::Arc<Loaded>>,
+}
+
+impl Default for Lists {
+    fn default() -> Lists {
+        Lists {
+            loaded: std::sync::RwLock::new(std::sync::Arc::new(Loaded {
+                index: Index::build(std::iter::empty()),
+                versions: Vec::new(),
+            })),
+        }
+    }
+}
+
+impl Lists {
+    /// The lists in force on this node now.
+    pub fn current(&self) -> std::sync::Arc<Loaded> {
+        match self.loaded.read() {
+            Ok(guard) => std::sync::Arc::clone(&guard),
+            Err(poisoned) => std::sync::Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn put(&self, loaded: Loaded) {
+        let fresh = std::sync::Arc::new(loaded);
+        match self.loaded.write() {
+            Ok(mut guard) => *guard = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+    }
+
+    /// Reads the versions in force and, when they are not the ones loaded, builds the index
+    /// anew (off the async threads) and swaps it in; answers whether it changed.
+    pub async fn refresh(&self, store: &dyn Store) -> Result<bool, StoreError> {
+        let versions = store.list_versions().await?;
+        if versions == self.current().versions {
+            return Ok(false);
+        }
+        let stored = store.listed_entries().await?;
+        let loaded = tokio::task::spawn_blocking(move || build(versions, stored))
+            .await
+            .map_err(|e| StoreError::Failed(e.to_string()))??;
+        self.put(loaded);
+        Ok(true)
+    }
+}
+
+fn build(
+    versions: Vec<ListVersionRecord>,
+    stored: Vec<(String, StoredEntry)>,
+) -> Result<Loaded, StoreError> {
     let mut by_source: Vec<(Source, Vec<Entry>)> = Vec::new();
     for (source, entry) in stored {
         let Some(source) = Source::parse(&source) else {
@@ -118,5 +193,171 @@ pub async fn index(store: &dyn Store) -> Result<(Index, Vec<ListVersionRecord>),
         }
     }
     let index = Index::build(by_source.iter().map(|(s, e)| (s, e.as_slice())));
-    Ok((index, versions))
+    Ok(Loaded { index, versions })
+}
+
+/// One hit as a run keeps it: the listed entry (never the applicant's data), its score, what
+/// matched, what its source's hits do, and what became of it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HitRecord {
+    pub source: String,
+    pub entry_id: String,
+    pub entry_version: String,
+    pub score: f64,
+    pub names: Vec<String>,
+    pub matched_name: Option<String>,
+    pub matched: Vec<String>,
+    /// `hold` or `flag`.
+    pub action: String,
+    /// `potential_match` (at or above the threshold), `near_miss`, or `dismissed_before`
+    /// (a potential match a reviewer dismissed for this identity and this entry's version).
+    pub disposition: String,
+}
+
+impl HitRecord {
+    /// A potential match that stops its subject until decided.
+    pub fn holds(&self) -> bool {
+        self.disposition == "potential_match" && self.action == "hold"
+    }
+}
+
+/// What list screening compares: the real name, the date of birth, the nationality and the
+/// documents' numbers (the passport's as of the applicant's country).
+pub fn subject_of(identity: &realname_core::application::Identity) -> Subject {
+    let nationality = identity.nationality.code().to_owned();
+    let mut documents = Vec::new();
+    if let Some(passport) = &identity.passport {
+        documents.push((
+            passport.number.expose().to_owned(),
+            Some(nationality.clone()),
+        ));
+    }
+    if let Some(number) = identity.stay_permit.number() {
+        documents.push((number.expose().to_owned(), None));
+    }
+    Subject {
+        names: vec![identity.real_name.as_str().to_owned()],
+        date_of_birth: Some(identity.date_of_birth.date()),
+        nationality: Some(nationality),
+        documents,
+    }
+}
+
+/// The identity as screening saw it, as a keyed hash: a dismissal is remembered for it.
+pub fn identity_hash(
+    vault: &dyn realname_core::ports::Vault,
+    identity: &realname_core::application::Identity,
+) -> Vec<u8> {
+    let mut numbers: Vec<&str> = identity
+        .document_numbers()
+        .iter()
+        .map(|n| n.expose())
+        .collect();
+    numbers.sort_unstable();
+    let key = format!(
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        realname_core::name::comparison_key(identity.real_name.as_str()),
+        identity.date_of_birth.date(),
+        identity.nationality.code(),
+        numbers.join("\u{1e}")
+    );
+    vault
+        .keyed_hash(
+            realname_core::ports::Lookup::ScreenedIdentity,
+            key.as_bytes(),
+        )
+        .to_vec()
+}
+
+/// Screens an identity against this node's lists: the run to keep, or nothing when screening
+/// is off or no list is loaded. Dismissals are read only when there is a potential match, so
+/// an applicant no list names costs the store nothing more.
+pub async fn screen(
+    state: &crate::Service,
+    application_id: uuid::Uuid,
+    identity: &realname_core::application::Identity,
+    trigger: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<realname_core::store::NewScreening>, StoreError> {
+    let settings = &state.settings.screening;
+    let lists = state.lists.current();
+    if !settings.enabled || lists.versions.is_empty() {
+        return Ok(None);
+    }
+    let floor = (settings.threshold - settings.near_miss).max(0.0);
+    let hits = lists.index.screen(&subject_of(identity), floor);
+    let potential = hits.iter().any(|h| h.score >= settings.threshold);
+    let dismissed = if potential {
+        state
+            .store
+            .dismissals(&identity_hash(state.vault.as_ref(), identity))
+            .await?
+    } else {
+        Vec::new()
+    };
+    let records: Vec<HitRecord> = hits
+        .into_iter()
+        .map(|h| {
+            let source = h.source.to_string();
+            let before = dismissed
+                .iter()
+                .any(|(s, e, v)| *s == source && *e == h.entry_id && *v == h.entry_version);
+            let disposition = if h.score < settings.threshold {
+                "near_miss"
+            } else if before {
+                "dismissed_before"
+            } else {
+                "potential_match"
+            };
+            HitRecord {
+                action: settings.action(&h.source).as_str().to_owned(),
+                source,
+                entry_id: h.entry_id,
+                entry_version: h.entry_version,
+                score: h.score,
+                names: h.names,
+                matched_name: h.matched_name,
+                matched: h.matched.iter().map(|m| (*m).to_owned()).collect(),
+                disposition: disposition.to_owned(),
+            }
+        })
+        .collect();
+    let held = records.iter().any(HitRecord::holds);
+    let flagged = records
+        .iter()
+        .any(|r| r.disposition == "potential_match" && r.action == "flag");
+    let status = if held {
+        ScreeningStatus::PotentialMatch
+    } else if records.iter().any(|r| r.disposition == "dismissed_before") {
+        ScreeningStatus::Dismissed
+    } else {
+        ScreeningStatus::Clear
+    };
+    let run = ScreeningRun {
+        id: uuid::Uuid::new_v4(),
+        application_id,
+        at,
+        trigger: trigger.to_owned(),
+        list_versions: versions_json(&lists.versions),
+        status,
+        hits: serde_json::to_string(&records).unwrap_or_else(|_| "[]".into()),
+    };
+    Ok(Some(realname_core::store::NewScreening {
+        run,
+        held,
+        flagged,
+        case: held.then(|| (uuid::Uuid::new_v4(), at + state.settings.review_sla)),
+        livemode: state.mode() == realname_core::platform::KeyMode::Live,
+    }))
+}
+
+/// `[{"source", "version"}]`, as runs and events keep the versions.
+pub fn versions_json(versions: &[ListVersionRecord]) -> String {
+    serde_json::Value::Array(
+        versions
+            .iter()
+            .map(|v| serde_json::json!({"source": v.source, "version": v.version}))
+            .collect(),
+    )
+    .to_string()
 }

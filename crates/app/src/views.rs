@@ -13,7 +13,7 @@ use realname_core::phone::Phone;
 use realname_core::policy::{BankCard, BankCardForm, Policy};
 use realname_core::ports::SealContext;
 use realname_core::state::{Failure, Stage, Status};
-use realname_core::store::{ApplicationRecord, CaseRecord};
+use realname_core::store::{ApplicationRecord, CaseKind, CaseRecord};
 use realname_core::{Breach, Code};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -300,10 +300,14 @@ pub fn identity(state: &Service, opened: &Opened) -> IdentityView {
 }
 
 pub fn case_status(case: &CaseRecord, now: DateTime<Utc>) -> CaseStatus {
-    if case.decided_at.is_some() {
+    if case.decided_at.is_some() && case.reopened_at.is_none() {
         CaseStatus::Decided
     } else if case.claimant_at(now).is_some() {
         CaseStatus::Claimed
+    } else if case.reopened_at.is_some() {
+        CaseStatus::Delisted
+    } else if case.first.is_some() {
+        CaseStatus::AwaitingSecondApproval
     } else {
         CaseStatus::Open
     }
@@ -324,6 +328,14 @@ pub fn case_summary(case: &CaseRecord, now: DateTime<Utc>, flags: &[Flag]) -> Ca
         decided_at: case.decided_at.map(Timestamp),
         outcome: case.outcome.as_deref().and_then(CaseOutcome::parse),
         flags: flags.to_vec(),
+        kind: match case.kind {
+            CaseKind::Application => CaseKindName::Application,
+            CaseKind::Screening => CaseKindName::Screening,
+        },
+        first_approval: case.first.as_ref().map(|f| FirstApproval {
+            by: f.by,
+            at: Timestamp(f.at),
+        }),
     }
 }
 
@@ -588,7 +600,24 @@ pub struct EventView {
 pub enum CaseStatus {
     Open,
     Claimed,
+    AwaitingSecondApproval,
+    Delisted,
     Decided,
+}
+
+/// What a case is about (CONTRACT 2.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKindName {
+    Application,
+    Screening,
+}
+
+/// The first of a case's two decisions, while it awaits the second.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FirstApproval {
+    pub by: Uuid,
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -598,6 +627,10 @@ pub enum CaseOutcome {
     Reject,
     /// Closed without a decision: the bank returned the deposit while it was under review.
     Closed,
+    /// A screening case: not the listed person.
+    Dismiss,
+    /// A screening case: the listed person.
+    Confirm,
 }
 
 impl CaseOutcome {
@@ -606,6 +639,8 @@ impl CaseOutcome {
             CaseOutcome::Approve => "approve",
             CaseOutcome::Reject => "reject",
             CaseOutcome::Closed => "closed",
+            CaseOutcome::Dismiss => "dismiss",
+            CaseOutcome::Confirm => "confirm",
         }
     }
 
@@ -614,6 +649,8 @@ impl CaseOutcome {
             CaseOutcome::Approve,
             CaseOutcome::Reject,
             CaseOutcome::Closed,
+            CaseOutcome::Dismiss,
+            CaseOutcome::Confirm,
         ]
         .into_iter()
         .find(|o| o.as_str() == text)
@@ -638,6 +675,9 @@ pub struct CaseView {
     pub decided_at: Option<Timestamp>,
     pub outcome: Option<CaseOutcome>,
     pub flags: Vec<Flag>,
+    pub kind: CaseKindName,
+    /// While the case awaits its second approval: who decided first, and when.
+    pub first_approval: Option<FirstApproval>,
 }
 
 /// An event of the feed, as webhooks deliver it too: thin, with no personal data.
@@ -702,8 +742,21 @@ pub enum ScreeningStatus {
     Delisted,
 }
 
+impl ScreeningStatus {
+    pub fn of(status: realname_core::store::ScreeningStatus) -> ScreeningStatus {
+        use realname_core::store::ScreeningStatus as S;
+        match status {
+            S::Clear => ScreeningStatus::Clear,
+            S::PotentialMatch => ScreeningStatus::PotentialMatch,
+            S::Dismissed => ScreeningStatus::Dismissed,
+            S::Confirmed => ScreeningStatus::Confirmed,
+            S::Delisted => ScreeningStatus::Delisted,
+        }
+    }
+}
+
 /// One list's version, as imported.
-#[derive(Serialize, ToSchema, Clone)]
+#[derive(Serialize, serde::Deserialize, ToSchema, Clone)]
 pub struct ListVersion {
     /// `un`, `ofac` or `national:NAME`.
     pub source: String,
@@ -764,7 +817,11 @@ impl PlatformEventView {
                 verification_id: event.application_id,
                 external_user_id: event.external_user_id.clone(),
                 status,
-                list_versions: Vec::new(),
+                list_versions: event
+                    .list_versions
+                    .as_deref()
+                    .and_then(|v| serde_json::from_str(v).ok())
+                    .unwrap_or_default(),
                 sequence: event.sequence,
             })
         };

@@ -32,6 +32,8 @@ pub const LINKS_KEPT_FOR: TimeDelta = TimeDelta::days(1);
 const LEASE_SECONDS: i64 = 60;
 const BATCH: u32 = 32;
 const TICK: Duration = Duration::from_secs(1);
+/// Worker passes between two looks at the screening lists' versions (one statement).
+const LIST_CHECK_EVERY: u64 = 5;
 const GATHER: Duration = Duration::from_millis(20);
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +57,14 @@ pub async fn run(state: std::sync::Arc<Service>, mut stop: watch::Receiver<bool>
     loop {
         if let Err(e) = run_pending(&state).await {
             tracing::warn!(error = %e, "worker pass failed; trying again");
+        }
+        // A list imported on any node reaches this one within a few passes.
+        if passes % LIST_CHECK_EVERY == 0 {
+            match state.lists.refresh(state.store.as_ref()).await {
+                Ok(true) => tracing::info!("screening lists changed; this node's index is rebuilt"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read the screening lists"),
+            }
         }
         // What is kept for hours or days at least: sweeping every few minutes is plenty.
         if passes % 300 == 0 {

@@ -271,6 +271,10 @@ catalogue! {
         en: "We cannot complete the authentication of this account. Please contact customer service.",
         zh: "我们无法完成该账户的实名认证，请联系客服。"
     }
+    NotEligible = "not_eligible" {
+        en: "Real-name authentication cannot be completed for this account. Please contact the platform's customer service.",
+        zh: "该账户无法完成实名认证。请联系平台客服。"
+    }
     Other = "other" {
         en: "Your application could not be approved. Please check your details and apply again.",
         zh: "您的申请未获通过。请检查您的信息后重新申请。"
@@ -289,6 +293,10 @@ catalogue! {
     }
 
     // 2.7 Flags shown to reviewers
+    ScreeningFlag = "screening_flag" {
+        en: "The applicant's name comes close to an entry of a list whose hits inform the review but stop nothing (section 12).",
+        zh: "申请人姓名与某一名单条目相近；该名单的命中仅供审核参考，不暂停服务（第 12 节）。"
+    }
     DuplicateDocument = "duplicate_document" {
         en: "The same document number is on another account's application.",
         zh: "相同的证件号码出现在其他账户的申请中。"
@@ -428,6 +436,22 @@ catalogue! {
     CaseClaimed = "case_claimed" {
         en: "Another reviewer is working on this case.",
         zh: "该案件正由其他审核员处理。"
+    }
+    ScreeningHold = "screening_hold" {
+        en: "List screening holds this application: its screening case must be decided first.",
+        zh: "名单筛查暂停了该申请：须先处理其筛查案件。"
+    }
+    SecondApproverRequired = "second_approver_required" {
+        en: "This case awaits a second approval by another staff member.",
+        zh: "该案件须由另一名工作人员进行第二次审批。"
+    }
+    ScreeningOutcomeInvalid = "screening_outcome_invalid" {
+        en: "The outcome must be dismiss, confirm or lift.",
+        zh: "筛查结论必须为排除、确认或解除。"
+    }
+    ScreeningNoteRequired = "screening_note_required" {
+        en: "Dismissing a potential match needs a note saying why it is not the listed person.",
+        zh: "排除疑似命中时须填写备注，说明其并非名单所列人员。"
     }
     ServiceUnavailable = "service_unavailable" {
         en: "The service is briefly unavailable. Please try again in a moment.",

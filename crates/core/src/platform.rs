@@ -386,6 +386,8 @@ pub struct PlatformEvent {
     pub failure: Option<Failure>,
     pub livemode: bool,
     pub created_at: DateTime<Utc>,
+    /// A screening event's list versions (`[{"source", "version"}]` as JSON).
+    pub list_versions: Option<String>,
 }
 
 /// A receiver of events.

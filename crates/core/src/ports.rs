@@ -94,6 +94,8 @@ pub enum Lookup {
     LinkToken,
     /// Where an account signed in from: a client address or a browser's token.
     SignInClient,
+    /// An identity as list screening saw it: a dismissed hit is remembered for it.
+    ScreenedIdentity,
 }
 
 impl Lookup {
@@ -104,6 +106,7 @@ impl Lookup {
             Lookup::ApiKey => "api_key",
             Lookup::LinkToken => "link_token",
             Lookup::SignInClient => "sign_in_client",
+            Lookup::ScreenedIdentity => "screened_identity",
         }
     }
 }

@@ -146,6 +146,9 @@ pub enum Flag {
     #[serde(rename = "turns_18_recently")]
     #[cfg_attr(feature = "openapi", schema(rename = "turns_18_recently"))]
     Turns18Recently,
+    /// A list whose hits inform and never hold (OFAC by default) names someone close to the
+    /// applicant (CONTRACT 12).
+    ScreeningFlag,
 }
 
 impl Flag {
@@ -155,6 +158,7 @@ impl Flag {
             Flag::DuplicateDocument => Code::DuplicateDocument,
             Flag::DocumentExpiresSoon => Code::DocumentExpiresSoon,
             Flag::Turns18Recently => Code::Turns18Recently,
+            Flag::ScreeningFlag => Code::ScreeningFlag,
         }
     }
 }

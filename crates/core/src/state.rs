@@ -127,6 +127,16 @@ impl Failure {
         }
     }
 
+    /// A confirmed list match (CONTRACT 12): final, and its message says nothing of lists.
+    pub fn not_eligible() -> Failure {
+        Failure {
+            code: Code::NotEligible,
+            stage: Stage::Review,
+            can_retry: false,
+            bank_reason: None,
+        }
+    }
+
     pub fn rejected(reason: ReviewReason) -> Failure {
         Failure {
             code: reason.code(),
@@ -209,6 +219,13 @@ pub enum Event {
     Edit,
     /// The user submits; every rule has been re-checked before this event is raised.
     Submit,
+    /// The user submits and list screening holds the identity (CONTRACT 12): the user sees
+    /// the same `deposit_pending`, but nothing is paid until the screening case is decided.
+    SubmitHeld,
+    /// A held application's screening case was dismissed: its payout may go now.
+    ScreeningReleased,
+    /// A reviewer and a second one confirmed a list match.
+    ScreeningConfirmed,
     /// The bank credited the deposit to the card.
     DepositSettled,
     /// The bank sent the payout back for a reason about the account, with its ISO 20022
@@ -232,6 +249,9 @@ impl Event {
         match self {
             Event::Edit => "edit",
             Event::Submit => "submit",
+            Event::SubmitHeld => "submit_held",
+            Event::ScreeningReleased => "screening_released",
+            Event::ScreeningConfirmed => "screening_confirmed",
             Event::DepositSettled => "deposit_settled",
             Event::DepositReturned { .. } => "deposit_returned",
             Event::AmountAccepted => "amount_accepted",
@@ -379,6 +399,21 @@ fn moves(status: Status, event: &Event, moment: &Moment) -> Result<Transition, R
             DepositPending,
             vec![Effect::Queue(NewJob::pay_deposit(app, at))],
         )),
+        (Draft, Event::SubmitHeld) => Ok(to(DepositPending, vec![])),
+        (DepositPending, Event::ScreeningReleased) => Ok(to(
+            DepositPending,
+            vec![Effect::Queue(NewJob::pay_deposit(app, at))],
+        )),
+        (DepositPending | AwaitingAmount, Event::ScreeningConfirmed) => {
+            Ok(fail(Failure::not_eligible(), vec![]))
+        }
+        (UnderReview, Event::ScreeningConfirmed) => Ok(fail(
+            Failure::not_eligible(),
+            vec![Effect::CloseReviewCase {
+                at,
+                outcome: CaseClosing::Closed,
+            }],
+        )),
         (Draft, Event::Cancel) => Ok(to(Cancelled, vec![])),
         (DepositPending, Event::DepositSettled) => {
             let expires_at = moment.deposit.expires_at(at);
@@ -499,6 +534,9 @@ mod tests {
         let mut events = vec![
             Event::Edit,
             Event::Submit,
+            Event::SubmitHeld,
+            Event::ScreeningReleased,
+            Event::ScreeningConfirmed,
             Event::DepositSettled,
             Event::DepositReturned {
                 reason: "AC04".into(),
@@ -639,6 +677,33 @@ mod tests {
     }
 
     #[test]
+    fn a_held_submit_pays_nothing_until_released_and_a_confirmation_is_final() {
+        let m = moment();
+        let held = transition(Status::Draft, &Event::SubmitHeld, &m).unwrap();
+        assert_eq!(held.status, Status::DepositPending);
+        assert!(!held.effects.iter().any(|e| matches!(e, Effect::Queue(_))));
+        let plain = transition(Status::Draft, &Event::Submit, &m).unwrap();
+        assert_eq!(
+            held.effects,
+            plain.effects[1..],
+            "the same event as a plain submit"
+        );
+        let released = transition(Status::DepositPending, &Event::ScreeningReleased, &m).unwrap();
+        assert_eq!(released.status, Status::DepositPending);
+        assert_eq!(
+            released.effects,
+            [Effect::Queue(NewJob::pay_deposit(m.application_id, m.at))]
+        );
+        let confirmed = transition(Status::UnderReview, &Event::ScreeningConfirmed, &m).unwrap();
+        let failure = confirmed.failure.unwrap();
+        assert_eq!(
+            (failure.code, failure.can_retry, failure.stage),
+            (Code::NotEligible, false, Stage::Review)
+        );
+        assert!(!failure.message_en().to_lowercase().contains("list"));
+    }
+
+    #[test]
     fn everything_else_is_refused() {
         let allowed = [
             (Status::Draft, "edit"),
@@ -653,6 +718,11 @@ mod tests {
             (Status::AwaitingAmount, "deposit_expired"),
             (Status::UnderReview, "approve"),
             (Status::UnderReview, "reject"),
+            (Status::Draft, "submit_held"),
+            (Status::DepositPending, "screening_released"),
+            (Status::DepositPending, "screening_confirmed"),
+            (Status::AwaitingAmount, "screening_confirmed"),
+            (Status::UnderReview, "screening_confirmed"),
         ];
         for status in Status::ALL {
             for event in all_events() {

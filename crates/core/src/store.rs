@@ -666,6 +666,8 @@ pub struct SubmitCommand {
     pub limits: RoundLimits,
     pub end_to_end_id: String,
     pub sealed_amount: Vec<u8>,
+    /// The screening run at submit (CONTRACT 12), written in the same transaction.
+    pub screening: Option<NewScreening>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -692,9 +694,44 @@ pub struct CaseFacts {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CaseFilter {
+    /// Undecided, unclaimed, awaiting its first decision.
     Open,
     Claimed,
+    /// Undecided, unclaimed, decided once and awaiting a second staff member.
+    AwaitingSecondApproval,
+    /// A confirmed screening case whose entry a new list version no longer holds.
+    Delisted,
     Decided,
+}
+
+/// What a case is about (CONTRACT 2.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseKind {
+    Application,
+    Screening,
+}
+
+impl CaseKind {
+    pub const ALL: [CaseKind; 2] = [CaseKind::Application, CaseKind::Screening];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseKind::Application => "application",
+            CaseKind::Screening => "screening",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CaseKind> {
+        CaseKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// The first of a case's two decisions (CONTRACT 2.7, four eyes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstDecision {
+    pub by: Uuid,
+    pub at: DateTime<Utc>,
+    pub outcome: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -708,6 +745,14 @@ pub struct CaseRecord {
     pub claimed_until: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
     pub outcome: Option<String>,
+    pub kind: CaseKind,
+    pub first: Option<FirstDecision>,
+    /// A screening case: the run that raised it.
+    pub run_id: Option<Uuid>,
+    /// A screening case reopened because its entry was delisted.
+    pub reopened_at: Option<DateTime<Utc>>,
+    /// A confirmed screening case: the report made to the authorities.
+    pub report_reference: Option<String>,
 }
 
 impl CaseRecord {
@@ -984,6 +1029,7 @@ pub trait Review: Send + Sync {
     async fn review_cases(
         &self,
         filter: CaseFilter,
+        kind: Option<CaseKind>,
         now: DateTime<Utc>,
         after: Option<(DateTime<Utc>, Uuid)>,
         limit: u32,
@@ -1250,6 +1296,121 @@ pub enum Imported {
     Unchanged,
 }
 
+/// Where a screened application stands (CONTRACT 12), as the platform reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScreeningStatus {
+    Clear,
+    PotentialMatch,
+    Dismissed,
+    Confirmed,
+    Delisted,
+}
+
+impl ScreeningStatus {
+    pub const ALL: [ScreeningStatus; 5] = [
+        ScreeningStatus::Clear,
+        ScreeningStatus::PotentialMatch,
+        ScreeningStatus::Dismissed,
+        ScreeningStatus::Confirmed,
+        ScreeningStatus::Delisted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScreeningStatus::Clear => "clear",
+            ScreeningStatus::PotentialMatch => "potential_match",
+            ScreeningStatus::Dismissed => "dismissed",
+            ScreeningStatus::Confirmed => "confirmed",
+            ScreeningStatus::Delisted => "delisted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ScreeningStatus> {
+        ScreeningStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// An application's screening as it stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScreeningSubject {
+    pub application_id: Uuid,
+    pub status: ScreeningStatus,
+    pub screened_at: DateTime<Utc>,
+    /// `[{"source", "version"}]` as JSON: the versions the last run was against.
+    pub list_versions: String,
+    /// Whether a hold is in force: no payout, no approval, until its case is decided.
+    pub held: bool,
+    /// Whether a source that flags (and never holds) had a hit.
+    pub flagged: bool,
+}
+
+/// One screening run, kept with the identity records: subject, time, trigger (`submit` or
+/// `list_change`), list versions, result, and the hits (the screening crate's JSON, with each
+/// hit's action and disposition).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScreeningRun {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub trigger: String,
+    pub list_versions: String,
+    pub status: ScreeningStatus,
+    pub hits: String,
+}
+
+/// A run to write with what it decides: where its subject stands after it, and, when it
+/// holds its subject, the screening case it opens and the event the platform gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewScreening {
+    pub run: ScreeningRun,
+    pub held: bool,
+    pub flagged: bool,
+    /// The case (its id and due time) a potential match opens.
+    pub case: Option<(Uuid, DateTime<Utc>)>,
+    /// Whether the event it makes is a live one.
+    pub livemode: bool,
+}
+
+/// A screening case's decision, as the store writes it in one transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScreeningDecision {
+    /// The case as the decision read it: the write happens only while it is still so.
+    pub case: CaseRecord,
+    pub reviewer: Uuid,
+    pub at: DateTime<Utc>,
+    pub step: ScreeningStep,
+    pub audit: AuditEntry,
+}
+
+/// What a screening decision does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScreeningStep {
+    /// The first of two decisions: the case awaits a second staff member's.
+    First {
+        outcome: String,
+        report_reference: Option<String>,
+    },
+    /// Not the listed person: the hold ends, the journey goes on (`change` releases a held
+    /// payout), and the hits are remembered for this identity and these entries' versions.
+    Dismiss {
+        identity_hash: Vec<u8>,
+        /// `(source, entry_id, entry_version)` of each hit dismissed.
+        entries: Vec<(String, String, String)>,
+        change: Option<StateChange>,
+        list_versions: String,
+        livemode: bool,
+    },
+    /// The listed person: the application fails (`not_eligible`).
+    Confirm {
+        report_reference: Option<String>,
+        change: Option<StateChange>,
+        list_versions: String,
+        livemode: bool,
+    },
+}
+
 /// The screening lists (CONTRACT 12).
 #[async_trait::async_trait]
 pub trait Screening: Send + Sync {
@@ -1260,6 +1421,15 @@ pub trait Screening: Send + Sync {
     async fn import_list(&self, import: &ListImport) -> StoreResult<Imported>;
     /// The entries of every source's version in force, with their source.
     async fn listed_entries(&self) -> StoreResult<Vec<(String, StoredEntry)>>;
+    /// The hits dismissed for an identity: `(source, entry_id, entry_version)`.
+    async fn dismissals(&self, identity_hash: &[u8]) -> StoreResult<Vec<(String, String, String)>>;
+    /// Where each of these applications stands, for those screened.
+    async fn screening_of(&self, applications: &[Uuid]) -> StoreResult<Vec<ScreeningSubject>>;
+    /// An application's runs, oldest first.
+    async fn screening_runs(&self, application: Uuid) -> StoreResult<Vec<ScreeningRun>>;
+    /// Writes a screening decision while its case is as it was read; `HeldByAnother` or
+    /// `Decided` when it is not.
+    async fn decide_screening(&self, decision: &ScreeningDecision) -> StoreResult<CaseWrite>;
 }
 
 /// The store the service is given: every role at once. An engine implements each role; a
@@ -1338,6 +1508,11 @@ mod tests {
             claimed_until: Some(t),
             decided_at: None,
             outcome: None,
+            kind: CaseKind::Application,
+            first: None,
+            run_id: None,
+            reopened_at: None,
+            report_reference: None,
         };
         assert_eq!(case.claimant_at(t), Some(rita), "at the boundary instant");
         assert!(case.held_by(rita, t) && !case.held_by(sam, t));

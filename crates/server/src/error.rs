@@ -20,7 +20,10 @@ pub fn status_of(code: Code) -> StatusCode {
     match code {
         Code::MalformedRequest => StatusCode::BAD_REQUEST,
         Code::Unauthorized | Code::InvalidCredentials => StatusCode::UNAUTHORIZED,
-        Code::Forbidden | Code::ApplicationBlocked | Code::KeyModeMismatch => StatusCode::FORBIDDEN,
+        Code::Forbidden
+        | Code::ApplicationBlocked
+        | Code::KeyModeMismatch
+        | Code::SecondApproverRequired => StatusCode::FORBIDDEN,
         Code::NotFound => StatusCode::NOT_FOUND,
         Code::InvalidState
         | Code::ApplicationInProgress
@@ -29,7 +32,8 @@ pub fn status_of(code: Code) -> StatusCode {
         | Code::CaseClaimed
         | Code::DepositLimitReached
         | Code::RequestInProgress
-        | Code::RetentionHold => StatusCode::CONFLICT,
+        | Code::RetentionHold
+        | Code::ScreeningHold => StatusCode::CONFLICT,
         Code::PayloadTooLarge | Code::DocumentImageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Code::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,

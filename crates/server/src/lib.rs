@@ -195,6 +195,7 @@ pub fn settings(config: &Config) -> realname_app::Settings {
         return_origins: config.return_origins.clone(),
         limits: config.limits,
         retention: config.retention,
+        screening: config.screening.clone(),
     }
 }
 

@@ -77,6 +77,7 @@ impl Modify for Callers {
         api::review::document,
         api::review::claim,
         api::review::decide,
+        api::review::decide_screening,
         api::review::audit_trail,
         api::sandbox::statement,
         api::sandbox::advance,

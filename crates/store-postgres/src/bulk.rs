@@ -218,7 +218,7 @@ pub(crate) async fn apply_all_in(
              FROM UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[])
                  AS u(id, app, submitted_at, due_at)
              JOIN applications a ON a.id = u.app
-             ON CONFLICT (application_id) DO NOTHING",
+             ON CONFLICT (application_id) WHERE kind = 'application' DO NOTHING",
         )
         .bind(&case_ids)
         .bind(&case_apps)
@@ -232,7 +232,7 @@ pub(crate) async fn apply_all_in(
         sqlx::query(
             "UPDATE review_cases r SET decided_at = u.at, outcome = u.outcome
              FROM UNNEST($1::uuid[], $2::timestamptz[], $3::text[]) AS u(app, at, outcome)
-             WHERE r.application_id = u.app AND r.decided_at IS NULL",
+             WHERE r.application_id = u.app AND r.kind = 'application' AND r.decided_at IS NULL",
         )
         .bind(&close_apps)
         .bind(&close_at)

@@ -261,6 +261,7 @@ pub async fn create_application(db: &mut dyn Db, a: &NewApplication) -> StoreRes
         None,
         a.livemode,
         a.at,
+        None,
     )
     .await
 }
@@ -496,9 +497,13 @@ pub async fn submit(db: &mut dyn Db, cmd: &SubmitCommand) -> StoreResult<SubmitO
     .map_err(conflict_as("deposit"))?;
     let change = StateChange::new(app, Status::Draft, cmd.transition.clone(), cmd.at);
     match apply_in(db, &change).await? {
-        Applied::Done => Ok(SubmitOutcome::Submitted),
-        Applied::Moved => Err(StoreError::Failed("a locked draft moved".into())),
+        Applied::Done => {}
+        Applied::Moved => return Err(StoreError::Failed("a locked draft moved".into())),
     }
+    if let Some(screening) = &cmd.screening {
+        crate::screening::record(db, screening).await?;
+    }
+    Ok(SubmitOutcome::Submitted)
 }
 
 /// Lower-case hex: the advisory lock key of a card or document hash, as PostgreSQL's

@@ -60,6 +60,7 @@ pub(crate) async fn insert_audit(db: &mut dyn Db, e: &AuditEntry) -> StoreResult
 /// with the outbox job that takes it to the endpoints. Without an endpoint of the event's
 /// mode there is nobody to take it to, and the journey's write path would pay for a job
 /// written, claimed and finished for nothing.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn publish(
     db: &mut dyn Db,
     app: Uuid,
@@ -68,6 +69,7 @@ pub(crate) async fn publish(
     failure: Option<&Failure>,
     livemode: bool,
     at: DateTime<Utc>,
+    list_versions: Option<&str>,
 ) -> StoreResult<()> {
     let event_id = realname_core::store::event_id(Uuid::new_v4());
     let failure = failure.map(Failure::encode);
@@ -78,7 +80,8 @@ pub(crate) async fn publish(
         status.as_str(),
         failure.as_deref(),
         livemode,
-        at
+        at,
+        list_versions
     ];
     let anyone_listens: bool = match db.dialect() {
         // Counting, writing and asking whether anyone listens is one round trip: every
@@ -91,10 +94,10 @@ pub(crate) async fn publish(
                  ), written AS (
                      INSERT INTO platform_events
                          (id, application_id, external_user_id, type, sequence, status, failure,
-                          livemode, created_at)
+                          livemode, created_at, list_versions)
                      SELECT $1, $2, (SELECT pu.external_user_id FROM platform_users pu
                                       WHERE pu.account_id = counted.account_id),
-                            $3, counted.event_sequence, $4, $5, $6, $7
+                            $3, counted.event_sequence, $4, $5, $6, $7, $8
                      FROM counted
                      RETURNING id
                  )
@@ -108,8 +111,8 @@ pub(crate) async fn publish(
             db.exec(
                 "INSERT INTO platform_events
                      (id, application_id, external_user_id, type, sequence, status, failure,
-                      livemode, created_at)
-                 SELECT $1, a.id, pu.external_user_id, $3, a.event_sequence + 1, $4, $5, $6, $7
+                      livemode, created_at, list_versions)
+                 SELECT $1, a.id, pu.external_user_id, $3, a.event_sequence + 1, $4, $5, $6, $7, $8
                  FROM applications a LEFT JOIN platform_users pu ON pu.account_id = a.account_id
                  WHERE a.id = $2",
                 values,
@@ -223,7 +226,7 @@ impl<'c> Writes<'c> {
             db.run(
                 "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at)
                  SELECT $1, id, account_id, $2, $3 FROM applications WHERE id = $4
-                 ON CONFLICT (application_id) DO NOTHING",
+                 ON CONFLICT (application_id) WHERE kind = 'application' DO NOTHING",
                 args![Uuid::new_v4(), *submitted_at, *due_at, *app],
             )
             .await?;
@@ -231,7 +234,7 @@ impl<'c> Writes<'c> {
         for (app, at, outcome) in &self.closed {
             db.run(
                 "UPDATE review_cases SET decided_at = $1, outcome = $3
-                 WHERE application_id = $2 AND decided_at IS NULL",
+                 WHERE application_id = $2 AND kind = 'application' AND decided_at IS NULL",
                 args![*at, *app, *outcome],
             )
             .await?;
@@ -246,7 +249,10 @@ impl<'c> Writes<'c> {
             .await?;
         }
         for p in &self.published {
-            publish(db, p.app, p.event, p.status, p.failure, p.livemode, p.at).await?;
+            publish(
+                db, p.app, p.event, p.status, p.failure, p.livemode, p.at, None,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -382,7 +388,7 @@ pub(crate) async fn chained(
     for (_, submitted_at, due_at) in &w.opened {
         chain.step(
             "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at)
-             SELECT $, id, account_id, $, $ FROM moved ON CONFLICT (application_id) DO NOTHING",
+             SELECT $, id, account_id, $, $ FROM moved ON CONFLICT (application_id) WHERE kind = 'application' DO NOTHING",
             vec![
                 Uuid::new_v4().into(),
                 (*submitted_at).into(),
@@ -393,7 +399,8 @@ pub(crate) async fn chained(
     for (_, at, outcome) in &w.closed {
         chain.step(
             "UPDATE review_cases SET decided_at = $, outcome = $
-             WHERE application_id = (SELECT id FROM moved) AND decided_at IS NULL",
+             WHERE application_id = (SELECT id FROM moved) AND kind = 'application'
+                 AND decided_at IS NULL",
             vec![(*at).into(), (*outcome).into()],
         );
     }

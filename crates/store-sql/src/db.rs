@@ -468,6 +468,7 @@ copied_arg!(
     realname_core::platform::KeyMode,
     Option<realname_core::platform::KeyMode>,
     realname_core::store::CaseFilter,
+    Option<realname_core::store::CaseKind>,
     realname_core::store::SealedColumn,
 );
 

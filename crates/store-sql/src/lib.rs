@@ -30,7 +30,7 @@ macro_rules! migrations {
         $crate::migrations!(@files "schema.sql", "schema_2.sql", "schema_3.sql", "schema_4.sql",
             "schema_5.sql", "schema_6.sql", "schema_7.sql", "schema_8.sql", "schema_9.sql",
             "schema_10.sql", "schema_11.sql", "schema_12.sql", "schema_13.sql", "schema_14.sql",
-            "schema_15.sql", "schema_16.sql", "schema_17.sql", "schema_18.sql")
+            "schema_15.sql", "schema_16.sql", "schema_17.sql", "schema_18.sql", "schema_19.sql")
     };
     (@files $($file:literal),*) => {
         &[$(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/", $file))),*]
@@ -67,12 +67,12 @@ pub mod prelude {
     pub use realname_core::state::Status;
     pub use realname_core::store::{
         Account, Accounts, ApplicationRecord, Applications, Applied, AuditEntry, CaseFacts,
-        CaseFilter, CaseRecord, CaseWrite, Closed, Closure, Erased, Erasure, Forget, Forgotten,
-        Idempotency, ImageMeta, Imported, Job, Jobs, Keys, Lifecycle, ListImport,
+        CaseFilter, CaseKind, CaseRecord, CaseWrite, Closed, Closure, Erased, Erasure, Forget,
+        Forgotten, Idempotency, ImageMeta, Imported, Job, Jobs, Keys, Lifecycle, ListImport,
         ListVersionRecord, MessageApplied, NewApplication, NewJob, Platform, Resealed,
-        RetentionCandidate, Review, Sandbox, Screening, SealedColumn, SealedKeys, SealedValue,
-        StateChange, Store, StoreResult, StoredCard, StoredEntry, SubmitCommand, SubmitOutcome,
-        Throttle, ThrottlePolicy, Webhooks,
+        RetentionCandidate, Review, Sandbox, Screening, ScreeningDecision, ScreeningRun,
+        ScreeningSubject, SealedColumn, SealedKeys, SealedValue, StateChange, Store, StoreResult,
+        StoredCard, StoredEntry, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy, Webhooks,
     };
     pub use std::collections::HashMap;
     pub use uuid::Uuid;

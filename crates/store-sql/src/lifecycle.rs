@@ -106,6 +106,7 @@ pub async fn erase(db: &mut dyn Db, x: &Erasure) -> StoreResult<Erased> {
         failure.as_ref(),
         x.livemode,
         x.at,
+        None,
     )
     .await?;
     insert_audit(db, &x.audit).await?;

@@ -53,7 +53,7 @@ fn session_row(r: &mut Row) -> StoreResult<PlatformSession> {
 
 macro_rules! platform_event_columns {
     () => {
-        "position, id, application_id, type, sequence, status, failure, livemode, created_at, external_user_id"
+        "position, id, application_id, type, sequence, status, failure, livemode, created_at, external_user_id, list_versions"
     };
 }
 
@@ -70,6 +70,7 @@ fn platform_event(mut r: Row) -> StoreResult<PlatformEvent> {
         livemode: r.get(7)?,
         created_at: r.get(8)?,
         external_user_id: r.get(9)?,
+        list_versions: r.get(10)?,
     })
 }
 

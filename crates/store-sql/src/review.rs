@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use realname_core::store::{
-    Applied, AuditEntry, CaseFacts, CaseFilter, CaseRecord, CaseWrite, StateChange, StoreError,
-    StoreResult,
+    Applied, AuditEntry, CaseFacts, CaseFilter, CaseKind, CaseRecord, CaseWrite, FirstDecision,
+    StateChange, StoreError, StoreResult,
 };
 use uuid::Uuid;
 
@@ -16,7 +16,8 @@ macro_rules! case_select {
     ($rest:literal) => {
         concat!(
             "SELECT id, application_id, account_id, submitted_at, due_at, claimed_by, claimed_until,
-                    decided_at, outcome
+                    decided_at, outcome, kind, first_by, first_at, first_outcome, run_id, reopened_at,
+                    report_reference
              FROM review_cases ",
             $rest
         )
@@ -24,6 +25,10 @@ macro_rules! case_select {
 }
 
 fn case_row(mut r: Row) -> StoreResult<CaseRecord> {
+    let kind: String = r.get(9)?;
+    let first_by: Option<Uuid> = r.get(10)?;
+    let first_at: Option<DateTime<Utc>> = r.get(11)?;
+    let first_outcome: Option<String> = r.get(12)?;
     Ok(CaseRecord {
         id: r.get(0)?,
         application_id: r.get(1)?,
@@ -34,33 +39,75 @@ fn case_row(mut r: Row) -> StoreResult<CaseRecord> {
         claimed_until: r.get(6)?,
         decided_at: r.get(7)?,
         outcome: r.get(8)?,
+        kind: CaseKind::parse(&kind)
+            .ok_or_else(|| StoreError::Failed(format!("{kind:?} is no case kind")))?,
+        first: match (first_by, first_at, first_outcome) {
+            (Some(by), Some(at), Some(outcome)) => Some(FirstDecision { by, at, outcome }),
+            _ => None,
+        },
+        run_id: r.get(13)?,
+        reopened_at: r.get(14)?,
+        report_reference: r.get(15)?,
     })
+}
+
+/// A case read to be written in the same transaction.
+pub(crate) async fn case_for_update(
+    db: &mut dyn Db,
+    case: Uuid,
+) -> StoreResult<Option<CaseRecord>> {
+    db.one(
+        case_select!("WHERE id = $1 FOR UPDATE"),
+        args![case],
+        case_row,
+    )
+    .await
 }
 
 pub async fn review_cases(
     db: &mut dyn Db,
     filter: CaseFilter,
+    kind: Option<CaseKind>,
     now: DateTime<Utc>,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: u32,
 ) -> StoreResult<Vec<CaseRecord>> {
     let sql = match filter {
         CaseFilter::Open => case_select!(
-            "WHERE decided_at IS NULL AND (claimed_until IS NULL OR claimed_until < $1)
-               AND ($2 IS NULL OR (due_at, id) > ($2, $3)) ORDER BY due_at, id LIMIT $4"
+            "WHERE decided_at IS NULL AND first_by IS NULL
+               AND (claimed_until IS NULL OR claimed_until < $1)
+               AND ($2 IS NULL OR (due_at, id) > ($2, $3)) AND ($5 IS NULL OR kind = $5)
+             ORDER BY due_at, id LIMIT $4"
         ),
         CaseFilter::Claimed => case_select!(
-            "WHERE decided_at IS NULL AND claimed_until >= $1
-               AND ($2 IS NULL OR (due_at, id) > ($2, $3)) ORDER BY due_at, id LIMIT $4"
+            "WHERE (decided_at IS NULL OR reopened_at IS NOT NULL) AND claimed_until >= $1
+               AND ($2 IS NULL OR (due_at, id) > ($2, $3)) AND ($5 IS NULL OR kind = $5)
+             ORDER BY due_at, id LIMIT $4"
+        ),
+        CaseFilter::AwaitingSecondApproval => case_select!(
+            "WHERE decided_at IS NULL AND first_by IS NOT NULL
+               AND (claimed_until IS NULL OR claimed_until < $1)
+               AND ($2 IS NULL OR (due_at, id) > ($2, $3)) AND ($5 IS NULL OR kind = $5)
+             ORDER BY due_at, id LIMIT $4"
+        ),
+        CaseFilter::Delisted => case_select!(
+            "WHERE reopened_at IS NOT NULL AND (claimed_until IS NULL OR claimed_until < $1)
+               AND ($2 IS NULL OR (due_at, id) > ($2, $3)) AND ($5 IS NULL OR kind = $5)
+             ORDER BY due_at, id LIMIT $4"
         ),
         CaseFilter::Decided => case_select!(
-            "WHERE decided_at IS NOT NULL AND $1 IS NOT NULL
-               AND ($2 IS NULL OR (due_at, id) > ($2, $3)) ORDER BY due_at, id LIMIT $4"
+            "WHERE decided_at IS NOT NULL AND reopened_at IS NULL AND $1 IS NOT NULL
+               AND ($2 IS NULL OR (due_at, id) > ($2, $3)) AND ($5 IS NULL OR kind = $5)
+             ORDER BY due_at, id LIMIT $4"
         ),
     };
     let (after_due, after_id) = (after.map(|a| a.0), after.map(|a| a.1));
-    db.all(sql, args![now, after_due, after_id, limit], case_row)
-        .await
+    db.all(
+        sql,
+        args![now, after_due, after_id, limit, kind.map(CaseKind::as_str)],
+        case_row,
+    )
+    .await
 }
 
 pub async fn review_case(db: &mut dyn Db, case: Uuid) -> StoreResult<Option<CaseRecord>> {
@@ -70,7 +117,7 @@ pub async fn review_case(db: &mut dyn Db, case: Uuid) -> StoreResult<Option<Case
 
 pub async fn review_case_of(db: &mut dyn Db, application: Uuid) -> StoreResult<Option<CaseRecord>> {
     db.one(
-        case_select!("WHERE application_id = $1"),
+        case_select!("WHERE application_id = $1 AND kind = 'application'"),
         args![application],
         case_row,
     )

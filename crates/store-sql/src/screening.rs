@@ -1,9 +1,18 @@
 //! The screening lists: each source's version in force, every version imported, and the
 //! entries in force (CONTRACT 12).
 
-use realname_core::store::{Imported, ListImport, ListVersionRecord, StoreResult, StoredEntry};
+use chrono::{DateTime, Utc};
+use realname_core::platform::EventType;
+use realname_core::state::Status;
+use realname_core::store::{
+    Applied, CaseWrite, Imported, ListImport, ListVersionRecord, NewScreening, ScreeningDecision,
+    ScreeningRun, ScreeningStatus, ScreeningStep, ScreeningSubject, StoreError, StoreResult,
+    StoredEntry,
+};
+use uuid::Uuid;
 
 use crate::args;
+use crate::changes::{apply_in, insert_audit, publish};
 use crate::db::Db;
 
 pub async fn list_versions(db: &mut dyn Db) -> StoreResult<Vec<ListVersionRecord>> {
@@ -85,4 +94,275 @@ pub async fn listed_entries(db: &mut dyn Db) -> StoreResult<Vec<(String, StoredE
         },
     )
     .await
+}
+
+/// Writes a run, where its subject stands after it, and, when it holds its subject, the
+/// screening case it opens and the platform's `screening.potential_match`.
+pub(crate) async fn record(db: &mut dyn Db, s: &NewScreening) -> StoreResult<()> {
+    let run = &s.run;
+    db.run(
+        "INSERT INTO screening_runs (id, application_id, at, trigger, list_versions, status, hits)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        args![
+            run.id,
+            run.application_id,
+            run.at,
+            &run.trigger,
+            &run.list_versions,
+            run.status.as_str(),
+            &run.hits
+        ],
+    )
+    .await?;
+    db.run(
+        "INSERT INTO screening_subjects (application_id, status, screened_at, list_versions, held, flagged)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (application_id) DO UPDATE SET status = $2, screened_at = $3,
+             list_versions = $4, held = $5, flagged = $6",
+        args![
+            run.application_id,
+            run.status.as_str(),
+            run.at,
+            &run.list_versions,
+            s.held,
+            s.flagged
+        ],
+    )
+    .await?;
+    if let Some((case, due_at)) = s.case {
+        db.run(
+            "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at, kind, run_id)
+             SELECT $1, id, account_id, $2, $3, 'screening', $4 FROM applications WHERE id = $5",
+            args![case, run.at, due_at, run.id, run.application_id],
+        )
+        .await?;
+        publish_screening(
+            db,
+            run.application_id,
+            EventType::ScreeningPotentialMatch,
+            &run.list_versions,
+            s.livemode,
+            run.at,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A screening event: thin, with the application's status and the list versions.
+async fn publish_screening(
+    db: &mut dyn Db,
+    app: Uuid,
+    event: EventType,
+    list_versions: &str,
+    livemode: bool,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let status: Option<Status> = db
+        .value("SELECT status FROM applications WHERE id = $1", args![app])
+        .await?;
+    let status = status.ok_or_else(|| StoreError::Failed("no such application".into()))?;
+    publish(
+        db,
+        app,
+        event,
+        status,
+        None,
+        livemode,
+        at,
+        Some(list_versions),
+    )
+    .await
+}
+
+pub async fn dismissals(
+    db: &mut dyn Db,
+    identity_hash: &[u8],
+) -> StoreResult<Vec<(String, String, String)>> {
+    db.all(
+        "SELECT source, entry_id, entry_version FROM screening_dismissals WHERE identity_hash = $1",
+        args![identity_hash],
+        |mut r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .await
+}
+
+pub async fn screening_of(
+    db: &mut dyn Db,
+    applications: &[Uuid],
+) -> StoreResult<Vec<ScreeningSubject>> {
+    db.all(
+        "SELECT application_id, status, screened_at, list_versions, held, flagged
+         FROM screening_subjects WHERE application_id = ANY($1)",
+        args![applications],
+        |mut r| {
+            let status: String = r.get(1)?;
+            Ok(ScreeningSubject {
+                application_id: r.get(0)?,
+                status: ScreeningStatus::parse(&status).ok_or_else(|| {
+                    StoreError::Failed(format!("{status:?} is no screening status"))
+                })?,
+                screened_at: r.get(2)?,
+                list_versions: r.get(3)?,
+                held: r.get(4)?,
+                flagged: r.get(5)?,
+            })
+        },
+    )
+    .await
+}
+
+pub async fn screening_runs(db: &mut dyn Db, application: Uuid) -> StoreResult<Vec<ScreeningRun>> {
+    db.all(
+        "SELECT id, application_id, at, trigger, list_versions, status, hits FROM screening_runs
+         WHERE application_id = $1 ORDER BY at, id",
+        args![application],
+        |mut r| {
+            let status: String = r.get(5)?;
+            Ok(ScreeningRun {
+                id: r.get(0)?,
+                application_id: r.get(1)?,
+                at: r.get(2)?,
+                trigger: r.get(3)?,
+                list_versions: r.get(4)?,
+                status: ScreeningStatus::parse(&status).ok_or_else(|| {
+                    StoreError::Failed(format!("{status:?} is no screening status"))
+                })?,
+                hits: r.get(6)?,
+            })
+        },
+    )
+    .await
+}
+
+/// A screening case's decision in one transaction, while the case is as the decision read
+/// it: held by the reviewer, undecided, with the first decision it had.
+pub async fn decide_screening(db: &mut dyn Db, d: &ScreeningDecision) -> StoreResult<CaseWrite> {
+    let found = crate::review::case_for_update(db, d.case.id).await?;
+    let Some(found) = found else {
+        return Ok(CaseWrite::NotFound);
+    };
+    if found.decided_at.is_some() && found.reopened_at.is_none() {
+        return Ok(CaseWrite::Decided);
+    }
+    if found != d.case || !found.held_by(d.reviewer, d.at) {
+        return Ok(CaseWrite::HeldByAnother);
+    }
+    let app = found.application_id;
+    match &d.step {
+        ScreeningStep::First {
+            outcome,
+            report_reference,
+        } => {
+            db.run(
+                "UPDATE review_cases SET first_by = $1, first_at = $2, first_outcome = $3,
+                     report_reference = COALESCE($5, report_reference),
+                     claimed_by = NULL, claimed_until = NULL WHERE id = $4",
+                args![
+                    d.reviewer,
+                    d.at,
+                    outcome,
+                    found.id,
+                    report_reference.as_deref()
+                ],
+            )
+            .await?;
+        }
+        ScreeningStep::Dismiss {
+            identity_hash,
+            entries,
+            change,
+            list_versions,
+            livemode,
+        } => {
+            close(db, found.id, "dismiss", d.at).await?;
+            for (source, entry_id, entry_version) in entries {
+                db.run(
+                    "INSERT INTO screening_dismissals
+                         (identity_hash, source, entry_id, entry_version, case_id, at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    args![
+                        identity_hash,
+                        source,
+                        entry_id,
+                        entry_version,
+                        found.id,
+                        d.at
+                    ],
+                )
+                .await?;
+            }
+            settle(db, app, ScreeningStatus::Dismissed).await?;
+            if let Some(change) = change {
+                moved(apply_in(db, change).await?)?;
+            }
+            publish_screening(
+                db,
+                app,
+                EventType::ScreeningDismissed,
+                list_versions,
+                *livemode,
+                d.at,
+            )
+            .await?;
+        }
+        ScreeningStep::Confirm {
+            report_reference,
+            change,
+            list_versions,
+            livemode,
+        } => {
+            close(db, found.id, "confirm", d.at).await?;
+            db.run(
+                "UPDATE review_cases SET report_reference = COALESCE($1, report_reference)
+                 WHERE id = $2",
+                args![report_reference.as_deref(), found.id],
+            )
+            .await?;
+            settle(db, app, ScreeningStatus::Confirmed).await?;
+            // The confirmation's event first: the application's failure follows from it.
+            publish_screening(
+                db,
+                app,
+                EventType::ScreeningConfirmed,
+                list_versions,
+                *livemode,
+                d.at,
+            )
+            .await?;
+            if let Some(change) = change {
+                moved(apply_in(db, change).await?)?;
+            }
+        }
+    }
+    insert_audit(db, &d.audit).await?;
+    Ok(CaseWrite::Done)
+}
+
+async fn close(db: &mut dyn Db, case: Uuid, outcome: &str, at: DateTime<Utc>) -> StoreResult<()> {
+    db.run(
+        "UPDATE review_cases SET decided_at = $1, outcome = $2, reopened_at = NULL,
+             claimed_by = NULL, claimed_until = NULL WHERE id = $3",
+        args![at, outcome, case],
+    )
+    .await
+}
+
+async fn settle(db: &mut dyn Db, app: Uuid, status: ScreeningStatus) -> StoreResult<()> {
+    // A confirmed match stays held: nothing is paid to the listed person, ever.
+    db.run(
+        "UPDATE screening_subjects SET status = $1, held = $2 WHERE application_id = $3",
+        args![status.as_str(), status == ScreeningStatus::Confirmed, app],
+    )
+    .await
+}
+
+/// The application moved under a decision that locked its case: the transaction is undone.
+fn moved(applied: Applied) -> StoreResult<()> {
+    match applied {
+        Applied::Done => Ok(()),
+        Applied::Moved => Err(StoreError::Conflict(
+            "the application moved under the screening decision".into(),
+        )),
+    }
 }

@@ -53,7 +53,7 @@ macro_rules! impl_store {
             read_long jobs::deposit_applications(end_to_end_ids: &[String]) -> HashMap<String, (Uuid, Status)>;
         }
         $crate::forward! { $engine; Review;
-            read review::review_cases(filter: CaseFilter, now: DateTime<Utc>, after: Option<(DateTime<Utc>, Uuid)>, limit: u32) -> Vec<CaseRecord>;
+            read review::review_cases(filter: CaseFilter, kind: Option<CaseKind>, now: DateTime<Utc>, after: Option<(DateTime<Utc>, Uuid)>, limit: u32) -> Vec<CaseRecord>;
             read review::review_case(case: Uuid) -> Option<CaseRecord>;
             read review::review_case_of(application: Uuid) -> Option<CaseRecord>;
             read review::case_facts(application_ids: &[Uuid]) -> Vec<CaseFacts>;
@@ -120,6 +120,10 @@ macro_rules! impl_store {
             read screening::list_versions() -> Vec<ListVersionRecord>;
             write screening::import_list(import: &ListImport) -> Imported;
             read_long screening::listed_entries() -> Vec<(String, StoredEntry)>;
+            read screening::dismissals(identity_hash: &[u8]) -> Vec<(String, String, String)>;
+            read screening::screening_of(applications: &[Uuid]) -> Vec<ScreeningSubject>;
+            read screening::screening_runs(application: Uuid) -> Vec<ScreeningRun>;
+            write screening::decide_screening(decision: &ScreeningDecision) -> CaseWrite;
         }
         $crate::forward! { $engine; SandboxLedger;
             write_once sandbox::pay(payout: &SandboxPayout) -> ();

@@ -354,7 +354,7 @@ pub async fn transitions_are_guarded_and_write_their_effects(store: DynStore) {
     let accepted = change(app, Status::AwaitingAmount, Event::AmountAccepted, t0());
     assert_eq!(store.apply(&accepted).await.unwrap(), Applied::Done);
     let cases = store
-        .review_cases(CaseFilter::Open, t0(), None, 10)
+        .review_cases(CaseFilter::Open, None, t0(), None, 10)
         .await
         .unwrap();
     assert_eq!(cases.len(), 1);

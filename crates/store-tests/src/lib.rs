@@ -131,6 +131,8 @@ macro_rules! all_cases {
 
             // screening.rs
             a_list_version_replaces_its_own_source_only_and_once,
+            a_held_submit_opens_a_screening_case_that_two_decide,
+            a_dismissal_releases_the_payout_and_is_remembered,
 
             // rail.rs
             a_file_rail_puts_each_payout_in_one_file_at_a_time,
@@ -226,6 +228,7 @@ fn submit_command(
         limits: DepositRules::default().round_limits(at),
         end_to_end_id: format!("RN{}", app.simple()),
         sealed_amount: b"sealed 37".to_vec(),
+        screening: None,
     }
 }
 

@@ -8,7 +8,7 @@ pub async fn claims_and_decisions(store: DynStore) {
     let accepted = change(app, Status::AwaitingAmount, Event::AmountAccepted, t0());
     store.apply(&accepted).await.unwrap();
     let case = store
-        .review_cases(CaseFilter::Open, t0(), None, 10)
+        .review_cases(CaseFilter::Open, None, t0(), None, 10)
         .await
         .unwrap()[0]
         .id;
@@ -36,7 +36,7 @@ pub async fn claims_and_decisions(store: DynStore) {
     let other = if holder == rita { rob } else { rita };
     assert_eq!(
         store
-            .review_cases(CaseFilter::Claimed, t0(), None, 10)
+            .review_cases(CaseFilter::Claimed, None, t0(), None, 10)
             .await
             .unwrap()
             .len(),
@@ -44,7 +44,7 @@ pub async fn claims_and_decisions(store: DynStore) {
     );
     assert!(
         store
-            .review_cases(CaseFilter::Open, t0(), None, 10)
+            .review_cases(CaseFilter::Open, None, t0(), None, 10)
             .await
             .unwrap()
             .is_empty()
@@ -75,7 +75,7 @@ pub async fn claims_and_decisions(store: DynStore) {
     let later = t0() + TimeDelta::minutes(31);
     assert_eq!(
         store
-            .review_cases(CaseFilter::Open, later, None, 10)
+            .review_cases(CaseFilter::Open, None, later, None, 10)
             .await
             .unwrap()
             .len(),
@@ -124,7 +124,7 @@ pub async fn claims_and_decisions(store: DynStore) {
         Status::Verified
     );
     let decided = store
-        .review_cases(CaseFilter::Decided, later, None, 10)
+        .review_cases(CaseFilter::Decided, None, later, None, 10)
         .await
         .unwrap();
     assert_eq!(decided[0].outcome.as_deref(), Some("approve"));
@@ -217,7 +217,7 @@ pub async fn the_review_queue_pages_in_order(store: DynStore) {
     let mut after = None;
     for _ in 0..10 {
         let page = store
-            .review_cases(CaseFilter::Open, now, after, 2)
+            .review_cases(CaseFilter::Open, None, now, after, 2)
             .await
             .unwrap();
         if page.is_empty() {

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use realname_core::Code;
 use realname_core::platform::{ApiKey, Scope};
 use realname_core::state::Status;
-use realname_core::store::{ApplicationRecord, AuditEntry};
+use realname_core::store::{ApplicationRecord, AuditEntry, ScreeningSubject};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -25,6 +25,9 @@ pub struct UserView {
     pub real_name: Option<String>,
     /// Whether the key may read screening results (`screening:read`).
     pub screening_visible: bool,
+    /// With `screening:read`: where the application the read names stands against the lists
+    /// (`None` until first screened).
+    pub screening: Option<ScreeningSubject>,
 }
 
 pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> AppResult<UserView> {
@@ -62,13 +65,19 @@ pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> App
         }
         _ => None,
     };
+    let screening_visible = key.has(Scope::ScreeningRead);
+    let screening = match (screening_visible, standing.verification_id()) {
+        (true, Some(id)) => app.store.screening_of(&[id]).await?.into_iter().next(),
+        _ => None,
+    };
     Ok(UserView {
         external_user_id: external_user_id.to_owned(),
         standing,
         verified_at,
         valid_until,
         real_name,
-        screening_visible: key.has(Scope::ScreeningRead),
+        screening_visible,
+        screening,
     })
 }
 

@@ -95,6 +95,37 @@ pub struct CaseDetail {
     pub case: CaseView,
     pub application: ApplicationView,
     pub images: Vec<CaseImage>,
+    /// A screening case: the hits that raised it, beside the applicant above.
+    pub screening: Option<ScreeningCaseView>,
+}
+
+/// What a screening case shows the reviewer (CONTRACT 12).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScreeningCaseView {
+    pub hits: Vec<HitView>,
+    /// A confirmation's report to the authorities.
+    pub report_reference: Option<String>,
+}
+
+/// One listed person the applicant may be, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HitView {
+    /// `un`, `ofac` or `national:NAME`.
+    pub source: String,
+    pub entry_id: String,
+    /// From 0 to 1.
+    pub score: f64,
+    /// Every name and alias of the entry.
+    pub names: Vec<String>,
+    /// The listed name the applicant's came closest to.
+    pub matched_name: Option<String>,
+    /// Which features matched: `name`, `date_of_birth`, `year_of_birth`, `nationality`,
+    /// `document`.
+    pub matched: Vec<String>,
+    /// `hold` or `flag`: what a hit of its source does.
+    pub action: String,
+    /// `potential_match`, `near_miss` or `dismissed_before`.
+    pub disposition: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -178,6 +178,10 @@ pub fn router(state: AppState) -> Router {
         .route("/review/cases/{id}/documents/{slot}", get(review::document))
         .route("/review/cases/{id}/claim", post(review::claim))
         .route("/review/cases/{id}/decision", post(review::decide))
+        .route(
+            "/review/cases/{id}/screening_decision",
+            post(review::decide_screening),
+        )
         .route("/audit", get(review::audit_trail))
         .route("/platform/sessions", post(platform::create_session))
         .route("/platform/sessions/{id}", get(platform::get_session))

@@ -115,10 +115,17 @@ pub async fn user(
         legal_hold: false,
         livemode: state.mode() == KeyMode::Live,
         real_name: user.real_name,
-        screening: user.screening_visible.then(|| ScreeningView {
-            status: None,
-            screened_at: None,
-            list_versions: Vec::new(),
+        screening: user.screening_visible.then(|| match &user.screening {
+            None => ScreeningView {
+                status: None,
+                screened_at: None,
+                list_versions: Vec::new(),
+            },
+            Some(s) => ScreeningView {
+                status: Some(realname_app::views::ScreeningStatus::of(s.status)),
+                screened_at: Some(Timestamp(s.screened_at)),
+                list_versions: serde_json::from_str(&s.list_versions).unwrap_or_default(),
+            },
         }),
     }))
 }

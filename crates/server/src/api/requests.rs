@@ -259,6 +259,28 @@ pub struct DecisionBody {
     pub note: Option<String>,
 }
 
+#[derive(Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScreeningOutcomeName {
+    Dismiss,
+    Confirm,
+    Lift,
+}
+
+/// A reviewer's decision of a screening case (CONTRACT 12).
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"outcome": "dismiss", "note": "another date of birth and nationality; the listed person is 30 years older"}))]
+pub struct ScreeningDecisionBody {
+    /// `dismiss` (not the listed person; needs a note), `confirm` (the listed person) or
+    /// `lift` (an admin, after delisting).
+    #[schema(required = true, nullable = false, value_type = ScreeningOutcomeName)]
+    pub outcome: Option<String>,
+    /// Internal: kept for the audit, never shown to the user.
+    pub note: Option<String>,
+    /// With `confirm`: the reference of the report made to the authorities, kept with the case.
+    pub report_reference: Option<String>,
+}
+
 impl From<DecisionBody> for DecisionForm {
     fn from(b: DecisionBody) -> DecisionForm {
         DecisionForm {

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use realname_core::store::{CaseFilter, CaseRecord};
+use realname_core::store::{CaseFilter, CaseKind, CaseRecord};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -13,8 +13,10 @@ use realname_app::views::CaseView;
 use realname_app::{AppError, casework, views};
 use realname_core::documents::ImageSlot;
 
-use crate::api::answers::{AuditTrail, AuditView, CaseDetail, CaseImage, CasePage, ErrorBody};
-use crate::api::requests::DecisionBody;
+use crate::api::answers::{
+    AuditTrail, AuditView, CaseDetail, CaseImage, CasePage, ErrorBody, HitView, ScreeningCaseView,
+};
+use crate::api::requests::{DecisionBody, ScreeningDecisionBody};
 use crate::auth::Signed;
 use crate::error::ApiResult;
 use crate::extract::Json;
@@ -25,6 +27,7 @@ const MAX_PAGE: u32 = 100;
 #[derive(Deserialize)]
 pub struct CaseQuery {
     status: Option<String>,
+    kind: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
 }
@@ -52,11 +55,13 @@ fn decode_cursor(text: &str) -> Option<(DateTime<Utc>, Uuid)> {
     Some((due, Uuid::parse_str(&text[16..]).ok()?))
 }
 
-/// `open` (the default), `claimed` or `decided`.
+/// `open` (the default), `claimed`, `awaiting_second_approval`, `delisted` or `decided`.
 pub fn parse_filter(text: Option<&str>) -> Option<CaseFilter> {
     match text.unwrap_or("open") {
         "open" => Some(CaseFilter::Open),
         "claimed" => Some(CaseFilter::Claimed),
+        "awaiting_second_approval" => Some(CaseFilter::AwaitingSecondApproval),
+        "delisted" => Some(CaseFilter::Delisted),
         "decided" => Some(CaseFilter::Decided),
         _ => None,
     }
@@ -67,7 +72,8 @@ pub fn parse_filter(text: Option<&str>) -> Option<CaseFilter> {
     security(("staffSession" = [])),
     tag = "review",
     params(
-        ("status" = Option<views::CaseStatus>, Query, description = "open (the default), claimed or decided"),
+        ("status" = Option<views::CaseStatus>, Query, description = "open (the default), claimed, awaiting_second_approval, delisted or decided"),
+        ("kind" = Option<views::CaseKindName>, Query, description = "application or screening; every kind when left out"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 20"),
         ("cursor" = Option<String>, Query, pattern = "^([0-9a-f]{48})?$", description = "next_cursor of the page before; empty for the first page")),
     responses(
@@ -83,10 +89,19 @@ pub async fn list(
     who.staff()?;
     let filter = parse_filter(q.status.as_deref()).ok_or_else(|| {
         AppError::malformed(
-            "status must be open, claimed or decided.",
-            "status 只能是 open、claimed 或 decided。",
+            "status must be open, claimed, awaiting_second_approval, delisted or decided.",
+            "status 只能是 open、claimed、awaiting_second_approval、delisted 或 decided。",
         )
     })?;
+    let kind = match q.kind.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(CaseKind::parse(text).ok_or_else(|| {
+            AppError::malformed(
+                "kind must be application or screening.",
+                "kind 只能是 application 或 screening。",
+            )
+        })?),
+    };
     let limit = match q.limit.as_deref() {
         None => 20,
         Some(text) => text
@@ -109,7 +124,7 @@ pub async fn list(
             )
         })?),
     };
-    let (page, more) = casework::queue(&state, &who, filter, after, limit).await?;
+    let (page, more) = casework::queue(&state, &who, filter, kind, after, limit).await?;
     let now = state.now();
     let cases = page
         .iter()
@@ -150,10 +165,31 @@ pub async fn get(
             })
         })
         .collect();
+    let screening = match case.kind {
+        CaseKind::Application => None,
+        CaseKind::Screening => Some(ScreeningCaseView {
+            hits: casework::screening_hits(&state, &case)
+                .await?
+                .into_iter()
+                .map(|h| HitView {
+                    source: h.source,
+                    entry_id: h.entry_id,
+                    score: h.score,
+                    names: h.names,
+                    matched_name: h.matched_name,
+                    matched: h.matched,
+                    action: h.action,
+                    disposition: h.disposition,
+                })
+                .collect(),
+            report_reference: case.report_reference.clone(),
+        }),
+    };
     Ok(axum::Json(CaseDetail {
         case: views::case_summary(&case, state.now(), &flags),
         application: views::render(&state, &app, opened.as_ref(), unmasked),
         images,
+        screening,
     }))
 }
 
@@ -236,6 +272,35 @@ pub async fn decide(
     Ok(axum::Json(views::case_summary(&case, state.now(), &[])))
 }
 
+#[utoipa::path(post, path = "/v1/review/cases/{id}/screening_decision", operation_id = "decideScreeningCase",
+    summary = "Dismiss or confirm a claimed screening case",
+    security(("staffSession" = [])),
+    tag = "review",
+    params(("id" = uuid::Uuid, Path)),
+    request_body = ScreeningDecisionBody,
+    responses(
+        (status = 200, description = "Decided, or awaiting its second approval (a confirmation, and a dismissal of a hit on a document number, take two staff members)", body = CaseView),
+        (status = 403, description = "forbidden: staff only, never on an application of their own account, lift for admins only; second_approver_required: the first approver again", body = ErrorBody),
+        (status = 409, description = "case_claimed: only the claimant decides; invalid_state: decided, or not a screening case", body = ErrorBody),
+        (status = 422, description = "validation_failed: an outcome this API does not take, or a dismissal without a note", body = ErrorBody)))]
+pub async fn decide_screening(
+    State(state): State<AppState>,
+    Signed(who): Signed,
+    Path(id): Path<String>,
+    Json(body): Json<ScreeningDecisionBody>,
+) -> ApiResult<axum::Json<CaseView>> {
+    let case = casework::decide_screening(
+        &state,
+        &who,
+        &id,
+        body.outcome.as_deref().unwrap_or(""),
+        body.note.as_deref(),
+        body.report_reference.as_deref(),
+    )
+    .await?;
+    Ok(axum::Json(views::case_summary(&case, state.now(), &[])))
+}
+
 #[derive(Deserialize)]
 pub struct AuditQuery {
     verification_id: Option<String>,
@@ -296,6 +361,11 @@ mod tests {
             claimed_until: None,
             decided_at: None,
             outcome: None,
+            kind: CaseKind::Application,
+            first: None,
+            run_id: None,
+            reopened_at: None,
+            report_reference: None,
         };
         let cursor = encode_cursor(&case);
         assert_eq!(cursor.len(), 48);

@@ -101,7 +101,7 @@ pub async fn queue(
         Some("decided") => "decided",
         _ => "open",
     };
-    let (page, _) = match casework::queue(&state, &who, filter, None, 100).await {
+    let (page, _) = match casework::queue(&state, &who, filter, None, None, 100).await {
         Ok(p) => p,
         Err(e) => return ctx.error_page(&e),
     };
@@ -148,6 +148,7 @@ fn flag_label(t: Text, flag: Flag) -> &'static str {
         Flag::DuplicateDocument => t.flag_duplicate_document(),
         Flag::DocumentExpiresSoon => t.flag_document_expires_soon(),
         Flag::Turns18Recently => t.flag_turns_18_recently(),
+        Flag::ScreeningFlag => t.flag_screening_flag(),
     }
 }
 

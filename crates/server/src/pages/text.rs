@@ -122,6 +122,7 @@ texts! {
     flag_duplicate_document: "The same document is on another account's application", "其他账户的申请中有相同证件";
     flag_document_expires_soon: "A document expires within 30 days", "证件将在 30 天内到期";
     flag_turns_18_recently: "Turned 18 within the last 30 days", "近 30 天内刚满 18 周岁";
+    flag_screening_flag: "Close to an entry of a list that informs only (OFAC)", "与仅供参考的名单（OFAC）条目相近";
     duplicate_link: "Compare with application", "对比申请";
     audit_reveal_application: "Opened the case unmasked", "查看案件完整信息";
     audit_reveal_document: "Viewed a document image", "查看证件图片";

@@ -21,5 +21,6 @@ mod rails;
 mod review;
 mod rotation;
 mod rules;
+mod screening;
 mod staff;
 mod webhooks;
