@@ -504,8 +504,8 @@ pub async fn decide_screening(
     {
         return Err(AppError::new(Code::InvalidState));
     }
-    if outcome == ScreeningOutcome::Lift || case.reopened_at.is_some() {
-        // Delisting reopens a confirmed case; lifting it comes with delisting.
+    // Delisting reopens a confirmed case, and lifting is all that may be done with it.
+    if (outcome == ScreeningOutcome::Lift) != case.reopened_at.is_some() {
         return Err(AppError::new(Code::InvalidState));
     }
     let now = state.now();
@@ -529,7 +529,18 @@ pub async fn decide_screening(
         .map(|s| s.list_versions.clone())
         .unwrap_or_else(|| "[]".into());
     let livemode = state.mode() == realname_core::platform::KeyMode::Live;
-    let step = if needs_two && !agrees {
+    let lift = |status: Status| -> AppResult<Option<StateChange>> {
+        if !matches!(status, Status::Suspended | Status::Failed) {
+            return Ok(None);
+        }
+        let moved = transition(status, &Event::Lifted, &state.moment(app.id, now))?;
+        Ok(Some(StateChange::new(app.id, status, moved, now)))
+    };
+    let step = if outcome == ScreeningOutcome::Lift {
+        realname_core::store::ScreeningStep::Lift {
+            change: lift(app.status)?,
+        }
+    } else if needs_two && !agrees {
         realname_core::store::ScreeningStep::First {
             outcome: outcome.as_str().to_owned(),
             report_reference: reference.clone(),
@@ -572,7 +583,10 @@ pub async fn decide_screening(
             ScreeningOutcome::Confirm | ScreeningOutcome::Lift => {
                 let change = matches!(
                     app.status,
-                    Status::DepositPending | Status::AwaitingAmount | Status::UnderReview
+                    Status::DepositPending
+                        | Status::AwaitingAmount
+                        | Status::UnderReview
+                        | Status::Verified
                 )
                 .then(|| {
                     transition(

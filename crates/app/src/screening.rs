@@ -361,3 +361,114 @@ pub fn versions_json(versions: &[ListVersionRecord]) -> String {
     )
     .to_string()
 }
+
+/// Applications read and screened again per transaction of a re-screening.
+const RESCREEN_BATCH: u32 = 500;
+
+/// One batch of a re-screening after a list changed: each candidate screened against this
+/// node's lists (brought up to the version the job follows first), new potential matches
+/// held with a case, confirmed matches whose entries are gone reopened as delisted; written
+/// with the job's end and the next batch's job in one transaction.
+pub async fn rescreen(
+    state: &crate::Service,
+    job: &realname_core::store::Job,
+) -> Result<(), StoreError> {
+    let Some((shard, after, version)) = job.rescreen() else {
+        return state.store.finish_job(job, state.now()).await;
+    };
+    let follows = |lists: &Loaded| {
+        lists.versions.iter().any(|v| {
+            format!("{}:{}", v.source, v.version.get(..16).unwrap_or(&v.version)) == version
+        })
+    };
+    if !follows(&state.lists.current()) {
+        state.lists.refresh(state.store.as_ref()).await?;
+    }
+    let lists = state.lists.current();
+    let at = state.now();
+    let candidates = state
+        .store
+        .rescreen_candidates(shard, after, RESCREEN_BATCH)
+        .await?;
+    let today = state.today();
+    let livemode = state.mode() == realname_core::platform::KeyMode::Live;
+    let list_versions = versions_json(&lists.versions);
+    let mut screenings = Vec::with_capacity(candidates.len());
+    let mut delisted = Vec::new();
+    for candidate in &candidates {
+        let id = candidate.application_id;
+        let identity = state
+            .open(
+                realname_core::ports::SealContext::ApplicationForm(id),
+                &candidate.form,
+            )
+            .and_then(|bytes| crate::views::decode_identity(&bytes, today));
+        let Ok(identity) = identity else {
+            tracing::warn!(application = %id, "an identity could not be opened to screen it again");
+            continue;
+        };
+        let before = candidate.screening.as_ref().map(|s| s.status);
+        match before {
+            Some(ScreeningStatus::Confirmed | ScreeningStatus::Delisted) => {
+                let mut status = before.unwrap_or(ScreeningStatus::Confirmed);
+                if let (Some(ScreeningStatus::Confirmed), Some((case, hits))) =
+                    (before, &candidate.confirmed)
+                {
+                    let confirmed: Vec<HitRecord> = serde_json::from_str(hits).unwrap_or_default();
+                    let still_listed = confirmed.iter().filter(|h| h.holds()).any(|h| {
+                        Source::parse(&h.source)
+                            .is_some_and(|s| lists.index.contains(&s, &h.entry_id))
+                    });
+                    if !still_listed {
+                        delisted.push((id, *case));
+                        status = ScreeningStatus::Delisted;
+                    }
+                }
+                screenings.push(realname_core::store::NewScreening {
+                    run: ScreeningRun {
+                        id: uuid::Uuid::new_v4(),
+                        application_id: id,
+                        at,
+                        trigger: "list_change".into(),
+                        list_versions: list_versions.clone(),
+                        status,
+                        hits: "[]".into(),
+                    },
+                    held: true,
+                    flagged: candidate.screening.as_ref().is_some_and(|s| s.flagged),
+                    case: None,
+                    livemode,
+                });
+            }
+            _ => {
+                let Some(mut screening) = screen(state, id, &identity, "list_change", at).await?
+                else {
+                    continue;
+                };
+                // A case that already waits for a decision takes the new hits' place.
+                if candidate.open_case.is_some() {
+                    screening.case = None;
+                }
+                screenings.push(screening);
+            }
+        }
+    }
+    let next = (candidates.len() == RESCREEN_BATCH as usize)
+        .then(|| candidates.last())
+        .flatten()
+        .map(|last| {
+            realname_core::store::NewJob::rescreen(version, shard, Some(last.application_id), at)
+        });
+    state
+        .store
+        .rescreen_batch(&realname_core::store::RescreenBatch {
+            job: job.clone(),
+            at,
+            next,
+            screenings,
+            delisted,
+            list_versions,
+            livemode,
+        })
+        .await
+}

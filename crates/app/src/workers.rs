@@ -294,6 +294,11 @@ async fn run_job(state: &Service, job: &realname_core::store::Job) -> Result<(),
         (JobKind::ExpireDeposit, Some(app)) => expire_deposit(state, app).await,
         (JobKind::DispatchEvent, _) => webhook_step(webhooks::dispatch(state, job).await),
         (JobKind::SendPayouts, _) => send_payouts(state).await,
+        // It ends itself, in the transaction that writes its batch.
+        (JobKind::Rescreen, _) => crate::screening::rescreen(state, job)
+            .await
+            .map(|()| Done::Ended)
+            .map_err(err),
         (JobKind::DeliverEvent, _) => webhook_step(
             webhooks::deliver(state, job, |event| {
                 serde_json::to_vec(&PlatformEventView::of(event)).unwrap_or_default()
@@ -307,6 +312,7 @@ async fn run_job(state: &Service, job: &realname_core::store::Job) -> Result<(),
     match result {
         Ok(Done::Finished) => state.store.finish_job(job, state.now()).await.map_err(err),
         Ok(Done::Later(at)) => state.store.retry_job(job, at).await.map_err(err),
+        Ok(Done::Ended) => Ok(()),
         Err(e) => {
             // Back off: 30 s, 60 s, … up to an hour.
             let wait = TimeDelta::seconds((30i64 << job.attempts.min(7)).min(3600));
@@ -331,6 +337,8 @@ fn webhook_step(step: crate::AppResult<webhooks::Next>) -> Result<Done, WorkErro
 enum Done {
     Finished,
     Later(chrono::DateTime<chrono::Utc>),
+    /// The job ended in its own transaction.
+    Ended,
 }
 
 async fn pay_deposit(state: &Service, application_id: Uuid) -> Result<Done, WorkError> {

@@ -365,6 +365,7 @@ impl EventType {
             Status::Verified => EventType::Verified,
             Status::Failed => EventType::Failed,
             Status::Cancelled => EventType::Cancelled,
+            Status::Suspended => EventType::Suspended,
         }
     }
 }
@@ -554,7 +555,7 @@ mod tests {
             assert_eq!(EventType::parse(t.as_str()), Some(t));
         }
         let made: Vec<EventType> = Status::ALL.into_iter().map(EventType::of_status).collect();
-        assert_eq!(made.len(), 7);
+        assert_eq!(made.len(), 8);
         assert!(
             !made.contains(&EventType::Redacted),
             "erasure is no status change"

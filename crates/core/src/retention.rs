@@ -72,7 +72,8 @@ pub fn retention(facts: &RetentionFacts, rules: &RetentionRules) -> Retention {
             Retention::EraseAt(facts.since + rules.fraud_hold)
         }
         Status::Failed | Status::Cancelled => Retention::EraseAt(facts.since + rules.failed_after),
-        Status::Verified => match facts.account_closed_at {
+        // A suspended account is a verified one under a measure: kept as long.
+        Status::Verified | Status::Suspended => match facts.account_closed_at {
             Some(closed) => Retention::EraseAt(closed + rules.verified_after),
             None => Retention::WhileAccountOpen,
         },
@@ -96,8 +97,13 @@ pub struct Due {
     pub fraud_codes: Vec<&'static str>,
 }
 
-/// The failures whose data the fraud hold keeps.
-pub const FRAUD_FINDINGS: [Code; 2] = [Code::SuspectedFraud, Code::DuplicateIdentity];
+/// The failures whose data the fraud hold keeps: a confirmed list match among them, whose
+/// records the authorities may ask for (CONTRACT 12).
+pub const FRAUD_FINDINGS: [Code; 3] = [
+    Code::SuspectedFraud,
+    Code::DuplicateIdentity,
+    Code::NotEligible,
+];
 
 pub fn due(rules: &RetentionRules, now: DateTime<Utc>) -> Due {
     Due {
@@ -265,7 +271,10 @@ mod tests {
             due.ended_before, ended.since,
             "the store's instant is the same boundary"
         );
-        assert_eq!(due.fraud_codes, ["suspected_fraud", "duplicate_identity"]);
+        assert_eq!(
+            due.fraud_codes,
+            ["suspected_fraud", "duplicate_identity", "not_eligible"]
+        );
         let fraud = Failure::rejected(ReviewReason::DuplicateIdentity);
         assert!(!is_due(
             &facts(Status::Failed, Some(&fraud)),

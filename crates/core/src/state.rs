@@ -25,10 +25,12 @@ pub enum Status {
     Verified,
     Failed,
     Cancelled,
+    /// A confirmed list match holds the verified account (CONTRACT 12).
+    Suspended,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Status::Draft,
         Status::DepositPending,
         Status::AwaitingAmount,
@@ -36,6 +38,7 @@ impl Status {
         Status::Verified,
         Status::Failed,
         Status::Cancelled,
+        Status::Suspended,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Status {
             Status::Verified => "verified",
             Status::Failed => "failed",
             Status::Cancelled => "cancelled",
+            Status::Suspended => "suspended",
         }
     }
 
@@ -71,6 +75,7 @@ impl Status {
                 | Status::AwaitingAmount
                 | Status::UnderReview
                 | Status::Verified
+                | Status::Suspended
         )
     }
 
@@ -226,6 +231,8 @@ pub enum Event {
     ScreeningReleased,
     /// A reviewer and a second one confirmed a list match.
     ScreeningConfirmed,
+    /// An admin lifted a confirmed match after its entry was delisted.
+    Lifted,
     /// The bank credited the deposit to the card.
     DepositSettled,
     /// The bank sent the payout back for a reason about the account, with its ISO 20022
@@ -252,6 +259,7 @@ impl Event {
             Event::SubmitHeld => "submit_held",
             Event::ScreeningReleased => "screening_released",
             Event::ScreeningConfirmed => "screening_confirmed",
+            Event::Lifted => "lifted",
             Event::DepositSettled => "deposit_settled",
             Event::DepositReturned { .. } => "deposit_returned",
             Event::AmountAccepted => "amount_accepted",
@@ -357,8 +365,13 @@ impl fmt::Display for Refused {
 pub fn transition(status: Status, event: &Event, moment: &Moment) -> Result<Transition, Refused> {
     let mut moved = moves(status, event, moment)?;
     if moved.status != status {
+        // A suspended account lifted is reinstated, not verified anew.
+        let published = match (status, moved.status) {
+            (Status::Suspended, Status::Verified) => EventType::Reinstated,
+            (_, to) => EventType::of_status(to),
+        };
         moved.effects.push(Effect::Publish {
-            event: EventType::of_status(moved.status),
+            event: published,
             livemode: moment.livemode,
             at: moment.at,
         });
@@ -414,6 +427,17 @@ fn moves(status: Status, event: &Event, moment: &Moment) -> Result<Transition, R
                 outcome: CaseClosing::Closed,
             }],
         )),
+        (Verified, Event::ScreeningConfirmed) => Ok(to(Suspended, vec![])),
+        (Suspended, Event::Lifted) => Ok(to(Verified, vec![])),
+        // A failed application lifted stays failed, but its account may apply again.
+        (Failed, Event::Lifted) => Ok(Transition {
+            status: Failed,
+            effects: vec![],
+            failure: Some(Failure {
+                can_retry: true,
+                ..Failure::not_eligible()
+            }),
+        }),
         (Draft, Event::Cancel) => Ok(to(Cancelled, vec![])),
         (DepositPending, Event::DepositSettled) => {
             let expires_at = moment.deposit.expires_at(at);
@@ -490,6 +514,9 @@ pub fn real_name_status<'a>(statuses: impl IntoIterator<Item = &'a Status>) -> R
         if *status == Status::Verified {
             return RealNameStatus::Verified;
         }
+        if *status == Status::Suspended {
+            return RealNameStatus::Suspended;
+        }
         if status.is_pending() {
             result = RealNameStatus::Pending;
         }
@@ -506,6 +533,9 @@ pub fn may_apply<'a>(
     for (status, failure) in history {
         if status == Status::Verified {
             return Err(Code::AlreadyVerified);
+        }
+        if status == Status::Suspended {
+            return Err(Code::ApplicationBlocked);
         }
         if failure.is_some_and(|f| !f.can_retry) {
             verdict = Err(Code::ApplicationBlocked);
@@ -723,6 +753,9 @@ mod tests {
             (Status::DepositPending, "screening_confirmed"),
             (Status::AwaitingAmount, "screening_confirmed"),
             (Status::UnderReview, "screening_confirmed"),
+            (Status::Verified, "screening_confirmed"),
+            (Status::Suspended, "lifted"),
+            (Status::Failed, "lifted"),
         ];
         for status in Status::ALL {
             for event in all_events() {

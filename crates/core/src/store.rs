@@ -474,15 +474,18 @@ pub enum JobKind {
     /// A rail that sends in batches makes its next batch (about no application; one job for
     /// the whole service, run again at every cut-off).
     SendPayouts,
+    /// One slice of the customers screened again after a list changed (CONTRACT 12).
+    Rescreen,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 6] = [
         JobKind::PayDeposit,
         JobKind::ExpireDeposit,
         JobKind::DispatchEvent,
         JobKind::DeliverEvent,
         JobKind::SendPayouts,
+        JobKind::Rescreen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -492,6 +495,7 @@ impl JobKind {
             JobKind::DispatchEvent => "dispatch_event",
             JobKind::DeliverEvent => "deliver_event",
             JobKind::SendPayouts => "send_payouts",
+            JobKind::Rescreen => "rescreen",
         }
     }
 
@@ -549,6 +553,26 @@ impl NewJob {
         }
     }
 
+    /// One of the [`RESCREEN_SHARDS`] slices of a re-screening after `version` (a source and
+    /// its version) came into force, from the application after `after` on. Each batch
+    /// queues the next under its own key in the transaction that writes the batch, so a
+    /// re-screening resumes where it stopped and screens each subject once.
+    pub fn rescreen(
+        version: &str,
+        shard: u8,
+        after: Option<Uuid>,
+        due_at: DateTime<Utc>,
+    ) -> NewJob {
+        let from = after.map_or_else(|| "start".to_owned(), |a| a.to_string());
+        NewJob {
+            key: format!("rescreen:{version}:{shard}:{from}"),
+            kind: JobKind::Rescreen,
+            application_id: None,
+            subject: Some(format!("{shard}/{from}/{version}")),
+            due_at,
+        }
+    }
+
     /// The batches of a rail that sends in batches: one job, run again at every cut-off.
     pub fn send_payouts(due_at: DateTime<Utc>) -> NewJob {
         NewJob {
@@ -589,7 +613,55 @@ pub struct Job {
     pub attempts: u32,
 }
 
+/// How many slices a re-screening is cut into (by the first hex digit of the application's
+/// id), so that the nodes share it.
+pub const RESCREEN_SHARDS: u8 = 16;
+
+/// An application to screen again, as a re-screening reads it: the sealed identity, where it
+/// stands now, and its screening cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RescreenCandidate {
+    pub application_id: Uuid,
+    pub account_id: Uuid,
+    pub status: crate::state::Status,
+    pub form: Vec<u8>,
+    pub screening: Option<ScreeningSubject>,
+    /// Its screening case that awaits work (undecided or reopened), if any.
+    pub open_case: Option<Uuid>,
+    /// Its latest confirmed screening case and that case's run's hits.
+    pub confirmed: Option<(Uuid, String)>,
+}
+
+/// What one batch of a re-screening writes, in one transaction with its job's end and the
+/// next batch's job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RescreenBatch {
+    pub job: Job,
+    pub at: DateTime<Utc>,
+    pub next: Option<NewJob>,
+    pub screenings: Vec<NewScreening>,
+    /// Confirmed cases whose entries no new version holds: `(application, case)`, reopened
+    /// as delisted, with `screening.delisted`.
+    pub delisted: Vec<(Uuid, Uuid)>,
+    pub list_versions: String,
+    pub livemode: bool,
+}
+
 impl Job {
+    /// A `rescreen` job's slice, where it starts, and the version it follows.
+    pub fn rescreen(&self) -> Option<(u8, Option<Uuid>, &str)> {
+        if self.kind != JobKind::Rescreen {
+            return None;
+        }
+        let mut parts = self.subject.as_deref()?.splitn(3, '/');
+        let shard = parts.next()?.parse().ok()?;
+        let after = match parts.next()? {
+            "start" => None,
+            id => Some(Uuid::parse_str(id).ok()?),
+        };
+        Some((shard, after, parts.next()?))
+    }
+
     /// The event and the endpoint of a `deliver_event` job, as [`NewJob::deliver_event`]
     /// wrote them; `None` for any other job.
     pub fn delivery(&self) -> Option<(&str, Uuid)> {
@@ -761,9 +833,14 @@ impl CaseRecord {
     /// for the API, the pages and the stores (CONTRACT 2.7).
     pub fn claimant_at(&self, now: DateTime<Utc>) -> Option<Uuid> {
         match (self.claimed_by, self.claimed_until) {
-            (Some(by), Some(until)) if self.decided_at.is_none() && now <= until => Some(by),
+            (Some(by), Some(until)) if self.is_open() && now <= until => Some(by),
             _ => None,
         }
+    }
+
+    /// Whether the case awaits work: undecided, or reopened (a delisted entry).
+    pub fn is_open(&self) -> bool {
+        self.decided_at.is_none() || self.reopened_at.is_some()
     }
 
     /// Whether `staff` holds the case's claim at `now`.
@@ -788,7 +865,7 @@ impl CaseWrite {
     pub fn claim(case: Option<&CaseRecord>, reviewer: Uuid, now: DateTime<Utc>) -> CaseWrite {
         match case {
             None => CaseWrite::NotFound,
-            Some(case) if case.decided_at.is_some() => CaseWrite::Decided,
+            Some(case) if !case.is_open() => CaseWrite::Decided,
             Some(case) if case.claimant_at(now).is_some_and(|by| by != reviewer) => {
                 CaseWrite::HeldByAnother
             }
@@ -800,7 +877,7 @@ impl CaseWrite {
     pub fn decision(case: Option<&CaseRecord>, reviewer: Uuid, at: DateTime<Utc>) -> CaseWrite {
         match case {
             None => CaseWrite::NotFound,
-            Some(case) if case.decided_at.is_some() => CaseWrite::Decided,
+            Some(case) if !case.is_open() => CaseWrite::Decided,
             Some(case) if !case.held_by(reviewer, at) => CaseWrite::HeldByAnother,
             Some(_) => CaseWrite::Done,
         }
@@ -1402,6 +1479,9 @@ pub enum ScreeningStep {
         list_versions: String,
         livemode: bool,
     },
+    /// An admin lifts a confirmed match whose entry was delisted: a suspended account is
+    /// reinstated, a failed application's account may apply again; the subject is clear.
+    Lift { change: Option<StateChange> },
     /// The listed person: the application fails (`not_eligible`).
     Confirm {
         report_reference: Option<String>,
@@ -1430,6 +1510,18 @@ pub trait Screening: Send + Sync {
     /// Writes a screening decision while its case is as it was read; `HeldByAnother` or
     /// `Decided` when it is not.
     async fn decide_screening(&self, decision: &ScreeningDecision) -> StoreResult<CaseWrite>;
+    /// Up to `limit` applications of slice `shard` after `after`, in id order, that a new list
+    /// version must reach: verified or suspended ones, those submitted and not yet decided,
+    /// and those failed as `not_eligible` (so that delisting reaches them); never one of a
+    /// closed account, nor one whose personal data was erased.
+    async fn rescreen_candidates(
+        &self,
+        shard: u8,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<RescreenCandidate>>;
+    /// Writes a re-screening batch, ends its job and queues the next, in one transaction.
+    async fn rescreen_batch(&self, batch: &RescreenBatch) -> StoreResult<()>;
 }
 
 /// The store the service is given: every role at once. An engine implements each role; a

@@ -73,6 +73,8 @@ pub struct Index {
     words: HashMap<String, u32>,
     name_count: u32,
     entities: usize,
+    /// Every entry of the versions, persons and entities, by source and id.
+    ids: std::collections::HashSet<(Source, String)>,
 }
 
 /// At or above it a hit is a potential match: calibrated on the labelled set
@@ -95,10 +97,12 @@ impl Index {
             words: HashMap::new(),
             name_count: 0,
             entities: 0,
+            ids: std::collections::HashSet::new(),
         };
         let mut folded_names = Vec::new();
         for (source, entries) in versions {
             for entry in entries {
+                index.ids.insert((source.clone(), entry.id.clone()));
                 if entry.kind != EntryKind::Person {
                     index.entities += 1;
                     continue;
@@ -160,6 +164,12 @@ impl Index {
     /// Persons indexed.
     pub fn persons(&self) -> usize {
         self.listed.len()
+    }
+
+    /// Whether the versions hold this entry still (a confirmed match's entry that a new
+    /// version no longer holds was delisted).
+    pub fn contains(&self, source: &Source, entry_id: &str) -> bool {
+        self.ids.contains(&(source.clone(), entry_id.to_owned()))
     }
 
     /// Entities kept but never matched.

@@ -459,6 +459,7 @@ copied_arg!(
     Uuid,
     DateTime<Utc>,
     bool,
+    u8,
     u16,
     u32,
     i64,

@@ -69,10 +69,11 @@ pub mod prelude {
         Account, Accounts, ApplicationRecord, Applications, Applied, AuditEntry, CaseFacts,
         CaseFilter, CaseKind, CaseRecord, CaseWrite, Closed, Closure, Erased, Erasure, Forget,
         Forgotten, Idempotency, ImageMeta, Imported, Job, Jobs, Keys, Lifecycle, ListImport,
-        ListVersionRecord, MessageApplied, NewApplication, NewJob, Platform, Resealed,
-        RetentionCandidate, Review, Sandbox, Screening, ScreeningDecision, ScreeningRun,
-        ScreeningSubject, SealedColumn, SealedKeys, SealedValue, StateChange, Store, StoreResult,
-        StoredCard, StoredEntry, SubmitCommand, SubmitOutcome, Throttle, ThrottlePolicy, Webhooks,
+        ListVersionRecord, MessageApplied, NewApplication, NewJob, Platform, RescreenBatch,
+        RescreenCandidate, Resealed, RetentionCandidate, Review, Sandbox, Screening,
+        ScreeningDecision, ScreeningRun, ScreeningSubject, SealedColumn, SealedKeys, SealedValue,
+        StateChange, Store, StoreResult, StoredCard, StoredEntry, SubmitCommand, SubmitOutcome,
+        Throttle, ThrottlePolicy, Webhooks,
     };
     pub use std::collections::HashMap;
     pub use uuid::Uuid;

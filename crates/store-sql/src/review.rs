@@ -222,7 +222,7 @@ pub async fn claim_case(
         let claimed = db
             .changed(
                 "UPDATE review_cases SET claimed_by = $1, claimed_until = $2
-                 WHERE id = $3 AND decided_at IS NULL
+                 WHERE id = $3 AND (decided_at IS NULL OR reopened_at IS NOT NULL)
                    AND claimed_by IS NOT DISTINCT FROM $4 AND claimed_until IS NOT DISTINCT FROM $5",
                 args![reviewer, until, case, seen.claimed_by, seen.claimed_until],
             )

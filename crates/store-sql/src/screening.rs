@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use realname_core::platform::EventType;
 use realname_core::state::Status;
 use realname_core::store::{
-    Applied, CaseWrite, Imported, ListImport, ListVersionRecord, NewScreening, ScreeningDecision,
-    ScreeningRun, ScreeningStatus, ScreeningStep, ScreeningSubject, StoreError, StoreResult,
-    StoredEntry,
+    Applied, CaseWrite, Imported, ListImport, ListVersionRecord, NewJob, NewScreening,
+    RESCREEN_SHARDS, RescreenBatch, RescreenCandidate, ScreeningDecision, ScreeningRun,
+    ScreeningStatus, ScreeningStep, ScreeningSubject, StoreError, StoreResult, StoredEntry,
 };
 use uuid::Uuid;
 
@@ -76,6 +76,13 @@ pub async fn import_list(db: &mut dyn Db, import: &ListImport) -> StoreResult<Im
         args![&v.source, &v.version, v.entries, v.imported_at],
     )
     .await?;
+    // Every customer is screened again against the new version: a job per slice, queued
+    // with the version so that no import leaves its re-screening unasked.
+    let version = format!("{}:{}", v.source, v.version.get(..16).unwrap_or(&v.version));
+    for shard in 0..RESCREEN_SHARDS {
+        crate::changes::queue_job(db, &NewJob::rescreen(&version, shard, None, v.imported_at))
+            .await?;
+    }
     Ok(Imported::New { replaced: current })
 }
 
@@ -306,6 +313,18 @@ pub async fn decide_screening(db: &mut dyn Db, d: &ScreeningDecision) -> StoreRe
             )
             .await?;
         }
+        ScreeningStep::Lift { change } => {
+            close(db, found.id, "lift", d.at).await?;
+            db.run(
+                "UPDATE screening_subjects SET status = 'clear', held = FALSE
+                 WHERE application_id = $1",
+                args![app],
+            )
+            .await?;
+            if let Some(change) = change {
+                moved(apply_in(db, change).await?)?;
+            }
+        }
         ScreeningStep::Confirm {
             report_reference,
             change,
@@ -365,4 +384,125 @@ fn moved(applied: Applied) -> StoreResult<()> {
             "the application moved under the screening decision".into(),
         )),
     }
+}
+
+/// The bounds of slice `shard`: application ids whose first hex digit is `shard`.
+fn shard_bounds(shard: u8) -> (Uuid, Option<Uuid>) {
+    let bound = |digit: u8| Uuid::from_u128(u128::from(digit) << 124);
+    let upper = (shard + 1 < RESCREEN_SHARDS).then(|| bound(shard + 1));
+    (bound(shard.min(RESCREEN_SHARDS - 1)), upper)
+}
+
+pub async fn rescreen_candidates(
+    db: &mut dyn Db,
+    shard: u8,
+    after: Option<Uuid>,
+    limit: u32,
+) -> StoreResult<Vec<RescreenCandidate>> {
+    let (lower, upper) = shard_bounds(shard);
+    let statuses = crate::changes::statuses(|s| {
+        matches!(
+            s,
+            Status::Verified
+                | Status::Suspended
+                | Status::DepositPending
+                | Status::AwaitingAmount
+                | Status::UnderReview
+        )
+    });
+    let mut found = db
+        .all(
+            "SELECT a.id, a.account_id, a.status, a.form FROM applications a
+             LEFT JOIN platform_users pu ON pu.account_id = a.account_id
+             WHERE a.id >= $1 AND ($2 IS NULL OR a.id < $2) AND ($3 IS NULL OR a.id > $3)
+               AND a.redacted_at IS NULL AND pu.closed_at IS NULL
+               AND (a.status = ANY($4) OR (a.status = 'failed' AND a.failure LIKE 'not_eligible;%'))
+             ORDER BY a.id LIMIT $5",
+            args![lower, upper, after, statuses.as_slice(), limit],
+            |mut r| {
+                Ok(RescreenCandidate {
+                    application_id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    status: r.get(2)?,
+                    form: r.get(3)?,
+                    screening: None,
+                    open_case: None,
+                    confirmed: None,
+                })
+            },
+        )
+        .await?;
+    if found.is_empty() {
+        return Ok(found);
+    }
+    let ids: Vec<Uuid> = found.iter().map(|c| c.application_id).collect();
+    let subjects = screening_of(db, &ids).await?;
+    let cases: Vec<(Uuid, Uuid, bool, bool, Option<String>)> = db
+        .all(
+            "SELECT c.application_id, c.id, c.decided_at IS NULL OR c.reopened_at IS NOT NULL,
+                    c.outcome = 'confirm' AND c.reopened_at IS NULL, r.hits
+             FROM review_cases c LEFT JOIN screening_runs r ON r.id = c.run_id
+             WHERE c.kind = 'screening' AND c.application_id = ANY($1)
+             ORDER BY c.submitted_at, c.id",
+            args![ids.as_slice()],
+            |mut r| {
+                let confirmed: Option<bool> = r.get(3)?;
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    confirmed.unwrap_or(false),
+                    r.get(4)?,
+                ))
+            },
+        )
+        .await?;
+    for candidate in &mut found {
+        let id = candidate.application_id;
+        candidate.screening = subjects.iter().find(|s| s.application_id == id).cloned();
+        for (app, case, open, confirmed, hits) in &cases {
+            if *app != id {
+                continue;
+            }
+            if *open {
+                candidate.open_case = Some(*case);
+            }
+            if *confirmed {
+                candidate.confirmed = Some((*case, hits.clone().unwrap_or_default()));
+            }
+        }
+    }
+    Ok(found)
+}
+
+pub async fn rescreen_batch(db: &mut dyn Db, batch: &RescreenBatch) -> StoreResult<()> {
+    for screening in &batch.screenings {
+        record(db, screening).await?;
+    }
+    for (app, case) in &batch.delisted {
+        db.run(
+            "UPDATE review_cases SET reopened_at = $1, claimed_by = NULL, claimed_until = NULL
+             WHERE id = $2 AND outcome = 'confirm' AND reopened_at IS NULL",
+            args![batch.at, *case],
+        )
+        .await?;
+        db.run(
+            "UPDATE screening_subjects SET status = 'delisted' WHERE application_id = $1",
+            args![*app],
+        )
+        .await?;
+        publish_screening(
+            db,
+            *app,
+            EventType::ScreeningDelisted,
+            &batch.list_versions,
+            batch.livemode,
+            batch.at,
+        )
+        .await?;
+    }
+    if let Some(next) = &batch.next {
+        crate::changes::queue_job(db, next).await?;
+    }
+    crate::jobs::finish_job(db, &batch.job, batch.at).await
 }

@@ -124,6 +124,8 @@ macro_rules! impl_store {
             read screening::screening_of(applications: &[Uuid]) -> Vec<ScreeningSubject>;
             read screening::screening_runs(application: Uuid) -> Vec<ScreeningRun>;
             write screening::decide_screening(decision: &ScreeningDecision) -> CaseWrite;
+            read screening::rescreen_candidates(shard: u8, after: Option<Uuid>, limit: u32) -> Vec<RescreenCandidate>;
+            write screening::rescreen_batch(batch: &RescreenBatch) -> ();
         }
         $crate::forward! { $engine; SandboxLedger;
             write_once sandbox::pay(payout: &SandboxPayout) -> ();

@@ -1224,6 +1224,7 @@ pub async fn status(
         Status::Verified => t.verified_title(),
         Status::Failed => t.failed_title(),
         Status::Cancelled => t.cancelled_title(),
+        Status::Suspended => t.suspended_title(),
     };
     let card = opened
         .as_ref()
@@ -1273,11 +1274,14 @@ pub async fn status(
             .map(|e| china_time(lang, e.at))
             .unwrap_or_default(),
         card,
-        failure: app
-            .failure
-            .as_ref()
-            .map(|f| lang.failure(f))
-            .unwrap_or_default(),
+        // A suspended account reads the same neutral words as a confirmed match's failure.
+        failure: match (&app.failure, app.status) {
+            (Some(f), _) => lang.failure(f),
+            (None, Status::Suspended) => {
+                lang.failure(&realname_core::state::Failure::not_eligible())
+            }
+            (None, _) => String::new(),
+        },
         can_retry: app.failure.as_ref().is_some_and(|f| f.can_retry),
         new_images: app.failure.as_ref().is_some_and(journey::needs_new_images),
         sandbox: state.config.rail == Rail::Sandbox,

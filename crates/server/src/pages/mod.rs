@@ -710,6 +710,10 @@ pub fn router(sandbox: bool) -> Router<AppState> {
             "/review/cases/{id}/decision",
             axum::routing::post(review::decide),
         )
+        .route(
+            "/review/cases/{id}/screening_decision",
+            axum::routing::post(review::decide_screening),
+        )
         .route("/audit", get(review::audit));
     if sandbox {
         router = router.route("/sandbox/statement", get(journey::statement));

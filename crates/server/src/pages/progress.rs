@@ -81,7 +81,7 @@ fn step_of(status: Status) -> Option<Step> {
         Status::DepositPending => Some(Step::Deposit),
         Status::AwaitingAmount => Some(Step::Amount),
         Status::UnderReview => Some(Step::Review),
-        Status::Verified | Status::Failed => Some(Step::Result),
+        Status::Verified | Status::Failed | Status::Suspended => Some(Step::Result),
         Status::Cancelled => None,
     }
 }

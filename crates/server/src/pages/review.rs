@@ -11,6 +11,7 @@ use realname_app::views;
 use realname_core::Code;
 use realname_core::review::Flag;
 use realname_core::review::{DecisionForm, ReviewReason};
+use realname_core::store::CaseKind;
 use serde::Deserialize;
 
 use super::flash::{Flash, Notice};
@@ -53,6 +54,8 @@ fn reason_label(t: Text, reason: ReviewReason) -> &'static str {
 
 pub struct QueueRow {
     id: String,
+    /// Application or list screening.
+    kind: &'static str,
     submitted: String,
     due: String,
     overdue: bool,
@@ -98,6 +101,8 @@ pub async fn queue(
     };
     let current = match q.status.as_deref() {
         Some("claimed") => "claimed",
+        Some("awaiting_second_approval") => "awaiting_second_approval",
+        Some("delisted") => "delisted",
         Some("decided") => "decided",
         _ => "open",
     };
@@ -115,6 +120,10 @@ pub async fn queue(
         .into_iter()
         .map(|(case, flags)| QueueRow {
             id: case.id.to_string(),
+            kind: match case.kind {
+                CaseKind::Application => ctx.t.kind_application(),
+                CaseKind::Screening => ctx.t.kind_screening(),
+            },
             submitted: china_time(lang, case.submitted_at),
             due: china_time(lang, case.due_at),
             overdue: case.decided_at.is_none() && case.due_at < now,
@@ -133,6 +142,8 @@ pub async fn queue(
         tabs: vec![
             ("open", t.tab_open()),
             ("claimed", t.tab_claimed()),
+            ("awaiting_second_approval", t.tab_second()),
+            ("delisted", t.tab_delisted()),
             ("decided", t.tab_decided()),
         ],
         current,
@@ -183,6 +194,9 @@ fn outcome_text(
 ) -> String {
     match case.outcome.as_deref() {
         Some("approve") => t.outcome_approved().to_owned(),
+        Some("dismiss") => t.outcome_dismissed().to_owned(),
+        Some("confirm") => t.outcome_confirmed().to_owned(),
+        Some("lift") => t.outcome_lifted().to_owned(),
         Some(_) => {
             let reason = failure
                 .and_then(|f| ReviewReason::ALL.iter().find(|r| r.code() == f.code))
@@ -217,6 +231,60 @@ struct CasePage {
     /// Another reviewer holds it: who, and until when.
     held_by_other: String,
     reasons: Vec<(&'static str, &'static str)>,
+    /// A screening case: its hits beside the applicant, and its own decisions.
+    screening: bool,
+    hits: Vec<HitRow>,
+    /// Awaiting its second approval: who decided first, what and when.
+    first_decision: String,
+    delisted: bool,
+    report_reference: String,
+}
+
+/// A listed person as the screening case shows them.
+pub struct HitRow {
+    source: String,
+    entry_id: String,
+    score: String,
+    names: String,
+    closest: String,
+    matched: String,
+    action: &'static str,
+    disposition: &'static str,
+}
+
+fn hit_row(t: Text, h: realname_app::screening::HitRecord) -> HitRow {
+    let feature = |m: &str| match m {
+        "name" => t.matched_name(),
+        "date_of_birth" => t.matched_date_of_birth(),
+        "year_of_birth" => t.matched_year_of_birth(),
+        "nationality" => t.matched_nationality(),
+        "document" => t.matched_document(),
+        _ => "",
+    };
+    HitRow {
+        source: h.source,
+        entry_id: h.entry_id,
+        score: format!("{:.2}", h.score),
+        names: h.names.join(" · "),
+        closest: h.matched_name.unwrap_or_default(),
+        matched: h
+            .matched
+            .iter()
+            .map(|m| feature(m))
+            .filter(|m| !m.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+        action: if h.action == "hold" {
+            t.action_hold()
+        } else {
+            t.action_flag()
+        },
+        disposition: match h.disposition.as_str() {
+            "near_miss" => t.disposition_near_miss(),
+            "dismissed_before" => t.disposition_dismissed_before(),
+            _ => t.disposition_potential_match(),
+        },
+    }
 }
 
 /// The applicant's identity and card as the case shows them: whole to the reviewer who holds
@@ -331,10 +399,42 @@ async fn case_page(
         .collect();
     let now = state.now();
     let held = who.account().is_ok_and(|a| case.held_by(a.id, now));
-    let logins = match case.claimed_by {
-        Some(by) => casework::staff_logins(state, who, &[by]).await?,
-        None => Default::default(),
+    let named: Vec<uuid::Uuid> = case
+        .claimed_by
+        .into_iter()
+        .chain(case.first.as_ref().map(|f| f.by))
+        .collect();
+    let logins = if named.is_empty() {
+        Default::default()
+    } else {
+        casework::staff_logins(state, who, &named).await?
     };
+    let screening = case.kind == CaseKind::Screening;
+    let hits = if screening {
+        casework::screening_hits(state, &case)
+            .await?
+            .into_iter()
+            .map(|h| hit_row(t, h))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let first_decision = case
+        .first
+        .as_ref()
+        .filter(|_| case.decided_at.is_none())
+        .map(|f| {
+            let outcome = match f.outcome.as_str() {
+                "dismiss" => t.outcome_dismissed(),
+                _ => t.outcome_confirmed(),
+            };
+            let who = logins
+                .get(&f.by)
+                .cloned()
+                .unwrap_or_else(|| t.another_reviewer().to_owned());
+            t.decided_first(outcome, &who, &china_time(lang, f.at))
+        })
+        .unwrap_or_default();
     let held_by_other = if held {
         String::new()
     } else {
@@ -373,8 +473,13 @@ async fn case_page(
         duplicate,
         rows,
         images,
-        decided: case.decided_at.is_some(),
+        decided: !case.is_open(),
         outcome: outcome_text(t, &case, app.failure.as_ref()),
+        screening,
+        hits,
+        first_decision,
+        delisted: case.reopened_at.is_some(),
+        report_reference: case.report_reference.clone().unwrap_or_default(),
         held,
         held_until: case
             .claimed_until
@@ -484,6 +589,41 @@ pub async fn decide(
     after_action(&state, &ctx, &id, result, Notice::Decided)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ScreeningValues {
+    csrf: String,
+    outcome: Option<String>,
+    note: Option<String>,
+    report_reference: Option<String>,
+}
+
+pub async fn decide_screening(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(v): Form<ScreeningValues>,
+) -> Response {
+    let Some(who) = staff(&ctx) else {
+        return turn_away(&ctx);
+    };
+    if !ctx.genuine(&headers, Some(&v.csrf)) {
+        return ctx.forbidden_form();
+    }
+    let result = casework::decide_screening(
+        &state,
+        &who,
+        &id,
+        v.outcome.as_deref().unwrap_or(""),
+        v.note.as_deref(),
+        v.report_reference.as_deref(),
+    )
+    .await
+    .map(drop);
+    after_action(&state, &ctx, &id, result, Notice::Decided)
+}
+
 pub struct AuditRow {
     at: String,
     who: String,
@@ -510,6 +650,8 @@ fn action_label(t: Text, action: &str) -> &'static str {
         "reveal_identity" => t.audit_reveal_identity(),
         "erase" => t.audit_erase(),
         "close_account" => t.audit_close_account(),
+        "screening_decision" => t.audit_screening_decision(),
+        "screening_check" => t.audit_screening_check(),
         _ => t.audit_other(),
     }
 }
@@ -539,6 +681,9 @@ fn details(t: Text, detail: &str) -> Vec<(String, String)> {
                     ("slot", "stay_permit") => t.stay_permit_image().to_owned(),
                     ("outcome", "approve") => t.outcome_approved().to_owned(),
                     ("outcome", "reject") => t.outcome_rejected().to_owned(),
+                    ("outcome", "dismiss") => t.outcome_dismissed().to_owned(),
+                    ("outcome", "confirm") => t.outcome_confirmed().to_owned(),
+                    ("outcome", "lift") => t.outcome_lifted().to_owned(),
                     ("reason", code) => ReviewReason::ALL
                         .iter()
                         .find(|r| r.code().as_str() == code)

@@ -228,6 +228,7 @@ texts! {
     verified_title: "You are authenticated", "认证成功";
     verified_text: "Your real-name authentication is complete.", "您已完成实名认证。";
     failed_title: "Authentication failed", "认证未通过";
+    suspended_title: "Authentication cannot be completed", "无法完成实名认证";
     apply_again: "Apply again", "重新申请";
     cannot_retry: "This account cannot apply again.", "该账户无法再次申请。";
     continue_application: "Continue your application", "继续填写申请";
@@ -243,6 +244,42 @@ texts! {
     tab_open: "Open", "待处理";
     tab_claimed: "Claimed", "处理中";
     tab_decided: "Decided", "已处理";
+    tab_second: "Second approval", "待复核";
+    tab_delisted: "Delisted", "已除名";
+    kind_column: "Kind", "类型";
+    kind_application: "Application", "申请";
+    kind_screening: "List screening", "名单筛查";
+    screening_case_title: "Listed persons this applicant may be", "申请人可能是的名单人员";
+    screening_case_help: "Compare each listed person with the applicant: names, dates of birth, nationalities and documents. Dismiss when it is not the applicant (say why); confirm when it is. A confirmation, and a dismissal of a hit on a document number, need a second staff member.", "请将每一名单人员与申请人逐项比对：姓名、出生日期、国籍和证件。若并非申请人请排除（并说明理由）；若为申请人请确认。确认，以及排除证件号码命中，须由另一名工作人员复核。";
+    hit_source: "List", "名单";
+    hit_entry: "Entry", "条目";
+    hit_score: "Score", "相似度";
+    hit_names: "Listed names", "名单所列姓名";
+    hit_closest: "Closest name", "最接近的姓名";
+    hit_matched: "What matched", "匹配项";
+    hit_action: "What it does", "处理方式";
+    action_hold: "Holds (stops the payout until decided)", "暂停（决定前不付款）";
+    action_flag: "Flags (informs only)", "标记（仅供参考）";
+    disposition_potential_match: "Potential match", "疑似命中";
+    disposition_near_miss: "Near miss", "接近命中";
+    disposition_dismissed_before: "Dismissed before for this identity", "此前已对该身份排除";
+    matched_name: "name", "姓名";
+    matched_date_of_birth: "date of birth", "出生日期";
+    matched_year_of_birth: "year of birth", "出生年份";
+    matched_nationality: "nationality", "国籍";
+    matched_document: "document number", "证件号码";
+    dismiss: "Dismiss: not this person", "排除：并非此人";
+    confirm_match: "Confirm: this is the listed person", "确认：即名单所列人员";
+    lift: "Lift the measure (delisted)", "解除措施（已除名）";
+    report_reference: "Report reference (to the authorities)", "报告编号（向主管机关）";
+    dismissal_note: "Why it is not this person", "并非此人的理由";
+    first_decision: "First decision", "第一次决定";
+    delisted_text: "The entry behind this confirmed match is no longer on the list. An admin may lift the measure.", "该确认命中所依据的条目已不在名单上。管理员可解除措施。";
+    outcome_dismissed: "Dismissed", "已排除";
+    outcome_confirmed: "Confirmed", "已确认";
+    outcome_lifted: "Lifted", "已解除";
+    audit_screening_decision: "Decided a screening case", "作出筛查决定";
+    audit_screening_check: "Checked identities against the lists", "对照名单核查身份";
     submitted: "Submitted", "提交时间";
     due: "Due", "截止时间";
     overdue: "Overdue", "已超时";
@@ -312,6 +349,17 @@ impl Text {
         match self.lang {
             Lang::En => format!("{bank}, card ending {last4}"),
             Lang::Zh => format!("{bank}（尾号 {last4}）"),
+        }
+    }
+
+    pub fn decided_first(&self, outcome: &str, who: &str, at: &str) -> String {
+        match self.lang {
+            Lang::En => format!(
+                "{who} decided “{outcome}” at {at}; another staff member decides the same to settle it."
+            ),
+            Lang::Zh => format!(
+                "{who}于{at}作出“{outcome}”的决定；须由另一名工作人员作出相同决定方可生效。"
+            ),
         }
     }
 

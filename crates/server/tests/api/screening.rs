@@ -131,6 +131,28 @@ async fn a_potential_match_holds_the_payout_unseen_until_dismissed_and_is_rememb
         app.statement(&card).await.is_empty(),
         "no payout while held"
     );
+    // Nor do the user's pages say a word of it.
+    let mut browser = crate::pages::Browser::open(&app).await;
+    let (status, _) = browser
+        .post(
+            &app,
+            "/login?lang=en",
+            &[("login", "karl@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    for (path, lang) in [
+        (format!("/verifications/{id}"), "en"),
+        (format!("/verifications/{id}"), "zh"),
+        ("/account".to_owned(), "en"),
+    ] {
+        let (status, html) = browser.get(&app, &format!("{path}?lang={lang}")).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let text = html.to_lowercase();
+        for word in ["screening", "sanction", "ofac", "watchlist", "名单", "筛查"] {
+            assert!(!text.contains(word), "{word} on {path}");
+        }
+    }
 
     let case = screening_case(&app, &rita, &id, "open")
         .await
@@ -279,4 +301,119 @@ async fn a_confirmation_takes_two_staff_members_and_ends_in_a_neutral_failure() 
         "national:mps"
     );
     assert!(!confirmed.to_string().contains("Ostermann"));
+}
+
+/// Puts a version of `national:mps` in force, as `realname screening import` does beside the
+/// running service.
+async fn import_mps(app: &TestApp, lines: &str) {
+    let opened = realname_server::open_store(&config(app.dir.path(), &[]))
+        .await
+        .unwrap();
+    realname_app::screening::import(
+        opened.store.as_ref(),
+        &realname_screening::Source::parse("national:mps").unwrap(),
+        &[realname_screening::ListFile {
+            name: "mps.jsonl",
+            bytes: lines.as_bytes(),
+        }],
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+}
+
+/// John Smith of the helpers' identity, listed.
+const JOHN: &str =
+    r#"{"id":"mps-9","names":["SMITH, John"],"date_of_birth":"1990-05-17","nationality":"USA"}"#;
+const SOMEONE_ELSE: &str =
+    r#"{"id":"mps-1","names":["Somebody Else Entirely"],"date_of_birth":"1950"}"#;
+
+#[tokio::test]
+async fn a_new_version_reaches_the_verified_and_delisting_lets_an_admin_lift_the_suspension() {
+    let app = with_list().await;
+    let rita = app.staff("rita", "reviewer").await;
+    let sam = app.staff("sam", "reviewer").await;
+    let ada = app.staff("ada", "admin").await;
+    let compliance = platform_key(
+        &app,
+        &[
+            realname_core::platform::Scope::VerificationsRead,
+            realname_core::platform::Scope::ScreeningRead,
+            realname_core::platform::Scope::EventsRead,
+        ],
+        realname_core::platform::KeyMode::Test,
+    )
+    .await;
+    let token = app.register("john@example.com").await;
+    let id = app.verified(&token, &card_number(81)).await;
+
+    // The list changes: John is listed now. The re-screening finds him; he sees nothing.
+    import_mps(&app, &format!("{LISTED}\n{JOHN}\n")).await;
+    app.advance(0).await;
+    let case = screening_case(&app, &rita, &id, "open")
+        .await
+        .expect("a screening case");
+    let case_id = case["id"].as_str().unwrap().to_owned();
+    let (_, me) = app.get("/v1/me", Some(&token)).await;
+    assert_eq!(me["real_name_status"], "verified");
+    no_word_of_lists(&me);
+
+    claim(&app, &rita, &case_id).await;
+    decide(&app, &rita, &case_id, json!({"outcome": "confirm"})).await;
+    claim(&app, &sam, &case_id).await;
+    let (code, body) = decide(&app, &sam, &case_id, json!({"outcome": "confirm"})).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let (_, me) = app.get("/v1/me", Some(&token)).await;
+    assert_eq!(me["real_name_status"], "suspended");
+    let suspended = app.application(&token, &id).await;
+    assert_eq!(suspended["status"], "suspended");
+    no_word_of_lists(&suspended);
+
+    // Delisted: the case reopens; only an admin lifts it.
+    import_mps(&app, &format!("{LISTED}\n{SOMEONE_ELSE}\n")).await;
+    app.advance(0).await;
+    let reopened = screening_case(&app, &rita, &id, "delisted")
+        .await
+        .expect("reopened");
+    assert_eq!(reopened["status"], "delisted");
+    claim(&app, &rita, &case_id).await;
+    let (code, _) = decide(&app, &rita, &case_id, json!({"outcome": "lift"})).await;
+    assert_eq!(code, StatusCode::FORBIDDEN);
+    assert_eq!(
+        claim(&app, &ada, &case_id).await.0,
+        StatusCode::CONFLICT,
+        "rita holds it"
+    );
+    app.advance(31 * 60).await;
+    assert_eq!(claim(&app, &ada, &case_id).await.0, StatusCode::OK);
+    let (code, body) = decide(&app, &ada, &case_id, json!({"outcome": "lift"})).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let (_, me) = app.get("/v1/me", Some(&token)).await;
+    assert_eq!(me["real_name_status"], "verified");
+
+    let (_, feed) = app
+        .get(
+            &format!("/v1/events?verification_id={id}&limit=100"),
+            Some(&compliance),
+        )
+        .await;
+    let types: Vec<&str> = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    for t in [
+        "screening.potential_match",
+        "screening.confirmed",
+        "verification.suspended",
+        "screening.delisted",
+        "verification.reinstated",
+    ] {
+        assert!(types.contains(&t), "{t} in {types:?}");
+    }
+    let (_, user) = app
+        .get("/v1/platform/users/none-such", Some(&compliance))
+        .await;
+    assert_eq!(user["error"]["code"], "not_found");
 }
