@@ -284,8 +284,35 @@ pub async fn screen(
     if !settings.enabled || lists.versions.is_empty() {
         return Ok(None);
     }
+    let hits = hits_of(settings, &lists, identity);
+    judge(state, &lists, application_id, identity, hits, trigger, at).await
+}
+
+/// The hits of an identity against `lists` down to the near misses: the matcher's work alone,
+/// with nothing of the store, so a re-screening runs it off the async threads.
+pub fn hits_of(
+    settings: &Settings,
+    lists: &Loaded,
+    identity: &realname_core::application::Identity,
+) -> Vec<realname_screening::Hit> {
     let floor = (settings.threshold - settings.near_miss).max(0.0);
-    let hits = lists.index.screen(&subject_of(identity), floor);
+    lists.index.screen(&subject_of(identity), floor)
+}
+
+/// What an identity's hits come to: each hit's disposition (a potential match dismissed
+/// before for this identity and this entry's version is not raised again), whether they hold
+/// the subject, and the run to keep.
+#[allow(clippy::too_many_arguments)]
+async fn judge(
+    state: &crate::Service,
+    lists: &Loaded,
+    application_id: uuid::Uuid,
+    identity: &realname_core::application::Identity,
+    hits: Vec<realname_screening::Hit>,
+    trigger: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<realname_core::store::NewScreening>, StoreError> {
+    let settings = &state.settings.screening;
     let potential = hits.iter().any(|h| h.score >= settings.threshold);
     let dismissed = if potential {
         state
@@ -395,15 +422,10 @@ pub async fn rescreen(
     let list_versions = versions_json(&lists.versions);
     let mut screenings = Vec::with_capacity(candidates.len());
     let mut delisted = Vec::new();
-    for candidate in &candidates {
+    let opened = open_and_match(state, &lists, &candidates, today).await?;
+    for (candidate, found) in candidates.iter().zip(opened) {
         let id = candidate.application_id;
-        let identity = state
-            .open(
-                realname_core::ports::SealContext::ApplicationForm(id),
-                &candidate.form,
-            )
-            .and_then(|bytes| crate::views::decode_identity(&bytes, today));
-        let Ok(identity) = identity else {
+        let Some((identity, hits)) = found else {
             tracing::warn!(application = %id, "an identity could not be opened to screen it again");
             continue;
         };
@@ -441,8 +463,11 @@ pub async fn rescreen(
                 });
             }
             _ => {
-                let Some(mut screening) = screen(state, id, &identity, "list_change", at).await?
-                else {
+                if !state.settings.screening.enabled || lists.versions.is_empty() {
+                    continue;
+                }
+                let judged = judge(state, &lists, id, &identity, hits, "list_change", at).await?;
+                let Some(mut screening) = judged else {
                     continue;
                 };
                 // A case that already waits for a decision takes the new hits' place.
@@ -471,4 +496,58 @@ pub async fn rescreen(
             livemode,
         })
         .await
+}
+
+/// Each candidate's identity opened and matched against `lists`, on the blocking threads
+/// and one slice per core: the batch's CPU work, kept off the async threads and shared out.
+#[allow(clippy::type_complexity)]
+async fn open_and_match(
+    state: &crate::Service,
+    lists: &std::sync::Arc<Loaded>,
+    candidates: &[realname_core::store::RescreenCandidate],
+    today: chrono::NaiveDate,
+) -> Result<
+    Vec<
+        Option<(
+            realname_core::application::Identity,
+            Vec<realname_screening::Hit>,
+        )>,
+    >,
+    StoreError,
+> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let per = candidates.len().div_ceil(cores).max(1);
+    let mut slices = Vec::new();
+    for slice in candidates.chunks(per) {
+        let forms: Vec<(uuid::Uuid, Vec<u8>)> = slice
+            .iter()
+            .map(|c| (c.application_id, c.form.clone()))
+            .collect();
+        let (vault, lists, settings) = (
+            std::sync::Arc::clone(&state.vault),
+            std::sync::Arc::clone(lists),
+            state.settings.screening.clone(),
+        );
+        slices.push(tokio::task::spawn_blocking(move || {
+            forms
+                .into_iter()
+                .map(|(id, form)| {
+                    let bytes = vault
+                        .open(
+                            realname_core::ports::SealContext::ApplicationForm(id),
+                            &form,
+                        )
+                        .ok()?;
+                    let identity = crate::views::decode_identity(&bytes, today).ok()?;
+                    let hits = hits_of(&settings, &lists, &identity);
+                    Some((identity, hits))
+                })
+                .collect::<Vec<_>>()
+        }));
+    }
+    let mut all = Vec::with_capacity(candidates.len());
+    for slice in slices {
+        all.extend(slice.await.map_err(|e| StoreError::Failed(e.to_string()))?);
+    }
+    Ok(all)
 }

@@ -29,6 +29,7 @@ use tokio::sync::Mutex;
 mod queue;
 mod rail;
 mod rotation;
+mod screening;
 mod webhooks;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -87,6 +88,9 @@ enum Mode {
     Rail(rail::RailArgs),
     /// A data-key rotation: values re-sealed per second, and the journeys' latency during it.
     Rotation(rotation::RotationArgs),
+    /// List screening: the matcher alone against UN and OFAC, and a whole re-screening of
+    /// verified identities after a new list version.
+    Screening(screening::ScreeningArgs),
 }
 
 const PASSWORD: &str = "correct horse battery";
@@ -998,6 +1002,7 @@ async fn main() {
         Some(Mode::Webhooks(webhook_args)) => return webhooks::run(webhook_args).await,
         Some(Mode::Rail(rail_args)) => return rail::run(rail_args).await,
         Some(Mode::Rotation(rotation_args)) => return rotation::run(rotation_args).await,
+        Some(Mode::Screening(screening_args)) => return screening::run(screening_args).await,
         None => {}
     }
     let bin = realname_bin(args.bin.as_deref());
