@@ -94,7 +94,7 @@ pub async fn list(
         )
     })?;
     let kind = match q.kind.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(text) => Some(CaseKind::parse(text).ok_or_else(|| {
             AppError::malformed(
                 "kind must be application or screening.",

@@ -158,6 +158,12 @@ async fn a_potential_match_holds_the_payout_unseen_until_dismissed_and_is_rememb
         .await
         .expect("a screening case");
     assert_eq!(case["kind"], "screening");
+    for bad in ["", "renewal_x"] {
+        let (code, _) = app
+            .get(&format!("/v1/review/cases?kind={bad}"), Some(&rita))
+            .await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "kind={bad}");
+    }
     let case_id = case["id"].as_str().unwrap().to_owned();
     assert_eq!(claim(&app, &rita, &case_id).await.0, StatusCode::OK);
     let (_, detail) = app
