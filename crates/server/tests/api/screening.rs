@@ -19,11 +19,16 @@ fn listed_identity(passport: &str) -> Value {
     person
 }
 
-/// A service over a store that holds the national list `national:mps`.
-async fn with_list() -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    new_database_in(dir.path()).await;
-    let opened = realname_server::open_store(&config(dir.path(), &[]))
+/// When the tests' list versions were imported: a fixed moment of their own, before any
+/// service clock, so their re-screening jobs are due at once.
+fn imported_at() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default()
+}
+
+/// Puts a version of `national:mps` in force in the store of `dir`, as `realname screening
+/// import` does, beside a running service or before one starts.
+async fn import_mps_in(dir: &std::path::Path, lines: &str) {
+    let opened = realname_server::open_store(&config(dir, &[]))
         .await
         .unwrap();
     realname_app::screening::import(
@@ -31,13 +36,19 @@ async fn with_list() -> TestApp {
         &realname_screening::Source::parse("national:mps").unwrap(),
         &[realname_screening::ListFile {
             name: "mps.jsonl",
-            bytes: LISTED.as_bytes(),
+            bytes: lines.as_bytes(),
         }],
-        chrono::Utc::now(),
+        imported_at(),
     )
     .await
     .unwrap();
-    drop(opened);
+}
+
+/// A service over a store that holds the national list `national:mps`.
+async fn with_list() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    new_database_in(dir.path()).await;
+    import_mps_in(dir.path(), LISTED).await;
     start_in(dir, &[]).await
 }
 
@@ -309,23 +320,8 @@ async fn a_confirmation_takes_two_staff_members_and_ends_in_a_neutral_failure() 
     assert!(!confirmed.to_string().contains("Ostermann"));
 }
 
-/// Puts a version of `national:mps` in force, as `realname screening import` does beside the
-/// running service.
 async fn import_mps(app: &TestApp, lines: &str) {
-    let opened = realname_server::open_store(&config(app.dir.path(), &[]))
-        .await
-        .unwrap();
-    realname_app::screening::import(
-        opened.store.as_ref(),
-        &realname_screening::Source::parse("national:mps").unwrap(),
-        &[realname_screening::ListFile {
-            name: "mps.jsonl",
-            bytes: lines.as_bytes(),
-        }],
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    import_mps_in(app.dir.path(), lines).await;
 }
 
 /// John Smith of the helpers' identity, listed.
