@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::args;
 use crate::changes::{apply_in, insert_audit, publish};
-use crate::db::Db;
+use crate::db::{Db, Param};
 
 pub async fn list_versions(db: &mut dyn Db) -> StoreResult<Vec<ListVersionRecord>> {
     db.all(
@@ -106,54 +106,110 @@ pub async fn listed_entries(db: &mut dyn Db) -> StoreResult<Vec<(String, StoredE
 /// Writes a run, where its subject stands after it, and, when it holds its subject, the
 /// screening case it opens and the platform's `screening.potential_match`.
 pub(crate) async fn record(db: &mut dyn Db, s: &NewScreening) -> StoreResult<()> {
-    let run = &s.run;
-    db.run(
-        "INSERT INTO screening_runs (id, application_id, at, trigger, list_versions, status, hits)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        args![
-            run.id,
-            run.application_id,
-            run.at,
-            &run.trigger,
-            &run.list_versions,
-            run.status.as_str(),
-            &run.hits
-        ],
-    )
-    .await?;
-    db.run(
-        "INSERT INTO screening_subjects (application_id, status, screened_at, list_versions, held, flagged)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (application_id) DO UPDATE SET status = $2, screened_at = $3,
-             list_versions = $4, held = $5, flagged = $6",
-        args![
-            run.application_id,
-            run.status.as_str(),
-            run.at,
-            &run.list_versions,
-            s.held,
-            s.flagged
-        ],
-    )
-    .await?;
-    if let Some((case, due_at)) = s.case {
+    record_all(db, std::slice::from_ref(s)).await
+}
+
+/// Rows a multi-row statement of a re-screening writes at once: far under either engine's
+/// limit on parameters (SQLite's 32,766), few enough that one statement stays small.
+const ROWS_A_STATEMENT: usize = 250;
+
+/// Keeps each run, brings each subject's state to it, and opens the cases the runs hold:
+/// the runs and subjects as multi-row statements, so a re-screening's batch costs the store
+/// a few statements, not two per customer.
+pub(crate) async fn record_all(db: &mut dyn Db, all: &[NewScreening]) -> StoreResult<()> {
+    for chunk in all.chunks(ROWS_A_STATEMENT) {
         db.run(
-            "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at, kind, run_id)
-             SELECT $1, id, account_id, $2, $3, 'screening', $4 FROM applications WHERE id = $5",
-            args![case, run.at, due_at, run.id, run.application_id],
+            &many_rows(
+                "INSERT INTO screening_runs (id, application_id, at, trigger, list_versions, status, hits) VALUES ",
+                7,
+                chunk.len(),
+                "",
+            ),
+            &chunk
+                .iter()
+                .flat_map(|s| {
+                    let run = &s.run;
+                    [
+                        Param::from(run.id),
+                        Param::from(run.application_id),
+                        Param::from(run.at),
+                        Param::from(run.trigger.as_str()),
+                        Param::from(run.list_versions.as_str()),
+                        Param::from(run.status.as_str()),
+                        Param::from(run.hits.as_str()),
+                    ]
+                })
+                .collect::<Vec<_>>(),
         )
         .await?;
-        publish_screening(
-            db,
-            run.application_id,
-            EventType::ScreeningPotentialMatch,
-            &run.list_versions,
-            s.livemode,
-            run.at,
+        db.run(
+            &many_rows(
+                "INSERT INTO screening_subjects (application_id, status, screened_at, list_versions, held, flagged) VALUES ",
+                6,
+                chunk.len(),
+                " ON CONFLICT (application_id) DO UPDATE SET status = excluded.status,
+                  screened_at = excluded.screened_at, list_versions = excluded.list_versions,
+                  held = excluded.held, flagged = excluded.flagged",
+            ),
+            &chunk
+                .iter()
+                .flat_map(|s| {
+                    let run = &s.run;
+                    [
+                        Param::from(run.application_id),
+                        Param::from(run.status.as_str()),
+                        Param::from(run.at),
+                        Param::from(run.list_versions.as_str()),
+                        Param::from(s.held),
+                        Param::from(s.flagged),
+                    ]
+                })
+                .collect::<Vec<_>>(),
         )
         .await?;
     }
+    for s in all {
+        let run = &s.run;
+        if let Some((case, due_at)) = s.case {
+            db.run(
+                "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at, kind, run_id)
+                 SELECT $1, id, account_id, $2, $3, 'screening', $4 FROM applications WHERE id = $5",
+                args![case, run.at, due_at, run.id, run.application_id],
+            )
+            .await?;
+            publish_screening(
+                db,
+                run.application_id,
+                EventType::ScreeningPotentialMatch,
+                &run.list_versions,
+                s.livemode,
+                run.at,
+            )
+            .await?;
+        }
+    }
     Ok(())
+}
+
+/// `head` followed by `rows` tuples of `width` numbered parameters, then `tail`.
+fn many_rows(head: &str, width: usize, rows: usize, tail: &str) -> String {
+    use std::fmt::Write as _;
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * width * 6);
+    sql.push_str(head);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..width {
+            let _ = write!(
+                sql,
+                "{}${}",
+                if column == 0 { "" } else { ", " },
+                row * width + column + 1
+            );
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
 }
 
 /// A screening event: thin, with the application's status and the list versions.
@@ -476,9 +532,7 @@ pub async fn rescreen_candidates(
 }
 
 pub async fn rescreen_batch(db: &mut dyn Db, batch: &RescreenBatch) -> StoreResult<()> {
-    for screening in &batch.screenings {
-        record(db, screening).await?;
-    }
+    record_all(db, &batch.screenings).await?;
     for (app, case) in &batch.delisted {
         db.run(
             "UPDATE review_cases SET reopened_at = $1, claimed_by = NULL, claimed_until = NULL

@@ -55,13 +55,6 @@ fn in_sqlite_words<'s>(sql: &'s str, args: &[Param<'_>]) -> Cow<'s, str> {
 /// A connection inside the writer's batch transaction or a reader's snapshot.
 pub(crate) struct SqliteDb<'c>(pub(crate) &'c mut Connection);
 
-/// The names SQLite gives the parameters `$1`…`$32`.
-const NAMES: [&str; 32] = [
-    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15",
-    "$16", "$17", "$18", "$19", "$20", "$21", "$22", "$23", "$24", "$25", "$26", "$27", "$28",
-    "$29", "$30", "$31", "$32",
-];
-
 fn json_list<T: AsRef<str>>(items: impl Iterator<Item = T>) -> String {
     let quoted: Vec<String> = items
         .map(|item| {
@@ -74,7 +67,36 @@ fn json_list<T: AsRef<str>>(items: impl Iterator<Item = T>) -> String {
     format!("[{}]", quoted.join(","))
 }
 
-fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Param<'_>]) -> StoreResult<()> {
+/// Whether `sql` names its parameters `$1`, `$2`… in the order they first appear, as SQLite
+/// numbers them: then `$n` is bound by its number. One pass over the text, where asking SQLite
+/// each parameter's name walks its list of names each time (a multi-row statement's thousands).
+fn numbered_in_order(sql: &str) -> bool {
+    let bytes = sql.as_bytes();
+    let (mut highest, mut at) = (0usize, 0usize);
+    while at < bytes.len() {
+        if bytes[at] != b'$' {
+            at += 1;
+            continue;
+        }
+        let digits = bytes[at + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let number = sql[at + 1..at + 1 + digits].parse::<usize>().unwrap_or(0);
+        if number > highest + 1 {
+            return false;
+        }
+        highest = highest.max(number);
+        at += 1 + digits;
+    }
+    true
+}
+
+fn bind(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    sql: &str,
+    args: &[Param<'_>],
+) -> StoreResult<()> {
     if stmt.parameter_count() != args.len() {
         return Err(StoreError::Failed(format!(
             "a statement takes {} parameters and was given {}",
@@ -82,11 +104,11 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Param<'_>]) -> StoreRe
             args.len()
         )));
     }
+    // SQLite numbers named parameters in the order they first appear; a statement that names
+    // `$2` before `$1` is bound by name instead.
+    let in_order = numbered_in_order(sql);
     for (n, arg) in args.iter().enumerate() {
-        // SQLite numbers named parameters in the order they first appear; a statement that
-        // names `$2` before `$1` is bound by name instead.
-        let name = NAMES.get(n).copied().unwrap_or("");
-        let index = if stmt.parameter_name(n + 1) == Some(name) {
+        let index = if in_order {
             n + 1
         } else {
             stmt.parameter_index(&format!("${}", n + 1))
@@ -148,7 +170,7 @@ impl Db for SqliteDb<'_> {
             .0
             .prepare_cached(&in_sqlite_words(sql, args))
             .map_err(failed)?;
-        bind(&mut stmt, args)?;
+        bind(&mut stmt, sql, args)?;
         stmt.raw_execute().map(|n| n as u64).map_err(exec_error)
     }
 
@@ -157,7 +179,7 @@ impl Db for SqliteDb<'_> {
             .0
             .prepare_cached(&in_sqlite_words(sql, args))
             .map_err(failed)?;
-        bind(&mut stmt, args)?;
+        bind(&mut stmt, sql, args)?;
         let width = stmt.column_count();
         let mut rows = stmt.raw_query();
         let mut answer = Vec::new();
@@ -240,5 +262,20 @@ mod tests {
             super::in_sqlite_words("SELECT 1 LIMIT $2 FOR UPDATE SKIP LOCKED)", &[]),
             "SELECT 1 LIMIT $2)"
         );
+    }
+
+    #[test]
+    fn parameters_are_bound_by_number_only_when_they_first_appear_in_order() {
+        use super::numbered_in_order;
+        assert!(numbered_in_order("INSERT INTO t VALUES ($1, $2), ($3, $4)"));
+        assert!(numbered_in_order(
+            "UPDATE t SET a = $1 WHERE b = $2 OR c = $1"
+        ));
+        assert!(numbered_in_order(
+            "SELECT json_extract(x, '$.a') FROM t WHERE id = $1"
+        ));
+        assert!(!numbered_in_order(
+            "SELECT * FROM t WHERE b = $2 AND a = $1"
+        ));
     }
 }
