@@ -361,7 +361,7 @@ async fn judge(
         ScreeningStatus::Clear
     };
     let run = ScreeningRun {
-        id: uuid::Uuid::new_v4(),
+        id: run_id(at),
         application_id,
         at,
         trigger: trigger.to_owned(),
@@ -376,6 +376,16 @@ async fn judge(
         case: held.then(|| (uuid::Uuid::new_v4(), at + state.settings.review_sla)),
         livemode: state.mode() == realname_core::platform::KeyMode::Live,
     }))
+}
+
+/// A run's id, ordered by its moment on the service clock: a re-screening's million runs
+/// are added at the end of the runs' index, not each into a random page of it.
+fn run_id(at: DateTime<Utc>) -> uuid::Uuid {
+    uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        at.timestamp().max(0) as u64,
+        at.timestamp_subsec_nanos(),
+    ))
 }
 
 /// `[{"source", "version"}]`, as runs and events keep the versions.
@@ -448,7 +458,7 @@ pub async fn rescreen(
                 }
                 screenings.push(realname_core::store::NewScreening {
                     run: ScreeningRun {
-                        id: uuid::Uuid::new_v4(),
+                        id: run_id(at),
                         application_id: id,
                         at,
                         trigger: "list_change".into(),
