@@ -76,6 +76,10 @@ struct Args {
     /// is also delivered as a webhook.
     #[arg(long)]
     webhooks: bool,
+    /// Load the UN and OFAC lists before the server starts, so every submit is screened
+    /// (compare `POST submit` with and without).
+    #[arg(long)]
+    screening_lists: bool,
 }
 
 #[derive(Subcommand)]
@@ -1007,6 +1011,9 @@ async fn main() {
     }
     let bin = realname_bin(args.bin.as_deref());
     let (dir, url) = fresh_database(args.database).await;
+    if args.screening_lists {
+        screening::import_with(&bin, dir.path(), &url);
+    }
     let server = start_server(&bin, dir, &url);
     if args.seed > 0 {
         let took = seed(args.database, &server, &url, args.seed).await;
@@ -1076,6 +1083,9 @@ async fn main() {
         journeys.len() as f64 / wall
     );
     println!("server peak RSS: {rss:.1} MiB");
+    if args.screening_lists {
+        println!("screening: UN and OFAC loaded, every submit screened");
+    }
     if let Some(delivered) = delivered {
         println!("webhooks: every event delivered to a receiver on loopback, {delivered} so far");
     }

@@ -27,9 +27,13 @@ pub struct ScreeningArgs {
     /// Verified identities in the store when a new list version comes.
     #[arg(long, default_value_t = 10_000)]
     identities: usize,
-    /// Identities the matcher screens alone.
+    /// Identities the matcher screens alone, and `screening check --file` screens.
     #[arg(long, default_value_t = 20_000)]
     queries: usize,
+    /// The realname binary `screening check --file` runs; by default the one beside this
+    /// program.
+    #[arg(long)]
+    bin: Option<std::path::PathBuf>,
 }
 
 fn lists_dir() -> std::path::PathBuf {
@@ -153,7 +157,92 @@ pub async fn run(args: &ScreeningArgs) {
         ms(percentile(&took, 99.0)),
     );
     println!();
+    check_file(args, &names).await;
     rescreen(args, &names).await;
+}
+
+/// Loads the UN and OFAC lists as published into the database at `url` with the binary's own
+/// `screening import`.
+pub fn import_with(bin: &std::path::Path, dir: &std::path::Path, url: &str) {
+    let dir_of = lists_dir();
+    for (source, files) in [
+        ("un", &["un-consolidated-2026-02-27.xml"][..]),
+        ("ofac", &["ofac-sdn.csv", "ofac-alt.csv"][..]),
+    ] {
+        let out = std::process::Command::new(bin)
+            .args(["screening", "import", source])
+            .args(files.iter().map(|f| dir_of.join(f)))
+            .args(["--database", url])
+            .current_dir(dir)
+            .env("REALNAME_DATA_KEY", crate::data_key())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+        assert!(
+            out.status.success(),
+            "screening import {source}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// `realname screening check --file` through the binary, against UN and OFAC: once with one
+/// identity (the process, the store and the index alone) and once with `--queries`.
+async fn check_file(args: &ScreeningArgs, names: &[String]) {
+    let bin = crate::realname_bin(args.bin.as_deref());
+    let (dir, url) = fresh_database(args.database).await;
+    import_with(&bin, dir.path(), &url);
+    let mut timed = Vec::new();
+    for count in [1, args.queries] {
+        let file = dir.path().join(format!("identities-{count}.jsonl"));
+        let lines: String = (0..count)
+            .map(|i| {
+                format!(
+                    "{}\n",
+                    serde_json::json!({
+                        "name": names[i % names.len()],
+                        "dob": format!("{}-{:02}-{:02}", 1950 + i % 55, 1 + i % 12, 1 + i % 28),
+                        "nationality": "DEU",
+                        "document": format!("P{i:08}"),
+                    })
+                )
+            })
+            .collect();
+        std::fs::write(&file, lines).unwrap();
+        let started = Instant::now();
+        let out = std::process::Command::new(&bin)
+            .args(["screening", "check", "--json", "--file"])
+            .arg(&file)
+            .args(["--database", &url])
+            .current_dir(dir.path())
+            .env("REALNAME_DATA_KEY", crate::data_key())
+            .output()
+            .unwrap();
+        let took = started.elapsed().as_secs_f64();
+        assert!(
+            out.status.success(),
+            "screening check: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), count);
+        timed.push(took);
+    }
+    let (start, all) = (timed[0], timed[1]);
+    println!(
+        "## `realname screening check --file` against UN + OFAC ({})",
+        args.database.name()
+    );
+    println!();
+    println!(
+        "| identities | seconds | identities/s | one identity s (start, store, index) | per s after start |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| {} | {all:.2} | {:.0} | {start:.2} | {:.0} |",
+        args.queries,
+        args.queries as f64 / all,
+        (args.queries - 1) as f64 / (all - start).max(1e-9),
+    );
+    println!();
 }
 
 async fn rescreen(args: &ScreeningArgs, names: &[String]) {
