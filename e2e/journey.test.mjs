@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DESKTOP, NEXT, PASSWORD, SETTLE_SECONDS, PHONE, RETURN_ORIGIN, depositOf, documentImage, fillIdentity, look,
-  looked, missing, startServer,
+  looked, missing, staffLogin, startServer,
 } from './lib.mjs';
 
 let rn;
@@ -22,19 +22,6 @@ after(async () => {
   await rn?.stop();
   if (rn) console.log(`journey: ${looked.states} page states, ${looked.axeRuns} axe-core runs`);
 });
-
-async function staffLogin(context, login, lang) {
-  const desk = await context.newPage();
-  await desk.goto(`${rn.base}/login`);
-  await look(desk, `${lang}-staff-login`);
-  await desk.fill('#login', login);
-  await desk.fill('#password', PASSWORD);
-  await desk.click('details.staff summary');
-  await desk.fill('#totp', await rn.authenticators[login]());
-  await desk.click(NEXT);
-  await desk.waitForURL('**/review');
-  return desk;
-}
 
 for (const [lang, accept, card, words] of [
   ['en', 'en-US,en;q=0.9', '6222020000000000018', { verified: 'You are authenticated', review: 'being reviewed', phoneError: 'international code', held: 'Held by rita', nationality: 'United States', bank: 'Industrial and Commercial Bank of China' }],
@@ -156,7 +143,7 @@ for (const [lang, accept, card, words] of [
 
     // Reviewers on a desktop: rita claims; rolf sees who holds it and is offered no claim.
     const staff = await rn.browser.newContext({ locale: lang, viewport: DESKTOP, extraHTTPHeaders: { 'Accept-Language': accept } });
-    const desk = await staffLogin(staff, 'rita', lang);
+    const desk = await staffLogin(rn, staff, 'rita', lang);
     await look(desk, `${lang}-15-review-queue`);
     const id = status.split('/').pop();
     await desk.click('a[href^="/review/cases/"]');
@@ -172,7 +159,7 @@ for (const [lang, accept, card, words] of [
     const caseUrl = desk.url();
 
     const other = await rn.browser.newContext({ locale: lang, viewport: PHONE, extraHTTPHeaders: { 'Accept-Language': accept } });
-    const rolf = await staffLogin(other, 'rolf', lang);
+    const rolf = await staffLogin(rn, other, 'rolf', lang);
     await rolf.goto(`${rn.base}/review?status=claimed`);
     assert.ok((await rolf.textContent('main')).includes('rita'), 'the claimed queue says who holds it');
     await look(rolf, `${lang}-18-claimed-queue-phone`);

@@ -37,10 +37,18 @@ export function missing() {
   return lacks;
 }
 
-/** A realname server with staff `staff` ([login, role]) and a test key for the clock. */
-export async function startServer(staff) {
+/**
+ * A realname server with staff `staff` ([login, role]) and a test key for the clock; `lists`
+ * ([source, file]) are imported with `realname screening import` before it starts.
+ */
+export async function startServer(staff, { lists = [] } = {}) {
   mkdirSync(SHOTS, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'realname-e2e-'));
+  const cli = (args, input) => spawnSync(BIN, [...args, '--database', 'sqlite://e2e.db'], { cwd: dir, input });
+  for (const [source, file] of lists) {
+    const imported = cli(['screening', 'import', source, file]);
+    assert.equal(imported.status, 0, String(imported.stderr));
+  }
   const server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--database', 'sqlite://e2e.db'], {
     cwd: dir,
     env: { ...process.env, REALNAME_PLATFORM_RETURN_ORIGINS: RETURN_ORIGIN, REALNAME_LIMITS_SESSIONS_PER_MINUTE: '1000',
@@ -52,7 +60,6 @@ export async function startServer(staff) {
     server.once('exit', (code) => fail(new Error(`realname serve exited with ${code}`)));
   });
   const base = line.trim().split(' ').pop();
-  const cli = (args, input) => spawnSync(BIN, [...args, '--database', 'sqlite://e2e.db'], { cwd: dir, input });
   const authenticators = {};
   for (const [login, role] of staff) {
     const added = cli(['staff', 'add', login, '--role', role], `${PASSWORD}\n`);
@@ -160,6 +167,20 @@ export const documentImage = () => ({ name: 'page.png', mimeType: 'image/png', b
 
 /** The main form's own submit button (the language switch in the header is another). */
 export const NEXT = '#page-form button[type=submit]';
+
+/** Signs `login` of `rn`'s staff in on a new page of `context`, which lands on the queue. */
+export async function staffLogin(rn, context, login, lang) {
+  const desk = await context.newPage();
+  await desk.goto(`${rn.base}/login`);
+  await look(desk, `${lang}-staff-login`);
+  await desk.fill('#login', login);
+  await desk.fill('#password', PASSWORD);
+  await desk.click('details.staff summary');
+  await desk.fill('#totp', await rn.authenticators[login]());
+  await desk.click(NEXT);
+  await desk.waitForURL('**/review');
+  return desk;
+}
 
 /** Fills the identity form; `person.kind` picks the proof of stay, and sends it. */
 export async function fillIdentity(page, person) {
