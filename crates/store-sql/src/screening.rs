@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::args;
 use crate::changes::{apply_in, insert_audit, publish};
-use crate::db::{Db, Param};
+use crate::db::{Db, Dialect, Param};
 
 pub async fn list_versions(db: &mut dyn Db) -> StoreResult<Vec<ListVersionRecord>> {
     db.all(
@@ -118,55 +118,57 @@ const ROWS_A_STATEMENT: usize = 250;
 /// a few statements, not two per customer.
 pub(crate) async fn record_all(db: &mut dyn Db, all: &[NewScreening]) -> StoreResult<()> {
     for chunk in all.chunks(ROWS_A_STATEMENT) {
-        db.run(
-            &many_rows(
-                "INSERT INTO screening_runs (id, application_id, at, trigger, list_versions, status, hits) VALUES ",
-                7,
-                chunk.len(),
-                "",
-            ),
-            &chunk
-                .iter()
-                .flat_map(|s| {
-                    let run = &s.run;
-                    [
-                        Param::from(run.id),
-                        Param::from(run.application_id),
-                        Param::from(run.at),
-                        Param::from(run.trigger.as_str()),
-                        Param::from(run.list_versions.as_str()),
-                        Param::from(run.status.as_str()),
-                        Param::from(run.hits.as_str()),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        )
-        .await?;
-        db.run(
-            &many_rows(
+        let runs = many_rows(
+            "INSERT INTO screening_runs (id, application_id, at, trigger, list_versions, status, hits) VALUES ",
+            7,
+            chunk.len(),
+            "",
+            0,
+        );
+        let run_args = chunk.iter().flat_map(|s| {
+            let run = &s.run;
+            [
+                Param::from(run.id),
+                Param::from(run.application_id),
+                Param::from(run.at),
+                Param::from(run.trigger.as_str()),
+                Param::from(run.list_versions.as_str()),
+                Param::from(run.status.as_str()),
+                Param::from(run.hits.as_str()),
+            ]
+        });
+        let subject_args = chunk.iter().flat_map(|s| {
+            let run = &s.run;
+            [
+                Param::from(run.application_id),
+                Param::from(run.status.as_str()),
+                Param::from(run.at),
+                Param::from(run.list_versions.as_str()),
+                Param::from(s.held),
+                Param::from(s.flagged),
+            ]
+        });
+        let subjects = |first: usize| {
+            many_rows(
                 "INSERT INTO screening_subjects (application_id, status, screened_at, list_versions, held, flagged) VALUES ",
                 6,
                 chunk.len(),
                 " ON CONFLICT (application_id) DO UPDATE SET status = excluded.status,
                   screened_at = excluded.screened_at, list_versions = excluded.list_versions,
                   held = excluded.held, flagged = excluded.flagged",
-            ),
-            &chunk
-                .iter()
-                .flat_map(|s| {
-                    let run = &s.run;
-                    [
-                        Param::from(run.application_id),
-                        Param::from(run.status.as_str()),
-                        Param::from(run.at),
-                        Param::from(run.list_versions.as_str()),
-                        Param::from(s.held),
-                        Param::from(s.flagged),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        )
-        .await?;
+                first,
+            )
+        };
+        if db.dialect() == Dialect::Postgres {
+            // One round trip, not two: a submit's transaction holds its locks while it waits.
+            let sql = format!("WITH runs AS ({runs}) {}", subjects(7 * chunk.len()));
+            db.run(&sql, &run_args.chain(subject_args).collect::<Vec<_>>())
+                .await?;
+        } else {
+            db.run(&runs, &run_args.collect::<Vec<_>>()).await?;
+            db.run(&subjects(0), &subject_args.collect::<Vec<_>>())
+                .await?;
+        }
     }
     for s in all {
         let run = &s.run;
@@ -191,8 +193,9 @@ pub(crate) async fn record_all(db: &mut dyn Db, all: &[NewScreening]) -> StoreRe
     Ok(())
 }
 
-/// `head` followed by `rows` tuples of `width` numbered parameters, then `tail`.
-fn many_rows(head: &str, width: usize, rows: usize, tail: &str) -> String {
+/// `head` followed by `rows` tuples of `width` parameters numbered from `first + 1`, then
+/// `tail`.
+fn many_rows(head: &str, width: usize, rows: usize, tail: &str, first: usize) -> String {
     use std::fmt::Write as _;
     let mut sql = String::with_capacity(head.len() + tail.len() + rows * width * 6);
     sql.push_str(head);
@@ -203,7 +206,7 @@ fn many_rows(head: &str, width: usize, rows: usize, tail: &str) -> String {
                 sql,
                 "{}${}",
                 if column == 0 { "" } else { ", " },
-                row * width + column + 1
+                first + row * width + column + 1
             );
         }
         sql.push(')');
