@@ -204,6 +204,18 @@ export async function fillIdentity(page, person) {
   if (await page.isVisible('#consent')) await page.check('#consent');
 }
 
+/** Fills the identity form with `person` and the documents: answers on the card step. */
+export async function toCardStep(rn, page, person) {
+  await page.goto(`${rn.base}/verifications/new`);
+  await fillIdentity(page, person);
+  await page.click(NEXT);
+  await page.waitForURL('**/documents');
+  await page.setInputFiles('#passport_photo_page', documentImage());
+  await page.setInputFiles('#stay_permit', documentImage());
+  await page.click(NEXT);
+  await page.waitForURL('**/bank_card');
+}
+
 /** Reads the deposit off the sandbox bank's statement. */
 export async function depositOf(page, base, card) {
   await page.goto(`${base}/sandbox/statement?card_number=${card}`);

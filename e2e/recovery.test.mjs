@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   NEXT, PASSWORD, SETTLE_SECONDS, PHONE, RETURN_ORIGIN, documentImage, fillIdentity, look, looked, missing,
-  startServer,
+  startServer, toCardStep,
 } from './lib.mjs';
 
 let rn;
@@ -33,18 +33,6 @@ async function newUser(lang, login) {
   await page.click(NEXT);
   await page.waitForURL('**/account');
   return { context, page };
-}
-
-/** Identity and documents done: answers on the card step. */
-async function toCardStep(page, passport) {
-  await page.goto(`${rn.base}/verifications/new`);
-  await fillIdentity(page, { passport });
-  await page.click(NEXT);
-  await page.waitForURL('**/documents');
-  await page.setInputFiles('#passport_photo_page', documentImage());
-  await page.setInputFiles('#stay_permit', documentImage());
-  await page.click(NEXT);
-  await page.waitForURL('**/bank_card');
 }
 
 for (const [lang, words] of [
@@ -114,7 +102,7 @@ for (const [lang, words] of [
 test('a session that ends mid-step comes back to the step with what was typed, and switching language keeps it', async (t) => {
   if (missing().length) return t.skip(`needs ${missing().join(', ')}`);
   const { context, page } = await newUser('zh', 'expiry@example.com');
-  await toCardStep(page, 'E45678901');
+  await toCardStep(rn, page, { passport: 'E45678901' });
   const step = page.url();
   await page.selectOption('#bank', 'ICBC');
   await page.fill('#card_number', '6222 0200 0000 0000 034');

@@ -10,8 +10,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DESKTOP, NEXT, PASSWORD, PHONE, SETTLE_SECONDS, documentImage, fillIdentity, look, looked, missing, staffLogin,
-  startServer,
+  DESKTOP, NEXT, PASSWORD, PHONE, SETTLE_SECONDS, look, looked, missing, staffLogin, startServer, toCardStep,
 } from './lib.mjs';
 
 // One made-up person on a platform's own list (CONTRACT 12's national format).
@@ -43,14 +42,7 @@ async function applyAsListed(page, login, passport, card, lang) {
   await page.fill('#password', PASSWORD);
   await page.click(NEXT);
   await page.waitForURL('**/account');
-  await page.goto(`${rn.base}/verifications/new`);
-  await fillIdentity(page, { name: 'Karl Heinz Ostermann', passport, nationality: lang === 'en' ? 'Germany' : '德国' });
-  await page.click(NEXT);
-  await page.waitForURL('**/documents');
-  await page.setInputFiles('#passport_photo_page', documentImage());
-  await page.setInputFiles('#stay_permit', documentImage());
-  await page.click(NEXT);
-  await page.waitForURL('**/bank_card');
+  await toCardStep(rn, page, { name: 'Karl Heinz Ostermann', passport, nationality: lang === 'en' ? 'Germany' : '德国' });
   await page.selectOption('#bank', 'ICBC');
   await page.fill('#card_number', card);
   await page.click(NEXT);
