@@ -501,7 +501,7 @@ pub async fn submit(db: &mut dyn Db, cmd: &SubmitCommand) -> StoreResult<SubmitO
         Applied::Moved => return Err(StoreError::Failed("a locked draft moved".into())),
     }
     if let Some(screening) = &cmd.screening {
-        crate::screening::record(db, screening).await?;
+        crate::screening::record(db, std::slice::from_ref(screening)).await?;
     }
     Ok(SubmitOutcome::Submitted)
 }

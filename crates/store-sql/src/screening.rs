@@ -103,20 +103,15 @@ pub async fn listed_entries(db: &mut dyn Db) -> StoreResult<Vec<(String, StoredE
     .await
 }
 
-/// Writes a run, where its subject stands after it, and, when it holds its subject, the
-/// screening case it opens and the platform's `screening.potential_match`.
-pub(crate) async fn record(db: &mut dyn Db, s: &NewScreening) -> StoreResult<()> {
-    record_all(db, std::slice::from_ref(s)).await
-}
-
 /// Rows a multi-row statement of a re-screening writes at once: far under either engine's
 /// limit on parameters (SQLite's 32,766), few enough that one statement stays small.
 const ROWS_A_STATEMENT: usize = 250;
 
-/// Keeps each run, brings each subject's state to it, and opens the cases the runs hold:
-/// the runs and subjects as multi-row statements, so a re-screening's batch costs the store
-/// a few statements, not two per customer.
-pub(crate) async fn record_all(db: &mut dyn Db, all: &[NewScreening]) -> StoreResult<()> {
+/// Keeps each run, brings each subject's state to it, and, for a run that holds its subject,
+/// opens the screening case and publishes `screening.potential_match`. The runs and subjects
+/// go as multi-row statements, so a re-screening's batch costs the store a few statements,
+/// not two per customer.
+pub(crate) async fn record(db: &mut dyn Db, all: &[NewScreening]) -> StoreResult<()> {
     for chunk in all.chunks(ROWS_A_STATEMENT) {
         let runs = many_rows(
             "INSERT INTO screening_runs (id, application_id, at, trigger, list_versions, status, hits) VALUES ",
@@ -535,7 +530,7 @@ pub async fn rescreen_candidates(
 }
 
 pub async fn rescreen_batch(db: &mut dyn Db, batch: &RescreenBatch) -> StoreResult<()> {
-    record_all(db, &batch.screenings).await?;
+    record(db, &batch.screenings).await?;
     for (app, case) in &batch.delisted {
         db.run(
             "UPDATE review_cases SET reopened_at = $1, claimed_by = NULL, claimed_until = NULL
