@@ -26,6 +26,12 @@ pub struct TestApp {
     >,
 }
 
+/// When the tests' list versions were imported: a fixed moment of their own, before any
+/// service clock, so the re-screening jobs an import queues are due at once.
+pub fn lists_imported_at() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default()
+}
+
 pub fn data_key() -> String {
     base64::engine::general_purpose::STANDARD.encode([42u8; 32])
 }

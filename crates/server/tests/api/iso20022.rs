@@ -266,7 +266,7 @@ impl Rig {
                 name: "un.xml",
                 bytes: &un,
             }],
-            list_imported_at(),
+            lists_imported_at(),
         )
         .await
         .unwrap();
@@ -1202,12 +1202,6 @@ async fn a_batch_is_one_file_and_batch_max_splits_a_long_one() {
     // Nothing more is due.
     rail.send_due(now).await.unwrap();
     assert_eq!(pain001_files(&outbox).len(), 3);
-}
-
-/// When the rig's UN version was imported: a fixed moment of the tests' own, in the past of
-/// every service clock, so the re-screening it queues is due at once.
-fn list_imported_at() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default()
 }
 
 fn un_list() -> std::path::PathBuf {

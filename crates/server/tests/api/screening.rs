@@ -19,12 +19,6 @@ fn listed_identity(passport: &str) -> Value {
     person
 }
 
-/// When the tests' list versions were imported: a fixed moment of their own, before any
-/// service clock, so their re-screening jobs are due at once.
-fn imported_at() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default()
-}
-
 /// Puts a version of `national:mps` in force in the store of `dir`, as `realname screening
 /// import` does, beside a running service or before one starts.
 async fn import_mps_in(dir: &std::path::Path, lines: &str) {
@@ -38,7 +32,7 @@ async fn import_mps_in(dir: &std::path::Path, lines: &str) {
             name: "mps.jsonl",
             bytes: lines.as_bytes(),
         }],
-        imported_at(),
+        lists_imported_at(),
     )
     .await
     .unwrap();
