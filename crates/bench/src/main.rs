@@ -129,11 +129,7 @@ impl Server {
     /// Runs a `realname` command against the server's database: what it printed, if it
     /// succeeded (an older binary may not have the command).
     fn cli(&self, args: &[&str]) -> Option<String> {
-        let out = Command::new(&self.bin)
-            .args(args)
-            .args(["--database", &self.url])
-            .current_dir(self.dir.path())
-            .env("REALNAME_DATA_KEY", data_key())
+        let out = realname(&self.bin, self.dir.path(), &self.url, args)
             .stderr(Stdio::null())
             .output()
             .ok()?;
@@ -157,6 +153,23 @@ fn realname_bin(bin: Option<&Path>) -> PathBuf {
     })
 }
 
+/// A `realname` command against the database at `url`, run in `dir` with the benchmark's
+/// data key.
+fn realname(
+    bin: &Path,
+    dir: &Path,
+    url: &str,
+    args: impl IntoIterator<Item = impl AsRef<std::ffi::OsStr>>,
+) -> Command {
+    let mut command = Command::new(bin);
+    command
+        .args(args)
+        .args(["--database", url])
+        .current_dir(dir)
+        .env("REALNAME_DATA_KEY", data_key());
+    command
+}
+
 /// The data key the server runs with, and the queue's seeder seals with.
 fn data_key() -> String {
     base64::engine::general_purpose::STANDARD.encode([5u8; 32])
@@ -175,11 +188,7 @@ async fn fresh_database(backend: Backend) -> (tempfile::TempDir, String) {
 
 /// Starts `realname serve` on `url`, then adds the reviewer account with `realname staff add`.
 fn start_server(bin: &Path, dir: tempfile::TempDir, url: &str) -> Server {
-    let key = data_key();
-    let mut child = Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", url])
-        .current_dir(dir.path())
-        .env("REALNAME_DATA_KEY", &key)
+    let mut child = realname(bin, dir.path(), url, ["serve", "--listen", "127.0.0.1:0"])
         .env(
             "REALNAME_DATABASE_MAX_CONNECTIONS",
             SERVER_CONNECTIONS.to_string(),
@@ -206,22 +215,16 @@ fn start_server(bin: &Path, dir: tempfile::TempDir, url: &str) -> Server {
         .read_line(&mut line)
         .unwrap();
     let base = line.trim().rsplit(' ').next().unwrap().to_owned();
-    let mut staff = Command::new(bin)
-        .args([
-            "staff",
-            "add",
-            "bench-reviewer",
-            "--role",
-            "reviewer",
-            "--database",
-            url,
-        ])
-        .current_dir(dir.path())
-        .env("REALNAME_DATA_KEY", &key)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut staff = realname(
+        bin,
+        dir.path(),
+        url,
+        ["staff", "add", "bench-reviewer", "--role", "reviewer"],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
     staff
         .stdin
         .take()

@@ -169,12 +169,10 @@ pub fn import_with(bin: &std::path::Path, dir: &std::path::Path, url: &str) {
         ("un", &["un-consolidated-2026-02-27.xml"][..]),
         ("ofac", &["ofac-sdn.csv", "ofac-alt.csv"][..]),
     ] {
-        let out = std::process::Command::new(bin)
-            .args(["screening", "import", source])
-            .args(files.iter().map(|f| dir_of.join(f)))
-            .args(["--database", url])
-            .current_dir(dir)
-            .env("REALNAME_DATA_KEY", crate::data_key())
+        let mut args: Vec<std::ffi::OsString> =
+            vec!["screening".into(), "import".into(), source.into()];
+        args.extend(files.iter().map(|f| dir_of.join(f).into_os_string()));
+        let out = crate::realname(bin, dir, url, args)
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
         assert!(
@@ -209,14 +207,17 @@ async fn check_file(args: &ScreeningArgs, names: &[String]) {
             .collect();
         std::fs::write(&file, lines).unwrap();
         let started = Instant::now();
-        let out = std::process::Command::new(&bin)
-            .args(["screening", "check", "--json", "--file"])
-            .arg(&file)
-            .args(["--database", &url])
-            .current_dir(dir.path())
-            .env("REALNAME_DATA_KEY", crate::data_key())
-            .output()
-            .unwrap();
+        let out = crate::realname(
+            &bin,
+            dir.path(),
+            &url,
+            ["screening", "check", "--json", "--file"]
+                .map(std::ffi::OsStr::new)
+                .into_iter()
+                .chain([file.as_os_str()]),
+        )
+        .output()
+        .unwrap();
         let took = started.elapsed().as_secs_f64();
         assert!(
             out.status.success(),
@@ -240,7 +241,7 @@ async fn check_file(args: &ScreeningArgs, names: &[String]) {
         "| {} | {all:.2} | {:.0} | {start:.2} | {:.0} |",
         args.queries,
         args.queries as f64 / all,
-        (args.queries - 1) as f64 / (all - start).max(1e-9),
+        args.queries.saturating_sub(1) as f64 / (all - start).max(1e-9),
     );
     println!();
 }
