@@ -35,6 +35,21 @@ after(async () => {
   if (rn) console.log(`screening: ${looked.states} page states, ${looked.axeRuns} axe-core runs`);
 });
 
+const ACCEPT = { en: 'en-US,en;q=0.9', zh: 'zh-CN,zh;q=0.9' };
+
+/** A browser context in `lang` at `viewport`. */
+function contextIn(lang, viewport) {
+  return rn.browser.newContext({ locale: lang, viewport, extraHTTPHeaders: { 'Accept-Language': ACCEPT[lang] } });
+}
+
+/** Fills `fields` ({selector: value}) of the case's decision form, sends `outcome` and waits
+ * for the case page again. */
+async function decide(desk, caseUrl, outcome, fields = {}) {
+  for (const [selector, value] of Object.entries(fields)) await desk.fill(selector, value);
+  await desk.click(`button[value=${outcome}]`);
+  await desk.waitForURL(caseUrl);
+}
+
 /** Registers `login` and applies as the listed person up to the submitted status page. */
 async function applyAsListed(page, login, passport, card, lang) {
   await page.goto(`${rn.base}/register`);
@@ -63,7 +78,7 @@ async function saysNothingOfLists(page, status) {
 }
 
 /** Opens the screening queue on `desk`, then the one case in it, and claims it. */
-async function claimTheScreeningCase(desk, lang, name) {
+async function claimTheScreeningCase(desk, name) {
   await desk.goto(`${rn.base}/review?kind=screening`);
   const rows = await desk.$$('a[href^="/review/cases/"]');
   assert.equal(rows.length, 1, 'one screening case waits');
@@ -81,32 +96,29 @@ async function claimTheScreeningCase(desk, lang, name) {
 
 test('a listed person is held without a word, and two reviewers confirm the match (en)', async (t) => {
   if (missing().length) return t.skip(`needs ${missing().join(', ')}`);
-  const user = await rn.browser.newContext({ locale: 'en', viewport: PHONE, extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' } });
+  const user = await contextIn('en', PHONE);
   const page = await user.newPage();
   const status = await applyAsListed(page, 'held-en@example.com', 'C01234567', '6222020000000000018', 'en');
   assert.equal(await page.getAttribute('main', 'data-wait'), 'deposit_pending', 'held, it reads as any deposit on its way');
   await saysNothingOfLists(page, status);
   await look(page, 'screening-en-01-held');
 
-  const staff = await rn.browser.newContext({ locale: 'en', viewport: DESKTOP, extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' } });
+  const staff = await contextIn('en', DESKTOP);
   const rita = await staffLogin(rn, staff, 'rita', 'screening-en');
-  const caseUrl = await claimTheScreeningCase(rita, 'en', 'screening-en-02');
-  await rita.fill('#report_reference', 'STR-2026-0042');
-  await rita.click('button[value=confirm]');
-  await rita.waitForURL(caseUrl);
+  const caseUrl = await claimTheScreeningCase(rita, 'screening-en-02');
+  await decide(rita, caseUrl, 'confirm', { '#report_reference': 'STR-2026-0042' });
   assert.match(await rita.textContent('main'), /rita/, 'the case says who decided first');
   await look(rita, 'screening-en-03-first-confirmation');
   await saysNothingOfLists(page, status);
 
-  const other = await rn.browser.newContext({ locale: 'en', viewport: DESKTOP, extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' } });
+  const other = await contextIn('en', DESKTOP);
   const rolf = await staffLogin(rn, other, 'rolf', 'screening-en');
   await rolf.goto(`${rn.base}/review?status=awaiting_second_approval`);
   assert.equal((await rolf.$$('a[href^="/review/cases/"]')).length, 1, 'the case waits for a second approver');
+  // The first decision let the case go: the second approver claims it like any other.
   await rolf.goto(caseUrl);
-  if (await rolf.isVisible('button[accesskey=c]')) await rolf.click('button[accesskey=c]');
-  await rolf.fill('#report_reference', 'STR-2026-0042');
-  await rolf.click('button[value=confirm]');
-  await rolf.waitForURL(caseUrl);
+  await rolf.click('button[accesskey=c]');
+  await decide(rolf, caseUrl, 'confirm', { '#report_reference': 'STR-2026-0042' });
   assert.ok(await rolf.isVisible('p.success'), 'the case is decided');
   await look(rolf, 'screening-en-04-confirmed');
   await staff.close();
@@ -120,25 +132,21 @@ test('a listed person is held without a word, and two reviewers confirm the matc
 
 test('a name alike dismissed by one reviewer lets the deposit go out (zh)', async (t) => {
   if (missing().length) return t.skip(`needs ${missing().join(', ')}`);
-  const accept = 'zh-CN,zh;q=0.9';
-  const user = await rn.browser.newContext({ locale: 'zh', viewport: PHONE, extraHTTPHeaders: { 'Accept-Language': accept } });
+  const user = await contextIn('zh', PHONE);
   const page = await user.newPage();
   const card = '6212260000000000018';
   const status = await applyAsListed(page, 'held-zh@example.com', 'C76543210', card, 'zh');
   await saysNothingOfLists(page, status);
   await look(page, 'screening-zh-01-held');
 
-  const staff = await rn.browser.newContext({ locale: 'zh', viewport: DESKTOP, extraHTTPHeaders: { 'Accept-Language': accept } });
+  const staff = await contextIn('zh', DESKTOP);
   const rita = await staffLogin(rn, staff, 'rita', 'screening-zh');
-  const caseUrl = await claimTheScreeningCase(rita, 'zh', 'screening-zh-02');
+  const caseUrl = await claimTheScreeningCase(rita, 'screening-zh-02');
   // A dismissal without its note is refused at the note, in the reviewer's language.
-  await rita.click('button[value=dismiss]');
-  await rita.waitForURL(caseUrl);
+  await decide(rita, caseUrl, 'dismiss');
   assert.ok(await rita.isVisible('#note-error'), 'the missing note is said at its field');
   await look(rita, 'screening-zh-03-note-required');
-  await rita.fill('#note', '出生日期相同，但护照签发国与照片均不符');
-  await rita.click('button[value=dismiss]');
-  await rita.waitForURL(caseUrl);
+  await decide(rita, caseUrl, 'dismiss', { '#note': '出生日期相同，但护照签发国与照片均不符' });
   assert.ok(await rita.isVisible('p.success'), 'one reviewer dismisses a name alike');
   await look(rita, 'screening-zh-04-dismissed');
   await staff.close();
