@@ -454,6 +454,15 @@ pub async fn rescreen_candidates(
     limit: u32,
 ) -> StoreResult<Vec<RescreenCandidate>> {
     let (lower, upper) = shard_bounds(shard);
+    // Both bounds as plain values, so that the primary key's index starts the scan at the
+    // cursor: a bound written as `$n IS NULL OR id > $n` is a filter in a generic plan, and
+    // each batch would read its shard again from the start.
+    let from = match after {
+        Some(after) if after == Uuid::max() => return Ok(Vec::new()),
+        Some(after) => Uuid::from_u128(after.as_u128() + 1).max(lower),
+        None => lower,
+    };
+    let to = upper.map_or(Uuid::max(), |u| Uuid::from_u128(u.as_u128() - 1));
     let statuses = crate::changes::statuses(|s| {
         matches!(
             s,
@@ -468,11 +477,11 @@ pub async fn rescreen_candidates(
         .all(
             "SELECT a.id, a.account_id, a.status, a.form FROM applications a
              LEFT JOIN platform_users pu ON pu.account_id = a.account_id
-             WHERE a.id >= $1 AND ($2 IS NULL OR a.id < $2) AND ($3 IS NULL OR a.id > $3)
+             WHERE a.id >= $1 AND a.id <= $2
                AND a.redacted_at IS NULL AND pu.closed_at IS NULL
-               AND (a.status = ANY($4) OR (a.status = 'failed' AND a.failure LIKE 'not_eligible;%'))
-             ORDER BY a.id LIMIT $5",
-            args![lower, upper, after, statuses.as_slice(), limit],
+               AND (a.status = ANY($3) OR (a.status = 'failed' AND a.failure LIKE 'not_eligible;%'))
+             ORDER BY a.id LIMIT $4",
+            args![from, to, statuses.as_slice(), limit],
             |mut r| {
                 Ok(RescreenCandidate {
                     application_id: r.get(0)?,
