@@ -201,6 +201,11 @@ export async function fillIdentity(page, person) {
     await page.fill('#passport_number', person.passport);
     await page.fill('#passport_expiry', FAR_EXPIRY);
   }
+  await page.check(`#sex-${person.sex ?? 'male'}`);
+  await page.selectOption('#occupation', person.occupation ?? 'office_worker');
+  await page.fill('#address', person.address ?? 'Room 1201, 88 Jianguo Road, Chaoyang, Beijing');
+  await page.check(person.pep ? '#pep-yes' : '#pep-no');
+  if (person.pep) await page.fill('#pep_role', person.pep);
   if (await page.isVisible('#consent')) await page.check('#consent');
 }
 

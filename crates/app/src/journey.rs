@@ -182,6 +182,10 @@ pub fn merge(stored: ApplicationForm, patch: ApplicationForm) -> ApplicationForm
         date_of_birth: patch.date_of_birth.or(stored.date_of_birth),
         phone: patch.phone.or(stored.phone),
         documents: docs,
+        sex: patch.sex.or(stored.sex),
+        occupation: patch.occupation.or(stored.occupation),
+        address: patch.address.or(stored.address),
+        pep: patch.pep.or(stored.pep),
     }
 }
 

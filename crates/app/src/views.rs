@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use realname_core::application::{ApplicationForm, Identity, check_identity};
 use realname_core::card::{AccountType, CardNumber, CardType};
 use realname_core::deposit::DepositRules;
+use realname_core::diligence::{OccupationCategory, Sex};
 use realname_core::documents::{
     DocumentNumber, ImageSlot, StayPermit, StayPermitKind, mask_middle,
 };
@@ -278,11 +279,28 @@ pub fn render(
         valid_until: identity
             .filter(|_| app.status == Status::Verified)
             .and_then(Identity::earliest_expiry),
-        // Asked from the due-diligence stage on (CONTRACT 2.3); this store holds none yet.
-        sex: None,
-        occupation: None,
-        address: None,
-        pep: None,
+        sex: identity.and_then(|i| i.diligence.sex),
+        occupation: identity
+            .and_then(|i| i.diligence.occupation.as_ref())
+            .map(|o| OccupationView {
+                category: o.category,
+                title: o.title.clone(),
+            }),
+        address: identity
+            .and_then(|i| i.diligence.address.as_ref())
+            .map(|a| {
+                if reveal {
+                    a.as_str().to_owned()
+                } else {
+                    a.masked()
+                }
+            }),
+        pep: identity
+            .and_then(|i| i.diligence.pep.as_ref())
+            .map(|p| PepView {
+                declared: p.declared,
+                role: p.role.clone(),
+            }),
     }
 }
 
@@ -420,7 +438,8 @@ pub struct ApplicationView {
     /// made before it was asked.
     pub sex: Option<Sex>,
     pub occupation: Option<OccupationView>,
-    /// The residential address in mainland China, masked (its first 6 characters, then `***`).
+    /// The residential address in mainland China: masked for the owner (its first 6
+    /// characters, then `***`), whole for a reviewer.
     pub address: Option<String>,
     /// Whether the applicant declared being a politically exposed person.
     pub pep: Option<PepView>,
@@ -434,38 +453,12 @@ pub enum ApplicationKind {
     Renewal,
 }
 
-/// The passport's sex field (CONTRACT 2.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Sex {
-    Female,
-    Male,
-    Unspecified,
-}
-
 /// The applicant's occupation (CONTRACT 2.3).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OccupationView {
     pub category: OccupationCategory,
     /// Free text of 1–100 characters; required for `other`.
     pub title: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OccupationCategory {
-    CivilServant,
-    Professional,
-    OfficeWorker,
-    BusinessOwner,
-    ServiceWorker,
-    Farmer,
-    ProductionWorker,
-    Military,
-    Student,
-    Retired,
-    Unemployed,
-    Other,
 }
 
 /// The applicant's declaration about prominent public functions (CONTRACT 2.3).

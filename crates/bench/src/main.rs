@@ -447,7 +447,8 @@ fn identity(passport: &str) -> Value {
         "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
         "phone": "13800138000",
         "documents": {"passport": {"number": passport, "expiry_date": realname_store_tests::fixtures::FAR_EXPIRY},
-                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})
+                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}, "sex": "male", "occupation": {"category": "office_worker"},
+                      "address": "Room 1201, 88 Jianguo Road, Chaoyang, Beijing", "pep": {"declared": false}})
 }
 
 /// Registers `login`, logs in and creates a draft with `passport`; the three requests are

@@ -262,7 +262,8 @@ pub(crate) async fn submit_with_images(
         "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
         "phone": "13800138000",
         "documents": {"passport": {"number": passport, "expiry_date": realname_store_tests::fixtures::FAR_EXPIRY},
-                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}}))
+                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}, "sex": "male", "occupation": {"category": "office_worker"},
+                      "address": "Room 1201, 88 Jianguo Road, Chaoyang, Beijing", "pep": {"declared": false}}))
     .map_err(|e| format!("form: {e}"))?;
     let who = Principal::User(account.clone());
     let draft = journey::create(state, &who, &form, "127.0.0.1".to_owned())

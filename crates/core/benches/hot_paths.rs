@@ -32,6 +32,16 @@ fn form() -> ApplicationForm {
                 ..Default::default()
             }),
         }),
+        sex: Some("male".into()),
+        occupation: Some(realname_core::diligence::OccupationForm {
+            category: Some("office_worker".into()),
+            title: None,
+        }),
+        address: Some("Room 1201, 88 Jianguo Road, Chaoyang, Beijing".into()),
+        pep: Some(realname_core::diligence::PepForm {
+            declared: Some(false),
+            role: None,
+        }),
     }
 }
 

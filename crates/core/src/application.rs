@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::applicant::{DateOfBirth, Nationality, parse_date};
 use crate::codes::Code;
+use crate::diligence::{Diligence, DiligenceForm, OccupationForm, PepForm};
 use crate::documents::{
     DocumentNumber, ImageSlot, Passport, StayPermit, StayPermitKind, expired_on,
 };
@@ -23,6 +24,21 @@ pub struct ApplicationForm {
     pub date_of_birth: Option<String>,
     pub phone: Option<String>,
     pub documents: Option<DocumentsForm>,
+    pub sex: Option<String>,
+    pub occupation: Option<OccupationForm>,
+    pub address: Option<String>,
+    pub pep: Option<PepForm>,
+}
+
+impl ApplicationForm {
+    fn diligence(&self) -> DiligenceForm<'_> {
+        DiligenceForm {
+            sex: &self.sex,
+            occupation: &self.occupation,
+            address: &self.address,
+            pep: &self.pep,
+        }
+    }
 }
 
 #[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -64,6 +80,10 @@ impl std::fmt::Debug for ApplicationForm {
             .field("date_of_birth", &sent(&self.date_of_birth))
             .field("phone", &sent(&self.phone))
             .field("documents", &self.documents)
+            .field("sex", &sent(&self.sex))
+            .field("occupation", &self.occupation)
+            .field("address", &sent(&self.address))
+            .field("pep", &self.pep)
             .finish()
     }
 }
@@ -108,6 +128,9 @@ pub struct Identity {
     /// Absent only when the proof of stay is the permanent residence card.
     pub passport: Option<Passport>,
     pub stay_permit: StayPermit,
+    /// The due diligence fields (CONTRACT 2.3); absent from identities sealed before them.
+    #[serde(default, flatten)]
+    pub diligence: Diligence,
 }
 
 impl Identity {
@@ -132,7 +155,12 @@ impl Identity {
                 expiry_date,
             } => (Some(number.expose().to_owned()), date(*expiry_date), None),
         };
+        let (sex, occupation, address, pep) = self.diligence.to_form();
         ApplicationForm {
+            sex,
+            occupation,
+            address,
+            pep,
             consent: Some(true),
             real_name: Some(self.real_name.as_str().to_owned()),
             nationality: Some(self.nationality.code().to_owned()),
@@ -277,6 +305,8 @@ pub fn check_identity(
         },
     };
 
+    let diligence = Diligence::check(&form.diligence(), &mut report);
+
     let docs = form.documents.clone().unwrap_or_default();
     let stay_permit = check_stay_permit(docs.stay_permit.as_ref(), today, &mut report);
     let kind = docs
@@ -309,6 +339,7 @@ pub fn check_identity(
                 phone,
                 passport,
                 stay_permit,
+                diligence,
             },
             warnings: report.warnings,
         }),
@@ -436,6 +467,16 @@ pub struct Submission {
 /// the calendar), the bank card against the current policy, and the images.
 pub fn check_submission(input: &SubmissionInput<'_>) -> Result<Submission, Report> {
     let mut report = Report::default();
+    // Missing due diligence fields are reported beside the identity's other breaches; a bad
+    // value was already reported by the identity's own check.
+    let mut sent = Report::default();
+    Diligence::check(&input.form.diligence(), &mut sent).require(&mut report);
+    report.breaches.retain(|missing| {
+        !sent
+            .breaches
+            .iter()
+            .any(|bad| bad.field.split('.').next() == Some(missing.field.as_str()))
+    });
     let identity = match check_identity(input.form, input.today) {
         Ok(checked) => {
             report.warnings = checked.warnings;

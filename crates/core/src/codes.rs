@@ -108,6 +108,48 @@ catalogue! {
         zh: "申请人须年满 18 周岁。"
     }
 
+    // 2.3 Customer due diligence
+    SexRequired = "sex_required" {
+        en: "Choose the sex shown on your passport: female (F), male (M) or unspecified (X).",
+        zh: "请选择护照上登记的性别：女（F）、男（M）或未指明（X）。"
+    }
+    SexInvalid = "sex_invalid" {
+        en: "Sex must be female, male or unspecified, as on your passport (F, M or X).",
+        zh: "性别只能是女、男或未指明，与护照（F、M 或 X）一致。"
+    }
+    OccupationRequired = "occupation_required" {
+        en: "Choose the kind of work you do.",
+        zh: "请选择您的职业类别。"
+    }
+    OccupationInvalid = "occupation_invalid" {
+        en: "Choose an occupation from the list; the job title may be at most 100 characters.",
+        zh: "请从列表中选择职业；职务名称最多 100 个字符。"
+    }
+    OccupationTitleRequired = "occupation_title_required" {
+        en: "You chose \"other\": enter your job title.",
+        zh: "您选择了“其他”，请填写您的职务名称。"
+    }
+    AddressRequired = "address_required" {
+        en: "Enter the address where you live in mainland China.",
+        zh: "请填写您在中国大陆的居住地址。"
+    }
+    AddressInvalid = "address_invalid" {
+        en: "Enter your residential address in mainland China in 5 to 200 characters, on one line.",
+        zh: "请用 5 至 200 个字符在一行内填写您在中国大陆的居住地址。"
+    }
+    PepDeclarationRequired = "pep_declaration_required" {
+        en: "Say whether you, a family member or a close associate hold or held a prominent public function.",
+        zh: "请说明您本人、家庭成员或密切关系人是否担任或曾经担任重要公共职务。"
+    }
+    PepInvalid = "pep_invalid" {
+        en: "Answer yes or no to the question on prominent public functions; the role may be at most 200 characters.",
+        zh: "请对重要公共职务的问题回答“是”或“否”；职务最多 200 个字符。"
+    }
+    PepRoleRequired = "pep_role_required" {
+        en: "You answered yes: name the public function and who holds or held it (you, a family member or a close associate).",
+        zh: "您回答了“是”：请写明该公共职务，以及担任者是您本人、家庭成员还是密切关系人。"
+    }
+
     // 2.4 Documents
     PassportRequired = "passport_required" {
         en: "Your passport is required, unless you hold a Foreigner's Permanent Residence ID Card.",
@@ -553,6 +595,16 @@ mod tests {
             "nationality_not_foreign",
             "date_of_birth_invalid",
             "applicant_under_18",
+            "sex_required",
+            "occupation_required",
+            "address_required",
+            "pep_declaration_required",
+            "sex_invalid",
+            "occupation_invalid",
+            "occupation_title_required",
+            "address_invalid",
+            "pep_invalid",
+            "pep_role_required",
             "passport_required",
             "passport_number_invalid",
             "stay_permit_required",

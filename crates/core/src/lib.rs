@@ -20,6 +20,7 @@ pub mod codes;
 mod countries;
 pub mod delivery;
 pub mod deposit;
+pub mod diligence;
 pub mod documents;
 pub mod name;
 pub mod phone;

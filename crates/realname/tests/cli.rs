@@ -805,7 +805,8 @@ fn sealed_draft(c: &reqwest::blocking::Client, base: &str, login: &str) -> (Stri
         "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
         "phone": PHONE,
         "documents": {"passport": {"number": PASSPORT, "expiry_date": realname_store_tests::fixtures::FAR_EXPIRY},
-                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})),
+                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}, "sex": "male", "occupation": {"category": "office_worker"},
+                      "address": "Room 1201, 88 Jianguo Road, Chaoyang, Beijing", "pep": {"declared": false}})),
     );
     let id = app["id"].as_str().unwrap().to_owned();
     for slot in ["passport_photo_page", "stay_permit"] {

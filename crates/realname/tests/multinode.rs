@@ -130,7 +130,8 @@ fn identity(i: usize) -> Value {
         "consent": true, "real_name": "John Smith", "nationality": "USA", "date_of_birth": "1990-05-17",
         "phone": "13800138000",
         "documents": {"passport": {"number": format!("P{i:08}"), "expiry_date": realname_store_tests::fixtures::FAR_EXPIRY},
-                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}})
+                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}, "sex": "male", "occupation": {"category": "office_worker"},
+                      "address": "Room 1201, 88 Jianguo Road, Chaoyang, Beijing", "pep": {"declared": false}})
 }
 
 /// Registers `login` on node `i`, signs in and makes a draft with passport `passport`:

@@ -24,6 +24,16 @@ fn form() -> ApplicationForm {
                 ..StayPermitForm::default()
             }),
         }),
+        sex: Some("male".into()),
+        occupation: Some(OccupationForm {
+            category: Some("office_worker".into()),
+            title: None,
+        }),
+        address: Some("Room 1201, 88 Jianguo Road, Chaoyang, Beijing".into()),
+        pep: Some(PepForm {
+            declared: Some(false),
+            role: None,
+        }),
     }
 }
 
@@ -366,6 +376,56 @@ fn a_submission_needs_the_card_and_the_images() {
 }
 
 #[test]
+fn a_draft_may_lack_the_due_diligence_fields_but_a_submission_may_not() {
+    let mut f = form();
+    f.sex = None;
+    f.occupation = None;
+    f.address = None;
+    f.pep = Some(PepForm {
+        declared: Some(true),
+        role: None,
+    });
+    assert_eq!(breaches(&f), one("pep.role", Code::PepRoleRequired));
+    f.pep = None;
+    assert_eq!(breaches(&f), []);
+    let report = submit(&f, Some(&card()), &ImageSlot::ALL, TODAY)
+        .err()
+        .unwrap_or_default();
+    assert_eq!(
+        report.codes(),
+        [
+            Code::SexRequired,
+            Code::OccupationRequired,
+            Code::AddressRequired,
+            Code::PepDeclarationRequired
+        ]
+    );
+    // A bad value is reported once, as bad, not also as missing.
+    f.sex = Some("M".into());
+    let report = submit(&f, Some(&card()), &ImageSlot::ALL, TODAY)
+        .err()
+        .unwrap_or_default();
+    assert_eq!(
+        report.codes()[..2],
+        [Code::OccupationRequired, Code::AddressRequired]
+    );
+    assert!(report.codes().contains(&Code::SexInvalid));
+    assert!(!report.codes().contains(&Code::SexRequired));
+}
+
+#[test]
+fn an_identity_sealed_before_the_due_diligence_fields_reads_without_them() {
+    let checked = check_identity(&form(), day(TODAY)).unwrap_or_else(|r| panic!("{r:?}"));
+    let mut old = serde_json::to_value(&checked.value).unwrap_or_default();
+    for field in ["sex", "occupation", "address", "pep"] {
+        assert!(old.as_object_mut().and_then(|o| o.remove(field)).is_some());
+    }
+    let read: Identity = serde_json::from_value(old).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read.diligence, Diligence::default());
+    assert_eq!(read.real_name, checked.value.real_name);
+}
+
+#[test]
 fn submission_rechecks_on_its_own_day() {
     let mut f = form();
     passport(&mut f).expiry_date = Some("2026-12-01".into());
@@ -415,7 +475,10 @@ fn forms_deserialise_from_the_api_shape() {
     let json = r#"{"consent": true, "real_name": "John Smith", "nationality": "USA",
         "date_of_birth": "1990-05-17", "phone": "13800138000",
         "documents": {"passport": {"number": "E12345678", "expiry_date": "2030-01-01"},
-                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-10-01"}}}"#;
+                      "stay_permit": {"kind": "entry_record", "entry_date": "2026-10-01"}},
+        "sex": "male", "occupation": {"category": "office_worker"},
+        "address": "Room 1201, 88 Jianguo Road, Chaoyang, Beijing",
+        "pep": {"declared": false}}"#;
     let parsed: ApplicationForm = serde_json::from_str(json).unwrap_or_default();
     assert_eq!(parsed, form());
 }

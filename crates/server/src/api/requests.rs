@@ -6,6 +6,7 @@
 
 use realname_app::accounts::Credentials;
 use realname_core::application::{ApplicationForm, DocumentsForm, PassportForm, StayPermitForm};
+use realname_core::diligence::{OccupationForm, PepForm};
 use realname_core::policy::BankCardForm;
 use realname_core::review::DecisionForm;
 use serde::{Deserialize, Deserializer};
@@ -25,6 +26,109 @@ where
             .map(Some)
             .map_err(serde::de::Error::custom),
         _ => Err(serde::de::Error::custom("expected an object")),
+    }
+}
+
+/// The applicant's occupation (CONTRACT 2.3).
+#[derive(Deserialize, ToSchema)]
+pub struct OccupationBody {
+    /// `civil_servant`, `professional`, `office_worker`, `business_owner`, `service_worker`,
+    /// `farmer`, `production_worker`, `military`, `student`, `retired`, `unemployed` or
+    /// `other`.
+    #[schema(required = true, nullable = false)]
+    pub category: Option<String>,
+    /// The job title, 1–100 characters; required for `other`.
+    pub title: Option<String>,
+}
+
+/// Whether the applicant is, or is a family member or close associate of, a person who holds
+/// or held a prominent public function (CONTRACT 2.3).
+#[derive(Deserialize, ToSchema)]
+pub struct PepBody {
+    #[schema(required = true, nullable = false)]
+    pub declared: Option<bool>,
+    /// The function and who holds or held it, 1–200 characters; required when declared.
+    pub role: Option<String>,
+}
+
+/// The text a member of an object holds: `Ok(None)` when absent or null, `Err` when it is not
+/// text.
+fn member_text(object: &serde_json::Map<String, Value>, name: &str) -> Result<Option<String>, ()> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(_) => Err(()),
+    }
+}
+
+/// The occupation, read from any JSON: a value that is not an object of texts is kept as one
+/// without a category, which the rules answer with `occupation_invalid`, not a 400.
+fn occupation<'de, D>(deserializer: D) -> Result<Option<OccupationBody>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Ok(match Value::deserialize(deserializer)? {
+        Value::Null => None,
+        Value::Object(object) => Some(
+            match (
+                member_text(&object, "category"),
+                member_text(&object, "title"),
+            ) {
+                (Ok(category), Ok(title)) => OccupationBody { category, title },
+                _ => OccupationBody {
+                    category: None,
+                    title: None,
+                },
+            },
+        ),
+        _ => Some(OccupationBody {
+            category: None,
+            title: None,
+        }),
+    })
+}
+
+/// The PEP declaration, read from any JSON: anything but an object with a boolean `declared`
+/// (and a text `role`, if any) is kept without `declared`, which the rules answer with
+/// `pep_invalid`.
+fn pep<'de, D>(deserializer: D) -> Result<Option<PepBody>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let invalid = PepBody {
+        declared: None,
+        role: None,
+    };
+    Ok(match Value::deserialize(deserializer)? {
+        Value::Null => None,
+        Value::Object(object) => Some(
+            match (object.get("declared"), member_text(&object, "role")) {
+                (Some(Value::Bool(declared)), Ok(role)) => PepBody {
+                    declared: Some(*declared),
+                    role,
+                },
+                _ => invalid,
+            },
+        ),
+        _ => Some(invalid),
+    })
+}
+
+impl From<OccupationBody> for OccupationForm {
+    fn from(b: OccupationBody) -> OccupationForm {
+        OccupationForm {
+            category: b.category,
+            title: b.title,
+        }
+    }
+}
+
+impl From<PepBody> for PepForm {
+    fn from(b: PepBody) -> PepForm {
+        PepForm {
+            declared: b.declared,
+            role: b.role,
+        }
     }
 }
 
@@ -117,7 +221,10 @@ impl From<DocumentsBody> for DocumentsForm {
     "consent": true, "real_name": "John Smith", "nationality": "USA",
     "date_of_birth": "1990-05-17", "phone": "13800138000",
     "documents": {"passport": {"number": "E12345678", "expiry_date": "2034-01-01"},
-                  "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}}}))]
+                  "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}},
+    "sex": "male", "occupation": {"category": "office_worker", "title": "Accountant"},
+    "address": "Room 1201, 88 Jianguo Road, Chaoyang District, Beijing",
+    "pep": {"declared": false}}))]
 pub struct NewApplicationBody {
     /// Separate consent to processing sensitive personal information (PIPL): must be true.
     #[schema(required = true, nullable = false)]
@@ -136,6 +243,22 @@ pub struct NewApplicationBody {
     #[schema(required = true, nullable = false)]
     #[serde(default, deserialize_with = "object")]
     pub documents: Option<DocumentsBody>,
+    /// `female`, `male` or `unspecified`, as the passport's sex field F / M / X. May be left
+    /// out of a draft; required at submit.
+    #[schema(nullable = false)]
+    pub sex: Option<String>,
+    /// May be left out of a draft; required at submit.
+    #[serde(default, deserialize_with = "occupation")]
+    #[schema(nullable = false)]
+    pub occupation: Option<OccupationBody>,
+    /// The residential address in mainland China, 5–200 characters. May be left out of a
+    /// draft; required at submit.
+    #[schema(nullable = false, min_length = 5, max_length = 200)]
+    pub address: Option<String>,
+    /// May be left out of a draft; required at submit.
+    #[serde(default, deserialize_with = "pep")]
+    #[schema(nullable = false)]
+    pub pep: Option<PepBody>,
 }
 
 impl From<NewApplicationBody> for ApplicationForm {
@@ -147,6 +270,10 @@ impl From<NewApplicationBody> for ApplicationForm {
             date_of_birth: b.date_of_birth,
             phone: b.phone,
             documents: b.documents.map(Into::into),
+            sex: b.sex,
+            occupation: b.occupation.map(Into::into),
+            address: b.address,
+            pep: b.pep.map(Into::into),
         }
     }
 }
@@ -162,6 +289,22 @@ pub struct ApplicationPatchBody {
     pub phone: Option<String>,
     #[serde(default, deserialize_with = "object")]
     pub documents: Option<DocumentsBody>,
+    /// `female`, `male` or `unspecified`, as the passport's sex field F / M / X. May be left
+    /// out of a draft; required at submit.
+    #[schema(nullable = false)]
+    pub sex: Option<String>,
+    /// May be left out of a draft; required at submit.
+    #[serde(default, deserialize_with = "occupation")]
+    #[schema(nullable = false)]
+    pub occupation: Option<OccupationBody>,
+    /// The residential address in mainland China, 5–200 characters. May be left out of a
+    /// draft; required at submit.
+    #[schema(nullable = false, min_length = 5, max_length = 200)]
+    pub address: Option<String>,
+    /// May be left out of a draft; required at submit.
+    #[serde(default, deserialize_with = "pep")]
+    #[schema(nullable = false)]
+    pub pep: Option<PepBody>,
 }
 
 impl From<ApplicationPatchBody> for ApplicationForm {
@@ -173,6 +316,10 @@ impl From<ApplicationPatchBody> for ApplicationForm {
             date_of_birth: b.date_of_birth,
             phone: b.phone,
             documents: b.documents.map(Into::into),
+            sex: b.sex,
+            occupation: b.occupation.map(Into::into),
+            address: b.address,
+            pep: b.pep.map(Into::into),
         }
     }
 }

@@ -24,6 +24,7 @@ use realname_core::application::{
 };
 use realname_core::card::CardNumber;
 use realname_core::deposit::Fen;
+use realname_core::diligence::{OccupationCategory, OccupationForm, PepForm, Sex};
 use realname_core::documents::{ImageSlot, StayPermitKind};
 use realname_core::policy::BankCardForm;
 use realname_core::state::{Status, may_apply};
@@ -49,6 +50,8 @@ fn form_field(path: &str, code: Code) -> String {
         ("documents.stay_permit", _) | ("documents.stay_permit.kind", _) => "stay_kind",
         ("documents.stay_permit.number", _) => "stay_number",
         ("documents.stay_permit.entry_date", _) => "entry_date",
+        ("occupation.title", _) => "occupation_title",
+        ("pep.role", _) => "pep_role",
         (p, _) => p
             .strip_prefix("bank_card.")
             .or_else(|| p.strip_prefix("images."))
@@ -277,6 +280,13 @@ pub struct IdentityValues {
     stay_number: String,
     stay_expiry: String,
     entry_date: String,
+    sex: String,
+    occupation: String,
+    occupation_title: String,
+    address: String,
+    /// `yes` or `no`.
+    pep: String,
+    pep_role: String,
     /// The failed application this one starts from ("apply again").
     based_on: String,
 }
@@ -366,6 +376,25 @@ impl IdentityValues {
                 passport,
                 stay_permit,
             }),
+            sex: some(&self.sex),
+            occupation: (some(&self.occupation).is_some()
+                || some(&self.occupation_title).is_some())
+            .then(|| OccupationForm {
+                category: some(&self.occupation),
+                title: some(&self.occupation_title),
+            }),
+            address: some(&self.address),
+            pep: match self.pep.as_str() {
+                "yes" => Some(PepForm {
+                    declared: Some(true),
+                    role: some(&self.pep_role),
+                }),
+                "no" => Some(PepForm {
+                    declared: Some(false),
+                    role: None,
+                }),
+                _ => None,
+            },
         }
     }
 
@@ -387,6 +416,24 @@ impl IdentityValues {
             stay_number: text(&stay.number),
             stay_expiry: text(&stay.expiry_date),
             entry_date: text(&stay.entry_date),
+            sex: text(&form.sex),
+            occupation: form
+                .occupation
+                .as_ref()
+                .map(|o| text(&o.category))
+                .unwrap_or_default(),
+            occupation_title: form
+                .occupation
+                .as_ref()
+                .map(|o| text(&o.title))
+                .unwrap_or_default(),
+            address: text(&form.address),
+            pep: match form.pep.as_ref().and_then(|p| p.declared) {
+                Some(true) => "yes".into(),
+                Some(false) => "no".into(),
+                None => String::new(),
+            },
+            pep_role: form.pep.as_ref().map(|p| text(&p.role)).unwrap_or_default(),
             based_on: String::new(),
         }
     }
@@ -432,6 +479,8 @@ struct IdentityPage {
     summary: Vec<SummaryLine>,
     nationalities: &'static [(&'static str, &'static str)],
     kinds: Vec<(&'static str, &'static str)>,
+    sexes: Vec<(&'static str, &'static str)>,
+    occupations: Vec<(&'static str, &'static str)>,
     /// "Apply again": what the new application starts from.
     retry_note: Option<String>,
 }
@@ -467,6 +516,14 @@ fn identity_page(
             ("residence_permit", ctx.t.residence_permit()),
             ("permanent_residence_card", ctx.t.permanent_residence_card()),
         ],
+        sexes: Sex::ALL
+            .iter()
+            .map(|s| (s.as_str(), sex_label(ctx.t, *s)))
+            .collect(),
+        occupations: OccupationCategory::ALL
+            .iter()
+            .map(|c| (c.as_str(), occupation_label(ctx.t, *c)))
+            .collect(),
         retry_note,
     }
 }
@@ -983,6 +1040,7 @@ fn summary_rows(
                 .unwrap_or_default(),
         ),
     ];
+    rows.extend(diligence_rows(t, &identity.diligence, false));
     if let Some(p) = &docs.passport {
         rows.push((t.passport_number(), masked(&p.number)));
     }
@@ -1000,6 +1058,73 @@ fn summary_rows(
         rows.push((t.card_number(), card.card_number.masked()));
     }
     rows
+}
+
+/// The due diligence fields as rows of a summary; the address masked unless `reveal`.
+pub fn diligence_rows(
+    t: super::Text,
+    diligence: &realname_core::diligence::Diligence,
+    reveal: bool,
+) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    if let Some(sex) = diligence.sex {
+        rows.push((t.sex(), sex_label(t, sex).to_owned()));
+    }
+    if let Some(o) = &diligence.occupation {
+        let label = occupation_label(t, o.category);
+        rows.push((
+            t.occupation(),
+            match &o.title {
+                Some(title) => format!("{label}: {title}"),
+                None => label.to_owned(),
+            },
+        ));
+    }
+    if let Some(a) = &diligence.address {
+        rows.push((
+            t.address(),
+            if reveal {
+                a.as_str().to_owned()
+            } else {
+                a.masked()
+            },
+        ));
+    }
+    if let Some(p) = &diligence.pep {
+        rows.push((
+            t.pep(),
+            match (&p.role, p.declared) {
+                (Some(role), true) => format!("{}: {role}", t.pep_yes()),
+                (_, declared) => if declared { t.pep_yes() } else { t.pep_no() }.to_owned(),
+            },
+        ));
+    }
+    rows
+}
+
+pub fn sex_label(t: super::Text, sex: Sex) -> &'static str {
+    match sex {
+        Sex::Female => t.sex_female(),
+        Sex::Male => t.sex_male(),
+        Sex::Unspecified => t.sex_unspecified(),
+    }
+}
+
+pub fn occupation_label(t: super::Text, category: OccupationCategory) -> &'static str {
+    match category {
+        OccupationCategory::CivilServant => t.occupation_civil_servant(),
+        OccupationCategory::Professional => t.occupation_professional(),
+        OccupationCategory::OfficeWorker => t.occupation_office_worker(),
+        OccupationCategory::BusinessOwner => t.occupation_business_owner(),
+        OccupationCategory::ServiceWorker => t.occupation_service_worker(),
+        OccupationCategory::Farmer => t.occupation_farmer(),
+        OccupationCategory::ProductionWorker => t.occupation_production_worker(),
+        OccupationCategory::Military => t.occupation_military(),
+        OccupationCategory::Student => t.occupation_student(),
+        OccupationCategory::Retired => t.occupation_retired(),
+        OccupationCategory::Unemployed => t.occupation_unemployed(),
+        OccupationCategory::Other => t.occupation_other(),
+    }
 }
 
 pub fn stay_kind_label(t: super::Text, kind: Option<&str>) -> &'static str {

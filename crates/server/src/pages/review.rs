@@ -318,6 +318,11 @@ fn identity_rows(
         ),
         (t.phone(), shown(&form.phone, views::masked_phone)),
     ];
+    rows.extend(super::journey::diligence_rows(
+        t,
+        &opened.identity.diligence,
+        unmasked,
+    ));
     if let Some(p) = &docs.passport {
         rows.push((t.passport_number(), shown(&p.number, views::masked_number)));
         rows.push((t.expiry_date(), text(&p.expiry_date)));

@@ -483,6 +483,11 @@ async fn linked_user_to_review(app: &TestApp, key: &str, ext: &str) -> (Browser,
                 ("passport_number", "L1234567"),
                 ("passport_expiry", FAR_EXPIRY),
                 ("consent", "true"),
+                ("sex", "female"),
+                ("occupation", "other"),
+                ("occupation_title", "Diving instructor"),
+                ("address", "Room 1201, 88 Jianguo Road, Chaoyang, Beijing"),
+                ("pep", "no"),
             ],
         )
         .await;

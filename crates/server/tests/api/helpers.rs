@@ -481,7 +481,11 @@ pub fn identity() -> Value {
         "documents": {
             "passport": {"number": "E12345678", "expiry_date": FAR_EXPIRY},
             "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"}
-        }
+        },
+        "sex": "male",
+        "occupation": {"category": "office_worker"},
+        "address": "Room 1201, 88 Jianguo Road, Chaoyang, Beijing",
+        "pep": {"declared": false}
     })
 }
 

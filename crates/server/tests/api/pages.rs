@@ -422,6 +422,11 @@ async fn a_user_walks_the_whole_journey_through_the_pages() {
         ("entry_date", "2026-01-10"),
         ("passport_number", "E12345678"),
         ("passport_expiry", FAR_EXPIRY),
+        ("sex", "female"),
+        ("occupation", "other"),
+        ("occupation_title", "Diving instructor"),
+        ("address", "Room 1201, 88 Jianguo Road, Chaoyang, Beijing"),
+        ("pep", "no"),
     ];
     // Without consent and with a bad phone: both said next to their fields, input kept.
     let mut bad = identity.to_vec();
@@ -751,6 +756,11 @@ async fn the_pages_guide_a_card_holder_and_recover_what_was_typed() {
             ("stay_expiry", FAR_EXPIRY),
             // A passport typed before choosing the card is not asked for and not kept.
             ("passport_number", "E1"),
+            ("sex", "female"),
+            ("occupation", "other"),
+            ("occupation_title", "Diving instructor"),
+            ("address", "Room 1201, 88 Jianguo Road, Chaoyang, Beijing"),
+            ("pep", "no"),
         ]
     };
     let (_, to) = b

@@ -122,6 +122,47 @@ async fn identity_breaches_are_reported_with_their_fields() {
             "documents.stay_permit.number",
             "permanent_residence_card_number_invalid",
         ),
+        (with(&["sex"], json!("M")), "sex", "sex_invalid"),
+        (
+            with(&["occupation"], json!({"category": "astronaut"})),
+            "occupation",
+            "occupation_invalid",
+        ),
+        (
+            with(&["occupation"], json!("engineer")),
+            "occupation",
+            "occupation_invalid",
+        ),
+        (
+            with(
+                &["occupation"],
+                json!({"category": "professional", "title": "x".repeat(101)}),
+            ),
+            "occupation.title",
+            "occupation_invalid",
+        ),
+        (
+            with(&["occupation"], json!({"category": "other"})),
+            "occupation.title",
+            "occupation_title_required",
+        ),
+        (with(&["address"], json!("Bj")), "address", "address_invalid"),
+        (
+            with(&["address"], json!("88 Jianguo Road\nBeijing")),
+            "address",
+            "address_invalid",
+        ),
+        (with(&["pep"], json!(false)), "pep", "pep_invalid"),
+        (
+            with(&["pep"], json!({"declared": "yes"})),
+            "pep",
+            "pep_invalid",
+        ),
+        (
+            with(&["pep"], json!({"declared": true})),
+            "pep.role",
+            "pep_role_required",
+        ),
     ];
     for (body, field, code) in cases {
         let (status, answer) = app.post("/v1/verifications", Some(&token), body).await;
@@ -422,4 +463,73 @@ async fn images_are_judged_by_content_and_size() {
             )
         ]
     );
+}
+
+/// CONTRACT 2.3: the due diligence fields may wait in a draft, are required at submit, and are
+/// answered back (the address masked).
+#[tokio::test]
+async fn the_due_diligence_fields_are_required_at_submit_only() {
+    let app = spawn_app().await;
+    let token = app.register("cdd@example.com").await;
+    let mut body = identity();
+    for field in ["sex", "occupation", "address", "pep"] {
+        body.as_object_mut().map(|o| o.remove(field));
+    }
+    let id = app.ready_draft_with(&token, body, CARD).await;
+    let (_, draft) = app
+        .get(&format!("/v1/verifications/{id}"), Some(&token))
+        .await;
+    for field in ["sex", "occupation", "address", "pep"] {
+        assert_eq!(draft[field], Value::Null, "{field}");
+    }
+    let (status, answer) = app
+        .post(
+            &format!("/v1/verifications/{id}/submit"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(
+        detail_codes(&answer),
+        [
+            ("sex".to_owned(), "sex_required".to_owned()),
+            ("occupation".to_owned(), "occupation_required".to_owned()),
+            ("address".to_owned(), "address_required".to_owned()),
+            ("pep".to_owned(), "pep_declaration_required".to_owned()),
+        ]
+    );
+    let (status, patched) = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/verifications/{id}"),
+            Some(&token),
+            Some(json!({
+                "sex": "unspecified",
+                "occupation": {"category": "other", "title": "Diving instructor"},
+                "address": "北京市朝阳区建国路 88 号 1201 室",
+                "pep": {"declared": true, "role": "My father, member of parliament until 2020"}
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["sex"], "unspecified");
+    assert_eq!(
+        patched["occupation"],
+        json!({"category": "other", "title": "Diving instructor"})
+    );
+    assert_eq!(patched["address"], "北京市朝阳区***");
+    assert_eq!(patched["pep"]["declared"], true);
+    // A later patch of another field keeps them.
+    let (status, patched) = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/verifications/{id}"),
+            Some(&token),
+            Some(json!({"phone": "13900139000"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["sex"], "unspecified");
+    app.submit(&token, &id).await;
 }
