@@ -97,6 +97,8 @@ pub struct Parts {
     /// The sandbox bank, when it is the rail: its statement is what users read amounts from.
     pub sandbox: Option<Arc<SandboxBank>>,
     pub policy: Policy,
+    /// The risk policy customers are graded under (CONTRACT 14).
+    pub risk_policy: realname_core::risk::RiskPolicy,
     pub settings: Settings,
     /// How webhook deliveries leave the service.
     pub webhooks: Arc<dyn platform::webhooks::WebhookSender>,
@@ -112,6 +114,7 @@ pub struct Service {
     pub rail: Arc<dyn PayoutRail>,
     pub sandbox: Option<Arc<SandboxBank>>,
     pub policy: Policy,
+    pub risk_policy: realname_core::risk::RiskPolicy,
     pub settings: Settings,
     pub webhooks: Arc<dyn platform::webhooks::WebhookSender>,
     /// Wakes the workers when new work was queued.
@@ -144,6 +147,7 @@ impl Service {
             rail: parts.rail,
             sandbox: parts.sandbox,
             policy: parts.policy,
+            risk_policy: parts.risk_policy,
             settings: parts.settings,
             webhooks: parts.webhooks,
             wake: Notify::new(),

@@ -30,6 +30,7 @@ pub mod ports;
 pub mod report;
 pub mod retention;
 pub mod review;
+pub mod risk;
 pub mod state;
 pub mod store;
 

@@ -8,10 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use realname_app::auth;
 use realname_core::policy::Policy;
+use realname_core::risk::RiskPolicy;
 use realname_core::store::Role;
 use realname_server::config::Config;
 use realname_server::staff::{self, StaffError};
-use realname_server::{App, StartError, keys, load_policy, open_store, rotation};
+use realname_server::{App, StartError, keys, load_policy, load_risk_policy, open_store, rotation};
 use realname_vault::KeyError;
 
 #[derive(Parser)]
@@ -44,7 +45,7 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
-    /// Check or print the bank policy.
+    /// Check or print the bank policy or the risk policy.
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
@@ -175,10 +176,14 @@ enum StaffCommand {
 
 #[derive(Subcommand)]
 enum PolicyCommand {
-    /// Validate a policy file, explaining every error with its line.
+    /// Validate a bank or risk policy file (told apart by its tables), explaining every error
+    /// with its line.
     Check { file: PathBuf },
-    /// Print the policy in force.
-    Show,
+    /// Print the bank policy in force, or with --risk the risk policy.
+    Show {
+        #[arg(long)]
+        risk: bool,
+    },
 }
 
 enum Failure {
@@ -191,6 +196,7 @@ impl From<StartError> for Failure {
         match e {
             StartError::Config(_)
             | StartError::Policy(_)
+            | StartError::RiskPolicy(_)
             | StartError::Key(KeyError::Malformed | KeyError::MalformedFile { .. }) => {
                 Failure::Usage(e.to_string())
             }
@@ -351,14 +357,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let text = std::fs::read_to_string(file)
                 .map_err(|e| Failure::Usage(format!("{}: {e}", file.display())))?;
-            match Policy::from_toml(&text) {
-                Ok(policy) => {
+            let checked = if realname_core::risk::is_risk_policy(&text) {
+                RiskPolicy::from_toml(&text).map(|policy| {
+                    let (medium, high) = policy.thresholds();
+                    format!(
+                        "risk policy {}, {} factors, medium from {medium} points, high from {high}",
+                        policy.version(),
+                        policy.rules().len()
+                    )
+                })
+            } else {
+                Policy::from_toml(&text).map(|policy| {
                     let supported = policy.supported_banks().count();
-                    println!(
-                        "{}: ok, {} banks, {supported} supported",
-                        file.display(),
-                        policy.banks().len()
-                    );
+                    format!("{} banks, {supported} supported", policy.banks().len())
+                })
+            };
+            match checked {
+                Ok(summary) => {
+                    println!("{}: ok, {summary}", file.display());
                     Ok(())
                 }
                 Err(errors) => {
@@ -374,11 +390,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Policy {
-            command: PolicyCommand::Show,
+            command: PolicyCommand::Show { risk },
         } => {
             let config = config(&cli, None)?;
-            let policy = load_policy(&config)?;
-            print!("{}", policy.source());
+            if *risk {
+                print!("{}", load_risk_policy(&config)?.source());
+            } else {
+                print!("{}", load_policy(&config)?.source());
+            }
             Ok(())
         }
         Command::Key {

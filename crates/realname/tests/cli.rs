@@ -114,6 +114,52 @@ fn policy_check_and_show() {
     assert_eq!(bad_file.status.code(), Some(2));
 }
 
+/// CONTRACT 14: the risk policy is data, checked by the same command as the bank policy and
+/// refused at start with the line of its error.
+#[test]
+fn the_risk_policy_is_checked_shown_and_refused_at_start_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let shown = realname(dir.path(), &["policy", "show", "--risk"], None);
+    assert_eq!(shown.status.code(), Some(0), "{}", stderr(&shown));
+    let policy = String::from_utf8(shown.stdout).unwrap();
+    assert!(policy.contains("code = \"fatf_call_for_action\""));
+    assert!(policy.contains("list_date = \"2026-02-13\""));
+    std::fs::write(dir.path().join("risk.toml"), &policy).unwrap();
+    let good = realname(dir.path(), &["policy", "check", "risk.toml"], None);
+    assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
+    assert!(
+        String::from_utf8_lossy(&good.stdout).contains("risk policy 2026-02-13, 7 factors"),
+        "{}",
+        String::from_utf8_lossy(&good.stdout)
+    );
+
+    let unknown = policy.replace("code = \"card_returned\"", "code = \"star_sign\"");
+    let line = unknown
+        .lines()
+        .position(|l| l.contains("star_sign"))
+        .unwrap();
+    std::fs::write(dir.path().join("bad-risk.toml"), &unknown).unwrap();
+    let bad = realname(dir.path(), &["policy", "check", "bad-risk.toml"], None);
+    assert_eq!(bad.status.code(), Some(2));
+    // The factor's table starts on the line before its code.
+    let expected = format!("bad-risk.toml:line {line}: unknown factor \"star_sign\"");
+    assert!(stderr(&bad).contains(&expected), "{}", stderr(&bad));
+
+    let serve = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("REALNAME_RISK_POLICY_FILE", "bad-risk.toml")
+        .output()
+        .unwrap();
+    assert_eq!(serve.status.code(), Some(2));
+    let refused = stderr(&serve);
+    assert_eq!(refused.trim().lines().count(), 1, "{refused}");
+    assert!(
+        refused.contains("risk_policy_file: bad-risk.toml: line") && refused.contains("star_sign"),
+        "{refused}"
+    );
+}
+
 #[test]
 fn migrate_and_staff_add_reach_the_same_store_whatever_the_flag_order() {
     let dir = tempfile::tempdir().unwrap();

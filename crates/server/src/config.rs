@@ -16,6 +16,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("data_key", None),
     ("data_key_file", None),
     ("policy_file", None),
+    ("risk_policy_file", None),
     ("rail", Some("sandbox")),
     ("sandbox.settle_after", Some("0s")),
     ("deposit.max_attempts", Some("3")),
@@ -75,6 +76,8 @@ pub struct Config {
     pub data_key: Option<String>,
     pub data_key_file: Option<PathBuf>,
     pub policy_file: Option<PathBuf>,
+    /// The risk policy (CONTRACT 14); the compiled-in default when absent.
+    pub risk_policy_file: Option<PathBuf>,
     pub rail: Rail,
     pub settle_after: TimeDelta,
     /// The `iso20022.*` keys, when that is the rail.
@@ -448,6 +451,9 @@ impl Config {
                 .filter(|k| !k.is_empty())
                 .map(PathBuf::from),
             policy_file: get("policy_file")
+                .filter(|k| !k.is_empty())
+                .map(PathBuf::from),
+            risk_policy_file: get("risk_policy_file")
                 .filter(|k| !k.is_empty())
                 .map(PathBuf::from),
             rail,

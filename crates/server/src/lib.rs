@@ -26,6 +26,7 @@ use realname_app::{Parts, Service, SystemClock, workers};
 use realname_core::platform::{KeyMode, ModeCheck, mode_refusal};
 use realname_core::policy::Policy;
 use realname_core::ports::{PayoutRail, SandboxLedger};
+use realname_core::risk::RiskPolicy;
 use realname_core::store::Store;
 use realname_rails::SandboxBank;
 use realname_store_postgres::{PgStore, PoolSettings};
@@ -46,6 +47,8 @@ pub enum StartError {
     Key(#[from] KeyError),
     #[error("policy_file: {0}")]
     Policy(String),
+    #[error("risk_policy_file: {0}")]
+    RiskPolicy(String),
     #[error("database_url: {0}")]
     Store(String),
     #[error("listen: {0}")]
@@ -102,6 +105,19 @@ pub fn load_policy(config: &Config) -> Result<Policy, StartError> {
     Policy::from_toml(&text).map_err(|errors| {
         let first = errors.first().map(ToString::to_string).unwrap_or_default();
         StartError::Policy(format!("{}: {first}", path.display()))
+    })
+}
+
+/// The risk policy in force: `risk_policy_file`, or the one compiled in.
+pub fn load_risk_policy(config: &Config) -> Result<RiskPolicy, StartError> {
+    let Some(path) = &config.risk_policy_file else {
+        return Ok(RiskPolicy::default_policy());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| StartError::RiskPolicy(format!("{}: {e}", path.display())))?;
+    RiskPolicy::from_toml(&text).map_err(|errors| {
+        let first = errors.first().map(ToString::to_string).unwrap_or_default();
+        StartError::RiskPolicy(format!("{}: {first}", path.display()))
     })
 }
 
@@ -216,6 +232,7 @@ impl App {
     /// part (a test, the rail) before [`App::with_parts`].
     pub async fn parts(config: &Config) -> Result<Parts, StartError> {
         let policy = load_policy(config)?;
+        let risk_policy = load_risk_policy(config)?;
         let opened = open_store(config).await?;
         let keys = keys::open(config, opened.store.as_ref()).await?;
         let mode = KeyMode::of_rail(config.rail == Rail::Sandbox);
@@ -253,6 +270,7 @@ impl App {
             rail,
             sandbox,
             policy,
+            risk_policy,
             settings: settings(config),
             webhooks: Arc::new(realname_webhooks::Outbound::new(allow)),
         })

@@ -146,7 +146,11 @@ async fn identity_breaches_are_reported_with_their_fields() {
             "occupation.title",
             "occupation_title_required",
         ),
-        (with(&["address"], json!("Bj")), "address", "address_invalid"),
+        (
+            with(&["address"], json!("Bj")),
+            "address",
+            "address_invalid",
+        ),
         (
             with(&["address"], json!("88 Jianguo Road\nBeijing")),
             "address",
