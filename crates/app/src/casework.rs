@@ -278,10 +278,53 @@ pub async fn decide(
     {
         return Err(AppError::new(Code::InvalidState));
     }
-    if matches!(decision, Decision::Approve { .. }) {
+    let mut detail = json!({});
+    if let Decision::Approve { note } = &decision {
         not_held(state, app.id).await?;
+        let opened = views::open(state, &app)?.ok_or_else(|| AppError::new(Code::InvalidState))?;
+        let assessment = crate::risk::assess(state, &app, &opened.identity).await?;
+        let risk = json!({"grade": assessment.grade.as_str(), "score": assessment.score,
+                          "policy_version": assessment.policy_version});
+        let needs = crate::risk::second_approval(state, &case, &opened.identity, &assessment);
+        match (&case.first, needs) {
+            (None, Some(why)) => {
+                return first_approval(state, &case, app.id, staff, note.as_deref(), why, risk)
+                    .await;
+            }
+            (Some(_), Some(why)) if why.needs_admin() => {
+                who.admin()?;
+            }
+            _ => {}
+        }
+        detail = json!({"risk": risk});
     }
-    decide_held(state, &case, app.id, staff, &decision, json!({})).await
+    if case.first.is_some() {
+        detail["step"] = json!("second");
+    }
+    decide_held(state, &case, app.id, staff, &decision, detail).await
+}
+
+/// The first of two approvals: kept on the case, which goes back to the queue for a second
+/// approver (CONTRACT 2.7); the user still sees `under_review`.
+async fn first_approval(
+    state: &Service,
+    case: &CaseRecord,
+    application: Uuid,
+    reviewer: Uuid,
+    note: Option<&str>,
+    why: crate::risk::SecondApprovalReason,
+    risk: Value,
+) -> AppResult<CaseRecord> {
+    let entry = audit(
+        reviewer,
+        "decide",
+        application,
+        state.now(),
+        json!({"case_id": case.id, "outcome": "approve", "reason": null, "note": note,
+               "step": "first", "second_approval": why.as_str(), "risk": risk}),
+    );
+    refused(state.store.first_approval(case, reviewer, &entry).await?)?;
+    reload(state, case.id).await
 }
 
 /// An application that list screening holds is not approved until its screening case is
@@ -422,7 +465,8 @@ pub async fn decide_in_sandbox(
         app.id,
         sandbox_reviewer,
         &decision,
-        json!({"api_key": key.prefix}),
+        // A sandbox approval stands for both approvals (CONTRACT 2.7).
+        json!({"api_key": key.prefix, "step": "both"}),
     )
     .await
 }

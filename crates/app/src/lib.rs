@@ -16,6 +16,7 @@ pub mod journey;
 pub mod limits;
 pub mod platform;
 pub mod principal;
+pub mod risk;
 pub mod screening;
 pub mod second_factor;
 pub mod security;
@@ -58,6 +59,8 @@ pub struct Settings {
     pub retention: realname_core::retention::RetentionRules,
     /// List screening (CONTRACT 12).
     pub screening: screening::Settings,
+    /// The second approval (CONTRACT 2.7, 14).
+    pub risk: risk::Settings,
 }
 
 impl Default for Settings {
@@ -74,6 +77,7 @@ impl Default for Settings {
             limits: limits::Limits::default(),
             retention: realname_core::retention::RetentionRules::default(),
             screening: screening::Settings::default(),
+            risk: risk::Settings::default(),
         }
     }
 }

@@ -194,6 +194,8 @@ fn start_server(bin: &Path, dir: tempfile::TempDir, url: &str) -> Server {
             SERVER_CONNECTIONS.to_string(),
         )
         .env("REALNAME_WEBHOOKS_ALLOW_CIDRS", "127.0.0.0/8")
+        // One reviewer approves each journey's case: none is sampled for a second approver.
+        .env("REALNAME_REVIEW_SECOND_APPROVAL_SAMPLE", "0")
         // Every virtual user calls from one address; the limits' own cost is measured with
         // them in force but out of reach.
         .env("REALNAME_LIMITS_SESSIONS_PER_MINUTE", "1000000")

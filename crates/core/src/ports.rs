@@ -96,6 +96,8 @@ pub enum Lookup {
     SignInClient,
     /// An identity as list screening saw it: a dismissed hit is remembered for it.
     ScreenedIdentity,
+    /// A review case's id, for the random sample of approvals that need a second approver.
+    SecondApprovalSample,
 }
 
 impl Lookup {
@@ -107,6 +109,7 @@ impl Lookup {
             Lookup::LinkToken => "link_token",
             Lookup::SignInClient => "sign_in_client",
             Lookup::ScreenedIdentity => "screened_identity",
+            Lookup::SecondApprovalSample => "second_approval_sample",
         }
     }
 }

@@ -1135,6 +1135,15 @@ pub trait Review: Send + Sync {
         audit: &AuditEntry,
     ) -> StoreResult<CaseWrite>;
 
+    /// The first of two approvals of an application case, while the case is as `case` and
+    /// held by `reviewer`: recorded on it with the audit entry, its claim let go.
+    async fn first_approval(
+        &self,
+        case: &CaseRecord,
+        reviewer: Uuid,
+        audit: &AuditEntry,
+    ) -> StoreResult<CaseWrite>;
+
     // Audit.
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
     async fn audit_trail(

@@ -37,6 +37,8 @@ fn start_node(url: &str, key: &str, dir: &std::path::Path) -> Node {
         .env("REALNAME_DATA_KEY", key)
         .env("REALNAME_DATABASE_MAX_CONNECTIONS", "8")
         .env("REALNAME_WEBHOOKS_ALLOW_CIDRS", "127.0.0.0/8")
+        // One reviewer decides each case: no approval is sampled for a second approver.
+        .env("REALNAME_REVIEW_SECOND_APPROVAL_SAMPLE", "0")
         // 200 users from one address: the limits are not what this test is about.
         .env("REALNAME_LIMITS_SESSIONS_PER_MINUTE", "1000000")
         .env("REALNAME_LIMITS_ACCOUNTS_PER_MINUTE", "1000000")

@@ -25,6 +25,8 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("deposit.rounds_window", Some("30d")),
     ("review.sla", Some("2d")),
     ("review.claim_ttl", Some("30m")),
+    ("review.second_approval", Some("risk")),
+    ("review.second_approval_sample", Some("0.05")),
     ("session.ttl", Some("12h")),
     ("consent.version", Some("2026-11")),
     ("log.format", Some("text")),
@@ -75,6 +77,8 @@ pub struct Config {
     pub database_url: String,
     pub data_key: Option<String>,
     pub data_key_file: Option<PathBuf>,
+    /// Which approvals need a second approver (CONTRACT 2.7).
+    pub risk: realname_app::risk::Settings,
     pub policy_file: Option<PathBuf>,
     /// The risk policy (CONTRACT 14); the compiled-in default when absent.
     pub risk_policy_file: Option<PathBuf>,
@@ -435,7 +439,20 @@ impl Config {
             near_miss: fraction("screening.near_miss")?,
             actions,
         };
+        let risk = realname_app::risk::Settings {
+            second_approval: {
+                let value = required("review.second_approval")?;
+                realname_app::risk::SecondApprovalMode::parse(value.trim()).ok_or_else(|| {
+                    problem(
+                        "review.second_approval",
+                        format!("{value:?} must be risk or all"),
+                    )
+                })?
+            },
+            sample: fraction("review.second_approval_sample")?,
+        };
         Ok(Config {
+            risk,
             screening,
             trusted_proxies,
             limits,

@@ -212,6 +212,7 @@ pub fn settings(config: &Config) -> realname_app::Settings {
         limits: config.limits,
         retention: config.retention,
         screening: config.screening.clone(),
+        risk: config.risk,
     }
 }
 

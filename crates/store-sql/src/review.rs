@@ -273,6 +273,33 @@ pub async fn decide_case(
     Err(busy())
 }
 
+/// The first of an application case's two approvals (CONTRACT 2.7): kept on the case, whose
+/// claim is let go so that another staff member may take it; the application stays under
+/// review. `case` is the case as the approver read it: if it changed since, nothing is written.
+pub async fn first_approval(
+    db: &mut dyn Db,
+    case: &CaseRecord,
+    reviewer: Uuid,
+    audit: &AuditEntry,
+) -> StoreResult<CaseWrite> {
+    let found = case_for_update(db, case.id).await?;
+    let verdict = CaseWrite::decision(found.as_ref(), reviewer, audit.at);
+    if verdict != CaseWrite::Done {
+        return Ok(verdict);
+    }
+    if found.as_ref() != Some(case) || case.first.is_some() {
+        return Ok(CaseWrite::HeldByAnother);
+    }
+    db.run(
+        "UPDATE review_cases SET first_by = $1, first_at = $2, first_outcome = 'approve',
+             claimed_by = NULL, claimed_until = NULL WHERE id = $3",
+        args![reviewer, audit.at, case.id],
+    )
+    .await?;
+    insert_audit(db, audit).await?;
+    Ok(CaseWrite::Done)
+}
+
 /// How many times a claim or a decision reads its case again before it gives up: each round
 /// means another reviewer wrote the case in between.
 const ROUNDS: usize = 8;

@@ -59,6 +59,7 @@ macro_rules! impl_store {
             read review::case_facts(application_ids: &[Uuid]) -> Vec<CaseFacts>;
             write_once review::claim_case(case: Uuid, reviewer: Uuid, now: DateTime<Utc>, until: DateTime<Utc>) -> CaseWrite;
             write_once review::decide_case(case: Uuid, reviewer: Uuid, change: &StateChange, audit: &AuditEntry) -> CaseWrite;
+            write review::first_approval(case: &CaseRecord, reviewer: Uuid, audit: &AuditEntry) -> CaseWrite;
             write_once review::append_audit(entry: &AuditEntry) -> ();
             read_long review::audit_trail(application_id: Option<Uuid>, limit: u32) -> Vec<AuditEntry>;
         }

@@ -9,6 +9,7 @@ mod iso20022;
 mod accounts;
 mod concurrency;
 mod deposit;
+mod diligence;
 mod edge;
 mod erasure;
 mod errors;

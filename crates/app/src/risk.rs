@@ -1,0 +1,147 @@
+//! Customer risk (CONTRACT 14) and the second approval it asks of an approval (2.7): the
+//! grade of an application under the risk policy, from what the store knows of it, and
+//! whether its approval needs a second approver.
+
+use realname_core::application::Identity;
+use realname_core::ports::Lookup;
+use realname_core::risk::{Assessment, Grade, RiskFacts};
+use realname_core::store::{ApplicationRecord, CaseRecord};
+
+use crate::{AppResult, Service};
+
+/// Which approvals need a second approver (`review.second_approval`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondApprovalMode {
+    /// A high grade, a PEP declaration and the random sample.
+    Risk,
+    /// Every approval.
+    All,
+}
+
+impl SecondApprovalMode {
+    pub fn parse(text: &str) -> Option<SecondApprovalMode> {
+        match text {
+            "risk" => Some(SecondApprovalMode::Risk),
+            "all" => Some(SecondApprovalMode::All),
+            _ => None,
+        }
+    }
+}
+
+/// The second approval's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub second_approval: SecondApprovalMode,
+    /// The share of the other approvals that go to a second approver too.
+    pub sample: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            second_approval: SecondApprovalMode::Risk,
+            sample: 0.05,
+        }
+    }
+}
+
+/// Why an approval needs a second approver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondApprovalReason {
+    /// The applicant declared a prominent public function: the second approver is an admin.
+    Pep,
+    HighRisk,
+    /// `review.second_approval = "all"`.
+    All,
+    Sample,
+}
+
+impl SecondApprovalReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecondApprovalReason::Pep => "pep",
+            SecondApprovalReason::HighRisk => "high_risk",
+            SecondApprovalReason::All => "all",
+            SecondApprovalReason::Sample => "sample",
+        }
+    }
+
+    /// Whether only an admin may give the second approval (the senior approval of a PEP).
+    pub fn needs_admin(self) -> bool {
+        self == SecondApprovalReason::Pep
+    }
+}
+
+/// The application's grade under the risk policy in force, from its identity and what the
+/// store knows of it. A screening hit counts as a near miss: by the time an application is
+/// approved, every hit it had was under the threshold or dismissed by a reviewer.
+pub async fn assess(
+    state: &Service,
+    app: &ApplicationRecord,
+    identity: &Identity,
+) -> AppResult<Assessment> {
+    let facts = state.store.case_facts(&[app.id]).await?;
+    let duplicate_document = facts.iter().any(|f| f.duplicate_of.is_some());
+    let card_returned = match &app.card {
+        Some(card) => {
+            state
+                .store
+                .card_history(app.account_id, &card.card_hash)
+                .await?
+                .returned_by_bank
+        }
+        None => false,
+    };
+    let screening_near_miss = state
+        .store
+        .screening_runs(app.id)
+        .await?
+        .iter()
+        .any(|run| !matches!(run.hits.trim(), "" | "[]"));
+    Ok(state.risk_policy.grade(&RiskFacts {
+        nationality: identity.nationality,
+        pep_declared: identity.diligence.pep.as_ref().is_some_and(|p| p.declared),
+        screening_near_miss,
+        duplicate_document,
+        card_returned,
+        stay_permit: identity.stay_permit.kind(),
+    }))
+}
+
+/// Whether an approval of `case` needs a second approver, and why (the first reason that
+/// applies, PEP first since it asks for an admin).
+pub fn second_approval(
+    state: &Service,
+    case: &CaseRecord,
+    identity: &Identity,
+    assessment: &Assessment,
+) -> Option<SecondApprovalReason> {
+    let settings = state.settings.risk;
+    if identity.diligence.pep.as_ref().is_some_and(|p| p.declared) {
+        Some(SecondApprovalReason::Pep)
+    } else if assessment.grade == Grade::High {
+        Some(SecondApprovalReason::HighRisk)
+    } else if settings.second_approval == SecondApprovalMode::All {
+        Some(SecondApprovalReason::All)
+    } else if sampled(state, case, settings.sample) {
+        Some(SecondApprovalReason::Sample)
+    } else {
+        None
+    }
+}
+
+/// Whether the case falls in the random sample: decided by a keyed hash of its id, so the
+/// same case always gets the same answer (on every node, after every restart) and no
+/// reviewer can tell in advance which cases it takes.
+fn sampled(state: &Service, case: &CaseRecord, share: f64) -> bool {
+    if share <= 0.0 {
+        return false;
+    }
+    let hash = state
+        .vault
+        .keyed_hash(Lookup::SecondApprovalSample, case.id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash[..8]);
+    // The hash's first 64 bits as a fraction of 2^64: uniform in [0, 1).
+    (u64::from_be_bytes(first) as f64) / 18_446_744_073_709_551_616.0 < share
+}
