@@ -282,10 +282,11 @@ pub async fn decide(
     if let Decision::Approve { note } = &decision {
         not_held(state, app.id).await?;
         let opened = views::open(state, &app)?.ok_or_else(|| AppError::new(Code::InvalidState))?;
-        let assessment = crate::risk::assess(state, &app, &opened.identity).await?;
-        let risk = json!({"grade": assessment.grade.as_str(), "score": assessment.score,
-                          "policy_version": assessment.policy_version});
-        let needs = crate::risk::second_approval(state, &case, &opened.identity, &assessment);
+        // Graded again at the decision: what the store knows may have changed since review.
+        let graded = crate::risk::grade(state, &app, &opened.identity).await?;
+        let risk = json!({"grade": graded.grade.as_str(), "score": graded.score,
+                          "policy_version": graded.policy_version});
+        let needs = crate::risk::second_approval(state, &case, &opened.identity, graded.grade);
         match (&case.first, needs) {
             (None, Some(why)) => {
                 return first_approval(state, &case, app.id, staff, note.as_deref(), why, risk)

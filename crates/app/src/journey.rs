@@ -397,7 +397,11 @@ pub async fn confirm_amount(
         // attempts left changes nothing, and waking the worker for it costs one empty pass.
         state.status_changed();
         return match answer {
-            Answer::Accepted => reload(state, app.id).await,
+            Answer::Accepted => {
+                let reviewed = reload(state, app.id).await?;
+                crate::risk::grade_for_review(state, &reviewed).await;
+                Ok(reviewed)
+            }
             Answer::Incorrect {
                 attempts_remaining, ..
             } => Err(incorrect(attempts_remaining)),

@@ -2,12 +2,13 @@
 //! grade of an application under the risk policy, from what the store knows of it, and
 //! whether its approval needs a second approver.
 
+use chrono::TimeDelta;
 use realname_core::application::Identity;
 use realname_core::ports::Lookup;
 use realname_core::risk::{Assessment, Grade, RiskFacts};
-use realname_core::store::{ApplicationRecord, CaseRecord};
+use realname_core::store::{ApplicationRecord, CaseRecord, RiskGradeRecord};
 
-use crate::{AppResult, Service};
+use crate::{AppResult, Service, views};
 
 /// Which approvals need a second approver (`review.second_approval`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,12 +29,15 @@ impl SecondApprovalMode {
     }
 }
 
-/// The second approval's settings.
+/// The second approval's and the periodic review's settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     pub second_approval: SecondApprovalMode,
     /// The share of the other approvals that go to a second approver too.
     pub sample: f64,
+    /// How often each grade is reviewed (`risk.review_every.*`): low, medium, high; none
+    /// where its renewals are its reviews.
+    pub review_every: [Option<TimeDelta>; 3],
 }
 
 impl Default for Settings {
@@ -41,7 +45,18 @@ impl Default for Settings {
         Settings {
             second_approval: SecondApprovalMode::Risk,
             sample: 0.05,
+            review_every: [None, Some(TimeDelta::days(730)), Some(TimeDelta::days(182))],
         }
+    }
+}
+
+impl Settings {
+    pub fn review_every(&self, grade: Grade) -> Option<TimeDelta> {
+        self.review_every[match grade {
+            Grade::Low => 0,
+            Grade::Medium => 1,
+            Grade::High => 2,
+        }]
     }
 }
 
@@ -108,18 +123,58 @@ pub async fn assess(
     }))
 }
 
+/// Grades the application now and keeps the grade, with when it is due for review.
+pub async fn grade(
+    state: &Service,
+    app: &ApplicationRecord,
+    identity: &Identity,
+) -> AppResult<RiskGradeRecord> {
+    let assessment = assess(state, app, identity).await?;
+    let now = state.now();
+    let record = RiskGradeRecord {
+        id: uuid::Uuid::new_v4(),
+        application_id: app.id,
+        grade: assessment.grade,
+        score: assessment.score,
+        factors: assessment.factors,
+        policy_version: assessment.policy_version,
+        graded_at: now,
+        next_review_at: state
+            .settings
+            .risk
+            .review_every(assessment.grade)
+            .map(|every| now + every),
+    };
+    state.store.record_grade(&record).await?;
+    Ok(record)
+}
+
+/// Grades an application that has just reached review. Its grade is for the reviewer and
+/// the second approval: the user's answer, already accepted, does not wait on it, and a
+/// failure is logged and graded again at the decision.
+pub async fn grade_for_review(state: &Service, app: &ApplicationRecord) {
+    let graded = match views::open(state, app) {
+        Ok(Some(opened)) => grade(state, app, &opened.identity).await.map(drop),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = graded {
+        tracing::warn!(application = %app.id, error = ?e.code, "could not grade the application for review");
+    }
+}
+
 /// Whether an approval of `case` needs a second approver, and why (the first reason that
 /// applies, PEP first since it asks for an admin).
 pub fn second_approval(
     state: &Service,
     case: &CaseRecord,
     identity: &Identity,
-    assessment: &Assessment,
+    grade: Grade,
 ) -> Option<SecondApprovalReason> {
     let settings = state.settings.risk;
     if identity.diligence.pep.as_ref().is_some_and(|p| p.declared) {
         Some(SecondApprovalReason::Pep)
-    } else if assessment.grade == Grade::High {
+    } else if grade == Grade::High {
         Some(SecondApprovalReason::HighRisk)
     } else if settings.second_approval == SecondApprovalMode::All {
         Some(SecondApprovalReason::All)
@@ -144,4 +199,12 @@ fn sampled(state: &Service, case: &CaseRecord, share: f64) -> bool {
     first.copy_from_slice(&hash[..8]);
     // The hash's first 64 bits as a fraction of 2^64: uniform in [0, 1).
     (u64::from_be_bytes(first) as f64) / 18_446_744_073_709_551_616.0 < share
+}
+
+/// The grade in force of an application, if it was graded.
+pub async fn current(
+    state: &Service,
+    application: uuid::Uuid,
+) -> AppResult<Option<RiskGradeRecord>> {
+    Ok(state.store.grades_of(&[application]).await?.pop())
 }

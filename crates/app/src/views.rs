@@ -461,6 +461,49 @@ pub struct OccupationView {
     pub title: Option<String>,
 }
 
+/// A customer's risk grade with the factors that made it (CONTRACT 14).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RiskView {
+    pub grade: realname_core::risk::Grade,
+    pub score: u32,
+    pub factors: Vec<RiskFactorView>,
+    /// The risk policy's `version` it was graded under.
+    pub policy_version: String,
+    pub graded_at: Timestamp,
+    /// When the grade's periodic review falls due; null for a grade reviewed at renewal.
+    pub next_review_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RiskFactorView {
+    pub code: realname_core::risk::Factor,
+    pub points: u32,
+    pub label: &'static str,
+    pub label_zh: &'static str,
+}
+
+impl RiskView {
+    pub fn of(grade: &realname_core::store::RiskGradeRecord) -> RiskView {
+        RiskView {
+            grade: grade.grade,
+            score: grade.score,
+            factors: grade
+                .factors
+                .iter()
+                .map(|(factor, points)| RiskFactorView {
+                    code: *factor,
+                    points: *points,
+                    label: factor.label_en(),
+                    label_zh: factor.label_zh(),
+                })
+                .collect(),
+            policy_version: grade.policy_version.clone(),
+            graded_at: Timestamp(grade.graded_at),
+            next_review_at: grade.next_review_at.map(Timestamp),
+        }
+    }
+}
+
 /// The applicant's declaration about prominent public functions (CONTRACT 2.3).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PepView {

@@ -849,6 +849,20 @@ impl CaseRecord {
     }
 }
 
+/// One grading of an application under the risk policy (CONTRACT 14).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskGradeRecord {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub grade: crate::risk::Grade,
+    pub score: u32,
+    pub factors: Vec<(crate::risk::Factor, u32)>,
+    pub policy_version: String,
+    pub graded_at: DateTime<Utc>,
+    /// When the grade asks for a periodic review; none for a grade reviewed at renewal.
+    pub next_review_at: Option<DateTime<Utc>>,
+}
+
 /// What a claim or a decision of a case came to (CONTRACT 2.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaseWrite {
@@ -1143,6 +1157,11 @@ pub trait Review: Send + Sync {
         reviewer: Uuid,
         audit: &AuditEntry,
     ) -> StoreResult<CaseWrite>;
+
+    /// Keeps a grading of an application.
+    async fn record_grade(&self, grade: &RiskGradeRecord) -> StoreResult<()>;
+    /// The latest grading of each of these applications that has one.
+    async fn grades_of(&self, application_ids: &[Uuid]) -> StoreResult<Vec<RiskGradeRecord>>;
 
     // Audit.
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()>;

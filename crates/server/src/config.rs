@@ -27,6 +27,9 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("review.claim_ttl", Some("30m")),
     ("review.second_approval", Some("risk")),
     ("review.second_approval_sample", Some("0.05")),
+    ("risk.review_every.low", Some("none")),
+    ("risk.review_every.medium", Some("730d")),
+    ("risk.review_every.high", Some("182d")),
     ("session.ttl", Some("12h")),
     ("consent.version", Some("2026-11")),
     ("log.format", Some("text")),
@@ -450,6 +453,18 @@ impl Config {
                 })?
             },
             sample: fraction("review.second_approval_sample")?,
+            review_every: {
+                // `none`: the grade's renewals are its reviews.
+                let every = |key: &str| match required(key)?.trim() {
+                    "none" => Ok(None),
+                    _ => duration(key).map(Some),
+                };
+                [
+                    every("risk.review_every.low")?,
+                    every("risk.review_every.medium")?,
+                    every("risk.review_every.high")?,
+                ]
+            },
         };
         Ok(Config {
             risk,

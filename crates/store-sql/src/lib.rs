@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod platform;
 pub mod rail;
 pub mod review;
+pub mod risk;
 pub mod sandbox;
 pub mod screening;
 mod store;
@@ -30,7 +31,8 @@ macro_rules! migrations {
         $crate::migrations!(@files "schema.sql", "schema_2.sql", "schema_3.sql", "schema_4.sql",
             "schema_5.sql", "schema_6.sql", "schema_7.sql", "schema_8.sql", "schema_9.sql",
             "schema_10.sql", "schema_11.sql", "schema_12.sql", "schema_13.sql", "schema_14.sql",
-            "schema_15.sql", "schema_16.sql", "schema_17.sql", "schema_18.sql", "schema_19.sql")
+            "schema_15.sql", "schema_16.sql", "schema_17.sql", "schema_18.sql", "schema_19.sql",
+            "schema_20.sql")
     };
     (@files $($file:literal),*) => {
         &[$(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/", $file))),*]
@@ -70,10 +72,10 @@ pub mod prelude {
         CaseFilter, CaseKind, CaseRecord, CaseWrite, Closed, Closure, Erased, Erasure, Forget,
         Forgotten, Idempotency, ImageMeta, Imported, Job, Jobs, Keys, Lifecycle, ListImport,
         ListVersionRecord, MessageApplied, NewApplication, NewJob, Platform, RescreenBatch,
-        RescreenCandidate, Resealed, RetentionCandidate, Review, Sandbox, Screening,
-        ScreeningDecision, ScreeningRun, ScreeningSubject, SealedColumn, SealedKeys, SealedValue,
-        StateChange, Store, StoreResult, StoredCard, StoredEntry, SubmitCommand, SubmitOutcome,
-        Throttle, ThrottlePolicy, Webhooks,
+        RescreenCandidate, Resealed, RetentionCandidate, Review, RiskGradeRecord, Sandbox,
+        Screening, ScreeningDecision, ScreeningRun, ScreeningSubject, SealedColumn, SealedKeys,
+        SealedValue, StateChange, Store, StoreResult, StoredCard, StoredEntry, SubmitCommand,
+        SubmitOutcome, Throttle, ThrottlePolicy, Webhooks,
     };
     pub use std::collections::HashMap;
     pub use uuid::Uuid;

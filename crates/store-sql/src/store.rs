@@ -60,6 +60,8 @@ macro_rules! impl_store {
             write_once review::claim_case(case: Uuid, reviewer: Uuid, now: DateTime<Utc>, until: DateTime<Utc>) -> CaseWrite;
             write_once review::decide_case(case: Uuid, reviewer: Uuid, change: &StateChange, audit: &AuditEntry) -> CaseWrite;
             write review::first_approval(case: &CaseRecord, reviewer: Uuid, audit: &AuditEntry) -> CaseWrite;
+            write_once risk::record_grade(grade: &RiskGradeRecord) -> ();
+            read risk::grades_of(application_ids: &[Uuid]) -> Vec<RiskGradeRecord>;
             write_once review::append_audit(entry: &AuditEntry) -> ();
             read_long review::audit_trail(application_id: Option<Uuid>, limit: u32) -> Vec<AuditEntry>;
         }

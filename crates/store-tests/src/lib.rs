@@ -103,6 +103,8 @@ macro_rules! all_cases {
             duplicate_documents_are_found_across_accounts,
             the_audit_trail_filters_by_application,
             the_review_queue_pages_in_order,
+            a_first_approval_waits_for_a_second_approver,
+            risk_grades_are_kept_and_the_latest_is_read,
 
             // platform.rs
             api_keys_are_found_by_hash_listed_revoked_and_touched,

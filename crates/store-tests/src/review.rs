@@ -231,3 +231,101 @@ pub async fn the_review_queue_pages_in_order(store: DynStore) {
     let overdue = seen.iter().take_while(|(due, _)| *due < now).count();
     assert_eq!(overdue, 3);
 }
+
+/// The first of two approvals is kept on the case, lets its claim go and leaves the
+/// application under review; the case must be as the approver read it.
+pub async fn a_first_approval_waits_for_a_second_approver(store: DynStore) {
+    let id = account(&store, "first@example.com").await;
+    let app = settled(&store, id, b"card-first").await;
+    let accepted = change(app, Status::AwaitingAmount, Event::AmountAccepted, t0());
+    store.apply(&accepted).await.unwrap();
+    let case = store.review_case_of(app).await.unwrap().unwrap();
+    let (rita, sam) = (Uuid::new_v4(), Uuid::new_v4());
+    let until = t0() + TimeDelta::minutes(30);
+    store.claim_case(case.id, rita, t0(), until).await.unwrap();
+    let held = store.review_case(case.id).await.unwrap().unwrap();
+    let audit = |actor: Uuid| AuditEntry {
+        id: Uuid::new_v4(),
+        at: t0() + TimeDelta::minutes(1),
+        actor,
+        action: "decide".into(),
+        application_id: Some(app),
+        detail: "{\"step\":\"first\"}".into(),
+    };
+    // Not held by sam, and not as rita read it before her claim.
+    assert_eq!(
+        store.first_approval(&held, sam, &audit(sam)).await.unwrap(),
+        CaseWrite::HeldByAnother
+    );
+    assert_eq!(
+        store
+            .first_approval(&case, rita, &audit(rita))
+            .await
+            .unwrap(),
+        CaseWrite::HeldByAnother
+    );
+    assert_eq!(
+        store
+            .first_approval(&held, rita, &audit(rita))
+            .await
+            .unwrap(),
+        CaseWrite::Done
+    );
+    let after = store.review_case(case.id).await.unwrap().unwrap();
+    let first = after.first.clone().unwrap();
+    assert_eq!((first.by, first.outcome.as_str()), (rita, "approve"));
+    assert_eq!((after.claimed_by, after.decided_at), (None, None));
+    assert_eq!(
+        store.application(app).await.unwrap().unwrap().status,
+        Status::UnderReview
+    );
+    let trail = store.audit_trail(Some(app), 10).await.unwrap();
+    assert_eq!(trail.iter().filter(|e| e.action == "decide").count(), 1);
+    // A second first approval is refused.
+    store.claim_case(case.id, sam, t0(), until).await.unwrap();
+    let again = store.review_case(case.id).await.unwrap().unwrap();
+    assert_eq!(
+        store
+            .first_approval(&again, sam, &audit(sam))
+            .await
+            .unwrap(),
+        CaseWrite::HeldByAnother
+    );
+}
+
+/// Every grading is kept; the latest of each application is its grade.
+pub async fn risk_grades_are_kept_and_the_latest_is_read(store: DynStore) {
+    use realname_core::risk::{Factor, Grade};
+    let id = account(&store, "graded@example.com").await;
+    let app = draft(&store, id, &[b"doc-graded"]).await;
+    let other = draft(
+        &store,
+        account(&store, "ungraded@example.com").await,
+        &[b"doc-u"],
+    )
+    .await;
+    let grade = |grade: Grade, factors: Vec<(Factor, u32)>, minutes: i64| RiskGradeRecord {
+        id: Uuid::new_v4(),
+        application_id: app,
+        grade,
+        score: factors.iter().map(|(_, p)| p).sum(),
+        factors,
+        policy_version: "2026-02-13".into(),
+        graded_at: t0() + TimeDelta::minutes(minutes),
+        next_review_at: (grade == Grade::High).then(|| t0() + TimeDelta::days(182)),
+    };
+    let medium = grade(
+        Grade::Medium,
+        vec![(Factor::FatfIncreasedMonitoring, 25)],
+        1,
+    );
+    let high = grade(
+        Grade::High,
+        vec![(Factor::Pep, 50), (Factor::ProofOfStay, 5)],
+        2,
+    );
+    store.record_grade(&high).await.unwrap();
+    store.record_grade(&medium).await.unwrap();
+    assert_eq!(store.grades_of(&[app, other]).await.unwrap(), [high]);
+    assert!(store.grades_of(&[]).await.unwrap().is_empty());
+}

@@ -97,6 +97,8 @@ pub struct CaseDetail {
     pub images: Vec<CaseImage>,
     /// A screening case: the hits that raised it, beside the applicant above.
     pub screening: Option<ScreeningCaseView>,
+    /// The applicant's risk grade, once graded (when the application reached review).
+    pub risk: Option<realname_app::views::RiskView>,
 }
 
 /// What a screening case shows the reviewer (CONTRACT 12).

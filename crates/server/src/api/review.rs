@@ -190,6 +190,10 @@ pub async fn get(
         application: views::render(&state, &app, opened.as_ref(), unmasked),
         images,
         screening,
+        risk: realname_app::risk::current(&state, app.id)
+            .await?
+            .as_ref()
+            .map(views::RiskView::of),
     }))
 }
 

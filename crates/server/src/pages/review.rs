@@ -238,6 +238,8 @@ struct CasePage {
     first_decision: String,
     delisted: bool,
     report_reference: String,
+    /// The risk grade (its label, score and policy version) and its factors, once graded.
+    risk: Option<(String, Vec<(String, u32)>)>,
 }
 
 /// A listed person as the screening case shows them.
@@ -431,6 +433,7 @@ async fn case_page(
         .map(|f| {
             let outcome = match f.outcome.as_str() {
                 "dismiss" => t.outcome_dismissed(),
+                "approve" => t.outcome_approved(),
                 _ => t.outcome_confirmed(),
             };
             let who = logins
@@ -440,6 +443,25 @@ async fn case_page(
             t.decided_first(outcome, &who, &china_time(lang, f.at))
         })
         .unwrap_or_default();
+    let risk = realname_app::risk::current(state, app.id).await?.map(|g| {
+        let grade = match g.grade {
+            realname_core::risk::Grade::Low => t.risk_low(),
+            realname_core::risk::Grade::Medium => t.risk_medium(),
+            realname_core::risk::Grade::High => t.risk_high(),
+        };
+        let factors = g
+            .factors
+            .iter()
+            .map(|(f, points)| {
+                let label = match lang {
+                    Lang::En => f.label_en(),
+                    Lang::Zh => f.label_zh(),
+                };
+                (label.to_owned(), *points)
+            })
+            .collect();
+        (t.risk_summary(grade, g.score, &g.policy_version), factors)
+    });
     let held_by_other = if held {
         String::new()
     } else {
@@ -485,6 +507,7 @@ async fn case_page(
         first_decision,
         delisted: case.reopened_at.is_some(),
         report_reference: case.report_reference.clone().unwrap_or_default(),
+        risk,
         held,
         held_until: case
             .claimed_until

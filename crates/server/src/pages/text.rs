@@ -307,6 +307,12 @@ texts! {
     first_decision: "First decision", "第一次决定";
     delisted_text: "The entry behind this confirmed match is no longer on the list. An admin may lift the measure.", "该确认命中所依据的条目已不在名单上。管理员可解除措施。";
     outcome_dismissed: "Dismissed", "已排除";
+    risk_title: "Risk grade", "风险等级";
+    risk_low: "Low", "低";
+    risk_medium: "Medium", "中";
+    risk_high: "High", "高";
+    risk_no_factor: "No factor of the risk policy applies.", "风险政策中的因素均不适用。";
+    risk_points: "points", "分";
     outcome_confirmed: "Confirmed", "已确认";
     outcome_lifted: "Lifted", "已解除";
     audit_screening_decision: "Decided a screening case", "作出筛查决定";
@@ -380,6 +386,13 @@ impl Text {
         match self.lang {
             Lang::En => format!("{bank}, card ending {last4}"),
             Lang::Zh => format!("{bank}（尾号 {last4}）"),
+        }
+    }
+
+    pub fn risk_summary(&self, grade: &str, score: u32, policy: &str) -> String {
+        match self.lang {
+            Lang::En => format!("{grade}: {score} points (risk policy {policy})"),
+            Lang::Zh => format!("{grade}：{score} 分（风险政策 {policy}）"),
         }
     }
 

@@ -144,6 +144,27 @@ async fn a_nationality_on_the_fatf_call_for_action_list_is_high_risk_and_needs_t
     body["nationality"] = json!("PRK");
     let (token, id) = reviewed(&app, "prk@example.com", body, CARD).await;
     let case = open_case(&app, &rita, &id).await;
+    // Graded when it reached review: the grade and its factors are on the case.
+    let (_, detail) = app
+        .get(&format!("/v1/review/cases/{case}"), Some(&rita))
+        .await;
+    let risk = &detail["risk"];
+    assert_eq!(risk["grade"], "high", "{detail}");
+    assert_eq!(risk["score"], 65);
+    assert_eq!(risk["policy_version"], "2026-02-13");
+    assert_eq!(risk["factors"][0]["code"], "fatf_call_for_action");
+    assert_eq!(risk["factors"][0]["points"], 60);
+    assert!(
+        risk["factors"][0]["label_zh"]
+            .as_str()
+            .is_some_and(|l| l.contains("FATF"))
+    );
+    assert_eq!(risk["factors"][1]["code"], "proof_of_stay");
+    assert!(risk["graded_at"].is_string());
+    assert!(
+        risk["next_review_at"].is_string(),
+        "high is reviewed every 182 days"
+    );
     first_approval(&app, &rita, &token, &id, &case).await;
     let (_, trail) = app
         .get(&format!("/v1/audit?verification_id={id}"), Some(&ada))

@@ -1,0 +1,14 @@
+-- Version 20: customers' risk grades (CONTRACT 14). Every grading is kept, with the factors
+-- that made it and the policy's version: the latest of an application is its grade.
+CREATE TABLE risk_grades (
+    id UUID PRIMARY KEY,
+    application_id UUID NOT NULL REFERENCES applications(id),
+    grade TEXT NOT NULL,
+    score BIGINT NOT NULL,
+    -- "code:points" pairs, comma-separated: "pep:50,proof_of_stay:5"
+    factors TEXT NOT NULL,
+    policy_version TEXT NOT NULL,
+    graded_at TIMESTAMPTZ NOT NULL,
+    next_review_at TIMESTAMPTZ
+);
+CREATE INDEX risk_grades_of ON risk_grades(application_id, graded_at);
