@@ -463,7 +463,7 @@ pub struct OccupationView {
 
 /// A customer's risk grade with the factors that made it (CONTRACT 14).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RiskView {
+pub struct CaseRiskView {
     pub grade: realname_core::risk::Grade,
     pub score: u32,
     pub factors: Vec<RiskFactorView>,
@@ -482,9 +482,9 @@ pub struct RiskFactorView {
     pub label_zh: &'static str,
 }
 
-impl RiskView {
-    pub fn of(grade: &realname_core::store::RiskGradeRecord) -> RiskView {
-        RiskView {
+impl CaseRiskView {
+    pub fn of(grade: &realname_core::store::RiskGradeRecord) -> CaseRiskView {
+        CaseRiskView {
             grade: grade.grade,
             score: grade.score,
             factors: grade

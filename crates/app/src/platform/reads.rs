@@ -28,6 +28,8 @@ pub struct UserView {
     /// With `screening:read`: where the application the read names stands against the lists
     /// (`None` until first screened).
     pub screening: Option<ScreeningSubject>,
+    /// The grade in force of the application the read names, once graded (CONTRACT 14).
+    pub risk: Option<realname_core::store::RiskGradeRecord>,
 }
 
 pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> AppResult<UserView> {
@@ -70,8 +72,13 @@ pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> App
         (true, Some(id)) => app.store.screening_of(&[id]).await?.into_iter().next(),
         _ => None,
     };
+    let risk = match standing.verification_id() {
+        Some(id) => app.store.grades_of(&[id]).await?.pop(),
+        None => None,
+    };
     Ok(UserView {
         external_user_id: external_user_id.to_owned(),
+        risk,
         standing,
         verified_at,
         valid_until,

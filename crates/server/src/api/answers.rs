@@ -98,7 +98,7 @@ pub struct CaseDetail {
     /// A screening case: the hits that raised it, beside the applicant above.
     pub screening: Option<ScreeningCaseView>,
     /// The applicant's risk grade, once graded (when the application reached review).
-    pub risk: Option<realname_app::views::RiskView>,
+    pub risk: Option<realname_app::views::CaseRiskView>,
 }
 
 /// What a screening case shows the reviewer (CONTRACT 12).
@@ -247,16 +247,9 @@ pub enum RenewalStatus {
 /// A customer's risk grade (CONTRACT 14).
 #[derive(Serialize, ToSchema)]
 pub struct RiskView {
-    pub grade: RiskGrade,
+    pub grade: realname_core::risk::Grade,
+    /// When the grade's periodic review falls due; null for a grade reviewed at renewal.
     pub next_review_at: Option<Timestamp>,
-}
-
-#[derive(Serialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub enum RiskGrade {
-    Low,
-    Medium,
-    High,
 }
 
 /// Where a customer stands against the lists (CONTRACT 12).

@@ -109,9 +109,12 @@ pub async fn user(
         real_name_status: user.standing.real_name_status,
         verified_at: user.verified_at.map(Timestamp),
         valid_until: user.valid_until,
-        // Filled by the renewal, risk, hold and screening features (CONTRACT 11–14).
+        // Filled by the renewal and legal hold features (CONTRACT 11, 13).
         renewal: None,
-        risk: None,
+        risk: user.risk.as_ref().map(|r| crate::api::answers::RiskView {
+            grade: r.grade,
+            next_review_at: r.next_review_at.map(Timestamp),
+        }),
         legal_hold: false,
         livemode: state.mode() == KeyMode::Live,
         real_name: user.real_name,

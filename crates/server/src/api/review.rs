@@ -193,7 +193,7 @@ pub async fn get(
         risk: realname_app::risk::current(&state, app.id)
             .await?
             .as_ref()
-            .map(views::RiskView::of),
+            .map(views::CaseRiskView::of),
     }))
 }
 

@@ -236,3 +236,25 @@ async fn a_bad_second_approval_setting_is_refused_at_start() {
         "{refused}"
     );
 }
+
+#[tokio::test]
+async fn the_platform_reads_its_users_grade() {
+    let app = spawn_app().await;
+    let key = platform_key(&app, &[], realname_core::platform::KeyMode::Test).await;
+    let (_, id, _) = crate::erasure::linked_user_to_review(&app, &key, "ext-risk").await;
+    let (status, body) = app
+        .post(
+            &format!("/v1/sandbox/verifications/{id}/review"),
+            Some(&key),
+            json!({"outcome": "approve"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, user) = app.get("/v1/platform/users/ext-risk", Some(&key)).await;
+    // An entry record scores 5 points: low, reviewed at renewal rather than periodically.
+    assert_eq!(
+        user["risk"],
+        json!({"grade": "low", "next_review_at": null}),
+        "{user}"
+    );
+}

@@ -447,7 +447,11 @@ async fn a_platform_erases_what_no_hold_keeps_and_is_told_until_when_the_rest_is
 }
 
 /// A platform's user goes through the whole journey on the pages, to `under_review`.
-async fn linked_user_to_review(app: &TestApp, key: &str, ext: &str) -> (Browser, String, String) {
+pub(crate) async fn linked_user_to_review(
+    app: &TestApp,
+    key: &str,
+    ext: &str,
+) -> (Browser, String, String) {
     let (status, session) = app
         .post(
             "/v1/platform/sessions",
