@@ -272,6 +272,9 @@ pub async fn decide(
     let (case, app) = load(state, id).await?;
     not_their_own(account, &case)?;
     not_the_first_approver(account, &case)?;
+    if case.kind == CaseKind::Periodic && case.decided_at.is_none() {
+        return review_periodically(state, &case, &app, staff, &decision).await;
+    }
     if case.kind != CaseKind::Application
         || case.decided_at.is_some()
         || app.status != Status::UnderReview
@@ -303,6 +306,31 @@ pub async fn decide(
         detail["step"] = json!("second");
     }
     decide_held(state, &case, app.id, staff, &decision, detail).await
+}
+
+/// A periodic review's decision (CONTRACT 14): `approve` lets the grade stand, graded again
+/// now with its next review from today. (`renewal_required` comes with renewals.)
+async fn review_periodically(
+    state: &Service,
+    case: &CaseRecord,
+    app: &ApplicationRecord,
+    reviewer: Uuid,
+    decision: &Decision,
+) -> AppResult<CaseRecord> {
+    let Decision::Approve { note } = decision else {
+        return Err(AppError::field("outcome", Code::ReviewOutcomeInvalid));
+    };
+    let opened = views::open(state, app)?.ok_or_else(|| AppError::new(Code::InvalidState))?;
+    let entry = audit(
+        reviewer,
+        "decide",
+        app.id,
+        state.now(),
+        json!({"case_id": case.id, "kind": "periodic", "outcome": "approve", "note": note}),
+    );
+    refused(state.store.close_periodic(case, reviewer, &entry).await?)?;
+    crate::risk::grade(state, app, &opened.identity).await?;
+    reload(state, case.id).await
 }
 
 /// The first of two approvals: kept on the case, which goes back to the queue for a second

@@ -208,3 +208,45 @@ pub async fn current(
 ) -> AppResult<Option<RiskGradeRecord>> {
     Ok(state.store.grades_of(&[application]).await?.pop())
 }
+
+/// Opens a periodic review for every verified customer whose grade's review fell due
+/// (CONTRACT 14), a batch at a time; each once, whichever node sees it first.
+pub async fn open_due_reviews(state: &Service) {
+    const BATCH: u32 = 100;
+    loop {
+        let now = state.now();
+        let due = match state.store.reviews_due(now, BATCH).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the periodic reviews due");
+                return;
+            }
+        };
+        let mut opened = 0;
+        for application in &due {
+            match state
+                .store
+                .open_periodic(
+                    uuid::Uuid::new_v4(),
+                    *application,
+                    now,
+                    now + state.settings.review_sla,
+                )
+                .await
+            {
+                Ok(true) => opened += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not open a periodic review");
+                    return;
+                }
+            }
+        }
+        if opened > 0 {
+            tracing::info!(opened, "periodic reviews fell due");
+        }
+        if due.len() < BATCH as usize || opened == 0 {
+            return;
+        }
+    }
+}

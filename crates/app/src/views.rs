@@ -349,6 +349,7 @@ pub fn case_summary(case: &CaseRecord, now: DateTime<Utc>, flags: &[Flag]) -> Ca
         kind: match case.kind {
             CaseKind::Application => CaseKindName::Application,
             CaseKind::Screening => CaseKindName::Screening,
+            CaseKind::Periodic => CaseKindName::Periodic,
         },
         first_approval: case.first.as_ref().map(|f| FirstApproval {
             by: f.by,
@@ -647,6 +648,7 @@ pub enum CaseStatus {
 pub enum CaseKindName {
     Application,
     Screening,
+    Periodic,
 }
 
 /// The first of a case's two decisions, while it awaits the second.

@@ -105,6 +105,8 @@ pub async fn purge(state: &Service) {
     purge_history(state).await;
     // Personal data whose retention ran out, on the service clock (CONTRACT 11).
     crate::erasure::sweep(state).await;
+    // Not a purge, but as slow a clock: the periodic reviews that fell due (CONTRACT 14).
+    crate::risk::open_due_reviews(state).await;
 }
 
 /// Forgets the history kept for a while only (events, deliveries, finished jobs, links).

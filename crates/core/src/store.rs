@@ -781,15 +781,22 @@ pub enum CaseFilter {
 pub enum CaseKind {
     Application,
     Screening,
+    /// A verified customer's periodic review, when their grade's review falls due (CONTRACT 14).
+    Periodic,
 }
 
 impl CaseKind {
-    pub const ALL: [CaseKind; 2] = [CaseKind::Application, CaseKind::Screening];
+    pub const ALL: [CaseKind; 3] = [
+        CaseKind::Application,
+        CaseKind::Screening,
+        CaseKind::Periodic,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             CaseKind::Application => "application",
             CaseKind::Screening => "screening",
+            CaseKind::Periodic => "periodic",
         }
     }
 
@@ -1162,6 +1169,24 @@ pub trait Review: Send + Sync {
     async fn record_grade(&self, grade: &RiskGradeRecord) -> StoreResult<()>;
     /// The latest grading of each of these applications that has one.
     async fn grades_of(&self, application_ids: &[Uuid]) -> StoreResult<Vec<RiskGradeRecord>>;
+    /// Up to `limit` verified applications whose grade asked for a review by `now` and that
+    /// have no periodic review open (CONTRACT 14).
+    async fn reviews_due(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Uuid>>;
+    /// Opens a periodic review of a verified application; `false` when one is open already.
+    async fn open_periodic(
+        &self,
+        case: Uuid,
+        application: Uuid,
+        at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Closes a periodic review held by `reviewer`, the grade standing, with its audit entry.
+    async fn close_periodic(
+        &self,
+        case: &CaseRecord,
+        reviewer: Uuid,
+        audit: &AuditEntry,
+    ) -> StoreResult<CaseWrite>;
 
     // Audit.
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()>;

@@ -1,10 +1,14 @@
 //! Customers' risk grades (CONTRACT 14): every grading kept, the latest in force.
 
+use chrono::{DateTime, Utc};
 use realname_core::risk::{Factor, Grade};
-use realname_core::store::{RiskGradeRecord, StoreError, StoreResult};
+use realname_core::store::{
+    AuditEntry, CaseRecord, CaseWrite, RiskGradeRecord, StoreError, StoreResult,
+};
 use uuid::Uuid;
 
 use crate::args;
+use crate::changes::insert_audit;
 use crate::db::Db;
 
 pub async fn record_grade(db: &mut dyn Db, grade: &RiskGradeRecord) -> StoreResult<()> {
@@ -92,4 +96,73 @@ fn parse_factors(text: &str) -> StoreResult<Vec<(Factor, u32)>> {
             Ok((factor, points.parse().map_err(|_| bad())?))
         })
         .collect()
+}
+
+/// Up to `limit` verified applications whose grade in force asked for a review by `now` and
+/// that have no periodic review open.
+pub async fn reviews_due(
+    db: &mut dyn Db,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> StoreResult<Vec<Uuid>> {
+    db.all(
+        "SELECT g.application_id FROM risk_grades g JOIN applications a ON a.id = g.application_id
+         WHERE g.next_review_at <= $1 AND a.status = 'verified' AND a.redacted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM risk_grades later
+                           WHERE later.application_id = g.application_id
+                             AND (later.graded_at > g.graded_at
+                                  OR (later.graded_at = g.graded_at AND later.id > g.id)))
+           AND NOT EXISTS (SELECT 1 FROM review_cases c
+                           WHERE c.application_id = g.application_id AND c.kind = 'periodic'
+                             AND c.decided_at IS NULL)
+         ORDER BY g.next_review_at LIMIT $2",
+        args![now, i64::from(limit)],
+        |mut r| r.get(0),
+    )
+    .await
+}
+
+/// Opens a periodic review of a verified application; `false` when one is open already (on
+/// this node or another).
+pub async fn open_periodic(
+    db: &mut dyn Db,
+    case: Uuid,
+    application: Uuid,
+    at: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    db.changed(
+        "INSERT INTO review_cases (id, application_id, account_id, submitted_at, due_at, kind)
+             SELECT $1, id, account_id, $2, $3, 'periodic' FROM applications
+             WHERE id = $4 AND status = 'verified'
+             ON CONFLICT DO NOTHING",
+        args![case, at, due_at, application],
+    )
+    .await
+}
+
+/// Closes a periodic review held by `reviewer` with the grade standing, while the case is as
+/// `case`; the audit entry in the same transaction.
+pub async fn close_periodic(
+    db: &mut dyn Db,
+    case: &CaseRecord,
+    reviewer: Uuid,
+    audit: &AuditEntry,
+) -> StoreResult<CaseWrite> {
+    let found = crate::review::case_for_update(db, case.id).await?;
+    let verdict = CaseWrite::decision(found.as_ref(), reviewer, audit.at);
+    if verdict != CaseWrite::Done {
+        return Ok(verdict);
+    }
+    if found.as_ref() != Some(case) {
+        return Ok(CaseWrite::HeldByAnother);
+    }
+    db.run(
+        "UPDATE review_cases SET decided_at = $1, outcome = 'approve', claimed_by = NULL,
+             claimed_until = NULL WHERE id = $2",
+        args![audit.at, case.id],
+    )
+    .await?;
+    insert_audit(db, audit).await?;
+    Ok(CaseWrite::Done)
 }

@@ -62,6 +62,9 @@ macro_rules! impl_store {
             write review::first_approval(case: &CaseRecord, reviewer: Uuid, audit: &AuditEntry) -> CaseWrite;
             write_once risk::record_grade(grade: &RiskGradeRecord) -> ();
             read risk::grades_of(application_ids: &[Uuid]) -> Vec<RiskGradeRecord>;
+            read risk::reviews_due(now: DateTime<Utc>, limit: u32) -> Vec<Uuid>;
+            write_once risk::open_periodic(case: Uuid, application: Uuid, at: DateTime<Utc>, due_at: DateTime<Utc>) -> bool;
+            write risk::close_periodic(case: &CaseRecord, reviewer: Uuid, audit: &AuditEntry) -> CaseWrite;
             write_once review::append_audit(entry: &AuditEntry) -> ();
             read_long review::audit_trail(application_id: Option<Uuid>, limit: u32) -> Vec<AuditEntry>;
         }

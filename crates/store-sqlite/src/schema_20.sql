@@ -12,3 +12,7 @@ CREATE TABLE risk_grades (
     next_review_at TEXT
 );
 CREATE INDEX risk_grades_of ON risk_grades(application_id, graded_at);
+
+-- A verified customer has at most one periodic review open at a time, whichever node opens it.
+CREATE UNIQUE INDEX review_cases_periodic_open ON review_cases(application_id)
+    WHERE kind = 'periodic' AND decided_at IS NULL;

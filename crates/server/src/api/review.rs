@@ -166,7 +166,7 @@ pub async fn get(
         })
         .collect();
     let screening = match case.kind {
-        CaseKind::Application => None,
+        CaseKind::Application | CaseKind::Periodic => None,
         CaseKind::Screening => Some(ScreeningCaseView {
             hits: casework::screening_hits(&state, &case)
                 .await?

@@ -123,6 +123,7 @@ pub async fn queue(
             kind: match case.kind {
                 CaseKind::Application => ctx.t.kind_application(),
                 CaseKind::Screening => ctx.t.kind_screening(),
+                CaseKind::Periodic => ctx.t.kind_periodic(),
             },
             submitted: china_time(lang, case.submitted_at),
             due: china_time(lang, case.due_at),

@@ -258,3 +258,71 @@ async fn the_platform_reads_its_users_grade() {
         "{user}"
     );
 }
+
+#[tokio::test]
+async fn a_high_risk_customer_is_reviewed_182_days_after_verification() {
+    let app = spawn_app().await;
+    let rita = app.staff("rita", "reviewer").await;
+    let sam = app.staff("sam", "reviewer").await;
+    let mut body = identity();
+    body["nationality"] = json!("IRN");
+    let (token, id) = reviewed(&app, "irn@example.com", body, CARD).await;
+    let case = open_case(&app, &rita, &id).await;
+    first_approval(&app, &rita, &token, &id, &case).await;
+    assert_eq!(claim(&app, &sam, &case).await.0, StatusCode::OK);
+    assert_eq!(approve(&app, &sam, &case).await.0, StatusCode::OK);
+    assert_eq!(app.application(&token, &id).await["status"], "verified");
+
+    app.advance(181 * 86_400).await;
+    // Sessions lapse on the sandbox clock too: sign in again after each leap.
+    let rita = app.staff_login("rita").await;
+    assert!(periodic(&app, &rita).await.is_empty(), "not due yet");
+    app.advance(86_400 + 60).await;
+    let rita = app.staff_login("rita").await;
+    let due = periodic(&app, &rita).await;
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(due[0]["verification_id"], id.as_str());
+    assert_eq!(due[0]["kind"], "periodic");
+    // Opened once, however often the service looks.
+    app.advance(60).await;
+    assert_eq!(periodic(&app, &rita).await.len(), 1);
+
+    let review = due[0]["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(claim(&app, &rita, &review).await.0, StatusCode::OK);
+    let (status, refused) = app
+        .post(
+            &format!("/v1/review/cases/{review}/decision"),
+            Some(&rita),
+            json!({"outcome": "reject", "reason": "other", "note": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let (status, done) = approve(&app, &rita, &review).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["status"], "decided");
+    let token = app.login("irn@example.com", PASSWORD).await;
+    assert_eq!(app.application(&token, &id).await["status"], "verified");
+    // Graded again: the next review is 182 days from this one.
+    let (_, detail) = app
+        .get(&format!("/v1/review/cases/{review}"), Some(&rita))
+        .await;
+    let graded = detail["risk"]["graded_at"].as_str().unwrap_or_default();
+    let next = detail["risk"]["next_review_at"]
+        .as_str()
+        .unwrap_or_default();
+    let days = chrono::DateTime::parse_from_rfc3339(next)
+        .ok()
+        .zip(chrono::DateTime::parse_from_rfc3339(graded).ok())
+        .map(|(n, g)| (n - g).num_days());
+    assert_eq!(days, Some(182), "{detail}");
+    assert!(periodic(&app, &rita).await.is_empty());
+}
+
+/// The open periodic reviews.
+async fn periodic(app: &TestApp, staff: &str) -> Vec<Value> {
+    let (status, queue) = app
+        .get("/v1/review/cases?status=open&kind=periodic", Some(staff))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    queue["cases"].as_array().cloned().unwrap_or_default()
+}
