@@ -399,7 +399,7 @@ pub async fn confirm_amount(
         return match answer {
             Answer::Accepted => {
                 let reviewed = reload(state, app.id).await?;
-                crate::risk::grade_for_review(state, &reviewed).await;
+                crate::risk::grade_quietly(state, &reviewed).await;
                 Ok(reviewed)
             }
             Answer::Incorrect {

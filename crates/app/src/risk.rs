@@ -145,21 +145,23 @@ pub async fn grade(
             .review_every(assessment.grade)
             .map(|every| now + every),
     };
-    state.store.record_grade(&record).await?;
+    let livemode = state.mode() == realname_core::platform::KeyMode::Live;
+    state.store.record_grade(&record, livemode).await?;
     Ok(record)
 }
 
-/// Grades an application that has just reached review. Its grade is for the reviewer and
-/// the second approval: the user's answer, already accepted, does not wait on it, and a
-/// failure is logged and graded again at the decision.
-pub async fn grade_for_review(state: &Service, app: &ApplicationRecord) {
+/// Grades an application where the caller's own work must not fail with it: an application
+/// that has just reached review (the user's answer was accepted already), a verified
+/// customer a new list version found near a listed person. A failure is logged; the next
+/// grading (at the decision, at the next review) takes its place.
+pub async fn grade_quietly(state: &Service, app: &ApplicationRecord) {
     let graded = match views::open(state, app) {
         Ok(Some(opened)) => grade(state, app, &opened.identity).await.map(drop),
         Ok(None) => Ok(()),
         Err(e) => Err(e),
     };
     if let Err(e) = graded {
-        tracing::warn!(application = %app.id, error = ?e.code, "could not grade the application for review");
+        tracing::warn!(application = %app.id, error = ?e.code, "could not grade the application");
     }
 }
 

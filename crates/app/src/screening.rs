@@ -432,6 +432,8 @@ pub async fn rescreen(
     let list_versions = versions_json(&lists.versions);
     let mut screenings = Vec::with_capacity(candidates.len());
     let mut delisted = Vec::new();
+    // Verified customers with a hit now: a near miss or a dismissed hit counts in the grade.
+    let mut regrade = Vec::new();
     let opened = open_and_match(state, &lists, &candidates, today).await?;
     for (candidate, found) in candidates.iter().zip(opened) {
         let id = candidate.application_id;
@@ -484,6 +486,11 @@ pub async fn rescreen(
                 if candidate.open_case.is_some() {
                     screening.case = None;
                 }
+                if candidate.status == realname_core::state::Status::Verified
+                    && screening.run.hits != "[]"
+                {
+                    regrade.push(id);
+                }
                 screenings.push(screening);
             }
         }
@@ -505,7 +512,13 @@ pub async fn rescreen(
             list_versions,
             livemode,
         })
-        .await
+        .await?;
+    for id in regrade {
+        if let Some(record) = state.store.application(id).await? {
+            crate::risk::grade_quietly(state, &record).await;
+        }
+    }
+    Ok(())
 }
 
 /// Each candidate's identity opened and matched against `lists`, on the blocking threads

@@ -1165,8 +1165,9 @@ pub trait Review: Send + Sync {
         audit: &AuditEntry,
     ) -> StoreResult<CaseWrite>;
 
-    /// Keeps a grading of an application.
-    async fn record_grade(&self, grade: &RiskGradeRecord) -> StoreResult<()>;
+    /// Keeps a grading of an application; a change of a verified application's grade
+    /// publishes `verification.risk_changed` with it.
+    async fn record_grade(&self, grade: &RiskGradeRecord, livemode: bool) -> StoreResult<()>;
     /// The latest grading of each of these applications that has one.
     async fn grades_of(&self, application_ids: &[Uuid]) -> StoreResult<Vec<RiskGradeRecord>>;
     /// Up to `limit` verified applications whose grade asked for a review by `now` and that

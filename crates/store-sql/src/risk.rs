@@ -1,7 +1,9 @@
 //! Customers' risk grades (CONTRACT 14): every grading kept, the latest in force.
 
 use chrono::{DateTime, Utc};
+use realname_core::platform::EventType;
 use realname_core::risk::{Factor, Grade};
+use realname_core::state::Status;
 use realname_core::store::{
     AuditEntry, CaseRecord, CaseWrite, RiskGradeRecord, StoreError, StoreResult,
 };
@@ -11,7 +13,16 @@ use crate::args;
 use crate::changes::insert_audit;
 use crate::db::Db;
 
-pub async fn record_grade(db: &mut dyn Db, grade: &RiskGradeRecord) -> StoreResult<()> {
+/// Keeps a grading; when it changes the grade of a verified application, publishes
+/// `verification.risk_changed` in the same transaction (a first grading changes nothing).
+pub async fn record_grade(
+    db: &mut dyn Db,
+    grade: &RiskGradeRecord,
+    livemode: bool,
+) -> StoreResult<()> {
+    let before = grades_of(db, std::slice::from_ref(&grade.application_id))
+        .await?
+        .pop();
     let factors: Vec<String> = grade
         .factors
         .iter()
@@ -33,7 +44,27 @@ pub async fn record_grade(db: &mut dyn Db, grade: &RiskGradeRecord) -> StoreResu
             grade.next_review_at
         ],
     )
-    .await
+    .await?;
+    let status: Option<Status> = db
+        .value(
+            "SELECT status FROM applications WHERE id = $1",
+            args![grade.application_id],
+        )
+        .await?;
+    if status == Some(Status::Verified) && before.is_some_and(|b| b.grade != grade.grade) {
+        crate::changes::publish(
+            db,
+            grade.application_id,
+            EventType::RiskChanged,
+            Status::Verified,
+            None,
+            livemode,
+            grade.graded_at,
+            None,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn grades_of(

@@ -60,7 +60,7 @@ macro_rules! impl_store {
             write_once review::claim_case(case: Uuid, reviewer: Uuid, now: DateTime<Utc>, until: DateTime<Utc>) -> CaseWrite;
             write_once review::decide_case(case: Uuid, reviewer: Uuid, change: &StateChange, audit: &AuditEntry) -> CaseWrite;
             write review::first_approval(case: &CaseRecord, reviewer: Uuid, audit: &AuditEntry) -> CaseWrite;
-            write_once risk::record_grade(grade: &RiskGradeRecord) -> ();
+            write risk::record_grade(grade: &RiskGradeRecord, livemode: bool) -> ();
             read risk::grades_of(application_ids: &[Uuid]) -> Vec<RiskGradeRecord>;
             read risk::reviews_due(now: DateTime<Utc>, limit: u32) -> Vec<Uuid>;
             write_once risk::open_periodic(case: Uuid, application: Uuid, at: DateTime<Utc>, due_at: DateTime<Utc>) -> bool;

@@ -324,8 +324,8 @@ pub async fn risk_grades_are_kept_and_the_latest_is_read(store: DynStore) {
         vec![(Factor::Pep, 50), (Factor::ProofOfStay, 5)],
         2,
     );
-    store.record_grade(&high).await.unwrap();
-    store.record_grade(&medium).await.unwrap();
+    store.record_grade(&high, false).await.unwrap();
+    store.record_grade(&medium, false).await.unwrap();
     assert_eq!(store.grades_of(&[app, other]).await.unwrap(), [high]);
     assert!(store.grades_of(&[]).await.unwrap().is_empty());
 }

@@ -353,6 +353,23 @@ async fn a_new_version_reaches_the_verified_and_delisting_lets_an_admin_lift_the
     let (_, me) = app.get("/v1/me", Some(&token)).await;
     assert_eq!(me["real_name_status"], "verified");
     no_word_of_lists(&me);
+    // The hit counts in his grade (CONTRACT 14): low before, medium now; the platform is told.
+    let (_, feed) = app
+        .get(
+            &format!("/v1/events?verification_id={id}"),
+            Some(&compliance),
+        )
+        .await;
+    let changed = feed["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["type"] == "verification.risk_changed");
+    assert!(changed.is_some(), "{feed}");
+    let (_, detail) = app
+        .get(&format!("/v1/review/cases/{case_id}"), Some(&rita))
+        .await;
+    assert_eq!(detail["risk"]["grade"], "medium", "{detail}");
 
     claim(&app, &rita, &case_id).await;
     decide(&app, &rita, &case_id, json!({"outcome": "confirm"})).await;
