@@ -252,3 +252,49 @@ pub async fn open_due_reviews(state: &Service) {
         }
     }
 }
+
+/// Grades the verified customers never graded: those verified before grading existed
+/// (CONTRACT 14), once, in the background, at most `budget` a call so that a large store is
+/// graded over several passes rather than holding up the worker.
+pub async fn grade_ungraded(state: &Service, budget: usize) {
+    const BATCH: u32 = 200;
+    let mut graded = 0;
+    while graded < budget {
+        let ungraded = match state.store.ungraded(BATCH).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the customers never graded");
+                return;
+            }
+        };
+        let before = graded;
+        for id in &ungraded {
+            let record = match state.store.application(*id).await {
+                Ok(Some(record)) => record,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read a customer to grade");
+                    return;
+                }
+            };
+            let result = match views::open(state, &record) {
+                Ok(Some(opened)) => grade(state, &record, &opened.identity).await.map(drop),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                // Left ungraded, it would be read first again and again: stop this call.
+                tracing::warn!(application = %id, error = ?e.code, "could not grade a customer");
+                return;
+            }
+            graded += 1;
+        }
+        // None left, or only some that cannot be opened (they stay for the next sweep).
+        if graded == before {
+            break;
+        }
+    }
+    if graded > 0 {
+        tracing::info!(graded, "graded customers verified before grading existed");
+    }
+}

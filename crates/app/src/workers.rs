@@ -30,6 +30,8 @@ pub const JOBS_KEPT_FOR: TimeDelta = TimeDelta::days(30);
 /// not "unknown" for a while, though both read the same.
 pub const LINKS_KEPT_FOR: TimeDelta = TimeDelta::days(1);
 const LEASE_SECONDS: i64 = 60;
+/// Customers verified before grading existed, graded a sweep (every few minutes) at most.
+const UNGRADED_A_SWEEP: usize = 2_000;
 const BATCH: u32 = 32;
 const TICK: Duration = Duration::from_secs(1);
 /// Worker passes between two looks at the screening lists' versions (one statement).
@@ -105,7 +107,9 @@ pub async fn purge(state: &Service) {
     purge_history(state).await;
     // Personal data whose retention ran out, on the service clock (CONTRACT 11).
     crate::erasure::sweep(state).await;
-    // Not a purge, but as slow a clock: the periodic reviews that fell due (CONTRACT 14).
+    // Not purges, but as slow a clock (CONTRACT 14): customers verified before grading
+    // existed, then the periodic reviews that fell due.
+    crate::risk::grade_ungraded(state, UNGRADED_A_SWEEP).await;
     crate::risk::open_due_reviews(state).await;
 }
 

@@ -1173,6 +1173,8 @@ pub trait Review: Send + Sync {
     /// Up to `limit` verified applications whose grade asked for a review by `now` and that
     /// have no periodic review open (CONTRACT 14).
     async fn reviews_due(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Uuid>>;
+    /// Up to `limit` verified applications never graded (verified before grading existed).
+    async fn ungraded(&self, limit: u32) -> StoreResult<Vec<Uuid>>;
     /// Opens a periodic review of a verified application; `false` when one is open already.
     async fn open_periodic(
         &self,

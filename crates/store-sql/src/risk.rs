@@ -197,3 +197,16 @@ pub async fn close_periodic(
     insert_audit(db, audit).await?;
     Ok(CaseWrite::Done)
 }
+
+/// Up to `limit` verified applications never graded: those verified before grading existed.
+pub async fn ungraded(db: &mut dyn Db, limit: u32) -> StoreResult<Vec<Uuid>> {
+    db.all(
+        "SELECT a.id FROM applications a
+         WHERE a.status = 'verified' AND a.redacted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM risk_grades g WHERE g.application_id = a.id)
+         ORDER BY a.id LIMIT $1",
+        args![i64::from(limit)],
+        |mut r| r.get(0),
+    )
+    .await
+}

@@ -63,6 +63,7 @@ macro_rules! impl_store {
             write risk::record_grade(grade: &RiskGradeRecord, livemode: bool) -> ();
             read risk::grades_of(application_ids: &[Uuid]) -> Vec<RiskGradeRecord>;
             read risk::reviews_due(now: DateTime<Utc>, limit: u32) -> Vec<Uuid>;
+            read risk::ungraded(limit: u32) -> Vec<Uuid>;
             write_once risk::open_periodic(case: Uuid, application: Uuid, at: DateTime<Utc>, due_at: DateTime<Utc>) -> bool;
             write risk::close_periodic(case: &CaseRecord, reviewer: Uuid, audit: &AuditEntry) -> CaseWrite;
             write_once review::append_audit(entry: &AuditEntry) -> ();

@@ -105,6 +105,7 @@ macro_rules! all_cases {
             the_review_queue_pages_in_order,
             a_first_approval_waits_for_a_second_approver,
             risk_grades_are_kept_and_the_latest_is_read,
+            ungraded_customers_and_reviews_due_are_found,
 
             // platform.rs
             api_keys_are_found_by_hash_listed_revoked_and_touched,

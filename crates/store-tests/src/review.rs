@@ -329,3 +329,65 @@ pub async fn risk_grades_are_kept_and_the_latest_is_read(store: DynStore) {
     assert_eq!(store.grades_of(&[app, other]).await.unwrap(), [high]);
     assert!(store.grades_of(&[]).await.unwrap().is_empty());
 }
+
+/// A verified customer never graded is found until graded; its review falls due when its
+/// grade says, once.
+pub async fn ungraded_customers_and_reviews_due_are_found(store: DynStore) {
+    use realname_core::risk::Grade;
+    let id = account(&store, "old@example.com").await;
+    let app = settled(&store, id, b"card-old").await;
+    for (from, event) in [
+        (Status::AwaitingAmount, Event::AmountAccepted),
+        (Status::UnderReview, Event::Approve),
+    ] {
+        store.apply(&change(app, from, event, t0())).await.unwrap();
+    }
+    assert_eq!(store.ungraded(10).await.unwrap(), [app]);
+    let review_at = t0() + TimeDelta::days(182);
+    let grade = RiskGradeRecord {
+        id: Uuid::new_v4(),
+        application_id: app,
+        grade: Grade::High,
+        score: 60,
+        factors: vec![(realname_core::risk::Factor::FatfCallForAction, 60)],
+        policy_version: "2026-02-13".into(),
+        graded_at: t0(),
+        next_review_at: Some(review_at),
+    };
+    store.record_grade(&grade, false).await.unwrap();
+    assert!(store.ungraded(10).await.unwrap().is_empty());
+    assert!(
+        store
+            .reviews_due(review_at - TimeDelta::seconds(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.reviews_due(review_at, 10).await.unwrap(), [app]);
+    let due = review_at + TimeDelta::days(2);
+    assert!(
+        store
+            .open_periodic(Uuid::new_v4(), app, review_at, due)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .open_periodic(Uuid::new_v4(), app, review_at, due)
+            .await
+            .unwrap()
+    );
+    assert!(store.reviews_due(review_at, 10).await.unwrap().is_empty());
+    let open = store
+        .review_cases(
+            CaseFilter::Open,
+            Some(CaseKind::Periodic),
+            review_at,
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].application_id, app);
+}
