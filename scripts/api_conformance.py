@@ -46,6 +46,10 @@ APPLICATION = {
         "passport": {"number": "E12345678", "expiry_date": "2099-12-31"},
         "stay_permit": {"kind": "entry_record", "entry_date": "2026-01-10"},
     },
+    "sex": "male",
+    "occupation": {"category": "office_worker"},
+    "address": "Room 1201, 88 Jianguo Road, Chaoyang, Beijing",
+    "pep": {"declared": False},
 }
 
 

@@ -244,20 +244,17 @@ pub struct NewApplicationBody {
     #[serde(default, deserialize_with = "object")]
     pub documents: Option<DocumentsBody>,
     /// `female`, `male` or `unspecified`, as the passport's sex field F / M / X. May be left
-    /// out of a draft; required at submit.
-    #[schema(nullable = false)]
+    /// out of a draft (absent or null; in a patch, the stored value stays); required at submit.
     pub sex: Option<String>,
-    /// May be left out of a draft; required at submit.
+    /// May be left out of a draft, as `sex`; required at submit.
     #[serde(default, deserialize_with = "occupation")]
-    #[schema(nullable = false)]
     pub occupation: Option<OccupationBody>,
     /// The residential address in mainland China, 5–200 characters. May be left out of a
-    /// draft; required at submit.
-    #[schema(nullable = false, min_length = 5, max_length = 200)]
+    /// draft, as `sex`; required at submit.
+    #[schema(min_length = 5, max_length = 200)]
     pub address: Option<String>,
-    /// May be left out of a draft; required at submit.
+    /// May be left out of a draft, as `sex`; required at submit.
     #[serde(default, deserialize_with = "pep")]
-    #[schema(nullable = false)]
     pub pep: Option<PepBody>,
 }
 
@@ -290,20 +287,17 @@ pub struct ApplicationPatchBody {
     #[serde(default, deserialize_with = "object")]
     pub documents: Option<DocumentsBody>,
     /// `female`, `male` or `unspecified`, as the passport's sex field F / M / X. May be left
-    /// out of a draft; required at submit.
-    #[schema(nullable = false)]
+    /// out of a draft (absent or null; in a patch, the stored value stays); required at submit.
     pub sex: Option<String>,
-    /// May be left out of a draft; required at submit.
+    /// May be left out of a draft, as `sex`; required at submit.
     #[serde(default, deserialize_with = "occupation")]
-    #[schema(nullable = false)]
     pub occupation: Option<OccupationBody>,
     /// The residential address in mainland China, 5–200 characters. May be left out of a
-    /// draft; required at submit.
-    #[schema(nullable = false, min_length = 5, max_length = 200)]
+    /// draft, as `sex`; required at submit.
+    #[schema(min_length = 5, max_length = 200)]
     pub address: Option<String>,
-    /// May be left out of a draft; required at submit.
+    /// May be left out of a draft, as `sex`; required at submit.
     #[serde(default, deserialize_with = "pep")]
-    #[schema(nullable = false)]
     pub pep: Option<PepBody>,
 }
 
