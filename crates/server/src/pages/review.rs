@@ -234,6 +234,8 @@ struct CasePage {
     reasons: Vec<(&'static str, &'static str)>,
     /// A screening case: its hits beside the applicant, and its own decisions.
     screening: bool,
+    /// A periodic review: approving lets the grade stand; there is nothing to reject.
+    periodic: bool,
     hits: Vec<HitRow>,
     /// Awaiting its second approval: who decided first, what and when.
     first_decision: String,
@@ -504,6 +506,7 @@ async fn case_page(
         decided: !case.is_open(),
         outcome: outcome_text(t, &case, app.failure.as_ref()),
         screening,
+        periodic: case.kind == CaseKind::Periodic,
         hits,
         first_decision,
         delisted: case.reopened_at.is_some(),

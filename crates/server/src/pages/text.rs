@@ -281,6 +281,7 @@ texts! {
     kind_application: "Application", "申请";
     kind_screening: "List screening", "名单筛查";
     kind_periodic: "Periodic review", "定期审查";
+    periodic_help: "A periodic review of a verified customer: approving keeps their risk grade and grades them again, and the next review counts from today.", "对已认证客户的定期审查：通过即维持其风险等级并重新评级，下次审查从今天起算。";
     screening_case_title: "Listed persons this applicant may be", "申请人可能是的名单人员";
     screening_case_help: "Compare each listed person with the applicant: names, dates of birth, nationalities and documents. Dismiss when it is not the applicant (say why); confirm when it is. A confirmation, and a dismissal of a hit on a document number, need a second staff member.", "请将每一名单人员与申请人逐项比对：姓名、出生日期、国籍和证件。若并非申请人请排除（并说明理由）；若为申请人请确认。确认，以及排除证件号码命中，须由另一名工作人员复核。";
     hit_source: "List", "名单";

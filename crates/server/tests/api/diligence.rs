@@ -289,6 +289,26 @@ async fn a_high_risk_customer_is_reviewed_182_days_after_verification() {
 
     let review = due[0]["id"].as_str().unwrap_or_default().to_owned();
     assert_eq!(claim(&app, &rita, &review).await.0, StatusCode::OK);
+    // The case page: the grade with its factors, and approval as the only decision.
+    let mut page = crate::pages::Browser::open(&app).await;
+    let code = app.totp("rita").await;
+    let (status, _) = page
+        .post(
+            &app,
+            "/login?lang=en",
+            &[("login", "rita"), ("password", PASSWORD), ("totp", &code)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = page.get(&app, &format!("/review/cases/{review}")).await;
+    assert!(
+        html.contains("High: 65 points") && html.contains("call for action: 60 points"),
+        "{html}"
+    );
+    assert!(
+        html.contains("keeps their risk grade") && !html.contains(r#"name="reason""#),
+        "{html}"
+    );
     let (status, refused) = app
         .post(
             &format!("/v1/review/cases/{review}/decision"),
