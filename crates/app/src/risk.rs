@@ -155,13 +155,17 @@ pub async fn grade(
 /// customer a new list version found near a listed person. A failure is logged; the next
 /// grading (at the decision, at the next review) takes its place.
 pub async fn grade_quietly(state: &Service, app: &ApplicationRecord) {
-    let graded = match views::open(state, app) {
-        Ok(Some(opened)) => grade(state, app, &opened.identity).await.map(drop),
-        Ok(None) => Ok(()),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = graded {
+    if let Err(e) = grade_stored(state, app).await {
         tracing::warn!(application = %app.id, error = ?e.code, "could not grade the application");
+    }
+}
+
+/// Grades an application from its stored identity; one whose personal data was erased is
+/// left as it is.
+async fn grade_stored(state: &Service, app: &ApplicationRecord) -> AppResult<()> {
+    match views::open(state, app)? {
+        Some(opened) => grade(state, app, &opened.identity).await.map(drop),
+        None => Ok(()),
     }
 }
 
@@ -277,12 +281,7 @@ pub async fn grade_ungraded(state: &Service, budget: usize) {
                     return;
                 }
             };
-            let result = match views::open(state, &record) {
-                Ok(Some(opened)) => grade(state, &record, &opened.identity).await.map(drop),
-                Ok(None) => Ok(()),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = result {
+            if let Err(e) = grade_stored(state, &record).await {
                 // Left ungraded, it would be read first again and again: stop this call.
                 tracing::warn!(application = %id, error = ?e.code, "could not grade a customer");
                 return;

@@ -468,15 +468,8 @@ pub struct Submission {
 pub fn check_submission(input: &SubmissionInput<'_>) -> Result<Submission, Report> {
     let mut report = Report::default();
     // Missing due diligence fields are reported beside the identity's other breaches; a bad
-    // value was already reported by the identity's own check.
-    let mut sent = Report::default();
-    Diligence::check(&input.form.diligence(), &mut sent).require(&mut report);
-    report.breaches.retain(|missing| {
-        !sent
-            .breaches
-            .iter()
-            .any(|bad| bad.field.split('.').next() == Some(missing.field.as_str()))
-    });
+    // value is the identity's own check's to report.
+    input.form.diligence().require(&mut report);
     let identity = match check_identity(input.form, input.today) {
         Ok(checked) => {
             report.warnings = checked.warnings;

@@ -212,6 +212,25 @@ pub struct DiligenceForm<'a> {
     pub pep: &'a Option<PepForm>,
 }
 
+impl DiligenceForm<'_> {
+    /// The submit's breaches for every field not sent (absent, null or blank); a field sent
+    /// with a bad value is [`Diligence::check`]'s to report.
+    pub fn require(&self, report: &mut Report) {
+        if trimmed(self.sex).is_none() {
+            report.breach("sex", Code::SexRequired);
+        }
+        if self.occupation.is_none() {
+            report.breach("occupation", Code::OccupationRequired);
+        }
+        if trimmed(self.address).is_none() {
+            report.breach("address", Code::AddressRequired);
+        }
+        if self.pep.is_none() {
+            report.breach("pep", Code::PepDeclarationRequired);
+        }
+    }
+}
+
 fn trimmed(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
@@ -243,22 +262,6 @@ impl Diligence {
             occupation,
             address,
             pep,
-        }
-    }
-
-    /// The submit's breaches for every field still missing.
-    pub fn require(&self, report: &mut Report) {
-        if self.sex.is_none() {
-            report.breach("sex", Code::SexRequired);
-        }
-        if self.occupation.is_none() {
-            report.breach("occupation", Code::OccupationRequired);
-        }
-        if self.address.is_none() {
-            report.breach("address", Code::AddressRequired);
-        }
-        if self.pep.is_none() {
-            report.breach("pep", Code::PepDeclarationRequired);
         }
     }
 
@@ -361,15 +364,16 @@ mod tests {
 
     #[test]
     fn absent_fields_stay_absent_until_submit() {
-        let (checked, found) = codes(DiligenceForm {
+        let absent = DiligenceForm {
             sex: &None,
             occupation: &None,
             address: &None,
             pep: &None,
-        });
+        };
+        let (_, found) = codes(DiligenceForm { ..absent });
         assert!(found.is_empty());
         let mut report = Report::default();
-        checked.require(&mut report);
+        absent.require(&mut report);
         let required: Vec<Code> = report.breaches.iter().map(|b| b.code).collect();
         assert_eq!(
             required,

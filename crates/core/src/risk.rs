@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use crate::applicant::{Nationality, parse_date};
 use crate::documents::StayPermitKind;
-use crate::policy::PolicyError;
+use crate::policy::{PolicyError, line_of};
 
 pub const DEFAULT_RISK_POLICY: &str = include_str!("../policy/risk.toml");
 
@@ -26,12 +26,18 @@ pub enum Grade {
 }
 
 impl Grade {
+    pub const ALL: [Grade; 3] = [Grade::Low, Grade::Medium, Grade::High];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Grade::Low => "low",
             Grade::Medium => "medium",
             Grade::High => "high",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Grade> {
+        Grade::ALL.into_iter().find(|g| g.as_str() == text)
     }
 }
 
@@ -202,10 +208,7 @@ impl RiskPolicy {
 
     /// Parses and checks a policy, reporting every error with its line.
     pub fn from_toml(text: &str) -> Result<RiskPolicy, Vec<PolicyError>> {
-        let line_of = |offset: usize| {
-            text.get(..offset)
-                .map_or(1, |before| before.matches('\n').count() + 1)
-        };
+        let line_of = |offset: usize| line_of(text, offset);
         let raw: RawRiskPolicy = toml::from_str(text).map_err(|e| {
             vec![PolicyError {
                 line: e.span().map_or(1, |span| line_of(span.start)),

@@ -273,6 +273,36 @@ pub async fn decide_case(
     Err(busy())
 }
 
+/// Locks `case` for a decision `reviewer` makes at `at`: `Done` while it is open, held by them
+/// and as they read it (`HeldByAnother` if it changed since).
+pub(crate) async fn lock_as_read(
+    db: &mut dyn Db,
+    case: &CaseRecord,
+    reviewer: Uuid,
+    at: DateTime<Utc>,
+) -> StoreResult<CaseWrite> {
+    let found = case_for_update(db, case.id).await?;
+    match CaseWrite::decision(found.as_ref(), reviewer, at) {
+        CaseWrite::Done if found.as_ref() != Some(case) => Ok(CaseWrite::HeldByAnother),
+        verdict => Ok(verdict),
+    }
+}
+
+/// Closes a case with `outcome`, its claim let go.
+pub(crate) async fn close_case(
+    db: &mut dyn Db,
+    case: Uuid,
+    outcome: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    db.run(
+        "UPDATE review_cases SET decided_at = $1, outcome = $2, reopened_at = NULL,
+             claimed_by = NULL, claimed_until = NULL WHERE id = $3",
+        args![at, outcome, case],
+    )
+    .await
+}
+
 /// The first of an application case's two approvals (CONTRACT 2.7): kept on the case, whose
 /// claim is let go so that another staff member may take it; the application stays under
 /// review. `case` is the case as the approver read it: if it changed since, nothing is written.
@@ -282,12 +312,11 @@ pub async fn first_approval(
     reviewer: Uuid,
     audit: &AuditEntry,
 ) -> StoreResult<CaseWrite> {
-    let found = case_for_update(db, case.id).await?;
-    let verdict = CaseWrite::decision(found.as_ref(), reviewer, audit.at);
+    let verdict = lock_as_read(db, case, reviewer, audit.at).await?;
     if verdict != CaseWrite::Done {
         return Ok(verdict);
     }
-    if found.as_ref() != Some(case) || case.first.is_some() {
+    if case.first.is_some() {
         return Ok(CaseWrite::HeldByAnother);
     }
     db.run(

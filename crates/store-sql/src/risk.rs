@@ -108,12 +108,7 @@ pub async fn grades_of(
 }
 
 fn parse_grade(text: &str) -> StoreResult<Grade> {
-    match text {
-        "low" => Ok(Grade::Low),
-        "medium" => Ok(Grade::Medium),
-        "high" => Ok(Grade::High),
-        other => Err(StoreError::Failed(format!("{other:?} is no risk grade"))),
-    }
+    Grade::parse(text).ok_or_else(|| StoreError::Failed(format!("{text:?} is no risk grade")))
 }
 
 /// `code:points` pairs, comma-separated, as [`record_grade`] writes them.
@@ -180,20 +175,11 @@ pub async fn close_periodic(
     reviewer: Uuid,
     audit: &AuditEntry,
 ) -> StoreResult<CaseWrite> {
-    let found = crate::review::case_for_update(db, case.id).await?;
-    let verdict = CaseWrite::decision(found.as_ref(), reviewer, audit.at);
+    let verdict = crate::review::lock_as_read(db, case, reviewer, audit.at).await?;
     if verdict != CaseWrite::Done {
         return Ok(verdict);
     }
-    if found.as_ref() != Some(case) {
-        return Ok(CaseWrite::HeldByAnother);
-    }
-    db.run(
-        "UPDATE review_cases SET decided_at = $1, outcome = 'approve', claimed_by = NULL,
-             claimed_until = NULL WHERE id = $2",
-        args![audit.at, case.id],
-    )
-    .await?;
+    crate::review::close_case(db, case.id, "approve", audit.at).await?;
     insert_audit(db, audit).await?;
     Ok(CaseWrite::Done)
 }

@@ -336,7 +336,7 @@ pub async fn decide_screening(db: &mut dyn Db, d: &ScreeningDecision) -> StoreRe
             list_versions,
             livemode,
         } => {
-            close(db, found.id, "dismiss", d.at).await?;
+            crate::review::close_case(db, found.id, "dismiss", d.at).await?;
             for (source, entry_id, entry_version) in entries {
                 db.run(
                     "INSERT INTO screening_dismissals
@@ -368,7 +368,7 @@ pub async fn decide_screening(db: &mut dyn Db, d: &ScreeningDecision) -> StoreRe
             .await?;
         }
         ScreeningStep::Lift { change } => {
-            close(db, found.id, "lift", d.at).await?;
+            crate::review::close_case(db, found.id, "lift", d.at).await?;
             db.run(
                 "UPDATE screening_subjects SET status = 'clear', held = FALSE
                  WHERE application_id = $1",
@@ -385,7 +385,7 @@ pub async fn decide_screening(db: &mut dyn Db, d: &ScreeningDecision) -> StoreRe
             list_versions,
             livemode,
         } => {
-            close(db, found.id, "confirm", d.at).await?;
+            crate::review::close_case(db, found.id, "confirm", d.at).await?;
             db.run(
                 "UPDATE review_cases SET report_reference = COALESCE($1, report_reference)
                  WHERE id = $2",
@@ -410,15 +410,6 @@ pub async fn decide_screening(db: &mut dyn Db, d: &ScreeningDecision) -> StoreRe
     }
     insert_audit(db, &d.audit).await?;
     Ok(CaseWrite::Done)
-}
-
-async fn close(db: &mut dyn Db, case: Uuid, outcome: &str, at: DateTime<Utc>) -> StoreResult<()> {
-    db.run(
-        "UPDATE review_cases SET decided_at = $1, outcome = $2, reopened_at = NULL,
-             claimed_by = NULL, claimed_until = NULL WHERE id = $3",
-        args![at, outcome, case],
-    )
-    .await
 }
 
 async fn settle(db: &mut dyn Db, app: Uuid, status: ScreeningStatus) -> StoreResult<()> {

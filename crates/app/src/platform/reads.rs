@@ -73,7 +73,7 @@ pub async fn user(app: &Service, who: &Principal, external_user_id: &str) -> App
         _ => None,
     };
     let risk = match standing.verification_id() {
-        Some(id) => app.store.grades_of(&[id]).await?.pop(),
+        Some(id) => crate::risk::current(app, id).await?,
         None => None,
     };
     Ok(UserView {

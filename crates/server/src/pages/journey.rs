@@ -1093,9 +1093,11 @@ pub fn diligence_rows(
     if let Some(p) = &diligence.pep {
         rows.push((
             t.pep(),
-            match (&p.role, p.declared) {
-                (Some(role), true) => format!("{}: {role}", t.pep_yes()),
-                (_, declared) => if declared { t.pep_yes() } else { t.pep_no() }.to_owned(),
+            match &p.role {
+                // A role is kept only with a declaration.
+                Some(role) => format!("{}: {role}", t.pep_yes()),
+                None if p.declared => t.pep_yes().to_owned(),
+                None => t.pep_no().to_owned(),
             },
         ));
     }

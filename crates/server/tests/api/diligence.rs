@@ -21,15 +21,6 @@ async fn open_case(app: &TestApp, staff: &str, id: &str) -> String {
         .to_owned()
 }
 
-async fn claim(app: &TestApp, staff: &str, case: &str) -> (StatusCode, Value) {
-    app.post(
-        &format!("/v1/review/cases/{case}/claim"),
-        Some(staff),
-        json!({}),
-    )
-    .await
-}
-
 async fn approve(app: &TestApp, staff: &str, case: &str) -> (StatusCode, Value) {
     app.post(
         &format!("/v1/review/cases/{case}/decision"),
@@ -242,14 +233,7 @@ async fn the_platform_reads_its_users_grade() {
     let app = spawn_app().await;
     let key = platform_key(&app, &[], realname_core::platform::KeyMode::Test).await;
     let (_, id, _) = crate::erasure::linked_user_to_review(&app, &key, "ext-risk").await;
-    let (status, body) = app
-        .post(
-            &format!("/v1/sandbox/verifications/{id}/review"),
-            Some(&key),
-            json!({"outcome": "approve"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    app.sandbox_approve(&key, &id).await;
     let (_, user) = app.get("/v1/platform/users/ext-risk", Some(&key)).await;
     // An entry record scores 5 points: low, reviewed at renewal rather than periodically.
     assert_eq!(

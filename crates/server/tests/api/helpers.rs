@@ -414,15 +414,21 @@ impl TestApp {
         let id = self.ready_draft(token, card).await;
         self.to_review(token, &id, card).await;
         let key = platform_key(self, &[], realname_core::platform::KeyMode::Test).await;
+        self.sandbox_approve(&key, &id).await;
+        id
+    }
+
+    /// Approves the application `id`, under review, through the sandbox's review endpoint
+    /// with the test key `key`.
+    pub async fn sandbox_approve(&self, key: &str, id: &str) {
         let (status, body) = self
             .post(
                 &format!("/v1/sandbox/verifications/{id}/review"),
-                Some(&key),
+                Some(key),
                 json!({"outcome": "approve"}),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        id
     }
 
     pub async fn deposit_amount(&self, card: &str) -> String {
@@ -595,4 +601,14 @@ pub fn db_column(app: &TestApp, sqlite: &str, pg: &str) -> Vec<String> {
                 .collect()
         }
     }
+}
+
+/// `staff` claims the review case `case`.
+pub async fn claim(app: &TestApp, staff: &str, case: &str) -> (StatusCode, Value) {
+    app.post(
+        &format!("/v1/review/cases/{case}/claim"),
+        Some(staff),
+        json!({}),
+    )
+    .await
 }

@@ -93,15 +93,6 @@ async fn decide(app: &TestApp, staff: &str, case: &str, body: Value) -> (StatusC
     .await
 }
 
-async fn claim(app: &TestApp, staff: &str, case: &str) -> (StatusCode, Value) {
-    app.post(
-        &format!("/v1/review/cases/{case}/claim"),
-        Some(staff),
-        json!({}),
-    )
-    .await
-}
-
 fn no_word_of_lists(body: &Value) {
     let text = body.to_string().to_lowercase();
     for word in [
